@@ -1,0 +1,45 @@
+// One runner for every project. SWC compiles the TypeScript so NestJS gets its decorator metadata.
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const swcPlugin = () =>
+  swc.vite({
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2023',
+    },
+  });
+
+export default defineConfig({
+  oxc: false,
+  test: {
+    projects: [
+      {
+        plugins: [swcPlugin()],
+        oxc: false,
+        test: {
+          name: 'unit',
+          include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/node_modules/**', 'apps/console/**'],
+          environment: 'node',
+          testTimeout: 30_000,
+        },
+      },
+      {
+        plugins: [swcPlugin()],
+        oxc: false,
+        test: {
+          name: 'integration',
+          include: ['{apps,libs}/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          environment: 'node',
+          globalSetup: ['./test/integration-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
