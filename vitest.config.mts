@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 
 const swcPlugin = () =>
   swc.vite({
+    // The root .swcrc targets CommonJS for running apps; vitest needs ES modules.
+    swcrc: false,
+    module: { type: 'es6' },
     jsc: {
       parser: { syntax: 'typescript', decorators: true },
       transform: { legacyDecorator: true, decoratorMetadata: true },

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('gives working dev-machine defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.db.url).toBe('postgres://postgres@127.0.0.1:5432/heartbeat');
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.s3).toMatchObject({
+      endpoint: 'http://127.0.0.1:4569',
+      bucket: 'heartbeat',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
+    expect(config.gateway.port).toBe(8000);
+    expect(config.console.port).toBe(3000);
+    expect(config.gateway.bootstrapApiKey).toBeUndefined();
+  });
+
+  it('reads values from the given environment and converts their types', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      S3_FORCE_PATH_STYLE: 'false',
+      HEARTBEAT_BOOTSTRAP_API_KEY: 'hb_secret',
+    });
+    expect(config.gateway.port).toBe(8080);
+    expect(config.s3.forcePathStyle).toBe(false);
+    expect(config.gateway.bootstrapApiKey).toBe('hb_secret');
+  });
+
+  it('rejects a malformed DATABASE_URL with a message naming the variable', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(
+      /DATABASE_URL is not a valid postgres:\/\/ URL/,
+    );
+  });
+
+  it('rejects a DATABASE_URL of another database and hides its password', () => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://root:hunter2@db/heartbeat' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('DATABASE_URL is not a valid postgres:// URL');
+    expect((error as ConfigError).message).not.toContain('hunter2');
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => loadConfig({ PORT: 'eighty', REDIS_URL: 'http://redis', LOG_LEVEL: 'loud' })).toThrow(
+      ConfigError,
+    );
+    try {
+      loadConfig({ PORT: 'eighty', REDIS_URL: 'http://redis', LOG_LEVEL: 'loud' });
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems).toHaveLength(3);
+      expect(problems.join('\n')).toMatch(/PORT must be an integer/);
+      expect(problems.join('\n')).toMatch(/REDIS_URL is not a valid redis:\/\/ URL/);
+      expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
+    }
+  });
+
+  it('rejects a fraction outside 0-1, naming the variable', () => {
+    expect(() => loadConfig({ PROMOTION_MAX_SENSITIVITY_DROP: '2' })).toThrow(
+      /PROMOTION_MAX_SENSITIVITY_DROP must be a number from 0 to 1/,
+    );
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '' }).db.url).toBe('postgres://postgres@127.0.0.1:5432/heartbeat');
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.s3)).toBe(true);
+  });
+
+  it('resolves the model directory against the repository root', () => {
+    expect(loadConfig({}).model.dir).toMatch(/\/models$/);
+    expect(loadConfig({ MODEL_DIR: '/opt/models' }).model.dir).toBe('/opt/models');
+  });
+});

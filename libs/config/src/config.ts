@@ -1,0 +1,266 @@
+// Every HeartBeat setting comes from an environment variable, is validated here once at start-up,
+// and is handed to the rest of the code as a typed, frozen object. Nothing else reads process.env.
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Raised when one or more variables are invalid; the message names every one of them. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'test', 'production'] as const;
+
+// The repository root, so `models/` means the same directory whichever app's folder a process starts in.
+const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+
+/** Hides the password of a URL so error messages can quote the value safely. */
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+function urlWithProtocols(variable: string, label: string, protocols: readonly string[]) {
+  return z.string().superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${variable} is not a valid ${label} URL: "${redactUrl(value)}"`,
+      });
+      return;
+    }
+    if (!protocols.includes(url.protocol) || !url.hostname) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${variable} is not a valid ${label} URL: "${redactUrl(value)}" (expected ${protocols.join(' or ')}//host...)`,
+      });
+    }
+  });
+}
+
+function integer(variable: string, { min, max }: { min: number; max: number }) {
+  return z.string().transform((value, ctx) => {
+    const parsed = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${variable} must be an integer from ${min} to ${max}, got "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+function fraction(variable: string) {
+  return z.string().transform((value, ctx) => {
+    const parsed = Number(value.trim());
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+      ctx.addIssue({ code: 'custom', message: `${variable} must be a number from 0 to 1, got "${value}"` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
+const port = (variable: string) => integer(variable, { min: 0, max: 65_535 });
+
+function boolean(variable: string) {
+  return z.string().transform((value, ctx) => {
+    const normalised = value.trim().toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(normalised)) return true;
+    if (['false', '0', 'no', 'off'].includes(normalised)) return false;
+    ctx.addIssue({ code: 'custom', message: `${variable} must be true or false, got "${value}"` });
+    return z.NEVER;
+  });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(variable: string, values: T) {
+  return z.string().transform((value, ctx) => {
+    const normalised = value.trim().toLowerCase();
+    if ((values as readonly string[]).includes(normalised)) return normalised as T[number];
+    ctx.addIssue({
+      code: 'custom',
+      message: `${variable} must be one of ${values.join(', ')}, got "${value}"`,
+    });
+    return z.NEVER;
+  });
+}
+
+function nonEmpty(variable: string) {
+  return z.string().transform((value, ctx) => {
+    const trimmed = value.trim();
+    if (trimmed === '') {
+      ctx.addIssue({ code: 'custom', message: `${variable} must not be empty` });
+      return z.NEVER;
+    }
+    return trimmed;
+  });
+}
+
+// Each entry: the variable's schema and its dev-machine default (undefined = optional, no default).
+const variables = {
+  NODE_ENV: [oneOf('NODE_ENV', NODE_ENVS), 'development'],
+  LOG_LEVEL: [oneOf('LOG_LEVEL', LOG_LEVELS), 'info'],
+
+  DATABASE_URL: [
+    urlWithProtocols('DATABASE_URL', 'postgres://', ['postgres:', 'postgresql:']),
+    'postgres://postgres@127.0.0.1:5432/heartbeat',
+  ],
+  DATABASE_POOL_SIZE: [integer('DATABASE_POOL_SIZE', { min: 1, max: 1000 }), '10'],
+
+  REDIS_URL: [urlWithProtocols('REDIS_URL', 'redis://', ['redis:', 'rediss:']), 'redis://127.0.0.1:6379'],
+  QUEUE_PREFIX: [nonEmpty('QUEUE_PREFIX'), 'heartbeat'],
+
+  S3_ENDPOINT: [urlWithProtocols('S3_ENDPOINT', 'http(s)://', ['http:', 'https:']), 'http://127.0.0.1:4569'],
+  S3_BUCKET: [nonEmpty('S3_BUCKET'), 'heartbeat'],
+  S3_ACCESS_KEY_ID: [nonEmpty('S3_ACCESS_KEY_ID'), 'S3RVER'],
+  S3_SECRET_ACCESS_KEY: [nonEmpty('S3_SECRET_ACCESS_KEY'), 'S3RVER'],
+  S3_REGION: [nonEmpty('S3_REGION'), 'us-east-1'],
+  S3_FORCE_PATH_STYLE: [boolean('S3_FORCE_PATH_STYLE'), 'true'],
+  S3_PRESIGNED_URL_TTL_SECONDS: [integer('S3_PRESIGNED_URL_TTL_SECONDS', { min: 1, max: 604_800 }), '900'],
+
+  PORT: [port('PORT'), '8000'],
+  GATEWAY_METRICS_PORT: [port('GATEWAY_METRICS_PORT'), '9100'],
+  HEARTBEAT_BOOTSTRAP_API_KEY: [nonEmpty('HEARTBEAT_BOOTSTRAP_API_KEY'), undefined],
+  MAX_UPLOAD_BYTES: [
+    integer('MAX_UPLOAD_BYTES', { min: 1, max: Number.MAX_SAFE_INTEGER }),
+    String(50 * 1024 * 1024),
+  ],
+  MAX_BATCH_FILES: [integer('MAX_BATCH_FILES', { min: 1, max: 100_000 }), '1000'],
+  PREDICT_TIMEOUT_MS: [integer('PREDICT_TIMEOUT_MS', { min: 1, max: 3_600_000 }), '30000'],
+  PUBLIC_READS: [boolean('PUBLIC_READS'), 'true'],
+  RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
+
+  CONSOLE_PORT: [port('CONSOLE_PORT'), '3000'],
+
+  INFERENCE_WORKER_METRICS_PORT: [port('INFERENCE_WORKER_METRICS_PORT'), '9101'],
+  INFERENCE_CONCURRENCY: [integer('INFERENCE_CONCURRENCY', { min: 1, max: 1024 }), '4'],
+  INFERENCE_MAX_BATCH_SIZE: [integer('INFERENCE_MAX_BATCH_SIZE', { min: 1, max: 4096 }), '32'],
+  INFERENCE_MAX_BATCH_WAIT_MS: [integer('INFERENCE_MAX_BATCH_WAIT_MS', { min: 0, max: 10_000 }), '5'],
+  MODEL_POLL_INTERVAL_MS: [integer('MODEL_POLL_INTERVAL_MS', { min: 100, max: 86_400_000 }), '30000'],
+
+  TRAINING_WORKER_METRICS_PORT: [port('TRAINING_WORKER_METRICS_PORT'), '9102'],
+  TRAINING_BASE_DATA_PREFIX: [nonEmpty('TRAINING_BASE_DATA_PREFIX'), 'datasets/base/'],
+  PROMOTION_MIN_MACC_GAIN: [fraction('PROMOTION_MIN_MACC_GAIN'), '0'],
+  PROMOTION_MAX_SENSITIVITY_DROP: [fraction('PROMOTION_MAX_SENSITIVITY_DROP'), '0.02'],
+
+  MODEL_DIR: [nonEmpty('MODEL_DIR'), 'models'],
+  MODEL_BACKEND: [oneOf('MODEL_BACKEND', ['auto', 'onnx', 'tfjs']), 'auto'],
+} as const satisfies Record<string, readonly [z.ZodType<unknown, string>, string | undefined]>;
+
+type VariableName = keyof typeof variables;
+type Parsed<N extends VariableName> = z.output<(typeof variables)[N][0]>;
+type Settings = {
+  [N in VariableName]: (typeof variables)[N][1] extends undefined ? Parsed<N> | undefined : Parsed<N>;
+};
+
+function parseVariables(env: Readonly<Record<string, string | undefined>>): Settings {
+  const problems: string[] = [];
+  const settings: Record<string, unknown> = {};
+  for (const [name, [schema, fallback]] of Object.entries(variables) as [
+    VariableName,
+    (typeof variables)[VariableName],
+  ][]) {
+    const raw = env[name] === undefined || env[name] === '' ? fallback : env[name];
+    if (raw === undefined) {
+      settings[name] = undefined;
+      continue;
+    }
+    const result = (schema as z.ZodType<unknown, string>).safeParse(raw);
+    if (result.success) {
+      settings[name] = result.data;
+    } else {
+      // Our own refinements already name the variable; zod's generic ones (e.g. number ranges) do not.
+      for (const issue of result.error.issues) {
+        problems.push(
+          issue.message.startsWith(name)
+            ? issue.message
+            : `${name} is invalid: ${issue.message} (got "${raw}")`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings as Settings;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function buildConfig(s: Settings) {
+  return {
+    env: s.NODE_ENV,
+    logLevel: s.LOG_LEVEL,
+    db: { url: s.DATABASE_URL, poolSize: s.DATABASE_POOL_SIZE },
+    redis: { url: s.REDIS_URL },
+    queue: { prefix: s.QUEUE_PREFIX },
+    s3: {
+      endpoint: s.S3_ENDPOINT,
+      bucket: s.S3_BUCKET,
+      accessKeyId: s.S3_ACCESS_KEY_ID,
+      secretAccessKey: s.S3_SECRET_ACCESS_KEY,
+      region: s.S3_REGION,
+      forcePathStyle: s.S3_FORCE_PATH_STYLE,
+      presignedUrlTtlSeconds: s.S3_PRESIGNED_URL_TTL_SECONDS,
+    },
+    gateway: {
+      port: s.PORT,
+      metricsPort: s.GATEWAY_METRICS_PORT,
+      bootstrapApiKey: s.HEARTBEAT_BOOTSTRAP_API_KEY,
+      maxUploadBytes: s.MAX_UPLOAD_BYTES,
+      maxBatchFiles: s.MAX_BATCH_FILES,
+      predictTimeoutMs: s.PREDICT_TIMEOUT_MS,
+      publicReads: s.PUBLIC_READS,
+      rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
+    },
+    console: { port: s.CONSOLE_PORT },
+    inferenceWorker: {
+      metricsPort: s.INFERENCE_WORKER_METRICS_PORT,
+      concurrency: s.INFERENCE_CONCURRENCY,
+      maxBatchSize: s.INFERENCE_MAX_BATCH_SIZE,
+      maxBatchWaitMs: s.INFERENCE_MAX_BATCH_WAIT_MS,
+      modelPollIntervalMs: s.MODEL_POLL_INTERVAL_MS,
+    },
+    trainingWorker: { metricsPort: s.TRAINING_WORKER_METRICS_PORT },
+    training: {
+      baseDataPrefix: s.TRAINING_BASE_DATA_PREFIX,
+      promotionMinMaccGain: s.PROMOTION_MIN_MACC_GAIN,
+      promotionMaxSensitivityDrop: s.PROMOTION_MAX_SENSITIVITY_DROP,
+    },
+    model: {
+      dir: path.resolve(REPOSITORY_ROOT, s.MODEL_DIR),
+      backend: s.MODEL_BACKEND,
+    },
+  };
+}
+
+export type Config = Readonly<DeepReadonly<ReturnType<typeof buildConfig>>>;
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+/**
+ * Reads and validates every setting. Throws a ConfigError naming each bad variable.
+ * Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  return deepFreeze(buildConfig(parseVariables(env)));
+}
+
+/** Names of every variable loadConfig reads, for documentation and deployment templates. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(variables));

@@ -1,0 +1,1 @@
+export { loadConfig, ConfigError, CONFIG_VARIABLES, type Config } from './config';

@@ -1,0 +1,15 @@
+export * from './schema';
+export { connectDatabase, type Database, type DatabaseConnection } from './client';
+export { runMigrations, ensureDatabase, MIGRATIONS_FOLDER, type MigrationOutcome } from './migrate';
+export { normalisePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination';
+export { ApiKeysRepository } from './repositories/api-keys.repository';
+export { AuditRepository } from './repositories/audit.repository';
+export { BatchesRepository, type CreateBatch } from './repositories/batches.repository';
+export { ModelVersionsRepository } from './repositories/model-versions.repository';
+export {
+  PredictionsRepository,
+  type PredictionFilter,
+  type PredictionOutcome,
+} from './repositories/predictions.repository';
+export { RecordingsRepository } from './repositories/recordings.repository';
+export { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';

@@ -1,0 +1,311 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '@heartbeat/config';
+import { connectDatabase, type DatabaseConnection } from './client';
+import { ApiKeysRepository } from './repositories/api-keys.repository';
+import { AuditRepository } from './repositories/audit.repository';
+import { BatchesRepository } from './repositories/batches.repository';
+import { ModelVersionsRepository } from './repositories/model-versions.repository';
+import { PredictionsRepository } from './repositories/predictions.repository';
+import { RecordingsRepository } from './repositories/recordings.repository';
+import { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';
+import type { NewRecording } from './schema';
+
+let connection: DatabaseConnection;
+
+beforeAll(() => {
+  connection = connectDatabase(loadConfig(inject('integrationEnv')).db.url, { poolSize: 4 });
+});
+
+afterEach(async () => {
+  await connection.db.execute(
+    sql`truncate api_keys, audit_events, batches, model_versions, predictions, recordings, training_runs, training_samples cascade`,
+  );
+});
+
+afterAll(async () => {
+  await connection.close();
+});
+
+const sha = (seed: string) => seed.repeat(64).slice(0, 64);
+
+function aRecording(overrides: Partial<NewRecording> = {}): NewRecording {
+  const sha256 = overrides.sha256 ?? sha('a');
+  return {
+    storageKey: `recordings/${sha256}`,
+    sha256,
+    originalFileName: 'a0001.wav',
+    format: 'wav',
+    sampleRate: 2000,
+    channels: 1,
+    durationSeconds: 20.5,
+    sizeBytes: 82_044,
+    ...overrides,
+  };
+}
+
+describe('RecordingsRepository', () => {
+  it('creates a recording and finds it by id and by sha256', async () => {
+    const recordings = new RecordingsRepository(connection.db);
+    const created = await recordings.create(aRecording());
+
+    expect(created.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.createdAt).toBeInstanceOf(Date);
+    expect(await recordings.findById(created.id)).toEqual(created);
+    expect(await recordings.findBySha256(sha('a'))).toEqual(created);
+    expect(await recordings.findBySha256(sha('b'))).toBeUndefined();
+  });
+
+  it('lists newest first, one page at a time, with the total', async () => {
+    const recordings = new RecordingsRepository(connection.db);
+    for (const seed of ['1', '2', '3'])
+      await recordings.create(aRecording({ sha256: sha(seed), originalFileName: `${seed}.wav` }));
+
+    const first = await recordings.list({ limit: 2 });
+    const second = await recordings.list({ limit: 2, offset: 2 });
+
+    expect(first.total).toBe(3);
+    expect(first.items.map((r) => r.originalFileName)).toEqual(['3.wav', '2.wav']);
+    expect(second.items.map((r) => r.originalFileName)).toEqual(['1.wav']);
+  });
+
+  it('refuses a sha256 that is not 64 lowercase hex characters', async () => {
+    await expect(
+      new RecordingsRepository(connection.db).create(aRecording({ sha256: 'not-a-hash' })),
+    ).rejects.toThrow();
+  });
+});
+
+describe('PredictionsRepository', () => {
+  it('completes a pending prediction with the model outcome', async () => {
+    const recording = await new RecordingsRepository(connection.db).create(aRecording());
+    const predictions = new PredictionsRepository(connection.db);
+    const pending = await predictions.create({ recordingId: recording.id, jobId: '17' });
+    expect(pending.status).toBe('pending');
+
+    const completed = await predictions.complete(pending.id, {
+      label: 'abnormal',
+      probability: 0.87,
+      windowScores: [{ startSeconds: 0, endSeconds: 5, probability: 0.87 }],
+      qualityScore: 0.9,
+      modelVersion: '1.0.0',
+      latencyMs: 35,
+    });
+
+    expect(completed).toMatchObject({
+      status: 'succeeded',
+      label: 'abnormal',
+      modelVersion: '1.0.0',
+      latencyMs: 35,
+    });
+    expect(completed?.windowScores).toEqual([{ startSeconds: 0, endSeconds: 5, probability: 0.87 }]);
+    expect(completed?.completedAt).toBeInstanceOf(Date);
+  });
+
+  it('records a failure with its error code', async () => {
+    const recording = await new RecordingsRepository(connection.db).create(aRecording());
+    const predictions = new PredictionsRepository(connection.db);
+    const pending = await predictions.create({ recordingId: recording.id });
+
+    const failed = await predictions.fail(pending.id, {
+      code: 'TOO_SHORT',
+      message: 'Recording is 1.2 s long',
+    });
+
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'TOO_SHORT', label: null });
+  });
+
+  it('filters the history by label and batch and counts labels', async () => {
+    const recording = await new RecordingsRepository(connection.db).create(aRecording());
+    const { batch } = await new BatchesRepository(connection.db).create({ totalCount: 2 });
+    const predictions = new PredictionsRepository(connection.db);
+    const outcome = {
+      probability: 0.5,
+      windowScores: [],
+      qualityScore: 1,
+      modelVersion: '1.0.0',
+      latencyMs: 1,
+    };
+    const [a, b, c] = await predictions.createMany([
+      { recordingId: recording.id, batchId: batch.id },
+      { recordingId: recording.id, batchId: batch.id },
+      { recordingId: recording.id },
+    ]);
+    await predictions.complete(a!.id, { ...outcome, label: 'normal' });
+    await predictions.complete(b!.id, { ...outcome, label: 'abnormal' });
+    await predictions.complete(c!.id, { ...outcome, label: 'abnormal' });
+
+    expect((await predictions.list({ batchId: batch.id })).total).toBe(2);
+    expect((await predictions.list({ label: 'abnormal' })).items.map((p) => p.id).sort()).toEqual(
+      [b!.id, c!.id].sort(),
+    );
+    expect((await predictions.list({ from: new Date(Date.now() + 60_000) })).total).toBe(0);
+    expect(await predictions.countByLabel()).toEqual({ normal: 1, abnormal: 2, unsure: 0 });
+  });
+});
+
+describe('BatchesRepository', () => {
+  it('returns the existing batch when the same idempotency key is used again', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const key = randomUUID();
+
+    const first = await batches.create({ totalCount: 3, idempotencyKey: key });
+    const retry = await batches.create({ totalCount: 3, idempotencyKey: key });
+
+    expect(first.created).toBe(true);
+    expect(retry).toEqual({ batch: first.batch, created: false });
+    expect((await batches.list()).total).toBe(1);
+  });
+
+  it('creates separate batches when no idempotency key is given', async () => {
+    const batches = new BatchesRepository(connection.db);
+    await batches.create({ totalCount: 1 });
+    await batches.create({ totalCount: 1 });
+    expect((await batches.list()).total).toBe(2);
+  });
+
+  it('counts outcomes and completes once every recording has one', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 2 });
+
+    const running = await batches.recordOutcome(batch.id, 'succeeded');
+    expect(running).toMatchObject({ status: 'running', succeededCount: 1, failedCount: 0, finishedAt: null });
+
+    const done = await batches.recordOutcome(batch.id, 'failed');
+    expect(done).toMatchObject({ status: 'completed', succeededCount: 1, failedCount: 1 });
+    expect(done?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('sets a status and stamps finishedAt for final states', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 5 });
+    expect((await batches.setStatus(batch.id, 'cancelled'))?.finishedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('ModelVersionsRepository', () => {
+  it('promotes a candidate and retires the previously promoted version', async () => {
+    const versions = new ModelVersionsRepository(connection.db);
+    await versions.create({
+      version: '1.0.0',
+      metrics: { macc: 0.84 },
+      artifactKeys: { onnx: 'models/1.0.0/model.onnx' },
+    });
+    await versions.create({ version: '1.1.0', metrics: { macc: 0.86 } });
+
+    await versions.promote('1.0.0');
+    const { promoted, previous } = await versions.promote('1.1.0', 'better MAcc');
+
+    expect(promoted).toMatchObject({ version: '1.1.0', status: 'promoted', statusReason: 'better MAcc' });
+    expect(previous).toMatchObject({ version: '1.0.0', status: 'retired' });
+    expect((await versions.findPromoted())?.version).toBe('1.1.0');
+    expect((await versions.findByVersion('1.0.0'))?.artifactKeys).toEqual({
+      onnx: 'models/1.0.0/model.onnx',
+    });
+  });
+
+  it('never holds two promoted versions', async () => {
+    const versions = new ModelVersionsRepository(connection.db);
+    await versions.create({ version: '1.0.0', status: 'promoted' });
+    await expect(versions.create({ version: '2.0.0', status: 'promoted' })).rejects.toThrow();
+  });
+
+  it('rejects a candidate with its reason and lists by status', async () => {
+    const versions = new ModelVersionsRepository(connection.db);
+    await versions.create({ version: '1.2.0' });
+    await versions.setStatus('1.2.0', 'rejected', 'sensitivity dropped by 0.05');
+
+    expect((await versions.list({ status: 'rejected' })).map((v) => [v.version, v.statusReason])).toEqual([
+      ['1.2.0', 'sensitivity dropped by 0.05'],
+    ]);
+    expect(await versions.list({ status: 'candidate' })).toEqual([]);
+  });
+
+  it('refuses a version that is not semantic', async () => {
+    await expect(new ModelVersionsRepository(connection.db).create({ version: 'latest' })).rejects.toThrow();
+  });
+});
+
+describe('TrainingRunsRepository', () => {
+  it('follows a run from queued to succeeded with progress, metrics and log', async () => {
+    const runs = new TrainingRunsRepository(connection.db);
+    const run = await runs.create({ params: { epochs: 2 } });
+    expect(await runs.findActive()).toMatchObject({ id: run.id, status: 'queued' });
+
+    await runs.markRunning(run.id);
+    await runs.reportProgress(run.id, 0.5, { metrics: { loss: 0.4 }, logLine: 'epoch 1/2 loss=0.40' });
+    await runs.reportProgress(run.id, 0.9, { logLine: 'epoch 2/2 loss=0.31' });
+    const finished = await runs.finish(run.id, 'succeeded', { metrics: { loss: 0.31, macc: 0.85 } });
+
+    expect(finished).toMatchObject({ status: 'succeeded', progress: 1, metrics: { loss: 0.31, macc: 0.85 } });
+    expect(finished?.log).toBe('epoch 1/2 loss=0.40\nepoch 2/2 loss=0.31\n');
+    expect(finished?.startedAt).toBeInstanceOf(Date);
+    expect(await runs.findActive()).toBeUndefined();
+    expect((await runs.findLatest())?.id).toBe(run.id);
+  });
+
+  it('rejects progress outside 0-1', async () => {
+    const runs = new TrainingRunsRepository(connection.db);
+    const run = await runs.create({});
+    await expect(runs.reportProgress(run.id, 1.5)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('TrainingSamplesRepository', () => {
+  it('ignores the same recording added twice from the same source and counts labels', async () => {
+    const recordings = new RecordingsRepository(connection.db);
+    const samples = new TrainingSamplesRepository(connection.db);
+    const normal = await recordings.create(aRecording({ sha256: sha('c') }));
+    const abnormal = await recordings.create(aRecording({ sha256: sha('d') }));
+
+    expect(await samples.add({ recordingId: normal.id, label: 'normal', site: 'st-marys' })).toBeDefined();
+    expect(await samples.add({ recordingId: normal.id, label: 'normal' })).toBeUndefined();
+    await samples.add({ recordingId: abnormal.id, label: 'abnormal' });
+
+    expect(await samples.countByLabel()).toEqual({ normal: 1, abnormal: 1 });
+    expect((await samples.list({ site: 'st-marys' })).total).toBe(1);
+  });
+});
+
+describe('ApiKeysRepository and AuditRepository', () => {
+  it('finds an active key by hash and no longer after it is revoked', async () => {
+    const keys = new ApiKeysRepository(connection.db);
+    const key = await keys.create({
+      name: 'ward 3',
+      keyHash: sha('e'),
+      keyPrefix: 'hb_eeee',
+      role: 'screening',
+    });
+
+    expect((await keys.findActiveByHash(sha('e')))?.id).toBe(key.id);
+    await keys.revoke(key.id);
+    expect(await keys.findActiveByHash(sha('e'))).toBeUndefined();
+  });
+
+  it('records audit events and filters them by subject', async () => {
+    const key = await new ApiKeysRepository(connection.db).create({
+      name: 'admin',
+      keyHash: sha('f'),
+      keyPrefix: 'hb_ffff',
+      role: 'admin',
+    });
+    const audit = new AuditRepository(connection.db);
+    await audit.record({
+      actorKeyId: key.id,
+      action: 'model.promoted',
+      subjectType: 'model_version',
+      subjectId: '1.1.0',
+      details: { manual: true },
+    });
+    await audit.record({ action: 'api_key.created', subjectType: 'api_key', subjectId: key.id });
+
+    const page = await audit.list({ subjectType: 'model_version' });
+    expect(page.total).toBe(1);
+    expect(page.items[0]).toMatchObject({
+      action: 'model.promoted',
+      actorKeyId: key.id,
+      details: { manual: true },
+    });
+  });
+});

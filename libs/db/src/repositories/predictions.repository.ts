@@ -1,0 +1,121 @@
+// Predictions: one row per (recording, request). Created pending when a job is queued, then
+// completed with the model's answer or failed with a typed error code.
+import { and, count, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { Database } from '../client';
+import { normalisePage, type Page, type PageRequest } from '../pagination';
+import {
+  predictions,
+  type NewPrediction,
+  type Prediction,
+  type PredictionLabel,
+  type WindowScore,
+} from '../schema';
+
+export interface PredictionFilter {
+  label?: PredictionLabel;
+  batchId?: string;
+  recordingId?: string;
+  /** Inclusive lower bound on createdAt. */
+  from?: Date;
+  /** Exclusive upper bound on createdAt. */
+  to?: Date;
+}
+
+export interface PredictionOutcome {
+  label: PredictionLabel;
+  probability: number;
+  windowScores: WindowScore[];
+  qualityScore: number;
+  modelVersion: string;
+  latencyMs: number;
+}
+
+export class PredictionsRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(prediction: NewPrediction): Promise<Prediction> {
+    const [created] = await this.db.insert(predictions).values(prediction).returning();
+    return created!;
+  }
+
+  async createMany(rows: NewPrediction[]): Promise<Prediction[]> {
+    if (rows.length === 0) return [];
+    return this.db.insert(predictions).values(rows).returning();
+  }
+
+  async findById(id: string): Promise<Prediction | undefined> {
+    const [prediction] = await this.db.select().from(predictions).where(eq(predictions.id, id));
+    return prediction;
+  }
+
+  /** Newest first, filtered by label, batch, recording and creation time. */
+  async list(filter: PredictionFilter = {}, page?: PageRequest): Promise<Page<Prediction>> {
+    const { limit, offset } = normalisePage(page);
+    const where = and(...conditions(filter));
+    const [items, [totals]] = await Promise.all([
+      this.db
+        .select()
+        .from(predictions)
+        .where(where)
+        .orderBy(desc(predictions.createdAt), desc(predictions.id))
+        .limit(limit)
+        .offset(offset),
+      this.db.select({ total: count() }).from(predictions).where(where),
+    ]);
+    return { items, limit, offset, total: totals?.total ?? 0 };
+  }
+
+  async complete(id: string, outcome: PredictionOutcome): Promise<Prediction | undefined> {
+    const [prediction] = await this.db
+      .update(predictions)
+      .set({ ...outcome, status: 'succeeded', errorCode: null, errorMessage: null, completedAt: new Date() })
+      .where(eq(predictions.id, id))
+      .returning();
+    return prediction;
+  }
+
+  async fail(
+    id: string,
+    error: { code: string; message: string; latencyMs?: number; modelVersion?: string },
+  ): Promise<Prediction | undefined> {
+    const [prediction] = await this.db
+      .update(predictions)
+      .set({
+        status: 'failed',
+        errorCode: error.code,
+        errorMessage: error.message,
+        latencyMs: error.latencyMs,
+        modelVersion: error.modelVersion,
+        completedAt: new Date(),
+      })
+      .where(eq(predictions.id, id))
+      .returning();
+    return prediction;
+  }
+
+  async setJobId(id: string, jobId: string): Promise<void> {
+    await this.db.update(predictions).set({ jobId }).where(eq(predictions.id, id));
+  }
+
+  /** Number of succeeded predictions per label, for the class-distribution view. */
+  async countByLabel(filter: PredictionFilter = {}): Promise<Record<PredictionLabel, number>> {
+    const rows = await this.db
+      .select({ label: predictions.label, total: count() })
+      .from(predictions)
+      .where(and(eq(predictions.status, 'succeeded'), ...conditions(filter)))
+      .groupBy(predictions.label);
+    const counts: Record<PredictionLabel, number> = { normal: 0, abnormal: 0, unsure: 0 };
+    for (const row of rows) if (row.label) counts[row.label] = row.total;
+    return counts;
+  }
+}
+
+function conditions(filter: PredictionFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.label) where.push(eq(predictions.label, filter.label));
+  if (filter.batchId) where.push(eq(predictions.batchId, filter.batchId));
+  if (filter.recordingId) where.push(eq(predictions.recordingId, filter.recordingId));
+  if (filter.from) where.push(gte(predictions.createdAt, filter.from));
+  if (filter.to) where.push(lt(predictions.createdAt, filter.to));
+  return where;
+}

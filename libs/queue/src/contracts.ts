@@ -1,0 +1,139 @@
+// The queue contract: names, job payloads, job results and events, each with one zod schema that
+// producers (gateway) and consumers (workers) both import. Bump schemaVersion on breaking changes.
+import { z } from 'zod';
+
+export const QUEUE_NAMES = {
+  predictions: 'predictions',
+  training: 'training',
+  /** Jobs that exhausted their attempts or were rejected as invalid, kept for inspection. */
+  deadLetter: 'dead-letter',
+} as const;
+
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+/** Redis pub/sub channel on which the registry announces a newly promoted model version. */
+export const MODEL_PROMOTED_CHANNEL = 'heartbeat:model-promoted';
+
+const schemaVersion = z.literal(1).default(1);
+
+export const windowScoreSchema = z.object({
+  startSeconds: z.number().nonnegative(),
+  endSeconds: z.number().nonnegative(),
+  probability: z.number().min(0).max(1),
+});
+
+export const predictionJobSchema = z.object({
+  schemaVersion,
+  recordingId: z.uuid(),
+  /** Object-storage key of the recording's bytes. */
+  storageKey: z.string().min(1),
+  /** The pending predictions row to fill in, when the producer created one. */
+  predictionId: z.uuid().optional(),
+  batchId: z.uuid().optional(),
+  /** Pin a model version; the promoted one is used when absent. */
+  modelVersion: z.string().min(1).optional(),
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+
+export const predictionErrorSchema = z.object({
+  /** Stable machine-readable code, e.g. TOO_SHORT, UNSUPPORTED_FORMAT, MODEL_UNAVAILABLE. */
+  code: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'error codes are UPPER_SNAKE_CASE'),
+  message: z.string().min(1),
+});
+
+export const predictionResultSchema = z.discriminatedUnion('status', [
+  z.object({
+    status: z.literal('succeeded'),
+    predictionId: z.uuid().optional(),
+    label: z.enum(['normal', 'abnormal', 'unsure']),
+    /** Probability that the recording is abnormal. */
+    probability: z.number().min(0).max(1),
+    /** Signal quality, 0 (unusable) to 1 (clean). */
+    quality: z.number().min(0).max(1),
+    windows: z.array(windowScoreSchema),
+    modelVersion: z.string().min(1),
+    latencyMs: z.number().nonnegative(),
+  }),
+  z.object({
+    status: z.literal('failed'),
+    predictionId: z.uuid().optional(),
+    error: predictionErrorSchema,
+    modelVersion: z.string().min(1).optional(),
+    latencyMs: z.number().nonnegative().optional(),
+  }),
+]);
+
+export const trainingJobSchema = z.object({
+  schemaVersion,
+  /** The training_runs row this job executes. */
+  runId: z.uuid(),
+  kind: z.enum(['retrain', 'calibration']).default('retrain'),
+  /** Hyper-parameters and data selection (epochs, learning rate, site...), passed to the model lib. */
+  params: z.record(z.string(), z.unknown()).default({}),
+  requestedAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const trainingResultSchema = z.object({
+  runId: z.uuid(),
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  /** The candidate version registered by the run, if it got that far. */
+  modelVersion: z.string().min(1).optional(),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+  error: z.string().optional(),
+});
+
+export const deadLetterJobSchema = z.object({
+  queue: z.string(),
+  jobId: z.string(),
+  jobName: z.string(),
+  payload: z.unknown(),
+  failedReason: z.string(),
+  attemptsMade: z.number().int().nonnegative(),
+  failedAt: z.iso.datetime({ offset: true }),
+});
+
+export const modelPromotedEventSchema = z.object({
+  schemaVersion,
+  version: z.string().min(1),
+  previousVersion: z.string().min(1).optional(),
+  /** Object-storage keys of the version's artifacts by format (onnx, tfjs, card...). */
+  artifactKeys: z.record(z.string(), z.string()),
+  promotedAt: z.iso.datetime({ offset: true }),
+});
+
+export type PredictionJob = z.output<typeof predictionJobSchema>;
+export type PredictionJobInput = z.input<typeof predictionJobSchema>;
+export type PredictionResult = z.output<typeof predictionResultSchema>;
+export type PredictionError = z.output<typeof predictionErrorSchema>;
+export type WindowScore = z.output<typeof windowScoreSchema>;
+export type TrainingJob = z.output<typeof trainingJobSchema>;
+export type TrainingJobInput = z.input<typeof trainingJobSchema>;
+export type TrainingResult = z.output<typeof trainingResultSchema>;
+export type DeadLetterJob = z.output<typeof deadLetterJobSchema>;
+export type ModelPromotedEvent = z.output<typeof modelPromotedEventSchema>;
+export type ModelPromotedEventInput = z.input<typeof modelPromotedEventSchema>;
+
+/** Payload and result schema of each work queue; workers and producers look them up by queue name. */
+export const JOB_CONTRACTS = {
+  [QUEUE_NAMES.predictions]: { payload: predictionJobSchema, result: predictionResultSchema },
+  [QUEUE_NAMES.training]: { payload: trainingJobSchema, result: trainingResultSchema },
+  [QUEUE_NAMES.deadLetter]: { payload: deadLetterJobSchema, result: z.void() },
+} as const;
+
+export type JobQueueName = keyof typeof JOB_CONTRACTS;
+export type JobPayload<N extends JobQueueName> = z.output<(typeof JOB_CONTRACTS)[N]['payload']>;
+export type JobPayloadInput<N extends JobQueueName> = z.input<(typeof JOB_CONTRACTS)[N]['payload']>;
+export type JobResult<N extends JobQueueName> = z.output<(typeof JOB_CONTRACTS)[N]['result']>;
+
+/** Parses a message received on MODEL_PROMOTED_CHANNEL; throws a readable error when malformed. */
+export function parseModelPromotedEvent(message: string): ModelPromotedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    throw new Error(`Model-promoted event is not JSON: ${message.slice(0, 200)}`);
+  }
+  const parsed = modelPromotedEventSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`Invalid model-promoted event: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '@heartbeat/config';
+import { QUEUE_NAMES, type PredictionJob, type PredictionResult } from './contracts';
+import {
+  createQueue,
+  createWorker,
+  enqueuePrediction,
+  InvalidJobPayloadError,
+  JobTimeoutError,
+  type JobQueue,
+  type JobWorker,
+  type QueueConnection,
+} from './queues';
+
+let connection: QueueConnection;
+let predictions: JobQueue<'predictions'>;
+let deadLetter: JobQueue<'dead-letter'>;
+const workers: JobWorker<'predictions'>[] = [];
+
+beforeAll(() => {
+  const config = loadConfig(inject('integrationEnv'));
+  // A prefix per test file, so leftovers of one file can never feed jobs to another.
+  connection = { redisUrl: config.redis.url, prefix: `${config.queue.prefix}-queues` };
+  predictions = createQueue(QUEUE_NAMES.predictions, connection);
+  deadLetter = createQueue(QUEUE_NAMES.deadLetter, connection);
+});
+
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((worker) => worker.close()));
+  await predictions.bull.obliterate({ force: true });
+  await deadLetter.bull.obliterate({ force: true });
+});
+
+afterAll(async () => {
+  await Promise.all([predictions.close(), deadLetter.close()]);
+});
+
+const aPredictionJob = () => ({
+  recordingId: randomUUID(),
+  storageKey: `recordings/${'b'.repeat(64)}`,
+  batchId: randomUUID(),
+  requestedAt: new Date().toISOString(),
+});
+
+describe('prediction queue', () => {
+  it('delivers a job to a worker and returns the worker result to the producer', async () => {
+    const received: PredictionJob[] = [];
+    workers.push(
+      createWorker(
+        QUEUE_NAMES.predictions,
+        async (payload): Promise<PredictionResult> => {
+          received.push(payload);
+          return {
+            status: 'succeeded',
+            label: 'normal',
+            probability: 0.12,
+            quality: 0.95,
+            windows: [{ startSeconds: 0, endSeconds: 5, probability: 0.12 }],
+            modelVersion: '1.0.0',
+            latencyMs: 7,
+          };
+        },
+        { connection },
+      ),
+    );
+    const payload = aPredictionJob();
+
+    const job = await enqueuePrediction(predictions, payload);
+    const result = await predictions.waitForResult(job, 10_000);
+
+    expect(received).toEqual([{ ...payload, schemaVersion: 1 }]);
+    expect(result).toMatchObject({
+      status: 'succeeded',
+      label: 'normal',
+      probability: 0.12,
+      modelVersion: '1.0.0',
+    });
+  });
+
+  it('refuses to enqueue a payload that breaks the contract', async () => {
+    await expect(
+      enqueuePrediction(predictions, { ...aPredictionJob(), recordingId: 'not-a-uuid' }),
+    ).rejects.toThrow(InvalidJobPayloadError);
+    expect((await predictions.counts()).waiting).toBe(0);
+  });
+
+  it('gives up waiting after the timeout while the job stays queued', async () => {
+    const job = await enqueuePrediction(predictions, aPredictionJob());
+
+    await expect(predictions.waitForResult(job, 300)).rejects.toThrow(JobTimeoutError);
+    expect(await job.getState()).toBe('waiting');
+  });
+
+  it('sends a malformed job to the dead-letter queue without retrying it', async () => {
+    let calls = 0;
+    const worker = createWorker(
+      QUEUE_NAMES.predictions,
+      async () => {
+        calls++;
+        throw new Error('unreachable');
+      },
+      { connection },
+    );
+    workers.push(worker);
+    // Bypasses the producer-side validation, as an old or foreign producer would.
+    const job = await predictions.bull.add('predictions' as never, { recordingId: 42 } as never);
+
+    await expect(predictions.waitForResult(job as never, 10_000)).rejects.toThrow(
+      /Invalid predictions job payload/,
+    );
+    await expect.poll(() => deadLetter.bull.getJobCountByTypes('waiting'), { timeout: 5_000 }).toBe(1);
+    const [dead] = await deadLetter.bull.getJobs(['waiting']);
+
+    expect(calls).toBe(0);
+    expect(dead?.data).toMatchObject({
+      queue: 'predictions',
+      jobId: job.id,
+      attemptsMade: 1,
+      payload: { recordingId: 42 },
+    });
+  });
+
+  it('retries a transient failure with backoff before succeeding', async () => {
+    let attempts = 0;
+    workers.push(
+      createWorker(
+        QUEUE_NAMES.predictions,
+        async (): Promise<PredictionResult> => {
+          attempts++;
+          if (attempts === 1) throw new Error('S3 unavailable');
+          return { status: 'failed', error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' } };
+        },
+        { connection },
+      ),
+    );
+
+    const job = await enqueuePrediction(predictions, aPredictionJob(), {
+      backoff: { type: 'fixed', delay: 50 },
+    });
+    const result = await predictions.waitForResult(job, 10_000);
+
+    expect(attempts).toBe(2);
+    expect(result).toEqual({
+      status: 'failed',
+      error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' },
+    });
+    expect(await deadLetter.bull.getJobCountByTypes('waiting')).toBe(0);
+  });
+});

@@ -1,0 +1,286 @@
+// BullMQ plumbing around the contract: producers add validated payloads and read validated
+// results back; workers only ever see payloads that passed the shared schema.
+import {
+  Job,
+  Queue,
+  QueueEvents,
+  UnrecoverableError,
+  Worker,
+  type DefaultJobOptions,
+  type JobsOptions,
+} from 'bullmq';
+import { z } from 'zod';
+import {
+  JOB_CONTRACTS,
+  QUEUE_NAMES,
+  type JobPayload,
+  type JobPayloadInput,
+  type JobQueueName,
+  type JobResult,
+} from './contracts';
+
+export interface QueueConnection {
+  redisUrl: string;
+  /** Namespace of every BullMQ key in Redis (config.queue.prefix). */
+  prefix: string;
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/** Retry and retention per queue: transient failures (S3/DB blips) are retried with backoff. */
+export const DEFAULT_JOB_OPTIONS: Record<JobQueueName, DefaultJobOptions> = {
+  [QUEUE_NAMES.predictions]: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1_000 },
+    removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.training]: {
+    attempts: 2,
+    backoff: { type: 'fixed', delay: 10_000 },
+    removeOnComplete: { age: 30 * DAY_SECONDS },
+    removeOnFail: { age: 30 * DAY_SECONDS },
+  },
+  [QUEUE_NAMES.deadLetter]: {
+    attempts: 1,
+    removeOnComplete: { age: 30 * DAY_SECONDS },
+    removeOnFail: { age: 30 * DAY_SECONDS },
+  },
+};
+
+/** The payload did not match the queue's schema; the message lists each offending field. */
+export class InvalidJobPayloadError extends Error {
+  readonly code = 'INVALID_JOB_PAYLOAD';
+  constructor(queue: string, error: z.ZodError) {
+    super(`Invalid ${queue} job payload:\n${z.prettifyError(error)}`);
+    this.name = 'InvalidJobPayloadError';
+  }
+}
+
+/** The job did not finish within the wait; it keeps running and can be polled by id. */
+export class JobTimeoutError extends Error {
+  readonly code = 'JOB_TIMEOUT';
+  constructor(
+    readonly jobId: string,
+    timeoutMs: number,
+  ) {
+    super(`Job ${jobId} did not finish within ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
+/** The job failed after all its attempts. */
+export class JobFailedError extends Error {
+  readonly code = 'JOB_FAILED';
+  constructor(
+    readonly jobId: string,
+    reason: string,
+  ) {
+    super(`Job ${jobId} failed: ${reason}`);
+    this.name = 'JobFailedError';
+  }
+}
+
+function parsePayload<N extends JobQueueName>(name: N, data: unknown): JobPayload<N> {
+  const parsed = JOB_CONTRACTS[name].payload.safeParse(data);
+  if (!parsed.success) throw new InvalidJobPayloadError(name, parsed.error);
+  return parsed.data as JobPayload<N>;
+}
+
+function parseResult<N extends JobQueueName>(name: N, data: unknown): JobResult<N> {
+  const parsed = JOB_CONTRACTS[name].result.safeParse(data);
+  if (!parsed.success) throw new Error(`Invalid ${name} job result:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data as JobResult<N>;
+}
+
+const connectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: null });
+
+/** A producer's handle on one queue: adds validated jobs and waits for validated results. */
+export class JobQueue<N extends JobQueueName> {
+  readonly bull: Queue<JobPayload<N>, JobResult<N>>;
+  private events?: QueueEvents;
+
+  constructor(
+    readonly name: N,
+    private readonly connection: QueueConnection,
+  ) {
+    this.bull = new Queue<JobPayload<N>, JobResult<N>>(name, {
+      connection: connectionOptions(connection),
+      prefix: connection.prefix,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
+    });
+  }
+
+  /** Validates the payload against the queue's schema (throws InvalidJobPayloadError) and enqueues it. */
+  async add(
+    payload: JobPayloadInput<N>,
+    options: JobsOptions = {},
+  ): Promise<Job<JobPayload<N>, JobResult<N>>> {
+    const data = parsePayload(this.name, payload);
+    return (await this.bull.add(this.name as never, data as never, options)) as Job<
+      JobPayload<N>,
+      JobResult<N>
+    >;
+  }
+
+  /**
+   * Waits until the job completes and returns its validated result. Throws JobTimeoutError after
+   * `timeoutMs` (the job keeps running) and JobFailedError when it failed after all attempts.
+   */
+  async waitForResult(job: Job<JobPayload<N>, JobResult<N>>, timeoutMs: number): Promise<JobResult<N>> {
+    const events = await this.queueEvents();
+    const jobId = job.id!;
+    let result: unknown;
+    try {
+      result = await job.waitUntilFinished(events, timeoutMs);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/timed out/i.test(message)) throw new JobTimeoutError(jobId, timeoutMs);
+      throw new JobFailedError(jobId, message);
+    }
+    return parseResult(this.name, result);
+  }
+
+  /** Number of jobs per state (waiting, active, completed, failed, delayed...). */
+  async counts(): Promise<Record<string, number>> {
+    return this.bull.getJobCounts();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events?.close(), this.bull.close()]);
+  }
+
+  private async queueEvents(): Promise<QueueEvents> {
+    if (!this.events) {
+      this.events = new QueueEvents(this.name, {
+        connection: connectionOptions(this.connection),
+        prefix: this.connection.prefix,
+      });
+      await this.events.waitUntilReady();
+    }
+    return this.events;
+  }
+}
+
+export function createQueue<N extends JobQueueName>(name: N, connection: QueueConnection): JobQueue<N> {
+  return new JobQueue(name, connection);
+}
+
+/** Enqueues one recording for prediction; the payload is validated against the shared schema. */
+export function enqueuePrediction(
+  queue: JobQueue<typeof QUEUE_NAMES.predictions>,
+  payload: JobPayloadInput<typeof QUEUE_NAMES.predictions>,
+  options?: JobsOptions,
+) {
+  return queue.add(payload, options);
+}
+
+/** Enqueues one training run; the payload is validated against the shared schema. */
+export function enqueueTraining(
+  queue: JobQueue<typeof QUEUE_NAMES.training>,
+  payload: JobPayloadInput<typeof QUEUE_NAMES.training>,
+  options?: JobsOptions,
+) {
+  return queue.add(payload, options);
+}
+
+export type JobProcessor<N extends JobQueueName> = (
+  payload: JobPayload<N>,
+  job: Job<JobPayload<N>, JobResult<N>>,
+) => Promise<JobResult<N>>;
+
+export interface WorkerOptions {
+  connection: QueueConnection;
+  concurrency?: number;
+  /** Copy jobs that fail for good to the dead-letter queue (default true). */
+  deadLetter?: boolean;
+  /** Start consuming immediately (default true). */
+  autorun?: boolean;
+  /** Connection and processing errors (BullMQ reconnects by itself); default: printed to stderr. */
+  onError?: (error: Error) => void;
+}
+
+/** A consumer of one queue. Close it on shutdown: in-flight jobs finish first. */
+export class JobWorker<N extends JobQueueName> {
+  constructor(
+    readonly worker: Worker<JobPayload<N>, JobResult<N>>,
+    private readonly deadLetterQueue?: JobQueue<typeof QUEUE_NAMES.deadLetter>,
+  ) {}
+
+  waitUntilReady(): Promise<unknown> {
+    return this.worker.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.deadLetterQueue?.close();
+  }
+}
+
+/**
+ * Starts a worker whose processor only receives payloads that match the queue's schema. A payload
+ * that does not, or a result that does not, fails the job without retries (retrying cannot fix it).
+ */
+export function createWorker<N extends JobQueueName>(
+  name: N,
+  processor: JobProcessor<N>,
+  options: WorkerOptions,
+): JobWorker<N> {
+  const worker = new Worker<JobPayload<N>, JobResult<N>>(
+    name,
+    async (job) => {
+      let payload: JobPayload<N>;
+      try {
+        payload = parsePayload(name, job.data);
+      } catch (error) {
+        throw new UnrecoverableError((error as Error).message);
+      }
+      const result = await processor(payload, job);
+      const parsed = JOB_CONTRACTS[name].result.safeParse(result);
+      if (!parsed.success)
+        throw new UnrecoverableError(
+          `Worker produced an invalid ${name} result:\n${z.prettifyError(parsed.error)}`,
+        );
+      return parsed.data as JobResult<N>;
+    },
+    {
+      connection: connectionOptions(options.connection),
+      prefix: options.connection.prefix,
+      concurrency: options.concurrency ?? 1,
+      autorun: options.autorun ?? true,
+    },
+  );
+
+  const deadLetterQueue =
+    (options.deadLetter ?? true) && name !== QUEUE_NAMES.deadLetter
+      ? new JobQueue(QUEUE_NAMES.deadLetter, options.connection)
+      : undefined;
+  if (deadLetterQueue) {
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      const exhausted =
+        error instanceof UnrecoverableError ||
+        error.name === 'UnrecoverableError' ||
+        job.attemptsMade >= (job.opts.attempts ?? 1);
+      if (!exhausted) return;
+      void deadLetterQueue
+        .add(
+          {
+            queue: name,
+            jobId: job.id ?? 'unknown',
+            jobName: job.name,
+            payload: job.data,
+            failedReason: error.message,
+            attemptsMade: job.attemptsMade,
+            failedAt: new Date().toISOString(),
+          },
+          { jobId: `${name}-${job.id}` },
+        )
+        .catch((deadLetterError: unknown) => worker.emit('error', deadLetterError as Error));
+    });
+  }
+  // Without a listener an 'error' event would crash the process; BullMQ reconnects on its own.
+  const onError = options.onError ?? ((error: Error) => console.error(`[${name} worker] ${error.message}`));
+  worker.on('error', onError);
+  return new JobWorker(worker, deadLetterQueue);
+}
