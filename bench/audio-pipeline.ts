@@ -1,0 +1,101 @@
+// Throughput of the whole feature path (decode -> resample -> condition -> windows -> log-mel) over the
+// shared PhysioNet 2016 FLAC files, on one core. Files are read into memory first: disk is not measured.
+//
+//   npm exec -- node -r @swc-node/register bench/audio-pipeline.ts [--limit N] [--data DIR]
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeAudio, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, prepareSignal, segmentIntoWindows } from '@heartbeat/audio';
+
+const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
+const WARM_UP_RECORDINGS = 5;
+
+type Stage = 'decode' | 'prepare' | 'windows' | 'logMel';
+
+function parseArguments(argv: readonly string[]): { limit: number; dataDir: string } {
+  const valueOf = (flag: string): string | undefined => {
+    const index = argv.indexOf(flag);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const limit = Number(valueOf('--limit') ?? Infinity);
+  if (!(limit > 0)) throw new Error('--limit must be a positive number');
+  return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR };
+}
+
+function listRecordings(dataDir: string, limit: number): string[] {
+  const files = readdirSync(dataDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name.startsWith('training-'))
+    .flatMap((entry) =>
+      readdirSync(join(dataDir, entry.name))
+        .filter((name) => name.endsWith('.flac'))
+        .map((name) => join(dataDir, entry.name, name)),
+    )
+    .sort();
+  return files.slice(0, Math.min(files.length, limit));
+}
+
+async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>): Promise<{ audioSec: number; windows: number }> {
+  let mark = performance.now();
+  const lap = (stage: Stage): void => {
+    const now = performance.now();
+    stageMs[stage] += now - mark;
+    mark = now;
+  };
+  const decoded = await decodeAudio(bytes);
+  lap('decode');
+  const signal = prepareSignal(decoded);
+  lap('prepare');
+  const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
+  lap('windows');
+  logMelSpectrogramsOfWindows(signal, windows);
+  lap('logMel');
+  return { audioSec: decoded.durationSec, windows: windows.length };
+}
+
+async function main(): Promise<void> {
+  const { limit, dataDir } = parseArguments(process.argv.slice(2));
+  const paths = listRecordings(dataDir, limit);
+  if (paths.length === 0) throw new Error(`no .flac files under ${dataDir}/training-*`);
+  const recordings = paths.map((path) => new Uint8Array(readFileSync(path)));
+  const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
+
+  const warmUpStages: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0 };
+  for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS)) await runPipeline(bytes, warmUpStages);
+
+  const stageMs: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0 };
+  let audioSec = 0;
+  let windowCount = 0;
+  let failures = 0;
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  for (const bytes of recordings) {
+    try {
+      const result = await runPipeline(bytes, stageMs);
+      audioSec += result.audioSec;
+      windowCount += result.windows;
+    } catch (error) {
+      failures++;
+      console.error(error instanceof Error ? error.message : error);
+    }
+  }
+  const wallSec = (performance.now() - wallStart) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSec = (cpu.user + cpu.system) / 1e6;
+  const totalStageMs = Object.values(stageMs).reduce((sum, ms) => sum + ms, 0);
+
+  console.log(`recordings        ${recordings.length} (${encodedMb.toFixed(1)} MB FLAC, ${(audioSec / 3600).toFixed(2)} h of audio, ${windowCount} windows, ${failures} failed)`);
+  console.log(`wall time         ${wallSec.toFixed(2)} s`);
+  console.log(`CPU time          ${cpuSec.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`);
+  console.log(`recordings/s      ${(recordings.length / wallSec).toFixed(1)} (wall), ${(recordings.length / cpuSec).toFixed(1)} (per CPU-second)`);
+  console.log(`real-time factor  ${(audioSec / cpuSec).toFixed(0)}x audio seconds per CPU-second (${(audioSec / wallSec).toFixed(0)}x per wall second)`);
+  console.log(
+    `stages (wall)     ${(Object.entries(stageMs) as [Stage, number][])
+      .map(([stage, ms]) => `${stage} ${((100 * ms) / totalStageMs).toFixed(0)}% (${((ms / audioSec) * 1000).toFixed(0)} us per audio-s)`)
+      .join(', ')}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { sine } from '../test-signals';
+import { segmentIntoWindows } from '../windows';
+import { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows } from './log-mel';
+import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
+import { referenceFilterbank, referenceLogMel } from './python-reference';
+
+function noise(length: number, seed = 1): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length }, () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 30 - 1;
+  });
+}
+
+const maxAbsDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+};
+
+describe('Slaney mel scale', () => {
+  it('is linear below 1 kHz and logarithmic above, and round-trips', () => {
+    expect(hzToMelSlaney(200)).toBeCloseTo(3, 10);
+    expect(hzToMelSlaney(1000)).toBeCloseTo(15, 10);
+    expect(hzToMelSlaney(6400)).toBeCloseTo(42, 10);
+    for (const hz of [25, 400, 999, 1000, 3000]) expect(melToHzSlaney(hzToMelSlaney(hz))).toBeCloseTo(hz, 8);
+  });
+});
+
+describe('mel filterbank', () => {
+  it('matches the independent numpy implementation of librosa.filters.mel within 1e-4', () => {
+    const ours = melFilterbank(DEFAULT_FEATURE_CONFIG);
+    const reference = referenceFilterbank(DEFAULT_FEATURE_CONFIG);
+    expect(ours.length).toBe(64);
+    expect(reference.length).toBe(64);
+    for (let band = 0; band < 64; band++) {
+      expect(reference[band].length).toBe(129);
+      expect(maxAbsDifference(ours[band], reference[band])).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
+
+describe('logMelSpectrogram', () => {
+  it('gives 251 frames x 64 bands for a 5-s window at 2000 Hz', () => {
+    const spectrogram = logMelSpectrogram(noise(10_000));
+    expect(spectrogram.frames).toBe(251);
+    expect(spectrogram.mels).toBe(64);
+    expect(spectrogram.data.length).toBe(251 * 64);
+    expect(frameCount(10_000)).toBe(251);
+  });
+
+  it('matches the numpy reference (reflect padding, centred Hann, Slaney mel, ln(p + 1e-6)) within 1e-3', () => {
+    const samples = noise(10_000, 7).map((value, n) => 0.3 * value + Math.sin((2 * Math.PI * 100 * n) / 2000));
+    const ours = logMelSpectrogram(samples);
+    const reference = referenceLogMel(samples, DEFAULT_FEATURE_CONFIG);
+    expect(reference.length).toBe(ours.data.length);
+    expect(maxAbsDifference(ours.data, reference)).toBeLessThan(1e-3);
+  });
+
+  it('lays data out frame-major, so a 100 Hz tone is loudest in the band around 100 Hz of every frame', () => {
+    const { data, frames, mels } = logMelSpectrogram(sine(100, 2000, 5));
+    const bands = melFilterbank(DEFAULT_FEATURE_CONFIG);
+    const bin100 = Math.round((100 * 256) / 2000);
+    const expectedBand = bands.reduce((best, weights, band) => (weights[bin100] > bands[best][bin100] ? band : best), 0);
+    for (const t of [10, 125, 240]) {
+      const row = Array.from(data.subarray(t * mels, (t + 1) * mels));
+      expect(row.indexOf(Math.max(...row))).toBe(expectedBand);
+    }
+    expect(frames).toBe(251);
+  });
+
+  it('is deterministic', () => {
+    const samples = noise(10_000, 3);
+    expect(logMelSpectrogram(samples).data).toEqual(logMelSpectrogram(samples).data);
+  });
+
+});
+
+describe('logMelSpectrogramsOfWindows', () => {
+  it('equals logMelSpectrogram of every window exactly while sharing overlapping frames', () => {
+    const signal = noise(2000 * 23 + 333, 11);
+    const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
+    const shared = logMelSpectrogramsOfWindows(signal, windows);
+    expect(shared.length).toBe(windows.length);
+    windows.forEach((window, i) => expect(shared[i].data).toEqual(logMelSpectrogram(window.samples).data));
+  });
+});

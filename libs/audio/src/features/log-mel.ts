@@ -1,0 +1,192 @@
+// Log-mel spectrogram exactly as docs/CONTRACTS.md fixes it (librosa conventions), computed with a
+// real FFT and a sparse filterbank so a 30-s recording takes a few milliseconds.
+
+import FFT from 'fft.js';
+import { melFilterbank } from './mel-filterbank';
+
+export type FeatureConfig = {
+  readonly sampleRate: number;
+  readonly nFft: number;
+  /** Hann window length; the window sits centred inside the nFft frame (librosa's win_length). */
+  readonly winLength: number;
+  readonly hopLength: number;
+  readonly nMels: number;
+  readonly fMin: number;
+  readonly fMax: number;
+  /** Added to the mel power before the natural log. */
+  readonly logOffset: number;
+};
+
+export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
+  sampleRate: 2000,
+  nFft: 256,
+  winLength: 128,
+  hopLength: 40,
+  nMels: 64,
+  fMin: 25,
+  fMax: 1000,
+  logOffset: 1e-6,
+});
+
+/** Frame-major: value(frame t, band m) = data[t * mels + m]. */
+export type LogMelSpectrogram = { readonly data: Float32Array; readonly frames: number; readonly mels: number };
+
+type SparseBand = { readonly firstBin: number; readonly weights: Float64Array };
+
+type Plan = {
+  readonly fft: FFT;
+  /** Hann window placed at its offset inside the nFft frame; only the window's span is multiplied. */
+  readonly window: Float64Array;
+  readonly windowOffset: number;
+  readonly bands: readonly SparseBand[];
+  readonly frameInput: Float64Array;
+  readonly spectrum: Float64Array;
+  readonly power: Float64Array;
+};
+
+const plans = new Map<string, Plan>();
+
+export function frameCount(sampleCount: number, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): number {
+  return 1 + Math.floor(sampleCount / config.hopLength);
+}
+
+export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): LogMelSpectrogram {
+  const half = config.nFft / 2;
+  if (samples.length <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`);
+  const plan = planFor(config);
+  const padded = reflectPad(samples, half);
+  const frames = frameCount(samples.length, config);
+  const data = new Float32Array(frames * config.nMels);
+  for (let t = 0; t < frames; t++) {
+    computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, data, t * config.nMels);
+  }
+  return { data, frames, mels: config.nMels };
+}
+
+/**
+ * The log-mel of every window, identical to calling logMelSpectrogram on each, but frames that lie
+ * wholly inside the signal are computed once and shared by the overlapping windows (half the work at
+ * the default 50 % overlap). `windows` must be views of `signal` as segmentIntoWindows returns them.
+ */
+export function logMelSpectrogramsOfWindows(
+  signal: Float32Array,
+  windows: readonly { readonly startSec: number; readonly samples: Float32Array }[],
+  config: FeatureConfig = DEFAULT_FEATURE_CONFIG,
+): LogMelSpectrogram[] {
+  const { hopLength, nMels, sampleRate } = config;
+  const plan = planFor(config);
+  const halfWindow = plan.windowOffset - config.nFft / 2; // first windowed sample relative to the frame centre
+  const sharedFrames = Math.floor(signal.length / hopLength) + 1;
+  const shared = new Float32Array(sharedFrames * nMels);
+  const computed = new Uint8Array(sharedFrames);
+  return windows.map((window) => {
+    const start = Math.round(window.startSec * sampleRate);
+    const isView = window.samples.buffer === signal.buffer && window.samples.byteOffset === signal.byteOffset + start * 4;
+    if (!isView || start % hopLength !== 0) return logMelSpectrogram(window.samples, config);
+    const result = logMelOfEdgeFrames(window.samples, config, plan);
+    const n = window.samples.length;
+    for (let t = 0; t < result.frames; t++) {
+      const firstSample = t * hopLength + halfWindow;
+      if (firstSample < 0 || firstSample + plan.window.length > n) continue; // touches the reflect padding
+      const globalFrame = start / hopLength + t;
+      if (!computed[globalFrame]) {
+        computeFrame(plan, config, signal, start + firstSample, shared, globalFrame * nMels);
+        computed[globalFrame] = 1;
+      }
+      copyRow(shared, globalFrame * nMels, result.data, t * nMels, nMels);
+    }
+    return result;
+  });
+}
+
+// A plain loop: subarray() per frame allocates and cost more than the frame itself.
+function copyRow(from: Float32Array, fromOffset: number, to: Float32Array, toOffset: number, length: number): void {
+  for (let i = 0; i < length; i++) to[toOffset + i] = from[fromOffset + i];
+}
+
+/** Frames of one window whose analysis span reaches into the reflect padding; the rest stay zero. */
+function logMelOfEdgeFrames(samples: Float32Array, config: FeatureConfig, plan: Plan): LogMelSpectrogram {
+  const n = samples.length;
+  const half = config.nFft / 2;
+  if (n <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${n}`);
+  const halfWindow = plan.windowOffset - half;
+  const span = new Float32Array(plan.window.length);
+  const frames = frameCount(n, config);
+  const data = new Float32Array(frames * config.nMels);
+  for (let t = 0; t < frames; t++) {
+    const firstSample = t * config.hopLength + halfWindow;
+    if (firstSample >= 0 && firstSample + span.length <= n) continue;
+    for (let i = 0; i < span.length; i++) span[i] = samples[reflectIndex(firstSample + i, n)];
+    computeFrame(plan, config, span, 0, data, t * config.nMels);
+  }
+  return { data, frames, mels: config.nMels };
+}
+
+/** numpy.pad(mode='reflect') index for positions up to one signal length outside [0, n). */
+function reflectIndex(index: number, n: number): number {
+  if (index < 0) return -index;
+  if (index >= n) return 2 * (n - 1) - index;
+  return index;
+}
+
+/** One frame: Hann-windowed span source[spanStart .. spanStart + winLength) -> ln(mel power + offset). */
+function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, spanStart: number, out: Float32Array, outOffset: number): void {
+  const { fft, window, windowOffset, bands, frameInput, spectrum, power } = plan;
+  const windowLength = window.length;
+  for (let i = 0; i < windowLength; i++) frameInput[windowOffset + i] = source[spanStart + i] * window[i];
+  fft.realTransform(spectrum, frameInput);
+  const bins = config.nFft / 2 + 1;
+  for (let k = 0; k < bins; k++) {
+    const re = spectrum[2 * k];
+    const im = spectrum[2 * k + 1];
+    power[k] = re * re + im * im;
+  }
+  const nMels = config.nMels;
+  for (let m = 0; m < nMels; m++) {
+    const { firstBin, weights } = bands[m];
+    let sum = 0;
+    for (let j = 0; j < weights.length; j++) sum += weights[j] * power[firstBin + j];
+    out[outOffset + m] = Math.log(sum + config.logOffset);
+  }
+}
+
+function planFor(config: FeatureConfig): Plan {
+  const key = JSON.stringify(config);
+  const cached = plans.get(key);
+  if (cached) return cached;
+  const { sampleRate, nFft, winLength, nMels, fMin, fMax } = config;
+  if (nFft & (nFft - 1) || nFft < 4) throw new RangeError(`nFft must be a power of two, got ${nFft}`);
+  if (winLength > nFft) throw new RangeError(`winLength ${winLength} exceeds nFft ${nFft}`);
+  // Periodic Hann (scipy get_window('hann', N, fftbins=True)), as librosa uses.
+  const window = Float64Array.from({ length: winLength }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / winLength));
+  const bands = melFilterbank({ sampleRate, nFft, nMels, fMin, fMax }).map(toSparseBand);
+  const plan: Plan = {
+    fft: new FFT(nFft),
+    window,
+    windowOffset: Math.floor((nFft - winLength) / 2),
+    bands,
+    frameInput: new Float64Array(nFft),
+    spectrum: new Float64Array(2 * nFft),
+    power: new Float64Array(nFft / 2 + 1),
+  };
+  plans.set(key, plan);
+  return plan;
+}
+
+function toSparseBand(weights: Float64Array): SparseBand {
+  const first = weights.findIndex((w) => w > 0);
+  if (first < 0) return { firstBin: 0, weights: new Float64Array(0) };
+  let last = weights.length - 1;
+  while (weights[last] === 0) last--;
+  return { firstBin: first, weights: weights.slice(first, last + 1) };
+}
+
+/** numpy.pad(mode='reflect'): mirrored around the edge sample, which is not repeated. */
+function reflectPad(samples: Float32Array, padding: number): Float32Array {
+  const n = samples.length;
+  const padded = new Float32Array(n + 2 * padding);
+  for (let i = 0; i < padding; i++) padded[padding - 1 - i] = samples[i + 1];
+  for (let i = 0; i < n; i++) padded[padding + i] = samples[i];
+  for (let i = 0; i < padding; i++) padded[padding + n + i] = samples[n - 2 - i];
+  return padded;
+}

@@ -1,0 +1,16 @@
+// @heartbeat/audio: every recording enters the platform through here, from uploaded bytes to the
+// log-mel features the model reads.
+
+export { AUDIO_ERROR_CODES, AudioError, isAudioError, type AudioErrorCode } from './errors';
+export { decodeAudio, decodeWfdbRecord, type DecodedAudio, type DecodeOptions } from './decode/decode-audio';
+export { detectFormat, type AudioFormat, type DetectedFormat } from './decode/detect-format';
+export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode/limits';
+export { parseWavHeader, type WavHeader } from './decode/wav-header';
+export { parseWfdbHeader, readWfdbSignal, type WfdbHeader, type WfdbSignalSpec } from './decode/wfdb';
+export { resample } from './dsp/resample';
+export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';
+export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal } from './dsp/condition';
+export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';
+export { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows, type FeatureConfig, type LogMelSpectrogram } from './features/log-mel';
+export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';
+export { assessSignalQuality, assessWindowQuality, QUALITY_SCORING, type SignalQuality } from './quality';
