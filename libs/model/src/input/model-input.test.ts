@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MEL_BANDS,
+  WINDOW_FRAMES,
+  WINDOW_SAMPLES,
+  normaliseWindowFeatures,
+  recordingWindows,
+  repeatToLength,
+  windowStartSamples,
+} from './model-input';
+
+describe('model input', () => {
+  it('uses 251 frames of 64 mel bands per 5-s window', () => {
+    expect(WINDOW_FRAMES).toBe(251);
+    expect(MEL_BANDS).toBe(64);
+  });
+
+  it('removes a constant per-band offset, as a different stethoscope response would add', () => {
+    const frames = 10;
+    const bands = 4;
+    const base = Float32Array.from({ length: frames * bands }, (_, i) => Math.sin(i * 1.7));
+    const shifted = base.map((v, i) => v + [3, -2, 0.5, 7][i % bands] * 1);
+    const a = normaliseWindowFeatures(Float32Array.from(base), frames, bands);
+    const b = normaliseWindowFeatures(Float32Array.from(shifted), frames, bands);
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+  });
+
+  it('repeats a short clip to fill the window', () => {
+    const out = repeatToLength(Float32Array.from([1, 2, 3]), 7);
+    expect(Array.from(out)).toEqual([1, 2, 3, 1, 2, 3, 1]);
+  });
+
+  it('places windows every hop and one more at the end when the tail is long', () => {
+    expect(windowStartSamples(WINDOW_SAMPLES)).toEqual([0]);
+    expect(windowStartSamples(20_000)).toEqual([0, 5000, 10_000]);
+    expect(windowStartSamples(23_000)).toEqual([0, 5000, 10_000, 13_000]);
+    expect(windowStartSamples(20_500)).toEqual([0, 5000, 10_000]);
+  });
+
+  it('turns a 12-s signal into windows of the model shape', () => {
+    const signal = Float32Array.from({ length: 24_000 }, (_, i) => Math.sin((2 * Math.PI * 60 * i) / 2000));
+    const windows = recordingWindows(signal);
+    expect(windows.windowCount).toBe(4);
+    expect(windows.features).toHaveLength(4 * WINDOW_FRAMES * MEL_BANDS);
+    expect(windows.startSeconds).toEqual([0, 2.5, 5, 7]);
+    expect(windows.features.every(Number.isFinite)).toBe(true);
+  });
+});

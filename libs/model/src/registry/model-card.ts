@@ -1,0 +1,122 @@
+// The model card: what the model was trained on, how it was measured, what it is for and its limits.
+// Rendered from the numbers in the model directory, never typed by hand.
+import type { BinaryMetrics } from '../metrics/binary-metrics';
+import type { ModelManifest } from './model-manifest';
+
+export interface CardTrainingReport {
+  bestEpoch: number;
+  stoppedBecause: string;
+  minutes: number;
+  backend: string;
+  validation: { overall: BinaryMetrics; perSubset: Record<string, BinaryMetrics> };
+  counts: { training: number; validation: number; failedToDecode: number };
+  datasetFingerprint: string;
+}
+
+export interface LeaveOneSubsetOutResult {
+  subset: string;
+  /** Threshold from the in-distribution validation split (what a new site gets out of the box). */
+  heldOut: BinaryMetrics;
+  /** The same network's validation figures on the subsets it did see. */
+  inDistribution: BinaryMetrics;
+  /** After site calibration on a few labelled local recordings, when measured. */
+  siteCalibrated?: BinaryMetrics & { calibrationRecords: number };
+}
+
+export interface ModelCardInput {
+  manifest: ModelManifest;
+  training: CardTrainingReport;
+  leaveOneSubsetOut?: LeaveOneSubsetOutResult[];
+  trainCommand: string;
+}
+
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+function metricsTable(rows: [string, BinaryMetrics][]): string {
+  const lines = ['| set | records | abnormal | MAcc | AUC | sensitivity | specificity | F1 | accuracy | ECE |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const [name, m] of rows) {
+    lines.push(`| ${name} | ${m.count} | ${m.positives} | ${fmt(m.macc)} | ${fmt(m.auc)} | ${fmt(m.sensitivity)} | ${fmt(m.specificity)} | ${fmt(m.f1)} | ${fmt(m.accuracy)} | ${fmt(m.ece)} |`);
+  }
+  return lines.join('\n');
+}
+
+export function renderModelCard(input: ModelCardInput): string {
+  const { manifest, training } = input;
+  const validationRows: [string, BinaryMetrics][] = [
+    ...Object.entries(training.validation.perSubset),
+    ['**overall**', training.validation.overall],
+  ];
+  const loso = input.leaveOneSubsetOut ?? [];
+  const losoSection =
+    loso.length === 0
+      ? 'Not measured for this version.'
+      : [
+          'Each row trains a network without one subset (its own validation split chosen from the other subsets),',
+          'then screens every record of the left-out subset with the threshold chosen on the other subsets.',
+          'This is what a new hospital with a different stethoscope gets before any site calibration.',
+          '',
+          '| left-out subset | records | AUC | MAcc | sensitivity | specificity | in-distribution AUC | in-distribution MAcc | MAcc after site calibration (30 records) |',
+          '|---|---|---|---|---|---|---|---|---|',
+          ...loso.map(
+            (r) =>
+              `| ${r.subset} | ${r.heldOut.count} | ${fmt(r.heldOut.auc)} | ${fmt(r.heldOut.macc)} | ${fmt(r.heldOut.sensitivity)} | ${fmt(r.heldOut.specificity)} | ${fmt(r.inDistribution.auc)} | ${fmt(r.inDistribution.macc)} | ${r.siteCalibrated ? fmt(r.siteCalibrated.macc) : 'not measured'} |`,
+          ),
+        ].join('\n');
+  return `# Model card: ${manifest.name} ${manifest.version}
+
+Created ${manifest.createdAt}. Decision support only: it flags recordings for a cardiologist to review
+and does not diagnose.
+
+## What it does
+Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abnormal\` or \`unsure\`
+(signal quality below ${manifest.decision.minimumQuality}), with a calibrated probability of abnormal.
+
+- Input: any recording of 2 s or more (WAV, FLAC, MP3, OGG, WFDB), resampled to ${manifest.input.sampleRate} Hz,
+  band-passed 25-400 Hz, cut into ${manifest.input.windowSeconds}-s windows every ${manifest.input.hopSeconds} s
+  (clips shorter than a window are repeated to fill it).
+- Features: ${manifest.input.melBands}-band log-mel spectrogram, ${manifest.input.frames} frames per window, each window
+  normalised per band (mean removed: a stethoscope's frequency response is a per-band offset in the log domain)
+  and by its standard deviation.
+- Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
+  dense logit), about 80k parameters. The record's score is the mean of its window logits, calibrated by Platt
+  scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
+  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (threshold chosen on validation to maximise MAcc).
+- Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),
+  \`metrics.json\`, \`heartbeat-model.json\`.
+
+## Data
+PhysioNet/CinC Challenge 2016 training set, development part (2,656 recordings, subsets training-a to
+training-e; Liu C. et al., Physiol. Meas. 37(12):2181-2213, 2016; PhysioNet, ODC-By 1.0). A stratified
+20 % of every (subset, label) group is held out as validation (seed ${String((manifest.training?.params as { seed?: number } | undefined)?.seed ?? '')}); training used
+${training.counts.training} recordings (fingerprint \`${training.datasetFingerprint}\`), validation ${training.counts.validation}.
+Training windows are drawn label-balanced, each (subset, label) group weighted by the square root of its
+size, with augmentation that imitates other devices and patients: random crop, time stretch (±8 %), random
+low-pass, high-pass or peaking EQ, noise at 10-35 dB SNR, gain, and frequency masking.
+
+## Training
+Backend ${training.backend}; best epoch ${training.bestEpoch} (stopped by ${training.stoppedBecause}), ${training.minutes.toFixed(1)} minutes
+on a 2-core machine. Reproduce with:
+
+\`\`\`
+${input.trainCommand}
+\`\`\`
+
+## Validation (own split of the development data)
+Threshold ${manifest.decision.threshold.toFixed(3)}, quality gate not applied to these figures.
+
+${metricsTable(validationRows)}
+
+## Generalisation to an unseen database (leave one subset out)
+${losoSection}
+
+## Intended use and limits
+- Intended: to prioritise heart sound recordings for review by a clinician, in adults and children, at sites
+  whose recordings resemble the PhysioNet 2016 databases.
+- Not intended: diagnosis, or use without a clinician's review. It has not been validated prospectively.
+- A new site's stethoscope and population shift the operating point: the ranking (AUC) travels better than
+  the threshold. Calibrate the threshold on a few dozen labelled local recordings (site calibration) before
+  relying on the labels at a new site.
+- Recordings that are mostly noise, speech or rubbing get a low quality score and the answer \`unsure\`.
+- Training data labels are normal vs abnormal only; the model does not name the lesion.
+`;
+}

@@ -1,0 +1,34 @@
+// Completes a trained model version directory: ONNX export of the network, model card, manifest.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTfjsModel } from '../inference/tfjs-model-files';
+import { ONNX_MODEL_FILE } from '../inference/window-classifier';
+import { initTfBackend } from '../network/backend';
+import { exportToOnnx } from '../network/onnx-export';
+import { type CardTrainingReport, type LeaveOneSubsetOutResult, renderModelCard } from './model-card';
+import { readModelManifest, writeModelManifest } from './model-manifest';
+
+export const MODEL_CARD_FILE = 'MODEL_CARD.md';
+export const LEAVE_ONE_SUBSET_OUT_FILE = 'leave-one-subset-out.json';
+
+export async function finaliseModelDirectory(modelDir: string, options: { trainCommand: string }): Promise<void> {
+  await initTfBackend('auto');
+  const model = await loadTfjsModel(modelDir);
+  writeFileSync(join(modelDir, ONNX_MODEL_FILE), exportToOnnx(model));
+  model.dispose();
+  const manifest = readModelManifest(modelDir);
+  manifest.artifacts = { ...manifest.artifacts, onnx: ONNX_MODEL_FILE, card: MODEL_CARD_FILE };
+  manifest.training = { ...manifest.training, command: options.trainCommand };
+  writeModelManifest(modelDir, manifest);
+  writeModelCardFile(modelDir);
+}
+
+/** (Re)writes MODEL_CARD.md from the directory's manifest, metrics and leave-one-subset-out results. */
+export function writeModelCardFile(modelDir: string): void {
+  const manifest = readModelManifest(modelDir);
+  const training = JSON.parse(readFileSync(join(modelDir, manifest.artifacts.metrics ?? 'metrics.json'), 'utf8')) as CardTrainingReport;
+  const losoFile = join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE);
+  const leaveOneSubsetOut = existsSync(losoFile) ? (JSON.parse(readFileSync(losoFile, 'utf8')) as LeaveOneSubsetOutResult[]) : undefined;
+  const trainCommand = String(manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016');
+  writeFileSync(join(modelDir, MODEL_CARD_FILE), renderModelCard({ manifest, training, leaveOneSubsetOut, trainCommand }));
+}

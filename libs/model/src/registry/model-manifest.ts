@@ -1,0 +1,69 @@
+// The manifest of a model version directory: everything needed to turn window scores into the
+// product's answer, and where the network's artifacts are. Validated on load, so a damaged or
+// foreign directory fails with a message instead of producing wrong predictions.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'heartbeat-model.json';
+
+const calibrationSchema = z.object({ slope: z.number(), intercept: z.number() });
+
+export const modelManifestSchema = z.object({
+  schemaVersion: z.literal(1),
+  name: z.string().min(1),
+  version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
+  createdAt: z.string(),
+  input: z.object({
+    sampleRate: z.number().int().positive(),
+    windowSeconds: z.number().positive(),
+    hopSeconds: z.number().positive(),
+    frames: z.number().int().positive(),
+    melBands: z.number().int().positive(),
+    featureConfig: z.record(z.string(), z.unknown()),
+    normalisation: z.literal('per-window-band-mean-and-std'),
+  }),
+  decision: z.object({
+    calibration: calibrationSchema,
+    threshold: z.number().min(0).max(1),
+    minimumQuality: z.number().min(0).max(1),
+    /** Site calibrations fitted later carry the site's name. */
+    site: z.string().optional(),
+  }),
+  artifacts: z.object({
+    tfjs: z.string(),
+    onnx: z.string().optional(),
+    card: z.string().optional(),
+    metrics: z.string().optional(),
+  }),
+  training: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+export class ModelDirectoryError extends Error {
+  readonly code = 'MODEL_DIRECTORY';
+}
+
+export function readModelManifest(modelDir: string): ModelManifest {
+  const file = join(modelDir, MANIFEST_FILE);
+  if (!existsSync(file)) {
+    throw new ModelDirectoryError(`${modelDir} is not a HeartBeat model directory: ${MANIFEST_FILE} is missing.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ModelDirectoryError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = modelManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ModelDirectoryError(`${file} is not a valid model manifest: ${issues}`);
+  }
+  return parsed.data;
+}
+
+export function writeModelManifest(modelDir: string, manifest: ModelManifest): void {
+  writeFileSync(join(modelDir, MANIFEST_FILE), JSON.stringify(modelManifestSchema.parse(manifest), null, 2) + '\n');
+}

@@ -1,0 +1,102 @@
+// Screens one recording end to end: decode, condition, judge signal quality, score every 5-s window
+// with the network, and turn the window scores into the product's answer. The CLI, the inference
+// worker and `heartbeat evaluate` all go through here, so they cannot disagree.
+import { assessSignalQuality, decodeAudio, type DecodeOptions, prepareSignal } from '@heartbeat/audio';
+import type { WindowClassifier } from '../inference/window-classifier';
+import { MODEL_SAMPLE_RATE, recordingWindows } from '../input/model-input';
+import type { ModelManifest } from '../registry/model-manifest';
+import { aggregateWindowLogits, calibratedProbability, decideLabel, type RecordingLabel } from '../training/record-decision';
+
+
+export interface ScreeningResult {
+  label: RecordingLabel;
+  /** Calibrated probability that the recording is abnormal, 0..1. */
+  probability: number;
+  /** Signal quality score, 0..1; below the model's minimum the label is "unsure". */
+  quality: number;
+  windows: number;
+  windowLogits: number[];
+  windowStartSeconds: number[];
+  meanLogit: number;
+  durationSeconds: number;
+  sourceSampleRate: number;
+  sourceFormat: string;
+  channels: number;
+  modelVersion: string;
+  site?: string;
+}
+
+export interface PreparedRecording {
+  signal: Float32Array;
+  features: Float32Array;
+  windowCount: number;
+  startSeconds: number[];
+  quality: number;
+  durationSeconds: number;
+  sourceSampleRate: number;
+  sourceFormat: string;
+  channels: number;
+}
+
+/** The CPU-side half of screening (no model): decode, condition, quality, window features. */
+export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeOptions = {}): Promise<PreparedRecording> {
+  const decoded = await decodeAudio(bytes, decodeOptions);
+  const signal = prepareSignal(decoded);
+  const quality = assessSignalQuality(signal, MODEL_SAMPLE_RATE, decoded.samples).score;
+  const windows = recordingWindows(signal);
+  return {
+    signal,
+    features: windows.features,
+    windowCount: windows.windowCount,
+    startSeconds: windows.startSeconds,
+    quality,
+    durationSeconds: decoded.durationSec,
+    sourceSampleRate: decoded.sampleRate,
+    sourceFormat: decoded.format,
+    channels: decoded.channels,
+  };
+}
+
+/** The decision half: window logits of a prepared recording to the product's answer. */
+export function decideFromWindowLogits(prepared: PreparedRecording, logits: ArrayLike<number>, manifest: ModelManifest): ScreeningResult {
+  const windowLogits = Array.from(logits);
+  const meanLogit = aggregateWindowLogits(windowLogits);
+  const probability = calibratedProbability(meanLogit, manifest.decision.calibration);
+  return {
+    label: decideLabel(probability, prepared.quality, manifest.decision),
+    probability,
+    quality: prepared.quality,
+    windows: prepared.windowCount,
+    windowLogits,
+    windowStartSeconds: prepared.startSeconds,
+    meanLogit,
+    durationSeconds: prepared.durationSeconds,
+    sourceSampleRate: prepared.sourceSampleRate,
+    sourceFormat: prepared.sourceFormat,
+    channels: prepared.channels,
+    modelVersion: manifest.version,
+    site: manifest.decision.site,
+  };
+}
+
+export class RecordingScreener {
+  constructor(
+    readonly manifest: ModelManifest,
+    private readonly classifier: WindowClassifier,
+    private readonly decodeOptions: DecodeOptions = {},
+  ) {}
+
+  get backend(): string {
+    return this.classifier.backend;
+  }
+
+  async dispose(): Promise<void> {
+    await this.classifier.dispose();
+  }
+
+  async screen(bytes: Uint8Array): Promise<ScreeningResult> {
+    const prepared = await prepareRecording(bytes, this.decodeOptions);
+    const logits = await this.classifier.predictLogits(prepared.features, prepared.windowCount);
+    return decideFromWindowLogits(prepared, logits, this.manifest);
+  }
+}

@@ -1,0 +1,156 @@
+// `heartbeat train`: from a data folder to a complete model version directory (tfjs weights,
+// manifest, metrics), with per-epoch progress. The ONNX export and model card are added by
+// `finaliseModelDirectory` so they can be redone without retraining.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
+import { type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
+import { datasetFingerprint, leaveOneSubsetOut, stratifiedSplit } from '../data/split';
+import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS, recordingWindows } from '../input/model-input';
+import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
+import { initTfBackend, type TfBackendPreference } from '../network/backend';
+import { buildHeartSoundCnn } from '../network/cnn';
+import { type ModelManifest, writeModelManifest } from '../registry/model-manifest';
+import { saveTfjsModel } from '../inference/tfjs-model-files';
+import { TFJS_MODEL_FILE } from '../inference/window-classifier';
+import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
+import { calibratedProbability, type Calibration } from './record-decision';
+import { DEFAULT_TRAINING_PARAMS, type EpochReport, type RecordScores, type TrainingParams, scoreRecordings, trainWindowClassifier } from './trainer';
+
+export interface TrainCommandOptions {
+  dataDir: string;
+  outDir: string;
+  version: string;
+  validationFraction?: number;
+  /** Leave this subset out of training entirely and report on it (generalisation to a new database). */
+  holdOutSubset?: string;
+  cacheDir?: string;
+  backend?: TfBackendPreference;
+  params?: Partial<TrainingParams>;
+  log?: (line: string) => void;
+  onEpoch?: (report: EpochReport) => void;
+}
+
+export interface SubsetReport {
+  overall: BinaryMetrics;
+  perSubset: Record<string, BinaryMetrics>;
+}
+
+export interface TrainingReport {
+  version: string;
+  backend: string;
+  bestEpoch: number;
+  stoppedBecause: string;
+  minutes: number;
+  validation: SubsetReport;
+  heldOut?: SubsetReport & { subset: string };
+  history: EpochReport[];
+  datasetFingerprint: string;
+  counts: { training: number; validation: number; heldOut: number; failedToDecode: number };
+}
+
+export async function runTrainCommand(options: TrainCommandOptions): Promise<TrainingReport> {
+  const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  const params = { ...DEFAULT_TRAINING_PARAMS, ...options.params };
+  const backend = await initTfBackend(options.backend ?? 'auto');
+  log(`backend: ${backend}`);
+
+  const recordings = discoverLabelledRecordings(options.dataDir);
+  const development = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).training : recordings;
+  const heldOut = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).validation : [];
+  if (options.holdOutSubset && heldOut.length === 0) throw new Error(`no recordings in subset ${options.holdOutSubset}`);
+  const split = stratifiedSplit(development, options.validationFraction ?? 0.2, params.seed);
+  log(`recordings: ${recordings.length} (training ${split.training.length}, validation ${split.validation.length}, held out ${heldOut.length})`);
+
+  const { loaded, failed } = await loadConditionedSignals(recordings, {
+    cacheDir: options.cacheDir,
+    onProgress: (done, total) => done % 250 === 0 && log(`conditioning audio ${done}/${total}`),
+  });
+  for (const f of failed) log(`skipped ${f.recording.path}: ${f.error}`);
+  const byKey = new Map(loaded.map((c) => [keyOf(c.recording), c]));
+  const pick = (set: LabelledRecording[]) => set.map((r) => byKey.get(keyOf(r))).filter((c): c is ConditionedRecording => !!c);
+
+  mkdirSync(options.outDir, { recursive: true });
+  const outcome = await trainWindowClassifier({
+    training: pick(split.training),
+    validation: pick(split.validation),
+    buildModel: () => buildHeartSoundCnn({ seed: params.seed }),
+    params,
+    onEpoch: (report) => {
+      log(
+        `epoch ${report.epoch}/${report.epochs} loss ${report.loss.toFixed(4)} val AUC ${report.validationAuc.toFixed(4)} ` +
+          `MAcc ${report.validationMacc.toFixed(4)} score ${report.selectionScore.toFixed(4)}${report.improved ? ' *' : ''} ` +
+          `(${report.windowsPerSecond.toFixed(1)} windows/s, ${(report.elapsedSeconds / 60).toFixed(1)} min)`,
+      );
+      options.onEpoch?.(report);
+    },
+    onImproved: (model) => saveTfjsModel(model, join(options.outDir, 'checkpoint')),
+  });
+
+  const decide = (scores: RecordScores[]) => reportFor(scores, outcome.calibration, outcome.threshold);
+  const validation = decide(outcome.validationScores);
+  let heldOutReport: TrainingReport['heldOut'];
+  if (heldOut.length > 0) {
+    const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) }));
+    heldOutReport = { subset: options.holdOutSubset!, ...decide(scoreRecordings(outcome.model, windows)) };
+  }
+
+  await saveTfjsModel(outcome.model, options.outDir);
+  const report: TrainingReport = {
+    version: options.version,
+    backend,
+    bestEpoch: outcome.bestEpoch,
+    stoppedBecause: outcome.stoppedBecause,
+    minutes: (Date.now() - started) / 60000,
+    validation,
+    heldOut: heldOutReport,
+    history: outcome.history,
+    datasetFingerprint: datasetFingerprint(split.training),
+    counts: { training: split.training.length, validation: split.validation.length, heldOut: heldOut.length, failedToDecode: failed.length },
+  };
+  writeFileSync(join(options.outDir, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(
+    join(options.outDir, 'validation-scores.json'),
+    JSON.stringify(outcome.validationScores.map((s) => ({ id: s.recording.id, subset: s.recording.subset, label: s.recording.label, meanLogit: s.meanLogit })), null, 1),
+  );
+  const manifest: ModelManifest = {
+    schemaVersion: 1,
+    name: 'heartbeat-pcg-cnn',
+    version: options.version,
+    createdAt: new Date().toISOString(),
+    input: {
+      sampleRate: MODEL_SAMPLE_RATE,
+      windowSeconds: WINDOW_SECONDS,
+      hopSeconds: DEFAULT_HOP_SECONDS,
+      frames: WINDOW_FRAMES,
+      melBands: MEL_BANDS,
+      featureConfig: { ...DEFAULT_FEATURE_CONFIG },
+      normalisation: 'per-window-band-mean-and-std',
+    },
+    decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: 0 },
+    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
+    training: { params, bestEpoch: outcome.bestEpoch, datasetFingerprint: report.datasetFingerprint, holdOutSubset: options.holdOutSubset ?? null },
+  };
+  writeModelManifest(options.outDir, manifest);
+  outcome.model.dispose();
+  return report;
+}
+
+function keyOf(r: LabelledRecording): string {
+  return `${r.subset}/${r.id}`;
+}
+
+function reportFor(scores: RecordScores[], calibration: Calibration, threshold: number): SubsetReport {
+  const metricsOf = (set: RecordScores[]) =>
+    binaryMetrics(
+      set.map((s) => (s.recording.label === 'abnormal' ? 1 : 0)),
+      set.map((s) => calibratedProbability(s.meanLogit, calibration)),
+      threshold,
+    );
+  const perSubset: Record<string, BinaryMetrics> = {};
+  for (const subset of [...new Set(scores.map((s) => s.recording.subset))].sort()) {
+    perSubset[subset] = metricsOf(scores.filter((s) => s.recording.subset === subset));
+  }
+  return { overall: metricsOf(scores), perSubset };
+}

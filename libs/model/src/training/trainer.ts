@@ -1,0 +1,229 @@
+// The training loop: balanced, augmented windows drawn fresh every epoch; record-level validation
+// after every epoch; the best epoch's weights kept; calibration and threshold fitted on validation.
+import * as tf from '@tensorflow/tfjs';
+import type { LabelledRecording } from '../data/labelled-recordings';
+import { MEL_BANDS, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES, recordingWindows, windowFeatures } from '../input/model-input';
+import { binaryMetrics, thresholdMaximisingMacc, type BinaryMetrics } from '../metrics/binary-metrics';
+import { compileHeartSoundCnn } from '../network/logit-loss';
+import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, maskRandomBands } from './augmentation';
+import type { ConditionedRecording } from './conditioned-signals';
+import { seededRandom } from './random';
+import { type Calibration, aggregateWindowLogits, calibratedProbability, fitPlattCalibration } from './record-decision';
+import { BalancedRecordingSampler } from './window-sampler';
+
+export interface TrainingParams {
+  seed: number;
+  epochs: number;
+  windowsPerEpoch: number;
+  batchSize: number;
+  learningRate: number;
+  /** Stop when the selection score has not improved for this many epochs. */
+  patience: number;
+  /** Stop after the epoch that passes this wall-clock budget (the best weights are kept). */
+  maxMinutes: number;
+  augmentation: AugmentationOptions;
+}
+
+export const DEFAULT_TRAINING_PARAMS: TrainingParams = {
+  seed: 2016,
+  epochs: 30,
+  windowsPerEpoch: 2048,
+  batchSize: 32,
+  learningRate: 2e-3,
+  patience: 8,
+  maxMinutes: 40,
+  augmentation: DEFAULT_AUGMENTATION,
+};
+
+export interface RecordScores {
+  recording: LabelledRecording;
+  meanLogit: number;
+  windowLogits: number[];
+}
+
+export interface EpochReport {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  windowsPerSecond: number;
+  elapsedSeconds: number;
+  validationAuc: number;
+  validationMacc: number;
+  selectionScore: number;
+  improved: boolean;
+}
+
+export interface TrainingOutcome {
+  model: tf.LayersModel;
+  bestEpoch: number;
+  history: EpochReport[];
+  calibration: Calibration;
+  threshold: number;
+  validationScores: RecordScores[];
+  validationMetrics: BinaryMetrics;
+  stoppedBecause: 'epochs' | 'patience' | 'time';
+}
+
+export interface TrainingInput {
+  training: ConditionedRecording[];
+  validation: ConditionedRecording[];
+  buildModel: () => tf.LayersModel;
+  params?: Partial<TrainingParams>;
+  onEpoch?: (report: EpochReport) => void;
+  onBatch?: (epochFraction: number) => void;
+  /** Called when an epoch beats every earlier one: the place to write a checkpoint. */
+  onImproved?: (model: tf.LayersModel, report: EpochReport) => Promise<void>;
+}
+
+export async function trainWindowClassifier(input: TrainingInput): Promise<TrainingOutcome> {
+  const params = { ...DEFAULT_TRAINING_PARAMS, ...input.params };
+  const random = seededRandom(params.seed);
+  const signals = new Map(input.training.map((c) => [c.recording.id + '\u0000' + c.recording.subset, c.signal]));
+  const sampler = new BalancedRecordingSampler(input.training.map((c) => c.recording));
+  const validationWindows = input.validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) }));
+
+  const model = input.buildModel();
+  compileHeartSoundCnn(model, { learningRate: params.learningRate });
+
+  const started = Date.now();
+  const history: EpochReport[] = [];
+  let best: { score: number; epoch: number; weights: tf.Tensor[] } | undefined;
+  let stoppedBecause: TrainingOutcome['stoppedBecause'] = 'epochs';
+  const batchesPerEpoch = Math.ceil(params.windowsPerEpoch / params.batchSize);
+
+  for (let epoch = 1; epoch <= params.epochs; epoch++) {
+    const epochStarted = Date.now();
+    let lossSum = 0;
+    for (let batch = 0; batch < batchesPerEpoch; batch++) {
+      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random);
+      const x = tf.tensor4d(features, [labels.length, WINDOW_FRAMES, MEL_BANDS, 1]);
+      const y = tf.tensor2d(labels, [labels.length, 1]);
+      const result = await model.trainOnBatch(x, y);
+      const loss = Array.isArray(result) ? result[0] : result;
+      tf.dispose([x, y]);
+      lossSum += loss;
+      input.onBatch?.((batch + 1) / batchesPerEpoch);
+    }
+    const trainingSeconds = (Date.now() - epochStarted) / 1000;
+    const scores = scoreRecordings(model, validationWindows);
+    const { auc, macc, selectionScore } = validationSummary(scores);
+    const improved = best === undefined || selectionScore > best.score;
+    if (improved) {
+      best?.weights.forEach((w) => w.dispose());
+      best = { score: selectionScore, epoch, weights: model.getWeights().map((w) => w.clone()) };
+    }
+    const report: EpochReport = {
+      epoch,
+      epochs: params.epochs,
+      loss: lossSum / batchesPerEpoch,
+      windowsPerSecond: (batchesPerEpoch * params.batchSize) / trainingSeconds,
+      elapsedSeconds: (Date.now() - started) / 1000,
+      validationAuc: auc,
+      validationMacc: macc,
+      selectionScore,
+      improved,
+    };
+    history.push(report);
+    input.onEpoch?.(report);
+    if (improved) await input.onImproved?.(model, report);
+    if (epoch - best!.epoch >= params.patience) {
+      stoppedBecause = 'patience';
+      break;
+    }
+    if (report.elapsedSeconds / 60 >= params.maxMinutes && epoch < params.epochs) {
+      stoppedBecause = 'time';
+      break;
+    }
+  }
+
+  model.setWeights(best!.weights);
+  best!.weights.forEach((w) => w.dispose());
+  const validationScores = scoreRecordings(model, validationWindows);
+  const labels = validationScores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
+  const meanLogits = validationScores.map((s) => s.meanLogit);
+  const calibration = fitPlattCalibration(meanLogits, labels);
+  const probabilities = meanLogits.map((l) => calibratedProbability(l, calibration));
+  const { threshold } = thresholdMaximisingMacc(labels, probabilities);
+  return {
+    model,
+    bestEpoch: best!.epoch,
+    history,
+    calibration,
+    threshold,
+    validationScores,
+    validationMetrics: binaryMetrics(labels, probabilities, threshold),
+    stoppedBecause,
+  };
+}
+
+function sampleTrainingBatch(
+  sampler: BalancedRecordingSampler,
+  signals: Map<string, Float32Array>,
+  params: TrainingParams,
+  random: () => number,
+): { features: Float32Array; labels: Float32Array } {
+  const features = new Float32Array(params.batchSize * WINDOW_VALUES);
+  const labels = new Float32Array(params.batchSize);
+  for (let i = 0; i < params.batchSize; i++) {
+    const recording = sampler.next(random);
+    const signal = signals.get(recording.id + '\u0000' + recording.subset)!;
+    const window = windowFeatures(augmentSignalWindow(signal, WINDOW_SAMPLES, random, params.augmentation));
+    if (random() < params.augmentation.frequencyMaskProbability) {
+      maskRandomBands(window, WINDOW_FRAMES, MEL_BANDS, random, params.augmentation.maxMaskedBands);
+    }
+    features.set(window, i * WINDOW_VALUES);
+    labels[i] = recording.label === 'abnormal' ? 1 : 0;
+  }
+  return { features, labels };
+}
+
+/** Window logits of every recording, in batches, and their mean per recording. */
+export function scoreRecordings(
+  model: tf.LayersModel,
+  recordings: { recording: LabelledRecording; features: Float32Array; windowCount: number }[],
+  batchSize = 64,
+): RecordScores[] {
+  const totalWindows = recordings.reduce((n, r) => n + r.windowCount, 0);
+  const logits = new Float32Array(totalWindows);
+  const all = new Float32Array(totalWindows * WINDOW_VALUES);
+  let offset = 0;
+  for (const r of recordings) {
+    all.set(r.features, offset * WINDOW_VALUES);
+    offset += r.windowCount;
+  }
+  for (let start = 0; start < totalWindows; start += batchSize) {
+    const n = Math.min(batchSize, totalWindows - start);
+    const out = tf.tidy(() => {
+      const x = tf.tensor4d(all.subarray(start * WINDOW_VALUES, (start + n) * WINDOW_VALUES), [n, WINDOW_FRAMES, MEL_BANDS, 1]);
+      return (model.predict(x) as tf.Tensor).dataSync();
+    });
+    logits.set(out, start);
+  }
+  offset = 0;
+  return recordings.map((r) => {
+    const windowLogits = Array.from(logits.subarray(offset, offset + r.windowCount));
+    offset += r.windowCount;
+    return { recording: r.recording, windowLogits, meanLogit: aggregateWindowLogits(windowLogits) };
+  });
+}
+
+/**
+ * Model selection score: the mean of the overall AUC and the average per-subset AUC, so a model
+ * that does well on the big database but poorly on the small ones is not preferred.
+ */
+export function validationSummary(scores: RecordScores[]): { auc: number; macc: number; selectionScore: number } {
+  const labels = scores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
+  const logits = scores.map((s) => s.meanLogit);
+  const overall = binaryMetrics(labels, logits, thresholdMaximisingMacc(labels, logits).threshold);
+  const subsetAucs: number[] = [];
+  for (const subset of new Set(scores.map((s) => s.recording.subset))) {
+    const members = scores.filter((s) => s.recording.subset === subset);
+    const auc = binaryMetrics(
+      members.map((s) => (s.recording.label === 'abnormal' ? 1 : 0)),
+      members.map((s) => s.meanLogit),
+    ).auc;
+    if (Number.isFinite(auc)) subsetAucs.push(auc);
+  }
+  const macroAuc = subsetAucs.length > 0 ? subsetAucs.reduce((a, b) => a + b, 0) / subsetAucs.length : overall.auc;
+  return { auc: overall.auc, macc: overall.macc, selectionScore: (overall.auc + macroAuc) / 2 };
+}
