@@ -1,0 +1,97 @@
+// `heartbeat classify <files or folders...>`: screens every recording with no services running.
+import { existsSync, statSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { listAudioFiles } from '@heartbeat/model';
+import { type OutputFormat, type ResultRow, csvHeader, formatCsvLine, formatJsonLine, formatTable, isFailed } from './output-format';
+import { ScreeningPool } from './screening-pool';
+
+export interface ClassifyOptions {
+  modelDir: string;
+  format: OutputFormat;
+  backend: 'onnx' | 'tfjs';
+  workers?: number;
+  progress: boolean;
+}
+
+export interface ConsoleStreams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FATAL = 1;
+export const EXIT_SOME_FILES_FAILED = 3;
+
+/** Files to screen, in the order given; folders are searched recursively for supported audio. */
+export function expandInputs(inputs: string[]): { files: string[]; missing: string[]; hadFolder: boolean } {
+  const files: string[] = [];
+  const missing: string[] = [];
+  let hadFolder = false;
+  for (const input of inputs) {
+    if (!existsSync(input)) missing.push(input);
+    else if (statSync(input).isDirectory()) {
+      hadFolder = true;
+      files.push(...listAudioFiles(input));
+    } else files.push(input);
+  }
+  return { files, missing, hadFolder };
+}
+
+export async function classifyCommand(inputs: string[], options: ClassifyOptions, io: ConsoleStreams): Promise<number> {
+  const { files, missing, hadFolder } = expandInputs(inputs);
+  const rows: ResultRow[] = missing.map((file) => ({ file, code: 'FILE_NOT_FOUND', error: `File or folder not found: ${file}` }));
+  if (files.length === 0 && missing.length === 0) {
+    io.stderr.write(`No supported recordings found in ${inputs.join(', ')} (looked for .wav .flac .mp3 .ogg .opus .hea).\n`);
+    return EXIT_FATAL;
+  }
+
+  let pool: ScreeningPool;
+  try {
+    pool = await ScreeningPool.start({ modelDir: options.modelDir, backend: options.backend, workers: options.workers });
+  } catch (error) {
+    io.stderr.write(`Cannot load the model from ${options.modelDir}: ${(error as Error).message}\n`);
+    return EXIT_FATAL;
+  }
+
+  const streaming = options.format !== 'table';
+  if (options.format === 'csv') io.stdout.write(csvHeader() + '\n');
+  const emit = (row: ResultRow) => {
+    if (options.format === 'jsonl') io.stdout.write(formatJsonLine(row) + '\n');
+    else if (options.format === 'csv') io.stdout.write(formatCsvLine(row) + '\n');
+  };
+  rows.forEach((row) => streaming && emit(row));
+
+  const bar = options.progress && (hadFolder || files.length > 1) ? new SingleBar({
+    stream: io.stderr,
+    format: 'screening [{bar}] {value}/{total} recordings | {eta_formatted} left | {failed} failed',
+    hideCursor: true,
+  }) : undefined;
+  bar?.start(files.length, 0, { failed: 0 });
+
+  // Results come back in completion order; they are written in input order.
+  const outcomes = new Array<ResultRow | undefined>(files.length);
+  let nextToWrite = 0;
+  let failed = 0;
+  await Promise.all(
+    files.map(async (file, index) => {
+      const outcome = await pool.screen(file);
+      outcomes[index] = outcome.ok
+        ? { file, label: outcome.result.label, probability: outcome.result.probability, quality: outcome.result.quality, windows: outcome.result.windows }
+        : { file, code: outcome.code, error: outcome.error };
+      if (!outcome.ok) failed++;
+      bar?.increment(1, { failed });
+      while (nextToWrite < files.length && outcomes[nextToWrite]) {
+        if (streaming) emit(outcomes[nextToWrite]!);
+        nextToWrite++;
+      }
+    }),
+  );
+  bar?.stop();
+  await pool.close();
+
+  const all = [...rows, ...(outcomes as ResultRow[])];
+  if (!streaming) io.stdout.write(formatTable(all) + '\n');
+  const failures = all.filter(isFailed).length;
+  if (failures > 0) io.stderr.write(`${failures} of ${all.length} files could not be screened; see their error rows.\n`);
+  return failures > 0 ? EXIT_SOME_FILES_FAILED : EXIT_OK;
+}

@@ -1,0 +1,30 @@
+// `heartbeat evaluate`: screens labelled recordings through the same path as `classify` and prints
+// the metrics per subset and overall.
+import { writeFileSync } from 'node:fs';
+import { SingleBar } from 'cli-progress';
+import { discoverLabelledRecordings, evaluationReport, formatEvaluationTable, type ScreenedRecording } from '@heartbeat/model';
+import { ScreeningPool } from './screening-pool';
+
+export async function evaluateCommand(opts: { data: string; model: string; out?: string; workers?: number }): Promise<number> {
+  const recordings = discoverLabelledRecordings(opts.data);
+  const pool = await ScreeningPool.start({ modelDir: opts.model, backend: 'onnx', workers: opts.workers });
+  const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'evaluating [{bar}] {value}/{total}' }) : undefined;
+  bar?.start(recordings.length, 0);
+  const screened: ScreenedRecording[] = [];
+  const failures: string[] = [];
+  await Promise.all(
+    recordings.map(async (recording) => {
+      const outcome = await pool.screen(recording.path);
+      if (outcome.ok) screened.push({ recording, result: outcome.result });
+      else failures.push(`${recording.path}: ${outcome.code} ${outcome.error}`);
+      bar?.increment();
+    }),
+  );
+  bar?.stop();
+  await pool.close();
+  const report = evaluationReport(screened, pool.modelVersion, pool.threshold);
+  process.stdout.write(formatEvaluationTable(report) + '\n');
+  if (failures.length > 0) process.stderr.write(`${failures.length} recordings failed:\n${failures.join('\n')}\n`);
+  if (opts.out) writeFileSync(opts.out, JSON.stringify({ ...report, failures }, null, 2) + '\n');
+  return failures.length > 0 ? 3 : 0;
+}

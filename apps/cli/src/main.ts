@@ -1,0 +1,67 @@
+// The `heartbeat` command line. Thin wiring: each command lives in its own module.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultModelDir } from '@heartbeat/model';
+import { classifyCommand } from './classify-command';
+import { evaluateCommand } from './evaluate-command';
+import { trainCommand } from './train-command';
+
+const program = new Command()
+  .name('heartbeat')
+  .description('HeartBeat: screens heart sound recordings (phonocardiograms) and flags the abnormal ones.')
+  .showHelpAfterError();
+
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return n;
+};
+
+program
+  .command('classify')
+  .description('classify recordings (files or folders, searched recursively) with no services running')
+  .argument('<paths...>', 'audio files (WAV, FLAC, MP3, OGG, WFDB .hea) or folders')
+  .option('--model <dir>', 'model version directory', defaultModelDir())
+  .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl', 'csv']).default('table'))
+  .addOption(new Option('--backend <backend>', 'inference backend').choices(['onnx', 'tfjs']).default('onnx'))
+  .option('--workers <n>', 'worker threads (default: one per core)', positiveInteger)
+  .option('--no-progress', 'no progress bar on stderr')
+  .addHelpText('after', '\nExit codes: 0 all screened, 3 some files failed (each has an error row), 1 nothing could run.')
+  .action(async (paths: string[], opts) => {
+    process.exitCode = await classifyCommand(
+      paths,
+      { modelDir: opts.model, format: opts.format, backend: opts.backend, workers: opts.workers, progress: opts.progress && process.stderr.isTTY === true },
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+  });
+
+program
+  .command('train')
+  .description('train a model version on labelled recordings (PhysioNet layout or normal/ + abnormal/ folders)')
+  .requiredOption('--data <dir>', 'labelled data folder')
+  .option('--out <dir>', 'where to write the model version directory', 'models/dev')
+  .option('--version <semver>', 'semantic version of the new model', '0.0.0-dev')
+  .option('--epochs <n>', 'maximum epochs', positiveInteger, 24)
+  .option('--windows-per-epoch <n>', 'training windows drawn per epoch', positiveInteger, 1536)
+  .option('--max-minutes <n>', 'stop after the epoch that passes this time budget', positiveInteger, 42)
+  .option('--seed <n>', 'random seed', positiveInteger, 2016)
+  .option('--hold-out <subset>', 'leave this subset out of training and report on it')
+  .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
+  .action(async (opts) => {
+    process.exitCode = await trainCommand(opts);
+  });
+
+program
+  .command('evaluate')
+  .description('evaluate a model version on labelled recordings, per subset and overall')
+  .requiredOption('--data <dir>', 'labelled data folder')
+  .option('--model <dir>', 'model version directory', defaultModelDir())
+  .option('--out <file>', 'also write the metrics as JSON to this file')
+  .option('--workers <n>', 'worker threads (default: one per core)', positiveInteger)
+  .action(async (opts) => {
+    process.exitCode = await evaluateCommand(opts);
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`heartbeat: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,95 @@
+// Screens many files on all cores: one worker thread per core, each with its own single-threaded
+// model session, fed one file at a time so a long recording does not hold up the others.
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { ScreeningResult } from '@heartbeat/model';
+
+export interface ScreeningPoolOptions {
+  modelDir: string;
+  backend: 'onnx' | 'tfjs';
+  workers?: number;
+}
+
+export type PoolOutcome = { ok: true; result: ScreeningResult } | { ok: false; code: string; error: string };
+
+export interface WorkerRequest {
+  id: number;
+  path: string;
+}
+
+export type WorkerReply = { id: number } & PoolOutcome;
+
+export type WorkerReady = { ready: true; backend: string; modelVersion: string; threshold: number } | { ready: false; error: string };
+
+export class ScreeningPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly queue: { request: WorkerRequest; resolve: (outcome: PoolOutcome) => void }[] = [];
+  private readonly pending = new Map<number, (outcome: PoolOutcome) => void>();
+  private nextId = 0;
+  backend = '';
+  modelVersion = '';
+  threshold = Number.NaN;
+
+  private constructor() {}
+
+  static async start(options: ScreeningPoolOptions): Promise<ScreeningPool> {
+    const pool = new ScreeningPool();
+    const count = Math.max(1, options.workers ?? availableParallelism());
+    await Promise.all(Array.from({ length: count }, () => pool.spawn(options)));
+    return pool;
+  }
+
+  private spawn(options: ScreeningPoolOptions): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(join(__dirname, 'screening-worker.js'), {
+        workerData: { modelDir: options.modelDir, backend: options.backend },
+      });
+      worker.once('message', (ready: WorkerReady) => {
+        if (!ready.ready) {
+          reject(new Error(ready.error));
+          return;
+        }
+        this.backend = ready.backend;
+        this.modelVersion = ready.modelVersion;
+        this.threshold = ready.threshold;
+        worker.on('message', (reply: WorkerReply) => this.onReply(worker, reply));
+        this.workers.push(worker);
+        this.release(worker);
+        resolve();
+      });
+      worker.once('error', reject);
+    });
+  }
+
+  screen(path: string): Promise<PoolOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ request: { id: this.nextId++, path }, resolve });
+      const worker = this.idle.pop();
+      if (worker) this.release(worker);
+    });
+  }
+
+  private onReply(worker: Worker, reply: WorkerReply): void {
+    const resolve = this.pending.get(reply.id);
+    this.pending.delete(reply.id);
+    const { id: _id, ...outcome } = reply;
+    resolve?.(outcome as PoolOutcome);
+    this.release(worker);
+  }
+
+  private release(worker: Worker): void {
+    const next = this.queue.shift();
+    if (!next) {
+      this.idle.push(worker);
+      return;
+    }
+    this.pending.set(next.request.id, next.resolve);
+    worker.postMessage(next.request);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,30 @@
+// One screening worker thread: loads the model once, then screens the files it is sent.
+import { readFile } from 'node:fs/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadRecordingScreener } from '@heartbeat/model';
+import type { WorkerReady, WorkerReply, WorkerRequest } from './screening-pool';
+import { errorCodeAndMessage } from './errors';
+
+async function main(): Promise<void> {
+  const port = parentPort!;
+  let screener;
+  try {
+    screener = await loadRecordingScreener(workerData.modelDir, { backend: workerData.backend, threads: 1 });
+  } catch (error) {
+    port.postMessage({ ready: false, error: (error as Error).message } satisfies WorkerReady);
+    return;
+  }
+  port.postMessage({ ready: true, backend: screener.backend, modelVersion: screener.manifest.version, threshold: screener.manifest.decision.threshold } satisfies WorkerReady);
+  port.on('message', async (request: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      const bytes = new Uint8Array(await readFile(request.path));
+      reply = { id: request.id, ok: true, result: await screener.screen(bytes) };
+    } catch (error) {
+      reply = { id: request.id, ok: false, ...errorCodeAndMessage(error) };
+    }
+    port.postMessage(reply);
+  });
+}
+
+void main();

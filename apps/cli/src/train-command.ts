@@ -1,0 +1,34 @@
+// `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
+import { finaliseModelDirectory, runTrainCommand } from '@heartbeat/model';
+
+export async function trainCommand(opts: {
+  data: string;
+  out: string;
+  version: string;
+  epochs: number;
+  windowsPerEpoch: number;
+  maxMinutes: number;
+  seed: number;
+  holdOut?: string;
+  cache: string;
+}): Promise<number> {
+  const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+  const report = await runTrainCommand({
+    dataDir: opts.data,
+    outDir: opts.out,
+    version: opts.version,
+    holdOutSubset: opts.holdOut,
+    cacheDir: opts.cache,
+    params: { epochs: opts.epochs, windowsPerEpoch: opts.windowsPerEpoch, maxMinutes: opts.maxMinutes, seed: opts.seed },
+    log,
+  });
+  await finaliseModelDirectory(opts.out, { trainCommand: process.argv.slice(2).join(' ') });
+  const v = report.validation.overall;
+  log(`validation: MAcc ${v.macc.toFixed(3)} AUC ${v.auc.toFixed(3)} sensitivity ${v.sensitivity.toFixed(3)} specificity ${v.specificity.toFixed(3)}`);
+  if (report.heldOut) {
+    const h = report.heldOut.overall;
+    log(`held-out ${report.heldOut.subset}: MAcc ${h.macc.toFixed(3)} AUC ${h.auc.toFixed(3)}`);
+  }
+  log(`model written to ${opts.out}`);
+  return 0;
+}
