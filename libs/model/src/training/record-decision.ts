@@ -37,15 +37,28 @@ export function decideLabel(probability: number, quality: number, policy: Decisi
 
 /**
  * Platt scaling: one-dimensional logistic regression of labels on scores, fitted by Newton's method
- * with a small ridge penalty so that separable validation data does not send the slope to infinity.
+ * with step halving (each step must lower the loss) and a small ridge penalty towards slope 1, so
+ * that separable validation data does not send the slope to infinity.
  */
 export function fitPlattCalibration(scores: ArrayLike<number>, labels: ArrayLike<number>, ridge = 1e-3): Calibration {
+  const loss = (slope: number, intercept: number) => {
+    let total = 0.5 * ridge * (slope - 1) * (slope - 1);
+    for (let i = 0; i < scores.length; i++) {
+      const z = slope * scores[i] + intercept;
+      // log(1 + e^z) - y z, computed without overflow.
+      total += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - labels[i] * z;
+    }
+    return total;
+  };
   let slope = 1;
   let intercept = 0;
-  for (let iteration = 0; iteration < 50; iteration++) {
+  let current = loss(slope, intercept);
+  for (let iteration = 0; iteration < 100; iteration++) {
     let gSlope = ridge * (slope - 1);
     let gIntercept = 0;
-    let hSS = ridge, hSI = 0, hII = 1e-9;
+    let hSS = ridge + 1e-9;
+    let hSI = 0;
+    let hII = 1e-9;
     for (let i = 0; i < scores.length; i++) {
       const p = sigmoid(slope * scores[i] + intercept);
       const residual = p - labels[i];
@@ -57,12 +70,21 @@ export function fitPlattCalibration(scores: ArrayLike<number>, labels: ArrayLike
       hII += weight;
     }
     const determinant = hSS * hII - hSI * hSI;
-    if (!(Math.abs(determinant) > 1e-12)) break;
+    if (!(determinant > 1e-12)) break;
     const stepSlope = (hII * gSlope - hSI * gIntercept) / determinant;
     const stepIntercept = (hSS * gIntercept - hSI * gSlope) / determinant;
-    slope -= stepSlope;
-    intercept -= stepIntercept;
-    if (Math.abs(stepSlope) + Math.abs(stepIntercept) < 1e-9) break;
+    let fraction = 1;
+    let next = loss(slope - stepSlope, intercept - stepIntercept);
+    while (!(next <= current) && fraction > 1e-6) {
+      fraction /= 2;
+      next = loss(slope - fraction * stepSlope, intercept - fraction * stepIntercept);
+    }
+    if (!(next <= current)) break;
+    slope -= fraction * stepSlope;
+    intercept -= fraction * stepIntercept;
+    const improvement = current - next;
+    current = next;
+    if (improvement < 1e-10) break;
   }
   return { slope, intercept };
 }

@@ -17,6 +17,8 @@ import { loadConditionedSignals, type ConditionedRecording } from './conditioned
 import { calibratedProbability, type Calibration } from './record-decision';
 import { DEFAULT_TRAINING_PARAMS, type EpochReport, type RecordScores, type TrainingParams, scoreRecordings, trainWindowClassifier } from './trainer';
 
+export const DEFAULT_MINIMUM_QUALITY = 0.05;
+
 export interface TrainCommandOptions {
   dataDir: string;
   outDir: string;
@@ -27,6 +29,12 @@ export interface TrainCommandOptions {
   cacheDir?: string;
   backend?: TfBackendPreference;
   params?: Partial<TrainingParams>;
+  /**
+   * Quality gate written into the manifest. Low on purpose: on validation, scores below 0.3 marked a
+   * third of the abnormal recordings unsure (murmurs make the envelope less periodic) without
+   * predicting errors; 0.05 catches unusable signals (noise, silence, speech) and ~4 % of PhysioNet.
+   */
+  minimumQuality?: number;
   log?: (line: string) => void;
   onEpoch?: (report: EpochReport) => void;
 }
@@ -128,7 +136,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
       featureConfig: { ...DEFAULT_FEATURE_CONFIG },
       normalisation: 'per-window-band-mean-and-std',
     },
-    decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: 0 },
+    decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY },
     artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
     training: { params, bestEpoch: outcome.bestEpoch, datasetFingerprint: report.datasetFingerprint, holdOutSubset: options.holdOutSubset ?? null },
   };
@@ -141,8 +149,12 @@ function keyOf(r: LabelledRecording): string {
   return `${r.subset}/${r.id}`;
 }
 
-function reportFor(scores: RecordScores[], calibration: Calibration, threshold: number): SubsetReport {
-  const metricsOf = (set: RecordScores[]) =>
+export function reportFor(
+  scores: { recording: Pick<LabelledRecording, 'label' | 'subset'>; meanLogit: number }[],
+  calibration: Calibration,
+  threshold: number,
+): SubsetReport {
+  const metricsOf = (set: typeof scores) =>
     binaryMetrics(
       set.map((s) => (s.recording.label === 'abnormal' ? 1 : 0)),
       set.map((s) => calibratedProbability(s.meanLogit, calibration)),

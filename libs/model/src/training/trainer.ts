@@ -17,6 +17,8 @@ export interface TrainingParams {
   windowsPerEpoch: number;
   batchSize: number;
   learningRate: number;
+  /** Cosine decay from learningRate down to this at the last epoch; equal to learningRate = constant. */
+  finalLearningRate: number;
   /** Stop when the selection score has not improved for this many epochs. */
   patience: number;
   /** Stop after the epoch that passes this wall-clock budget (the best weights are kept). */
@@ -30,6 +32,7 @@ export const DEFAULT_TRAINING_PARAMS: TrainingParams = {
   windowsPerEpoch: 2048,
   batchSize: 32,
   learningRate: 2e-3,
+  finalLearningRate: 1e-4,
   patience: 8,
   maxMinutes: 40,
   augmentation: DEFAULT_AUGMENTATION,
@@ -93,6 +96,7 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
 
   for (let epoch = 1; epoch <= params.epochs; epoch++) {
     const epochStarted = Date.now();
+    setLearningRate(model, cosineLearningRate(epoch, params));
     let lossSum = 0;
     for (let batch = 0; batch < batchesPerEpoch; batch++) {
       const { features, labels } = sampleTrainingBatch(sampler, signals, params, random);
@@ -139,21 +143,32 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
   model.setWeights(best!.weights);
   best!.weights.forEach((w) => w.dispose());
   const validationScores = scoreRecordings(model, validationWindows);
-  const labels = validationScores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
-  const meanLogits = validationScores.map((s) => s.meanLogit);
+  return { model, bestEpoch: best!.epoch, history, validationScores, stoppedBecause, ...fitDecision(validationScores) };
+}
+
+/** Calibration and MAcc-maximising threshold fitted on record-level validation scores. */
+export function fitDecision(scores: { recording: Pick<LabelledRecording, 'label'>; meanLogit: number }[]): {
+  calibration: Calibration;
+  threshold: number;
+  validationMetrics: BinaryMetrics;
+} {
+  const labels = scores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
+  const meanLogits = scores.map((s) => s.meanLogit);
   const calibration = fitPlattCalibration(meanLogits, labels);
   const probabilities = meanLogits.map((l) => calibratedProbability(l, calibration));
   const { threshold } = thresholdMaximisingMacc(labels, probabilities);
-  return {
-    model,
-    bestEpoch: best!.epoch,
-    history,
-    calibration,
-    threshold,
-    validationScores,
-    validationMetrics: binaryMetrics(labels, probabilities, threshold),
-    stoppedBecause,
-  };
+  return { calibration, threshold, validationMetrics: binaryMetrics(labels, probabilities, threshold) };
+}
+
+/** Learning rate of an epoch (1-based) on a cosine from learningRate to finalLearningRate. */
+export function cosineLearningRate(epoch: number, params: Pick<TrainingParams, 'epochs' | 'learningRate' | 'finalLearningRate'>): number {
+  const progress = params.epochs <= 1 ? 0 : (epoch - 1) / (params.epochs - 1);
+  return params.finalLearningRate + 0.5 * (params.learningRate - params.finalLearningRate) * (1 + Math.cos(Math.PI * progress));
+}
+
+function setLearningRate(model: tf.LayersModel, learningRate: number): void {
+  // tfjs optimizers read `learningRate` on every step but do not expose a setter.
+  (model.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 }
 
 function sampleTrainingBatch(
