@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(__dirname, '..', '..', '..');
+const heartbeat = join(repoRoot, 'bin', 'heartbeat.js');
+const fixtures = join(repoRoot, 'libs', 'audio', 'test', 'fixtures');
+
+function run(...args: string[]) {
+  const result = spawnSync(process.execPath, [heartbeat, ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('heartbeat classify', () => {
+  let folder: string;
+
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'heartbeat-cli-'));
+    copyFileSync(join(fixtures, 'a0238.flac'), join(folder, 'a0238.flac'));
+    copyFileSync(join(fixtures, 'b0225.flac'), join(folder, 'b0225.flac'));
+    writeFileSync(join(folder, 'truncated.wav'), Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt ', 'latin1'));
+    writeFileSync(join(folder, 'picture.wav'), Buffer.from('\x89PNG\r\n\x1a\n0000000000000000', 'latin1'));
+  });
+
+  it('screens good files and gives corrupt ones an error row, exiting 3', () => {
+    const { code, stdout } = run('classify', folder, '--format', 'jsonl', '--workers', '2');
+    const rows = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(rows).toHaveLength(4);
+    const byName = Object.fromEntries(rows.map((row) => [row.file.split('/').pop(), row]));
+    for (const good of ['a0238.flac', 'b0225.flac']) {
+      expect(Object.keys(byName[good]).sort()).toEqual(['file', 'label', 'probability', 'quality', 'windows']);
+      expect(['normal', 'abnormal', 'unsure']).toContain(byName[good].label);
+      expect(byName[good].probability).toBeGreaterThanOrEqual(0);
+      expect(byName[good].probability).toBeLessThanOrEqual(1);
+      expect(byName[good].windows).toBeGreaterThan(0);
+    }
+    expect(byName['picture.wav']).toMatchObject({ code: 'UNSUPPORTED_FORMAT' });
+    expect(byName['picture.wav'].error).toMatch(/PNG/);
+    expect(byName['truncated.wav'].code).toMatch(/CORRUPT_AUDIO|EMPTY_FILE|TOO_SHORT/);
+    expect(byName['truncated.wav']).not.toHaveProperty('label');
+    expect(code).toBe(3);
+  });
+
+  it('exits 0 when every file is screened, and writes CSV with a header', () => {
+    const { code, stdout } = run('classify', join(folder, 'a0238.flac'), '--format', 'csv');
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe('file,label,probability,quality,windows,code,error');
+    expect(lines).toHaveLength(2);
+    expect(code).toBe(0);
+  });
+
+  it('reports a missing path as an error row', () => {
+    const { code, stdout } = run('classify', join(folder, 'nope.wav'), '--format', 'jsonl');
+    expect(JSON.parse(stdout.trim())).toMatchObject({ code: 'FILE_NOT_FOUND' });
+    expect(code).toBe(3);
+  });
+
+  it('exits 1 with a clear message when the model directory is not a model', () => {
+    const { code, stderr } = run('classify', folder, '--model', folder);
+    expect(stderr).toMatch(/Cannot load the model/);
+    expect(stderr).toMatch(/heartbeat-model.json is missing/);
+    expect(code).toBe(1);
+  });
+
+  it('rejects an unknown output format as a usage error', () => {
+    const { code, stderr } = run('classify', folder, '--format', 'xml');
+    expect(stderr).toMatch(/format/);
+    expect(code).not.toBe(0);
+  });
+});
