@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', 'libs/db/migrations/**', 'coverage/**', '**/*.d.ts'],
+    ignores: ['**/node_modules/**', 'tmp/**', '.cache/**', '.local-stack/**', '**/dist/**', '**/.next/**', 'libs/db/migrations/**', 'coverage/**', '**/*.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -10,6 +10,13 @@ if [ ! -d node_modules ]; then
   bash scripts/install-deps.sh
 fi
 
-# Later steps (lint, typecheck) go before the tests; each one stops the script on failure.
+# A bare `npm test` also lints and typechecks; `npm test -- <vitest args>` runs just those tests.
+if [ "$#" -eq 0 ]; then
+  echo "==> eslint"
+  npm run -s lint
+  echo "==> tsc --noEmit"
+  npm run -s typecheck
+fi
+
 echo "==> vitest run $*"
 npm exec -- vitest run "$@"

@@ -3,7 +3,7 @@ import { sine } from '../test-signals';
 import { segmentIntoWindows } from '../windows';
 import { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows } from './log-mel';
 import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
-import { referenceFilterbank, referenceLogMel } from './python-reference';
+import { referenceFilterbank, referenceLogMel } from '../../test/python-reference';
 
 function noise(length: number, seed = 1): Float32Array {
   let state = seed;
