@@ -10,6 +10,7 @@ export * from './training/augmentation';
 export * from './training/conditioned-signals';
 export * from './training/random';
 export * from './training/record-decision';
+export * from './training/site-calibration';
 export * from './training/trainer';
 export * from './training/train-command';
 export * from './registry/bundled-models';

@@ -11,3 +11,5 @@ export { OnnxWindowClassifier, type OnnxClassifierOptions, type OnnxExecutionPro
 export { TfjsWindowClassifier, type TfjsClassifierOptions } from './tfjs-window-classifier';
 export { fileSystemModelReader, fileSystemModelWriter, loadTfjsModel, saveTfjsModel } from './tfjs-model-files';
 export { loadWindowClassifier, type InferenceRuntime, type LoadWindowClassifierOptions } from './load-window-classifier';
+export { DynamicBatcher, type DynamicBatcherOptions } from './dynamic-batcher';
+export { HotSwapSlot, type Lease } from './hot-swap-slot';

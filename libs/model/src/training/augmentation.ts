@@ -1,11 +1,13 @@
 // Augmentations that imitate what changes between stethoscopes, sites and patients: where the
 // window starts, heart rate (time stretch), device frequency response (random low-pass, high-pass
 // and peaking EQ), background noise, and missing bands (frequency masking on the features).
-import { MODEL_SAMPLE_RATE } from '../input/model-input';
+import { MODEL_SAMPLE_RATE, repeatToLength } from '../input/model-input';
 import { gaussian, type Random, uniform } from './random';
 
 export interface AugmentationOptions {
   maxTimeStretch: number;
+  /** Share of windows made from a 2-4.5 s clip repeated to fill the window, as inference does for short recordings. */
+  shortClipProbability: number;
   noiseProbability: number;
   minSnrDb: number;
   maxSnrDb: number;
@@ -15,7 +17,8 @@ export interface AugmentationOptions {
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationOptions = {
-  maxTimeStretch: 0.08,
+  maxTimeStretch: 0.15,
+  shortClipProbability: 0.15,
   noiseProbability: 0.5,
   minSnrDb: 10,
   maxSnrDb: 35,
@@ -94,7 +97,11 @@ export function augmentSignalWindow(
   options: AugmentationOptions = DEFAULT_AUGMENTATION,
 ): Float32Array {
   const stretch = 1 + uniform(random, -options.maxTimeStretch, options.maxTimeStretch);
-  const window = cropAndStretch(signal, length, stretch, random);
+  const short = random() < options.shortClipProbability;
+  const clipLength = short ? Math.min(length, Math.round(uniform(random, 2, 4.5) * MODEL_SAMPLE_RATE)) : length;
+  const window = short
+    ? Float32Array.from(repeatToLength(cropAndStretch(signal, clipLength, stretch, random), length))
+    : cropAndStretch(signal, length, stretch, random);
   if (random() < options.filterProbability) {
     const choice = random();
     if (choice < 0.4) applyBiquad(window, 'lowpass', uniform(random, 150, 450), uniform(random, 0.5, 1));

@@ -101,7 +101,9 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   let heldOutReport: TrainingReport['heldOut'];
   if (heldOut.length > 0) {
     const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) }));
-    heldOutReport = { subset: options.holdOutSubset!, ...decide(scoreRecordings(outcome.model, windows)) };
+    const heldOutScores = scoreRecordings(outcome.model, windows);
+    heldOutReport = { subset: options.holdOutSubset!, ...decide(heldOutScores) };
+    writeRecordScores(join(options.outDir, 'held-out-scores.json'), heldOutScores);
   }
 
   await saveTfjsModel(outcome.model, options.outDir);
@@ -118,10 +120,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     counts: { training: split.training.length, validation: split.validation.length, heldOut: heldOut.length, failedToDecode: failed.length },
   };
   writeFileSync(join(options.outDir, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(
-    join(options.outDir, 'validation-scores.json'),
-    JSON.stringify(outcome.validationScores.map((s) => ({ id: s.recording.id, subset: s.recording.subset, label: s.recording.label, meanLogit: s.meanLogit })), null, 1),
-  );
+  writeRecordScores(join(options.outDir, 'validation-scores.json'), outcome.validationScores);
   const manifest: ModelManifest = {
     schemaVersion: 1,
     name: 'heartbeat-pcg-cnn',
@@ -143,6 +142,12 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   writeModelManifest(options.outDir, manifest);
   outcome.model.dispose();
   return report;
+}
+
+/** Record-level scores, kept so the decision can be refitted (site calibration) without the network. */
+function writeRecordScores(file: string, scores: RecordScores[]): void {
+  const rows = scores.map((s) => ({ id: s.recording.id, subset: s.recording.subset, label: s.recording.label, meanLogit: s.meanLogit }));
+  writeFileSync(file, JSON.stringify(rows, null, 1));
 }
 
 function keyOf(r: LabelledRecording): string {

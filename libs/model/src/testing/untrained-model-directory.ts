@@ -1,0 +1,73 @@
+// Test support: a complete, loadable model version directory with an untrained network, for tests
+// of the registry and the serving path that need real artifacts but not a good model. Exported from
+// `@heartbeat/model/testing`, never from the main entry.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
+import { ONNX_MODEL_FILE, TFJS_MODEL_FILE } from '../inference/window-classifier';
+import { saveTfjsModel } from '../inference/tfjs-model-files';
+import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS } from '../input/model-input';
+import { initTfBackend } from '../network/backend';
+import { buildHeartSoundCnn } from '../network/cnn';
+import { exportToOnnx } from '../network/onnx-export';
+import { MODEL_CARD_FILE } from '../registry/model-directory';
+import { type ModelManifest, writeModelManifest } from '../registry/model-manifest';
+
+export interface UntrainedModelOptions {
+  /** Seed of the weight initialisation; different seeds give different logits. */
+  seed?: number;
+  /** Decision threshold on the calibrated probability (default 0.5). */
+  threshold?: number;
+  datasetFingerprint?: string;
+  /** Network width; the default is small so the directory is built in about a second. */
+  blockFilters?: number[];
+}
+
+/**
+ * Writes `dir` as model version `version`: manifest, model.json + weights.bin, model.onnx,
+ * metrics.json and a short model card. Returns `dir`.
+ */
+export async function createUntrainedModelDirectory(
+  dir: string,
+  version: string,
+  options: UntrainedModelOptions = {},
+): Promise<string> {
+  const fingerprint = options.datasetFingerprint ?? `untrained-${version}`;
+  await initTfBackend('auto');
+  const model = buildHeartSoundCnn({ seed: options.seed ?? 7, blockFilters: options.blockFilters ?? [4, 4, 8, 8, 8] });
+  try {
+    await mkdir(dir, { recursive: true });
+    await saveTfjsModel(model, dir);
+    await writeFile(join(dir, ONNX_MODEL_FILE), exportToOnnx(model));
+  } finally {
+    model.dispose();
+  }
+  const metrics = {
+    version,
+    note: 'untrained network for tests',
+    validation: { overall: { macc: 0.5, sensitivity: 0.5, specificity: 0.5, auc: 0.5 } },
+    datasetFingerprint: fingerprint,
+  };
+  await writeFile(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+  await writeFile(join(dir, MODEL_CARD_FILE), `# Model card: untrained test model ${version}\n\nNot for screening.\n`);
+  const manifest: ModelManifest = {
+    schemaVersion: 1,
+    name: 'heartbeat-pcg-cnn-untrained',
+    version,
+    createdAt: new Date().toISOString(),
+    input: {
+      sampleRate: MODEL_SAMPLE_RATE,
+      windowSeconds: WINDOW_SECONDS,
+      hopSeconds: DEFAULT_HOP_SECONDS,
+      frames: WINDOW_FRAMES,
+      melBands: MEL_BANDS,
+      featureConfig: { ...DEFAULT_FEATURE_CONFIG },
+      normalisation: 'per-window-band-mean-and-std',
+    },
+    decision: { calibration: { slope: 1, intercept: 0 }, threshold: options.threshold ?? 0.5, minimumQuality: 0 },
+    artifacts: { tfjs: TFJS_MODEL_FILE, onnx: ONNX_MODEL_FILE, card: MODEL_CARD_FILE, metrics: 'metrics.json' },
+    training: { datasetFingerprint: fingerprint },
+  };
+  writeModelManifest(dir, manifest);
+  return dir;
+}
