@@ -2,11 +2,13 @@
 // the metrics per subset and overall.
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { discoverLabelledRecordings, evaluationReport, formatEvaluationTable, type ScreenedRecording } from '@heartbeat/model';
+import { discoverLabelledRecordings, evaluationReport, formatEvaluationTable, readModelManifest, type ScreenedRecording, validationRecordsOf } from '@heartbeat/model';
 import { ScreeningPool } from './screening-pool';
 
-export async function evaluateCommand(opts: { data: string; model: string; out?: string; workers?: number }): Promise<number> {
-  const recordings = discoverLabelledRecordings(opts.data);
+export async function evaluateCommand(opts: { data: string; model: string; out?: string; workers?: number; validationSplit?: boolean }): Promise<number> {
+  const all = discoverLabelledRecordings(opts.data);
+  const recordings = opts.validationSplit ? validationRecordsOf(readModelManifest(opts.model), all) : all;
+  if (opts.validationSplit) process.stderr.write(`evaluating the model's own validation split: ${recordings.length} of ${all.length} recordings\n`);
   const pool = await ScreeningPool.start({ modelDir: opts.model, backend: 'onnx', workers: opts.workers });
   const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'evaluating [{bar}] {value}/{total}' }) : undefined;
   bar?.start(recordings.length, 0);
@@ -25,6 +27,17 @@ export async function evaluateCommand(opts: { data: string; model: string; out?:
   const report = evaluationReport(screened, pool.modelVersion, pool.threshold);
   process.stdout.write(formatEvaluationTable(report) + '\n');
   if (failures.length > 0) process.stderr.write(`${failures.length} recordings failed:\n${failures.join('\n')}\n`);
-  if (opts.out) writeFileSync(opts.out, JSON.stringify({ ...report, failures }, null, 2) + '\n');
+  if (opts.out) {
+    const records = screened.map(({ recording, result }) => ({
+      id: recording.id,
+      subset: recording.subset,
+      label: recording.label,
+      prediction: result.label,
+      probability: result.probability,
+      meanLogit: result.meanLogit,
+      quality: result.quality,
+    }));
+    writeFileSync(opts.out, JSON.stringify({ ...report, failures, records }, null, 2) + '\n');
+  }
   return failures.length > 0 ? 3 : 0;
 }

@@ -55,7 +55,8 @@ program
   .description('evaluate a model version on labelled recordings, per subset and overall')
   .requiredOption('--data <dir>', 'labelled data folder')
   .option('--model <dir>', 'model version directory', defaultModelDir())
-  .option('--out <file>', 'also write the metrics as JSON to this file')
+  .option('--out <file>', 'also write the metrics and per-record results as JSON to this file')
+  .option('--validation-split', "only the model's own validation records (never trained on), recomputed from its manifest")
   .option('--workers <n>', 'worker threads (default: one per core)', positiveInteger)
   .action(async (opts) => {
     process.exitCode = await evaluateCommand(opts);

@@ -60,7 +60,11 @@ export class DynamicBatcher {
 
   /** Logits for `windowCount` windows laid out back to back in `features`, scored alongside other requests. */
   predictLogits(features: Float32Array, windowCount: number): Promise<Float32Array> {
-    if (!Number.isInteger(windowCount) || windowCount < 0 || features.length < windowCount * this.valuesPerWindow) {
+    if (
+      !Number.isInteger(windowCount) ||
+      windowCount < 0 ||
+      features.length < windowCount * this.valuesPerWindow
+    ) {
       return Promise.reject(
         new RangeError(
           `${windowCount} windows need ${windowCount * this.valuesPerWindow} values, got ${features.length}`,

@@ -20,7 +20,10 @@ describe('createUntrainedModelDirectory', () => {
       'model.onnx',
       'weights.bin',
     ]);
-    expect(readModelManifest(dir)).toMatchObject({ version: '0.0.1', training: { datasetFingerprint: 'untrained-0.0.1' } });
+    expect(readModelManifest(dir)).toMatchObject({
+      version: '0.0.1',
+      training: { datasetFingerprint: 'untrained-0.0.1' },
+    });
     for (const backend of ['onnx', 'tfjs'] as const) {
       const screener = await loadRecordingScreener(dir, { backend });
       expect(screener.manifest.version).toBe('0.0.1');
@@ -29,8 +32,12 @@ describe('createUntrainedModelDirectory', () => {
   });
 
   it('gives different networks for different seeds', async () => {
-    const a = await createUntrainedModelDirectory(await mkdtemp(join(tmpdir(), 'untrained-')), '0.0.2', { seed: 1 });
-    const b = await createUntrainedModelDirectory(await mkdtemp(join(tmpdir(), 'untrained-')), '0.0.3', { seed: 2 });
+    const a = await createUntrainedModelDirectory(await mkdtemp(join(tmpdir(), 'untrained-')), '0.0.2', {
+      seed: 1,
+    });
+    const b = await createUntrainedModelDirectory(await mkdtemp(join(tmpdir(), 'untrained-')), '0.0.3', {
+      seed: 2,
+    });
     dirs.push(a, b);
     const { loadWindowClassifier } = await import('@heartbeat/model');
     const input = new Float32Array(WINDOW_VALUES).map((_, i) => Math.sin(i / 7));

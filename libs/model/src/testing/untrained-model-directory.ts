@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
 import { ONNX_MODEL_FILE, TFJS_MODEL_FILE } from '../inference/window-classifier';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
-import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS } from '../input/model-input';
+import {
+  DEFAULT_HOP_SECONDS,
+  MEL_BANDS,
+  MODEL_SAMPLE_RATE,
+  WINDOW_FRAMES,
+  WINDOW_SECONDS,
+} from '../input/model-input';
 import { initTfBackend } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
@@ -34,7 +40,10 @@ export async function createUntrainedModelDirectory(
 ): Promise<string> {
   const fingerprint = options.datasetFingerprint ?? `untrained-${version}`;
   await initTfBackend('auto');
-  const model = buildHeartSoundCnn({ seed: options.seed ?? 7, blockFilters: options.blockFilters ?? [4, 4, 8, 8, 8] });
+  const model = buildHeartSoundCnn({
+    seed: options.seed ?? 7,
+    blockFilters: options.blockFilters ?? [4, 4, 8, 8, 8],
+  });
   try {
     await mkdir(dir, { recursive: true });
     await saveTfjsModel(model, dir);
@@ -49,7 +58,10 @@ export async function createUntrainedModelDirectory(
     datasetFingerprint: fingerprint,
   };
   await writeFile(join(dir, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
-  await writeFile(join(dir, MODEL_CARD_FILE), `# Model card: untrained test model ${version}\n\nNot for screening.\n`);
+  await writeFile(
+    join(dir, MODEL_CARD_FILE),
+    `# Model card: untrained test model ${version}\n\nNot for screening.\n`,
+  );
   const manifest: ModelManifest = {
     schemaVersion: 1,
     name: 'heartbeat-pcg-cnn-untrained',
@@ -64,8 +76,17 @@ export async function createUntrainedModelDirectory(
       featureConfig: { ...DEFAULT_FEATURE_CONFIG },
       normalisation: 'per-window-band-mean-and-std',
     },
-    decision: { calibration: { slope: 1, intercept: 0 }, threshold: options.threshold ?? 0.5, minimumQuality: 0 },
-    artifacts: { tfjs: TFJS_MODEL_FILE, onnx: ONNX_MODEL_FILE, card: MODEL_CARD_FILE, metrics: 'metrics.json' },
+    decision: {
+      calibration: { slope: 1, intercept: 0 },
+      threshold: options.threshold ?? 0.5,
+      minimumQuality: 0,
+    },
+    artifacts: {
+      tfjs: TFJS_MODEL_FILE,
+      onnx: ONNX_MODEL_FILE,
+      card: MODEL_CARD_FILE,
+      metrics: 'metrics.json',
+    },
     training: { datasetFingerprint: fingerprint },
   };
   writeModelManifest(dir, manifest);

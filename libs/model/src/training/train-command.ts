@@ -18,6 +18,7 @@ import { calibratedProbability, type Calibration } from './record-decision';
 import { DEFAULT_TRAINING_PARAMS, type EpochReport, type RecordScores, type TrainingParams, scoreRecordings, trainWindowClassifier } from './trainer';
 
 export const DEFAULT_MINIMUM_QUALITY = 0.05;
+export const DEFAULT_VALIDATION_FRACTION = 0.2;
 
 export interface TrainCommandOptions {
   dataDir: string;
@@ -68,7 +69,8 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   const development = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).training : recordings;
   const heldOut = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).validation : [];
   if (options.holdOutSubset && heldOut.length === 0) throw new Error(`no recordings in subset ${options.holdOutSubset}`);
-  const split = stratifiedSplit(development, options.validationFraction ?? 0.2, params.seed);
+  const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
+  const split = stratifiedSplit(development, validationFraction, params.seed);
   log(`recordings: ${recordings.length} (training ${split.training.length}, validation ${split.validation.length}, held out ${heldOut.length})`);
 
   const { loaded, failed } = await loadConditionedSignals(recordings, {
@@ -137,7 +139,13 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     },
     decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY },
     artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
-    training: { params, bestEpoch: outcome.bestEpoch, datasetFingerprint: report.datasetFingerprint, holdOutSubset: options.holdOutSubset ?? null },
+    training: {
+      params,
+      validationFraction,
+      bestEpoch: outcome.bestEpoch,
+      datasetFingerprint: report.datasetFingerprint,
+      holdOutSubset: options.holdOutSubset ?? null,
+    },
   };
   writeModelManifest(options.outDir, manifest);
   outcome.model.dispose();
@@ -148,6 +156,18 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
 function writeRecordScores(file: string, scores: RecordScores[]): void {
   const rows = scores.map((s) => ({ id: s.recording.id, subset: s.recording.subset, label: s.recording.label, meanLogit: s.meanLogit }));
   writeFileSync(file, JSON.stringify(rows, null, 1));
+}
+
+/**
+ * The validation records a model version was selected and calibrated on, recomputed from the seed and
+ * fraction in its manifest, so `heartbeat evaluate` can report on records the network never trained on.
+ */
+export function validationRecordsOf(manifest: ModelManifest, recordings: LabelledRecording[]): LabelledRecording[] {
+  const training = manifest.training as { params?: { seed?: number }; validationFraction?: number; holdOutSubset?: string | null } | undefined;
+  const seed = training?.params?.seed ?? DEFAULT_TRAINING_PARAMS.seed;
+  const fraction = training?.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
+  const development = training?.holdOutSubset ? recordings.filter((r) => r.subset !== training.holdOutSubset) : recordings;
+  return stratifiedSplit(development, fraction, seed).validation;
 }
 
 function keyOf(r: LabelledRecording): string {
