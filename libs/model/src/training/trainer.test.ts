@@ -17,4 +17,11 @@ describe('learning-rate schedule', () => {
   it('stays constant for a single epoch', () => {
     expect(cosineLearningRate(1, { ...params, epochs: 1 })).toBe(1e-3);
   });
+
+  it('follows the time budget when it is spent faster than the epochs', () => {
+    const timed = { ...params, epochs: 30, maxMinutes: 40 };
+    expect(cosineLearningRate(3, timed, 20)).toBeCloseTo(5.5e-4, 10);
+    expect(cosineLearningRate(3, timed, 40)).toBeCloseTo(1e-4, 10);
+    expect(cosineLearningRate(3, timed, 0)).toBeGreaterThan(9e-4);
+  });
 });

@@ -96,7 +96,7 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
 
   for (let epoch = 1; epoch <= params.epochs; epoch++) {
     const epochStarted = Date.now();
-    setLearningRate(model, cosineLearningRate(epoch, params));
+    setLearningRate(model, cosineLearningRate(epoch, params, (Date.now() - started) / 60000));
     let lossSum = 0;
     for (let batch = 0; batch < batchesPerEpoch; batch++) {
       const { features, labels } = sampleTrainingBatch(sampler, signals, params, random);
@@ -160,9 +160,19 @@ export function fitDecision(scores: { recording: Pick<LabelledRecording, 'label'
   return { calibration, threshold, validationMetrics: binaryMetrics(labels, probabilities, threshold) };
 }
 
-/** Learning rate of an epoch (1-based) on a cosine from learningRate to finalLearningRate. */
-export function cosineLearningRate(epoch: number, params: Pick<TrainingParams, 'epochs' | 'learningRate' | 'finalLearningRate'>): number {
-  const progress = params.epochs <= 1 ? 0 : (epoch - 1) / (params.epochs - 1);
+/**
+ * Learning rate of an epoch (1-based) on a cosine from learningRate to finalLearningRate. Progress is
+ * whichever budget is further spent, epochs or minutes, so a run cut short by its time budget still
+ * ends at the low learning rate.
+ */
+export function cosineLearningRate(
+  epoch: number,
+  params: Pick<TrainingParams, 'epochs' | 'learningRate' | 'finalLearningRate'> & { maxMinutes?: number },
+  elapsedMinutes = 0,
+): number {
+  const byEpoch = params.epochs <= 1 ? 0 : (epoch - 1) / (params.epochs - 1);
+  const byTime = params.maxMinutes ? elapsedMinutes / params.maxMinutes : 0;
+  const progress = Math.min(1, Math.max(byEpoch, byTime));
   return params.finalLearningRate + 0.5 * (params.learningRate - params.finalLearningRate) * (1 + Math.cos(Math.PI * progress));
 }
 
