@@ -1,17 +1,31 @@
-// Inference worker: consumes prediction jobs (issue 5 adds the processor). For now it validates its
-// configuration and serves /health and /metrics for the orchestrator.
+// Inference worker process: consumes prediction jobs with the promoted model until SIGTERM/SIGINT,
+// then finishes its in-flight jobs and exits. One process per core is the intended deployment.
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { SERVICE, startHealthServer } from './health-server';
+import { createLogger } from '@heartbeat/telemetry';
+import { SERVICE, startInferenceWorker } from './inference-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const server = await startHealthServer(config.inferenceWorker.metricsPort);
-  console.log(
-    `HeartBeat ${SERVICE} up; health and metrics on http://127.0.0.1:${config.inferenceWorker.metricsPort}/health`,
-  );
-  const shutdown = () => server.close(() => process.exit(0));
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  const logger = createLogger({ service: SERVICE, level: config.logLevel });
+  const worker = await startInferenceWorker({ config, logger });
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'Second signal: exiting without waiting for in-flight jobs');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'Signal received');
+    worker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: (error as Error).message }, 'Shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
 }
 
 main().catch((error: unknown) => {

@@ -30,6 +30,25 @@ describe('loadConfig', () => {
     expect(config.gateway.bootstrapApiKey).toBe('hb_secret');
   });
 
+  it('reads the inference worker settings, with the model cache under the repository by default', () => {
+    expect(loadConfig({}).inferenceWorker).toMatchObject({
+      modelCacheDir: expect.stringMatching(/tmp\/model-cache$/),
+      workerId: undefined,
+      executionProvider: 'auto',
+      threads: 1,
+      shutdownTimeoutMs: 30_000,
+    });
+    const config = loadConfig({
+      INFERENCE_EXECUTION_PROVIDER: 'CUDA',
+      INFERENCE_WORKER_ID: 'w-1',
+      INFERENCE_THREADS: '2',
+    });
+    expect(config.inferenceWorker).toMatchObject({ executionProvider: 'cuda', workerId: 'w-1', threads: 2 });
+    expect(() => loadConfig({ INFERENCE_EXECUTION_PROVIDER: 'tpu' })).toThrow(
+      /INFERENCE_EXECUTION_PROVIDER must be one of auto, cuda, cpu, got "tpu"/,
+    );
+  });
+
   it('rejects a malformed DATABASE_URL with a message naming the variable', () => {
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(
       /DATABASE_URL is not a valid postgres:\/\/ URL/,

@@ -150,6 +150,14 @@ const variables = {
   INFERENCE_MAX_BATCH_SIZE: [integer('INFERENCE_MAX_BATCH_SIZE', { min: 1, max: 4096 }), '32'],
   INFERENCE_MAX_BATCH_WAIT_MS: [integer('INFERENCE_MAX_BATCH_WAIT_MS', { min: 0, max: 10_000 }), '5'],
   MODEL_POLL_INTERVAL_MS: [integer('MODEL_POLL_INTERVAL_MS', { min: 100, max: 86_400_000 }), '30000'],
+  INFERENCE_MODEL_CACHE_DIR: [nonEmpty('INFERENCE_MODEL_CACHE_DIR'), 'tmp/model-cache'],
+  INFERENCE_WORKER_ID: [nonEmpty('INFERENCE_WORKER_ID'), undefined],
+  INFERENCE_EXECUTION_PROVIDER: [oneOf('INFERENCE_EXECUTION_PROVIDER', ['auto', 'cuda', 'cpu']), 'auto'],
+  INFERENCE_THREADS: [integer('INFERENCE_THREADS', { min: 1, max: 256 }), '1'],
+  INFERENCE_SHUTDOWN_TIMEOUT_MS: [
+    integer('INFERENCE_SHUTDOWN_TIMEOUT_MS', { min: 0, max: 3_600_000 }),
+    '30000',
+  ],
 
   TRAINING_WORKER_METRICS_PORT: [port('TRAINING_WORKER_METRICS_PORT'), '9102'],
   TRAINING_BASE_DATA_PREFIX: [nonEmpty('TRAINING_BASE_DATA_PREFIX'), 'datasets/base/'],
@@ -237,6 +245,13 @@ function buildConfig(s: Settings) {
       maxBatchSize: s.INFERENCE_MAX_BATCH_SIZE,
       maxBatchWaitMs: s.INFERENCE_MAX_BATCH_WAIT_MS,
       modelPollIntervalMs: s.MODEL_POLL_INTERVAL_MS,
+      /** Where promoted model versions are downloaded from the registry (one subdirectory per version). */
+      modelCacheDir: path.resolve(REPOSITORY_ROOT, s.INFERENCE_MODEL_CACHE_DIR),
+      /** Presence and log identity; default `<hostname>-<pid>`. */
+      workerId: s.INFERENCE_WORKER_ID,
+      executionProvider: s.INFERENCE_EXECUTION_PROVIDER,
+      threads: s.INFERENCE_THREADS,
+      shutdownTimeoutMs: s.INFERENCE_SHUTDOWN_TIMEOUT_MS,
     },
     trainingWorker: { metricsPort: s.TRAINING_WORKER_METRICS_PORT },
     training: {

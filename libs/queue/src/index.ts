@@ -14,3 +14,14 @@ export {
   type QueueConnection,
   type WorkerOptions,
 } from './queues';
+export {
+  listLiveWorkers,
+  workerPresenceKey,
+  workerPresenceSchema,
+  WorkerPresencePublisher,
+  WORKER_PRESENCE_REFRESH_MS,
+  WORKER_PRESENCE_TTL_MS,
+  type WorkerPresence,
+  type WorkerPresenceOptions,
+  type WorkerState,
+} from './worker-presence';

@@ -1,0 +1,96 @@
+// The inference worker's Prometheus metrics: job outcomes and latency, dynamic-batch sizes, the
+// model version and backend being served, and the jobs in flight.
+import { Counter, Gauge, Histogram, type Registry } from '@heartbeat/telemetry';
+import type { JobOutcome } from './prediction-processor';
+
+export class InferenceMetrics {
+  readonly jobs: Counter<'outcome'>;
+  readonly jobDuration: Histogram<'outcome'>;
+  readonly batchWindows: Histogram;
+  readonly batchRequests: Histogram;
+  readonly batchDuration: Histogram;
+  readonly modelInfo: Gauge<'version' | 'backend'>;
+  readonly modelSwaps: Counter;
+  readonly inFlight: Gauge;
+
+  constructor(registry: Registry, inFlight: () => number) {
+    const registers = [registry];
+    this.jobs = new Counter({
+      name: 'heartbeat_inference_jobs_total',
+      help: 'Prediction job attempts by outcome: succeeded, rejected (bad input, not retried) or error (retried).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.jobDuration = new Histogram({
+      name: 'heartbeat_inference_job_duration_seconds',
+      help: 'Time from picking up a prediction job to its outcome (download, decode, features, model, database).',
+      labelNames: ['outcome'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.batchWindows = new Histogram({
+      name: 'heartbeat_inference_batch_windows',
+      help: 'Windows per model call made by the dynamic batcher.',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers,
+    });
+    this.batchRequests = new Histogram({
+      name: 'heartbeat_inference_batch_requests',
+      help: 'Recordings sharing one model call.',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
+    this.batchDuration = new Histogram({
+      name: 'heartbeat_inference_batch_duration_seconds',
+      help: 'Duration of one model call.',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.modelInfo = new Gauge({
+      name: 'heartbeat_model_info',
+      help: 'The model version this worker serves (value 1) and the runtime/device serving it.',
+      labelNames: ['version', 'backend'],
+      registers,
+    });
+    this.modelSwaps = new Counter({
+      name: 'heartbeat_model_swaps_total',
+      help: 'Hot swaps to a newly promoted model version.',
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: 'heartbeat_inference_in_flight_jobs',
+      help: 'Prediction jobs being processed right now.',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
+    for (const outcome of ['succeeded', 'rejected', 'error'] satisfies JobOutcome[])
+      this.jobs.inc({ outcome }, 0);
+  }
+
+  jobFinished(outcome: JobOutcome, seconds: number): void {
+    this.jobs.inc({ outcome });
+    this.jobDuration.observe({ outcome }, seconds);
+  }
+
+  batchRan({
+    windows,
+    requests,
+    durationMs,
+  }: {
+    windows: number;
+    requests: number;
+    durationMs: number;
+  }): void {
+    this.batchWindows.observe(windows);
+    this.batchRequests.observe(requests);
+    this.batchDuration.observe(durationMs / 1000);
+  }
+
+  serving(version: string, backend: string, swapped: boolean): void {
+    this.modelInfo.reset();
+    this.modelInfo.set({ version, backend }, 1);
+    if (swapped) this.modelSwaps.inc();
+  }
+}

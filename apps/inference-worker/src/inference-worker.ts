@@ -1,0 +1,255 @@
+// Wires the inference worker together: registry -> promoted model -> prediction jobs, plus the hot
+// swap, presence, probes and metrics. Everything with logic lives in the libs or in
+// PredictionProcessor; this file only connects them and orders start-up and shutdown.
+import { hostname } from 'node:os';
+import type { Config } from '@heartbeat/config';
+import {
+  AuditRepository,
+  BatchesRepository,
+  connectDatabase,
+  ModelVersionsRepository,
+  PredictionsRepository,
+} from '@heartbeat/db';
+import {
+  createClassifierLoader,
+  ModelHost,
+  ModelRegistry,
+  PromotionWatcher,
+} from '@heartbeat/model-registry';
+import { createWorker, QUEUE_NAMES, WorkerPresencePublisher, type JobWorker } from '@heartbeat/queue';
+import { ObjectStorage } from '@heartbeat/storage';
+import {
+  createLogger,
+  createMetricsRegistry,
+  startTelemetryServer,
+  type Logger,
+  type TelemetryServer,
+} from '@heartbeat/telemetry';
+import { Redis } from 'ioredis';
+import { InferenceMetrics } from './inference-metrics';
+import { PredictionProcessor } from './prediction-processor';
+
+export const SERVICE = 'inference-worker';
+
+export interface InferenceWorkerOptions {
+  config: Config;
+  logger?: Logger;
+  /** Shipped model versions to register on a fresh installation; default the repository's models/. */
+  bundledModelsRoot?: string;
+}
+
+export interface RunningInferenceWorker {
+  readonly workerId: string;
+  readonly telemetryPort: number;
+  readonly modelVersion: string | undefined;
+  readonly backend: string | undefined;
+  readonly inFlight: number;
+  /** Stops taking jobs, lets in-flight jobs finish (up to the shutdown timeout), releases everything. */
+  stop(): Promise<void>;
+}
+
+export async function startInferenceWorker(options: InferenceWorkerOptions): Promise<RunningInferenceWorker> {
+  const { config } = options;
+  const settings = config.inferenceWorker;
+  const workerId = settings.workerId ?? `${hostname()}-${process.pid}`;
+  const logger = (options.logger ?? createLogger({ service: SERVICE, level: config.logLevel })).child({
+    workerId,
+  });
+  const startedAt = new Date().toISOString();
+  let ready = false;
+  let stopping = false;
+
+  const database = connectDatabase(config.db.url, { poolSize: config.db.poolSize });
+  const storage = ObjectStorage.fromSettings(config.s3);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const subscriber = redis.duplicate();
+  for (const client of [redis, subscriber])
+    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
+  const registry = new ModelRegistry({
+    modelVersions: new ModelVersionsRepository(database.db),
+    artifacts: storage,
+    publisher: redis,
+    audit: new AuditRepository(database.db),
+    bundledModelsRoot: options.bundledModelsRoot,
+    onWarning: (message, error) => logger.warn({ err: (error as Error | undefined)?.message }, message),
+  });
+
+  // Declared before use by the closures below; assigned as start-up proceeds.
+  let processor: PredictionProcessor | undefined;
+  let worker: JobWorker<typeof QUEUE_NAMES.predictions> | undefined;
+  let telemetry: TelemetryServer | undefined;
+
+  const metricsRegistry = createMetricsRegistry({ service: SERVICE });
+  const metrics = new InferenceMetrics(metricsRegistry, () => processor?.inFlight ?? 0);
+  const host = new ModelHost({
+    materialise: (version) => registry.materialise(version, settings.modelCacheDir),
+    loadClassifier: createClassifierLoader({
+      runtime: config.model.backend,
+      executionProvider: settings.executionProvider,
+      threads: settings.threads,
+    }),
+    batching: {
+      maxBatchSize: settings.maxBatchSize,
+      maxWaitMs: settings.maxBatchWaitMs,
+      onBatch: (batch) => metrics.batchRan(batch),
+    },
+    onSwap: (current, previous) => {
+      metrics.serving(current.version, current.backend, previous !== undefined);
+      logger.info(
+        {
+          modelVersion: current.version,
+          previousVersion: previous?.version,
+          backend: current.backend,
+          gpuFallbackReason: current.gpuFallbackReason,
+        },
+        previous
+          ? `Switched to model ${current.version} (${current.backend}); ${previous.version} retires when its jobs finish`
+          : `Serving model ${current.version} on ${current.backend}`,
+      );
+      void presence.publish().catch(() => undefined);
+    },
+    onDisposeError: (error, model) =>
+      logger.warn({ err: (error as Error).message }, `Could not dispose model ${model.version}`),
+  });
+  const presence = new WorkerPresencePublisher(
+    redis,
+    config.queue.prefix,
+    () => ({
+      workerId,
+      modelVersion: host.current?.version,
+      backend: host.current?.backend,
+      ready: ready && !stopping,
+      inFlight: processor?.inFlight ?? 0,
+      startedAt,
+    }),
+    { onError: (error) => logger.warn({ err: error.message }, 'Could not refresh worker presence') },
+  );
+  const watcher = new PromotionWatcher({
+    findPromoted: () => registry.findPromoted(),
+    currentVersion: () => host.current?.version,
+    onPromoted: async (version) => {
+      await host.load(version);
+    },
+    subscriber,
+    pollIntervalMs: settings.modelPollIntervalMs,
+    onError: (error) =>
+      logger.error({ err: (error as Error).message }, 'Could not switch to the promoted model; will retry'),
+  });
+
+  async function release(): Promise<void> {
+    await Promise.allSettled([watcher.stop(), presence.stop()]);
+    await host.close();
+    subscriber.disconnect();
+    await redis.quit().catch(() => redis.disconnect());
+    storage.close();
+    await database.close();
+    await telemetry?.close();
+  }
+
+  try {
+    telemetry = await startTelemetryServer({
+      service: SERVICE,
+      port: settings.metricsPort,
+      registry: metricsRegistry,
+      live: () => true,
+      ready: () => ({
+        ready: ready && !stopping,
+        checks: {
+          modelVersion: host.current?.version ?? null,
+          backend: host.current?.backend ?? null,
+          inFlight: processor?.inFlight ?? 0,
+        },
+      }),
+    });
+    await storage.ensureBucket();
+    const promoted = await registry.ensureBundledModelRegistered();
+    await host.load(promoted.version);
+
+    processor = new PredictionProcessor({
+      recordings: storage,
+      predictions: new PredictionsRepository(database.db),
+      batches: new BatchesRepository(database.db),
+      models: host,
+      onJobFinished: ({ outcome, seconds, error }) => {
+        metrics.jobFinished(outcome, seconds);
+        if (error)
+          logger[outcome === 'rejected' ? 'info' : 'warn'](
+            { outcome, err: error.message },
+            'Prediction job did not succeed',
+          );
+      },
+    });
+    const jobProcessor = processor;
+    worker = createWorker(QUEUE_NAMES.predictions, (payload, job) => jobProcessor.process(payload, job), {
+      connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
+      concurrency: settings.concurrency,
+      onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
+    });
+    await worker.waitUntilReady();
+    await watcher.start();
+    ready = true;
+    await presence.start();
+  } catch (error) {
+    await worker?.close().catch(() => undefined);
+    await release().catch(() => undefined);
+    throw error;
+  }
+
+  logger.info(
+    {
+      modelVersion: host.current?.version,
+      backend: host.current?.backend,
+      concurrency: settings.concurrency,
+      port: telemetry.port,
+    },
+    `HeartBeat ${SERVICE} ready: model ${host.current?.version} on ${host.current?.backend}, concurrency ${settings.concurrency}`,
+  );
+
+  const runningWorker = worker;
+  let stopped: Promise<void> | undefined;
+  return {
+    workerId,
+    telemetryPort: telemetry.port,
+    get modelVersion() {
+      return host.current?.version;
+    },
+    get backend() {
+      return host.current?.backend;
+    },
+    get inFlight() {
+      return processor?.inFlight ?? 0;
+    },
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        await presence.publish().catch(() => undefined);
+        logger.info({ inFlight: processor?.inFlight ?? 0 }, 'Shutting down: finishing in-flight jobs');
+        await closeWithin(runningWorker, config.inferenceWorker.shutdownTimeoutMs, logger);
+        await release();
+        logger.info('Stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** BullMQ's close waits for active jobs; past the timeout they are abandoned and BullMQ re-queues them as stalled. */
+async function closeWithin(
+  worker: JobWorker<'predictions'>,
+  timeoutMs: number,
+  logger: Logger,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>(
+    (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+  );
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    logger.warn(
+      { timeoutMs },
+      'In-flight jobs did not finish in time; they will be retried by another worker',
+    );
+    await worker.worker.close(true);
+  }
+}

@@ -1,0 +1,221 @@
+// One prediction job: fetch the recording, prepare it, score its windows through the served model's
+// dynamic batcher, decide, and write the outcome where the gateway reads it. Bad input (the
+// recording is not usable audio) is recorded on the prediction row and never retried; anything
+// else (S3 or Postgres unreachable) is thrown so BullMQ retries it with backoff.
+import { isAudioError, type DecodeOptions } from '@heartbeat/audio';
+import type { BatchesRepository, PredictionOutcome, PredictionsRepository, WindowScore } from '@heartbeat/db';
+import {
+  calibratedProbability,
+  decideFromWindowLogits,
+  prepareRecording,
+  type Lease,
+  type PreparedRecording,
+} from '@heartbeat/model';
+import type { ServedModel } from '@heartbeat/model-registry';
+import type { PredictionJob, PredictionResult } from '@heartbeat/queue';
+import { ObjectNotFoundError } from '@heartbeat/storage';
+import { UnrecoverableError } from 'bullmq';
+
+/** Input that no retry can fix; `code` is stored on the prediction row. */
+export class BadInputError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BadInputError';
+  }
+}
+
+export type JobOutcome = 'succeeded' | 'rejected' | 'error';
+
+export interface PredictionProcessorDependencies {
+  recordings: { getBuffer(key: string): Promise<Buffer> };
+  predictions: Pick<PredictionsRepository, 'create' | 'complete' | 'fail'>;
+  batches: Pick<BatchesRepository, 'recordOutcome'>;
+  models: { acquire(): Lease<ServedModel> | undefined };
+  prepare?: (bytes: Uint8Array, options?: DecodeOptions) => Promise<PreparedRecording>;
+  /** Called once per attempt, for metrics and logs. */
+  onJobFinished?: (event: {
+    outcome: JobOutcome;
+    seconds: number;
+    modelVersion?: string;
+    error?: Error;
+  }) => void;
+  now?: () => number;
+}
+
+/** The parts of a BullMQ job the processor looks at. */
+export interface JobAttempt {
+  id?: string;
+  attemptsMade: number;
+  opts: { attempts?: number };
+}
+
+/** Code stored on a prediction whose job failed for good for a reason other than its input. */
+export const PREDICTION_FAILED_CODE = 'PREDICTION_FAILED';
+
+export class PredictionProcessor {
+  private running = 0;
+  private readonly prepare: NonNullable<PredictionProcessorDependencies['prepare']>;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PredictionProcessorDependencies) {
+    this.prepare = deps.prepare ?? prepareRecording;
+    this.now = deps.now ?? (() => performance.now());
+  }
+
+  /** Jobs being processed right now. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  async process(payload: PredictionJob, job: JobAttempt): Promise<PredictionResult> {
+    const started = this.now();
+    const lease = this.deps.models.acquire();
+    this.running += 1;
+    const latencyMs = () => Math.round(this.now() - started);
+    let modelVersion: string | undefined;
+    try {
+      // Without a model the worker is not consuming; this only happens during shutdown.
+      if (!lease) throw new Error('No model is loaded yet');
+      const model = lease.value;
+      modelVersion = model.version;
+      if (payload.modelVersion && payload.modelVersion !== model.version)
+        throw new BadInputError(
+          'MODEL_VERSION_UNAVAILABLE',
+          `Model version ${payload.modelVersion} was requested, but this worker serves ${model.version}`,
+        );
+      const result = await this.screen(payload, model);
+      const outcome: PredictionOutcome = { ...result, modelVersion: model.version, latencyMs: latencyMs() };
+      const predictionId = await this.saveSuccess(payload, job, outcome);
+      if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'succeeded');
+      this.finished('succeeded', started, modelVersion);
+      return {
+        status: 'succeeded',
+        predictionId,
+        label: outcome.label,
+        probability: outcome.probability,
+        quality: outcome.qualityScore,
+        windows: outcome.windowScores,
+        modelVersion: outcome.modelVersion,
+        latencyMs: outcome.latencyMs,
+      };
+    } catch (caught) {
+      const error = asBadInput(caught) ?? (caught as Error);
+      if (error instanceof BadInputError) {
+        await this.saveFailure(payload, job, {
+          code: error.code,
+          message: error.message,
+          latencyMs: latencyMs(),
+          modelVersion,
+        });
+        this.finished('rejected', started, modelVersion, error);
+        throw new UnrecoverableError(`${error.code}: ${error.message}`);
+      }
+      if (isLastAttempt(job)) {
+        // Record the failure so the prediction and its batch are finished, not pending forever.
+        await this.saveFailure(payload, job, {
+          code: PREDICTION_FAILED_CODE,
+          message: `Prediction failed after ${job.attemptsMade + 1} attempts: ${error.message}`,
+          latencyMs: latencyMs(),
+          modelVersion,
+        }).catch(() => undefined);
+      }
+      this.finished('error', started, modelVersion, error);
+      throw error;
+    } finally {
+      this.running -= 1;
+      lease?.release();
+    }
+  }
+
+  private async screen(payload: PredictionJob, model: ServedModel) {
+    let bytes: Buffer;
+    try {
+      bytes = await this.deps.recordings.getBuffer(payload.storageKey);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError)
+        throw new BadInputError(
+          'RECORDING_NOT_FOUND',
+          `The recording's bytes are missing from storage (${payload.storageKey})`,
+        );
+      throw error;
+    }
+    const prepared = await this.prepare(bytes);
+    const logits = await model.batcher.predictLogits(prepared.features, prepared.windowCount);
+    const decision = decideFromWindowLogits(prepared, logits, model.manifest);
+    const { windowSeconds } = model.manifest.input;
+    const windowScores: WindowScore[] = decision.windowLogits.map((logit, index) => {
+      const startSeconds = decision.windowStartSeconds[index] ?? 0;
+      return {
+        startSeconds,
+        endSeconds: Math.max(startSeconds, Math.min(startSeconds + windowSeconds, prepared.durationSeconds)),
+        probability: calibratedProbability(logit, model.manifest.decision.calibration),
+      };
+    });
+    return {
+      label: decision.label,
+      probability: decision.probability,
+      windowScores,
+      qualityScore: decision.quality,
+    };
+  }
+
+  private async saveSuccess(
+    payload: PredictionJob,
+    job: JobAttempt,
+    outcome: PredictionOutcome,
+  ): Promise<string> {
+    if (payload.predictionId) {
+      await this.deps.predictions.complete(payload.predictionId, outcome);
+      return payload.predictionId;
+    }
+    const row = await this.deps.predictions.create({
+      recordingId: payload.recordingId,
+      batchId: payload.batchId,
+      jobId: job.id,
+      status: 'succeeded',
+      completedAt: new Date(),
+      ...outcome,
+    });
+    return row.id;
+  }
+
+  private async saveFailure(
+    payload: PredictionJob,
+    job: JobAttempt,
+    failure: { code: string; message: string; latencyMs: number; modelVersion?: string },
+  ): Promise<void> {
+    if (payload.predictionId) {
+      await this.deps.predictions.fail(payload.predictionId, failure);
+    } else {
+      await this.deps.predictions.create({
+        recordingId: payload.recordingId,
+        batchId: payload.batchId,
+        jobId: job.id,
+        status: 'failed',
+        errorCode: failure.code,
+        errorMessage: failure.message,
+        latencyMs: failure.latencyMs,
+        modelVersion: failure.modelVersion,
+        completedAt: new Date(),
+      });
+    }
+    if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'failed');
+  }
+
+  private finished(outcome: JobOutcome, started: number, modelVersion?: string, error?: Error): void {
+    this.deps.onJobFinished?.({ outcome, seconds: (this.now() - started) / 1000, modelVersion, error });
+  }
+}
+
+function asBadInput(error: unknown): BadInputError | undefined {
+  if (error instanceof BadInputError) return error;
+  if (isAudioError(error)) return new BadInputError(error.code, error.message);
+  return undefined;
+}
+
+function isLastAttempt(job: JobAttempt): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}

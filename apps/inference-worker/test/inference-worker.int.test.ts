@@ -1,0 +1,264 @@
+// The inference worker on the real stack: Postgres, Redis (BullMQ) and s3rver, with untrained
+// model versions registered in the registry (the tests check the plumbing, not the model's skill).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig, type Config } from '@heartbeat/config';
+import {
+  BatchesRepository,
+  connectDatabase,
+  modelVersions,
+  ModelVersionsRepository,
+  PredictionsRepository,
+  RecordingsRepository,
+  type DatabaseConnection,
+} from '@heartbeat/db';
+import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { ModelRegistry } from '@heartbeat/model-registry';
+import {
+  createQueue,
+  JobFailedError,
+  listLiveWorkers,
+  predictionResultSchema,
+  QUEUE_NAMES,
+  type JobQueue,
+} from '@heartbeat/queue';
+import { ObjectStorage } from '@heartbeat/storage';
+import { silentLogger } from '@heartbeat/telemetry';
+import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
+
+const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
+const FIXTURES = path.join(REPOSITORY_ROOT, 'libs/audio/test/fixtures');
+const RECORDINGS = ['a0238.flac', 'b0225.flac', 'e01440.flac'];
+
+let env: Record<string, string>;
+let config: Config;
+let connection: DatabaseConnection;
+let storage: ObjectStorage;
+let redis: Redis;
+let registry: ModelRegistry;
+let queue: JobQueue<'predictions'>;
+let worker: RunningInferenceWorker;
+let workDir: string;
+
+beforeAll(async () => {
+  const integrationEnv = inject('integrationEnv');
+  workDir = await mkdtemp(path.join(tmpdir(), 'inference-worker-int-'));
+  env = {
+    ...integrationEnv,
+    // Under the run's prefix, so the global teardown removes the queues.
+    QUEUE_PREFIX: `${integrationEnv.QUEUE_PREFIX}:inference`,
+    INFERENCE_WORKER_METRICS_PORT: '0',
+    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'cache'),
+    INFERENCE_CONCURRENCY: '4',
+    INFERENCE_WORKER_ID: 'in-process-worker',
+    MODEL_POLL_INTERVAL_MS: '60000',
+    LOG_LEVEL: 'silent',
+  };
+  config = loadConfig(env);
+  connection = connectDatabase(config.db.url, { poolSize: 4 });
+  await connection.db.delete(modelVersions);
+  storage = ObjectStorage.fromSettings(config.s3);
+  redis = new Redis(config.redis.url);
+  registry = new ModelRegistry({
+    modelVersions: new ModelVersionsRepository(connection.db),
+    artifacts: storage,
+    publisher: redis,
+  });
+  await registry.registerModelDirectory(
+    await createUntrainedModelDirectory(path.join(workDir, '3.0.0'), '3.0.0', { seed: 30 }),
+    { status: 'promoted' },
+  );
+  await registry.registerModelDirectory(
+    await createUntrainedModelDirectory(path.join(workDir, '3.1.0'), '3.1.0', { seed: 31 }),
+  );
+  queue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+  worker = await startInferenceWorker({
+    config,
+    logger: silentLogger(),
+    bundledModelsRoot: path.join(workDir, 'none'),
+  });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await queue?.bull.obliterate({ force: true }).catch(() => undefined);
+  await queue?.close();
+  await connection.db.delete(modelVersions);
+  redis.disconnect();
+  storage.close();
+  await connection.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+/** Stores a recording the way the gateway does: bytes in S3, a recordings row and a pending prediction. */
+async function uploadRecording(bytes: Buffer, fileName: string, batchId?: string) {
+  const stored = await storage.putBuffer(bytes);
+  const recording = await new RecordingsRepository(connection.db).create({
+    storageKey: stored.key,
+    sha256: stored.sha256,
+    originalFileName: fileName,
+    format: path.extname(fileName).slice(1) || 'unknown',
+    sizeBytes: stored.size,
+  });
+  const prediction = await new PredictionsRepository(connection.db).create({
+    recordingId: recording.id,
+    batchId,
+  });
+  return { recording, prediction, storageKey: stored.key };
+}
+
+async function enqueue(
+  fileName: string,
+  options: { bytes?: Buffer; batchId?: string; on?: JobQueue<'predictions'> } = {},
+) {
+  const bytes = options.bytes ?? (await readFile(path.join(FIXTURES, fileName)));
+  const { recording, prediction, storageKey } = await uploadRecording(bytes, fileName, options.batchId);
+  const job = await (options.on ?? queue).add({
+    recordingId: recording.id,
+    storageKey,
+    predictionId: prediction.id,
+    batchId: options.batchId,
+    requestedAt: new Date().toISOString(),
+  });
+  return { job, predictionId: prediction.id };
+}
+
+const predictionRow = (id: string) => new PredictionsRepository(connection.db).findById(id);
+
+describe('inference worker', () => {
+  it('screens an uploaded real recording into a completed prediction row and a valid job result', async () => {
+    const { job, predictionId } = await enqueue('a0238.flac');
+    const result = await queue.waitForResult(job, 60_000);
+    expect(predictionResultSchema.parse(result)).toEqual(result);
+    expect(result).toMatchObject({ status: 'succeeded', predictionId, modelVersion: '3.0.0' });
+    const row = await predictionRow(predictionId);
+    expect(row).toMatchObject({ status: 'succeeded', modelVersion: '3.0.0', jobId: null });
+    expect(['normal', 'abnormal', 'unsure']).toContain(row!.label);
+    expect(row!.windowScores!.length).toBeGreaterThan(0);
+    expect(row!.qualityScore).toBeGreaterThanOrEqual(0);
+    expect(row!.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('announces itself in Redis and reports the served model in its metrics and readiness', async () => {
+    const [presence] = (await listLiveWorkers(redis, config.queue.prefix)).filter(
+      (w) => w.workerId === 'in-process-worker',
+    );
+    expect(presence).toMatchObject({ modelVersion: '3.0.0', backend: 'onnxruntime-cpu', ready: true });
+    const base = `http://127.0.0.1:${worker.telemetryPort}`;
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain(
+      'heartbeat_model_info{version="3.0.0",backend="onnxruntime-cpu",service="inference-worker"} 1',
+    );
+    expect(metrics).toMatch(
+      /heartbeat_inference_jobs_total\{outcome="succeeded",service="inference-worker"\} [1-9]/,
+    );
+    expect(metrics).toContain('heartbeat_inference_batch_windows_bucket');
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      checks: { modelVersion: '3.0.0', backend: 'onnxruntime-cpu' },
+    });
+  });
+
+  it('fails a corrupt file alone, without retry, with its error code on the row and the batch', async () => {
+    const { batch } = await new BatchesRepository(connection.db).create({ totalCount: 2 });
+    const good = await enqueue('b0225.flac', { batchId: batch.id });
+    const corrupt = await enqueue('broken.wav', {
+      bytes: Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(8, 0xff)]),
+      batchId: batch.id,
+    });
+    await expect(queue.waitForResult(corrupt.job, 60_000)).rejects.toBeInstanceOf(JobFailedError);
+    await queue.waitForResult(good.job, 60_000);
+    const failedJob = await queue.bull.getJob(corrupt.job.id!);
+    expect(failedJob!.attemptsMade).toBe(1);
+    const row = await predictionRow(corrupt.predictionId);
+    expect(row).toMatchObject({ status: 'failed', errorCode: 'CORRUPT_AUDIO' });
+    expect(failedJob!.failedReason).toContain(row!.errorCode!);
+    expect(await new BatchesRepository(connection.db).findById(batch.id)).toMatchObject({
+      status: 'completed',
+      succeededCount: 1,
+      failedCount: 1,
+    });
+  });
+
+  it('hot-swaps to a version promoted mid-run: no job fails and later predictions carry it', async () => {
+    const during = await Promise.all(Array.from({ length: 9 }, (_, i) => enqueue(RECORDINGS[i % 3])));
+    await queue.waitForResult(during[0].job, 60_000);
+    await registry.promote('3.1.0', { reason: 'hot-swap test', actor: 'test' });
+    // The swap is announced, then loaded in the background while jobs keep flowing.
+    const deadline = Date.now() + 30_000;
+    while (!(await listLiveWorkers(redis, config.queue.prefix)).some((w) => w.modelVersion === '3.1.0')) {
+      if (Date.now() > deadline) throw new Error('the worker never switched to 3.1.0');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const after = await Promise.all(Array.from({ length: 6 }, (_, i) => enqueue(RECORDINGS[i % 3])));
+    const duringResults = [];
+    for (const { job } of during) duringResults.push(await queue.waitForResult(job, 60_000));
+    const afterResults = [];
+    for (const { job } of after) afterResults.push(await queue.waitForResult(job, 60_000));
+    expect([...duringResults, ...afterResults].every((r) => r.status === 'succeeded')).toBe(true);
+    expect(duringResults[0].modelVersion).toBe('3.0.0');
+    expect(afterResults.map((r) => r.modelVersion)).toEqual(Array(6).fill('3.1.0'));
+    expect(worker.modelVersion).toBe('3.1.0');
+    expect(await queue.counts()).toMatchObject({ failed: 1 }); // only the corrupt file of the previous test
+  });
+});
+
+describe('inference worker process', () => {
+  let child: ChildProcess | undefined;
+  let childQueue: JobQueue<'predictions'>;
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await childQueue?.bull.obliterate({ force: true }).catch(() => undefined);
+    await childQueue?.close();
+  });
+
+  it('finishes the job in flight when it receives SIGTERM, then exits 0', async () => {
+    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:inference-child`;
+    childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
+    let output = '';
+    child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
+      cwd: REPOSITORY_ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        QUEUE_PREFIX: prefix,
+        INFERENCE_WORKER_ID: 'sigterm-child',
+        LOG_LEVEL: 'info',
+        // A long batching wait keeps the job in flight long enough to signal the process mid-job.
+        INFERENCE_MAX_BATCH_WAIT_MS: '3000',
+        INFERENCE_MAX_BATCH_SIZE: '4096',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+
+    const deadline = Date.now() + 90_000;
+    while (!(await listLiveWorkers(redis, prefix)).some((w) => w.workerId === 'sigterm-child' && w.ready)) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`worker did not become ready:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const { job, predictionId } = await enqueue('e01440.flac', { on: childQueue });
+    while ((await job.getState()) !== 'active') {
+      if (Date.now() > deadline) throw new Error(`job never became active:\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(await childQueue.bull.getJobState(job.id!)).toBe('completed');
+    expect(await predictionRow(predictionId)).toMatchObject({
+      status: 'succeeded',
+      modelVersion: (await registry.findPromoted())!.version,
+    });
+    expect(output).toContain('Shutting down: finishing in-flight jobs');
+    expect((await listLiveWorkers(redis, prefix)).map((w) => w.workerId)).not.toContain('sigterm-child');
+  });
+});

@@ -1,0 +1,29 @@
+// @heartbeat/model-registry: model versions as database rows plus artifacts in object storage,
+// promotion and rollback, and the hot-swappable model a serving process holds.
+export { ModelRegistryError } from './errors';
+export {
+  artifactKey,
+  ModelRegistry,
+  MODEL_ARTIFACTS_PREFIX,
+  type ArtifactStore,
+  type AuditTrail,
+  type ModelRegistryDependencies,
+  type ModelVersionStore,
+  type PromoteOptions,
+  type PromotionOutcome,
+  type PromotionPublisher,
+  type RegisterOptions,
+  type RegisterOutcome,
+} from './model-registry';
+export {
+  PromotionWatcher,
+  type PromotionSubscriber,
+  type PromotionWatcherOptions,
+} from './promotion-watcher';
+export {
+  createClassifierLoader,
+  ModelHost,
+  type ClassifierLoaderOptions,
+  type ModelHostOptions,
+  type ServedModel,
+} from './model-host';

@@ -1,0 +1,120 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  WINDOW_VALUES,
+  writeModelManifest,
+  type ModelManifest,
+  type WindowClassifier,
+} from '@heartbeat/model';
+import { ModelHost } from './model-host';
+
+/** A classifier whose every logit is a constant, so tests can tell versions apart by their answers. */
+class ConstantClassifier implements WindowClassifier {
+  disposed = false;
+  constructor(
+    readonly logit: number,
+    readonly backend = 'fake-cpu',
+    private readonly broken = false,
+  ) {}
+  async predictLogits(_batch: Float32Array, n: number): Promise<Float32Array> {
+    if (this.broken) throw new Error('corrupt weights');
+    return new Float32Array(n).fill(this.logit);
+  }
+  async dispose(): Promise<void> {
+    this.disposed = true;
+  }
+}
+
+const manifest = (version: string): ModelManifest => ({
+  schemaVersion: 1,
+  name: 'fake',
+  version,
+  createdAt: new Date(0).toISOString(),
+  input: {
+    sampleRate: 2000,
+    windowSeconds: 5,
+    hopSeconds: 2.5,
+    frames: 251,
+    melBands: 64,
+    featureConfig: {},
+    normalisation: 'per-window-band-mean-and-std',
+  },
+  decision: { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0 },
+  artifacts: { tfjs: 'model.json' },
+});
+
+let root: string;
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'model-host-'));
+});
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+function host(classifiers: Record<string, ConstantClassifier>, swaps: string[] = []) {
+  return new ModelHost({
+    materialise: async (version) => {
+      const dir = join(root, version);
+      await mkdir(dir, { recursive: true });
+      writeModelManifest(dir, manifest(version));
+      return dir;
+    },
+    loadClassifier: async (dir) => classifiers[dir.slice(root.length + 1)],
+    batching: { maxBatchSize: 8, maxWaitMs: 0 },
+    onSwap: (current, previous) => swaps.push(`${previous?.version ?? '-'}->${current.version}`),
+  });
+}
+
+describe('ModelHost', () => {
+  it('serves a loaded version through its batcher and reports its backend', async () => {
+    const models = { '1.0.0': new ConstantClassifier(1.5, 'onnxruntime-cpu') };
+    const modelHost = host(models);
+    const served = await modelHost.load('1.0.0');
+    expect(served).toMatchObject({ version: '1.0.0', backend: 'onnxruntime-cpu' });
+    const lease = modelHost.acquire()!;
+    expect(
+      Array.from(await lease.value.batcher.predictLogits(new Float32Array(2 * WINDOW_VALUES), 2)),
+    ).toEqual([1.5, 1.5]);
+    lease.release();
+    await modelHost.close();
+    expect(models['1.0.0'].disposed).toBe(true);
+  });
+
+  it('lets a job that started on the old version finish on it, then disposes the old version', async () => {
+    const models = { '1.0.0': new ConstantClassifier(1), '1.1.0': new ConstantClassifier(2) };
+    const swaps: string[] = [];
+    const modelHost = host(models, swaps);
+    await modelHost.load('1.0.0');
+    const inFlight = modelHost.acquire()!;
+    await modelHost.load('1.1.0');
+    expect(modelHost.current?.version).toBe('1.1.0');
+    expect(modelHost.acquire()!.value.version).toBe('1.1.0');
+    expect(modelHost.draining).toBe(1);
+    expect(
+      Array.from(await inFlight.value.batcher.predictLogits(new Float32Array(WINDOW_VALUES), 1)),
+    ).toEqual([1]);
+    expect(models['1.0.0'].disposed).toBe(false);
+    inFlight.release();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(models['1.0.0'].disposed).toBe(true);
+    expect(swaps).toEqual(['-->1.0.0', '1.0.0->1.1.0']);
+  });
+
+  it('keeps serving the current version when the new one fails its warm-up', async () => {
+    const models = { '1.0.0': new ConstantClassifier(1), '2.0.0': new ConstantClassifier(2, 'fake', true) };
+    const modelHost = host(models);
+    await modelHost.load('1.0.0');
+    await expect(modelHost.load('2.0.0')).rejects.toThrow('corrupt weights');
+    expect(modelHost.current?.version).toBe('1.0.0');
+    expect(models['2.0.0'].disposed).toBe(true);
+  });
+
+  it('does nothing when asked to load the version it already serves', async () => {
+    const models = { '1.0.0': new ConstantClassifier(1) };
+    const swaps: string[] = [];
+    const modelHost = host(models, swaps);
+    const first = await modelHost.load('1.0.0');
+    expect(await modelHost.load('1.0.0')).toBe(first);
+    expect(swaps).toHaveLength(1);
+  });
+});

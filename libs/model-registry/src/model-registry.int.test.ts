@@ -1,0 +1,157 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig } from '@heartbeat/config';
+import {
+  AuditRepository,
+  connectDatabase,
+  modelVersions,
+  ModelVersionsRepository,
+  type DatabaseConnection,
+} from '@heartbeat/db';
+import { loadWindowClassifier, readModelManifest } from '@heartbeat/model';
+import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { MODEL_PROMOTED_CHANNEL, parseModelPromotedEvent, type ModelPromotedEvent } from '@heartbeat/queue';
+import { ObjectStorage } from '@heartbeat/storage';
+import { ModelRegistry } from './model-registry';
+
+let connection: DatabaseConnection;
+let storage: ObjectStorage;
+let redis: Redis;
+let subscriber: Redis;
+let registry: ModelRegistry;
+let workDir: string;
+let bundledRoot: string;
+const announcements: ModelPromotedEvent[] = [];
+
+beforeAll(async () => {
+  const config = loadConfig(inject('integrationEnv'));
+  connection = connectDatabase(config.db.url);
+  // Integration files share one database; this one needs an empty registry.
+  await connection.db.delete(modelVersions);
+  storage = ObjectStorage.fromSettings(config.s3);
+  redis = new Redis(config.redis.url);
+  subscriber = redis.duplicate();
+  subscriber.on('message', (channel: string, message: string) => {
+    if (channel === MODEL_PROMOTED_CHANNEL) announcements.push(parseModelPromotedEvent(message));
+  });
+  await subscriber.subscribe(MODEL_PROMOTED_CHANNEL);
+  workDir = await mkdtemp(join(tmpdir(), 'registry-int-'));
+  bundledRoot = join(workDir, 'models');
+  await createUntrainedModelDirectory(join(bundledRoot, '2.0.0'), '2.0.0', { seed: 1 });
+  await createUntrainedModelDirectory(join(bundledRoot, '2.1.0'), '2.1.0', {
+    seed: 2,
+    datasetFingerprint: 'abc123',
+  });
+  await createUntrainedModelDirectory(join(workDir, 'candidate'), '2.2.0', { seed: 3 });
+  registry = new ModelRegistry({
+    modelVersions: new ModelVersionsRepository(connection.db),
+    artifacts: storage,
+    publisher: redis,
+    audit: new AuditRepository(connection.db),
+    bundledModelsRoot: bundledRoot,
+  });
+});
+
+afterAll(async () => {
+  await connection.db.delete(modelVersions);
+  subscriber.disconnect();
+  redis.disconnect();
+  storage.close();
+  await connection.close();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function announcementFor(version: string): Promise<ModelPromotedEvent> {
+  for (let i = 0; i < 100; i++) {
+    const event = announcements.find((e) => e.version === version);
+    if (event) return event;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no announcement for ${version}`);
+}
+
+describe('model registry', () => {
+  it('registers and promotes the newest bundled version on first start', async () => {
+    const promoted = await registry.ensureBundledModelRegistered();
+    expect(promoted).toMatchObject({ version: '2.1.0', status: 'promoted', datasetFingerprint: 'abc123' });
+    expect(promoted.metrics).toMatchObject({ version: '2.1.0', note: 'untrained network for tests' });
+    expect(promoted.artifactKeys).toMatchObject({
+      manifest: 'models/2.1.0/heartbeat-model.json',
+      onnx: 'models/2.1.0/model.onnx',
+      tfjs: 'models/2.1.0/model.json',
+      tfjsWeights: 'models/2.1.0/weights.bin',
+      metrics: 'models/2.1.0/metrics.json',
+      card: 'models/2.1.0/MODEL_CARD.md',
+    });
+    expect(await storage.head('models/2.1.0/model.onnx')).toMatchObject({ key: 'models/2.1.0/model.onnx' });
+    expect((await announcementFor('2.1.0')).artifactKeys.onnx).toBe('models/2.1.0/model.onnx');
+  });
+
+  it('leaves the registry alone on later starts', async () => {
+    const again = await registry.ensureBundledModelRegistered();
+    expect(again.version).toBe('2.1.0');
+    expect((await registry.list()).map((row) => row.version)).toEqual(['2.1.0']);
+  });
+
+  it('registers a directory as a candidate once; registering it again changes nothing', async () => {
+    const first = await registry.registerModelDirectory(join(workDir, 'candidate'));
+    expect(first).toMatchObject({ created: true, modelVersion: { version: '2.2.0', status: 'candidate' } });
+    const second = await registry.registerModelDirectory(join(workDir, 'candidate'));
+    expect(second).toMatchObject({ created: false, modelVersion: { id: first.modelVersion.id } });
+  });
+
+  it('materialises a version into the cache directory, loadable, without leftovers', async () => {
+    const cacheDir = join(workDir, 'cache');
+    const dir = await registry.materialise('2.2.0', cacheDir);
+    expect(dir).toBe(join(cacheDir, '2.2.0'));
+    expect(readModelManifest(dir).version).toBe('2.2.0');
+    const classifier = await loadWindowClassifier(dir);
+    expect(classifier.backend).toBe('onnxruntime-cpu');
+    await classifier.dispose();
+    expect(await registry.materialise('2.2.0', cacheDir)).toBe(dir);
+    expect(await readdir(cacheDir)).toEqual(['2.2.0']);
+  });
+
+  it('refuses to materialise a version that is not registered', async () => {
+    await expect(registry.materialise('9.9.9', join(workDir, 'cache'))).rejects.toMatchObject({
+      code: 'MODEL_VERSION_NOT_FOUND',
+    });
+  });
+
+  it('promotes a version, retiring the previous one, and announces it on Redis', async () => {
+    const outcome = await registry.promote('2.2.0', { reason: 'better MAcc', actor: 'test' });
+    expect(outcome).toMatchObject({
+      changed: true,
+      announced: true,
+      previous: { version: '2.1.0', status: 'retired' },
+    });
+    expect((await registry.findPromoted())?.version).toBe('2.2.0');
+    expect(await announcementFor('2.2.0')).toMatchObject({ previousVersion: '2.1.0' });
+    const audit = await new AuditRepository(connection.db).list({
+      action: 'model.promoted',
+      subjectId: '2.2.0',
+    });
+    expect(audit.items[0].details).toMatchObject({
+      actor: 'test',
+      reason: 'better MAcc',
+      previousVersion: '2.1.0',
+    });
+  });
+
+  it('does nothing when asked to promote the version already promoted', async () => {
+    expect(await registry.promote('2.2.0')).toMatchObject({ changed: false, announced: false });
+  });
+
+  it('rolls back to the version that served before', async () => {
+    const outcome = await registry.rollback({ actor: 'test' });
+    expect(outcome).toMatchObject({ promoted: { version: '2.1.0' }, previous: { version: '2.2.0' } });
+    expect(outcome.promoted.statusReason).toBe('rollback from 2.2.0');
+  });
+
+  it('refuses to promote an unknown version with a typed error', async () => {
+    await expect(registry.promote('7.0.0')).rejects.toMatchObject({ code: 'MODEL_VERSION_NOT_FOUND' });
+  });
+});

@@ -1,0 +1,10 @@
+// @heartbeat/telemetry: Prometheus metrics, health probes and structured logs, the same for every service.
+export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
+export {
+  startTelemetryServer,
+  type ReadinessReport,
+  type TelemetryServer,
+  type TelemetryServerOptions,
+} from './telemetry-server';
+export { createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';

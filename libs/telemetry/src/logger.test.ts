@@ -1,0 +1,43 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger';
+
+function capture() {
+  const stream = new PassThrough();
+  const lines: Record<string, unknown>[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+  });
+  return { stream, lines };
+}
+
+describe('structured logger', () => {
+  it('writes one JSON object per line with service, level name, time and fields', async () => {
+    const { stream, lines } = capture();
+    const logger = createLogger({
+      service: 'inference-worker',
+      destination: stream,
+      base: { workerId: 'w1' },
+    });
+    logger.info({ jobId: '42' }, 'job done');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      service: 'inference-worker',
+      workerId: 'w1',
+      level: 'info',
+      jobId: '42',
+      msg: 'job done',
+    });
+    expect(typeof lines[0].time).toBe('string');
+  });
+
+  it('drops lines below the configured level', async () => {
+    const { stream, lines } = capture();
+    const logger = createLogger({ service: 's', level: 'warn', destination: stream });
+    logger.info('quiet');
+    logger.warn('loud');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(lines.map((line) => line.msg)).toEqual(['loud']);
+  });
+});
