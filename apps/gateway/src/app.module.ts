@@ -1,9 +1,26 @@
-// Root module: receives the validated configuration so every provider can inject it.
+// Root module: the validated configuration, the infrastructure repositories, the services and the
+// controllers. The API-key guard applies to every route (@Access says what each one needs).
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import type { Config } from '@heartbeat/config';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeysService } from './auth/api-keys.service';
+import { CONFIG } from './common/tokens';
 import { HealthController } from './health/health.controller';
+import { HealthService } from './health/health.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
+import { infrastructureProviders } from './infrastructure/infrastructure.providers';
+import { InsightsController } from './insights/insights.controller';
+import { InsightsService } from './insights/insights.service';
+import { ApiV1Controller } from './screening/api-v1.controller';
+import { DeadLetterService } from './screening/dead-letter.service';
+import { PrototypeScreeningController } from './screening/prototype.controller';
+import { ScreeningService } from './screening/screening.service';
+import { SubmissionsService } from './screening/submissions.service';
+import { UploadsService } from './uploads/uploads.service';
 
-export const CONFIG = Symbol('CONFIG');
+export { CONFIG };
 
 @Module({})
 export class AppModule {
@@ -11,8 +28,20 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      controllers: [HealthController],
-      providers: [{ provide: CONFIG, useValue: config }],
+      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        ...infrastructureProviders,
+        ApiKeysService,
+        HealthService,
+        IdempotencyService,
+        UploadsService,
+        ScreeningService,
+        SubmissionsService,
+        DeadLetterService,
+        InsightsService,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
       exports: [CONFIG],
     };
   }

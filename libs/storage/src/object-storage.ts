@@ -169,7 +169,9 @@ export class ObjectStorage {
    */
   async putStream(body: Readable, options: PutOptions = {}): Promise<StoredObject> {
     const counter = new HashingCounter(options.maxBytes);
-    const temporaryKey = `${TEMPORARY_PREFIX}${randomUUID()}`;
+    // One folder per upload: s3rver deletes a key's folder once it is empty, which races with
+    // another upload writing into a shared folder (it crashed under concurrent uploads).
+    const temporaryKey = `${TEMPORARY_PREFIX}${randomUUID()}/body`;
     const passThrough = new PassThrough();
     const upload = new Upload({
       client: this.client,
@@ -201,7 +203,8 @@ export class ObjectStorage {
       );
       return { key, sha256, size: counter.size, created: true };
     } finally {
-      await this.delete(temporaryKey);
+      // The bytes are stored by now; a leftover temporary object must not fail the upload.
+      await this.delete(temporaryKey).catch(() => undefined);
     }
   }
 

@@ -1,5 +1,5 @@
 // Uploaded recordings: metadata only; the bytes live in object storage under `storageKey`.
-import { count, desc, eq } from 'drizzle-orm';
+import { count, desc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import { recordings, type NewRecording, type Recording } from '../schema';
@@ -15,6 +15,12 @@ export class RecordingsRepository {
   async findById(id: string): Promise<Recording | undefined> {
     const [recording] = await this.db.select().from(recordings).where(eq(recordings.id, id));
     return recording;
+  }
+
+  /** The recordings with these ids (in no particular order); unknown ids are skipped. */
+  async findByIds(ids: readonly string[]): Promise<Recording[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(recordings).where(inArray(recordings.id, [...ids]));
   }
 
   /** The most recent recording with this content, to reuse it instead of storing a duplicate. */

@@ -37,6 +37,15 @@ export class TrainingRunsRepository {
     return run;
   }
 
+  /** Runs marked running, oldest first (after a crash, the ones a dead worker left behind). */
+  async listRunning(): Promise<TrainingRun[]> {
+    return this.db
+      .select()
+      .from(trainingRuns)
+      .where(eq(trainingRuns.status, 'running'))
+      .orderBy(trainingRuns.createdAt);
+  }
+
   async findLatest(): Promise<TrainingRun | undefined> {
     const [run] = await this.db
       .select()

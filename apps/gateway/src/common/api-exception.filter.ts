@@ -1,0 +1,62 @@
+// Turns every error into {statusCode, code, message}: ApiErrors as they are, Nest's own HTTP
+// exceptions (unknown route, body too large) with a code derived from the status, anything else 500.
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError, type ApiErrorBody } from './api-error';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'API_KEY_MISSING',
+  403: 'FORBIDDEN_ROLE',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Record<string, string> } {
+  if (error instanceof ApiError) return { body: error.toBody(), headers: error.headers };
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string'
+        ? response
+        : Array.isArray((response as { message?: unknown }).message)
+          ? ((response as { message: string[] }).message).join('; ')
+          : String((response as { message?: unknown }).message ?? error.message);
+    return { body: { statusCode: status, code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message }, headers: {} };
+  }
+  // body-parser and other express middleware raise errors with `status`/`type`.
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (error as { type?: string }).type;
+    const code = type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : type === 'entity.parse.failed' ? 'MALFORMED_JSON' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
+    return { body: { statusCode: status, code, message: (error as Error).message }, headers: {} };
+  }
+  return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' }, headers: {} };
+}
+
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Gateway');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const context = host.switchToHttp();
+    const response = context.getResponse<Response>();
+    const request = context.getRequest<Request>();
+    const { body, headers } = toErrorBody(error);
+    if (body.statusCode >= 500)
+      this.logger.error(`${request.method} ${request.originalUrl}: ${(error as Error)?.stack ?? String(error)}`);
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    // The request body may still be arriving (a rejected upload); discard it so the connection stays usable.
+    if (!request.readableEnded) request.resume();
+    response.status(body.statusCode).json(body);
+  }
+}

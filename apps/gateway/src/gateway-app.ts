@@ -1,0 +1,47 @@
+// Builds the configured Nest application (used by main.ts and by the tests): error format,
+// validation, body limits, OpenAPI at /docs, and the bootstrap admin key.
+import 'reflect-metadata';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { Config } from '@heartbeat/config';
+import { AppModule } from './app.module';
+import { ApiKeysService } from './auth/api-keys.service';
+import { ApiExceptionFilter } from './common/api-exception.filter';
+import { createValidationPipe } from './common/validation';
+
+export interface GatewayAppOptions {
+  logger?: false | ('error' | 'warn' | 'log')[];
+}
+
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('HeartBeat gateway')
+    .setDescription(
+      'Heart-sound screening API. The prototype endpoints (/predict, /batch-predict, /metrics, /visualizations/*) keep their paths and field names; ' +
+        'integrators use /api/v1. Writes need an API key (Authorization: Bearer <key> or X-API-Key). Every error is {statusCode, code, message}.',
+    )
+    .setVersion('1.0.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key created with `npm run api-key -- create`' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}
+
+export async function createGatewayApp(config: Config, options: GatewayAppOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    logger: options.logger ?? ['error', 'warn', 'log'],
+    bodyParser: false,
+  });
+  // Only JSON bodies are parsed here; multipart uploads are streamed by the upload service.
+  app.useBodyParser('json', { limit: '2mb' });
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.disable('x-powered-by');
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
+  if (config.gateway.bootstrapApiKey) await app.get(ApiKeysService).ensureBootstrapKey(config.gateway.bootstrapApiKey);
+  return app;
+}

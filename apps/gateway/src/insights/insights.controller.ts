@@ -1,0 +1,39 @@
+// Prototype read endpoints: GET /metrics and /visualizations/*.
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorDto } from '../common/dto';
+import { PredictionHistoryQueryDto, PredictionPageDto } from '../screening/dto';
+import { InsightsService, type ClassDistribution, type ModelMetricsReport } from './insights.service';
+
+@ApiTags('model and visualizations (prototype)')
+@Controller()
+export class InsightsController {
+  constructor(private readonly insights: InsightsService) {}
+
+  @Get('metrics')
+  @ApiOperation({ summary: "The promoted model's evaluation figures (MAcc, sensitivity, specificity...)" })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      example: { modelVersion: '1.0.0', status: 'promoted', promotedAt: '2026-05-04T10:00:00.000Z', macc: 0.86, sensitivity: 0.88, specificity: 0.84, metrics: { macc: 0.86 } },
+    },
+  })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'NO_PROMOTED_MODEL' })
+  metrics(): Promise<ModelMetricsReport> {
+    return this.insights.modelMetrics();
+  }
+
+  @Get('visualizations/prediction-history')
+  @ApiOperation({ summary: 'Predictions, newest first (100 by default), filtered by label, date range or batch' })
+  @ApiOkResponse({ type: PredictionPageDto })
+  predictionHistory(@Query() query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
+    return this.insights.predictionHistory(query);
+  }
+
+  @Get('visualizations/class-distribution')
+  @ApiOperation({ summary: 'Training samples by label and succeeded predictions by label' })
+  @ApiOkResponse({ schema: { type: 'object', example: { training: { normal: 2575, abnormal: 665, total: 3240 }, predictions: { normal: 40, abnormal: 9, unsure: 1, total: 50 } } } })
+  classDistribution(): Promise<ClassDistribution> {
+    return this.insights.classDistribution();
+  }
+}

@@ -1,0 +1,84 @@
+// The write side of screening, as the controllers see it: read the upload, stage it, submit it, all
+// under the request's Idempotency-Key so a retried POST gets the first answer and creates nothing.
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@heartbeat/config';
+import { ApiError } from '../common/api-error';
+import type { Reply } from '../common/reply';
+import { CONFIG } from '../common/tokens';
+import { IdempotencyService, idempotencyScope } from '../idempotency/idempotency.service';
+import { readMultipartFiles } from '../uploads/multipart';
+import { UploadsService } from '../uploads/uploads.service';
+import { ScreeningService } from './screening.service';
+
+export interface SubmissionContext {
+  /** Route template, part of the idempotency scope. */
+  route: string;
+  keyId?: string;
+  idempotencyKey?: string;
+}
+
+@Injectable()
+export class SubmissionsService {
+  constructor(
+    @Inject(UploadsService) private readonly uploads: UploadsService,
+    @Inject(ScreeningService) private readonly screening: ScreeningService,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** POST /predict: one file in the field `file`. */
+  predictUpload(request: IncomingMessage, context: SubmissionContext): Promise<Reply> {
+    return this.idempotency.run(this.scope(context), async () => {
+      this.assertContentLength(request, 1);
+      const files = readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 1, maxFileBytes: this.config.gateway.maxUploadBytes });
+      try {
+        const first = await files.next();
+        if (first.done) throw new ApiError(400, 'NO_FILES', 'No recording in the request: send it in the multipart field "file".');
+        const staged = await this.uploads.stageOne(first.value);
+        const rest = await files.next();
+        if (!rest.done) throw new ApiError(413, 'TOO_MANY_FILES', 'POST /predict takes one recording; use /batch-predict or /api/v1/batches for several.');
+        return await this.screening.predict(staged, { keyId: context.keyId });
+      } finally {
+        await files.return(undefined);
+      }
+    });
+  }
+
+  /** POST /batch-predict and multipart POST /api/v1/batches: many files in the field `files`. */
+  batchFromUploads(request: IncomingMessage, context: SubmissionContext): Promise<Reply> {
+    return this.idempotency.run(this.scope(context), async () => {
+      const maxFiles = this.config.gateway.maxBatchFiles;
+      this.assertContentLength(request, maxFiles);
+      const files = readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes: this.config.gateway.maxUploadBytes });
+      const outcome = await this.uploads.stageAll(files);
+      return this.screening.submitBatch(outcome, { keyId: context.keyId }, idempotencyScope(this.scope(context)));
+    });
+  }
+
+  /** JSON POST /api/v1/batches: recordings already in the bucket, by key. */
+  batchFromKeys(keys: string[], context: SubmissionContext): Promise<Reply> {
+    return this.idempotency.run(this.scope(context), async () => {
+      const maxFiles = this.config.gateway.maxBatchFiles;
+      if (keys.length > maxFiles)
+        throw new ApiError(413, 'TOO_MANY_FILES', `Too many recordings: at most ${maxFiles} per batch (MAX_BATCH_FILES), got ${keys.length}.`, { maxFiles });
+      const outcome = await this.uploads.stageStoredKeys(keys);
+      return this.screening.submitBatch(outcome, { keyId: context.keyId }, idempotencyScope(this.scope(context)));
+    });
+  }
+
+  private scope(context: SubmissionContext) {
+    return { key: context.idempotencyKey, route: context.route, caller: context.keyId ?? 'anonymous' };
+  }
+
+  /** Refuses a body that cannot fit the limits before reading any of it. */
+  private assertContentLength(request: IncomingMessage, maxFiles: number): void {
+    const length = Number(request.headers['content-length']);
+    // Multipart framing adds a few hundred bytes per file on top of the files themselves.
+    const ceiling = maxFiles * (this.config.gateway.maxUploadBytes + 64 * 1024);
+    if (Number.isFinite(length) && length > ceiling)
+      throw new ApiError(413, maxFiles === 1 ? 'FILE_TOO_LARGE' : 'PAYLOAD_TOO_LARGE', `The request body of ${length} bytes exceeds the limit (MAX_UPLOAD_BYTES ${this.config.gateway.maxUploadBytes} per file, MAX_BATCH_FILES ${this.config.gateway.maxBatchFiles}).`, {
+        maxUploadBytes: this.config.gateway.maxUploadBytes,
+      });
+  }
+}

@@ -1,0 +1,105 @@
+// Streams the files of a multipart/form-data request one at a time (busboy), without buffering:
+// busboy only parses the next part once the current file stream has been consumed.
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import busboy from 'busboy';
+import { ApiError } from '../common/api-error';
+
+export interface IncomingFile {
+  /** Position of the file in the request, from 0. */
+  index: number;
+  fieldName: string;
+  fileName: string;
+  mimeType: string;
+  stream: Readable & { truncated?: boolean };
+}
+
+export interface MultipartOptions {
+  /** Form field names that may carry files, e.g. ['file'] or ['files']. */
+  fieldNames: readonly string[];
+  maxFiles: number;
+  maxFileBytes: number;
+}
+
+export function isMultipart(request: IncomingMessage): boolean {
+  return /^multipart\/form-data/i.test(request.headers['content-type'] ?? '');
+}
+
+/**
+ * Yields each uploaded file as a stream. The consumer must read (or resume) each stream before
+ * asking for the next. Stops with 413 TOO_MANY_FILES past `maxFiles`, 400 UNEXPECTED_FIELD for a
+ * file under another field name. Files larger than maxFileBytes arrive with one byte more than the
+ * limit and then end, so the storage layer's size check trips while busboy discards the rest.
+ */
+export async function* readMultipartFiles(request: IncomingMessage, options: MultipartOptions): AsyncGenerator<IncomingFile> {
+  if (!isMultipart(request))
+    throw new ApiError(415, 'NOT_MULTIPART', `Send the recordings as multipart/form-data with the field "${options.fieldNames[0]}".`);
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: request.headers,
+      limits: { files: options.maxFiles, fileSize: options.maxFileBytes + 1, fields: 100, fieldSize: 64 * 1024 },
+    });
+  } catch (error) {
+    throw new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${(error as Error).message}`);
+  }
+
+  const pending: IncomingFile[] = [];
+  let finished = false;
+  let failure: ApiError | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  let index = 0;
+
+  parser.on('file', (fieldName, stream, info) => {
+    if (!options.fieldNames.includes(fieldName)) {
+      stream.resume();
+      failure ??= new ApiError(400, 'UNEXPECTED_FIELD', `Unexpected file field "${fieldName}"; send recordings in the field "${options.fieldNames[0]}".`, {
+        field: fieldName,
+        expected: options.fieldNames,
+      });
+    } else {
+      pending.push({ index: index++, fieldName, fileName: info.filename || `file-${index}`, mimeType: info.mimeType, stream });
+    }
+    notify();
+  });
+  parser.on('filesLimit', () => {
+    failure ??= new ApiError(413, 'TOO_MANY_FILES', `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`, { maxFiles: options.maxFiles });
+    notify();
+  });
+  parser.on('error', (error: Error) => {
+    failure ??= new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${error.message}`);
+    notify();
+  });
+  parser.on('close', () => {
+    finished = true;
+    notify();
+  });
+  request.on('aborted', () => {
+    failure ??= new ApiError(400, 'MALFORMED_MULTIPART', 'The client closed the connection before the upload finished.');
+    notify();
+  });
+  request.pipe(parser);
+
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      const next = pending.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (finished) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    for (const file of pending) file.stream.resume();
+    if (!finished) {
+      request.unpipe(parser);
+      request.resume();
+    }
+  }
+}

@@ -1,0 +1,183 @@
+// Stages recordings in object storage: each upload streams through a format check and the sha256
+// hash into its content-addressed key, one file at a time, never holding a whole batch in memory.
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@heartbeat/config';
+import { ObjectStorage, ObjectTooLargeError } from '@heartbeat/storage';
+import { ApiError } from '../common/api-error';
+import { CONFIG } from '../common/tokens';
+import { FormatSniffer } from './format-sniffer';
+import type { IncomingFile } from './multipart';
+
+export const RECORDINGS_PREFIX = 'recordings';
+/** Uploads whose bytes have all arrived but whose storage step is still finishing, at most. */
+const FINALISING_CONCURRENCY = 4;
+const KEY_CHECK_CONCURRENCY = 4;
+
+export interface StagedRecording {
+  index: number;
+  fileName: string;
+  storageKey: string;
+  sha256: string;
+  sizeBytes: number;
+  format: string;
+}
+
+export interface RejectedFile {
+  index: number;
+  fileName: string;
+  statusCode: number;
+  code: string;
+  message: string;
+}
+
+export interface StagingOutcome {
+  staged: StagedRecording[];
+  rejected: RejectedFile[];
+}
+
+export function fileTooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes (MAX_UPLOAD_BYTES). Trim the recording or export it as FLAC.`, {
+    maxBytes,
+  });
+}
+
+function endOf(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+}
+
+@Injectable()
+export class UploadsService {
+  constructor(
+    @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  /** Stores one uploaded file; throws 415/413 ApiErrors for a file that cannot be screened. */
+  async stageOne(file: IncomingFile): Promise<StagedRecording> {
+    const outcome = await this.startStaging(file);
+    await endOf(file.stream);
+    const result = await outcome;
+    if ('code' in result) throw new ApiError(result.statusCode, result.code, result.message);
+    return result;
+  }
+
+  /**
+   * Stores every file of a multipart batch. A file that cannot be screened is rejected alone; an
+   * error of the request itself (too many files, storage down) removes what this request stored.
+   */
+  async stageAll(files: AsyncIterable<IncomingFile>): Promise<StagingOutcome> {
+    const results: (StagedRecording | RejectedFile)[] = [];
+    const finalising = new Set<Promise<void>>();
+    const createdKeys: string[] = [];
+    let failure: unknown;
+    try {
+      for await (const file of files) {
+        while (finalising.size >= FINALISING_CONCURRENCY) await Promise.race(finalising);
+        if (failure) throw failure;
+        const tracked: Promise<void> = this.startStaging(file, createdKeys)
+          .then(
+            (result) => void results.push(result),
+            (error: unknown) => void (failure ??= error),
+          )
+          .finally(() => finalising.delete(tracked));
+        finalising.add(tracked);
+        // Move on to the next part as soon as this one's bytes have all been read; storing
+        // it (hash check, copy into place) finishes in the background.
+        await Promise.race([endOf(file.stream), tracked]);
+        if (failure) throw failure;
+        await endOf(file.stream);
+      }
+      await Promise.all(finalising);
+      if (failure) throw failure;
+    } catch (error) {
+      await Promise.allSettled(finalising);
+      await Promise.allSettled(createdKeys.map((key) => this.storage.delete(key)));
+      throw error;
+    }
+    results.sort((a, b) => a.index - b.index);
+    return {
+      staged: results.filter((r): r is StagedRecording => !('code' in r)),
+      rejected: results.filter((r): r is RejectedFile => 'code' in r),
+    };
+  }
+
+  /**
+   * Checks objects a client already put in the bucket: each must exist, fit the size limit and be
+   * audio. They are hashed in place (read once) and referenced under their own key.
+   */
+  async stageStoredKeys(keys: readonly string[]): Promise<StagingOutcome> {
+    const results: (StagedRecording | RejectedFile)[] = new Array(keys.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < keys.length) {
+        const index = next++;
+        results[index] = await this.stageStoredKey(keys[index]!, index);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(KEY_CHECK_CONCURRENCY, keys.length) }, worker));
+    return {
+      staged: results.filter((r): r is StagedRecording => !('code' in r)),
+      rejected: results.filter((r): r is RejectedFile => 'code' in r),
+    };
+  }
+
+  private async stageStoredKey(key: string, index: number): Promise<StagedRecording | RejectedFile> {
+    const fileName = key.split('/').pop() || key;
+    const maxBytes = this.config.gateway.maxUploadBytes;
+    const info = await this.storage.head(key);
+    if (!info) return { index, fileName, statusCode: 404, code: 'OBJECT_NOT_FOUND', message: `No object "${key}" in the bucket.` };
+    if (info.size > maxBytes) return { index, fileName, ...rejection(fileTooLarge(maxBytes)) };
+    const sniffer = new FormatSniffer();
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      await pipeline(
+        await this.storage.getStream(key),
+        sniffer,
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            hash.update(chunk);
+            size += chunk.length;
+            callback();
+          },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ApiError) return { index, fileName, ...rejection(error) };
+      throw error;
+    }
+    return { index, fileName, storageKey: key, sha256: hash.digest('hex'), sizeBytes: size, format: sniffer.format };
+  }
+
+  /** Streams one file through the format check into storage; resolves to what became of it. */
+  private async startStaging(file: IncomingFile, createdKeys?: string[]): Promise<StagedRecording | RejectedFile> {
+    const maxBytes = this.config.gateway.maxUploadBytes;
+    const sniffer = new FormatSniffer();
+    file.stream.pipe(sniffer);
+    try {
+      const stored = await this.storage.putStream(sniffer, { prefix: RECORDINGS_PREFIX, contentType: file.mimeType || 'application/octet-stream', maxBytes });
+      if (file.stream.truncated) throw fileTooLarge(maxBytes);
+      if (stored.created) createdKeys?.push(stored.key);
+      return { index: file.index, fileName: file.fileName, storageKey: stored.key, sha256: stored.sha256, sizeBytes: stored.size, format: sniffer.format };
+    } catch (error) {
+      // Let busboy go on to the next part: the rest of this file is read and dropped.
+      file.stream.unpipe(sniffer);
+      file.stream.resume();
+      if (error instanceof ObjectTooLargeError) return { index: file.index, fileName: file.fileName, ...rejection(fileTooLarge(maxBytes)) };
+      if (error instanceof ApiError) return { index: file.index, fileName: file.fileName, ...rejection(error) };
+      throw error;
+    }
+  }
+}
+
+function rejection(error: ApiError): Omit<RejectedFile, 'index' | 'fileName'> {
+  return { statusCode: error.statusCode, code: error.code, message: error.message };
+}

@@ -1,0 +1,167 @@
+// Screening throughput of the service path (gateway -> S3 -> queue -> inference workers) next to the
+// CLI on the same files, and /predict latency for a 20-s WAV at 1 and 16 concurrent clients.
+// Needs a running gateway and worker(s), e.g. `npm run quickstart` (set RATE_LIMIT_PER_MINUTE high
+// for the latency runs: 16 clients exceed the default 600 requests/min per key).
+//   npm exec -- node -r @swc-node/register bench/gateway-throughput.ts --key <api-key>
+//     [--url http://127.0.0.1:8000] [--n 1000] [--data <physionet2016 dir>] [--requests 200] [--skip-cli]
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { decodeAudio } from '@heartbeat/audio';
+
+const ROOT = path.resolve(__dirname, '..');
+
+function option(name: string, fallback?: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : fallback;
+}
+
+const url = option('url', 'http://127.0.0.1:8000')!;
+const key = option('key', process.env.HEARTBEAT_BOOTSTRAP_API_KEY);
+const count = Number(option('n', '1000'));
+const data = option('data', path.resolve(ROOT, '../shared/data/physionet2016'))!;
+const requests = Number(option('requests', '200'));
+const skipCli = process.argv.includes('--skip-cli');
+if (!key) throw new Error('Pass --key <api-key> (or set HEARTBEAT_BOOTSTRAP_API_KEY)');
+const headers = { Authorization: `Bearer ${key}` };
+
+/** N recordings taken round-robin from training-a..e, so every database is represented. */
+function pickRecordings(n: number): string[] {
+  const subsets = readdirSync(data)
+    .filter((name) => name.startsWith('training-'))
+    .sort()
+    .map((name) => readdirSync(path.join(data, name)).filter((f) => f.endsWith('.flac')).sort().map((f) => path.join(data, name, f)));
+  const picked: string[] = [];
+  for (let i = 0; picked.length < n && subsets.some((s) => i < s.length); i++) for (const subset of subsets) if (i < subset.length && picked.length < n) picked.push(subset[i]!);
+  return picked;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+async function screenThroughGateway(files: string[]): Promise<{ seconds: number; succeeded: number; failed: number }> {
+  const body = new FormData();
+  for (const file of files) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+  const started = performance.now();
+  const response = await fetch(`${url}/api/v1/batches`, { method: 'POST', headers, body });
+  const batch = (await response.json()) as { statusUrl: string; message?: string };
+  if (response.status !== 202) throw new Error(`POST /api/v1/batches: ${response.status} ${JSON.stringify(batch)}`);
+  const uploaded = (performance.now() - started) / 1000;
+  for (;;) {
+    const status = (await (await fetch(`${url}${batch.statusUrl}`, { headers })).json()) as { status: string; succeeded: number; failed: number; done: number; total: number };
+    process.stderr.write(`\r  gateway: ${status.done}/${status.total} (upload took ${uploaded.toFixed(1)} s)   `);
+    if (status.status === 'completed') {
+      process.stderr.write('\n');
+      return { seconds: (performance.now() - started) / 1000, succeeded: status.succeeded, failed: status.failed };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function screenWithCli(files: string[], modelVersion: string): { seconds: number; rows: number } {
+  // The CLI gets one folder holding copies of the files: with hundreds of paths on its command line
+  // it crashed (SIGSEGV) on this machine, while folders of the same size work.
+  const folder = mkdtempSync(path.join(tmpdir(), 'heartbeat-bench-'));
+  try {
+    for (const file of files) copyFileSync(file, path.join(folder, path.basename(file)));
+    const started = performance.now();
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/heartbeat.js'), 'classify', folder, '--format', 'jsonl', '--no-progress', '--model', path.join(ROOT, 'models', modelVersion)], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    if (run.status !== 0 && run.status !== 3)
+      throw new Error(`heartbeat classify failed (status ${run.status}, signal ${run.signal}, ${run.error?.message ?? 'no spawn error'}): ${run.stderr.slice(-2000)}`);
+    return { seconds: (performance.now() - started) / 1000, rows: run.stdout.trim().split('\n').length };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** A 20-s 16-bit WAV cut from the first PhysioNet recording that long. */
+async function twentySecondWav(files: string[]): Promise<Buffer> {
+  for (const file of files) {
+    const audio = await decodeAudio(readFileSync(file));
+    const samples = audio.sampleRate * 20;
+    const channel = audio.samples;
+    if (channel.length < samples) continue;
+    const wav = Buffer.alloc(44 + samples * 2);
+    wav.write('RIFF', 0);
+    wav.writeUInt32LE(36 + samples * 2, 4);
+    wav.write('WAVEfmt ', 8);
+    wav.writeUInt32LE(16, 16);
+    wav.writeUInt16LE(1, 20);
+    wav.writeUInt16LE(1, 22);
+    wav.writeUInt32LE(audio.sampleRate, 24);
+    wav.writeUInt32LE(audio.sampleRate * 2, 28);
+    wav.writeUInt16LE(2, 32);
+    wav.writeUInt16LE(16, 34);
+    wav.write('data', 36);
+    wav.writeUInt32LE(samples * 2, 40);
+    for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channel[i]! * 32767))), 44 + i * 2);
+    return wav;
+  }
+  throw new Error('No recording of 20 s or more among the picked files');
+}
+
+async function predictLatency(wav: Buffer, clients: number, total: number): Promise<{ p50: number; p99: number; mean: number; statuses: Record<number, number> }> {
+  const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  const client = async () => {
+    while (next < total) {
+      next++;
+      const body = new FormData();
+      body.append('file', new Blob([new Uint8Array(wav)]), 'bench-20s.wav');
+      const started = performance.now();
+      const response = await fetch(`${url}/predict`, { method: 'POST', headers, body });
+      await response.arrayBuffer();
+      latencies.push(performance.now() - started);
+      statuses[response.status] = (statuses[response.status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  latencies.sort((a, b) => a - b);
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), mean: latencies.reduce((a, b) => a + b, 0) / latencies.length, statuses };
+}
+
+async function main(): Promise<void> {
+  const health = (await (await fetch(`${url}/health`)).json()) as { modelLoaded: boolean; modelVersions: string[]; workers: unknown[] };
+  if (!health.modelLoaded) throw new Error(`No ready inference worker behind ${url} (GET /health: ${JSON.stringify(health)})`);
+  const modelVersion = health.modelVersions[0]!;
+  const files = pickRecordings(count);
+  const loadBefore = loadavg()[0]!;
+  console.error(`Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`);
+  const gateway = await screenThroughGateway(files);
+  let cli: { seconds: number; rows: number } | undefined;
+  if (!skipCli) {
+    console.error('Screening the same files with `heartbeat classify`...');
+    cli = screenWithCli(files, modelVersion);
+  }
+  const wav = await twentySecondWav(files);
+  console.error(`/predict latency, 20-s WAV (${wav.length} bytes): warm-up, then ${requests} requests at 1 and at 16 clients...`);
+  await predictLatency(wav, 1, 5);
+  const one = await predictLatency(wav, 1, requests);
+  const sixteen = await predictLatency(wav, 16, requests);
+  const gatewayRate = files.length / gateway.seconds;
+  const cliRate = cli ? cli.rows / cli.seconds : undefined;
+  const report = {
+    recordings: files.length,
+    workers: health.workers.length,
+    cores: availableParallelism(),
+    loadAverageBefore: Number(loadBefore.toFixed(2)),
+    loadAverageAfter: Number(loadavg()[0]!.toFixed(2)),
+    gateway: { seconds: Number(gateway.seconds.toFixed(1)), recordingsPerSecond: Number(gatewayRate.toFixed(1)), succeeded: gateway.succeeded, failed: gateway.failed },
+    cli: cli && { seconds: Number(cli.seconds.toFixed(1)), recordingsPerSecond: Number(cliRate!.toFixed(1)) },
+    gatewayVsCli: cliRate ? Number((gatewayRate / cliRate).toFixed(2)) : undefined,
+    predictLatencyMs: {
+      clients1: { p50: Math.round(one.p50), p99: Math.round(one.p99), mean: Math.round(one.mean), statuses: one.statuses },
+      clients16: { p50: Math.round(sixteen.p50), p99: Math.round(sixteen.p99), mean: Math.round(sixteen.mean), statuses: sixteen.statuses },
+    },
+  };
+  console.log(JSON.stringify(report, null, 2));
+}
+
+main().catch((error: unknown) => {
+  console.error(`gateway-throughput: ${(error as Error).message}`);
+  process.exit(1);
+});
