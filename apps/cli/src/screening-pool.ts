@@ -45,6 +45,9 @@ export class ScreeningPool {
     return new Promise((resolve, reject) => {
       const worker = new Worker(join(__dirname, 'screening-worker.js'), {
         workerData: { modelDir: options.modelDir, backend: options.backend },
+        // onnxruntime's native code overflowed a worker thread's default 4 MB stack (a segfault seen
+        // with ~300 paths on the command line; the recursion is inside onnxruntime).
+        resourceLimits: { stackSizeMb: 16 },
       });
       worker.once('message', (ready: WorkerReady) => {
         if (!ready.ready) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const heartbeat = join(repoRoot, 'bin', 'heartbeat.js');
 const fixtures = join(repoRoot, 'libs', 'audio', 'test', 'fixtures');
+const sharedTrainingA = join(repoRoot, '..', 'shared', 'data', 'physionet2016', 'training-a');
 
 function run(...args: string[]) {
   const result = spawnSync(process.execPath, [heartbeat, ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
@@ -41,6 +42,19 @@ describe('heartbeat classify', () => {
     expect(byName['truncated.wav'].code).toMatch(/CORRUPT_AUDIO|EMPTY_FILE|TOO_SHORT/);
     expect(byName['truncated.wav']).not.toHaveProperty('label');
     expect(code).toBe(3);
+  });
+
+  // Real recordings of training-a named one by one once crashed a worker thread (stack overflow inside
+  // onnxruntime); copies of one short fixture did not, so this uses the shared data when it is there.
+  it.runIf(existsSync(sharedTrainingA))('screens 300 recordings named on the command line', () => {
+    const paths = readdirSync(sharedTrainingA)
+      .filter((name) => name.endsWith('.flac'))
+      .sort()
+      .slice(0, 300)
+      .map((name) => join(sharedTrainingA, name));
+    const { code, stdout } = run('classify', ...paths, '--format', 'jsonl');
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toHaveLength(300);
   });
 
   it('exits 0 when every file is screened, and writes CSV with a header', () => {
