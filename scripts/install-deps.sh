@@ -15,7 +15,7 @@ if npm ci 2> >(tee "$log" >&2); then
 fi
 if grep -q 'can only install packages when your package.json and package-lock.json' "$log"; then
   echo "==> npm ci refused the lock file (missing other platforms' optional packages); installing the locked versions with npm install --no-save" >&2
-  npm install --no-save
+  npm install --no-save --prefer-offline --no-audit --no-fund
 else
   exit 1
 fi
