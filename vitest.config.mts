@@ -26,7 +26,9 @@ export default defineConfig({
           include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**', 'apps/console/**'],
           environment: 'node',
-          testTimeout: 30_000,
+          // Generous: several tests spawn the CLI or sox/ffmpeg, and a loaded 2-core machine is slow.
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
         },
       },
       {
