@@ -161,6 +161,9 @@ const variables = {
 
   TRAINING_WORKER_METRICS_PORT: [port('TRAINING_WORKER_METRICS_PORT'), '9102'],
   TRAINING_BASE_DATA_PREFIX: [nonEmpty('TRAINING_BASE_DATA_PREFIX'), 'datasets/base/'],
+  TRAINING_BASE_DATA_DIR: [nonEmpty('TRAINING_BASE_DATA_DIR'), undefined],
+  TRAINING_WORK_DIR: [nonEmpty('TRAINING_WORK_DIR'), 'tmp/training'],
+  TRAINING_EVALUATION_FRACTION: [fraction('TRAINING_EVALUATION_FRACTION'), '0.2'],
   PROMOTION_MIN_MACC_GAIN: [fraction('PROMOTION_MIN_MACC_GAIN'), '0'],
   PROMOTION_MAX_SENSITIVITY_DROP: [fraction('PROMOTION_MAX_SENSITIVITY_DROP'), '0.02'],
 
@@ -253,9 +256,18 @@ function buildConfig(s: Settings) {
       threads: s.INFERENCE_THREADS,
       shutdownTimeoutMs: s.INFERENCE_SHUTDOWN_TIMEOUT_MS,
     },
-    trainingWorker: { metricsPort: s.TRAINING_WORKER_METRICS_PORT },
+    trainingWorker: {
+      metricsPort: s.TRAINING_WORKER_METRICS_PORT,
+      /** Scratch space of training runs (data set, model directories); one subdirectory per run. */
+      workDir: path.resolve(REPOSITORY_ROOT, s.TRAINING_WORK_DIR),
+    },
     training: {
+      /** Object-storage prefix of the base data set, used when TRAINING_BASE_DATA_DIR is not set. */
       baseDataPrefix: s.TRAINING_BASE_DATA_PREFIX,
+      /** A local folder holding the base data set (PhysioNet or normal/abnormal layout); wins over the prefix. */
+      baseDataDir: s.TRAINING_BASE_DATA_DIR === undefined ? undefined : path.resolve(REPOSITORY_ROOT, s.TRAINING_BASE_DATA_DIR),
+      /** Share of every (subset, label) group kept out of training as the fixed evaluation set. */
+      evaluationFraction: s.TRAINING_EVALUATION_FRACTION,
       promotionMinMaccGain: s.PROMOTION_MIN_MACC_GAIN,
       promotionMaxSensitivityDrop: s.PROMOTION_MAX_SENSITIVITY_DROP,
     },

@@ -3,7 +3,11 @@
 export class ModelRegistryError extends Error {
   constructor(
     readonly code:
-      'MODEL_VERSION_NOT_FOUND' | 'NO_BUNDLED_MODEL' | 'NO_PREVIOUS_VERSION' | 'MODEL_ARTIFACTS_INVALID',
+            | 'MODEL_VERSION_NOT_FOUND'
+      | 'NO_BUNDLED_MODEL'
+      | 'NO_PREVIOUS_VERSION'
+      | 'MODEL_ARTIFACTS_INVALID'
+      | 'MODEL_VERSION_PROMOTED',
     message: string,
   ) {
     super(message);

@@ -27,3 +27,9 @@ export {
   type ModelHostOptions,
   type ServedModel,
 } from './model-host';
+export {
+  decidePromotion,
+  type EvaluationOnSet,
+  type PromotionDecision,
+  type PromotionInput,
+} from './promotion-policy';

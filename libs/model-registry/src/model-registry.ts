@@ -22,7 +22,7 @@ import { ModelRegistryError, versionNotFound } from './errors';
 /** The rows half of the registry (ModelVersionsRepository satisfies it). */
 export type ModelVersionStore = Pick<
   ModelVersionsRepository,
-  'create' | 'findByVersion' | 'findPromoted' | 'list' | 'promote'
+  'create' | 'findByVersion' | 'findPromoted' | 'list' | 'promote' | 'setStatus'
 >;
 
 /** The artifacts half (ObjectStorage satisfies it). */
@@ -303,6 +303,33 @@ export class ModelRegistry {
       ...options,
       reason: options.reason ?? `rollback from ${current?.version ?? 'none'}`,
     });
+  }
+
+  /**
+   * Takes a version out of the running: `rejected` (failed the promotion policy) or `retired` (an
+   * admin withdrew it). The serving version cannot be withdrawn this way; promote another or roll back.
+   */
+  async withdraw(
+    version: string,
+    status: Extract<ModelVersionStatus, 'rejected' | 'retired'>,
+    options: PromoteOptions = {},
+  ): Promise<ModelVersion> {
+    const row = await this.modelVersions.findByVersion(version);
+    if (!row) throw versionNotFound(version);
+    if (row.status === 'promoted')
+      throw new ModelRegistryError(
+        'MODEL_VERSION_PROMOTED',
+        `Model version ${version} is serving predictions; promote another version or roll back before withdrawing it`,
+      );
+    const updated = (await this.modelVersions.setStatus(version, status, options.reason)) ?? row;
+    await this.audit?.record({
+      action: status === 'rejected' ? 'model.rejected' : 'model.retired',
+      actorKeyId: options.actorKeyId,
+      subjectType: 'model_version',
+      subjectId: version,
+      details: { actor: options.actor ?? 'system', reason: options.reason ?? null },
+    });
+    return updated;
   }
 
   private async announce(event: ModelPromotedEvent): Promise<boolean> {

@@ -137,3 +137,31 @@ export function parseModelPromotedEvent(message: string): ModelPromotedEvent {
   if (!parsed.success) throw new Error(`Invalid model-promoted event: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
+
+/** `params` of a retrain job: the training hyper-parameters the worker passes to the model lib. */
+export const retrainParamsSchema = z
+  .object({
+    seed: z.number().int().optional(),
+    epochs: z.number().int().min(1).max(500).optional(),
+    windowsPerEpoch: z.number().int().min(1).max(1_000_000).optional(),
+    batchSize: z.number().int().min(1).max(1024).optional(),
+    learningRate: z.number().positive().max(1).optional(),
+    finalLearningRate: z.number().positive().max(1).optional(),
+    patience: z.number().int().min(1).optional(),
+    maxMinutes: z.number().positive().optional(),
+    /** Network width per conv block; small values make quick test runs. */
+    blockFilters: z.array(z.number().int().min(1).max(512)).min(1).max(8).optional(),
+  })
+  .strict();
+
+/** `params` of a calibration job: which site, and how many of its records fit the decision. */
+export const siteCalibrationParamsSchema = z
+  .object({
+    site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, 'site tags are letters, digits and dashes'),
+    calibrationRecords: z.number().int().min(4).max(10_000).default(30),
+    seed: z.number().int().default(2016),
+  })
+  .strict();
+
+export type RetrainParams = z.output<typeof retrainParamsSchema>;
+export type SiteCalibrationParams = z.output<typeof siteCalibrationParamsSchema>;

@@ -25,3 +25,13 @@ export {
   type WorkerPresenceOptions,
   type WorkerState,
 } from './worker-presence';
+export {
+  isTrainingCancelRequested,
+  isTrainingRunLeased,
+  requestTrainingCancel,
+  trainingCancelKey,
+  trainingLeaseKey,
+  TRAINING_CANCEL_TTL_MS,
+  TRAINING_LEASE_TTL_MS,
+  type TrainingControlStore,
+} from './training-control';

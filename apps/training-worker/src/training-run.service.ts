@@ -1,0 +1,422 @@
+// Executes one training run end to end: data set, training with per-epoch progress and checkpoints,
+// evaluation of the candidate and the serving model on the same held-out set, the promotion policy,
+// registration, and the run's final status. Every external system arrives as an injected
+// collaborator, so the control flow is tested without Postgres, Redis or S3.
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TrainingRun } from '@heartbeat/db';
+import {
+  datasetFingerprint,
+  fitSiteDecision,
+  metricsWithDecision,
+  readModelManifest,
+  splitForSiteCalibration,
+  writeModelManifest,
+  type BinaryMetrics,
+  type EpochReport,
+  type LabelledRecording,
+} from '@heartbeat/model';
+import { decidePromotion, type ModelRegistry, type PromotionDecision } from '@heartbeat/model-registry';
+import {
+  retrainParamsSchema,
+  siteCalibrationParamsSchema,
+  type TrainingJob,
+  type TrainingResult,
+} from '@heartbeat/queue';
+import type { Logger } from '@heartbeat/telemetry';
+import { splitByRecordHash, type DataSetAssembler } from './data-set';
+import type { ModelEvaluation, ModelEvaluator } from './model-evaluator';
+import type { ModelTrainer, TrainingCheckpoint } from './model-trainer';
+import { MonotonicProgress } from './monotonic-progress';
+import { nextCandidateVersion, siteCandidateVersion } from './versions';
+
+export type TrainingRunStore = Pick<
+  import('@heartbeat/db').TrainingRunsRepository,
+  'findById' | 'listRunning' | 'markRunning' | 'reportProgress' | 'finish' | 'setCheckpoint'
+>;
+
+export type RegistryPort = Pick<
+  ModelRegistry,
+  'findPromoted' | 'list' | 'materialise' | 'registerModelDirectory' | 'promote' | 'withdraw'
+>;
+
+export interface CheckpointStore {
+  /** Stores the checkpoint and returns the key to record on the run. */
+  save(runId: string, checkpoint: TrainingCheckpoint): Promise<string>;
+  load(key: string): Promise<TrainingCheckpoint>;
+}
+
+export interface RunControl {
+  isCancelRequested(runId: string): Promise<boolean>;
+  clearCancel(runId: string): Promise<void>;
+  /** Marks the run as held by this live worker until released. */
+  holdLease(runId: string): Promise<() => Promise<void>>;
+  isLeased(runId: string): Promise<boolean>;
+  /** Puts a job for the run back on the queue (resume after a crash). */
+  requeue(runId: string, job: Pick<TrainingJob, 'kind' | 'params'>, checkpointKey?: string): Promise<void>;
+}
+
+export interface TrainingRunSettings {
+  workDir: string;
+  modelCacheDir: string;
+  evaluationFraction: number;
+  promotionMinMaccGain: number;
+  promotionMaxSensitivityDrop: number;
+  /** How often the cancel flag is read while training (ms). */
+  cancelPollMs?: number;
+}
+
+export interface TrainingRunDependencies {
+  runs: TrainingRunStore;
+  data: Pick<DataSetAssembler, 'assemble' | 'siteSamples'>;
+  trainer: Pick<ModelTrainer, 'train'>;
+  evaluator: Pick<ModelEvaluator, 'evaluate' | 'scoreRecords'>;
+  registry: RegistryPort;
+  checkpoints: CheckpointStore;
+  control: RunControl;
+  settings: TrainingRunSettings;
+  logger: Logger;
+}
+
+/** Reports job progress (BullMQ's job.updateProgress). */
+export type ProgressSink = (progress: number) => Promise<unknown> | void;
+
+export class TrainingCancelledError extends Error {
+  constructor() {
+    super('Training run cancelled on request');
+    this.name = 'TrainingCancelledError';
+  }
+}
+
+const ACTOR = 'training-worker';
+const VALIDATION_FRACTION = 0.2;
+// Progress milestones: data 0-5 %, training 5-80 %, export 80-85 %, evaluation 85-95 %, registration 95-100 %.
+const STAGE = { data: 0.05, trained: 0.8, exported: 0.85, evaluated: 0.95 } as const;
+
+const summary = (m: BinaryMetrics | ModelEvaluation) => ({
+  macc: m.macc,
+  sensitivity: m.sensitivity,
+  specificity: m.specificity,
+  auc: m.auc,
+});
+
+export class TrainingRunService {
+  constructor(private readonly deps: TrainingRunDependencies) {}
+
+  /**
+   * A run left `running` by a worker that died (no live lease) is resumed from its checkpoint by
+   * re-queueing it, or marked failed when it has none. Called at start-up, before taking jobs.
+   */
+  async recoverInterruptedRuns(): Promise<{ resumed: string[]; failed: string[] }> {
+    const outcome = { resumed: [] as string[], failed: [] as string[] };
+    for (const run of await this.deps.runs.listRunning()) {
+      if (await this.deps.control.isLeased(run.id)) continue;
+      if (run.checkpointKey && run.kind === 'retrain') {
+        await this.deps.runs.reportProgress(run.id, run.progress, {
+          logLine: `${new Date().toISOString()} worker restarted: resuming from checkpoint ${run.checkpointKey}`,
+        });
+        await this.deps.control.requeue(run.id, { kind: run.kind, params: run.params }, run.checkpointKey);
+        outcome.resumed.push(run.id);
+      } else {
+        await this.deps.runs.finish(run.id, 'failed', {
+          error:
+            'The training worker stopped (crash or restart) before the run saved a checkpoint; start a new run',
+        });
+        outcome.failed.push(run.id);
+      }
+    }
+    return outcome;
+  }
+
+  async process(job: TrainingJob, reportJobProgress: ProgressSink = () => undefined): Promise<TrainingResult> {
+    const { runs, control, logger } = this.deps;
+    const run = await runs.findById(job.runId);
+    if (!run) return { runId: job.runId, status: 'failed', error: `Training run ${job.runId} does not exist` };
+    if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
+      return { runId: run.id, status: run.status, error: run.error ?? undefined };
+    if (run.status === 'running' && (await control.isLeased(run.id)))
+      throw new Error(`Training run ${run.id} is being executed by another worker`);
+    if (await control.isCancelRequested(run.id)) {
+      await runs.finish(run.id, 'cancelled', { error: 'Cancelled before it started' });
+      await control.clearCancel(run.id);
+      return { runId: run.id, status: 'cancelled', error: 'Cancelled before it started' };
+    }
+
+    const release = await control.holdLease(run.id);
+    const resuming = run.status === 'running';
+    await runs.markRunning(run.id);
+    const log = (line: string) => `${new Date().toISOString()} ${line}`;
+    const progress = new MonotonicProgress(run.progress, reportJobProgress, (value, extra) =>
+      runs.reportProgress(run.id, value, { ...extra, logLine: extra?.logLine ? log(extra.logLine) : undefined }),
+    );
+    const cancellation = this.watchCancellation(run.id);
+    const runDir = join(this.deps.settings.workDir, run.id);
+    try {
+      await rm(runDir, { recursive: true, force: true });
+      await mkdir(runDir, { recursive: true });
+      const result =
+        job.kind === 'calibration'
+          ? await this.calibrateSite(run, job, runDir, progress, cancellation)
+          : await this.retrain(run, job, runDir, progress, cancellation, resuming);
+      await progress.flush();
+      await runs.finish(run.id, 'succeeded', { metrics: result.metrics });
+      await reportJobProgress(1);
+      logger.info({ runId: run.id, modelVersion: result.modelVersion }, `Training run ${run.id} succeeded`);
+      return { runId: run.id, status: 'succeeded', modelVersion: result.modelVersion, metrics: result.metrics };
+    } catch (error) {
+      await progress.flush().catch(() => undefined);
+      if (error instanceof TrainingCancelledError) {
+        await runs.finish(run.id, 'cancelled', { error: error.message });
+        logger.info({ runId: run.id }, `Training run ${run.id} cancelled`);
+        return { runId: run.id, status: 'cancelled', error: error.message };
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      await runs.finish(run.id, 'failed', { error: message });
+      logger.error({ runId: run.id, err: message }, `Training run ${run.id} failed`);
+      return { runId: run.id, status: 'failed', error: message };
+    } finally {
+      cancellation.stop();
+      await control.clearCancel(run.id).catch(() => undefined);
+      await release().catch(() => undefined);
+      await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async retrain(
+    run: TrainingRun,
+    job: TrainingJob,
+    runDir: string,
+    progress: MonotonicProgress,
+    cancellation: CancellationWatch,
+    resuming: boolean,
+  ) {
+    const { settings, registry, checkpoints, runs } = this.deps;
+    const params = retrainParamsSchema.parse(job.params);
+    const checkpoint = resuming && run.checkpointKey ? await checkpoints.load(run.checkpointKey) : undefined;
+    await progress.report(undefined, {
+      logLine: checkpoint
+        ? `resuming after epoch ${checkpoint.epoch}/${checkpoint.epochs} from ${run.checkpointKey}`
+        : 'assembling the data set',
+    });
+
+    const recordings = await this.deps.data.assemble(join(runDir, 'data'));
+    const { held: evaluation, rest: development } = splitByRecordHash(recordings, settings.evaluationFraction, 'evaluation');
+    const { held: validation, rest: training } = splitByRecordHash(development, VALIDATION_FRACTION, 'validation');
+    const evaluationFingerprint = datasetFingerprint(evaluation);
+    cancellation.check();
+    await progress.report(STAGE.data, {
+      logLine: `data: ${recordings.length} recordings (training ${training.length}, validation ${validation.length}, evaluation ${evaluation.length}, fingerprint ${evaluationFingerprint})`,
+    });
+
+    const version = nextCandidateVersion((await registry.list()).map((row) => row.version));
+    const candidateDir = join(runDir, version);
+    const started = Date.now();
+    const history: Pick<EpochReport, 'epoch' | 'loss' | 'validationAuc' | 'validationMacc'>[] = [];
+    let savingCheckpoint: Promise<void> = Promise.resolve();
+    const trained = await this.deps.trainer.train({
+      training,
+      validation,
+      outDir: candidateDir,
+      version,
+      params,
+      cacheDir: join(settings.workDir, 'signal-cache'),
+      resumeFrom: checkpoint,
+      trainCommand: `training-worker run ${run.id}`,
+      onProgress: (fraction) => {
+        cancellation.check();
+        progress.set(STAGE.data + (STAGE.trained - STAGE.data) * fraction);
+      },
+      onEpoch: (report) => {
+        history.push({ epoch: report.epoch, loss: report.loss, validationAuc: report.validationAuc, validationMacc: report.validationMacc });
+        const doneEpochs = report.epoch - (checkpoint?.epoch ?? 0);
+        const secondsPerEpoch = (Date.now() - started) / 1000 / Math.max(1, doneEpochs);
+        const etaSeconds = Math.round(secondsPerEpoch * (report.epochs - report.epoch));
+        void progress.report(STAGE.data + ((STAGE.trained - STAGE.data) * report.epoch) / report.epochs, {
+          metrics: {
+            stage: 'training',
+            version,
+            epoch: report.epoch,
+            epochs: report.epochs,
+            loss: report.loss,
+            validationAuc: report.validationAuc,
+            validationMacc: report.validationMacc,
+            etaSeconds,
+            history,
+            evaluationFingerprint,
+          },
+          logLine: `epoch ${report.epoch}/${report.epochs} loss ${report.loss.toFixed(4)} val AUC ${report.validationAuc.toFixed(3)} MAcc ${report.validationMacc.toFixed(3)}${report.improved ? ' *' : ''} (ETA ${etaSeconds} s)`,
+        });
+      },
+      onCheckpoint: (snapshot) => {
+        savingCheckpoint = savingCheckpoint
+          .then(async () => runs.setCheckpoint(run.id, await checkpoints.save(run.id, snapshot)))
+          .catch((error: unknown) =>
+            this.deps.logger.warn({ runId: run.id, err: (error as Error).message }, 'Could not save a checkpoint'),
+          );
+      },
+    });
+    await savingCheckpoint;
+    cancellation.check();
+    await progress.report(STAGE.exported, { logLine: `exported ${version} (tfjs, ONNX, model card)` });
+
+    const candidate = await this.deps.evaluator.evaluate(candidateDir, evaluation);
+    const promotedRow = await registry.findPromoted();
+    const promoted = promotedRow
+      ? await this.deps.evaluator.evaluate(
+          await registry.materialise(promotedRow.version, settings.modelCacheDir),
+          evaluation,
+        )
+      : undefined;
+    cancellation.check();
+    const decision = this.decide(candidate, promoted);
+    await progress.report(STAGE.evaluated, {
+      logLine: `evaluation on ${candidate.count} held-out recordings: ${version} MAcc ${candidate.macc.toFixed(3)}${promoted ? `, ${promoted.version} MAcc ${promoted.macc.toFixed(3)}` : ''}`,
+    });
+
+    const evaluationMetrics = {
+      fingerprint: evaluationFingerprint,
+      count: candidate.count,
+      candidate: summary(candidate),
+      promoted: promoted ? { version: promoted.version, ...summary(promoted) } : null,
+      decision,
+    };
+    await mergeJson(join(candidateDir, 'metrics.json'), { evaluation: evaluationMetrics });
+    return this.registerAndDecide(run, candidateDir, version, decision, {
+      stage: 'done',
+      version,
+      epochs: trained.report.history.length,
+      history,
+      validation: trained.report.validation.overall,
+      evaluation: evaluationMetrics,
+      resumedFromEpoch: trained.resumedFromEpoch ?? null,
+    });
+  }
+
+  /** Refits the serving model's calibration and threshold on a site's records; weights untouched. */
+  private async calibrateSite(
+    run: TrainingRun,
+    job: TrainingJob,
+    runDir: string,
+    progress: MonotonicProgress,
+    cancellation: CancellationWatch,
+  ) {
+    const { registry, settings } = this.deps;
+    const params = siteCalibrationParamsSchema.parse({ site: run.site ?? undefined, ...job.params });
+    const promotedRow = await registry.findPromoted();
+    if (!promotedRow) throw new Error('Site calibration needs a promoted model to calibrate; none is promoted');
+    const promotedDir = await registry.materialise(promotedRow.version, settings.modelCacheDir);
+    const records: LabelledRecording[] = await this.deps.data.siteSamples(join(runDir, 'data'), params.site);
+    const counts = { normal: records.filter((r) => r.label === 'normal').length, abnormal: records.filter((r) => r.label === 'abnormal').length };
+    if (counts.normal < 3 || counts.abnormal < 3)
+      throw new Error(
+        `Site ${params.site} has ${counts.normal} normal and ${counts.abnormal} abnormal labelled recordings; calibration needs at least 3 of each (upload them with site=${params.site})`,
+      );
+    await progress.report(0.1, { logLine: `site ${params.site}: ${records.length} labelled recordings` });
+    cancellation.check();
+
+    const scored = await this.deps.evaluator.scoreRecords(promotedDir, records);
+    await progress.report(0.6, { logLine: `scored ${scored.length} recordings with ${promotedRow.version}` });
+    // Keep at least a third of the records out of the fit, to judge it.
+    const calibrationCount = Math.min(params.calibrationRecords, Math.floor((scored.length * 2) / 3));
+    const { calibration: fitSet, rest } = splitForSiteCalibration(scored, calibrationCount, params.seed);
+    const siteDecision = fitSiteDecision(fitSet);
+    const promotedManifest = readModelManifest(promotedDir);
+    const before = metricsWithDecision(rest, promotedManifest.decision);
+    const after = metricsWithDecision(rest, siteDecision);
+    const evaluationFingerprint = datasetFingerprint(
+      records.filter((r) => rest.some((s) => s.id === r.id)),
+    );
+    const decision = this.decide(
+      { evaluationFingerprint, macc: after.macc, sensitivity: after.sensitivity },
+      { evaluationFingerprint, macc: before.macc, sensitivity: before.sensitivity },
+    );
+
+    const version = siteCandidateVersion(promotedRow.version, params.site, (await registry.list()).map((r) => r.version));
+    const candidateDir = join(runDir, version);
+    await mkdir(candidateDir, { recursive: true });
+    for (const entry of await readdir(promotedDir, { withFileTypes: true }))
+      if (entry.isFile()) await copyFile(join(promotedDir, entry.name), join(candidateDir, entry.name));
+    const siteCalibration = {
+      site: params.site,
+      baseVersion: promotedRow.version,
+      calibrationRecords: fitSet.length,
+      evaluationRecords: rest.length,
+      evaluationFingerprint,
+      before: summary(before),
+      after: summary(after),
+    };
+    writeModelManifest(candidateDir, {
+      ...promotedManifest,
+      version,
+      createdAt: new Date().toISOString(),
+      decision: { ...promotedManifest.decision, ...siteDecision, site: params.site },
+      training: { ...promotedManifest.training, siteCalibration },
+    });
+    await mergeJson(join(candidateDir, promotedManifest.artifacts.metrics ?? 'metrics.json'), {
+      version,
+      siteCalibration,
+      evaluation: { fingerprint: evaluationFingerprint, count: rest.length, candidate: summary(after), promoted: { version: promotedRow.version, ...summary(before) }, decision },
+    });
+    await progress.report(0.8, {
+      logLine: `site ${params.site}: MAcc on ${rest.length} held-out records ${before.macc.toFixed(3)} -> ${after.macc.toFixed(3)}`,
+    });
+    return this.registerAndDecide(run, candidateDir, version, decision, { stage: 'done', version, siteCalibration, decision });
+  }
+
+  private decide(candidate: ModelEvaluation | Parameters<typeof decidePromotion>[0]['candidate'], promoted?: Parameters<typeof decidePromotion>[0]['candidate']): PromotionDecision {
+    return decidePromotion({
+      candidate,
+      promoted,
+      margin: this.deps.settings.promotionMinMaccGain,
+      maxSensitivityDrop: this.deps.settings.promotionMaxSensitivityDrop,
+    });
+  }
+
+  private async registerAndDecide(
+    run: TrainingRun,
+    candidateDir: string,
+    version: string,
+    decision: PromotionDecision,
+    metrics: Record<string, unknown>,
+  ): Promise<{ modelVersion: string; metrics: Record<string, unknown> }> {
+    const { registry } = this.deps;
+    await registry.registerModelDirectory(candidateDir, { status: 'candidate', trainingRunId: run.id, actor: ACTOR });
+    if (decision.promote) await registry.promote(version, { reason: decision.reason, actor: ACTOR });
+    else await registry.withdraw(version, 'rejected', { reason: decision.reason, actor: ACTOR });
+    return { modelVersion: version, metrics: { ...metrics, promoted: decision.promote, decisionReason: decision.reason } };
+  }
+
+  private watchCancellation(runId: string): CancellationWatch {
+    let requested = false;
+    const poll = () =>
+      void this.deps.control
+        .isCancelRequested(runId)
+        .then((value) => (requested ||= value))
+        .catch(() => undefined);
+    poll();
+    const timer = setInterval(poll, this.deps.settings.cancelPollMs ?? 500);
+    timer.unref();
+    return {
+      check: () => {
+        if (requested) throw new TrainingCancelledError();
+      },
+      stop: () => clearInterval(timer),
+    };
+  }
+}
+
+interface CancellationWatch {
+  /** Throws TrainingCancelledError once a cancel was requested. */
+  check(): void;
+  stop(): void;
+}
+
+async function mergeJson(file: string, extra: Record<string, unknown>): Promise<void> {
+  let current: Record<string, unknown> = {};
+  try {
+    current = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // a missing metrics file starts empty
+  }
+  await writeFile(file, JSON.stringify({ ...current, ...extra }, null, 2) + '\n');
+}
