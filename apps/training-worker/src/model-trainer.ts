@@ -99,19 +99,6 @@ function restore(model: tf.LayersModel, checkpoint: TrainingCheckpoint): void {
   tf.dispose(tensors);
 }
 
-/**
- * The CPU and wasm backends settle a training step with microtasks only, so a long run would never
- * let timers and sockets in: no cancel check, no lease or BullMQ lock renewal, no progress writes.
- * Yielding one macrotask before each batch costs microseconds and keeps the process responsive.
- */
-function yieldBetweenBatches(model: tf.LayersModel): void {
-  const trainOnBatch = model.trainOnBatch.bind(model);
-  model.trainOnBatch = async (...args: Parameters<tf.LayersModel['trainOnBatch']>) => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    return trainOnBatch(...args);
-  };
-}
-
 export class ModelTrainer {
   async train(options: TrainModelOptions): Promise<TrainedModel> {
     const log = options.log ?? (() => undefined);
@@ -137,7 +124,6 @@ export class ModelTrainer {
     const buildModel = () => {
       const model = buildHeartSoundCnn({ seed: params.seed, blockFilters: options.params.blockFilters });
       if (resume) restore(model, resume);
-      yieldBetweenBatches(model);
       return model;
     };
     const history: EpochReport[] = [...(resume?.history ?? [])];

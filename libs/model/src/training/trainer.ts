@@ -99,6 +99,9 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
     setLearningRate(model, cosineLearningRate(epoch, params, (Date.now() - started) / 60000));
     let lossSum = 0;
     for (let batch = 0; batch < batchesPerEpoch; batch++) {
+      // wasm work is synchronous: give timers and sockets (cancel checks, lock renewal, progress
+      // writes of a training worker) one turn per batch.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const { features, labels } = sampleTrainingBatch(sampler, signals, params, random);
       const x = tf.tensor4d(features, [labels.length, WINDOW_FRAMES, MEL_BANDS, 1]);
       const y = tf.tensor2d(labels, [labels.length, 1]);
