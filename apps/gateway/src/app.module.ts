@@ -18,7 +18,9 @@ import { DeadLetterService } from './screening/dead-letter.service';
 import { PrototypeScreeningController } from './screening/prototype.controller';
 import { ScreeningService } from './screening/screening.service';
 import { SubmissionsService } from './screening/submissions.service';
+import { gatewayMetricsProvider, GatewayTelemetry } from './telemetry/gateway-telemetry';
 import { UploadsService } from './uploads/uploads.service';
+import { TrainingModule } from './training/training.module';
 
 export { CONFIG };
 
@@ -28,6 +30,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
+      imports: [TrainingModule],
       controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -40,6 +43,8 @@ export class AppModule {
         SubmissionsService,
         DeadLetterService,
         InsightsService,
+        gatewayMetricsProvider,
+        GatewayTelemetry,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
       exports: [CONFIG],

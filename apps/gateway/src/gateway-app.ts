@@ -1,5 +1,5 @@
 // Builds the configured Nest application (used by main.ts and by the tests): error format,
-// validation, body limits, OpenAPI at /docs, and the bootstrap admin key.
+// validation, body limits, HTTP metrics, OpenAPI at /docs, and the bootstrap admin key.
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { createValidationPipe } from './common/validation';
+import { GatewayMetrics } from './telemetry/gateway-metrics';
 
 export interface GatewayAppOptions {
   logger?: false | ('error' | 'warn' | 'log')[];
@@ -34,6 +35,8 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
     logger: options.logger ?? ['error', 'warn', 'log'],
     bodyParser: false,
   });
+  // First, so every request is counted, including those refused by the guard or the body parser.
+  app.use(app.get(GatewayMetrics).httpMiddleware());
   // Only JSON bodies are parsed here; multipart uploads are streamed by the upload service.
   app.useBodyParser('json', { limit: '2mb' });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');

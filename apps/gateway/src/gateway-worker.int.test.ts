@@ -1,14 +1,20 @@
 // End to end on the real stack: the gateway in-process and a real inference worker process. A batch
 // of 50 PhysioNet recordings plus one corrupt file completes with the CLI's labels for the 50 and
-// the corrupt file failed alone with its error code.
+// the corrupt file failed alone with its error code; a version promoted mid-batch is hot-swapped in
+// without a job failing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '@heartbeat/config';
+import { loadConfig, type Config } from '@heartbeat/config';
+import { AuditRepository, ModelVersionsRepository } from '@heartbeat/db';
+import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { ModelRegistry } from '@heartbeat/model-registry';
+import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
 
@@ -17,6 +23,7 @@ const DATA = '/work/shared/data/physionet2016';
 const PER_SUBSET = 10;
 
 let app: NestExpressApplication;
+let config: Config;
 let base: string;
 let key: string;
 let worker: ChildProcess | undefined;
@@ -46,7 +53,8 @@ beforeAll(async () => {
     }
   }
   const env = { ...inject('integrationEnv'), QUEUE_PREFIX: `${inject('integrationEnv').QUEUE_PREFIX}:e2e` };
-  app = await createGatewayApp(loadConfig({ ...env, PREDICT_TIMEOUT_MS: '30000', RATE_LIMIT_PER_MINUTE: '100000' }), { logger: ['error'] });
+  config = loadConfig({ ...env, PREDICT_TIMEOUT_MS: '30000', RATE_LIMIT_PER_MINUTE: '100000' });
+  app = await createGatewayApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   key = (await app.get(ApiKeysService).create({ role: 'screening', name: 'e2e' })).secret;
@@ -119,4 +127,54 @@ describe('gateway + inference worker', () => {
     expect(Object.fromEntries(gatewayLabels)).toEqual(Object.fromEntries(cliLabels));
     expect([...byFile.values()].filter((p) => p.status === 'succeeded').every((p) => p.modelVersion === modelVersion)).toBe(true);
   });
+
+  it('hot-swaps to a version promoted mid-batch: no job fails and later predictions carry the new version', async () => {
+    const headers = { Authorization: `Bearer ${key}` };
+    const versions = app.get(ModelVersionsRepository);
+    const original = (await versions.findPromoted())!.version;
+    const next = `9.9.9-hotswap.${Date.now()}`;
+    const redis = new Redis(config.redis.url);
+    const registry = new ModelRegistry({ modelVersions: versions, artifacts: app.get(ObjectStorage), publisher: redis, audit: app.get(AuditRepository) });
+    await registry.registerModelDirectory(await createUntrainedModelDirectory(path.join(workDir, 'hot-swap-model'), next, { seed: 11 }));
+    const served = async () => ((await (await fetch(`${base}/health`)).json()) as { modelVersions: string[] }).modelVersions;
+    try {
+      const body = new FormData();
+      for (const file of files) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+      const batch = await (await fetch(`${base}/api/v1/batches`, { method: 'POST', headers, body })).json();
+      expect(batch.total).toBe(files.length);
+      const status = async () => (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as { status: string; done: number; failed: number; succeeded: number; total: number };
+
+      await waitFor('the first prediction of the batch', async () => ((await status()).done >= 1 ? true : undefined), 300_000);
+      const promotion = await registry.promote(next, { reason: 'hot-swap integration test', actor: 'gateway-worker.int.test' });
+      expect(promotion.changed).toBe(true);
+      // Presence is refreshed every 5 s, so this is a little after the swap itself.
+      await waitFor(`the worker to serve ${next}`, async () => ((await served()).includes(next) ? true : undefined), 120_000);
+      const swappedAt = Date.now();
+
+      const finished = await waitFor('the batch to complete', async () => {
+        const current = await status();
+        return current.status === 'completed' ? current : undefined;
+      }, 300_000);
+      expect(finished).toMatchObject({ total: files.length, done: files.length, succeeded: files.length, failed: 0 });
+
+      const results = await (await fetch(`${base}${batch.resultsUrl}?limit=100`, { headers })).json();
+      const items = (results.items as { status: string; modelVersion: string; completedAt: string }[]).sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+      expect(items.every((p) => p.status === 'succeeded')).toBe(true);
+      expect(new Set(items.map((p) => p.modelVersion))).toEqual(new Set([original, next]));
+      // Only jobs already running on the old model when it was replaced may finish on it afterwards.
+      const oldAfterSwap = items.filter((p) => Date.parse(p.completedAt) > swappedAt && p.modelVersion === original);
+      expect(oldAfterSwap.length).toBeLessThanOrEqual(config.inferenceWorker.concurrency);
+      expect(items.at(-1)!.modelVersion).toBe(next);
+
+      const predictBody = new FormData();
+      predictBody.append('file', new Blob([new Uint8Array(readFileSync(files[0]!))]), path.basename(files[0]!));
+      const predicted = await fetch(`${base}/predict`, { method: 'POST', headers, body: predictBody });
+      expect(predicted.status).toBe(200);
+      expect(await predicted.json()).toMatchObject({ status: 'succeeded', modelVersion: next });
+    } finally {
+      // Other integration files expect the shipped version to be the promoted one.
+      await registry.promote(original, { reason: 'restore after the hot-swap test', actor: 'gateway-worker.int.test' }).catch(() => undefined);
+      redis.disconnect();
+    }
+  }, 900_000);
 });

@@ -14,6 +14,7 @@ import { createQueue, createWorker, QUEUE_NAMES, WorkerPresencePublisher, type J
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
+import { GatewayTelemetry } from './telemetry/gateway-telemetry';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const sample = (name: string) => readFileSync(path.join(ROOT, 'samples', `training-${name[0]}`, `${name}.flac`));
@@ -235,6 +236,66 @@ describe('batches', () => {
     expect(results.rejected).toEqual([expect.objectContaining({ fileName: 'scan.png', code: 'UNSUPPORTED_FORMAT' })]);
   });
 
+  it('queues each recording while the rest of the batch still uploads, and completes only once the upload ended', async () => {
+    const overlap = await start({ RATE_LIMIT_PER_MINUTE: '100000' });
+    const key = (await overlap.app.get(ApiKeysService).create({ role: 'screening', name: 'overlap' })).secret;
+    const predictions = overlap.app.get(PredictionsRepository);
+    const batches = overlap.app.get(BatchesRepository);
+    const screened: string[] = [];
+    // A stand-in inference worker: completes the prediction and counts it in its batch.
+    const worker: JobWorker<'predictions'> = createWorker(
+      QUEUE_NAMES.predictions,
+      async (payload): Promise<PredictionResult> => {
+        await predictions.complete(payload.predictionId!, { label: 'normal', probability: 0.1, windowScores: [], qualityScore: 0.9, modelVersion: '1.0.0', latencyMs: 1 });
+        await batches.recordOutcome(payload.batchId!, 'succeeded');
+        screened.push(payload.predictionId!);
+        return { status: 'succeeded', label: 'normal', probability: 0.1, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 1 };
+      },
+      { connection: { redisUrl: overlap.config.redis.url, prefix: overlap.config.queue.prefix } },
+    );
+    const boundary = 'overlap-test-boundary';
+    const headers = (name: string) => `Content-Disposition: form-data; name="files"; filename="${name}"\r\nContent-Type: audio/flac\r\n\r\n`;
+    let sendTheRest!: () => void;
+    const rest = new Promise<void>((resolve) => (sendTheRest = resolve));
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        // The first file and the start of the next part's delimiter, so the first file visibly ends.
+        controller.enqueue(Buffer.concat([Buffer.from(`--${boundary}\r\n${headers('b0421.flac')}`), sample('b0421'), Buffer.from(`\r\n--${boundary}\r\n`)]));
+        await rest;
+        controller.enqueue(Buffer.concat([Buffer.from(headers('d0020.flac')), sample('d0020'), Buffer.from(`\r\n--${boundary}--\r\n`)]));
+        controller.close();
+      },
+    });
+    try {
+      const posting = fetch(`${overlap.base}/api/v1/batches`, {
+        method: 'POST',
+        headers: { ...auth(key), 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        body,
+        duplex: 'half',
+      } as RequestInit);
+      for (let i = 0; i < 300 && screened.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(screened).toHaveLength(1);
+      const midUpload = (await batches.findById((await predictions.findById(screened[0]!))!.batchId!))!;
+      expect(midUpload).toMatchObject({ status: 'receiving', totalCount: 1, succeededCount: 1, finishedAt: null });
+
+      sendTheRest();
+      const response = await posting;
+      const created = await response.json();
+      expect(response.status).toBe(202);
+      expect(created).toMatchObject({ batchId: midUpload.id, total: 2, accepted: 2 });
+      let status = created;
+      for (let i = 0; i < 300 && status.status !== 'completed'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await (await fetch(`${overlap.base}${created.statusUrl}`, { headers: auth(key) })).json();
+      }
+      expect(status).toMatchObject({ status: 'completed', total: 2, done: 2, succeeded: 2 });
+    } finally {
+      sendTheRest();
+      await worker.close();
+      await overlap.app.close();
+    }
+  });
+
   it('creates nothing new when a POST is retried with the same Idempotency-Key', async () => {
     const recordings = gateway.app.get(RecordingsRepository);
     const predictions = gateway.app.get(PredictionsRepository);
@@ -406,6 +467,25 @@ describe('recordings, dead letters, model metrics and visualizations', () => {
     const body = await (await fetch(`${gateway.base}/visualizations/class-distribution`, { headers: auth(screening) })).json();
     expect(body.training).toEqual({ normal: expect.any(Number), abnormal: expect.any(Number), total: expect.any(Number) });
     expect(body.predictions.normal).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('Prometheus metrics', () => {
+  it('serves request, upload, batch and queue metrics on the metrics port', async () => {
+    const port = await gateway.app.get(GatewayTelemetry).start(0, '127.0.0.1');
+    await fetch(`${gateway.base}/api/v1/batches`, { method: 'POST', headers: auth(screening), body: form('files', [{ name: 'b0427.flac', bytes: sample('b0427') }]) });
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(text).toMatch(/heartbeat_gateway_http_requests_total\{route="\/api\/v1\/batches",method="POST",status="202",service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_http_request_duration_seconds_bucket\{le="\+Inf",service="gateway",route="\/predict",method="POST"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_upload_bytes_total\{service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_uploaded_files_total\{outcome="rejected",service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_batches_created_total\{service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_predictions_queued_total\{source="batch",service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_queue_jobs\{state="waiting",service="gateway"\} [1-9]/);
+    expect(text).toMatch(/heartbeat_gateway_queue_jobs\{state="active",service="gateway"\} 0/);
+    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
   });
 });
 

@@ -177,6 +177,43 @@ describe('BatchesRepository', () => {
     expect(done?.finishedAt).toBeInstanceOf(Date);
   });
 
+  it('keeps a receiving batch open while outcomes outrun the upload, and completes it when the total is fixed', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    expect(batch).toMatchObject({ status: 'receiving', totalCount: 0 });
+
+    await batches.countReceived(batch.id);
+    await batches.countReceived(batch.id, { rejected: true });
+    const allSoFar = await batches.recordOutcome(batch.id, 'succeeded');
+    expect(allSoFar).toMatchObject({ status: 'receiving', totalCount: 2, succeededCount: 1, failedCount: 1, finishedAt: null });
+
+    const finished = await batches.finishReceiving(batch.id, 2);
+    expect(finished).toMatchObject({ status: 'completed', totalCount: 2 });
+    expect(finished?.finishedAt).toBeInstanceOf(Date);
+    expect(await batches.countReceived(batch.id)).toBeUndefined();
+  });
+
+  it('runs a finished upload until its last outcome arrives', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    await batches.countReceived(batch.id);
+    await batches.countReceived(batch.id);
+    expect(await batches.finishReceiving(batch.id, 2)).toMatchObject({ status: 'running', finishedAt: null });
+    await batches.recordOutcome(batch.id, 'succeeded');
+    expect(await batches.recordOutcome(batch.id, 'failed')).toMatchObject({ status: 'completed', succeededCount: 1, failedCount: 1 });
+  });
+
+  it('fails an abandoned upload and frees its idempotency key for the retry', async () => {
+    const batches = new BatchesRepository(connection.db);
+    const key = randomUUID();
+    const { batch } = await batches.create({ totalCount: 0, idempotencyKey: key, receiving: true });
+    await batches.countReceived(batch.id);
+    expect(await batches.abandonReceiving(batch.id)).toMatchObject({ status: 'failed', idempotencyKey: null, totalCount: 1 });
+    const retry = await batches.create({ totalCount: 0, idempotencyKey: key, receiving: true });
+    expect(retry.created).toBe(true);
+    expect(await batches.finishReceiving(batch.id, 1)).toBeUndefined();
+  });
+
   it('sets a status and stamps finishedAt for final states', async () => {
     const batches = new BatchesRepository(connection.db);
     const { batch } = await batches.create({ totalCount: 5 });

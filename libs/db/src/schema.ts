@@ -20,7 +20,8 @@ import {
 
 export const predictionLabel = pgEnum('prediction_label', ['normal', 'abnormal', 'unsure']);
 export const predictionStatus = pgEnum('prediction_status', ['pending', 'succeeded', 'failed']);
-export const batchStatus = pgEnum('batch_status', ['pending', 'running', 'completed', 'failed', 'cancelled']);
+/** `receiving`: files are still being uploaded, so the total is not final and the batch cannot complete. */
+export const batchStatus = pgEnum('batch_status', ['receiving', 'pending', 'running', 'completed', 'failed', 'cancelled']);
 export const modelVersionStatus = pgEnum('model_version_status', [
   'candidate',
   'promoted',

@@ -1,6 +1,6 @@
 // The gateway's door to the job queue: enqueue prediction jobs (job id = prediction id, so a retry
 // never queues a recording twice), wait for one, and read the dead-letter queue.
-import type { JobType } from 'bullmq';
+import type { Job, JobType } from 'bullmq';
 import {
   createQueue,
   deadLetterJobSchema,
@@ -8,6 +8,7 @@ import {
   QUEUE_NAMES,
   type DeadLetterJob,
   type JobQueue,
+  type PredictionJob,
   type PredictionJobInput,
   type PredictionResult,
   type QueueConnection,
@@ -16,6 +17,23 @@ import {
 export interface DeadLetterEntry extends DeadLetterJob {
   id: string;
 }
+
+/** A queued prediction job, as returned by enqueueInteractive. */
+export type QueuedPrediction = Job<PredictionJob, PredictionResult>;
+
+/** Jobs per state of the predictions queue; `waiting` includes the prioritized (batch) jobs. */
+export interface PredictionQueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+}
+
+/**
+ * Batch jobs go to BullMQ's prioritized set, which its workers only take from once the plain wait
+ * list is empty. Interactive /predict jobs go to that wait list (FIFO), so they run ahead of any
+ * batch backlog and in arrival order among themselves.
+ */
+export const BATCH_JOB_PRIORITY = 10;
 
 export class PredictionQueueRepository {
   private readonly predictions: JobQueue<typeof QUEUE_NAMES.predictions>;
@@ -26,28 +44,50 @@ export class PredictionQueueRepository {
     this.deadLetter = createQueue(QUEUE_NAMES.deadLetter, connection);
   }
 
-  /** Queues one interactive job ahead of waiting batch work (LIFO), for /predict. */
-  async enqueueInteractive(payload: PredictionJobInput & { predictionId: string }): Promise<string> {
-    const job = await this.predictions.add(payload, { jobId: payload.predictionId, lifo: true });
-    return job.id!;
+  /** Queues one interactive job for /predict, ahead of waiting batch work (see BATCH_JOB_PRIORITY). */
+  async enqueueInteractive(payload: PredictionJobInput & { predictionId: string }): Promise<QueuedPrediction> {
+    return this.predictions.add(payload, { jobId: payload.predictionId });
   }
 
-  /** Queues many jobs in one round trip; payloads are validated against the shared schema first. */
+  /** Queues batch jobs in one round trip, behind interactive work; payloads are validated against the shared schema first. */
   async enqueueMany(payloads: (PredictionJobInput & { predictionId: string })[]): Promise<string[]> {
     if (payloads.length === 0) return [];
     const jobs = payloads.map((payload) => {
       const data = predictionJobSchema.parse(payload);
-      return { name: QUEUE_NAMES.predictions, data, opts: { jobId: payload.predictionId } };
+      return { name: QUEUE_NAMES.predictions, data, opts: { jobId: payload.predictionId, priority: BATCH_JOB_PRIORITY } };
     });
     const added = await this.predictions.bull.addBulk(jobs as never);
     return added.map((job) => job.id!);
   }
 
-  /** The job's result, or JobTimeoutError / JobFailedError from the queue lib. */
-  async waitForResult(jobId: string, timeoutMs: number): Promise<PredictionResult> {
-    const job = await this.predictions.bull.getJob(jobId);
-    if (!job) throw new Error(`Job ${jobId} vanished from the queue`);
+  /**
+   * Takes queued jobs back before a worker starts them (an abandoned upload). Returns the ids that
+   * were removed; jobs already running, or finished, are left alone.
+   */
+  async removeWaiting(jobIds: readonly string[]): Promise<string[]> {
+    const removed: string[] = [];
+    for (const id of jobIds) {
+      const job = await this.predictions.bull.getJob(id);
+      const state = job ? await job.getState() : undefined;
+      if (state !== 'waiting' && state !== 'prioritized' && state !== 'delayed') continue;
+      // remove() refuses a job a worker has locked in the meantime.
+      if (await this.predictions.bull.remove(id)) removed.push(id);
+    }
+    return removed;
+  }
+
+  /**
+   * The job's result, or JobTimeoutError / JobFailedError from the queue lib. Takes the job handle
+   * from enqueueInteractive, so waiting costs no extra look-up.
+   */
+  waitForResult(job: QueuedPrediction, timeoutMs: number): Promise<PredictionResult> {
     return this.predictions.waitForResult(job, timeoutMs);
+  }
+
+  /** How many prediction jobs wait and run now (the queue-depth gauge). */
+  async depth(): Promise<PredictionQueueDepth> {
+    const counts = await this.predictions.bull.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
+    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
   }
 
   /** Jobs that exhausted their attempts (or were rejected as invalid), newest first. */

@@ -31,21 +31,25 @@ export interface RateLimitDecision {
   retryAfterMs: number;
 }
 
+/** The token-bucket script, registered with ioredis so each call sends its SHA (EVALSHA), not its text. */
+interface RedisWithTokenBucket {
+  heartbeatTakeToken(key: string, capacity: number, perMs: number): Promise<[number, number, number]>;
+}
+
 export class RateLimitRepository {
+  private readonly scripts: RedisWithTokenBucket;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keyPrefix: string,
-  ) {}
+  ) {
+    redis.defineCommand('heartbeatTakeToken', { numberOfKeys: 1, lua: TOKEN_BUCKET });
+    this.scripts = redis as unknown as RedisWithTokenBucket;
+  }
 
   /** Takes one token from `subject`'s bucket of `perMinute` tokens. */
   async take(subject: string, perMinute: number): Promise<RateLimitDecision> {
-    const [allowed, remaining, retryAfterMs] = (await this.redis.eval(
-      TOKEN_BUCKET,
-      1,
-      `${this.keyPrefix}:ratelimit:${subject}`,
-      perMinute,
-      perMinute / 60_000,
-    )) as [number, number, number];
+    const [allowed, remaining, retryAfterMs] = await this.scripts.heartbeatTakeToken(`${this.keyPrefix}:ratelimit:${subject}`, perMinute, perMinute / 60_000);
     return { allowed: allowed === 1, remaining, retryAfterMs };
   }
 }

@@ -63,7 +63,12 @@ export class BatchFileDto {
 
 export class BatchStatusDto {
   @ApiProperty({ example: UUID_EXAMPLE }) batchId!: string;
-  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'cancelled'], example: 'running' }) status!: string;
+  @ApiProperty({
+    enum: ['receiving', 'pending', 'running', 'completed', 'failed', 'cancelled'],
+    description: 'receiving: files are still arriving (total grows; recordings already stored are being screened); failed: the upload broke off',
+    example: 'running',
+  })
+  status!: string;
   @ApiProperty({ example: 50 }) total!: number;
   @ApiProperty({ description: 'Recordings with an outcome (succeeded + failed)', example: 20 }) done!: number;
   @ApiProperty({ example: 19 }) succeeded!: number;

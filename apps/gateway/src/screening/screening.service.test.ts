@@ -3,6 +3,7 @@ import type { Config } from '@heartbeat/config';
 import type { Batch, NewPrediction, NewRecording, Prediction, Recording } from '@heartbeat/db';
 import { JobTimeoutError, type PredictionResult } from '@heartbeat/queue';
 import { ApiError } from '../common/api-error';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import type { StagedRecording } from '../uploads/uploads.service';
 import { ScreeningService } from './screening.service';
 
@@ -18,6 +19,11 @@ function fakes(result: () => Promise<PredictionResult>) {
   const batches: Batch[] = [];
   const audit: { action: string; details: unknown }[] = [];
   const jobs: { predictionId: string; recordingId: string; storageKey: string; batchId?: string }[] = [];
+  const removedJobs: string[] = [];
+  /** Job ids a worker has started: removeWaiting leaves them alone. */
+  const started = new Set<string>();
+  const batch = (id: string) => batches.find((b) => b.id === id)!;
+  const metrics = new GatewayMetrics({ defaultMetrics: false });
   const service = new ScreeningService(
     {
       create: async (r: NewRecording) => {
@@ -29,37 +35,51 @@ function fakes(result: () => Promise<PredictionResult>) {
     } as never,
     {
       create: async (p: NewPrediction) => predictions.push({ ...p, createdAt: new Date() } as Prediction),
-      createMany: async (rows: NewPrediction[]) => rows.map((p) => (predictions.push({ ...p, createdAt: new Date() } as Prediction), p)),
+      fail: async (id: string, error: { code: string }) => Object.assign(predictions.find((p) => p.id === id)!, { status: 'failed', errorCode: error.code }),
       list: async (filter: { batchId?: string }) => {
         const items = predictions.filter((p) => p.batchId === filter.batchId);
         return { items, total: items.length, limit: 1000, offset: 0 };
       },
     } as never,
     {
-      create: async ({ totalCount, idempotencyKey }: { totalCount: number; idempotencyKey?: string }) => {
+      create: async ({ totalCount, idempotencyKey, receiving }: { totalCount: number; idempotencyKey?: string; receiving?: boolean }) => {
         const existing = batches.find((b) => idempotencyKey && b.idempotencyKey === idempotencyKey);
         if (existing) return { batch: existing, created: false };
-        const batch = { id: `batch-${batches.length}`, status: 'pending', totalCount, succeededCount: 0, failedCount: 0, idempotencyKey, createdAt: new Date(), finishedAt: null } as Batch;
-        batches.push(batch);
-        return { batch, created: true };
+        const row = { id: `batch-${batches.length}`, status: receiving ? 'receiving' : 'pending', totalCount, succeededCount: 0, failedCount: 0, idempotencyKey, createdAt: new Date(), finishedAt: null } as Batch;
+        batches.push(row);
+        return { batch: { ...row }, created: true };
       },
+      findByIdempotencyKey: async (key: string) => batches.find((b) => b.idempotencyKey === key),
+      countReceived: async (id: string, { rejected = false } = {}) => {
+        const row = batch(id);
+        row.totalCount++;
+        if (rejected) row.failedCount++;
+        return { ...row };
+      },
+      finishReceiving: async (id: string, totalCount: number) => Object.assign(batch(id), { totalCount, status: 'running' }),
+      abandonReceiving: async (id: string) => Object.assign(batch(id), { status: 'failed', idempotencyKey: null }),
       recordOutcome: async (id: string) => {
-        const batch = batches.find((b) => b.id === id)!;
-        batch.failedCount++;
-        return batch;
+        batch(id).failedCount++;
+        return batch(id);
       },
       findById: async (id: string) => batches.find((b) => b.id === id),
     } as never,
     { record: async (event: { action: string; details: unknown }) => audit.push(event), list: async () => ({ items: [], total: 0, limit: 1000, offset: 0 }) } as never,
     {
       enqueueMany: async (payloads: typeof jobs) => (jobs.push(...payloads), payloads.map((p) => p.predictionId)),
-      enqueueInteractive: async (payload: (typeof jobs)[number]) => (jobs.push(payload), payload.predictionId),
+      enqueueInteractive: async (payload: (typeof jobs)[number]) => (jobs.push(payload), { id: payload.predictionId }),
+      removeWaiting: async (ids: string[]) => {
+        const removed = ids.filter((id) => !started.has(id));
+        removedJobs.push(...removed);
+        return removed;
+      },
       waitForResult: result,
     } as never,
     {} as never,
+    metrics,
     config,
   );
-  return { service, recordings, predictions, batches, audit, jobs };
+  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics };
 }
 
 const succeeded: PredictionResult = { status: 'succeeded', label: 'abnormal', probability: 0.8, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 4 };
@@ -108,6 +128,79 @@ describe('ScreeningService.submitBatch', () => {
     expect(again.body.batchId).toBe(first.body.batchId);
     expect(recordings).toHaveLength(1);
     expect(predictions).toHaveLength(1);
+  });
+});
+
+describe('ScreeningService.receiveBatch (multipart uploads)', () => {
+  const rejectedPng = { index: 1, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT', message: 'got a PNG image' };
+
+  it('queues each recording as soon as it is accepted, while the batch is still receiving', async () => {
+    const { service, jobs, batches } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({ keyId: 'key-1' });
+    await intake.accept(staged(0));
+    expect(jobs).toHaveLength(1);
+    expect(batches[0]).toMatchObject({ status: 'receiving', totalCount: 1 });
+    await intake.accept(staged(1));
+    expect(jobs.map((j) => j.batchId)).toEqual([batches[0]!.id, batches[0]!.id]);
+    const reply = await intake.finish();
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ status: 'running', total: 2, accepted: 2, rejected: 0 });
+  });
+
+  it('counts a file rejected before the first accepted one once the batch exists', async () => {
+    const { service, batches, audit } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({});
+    await intake.reject({ ...rejectedPng, index: 0 });
+    expect(batches).toHaveLength(0);
+    await intake.accept(staged(1));
+    expect(batches[0]).toMatchObject({ totalCount: 2, failedCount: 1 });
+    const reply = await intake.finish();
+    expect(reply.body.files.map((f) => [f.index, f.status])).toEqual([[0, 'rejected'], [1, 'queued']]);
+    expect(audit).toHaveLength(1);
+  });
+
+  it('creates no batch and answers with the rejection when every file is refused', async () => {
+    const { service, batches } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({});
+    await intake.reject(rejectedPng);
+    await expect(intake.finish()).rejects.toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_FORMAT' });
+    expect(batches).toHaveLength(0);
+  });
+
+  it('on a failed upload fails the batch, takes back jobs not started and fails their predictions', async () => {
+    const { service, batches, jobs, predictions, removedJobs, started } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({}, 'scope-abandoned');
+    await intake.accept(staged(0));
+    await intake.accept(staged(1));
+    started.add(jobs[0]!.predictionId);
+    await intake.abandon();
+    expect(batches[0]).toMatchObject({ status: 'failed', idempotencyKey: null });
+    expect(removedJobs).toEqual([jobs[1]!.predictionId]);
+    expect(predictions.map((p) => p.status)).toEqual(['pending', 'failed']);
+    expect(predictions[1]!.errorCode).toBe('UPLOAD_ABORTED');
+  });
+
+  it('says a batch already exists for the idempotency key, and answers with it without creating anything', async () => {
+    const { service, recordings } = fakes(async () => succeeded);
+    const first = await service.receiveBatch({}, 'scope-2');
+    await first.accept(staged(0));
+    const created = await first.finish();
+    const again = await service.receiveBatch({}, 'scope-2');
+    expect(again.alreadySubmitted).toBe(true);
+    expect((await again.finish()).body.batchId).toBe(created.body.batchId);
+    expect(recordings).toHaveLength(1);
+  });
+
+  it('counts batches created and predictions queued', async () => {
+    const { service, metrics } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({});
+    await intake.accept(staged(0));
+    await intake.finish();
+    await service.predict(staged(1), {});
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/heartbeat_gateway_batches_created_total\{service="gateway"\} 1/);
+    expect(text).toMatch(/heartbeat_gateway_predictions_queued_total\{source="batch",service="gateway"\} 1/);
+    expect(text).toMatch(/heartbeat_gateway_predictions_queued_total\{source="predict",service="gateway"\} 1/);
   });
 });
 

@@ -1,5 +1,6 @@
 // Screening: turns staged recordings into recordings rows, pending predictions and queued jobs, and
-// answers for batches, predictions and recordings. /predict waits for its job; batches never do.
+// answers for batches, predictions and recordings. /predict waits for its job; batches never do
+// (their recordings are queued one by one as they arrive, see BatchIntake).
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
@@ -10,16 +11,14 @@ import { ApiError, notFound } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
-import type { RejectedFile, StagedRecording, StagingOutcome } from '../uploads/uploads.service';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
+import type { StagedRecording, StagingOutcome } from '../uploads/uploads.service';
+import { BatchIntake, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
 import type { BatchCreatedDto, BatchFileDto, BatchResultsDto, BatchStatusDto, DownloadLinkDto, PredictionDto, PredictPendingDto, PredictResultDto } from './dto';
 import { API_V1, CSV_COLUMNS, csvCell, csvRow, presentBatch, presentPrediction } from './presenters';
 
-export interface Submitter {
-  /** API key id of the caller, when there is one. */
-  keyId?: string;
-}
+export type Submitter = BatchSubmitter;
 
-export const REJECTED_FILE_ACTION = 'batch.file_rejected';
 const INSERT_CONCURRENCY = 8;
 const CSV_PAGE = 1000;
 
@@ -45,6 +44,7 @@ export class ScreeningService {
     @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(PredictionQueueRepository) private readonly queue: PredictionQueueRepository,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -53,15 +53,17 @@ export class ScreeningService {
     const recording = await this.createRecording(staged, submitter);
     const predictionId = randomUUID();
     await this.predictions.create({ id: predictionId, recordingId: recording.id, jobId: predictionId, status: 'pending' });
-    const jobId = await this.queue.enqueueInteractive({
+    const job = await this.queue.enqueueInteractive({
       recordingId: recording.id,
       storageKey: recording.storageKey,
       predictionId,
       requestedAt: new Date().toISOString(),
     });
+    this.metrics.predictionsQueued.inc({ source: 'predict' });
+    const jobId = job.id ?? predictionId;
     let result: PredictionResult;
     try {
-      result = await this.queue.waitForResult(jobId, this.config.gateway.predictTimeoutMs);
+      result = await this.queue.waitForResult(job, this.config.gateway.predictTimeoutMs);
     } catch (error) {
       if (error instanceof JobTimeoutError) {
         const statusUrl = `${API_V1}/predictions/${predictionId}`;
@@ -102,43 +104,46 @@ export class ScreeningService {
   }
 
   /**
-   * Creates a batch from staged recordings: one recordings row, one pending prediction and one job
-   * each. Files rejected at upload count as failed in the batch's progress and are listed with it.
-   * A database idempotency key makes a retried submission return the batch it already created.
+   * Starts receiving a batch (see BatchIntake). When the idempotency key already made a batch, the
+   * intake says so at once, so the caller can skip storing the upload again.
+   */
+  async receiveBatch(submitter: Submitter, idempotencyKey?: string): Promise<BatchIntake> {
+    const existing = idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
+    return new BatchIntake(
+      {
+        batches: this.batches,
+        predictions: this.predictions,
+        audit: this.audit,
+        queue: this.queue,
+        metrics: this.metrics,
+        createRecording: (file, by) => this.createRecording(file, by),
+        describeExisting: (batch) => this.describeExistingBatch(batch),
+      },
+      submitter,
+      idempotencyKey,
+      existing,
+    );
+  }
+
+  /**
+   * Creates a batch from recordings staged up front (keys already in the bucket): one recordings
+   * row, one pending prediction and one job each. Files rejected while staging count as failed in
+   * the batch's progress and are listed with it. A retried submission gets the batch it created.
    */
   async submitBatch(outcome: StagingOutcome, submitter: Submitter, idempotencyKey?: string): Promise<Reply<BatchCreatedDto>> {
-    const { staged, rejected } = outcome;
-    if (staged.length === 0 && rejected.length === 0)
-      throw new ApiError(400, 'NO_FILES', 'The request holds no recordings: send them in the multipart field "files" (or a JSON body {"keys": [...]}).');
-    if (staged.length === 0) {
-      const first = rejected[0]!;
-      throw new ApiError(first.statusCode, first.code, rejected.length === 1 ? first.message : `None of the ${rejected.length} files can be screened; first: ${first.message}`, {
-        files: rejected.map(presentRejected),
-      });
+    const intake = await this.receiveBatch(submitter, idempotencyKey);
+    if (intake.alreadySubmitted) return intake.finish();
+    let failure: unknown;
+    const settle = (work: Promise<void>) => work.catch((error: unknown) => void (failure ??= error));
+    for (const file of outcome.rejected) await settle(intake.reject(file));
+    await mapConcurrently(outcome.staged, INSERT_CONCURRENCY, (file) => (failure ? Promise.resolve() : settle(intake.accept(file))));
+    try {
+      if (failure) throw failure;
+      return await intake.finish();
+    } catch (error) {
+      await intake.abandon();
+      throw error;
     }
-    const { batch, created } = await this.batches.create({ totalCount: staged.length + rejected.length, idempotencyKey, createdBy: submitter.keyId });
-    if (!created) return { status: 202, body: await this.describeExistingBatch(batch), headers: { Location: `${API_V1}/batches/${batch.id}` } };
-
-    const recordings = await mapConcurrently(staged, INSERT_CONCURRENCY, (file) => this.createRecording(file, submitter));
-    const rows = staged.map((file, i) => ({ id: randomUUID(), recordingId: recordings[i]!.id, batchId: batch.id, status: 'pending' as const, file }));
-    await this.predictions.createMany(rows.map(({ id, recordingId, batchId, status }) => ({ id, recordingId, batchId, status, jobId: id })));
-    for (const file of rejected) {
-      await this.audit.record({ actorKeyId: submitter.keyId, action: REJECTED_FILE_ACTION, subjectType: 'batch', subjectId: batch.id, details: { ...presentRejected(file) } });
-      await this.batches.recordOutcome(batch.id, 'failed');
-    }
-    const requestedAt = new Date().toISOString();
-    await this.queue.enqueueMany(rows.map((row, i) => ({ recordingId: row.recordingId, storageKey: recordings[i]!.storageKey, predictionId: row.id, batchId: batch.id, requestedAt })));
-
-    const files: BatchFileDto[] = [
-      ...rows.map((row) => ({ index: row.file.index, fileName: row.file.fileName, status: 'queued' as const, recordingId: row.recordingId, predictionId: row.id, sha256: row.file.sha256 })),
-      ...rejected.map(presentRejected),
-    ].sort((a, b) => a.index - b.index);
-    const current = (await this.batches.findById(batch.id)) ?? batch;
-    return {
-      status: 202,
-      headers: { Location: `${API_V1}/batches/${batch.id}` },
-      body: { ...presentBatch(current), accepted: staged.length, rejected: rejected.length, files },
-    };
   }
 
   async getBatch(id: string): Promise<BatchStatusDto> {
@@ -234,8 +239,4 @@ export class ScreeningService {
       .map((p, i) => ({ index: i, fileName: recordings.get(p.recordingId)?.originalFileName ?? '', status: 'queued', recordingId: p.recordingId, predictionId: p.id, sha256: recordings.get(p.recordingId)?.sha256 }));
     return { ...presentBatch(batch), accepted: predictions.length, rejected: rejected.length, files: [...queued, ...rejected] };
   }
-}
-
-export function presentRejected(file: RejectedFile): BatchFileDto {
-  return { index: file.index, fileName: file.fileName, status: 'rejected', code: file.code, message: file.message };
 }

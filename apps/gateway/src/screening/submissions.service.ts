@@ -45,14 +45,26 @@ export class SubmissionsService {
     });
   }
 
-  /** POST /batch-predict and multipart POST /api/v1/batches: many files in the field `files`. */
+  /**
+   * POST /batch-predict and multipart POST /api/v1/batches: many files in the field `files`. Each
+   * file is queued as soon as it is stored, so screening overlaps the rest of the upload.
+   */
   batchFromUploads(request: IncomingMessage, context: SubmissionContext): Promise<Reply> {
-    return this.idempotency.run(this.scope(context), async () => {
+    const scope = this.scope(context);
+    return this.idempotency.run(scope, async () => {
       const maxFiles = this.config.gateway.maxBatchFiles;
       this.assertContentLength(request, maxFiles);
+      const intake = await this.screening.receiveBatch({ keyId: context.keyId }, idempotencyScope(scope));
+      // A retry of a batch that exists: answer with it without storing the upload again.
+      if (intake.alreadySubmitted) return intake.finish();
       const files = readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes: this.config.gateway.maxUploadBytes });
-      const outcome = await this.uploads.stageAll(files);
-      return this.screening.submitBatch(outcome, { keyId: context.keyId }, idempotencyScope(this.scope(context)));
+      try {
+        await this.uploads.stageAll(files, (result) => ('code' in result ? intake.reject(result) : intake.accept(result)));
+        return await intake.finish();
+      } catch (error) {
+        await intake.abandon();
+        throw error;
+      }
     });
   }
 

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '@heartbeat/config';
 import { ObjectTooLargeError } from '@heartbeat/storage';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { rejectionFor } from './format-sniffer';
 import { readMultipartFiles } from './multipart';
 import { UploadsService } from './uploads.service';
@@ -43,12 +44,23 @@ function multipartRequest(field: string, files: { name: string; bytes: Buffer }[
   return Object.assign(Readable.from(chunks), { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }) as unknown as IncomingMessage;
 }
 
-/** Object storage that hashes what it is given, like the real putStream. */
+/** Object storage that hashes what it is given, like the real putStream and putBuffer. */
 function fakeStorage() {
   const stored = new Map<string, number>();
+  const calls: ('putStream' | 'putBuffer')[] = [];
   return {
     stored,
+    calls,
+    putBuffer: async (body: Buffer, { prefix, maxBytes }: { prefix: string; maxBytes?: number }) => {
+      calls.push('putBuffer');
+      if (maxBytes !== undefined && body.length > maxBytes) throw new ObjectTooLargeError(maxBytes);
+      const sha256 = createHash('sha256').update(body).digest('hex');
+      const created = !stored.has(`${prefix}/${sha256}`);
+      stored.set(`${prefix}/${sha256}`, body.length);
+      return { key: `${prefix}/${sha256}`, sha256, size: body.length, created };
+    },
     putStream: async (body: Readable, { prefix, maxBytes }: { prefix: string; maxBytes?: number }) => {
+      calls.push('putStream');
       const hash = createHash('sha256');
       let size = 0;
       for await (const chunk of body) {
@@ -65,11 +77,12 @@ function fakeStorage() {
 }
 
 const config = (maxUploadBytes: number) => ({ gateway: { maxUploadBytes } }) as unknown as Config;
+const metrics = () => new GatewayMetrics({ defaultMetrics: false });
 
 describe('UploadsService.stageAll', () => {
   it('stores each file under its sha256 and rejects an unsupported one alone, naming what it is', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(1_000_000));
+    const service = new UploadsService(storage as never, config(1_000_000), metrics());
     const good = wav(8000);
     const request = multipartRequest('files', [
       { name: 'one.wav', bytes: good },
@@ -84,7 +97,7 @@ describe('UploadsService.stageAll', () => {
   });
 
   it('rejects a file over the size limit with FILE_TOO_LARGE and keeps going', async () => {
-    const service = new UploadsService(fakeStorage() as never, config(10_000));
+    const service = new UploadsService(fakeStorage() as never, config(10_000), metrics());
     const request = multipartRequest('files', [{ name: 'big.wav', bytes: wav(20_000) }, { name: 'small.wav', bytes: wav(1000) }]);
     const { staged, rejected } = await service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 10, maxFileBytes: 10_000 }));
     expect(rejected.map((r) => [r.fileName, r.statusCode, r.code])).toEqual([['big.wav', 413, 'FILE_TOO_LARGE']]);
@@ -93,7 +106,7 @@ describe('UploadsService.stageAll', () => {
 
   it('stops with 413 TOO_MANY_FILES past the limit and removes what it stored', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(1_000_000));
+    const service = new UploadsService(storage as never, config(1_000_000), metrics());
     const request = multipartRequest('files', [1, 2, 3].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) })));
     await expect(service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }))).rejects.toMatchObject({
       statusCode: 413,
@@ -102,8 +115,33 @@ describe('UploadsService.stageAll', () => {
     expect(storage.stored.size).toBe(0);
   });
 
+  it('hands each file to onFile once stored, and leaves what it handed over in place when the request fails', async () => {
+    const storage = fakeStorage();
+    const service = new UploadsService(storage as never, config(1_000_000), metrics());
+    const files = [1, 2].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) }));
+    const taken: string[] = [];
+    const onFile = async (result: { fileName: string }) => {
+      taken.push(result.fileName);
+      if (result.fileName === '2.wav') throw new Error('database down');
+    };
+    const staging = service.stageAll(readMultipartFiles(multipartRequest('files', files), { fieldNames: ['files'], maxFiles: 5, maxFileBytes: 1_000_000 }), onFile);
+    await expect(staging).rejects.toThrow('database down');
+    expect(taken).toEqual(['1.wav', '2.wav']);
+    expect(storage.stored.size).toBe(2);
+  });
+
+  it('stores a small file in one PUT from memory and streams a large one', async () => {
+    const storage = fakeStorage();
+    const service = new UploadsService(storage as never, config(4_000_000), metrics());
+    const request = multipartRequest('files', [{ name: 'small.wav', bytes: wav(1000) }, { name: 'large.wav', bytes: wav(700_000) }]);
+    const { staged } = await service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 4_000_000 }));
+    expect(staged.map((s) => s.sizeBytes)).toEqual([2044, 1_400_044]);
+    expect(storage.calls.sort()).toEqual(['putBuffer', 'putStream']);
+    expect(staged[1]!.sha256).toBe(createHash('sha256').update(wav(700_000)).digest('hex'));
+  });
+
   it('refuses a file sent under another field name with UNEXPECTED_FIELD', async () => {
-    const service = new UploadsService(fakeStorage() as never, config(1_000_000));
+    const service = new UploadsService(fakeStorage() as never, config(1_000_000), metrics());
     const request = multipartRequest('upload', [{ name: 'one.wav', bytes: wav(1000) }]);
     await expect(service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }))).rejects.toMatchObject({ code: 'UNEXPECTED_FIELD' });
   });

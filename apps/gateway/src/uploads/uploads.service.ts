@@ -1,14 +1,14 @@
 // Stages recordings in object storage: each upload streams through a format check and the sha256
 // hash into its content-addressed key, one file at a time, never holding a whole batch in memory.
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { ObjectStorage, ObjectTooLargeError } from '@heartbeat/storage';
+import { ObjectStorage, ObjectTooLargeError, type PutOptions, type StoredObject } from '@heartbeat/storage';
 import { ApiError } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { FormatSniffer } from './format-sniffer';
 import type { IncomingFile } from './multipart';
 
@@ -16,6 +16,12 @@ export const RECORDINGS_PREFIX = 'recordings';
 /** Uploads whose bytes have all arrived but whose storage step is still finishing, at most. */
 const FINALISING_CONCURRENCY = 4;
 const KEY_CHECK_CONCURRENCY = 4;
+/**
+ * Files up to this size are stored from memory in one PUT (plus the existence check); larger ones
+ * stream through a multipart upload to a temporary key and a copy, which costs four round trips.
+ * Typical recordings (tens of KB to a few MB) take the short path.
+ */
+export const IN_MEMORY_UPLOAD_BYTES = 1024 * 1024;
 
 export interface StagedRecording {
   index: number;
@@ -39,6 +45,9 @@ export interface StagingOutcome {
   rejected: RejectedFile[];
 }
 
+/** Called once per file as soon as it is stored (or refused); stageAll waits for it. */
+export type StagedFileHandler = (result: StagedRecording | RejectedFile) => Promise<void>;
+
 export function fileTooLarge(maxBytes: number): ApiError {
   return new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes (MAX_UPLOAD_BYTES). Trim the recording or export it as FLAC.`, {
     maxBytes,
@@ -58,6 +67,7 @@ export class UploadsService {
   constructor(
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {}
 
   /** Stores one uploaded file; throws 415/413 ApiErrors for a file that cannot be screened. */
@@ -71,9 +81,11 @@ export class UploadsService {
 
   /**
    * Stores every file of a multipart batch. A file that cannot be screened is rejected alone; an
-   * error of the request itself (too many files, storage down) removes what this request stored.
+   * error of the request itself (too many files, storage down) removes what this request stored,
+   * except files already handed to `onFile` (they belong to the caller from then on, even if `onFile`
+   * fails). `onFile` runs while later files upload; an error from it fails the request.
    */
-  async stageAll(files: AsyncIterable<IncomingFile>): Promise<StagingOutcome> {
+  async stageAll(files: AsyncIterable<IncomingFile>, onFile?: StagedFileHandler): Promise<StagingOutcome> {
     const results: (StagedRecording | RejectedFile)[] = [];
     const finalising = new Set<Promise<void>>();
     const createdKeys: string[] = [];
@@ -83,10 +95,16 @@ export class UploadsService {
         while (finalising.size >= FINALISING_CONCURRENCY) await Promise.race(finalising);
         if (failure) throw failure;
         const tracked: Promise<void> = this.startStaging(file, createdKeys)
-          .then(
-            (result) => void results.push(result),
-            (error: unknown) => void (failure ??= error),
-          )
+          .then(async (result) => {
+            if (onFile) {
+              // From here on the caller may refer to the object (a recordings row), so a failure
+              // of the request must not delete it.
+              if (!('code' in result)) handOver(createdKeys, result.storageKey);
+              await onFile(result);
+            }
+            results.push(result);
+          })
+          .catch((error: unknown) => void (failure ??= error))
           .finally(() => finalising.delete(tracked));
         finalising.add(tracked);
         // Move on to the next part as soon as this one's bytes have all been read; storing
@@ -163,19 +181,45 @@ export class UploadsService {
     const sniffer = new FormatSniffer();
     file.stream.pipe(sniffer);
     try {
-      const stored = await this.storage.putStream(sniffer, { prefix: RECORDINGS_PREFIX, contentType: file.mimeType || 'application/octet-stream', maxBytes });
+      const stored = await this.store(sniffer, { prefix: RECORDINGS_PREFIX, contentType: file.mimeType || 'application/octet-stream', maxBytes });
       if (file.stream.truncated) throw fileTooLarge(maxBytes);
       if (stored.created) createdKeys?.push(stored.key);
+      this.metrics.uploadedFiles.inc({ outcome: 'stored' });
+      this.metrics.uploadedBytes.inc(stored.size);
       return { index: file.index, fileName: file.fileName, storageKey: stored.key, sha256: stored.sha256, sizeBytes: stored.size, format: sniffer.format };
     } catch (error) {
       // Let busboy go on to the next part: the rest of this file is read and dropped.
       file.stream.unpipe(sniffer);
       file.stream.resume();
-      if (error instanceof ObjectTooLargeError) return { index: file.index, fileName: file.fileName, ...rejection(fileTooLarge(maxBytes)) };
-      if (error instanceof ApiError) return { index: file.index, fileName: file.fileName, ...rejection(error) };
-      throw error;
+      const refusal = error instanceof ObjectTooLargeError ? fileTooLarge(maxBytes) : error instanceof ApiError ? error : undefined;
+      if (!refusal) throw error;
+      this.metrics.uploadedFiles.inc({ outcome: 'rejected' });
+      return { index: file.index, fileName: file.fileName, ...rejection(refusal) };
     }
   }
+
+  /** Stores a small body from memory (see IN_MEMORY_UPLOAD_BYTES), a larger one as a stream. */
+  private async store(body: Readable, options: PutOptions): Promise<StoredObject> {
+    const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const head: Buffer[] = [];
+    let size = 0;
+    while (size <= IN_MEMORY_UPLOAD_BYTES) {
+      const next = await chunks.next();
+      if (next.done) return this.storage.putBuffer(Buffer.concat(head, size), options);
+      head.push(next.value);
+      size += next.value.length;
+    }
+    async function* everything(): AsyncGenerator<Buffer> {
+      yield* head;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    }
+    return this.storage.putStream(Readable.from(everything()), options);
+  }
+}
+
+/** Takes a stored key off the request's clean-up list: a recordings row now refers to it. */
+function handOver(createdKeys: string[], key: string): void {
+  for (let i = createdKeys.indexOf(key); i !== -1; i = createdKeys.indexOf(key)) createdKeys.splice(i, 1);
 }
 
 function rejection(error: ApiError): Omit<RejectedFile, 'index' | 'fileName'> {

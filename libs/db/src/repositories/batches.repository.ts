@@ -9,7 +9,15 @@ export interface CreateBatch {
   totalCount: number;
   idempotencyKey?: string;
   createdBy?: string;
+  /**
+   * Create it `receiving`: its recordings are still arriving, each counted with countReceived, and
+   * it cannot complete before finishReceiving fixes the total.
+   */
+  receiving?: boolean;
 }
+
+/** States in which a batch still counts outcomes. */
+const OPEN_STATES = sql`(${batches.status} in ('receiving', 'pending', 'running'))`;
 
 export class BatchesRepository {
   constructor(private readonly db: Database) {}
@@ -22,10 +30,11 @@ export class BatchesRepository {
     totalCount,
     idempotencyKey,
     createdBy,
+    receiving = false,
   }: CreateBatch): Promise<{ batch: Batch; created: boolean }> {
     const [created] = await this.db
       .insert(batches)
-      .values({ totalCount, idempotencyKey, createdBy })
+      .values({ totalCount, idempotencyKey, createdBy, status: receiving ? 'receiving' : 'pending' })
       .onConflictDoNothing({ target: batches.idempotencyKey })
       .returning();
     if (created) return { batch: created, created: true };
@@ -73,21 +82,71 @@ export class BatchesRepository {
   /**
    * Counts one finished prediction. The batch becomes `completed` (with finishedAt) when every
    * recording has an outcome; until then it is `running`. Failed recordings do not fail the batch.
+   * A `receiving` batch counts the outcome and stays `receiving`: its total is not final yet.
    */
   async recordOutcome(id: string, outcome: 'succeeded' | 'failed'): Promise<Batch | undefined> {
     const succeeded =
       outcome === 'succeeded' ? sql`${batches.succeededCount} + 1` : sql`${batches.succeededCount}`;
     const failed = outcome === 'failed' ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`;
+    const receiving = sql`${batches.status} = 'receiving'`;
     const done = sql`(${succeeded}) + (${failed}) >= ${batches.totalCount}`;
     const [batch] = await this.db
       .update(batches)
       .set({
         succeededCount: succeeded,
         failedCount: failed,
+        status: sql`case when ${receiving} then 'receiving'::batch_status when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
+        finishedAt: sql`case when ${receiving} then null when ${done} then now() else null end`,
+      })
+      .where(and(eq(batches.id, id), OPEN_STATES))
+      .returning();
+    return batch;
+  }
+
+  /**
+   * One more recording arrived in a `receiving` batch: it counts towards the total, and as failed
+   * when it was refused at upload. Undefined when the batch is not receiving.
+   */
+  async countReceived(id: string, { rejected = false }: { rejected?: boolean } = {}): Promise<Batch | undefined> {
+    const [batch] = await this.db
+      .update(batches)
+      .set({
+        totalCount: sql`${batches.totalCount} + 1`,
+        failedCount: rejected ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`,
+      })
+      .where(and(eq(batches.id, id), eq(batches.status, 'receiving')))
+      .returning();
+    return batch;
+  }
+
+  /**
+   * The upload ended: fixes the total and opens the batch for completion, completing it at once
+   * when every recording already has an outcome. Runs as one UPDATE, so an outcome recorded at the
+   * same moment is counted either before (and seen here) or after (and completes the batch itself).
+   */
+  async finishReceiving(id: string, totalCount: number): Promise<Batch | undefined> {
+    const done = sql`${batches.succeededCount} + ${batches.failedCount} >= ${totalCount}`;
+    const [batch] = await this.db
+      .update(batches)
+      .set({
+        totalCount,
         status: sql`case when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
         finishedAt: sql`case when ${done} then now() else null end`,
       })
-      .where(and(eq(batches.id, id), sql`${batches.status} in ('pending', 'running')`))
+      .where(and(eq(batches.id, id), eq(batches.status, 'receiving')))
+      .returning();
+    return batch;
+  }
+
+  /**
+   * The upload failed part-way: the batch is `failed` as it stands, and gives up its idempotency key
+   * so that the client's retry of the same request starts a new batch instead of finding this one.
+   */
+  async abandonReceiving(id: string): Promise<Batch | undefined> {
+    const [batch] = await this.db
+      .update(batches)
+      .set({ status: 'failed', finishedAt: new Date(), idempotencyKey: null })
+      .where(and(eq(batches.id, id), eq(batches.status, 'receiving')))
       .returning();
     return batch;
   }

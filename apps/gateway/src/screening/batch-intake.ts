@@ -1,0 +1,168 @@
+// A screening batch while its recordings arrive: each stored recording gets its row, its pending
+// prediction and its job at once, so workers screen the first files while the rest still uploads.
+// The batch stays `receiving` (it cannot complete) until finish() fixes its total.
+import { randomUUID } from 'node:crypto';
+import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, Recording } from '@heartbeat/db';
+import { ApiError } from '../common/api-error';
+import type { Reply } from '../common/reply';
+import type { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
+import type { GatewayMetrics } from '../telemetry/gateway-metrics';
+import type { RejectedFile, StagedRecording } from '../uploads/uploads.service';
+import type { BatchCreatedDto, BatchFileDto } from './dto';
+import { API_V1, presentBatch } from './presenters';
+
+export const REJECTED_FILE_ACTION = 'batch.file_rejected';
+/** Error code of a queued recording whose batch upload failed before it finished. */
+export const UPLOAD_ABORTED = 'UPLOAD_ABORTED';
+
+export interface BatchSubmitter {
+  /** API key id of the caller, when there is one. */
+  keyId?: string;
+}
+
+export interface BatchIntakeDependencies {
+  batches: Pick<BatchesRepository, 'create' | 'countReceived' | 'finishReceiving' | 'abandonReceiving' | 'findById'>;
+  predictions: Pick<PredictionsRepository, 'create' | 'fail'>;
+  audit: Pick<AuditRepository, 'record'>;
+  queue: Pick<PredictionQueueRepository, 'enqueueMany' | 'removeWaiting'>;
+  metrics: GatewayMetrics;
+  createRecording: (file: StagedRecording, submitter: BatchSubmitter) => Promise<Recording>;
+  /** The answer to a retried submission whose batch already exists. */
+  describeExisting: (batch: Batch) => Promise<BatchCreatedDto>;
+}
+
+export function presentRejected(file: RejectedFile): BatchFileDto {
+  return { index: file.index, fileName: file.fileName, status: 'rejected', code: file.code, message: file.message };
+}
+
+interface QueuedFile {
+  file: StagedRecording;
+  recordingId: string;
+  predictionId: string;
+  enqueued: boolean;
+}
+
+/**
+ * Receives one batch. accept() and reject() may run concurrently, one call per file; then exactly
+ * one of finish() (the upload ended) or abandon() (it failed). The batch row is created with the
+ * first accepted file, so a request whose every file is refused creates nothing and answers with
+ * the refusal itself.
+ */
+export class BatchIntake {
+  private creating?: Promise<Batch | undefined>;
+  private readonly queued: QueuedFile[] = [];
+  private readonly rejected: RejectedFile[] = [];
+  /** Rejections not yet counted in the batch row (they arrived before it existed). */
+  private uncounted: RejectedFile[] = [];
+
+  constructor(
+    private readonly deps: BatchIntakeDependencies,
+    private readonly submitter: BatchSubmitter,
+    private readonly idempotencyKey: string | undefined,
+    /** The batch this idempotency key created before, if any. */
+    private readonly existing: Batch | undefined,
+  ) {}
+
+  /** True when the idempotency key already made a batch: read nothing, answer with finish(). */
+  get alreadySubmitted(): boolean {
+    return this.existing !== undefined;
+  }
+
+  /** Creates the recording, its pending prediction and its job; the batch's running total counts it. */
+  async accept(file: StagedRecording): Promise<void> {
+    const batch = await this.batch();
+    if (!batch) return;
+    const recording = await this.deps.createRecording(file, this.submitter);
+    const entry: QueuedFile = { file, recordingId: recording.id, predictionId: randomUUID(), enqueued: false };
+    this.queued.push(entry);
+    // Counted before it is queued, so the batch's total never trails its outcomes.
+    await Promise.all([
+      this.deps.predictions.create({ id: entry.predictionId, recordingId: recording.id, batchId: batch.id, status: 'pending', jobId: entry.predictionId }),
+      this.deps.batches.countReceived(batch.id),
+    ]);
+    await this.deps.queue.enqueueMany([
+      { recordingId: recording.id, storageKey: recording.storageKey, predictionId: entry.predictionId, batchId: batch.id, requestedAt: new Date().toISOString() },
+    ]);
+    entry.enqueued = true;
+    this.deps.metrics.predictionsQueued.inc({ source: 'batch' });
+  }
+
+  /** A file refused at upload: listed with the batch and counted as failed, never queued. */
+  async reject(file: RejectedFile): Promise<void> {
+    this.rejected.push(file);
+    this.uncounted.push(file);
+    if (this.creating) await this.countRejections(await this.creating);
+  }
+
+  /** The upload ended: fixes the total (the batch may complete from now on) and answers 202. */
+  async finish(): Promise<Reply<BatchCreatedDto>> {
+    if (this.existing) return this.accepted(this.existing, await this.deps.describeExisting(this.existing));
+    const batch = this.creating ? await this.creating : undefined;
+    if (!batch) throw this.nothingToScreen();
+    await this.countRejections(batch);
+    const total = this.queued.length + this.rejected.length;
+    const current = (await this.deps.batches.finishReceiving(batch.id, total)) ?? (await this.deps.batches.findById(batch.id)) ?? batch;
+    const files: BatchFileDto[] = [
+      ...this.queued.map(({ file, recordingId, predictionId }) => ({ index: file.index, fileName: file.fileName, status: 'queued' as const, recordingId, predictionId, sha256: file.sha256 })),
+      ...this.rejected.map(presentRejected),
+    ].sort((a, b) => a.index - b.index);
+    return this.accepted(batch, { ...presentBatch(current), accepted: this.queued.length, rejected: this.rejected.length, files });
+  }
+
+  /**
+   * The request failed part-way (too many files, the client went away, storage down): the batch
+   * fails and frees its idempotency key for the retry, jobs not yet started are taken back, and
+   * their predictions fail with UPLOAD_ABORTED. Best effort: the request's own error is what counts.
+   */
+  async abandon(): Promise<void> {
+    const batch = await this.creating?.catch(() => undefined);
+    if (!batch) return;
+    try {
+      await this.deps.batches.abandonReceiving(batch.id);
+      const removed = new Set(await this.deps.queue.removeWaiting(this.queued.filter((q) => q.enqueued).map((q) => q.predictionId)));
+      const notStarted = this.queued.filter((q) => !q.enqueued || removed.has(q.predictionId));
+      const message = 'The batch upload failed before it finished, so this recording was not screened; send the batch again.';
+      await Promise.all(notStarted.map((q) => this.deps.predictions.fail(q.predictionId, { code: UPLOAD_ABORTED, message })));
+    } catch {
+      // Leftovers are harmless: the batch no longer counts outcomes, and a retry makes a new one.
+    }
+  }
+
+  private batch(): Promise<Batch | undefined> {
+    if (this.existing) return Promise.resolve(undefined);
+    this.creating ??= this.create();
+    return this.creating;
+  }
+
+  private async create(): Promise<Batch | undefined> {
+    const { batch, created } = await this.deps.batches.create({ totalCount: 0, idempotencyKey: this.idempotencyKey, createdBy: this.submitter.keyId, receiving: true });
+    // Another request with the same key won the race; it owns that batch.
+    if (!created) throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry when it has finished.');
+    this.deps.metrics.batchesCreated.inc();
+    await this.countRejections(batch);
+    return batch;
+  }
+
+  private async countRejections(batch: Batch | undefined): Promise<void> {
+    if (!batch) return;
+    const files = this.uncounted;
+    this.uncounted = [];
+    for (const file of files) {
+      await this.deps.audit.record({ actorKeyId: this.submitter.keyId, action: REJECTED_FILE_ACTION, subjectType: 'batch', subjectId: batch.id, details: { ...presentRejected(file) } });
+      await this.deps.batches.countReceived(batch.id, { rejected: true });
+    }
+  }
+
+  private nothingToScreen(): ApiError {
+    if (this.rejected.length === 0)
+      return new ApiError(400, 'NO_FILES', 'The request holds no recordings: send them in the multipart field "files" (or a JSON body {"keys": [...]}).');
+    const first = [...this.rejected].sort((a, b) => a.index - b.index)[0]!;
+    return new ApiError(first.statusCode, first.code, this.rejected.length === 1 ? first.message : `None of the ${this.rejected.length} files can be screened; first: ${first.message}`, {
+      files: this.rejected.map(presentRejected),
+    });
+  }
+
+  private accepted(batch: Batch, body: BatchCreatedDto): Reply<BatchCreatedDto> {
+    return { status: 202, headers: { Location: `${API_V1}/batches/${batch.id}` }, body };
+  }
+}

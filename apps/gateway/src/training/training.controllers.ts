@@ -1,0 +1,139 @@
+// HTTP for training data, training runs and model versions: the prototype's paths
+// (/upload-training-data, /retrain, /training-status) and their /api/v1 equivalents.
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Access } from '../auth/access.decorator';
+import type { RequestWithPrincipal } from '../auth/principal';
+import { PageQueryDto } from '../common/dto';
+import { ModelActionDto, RetrainDto, SiteCalibrationDto } from './dto';
+import { readTrainingUpload } from './training-upload';
+import { TrainingService } from './training.service';
+
+type AuthedRequest = Request & RequestWithPrincipal;
+
+@ApiTags('training (prototype)')
+@Controller()
+export class TrainingPrototypeController {
+  constructor(private readonly training: TrainingService) {}
+
+  @Post('upload-training-data')
+  @HttpCode(200)
+  @Access('screening')
+  @ApiConsumes('multipart/form-data')
+  @ApiOperation({
+    summary: 'Add labelled recordings: repeated "files" each followed by "labels" (normal|abnormal), or one "label", or a "manifest" CSV; optional "site"',
+  })
+  async upload(@Req() request: AuthedRequest) {
+    return this.training.addTrainingData(await readTrainingUpload(request, this.training.uploadLimits), request.principal);
+  }
+
+  @Post('retrain')
+  @HttpCode(202)
+  @Access('admin')
+  @ApiOperation({ summary: 'Start a training run (409 TRAINING_RUN_ACTIVE while one is queued or running)' })
+  retrain(@Body() body: RetrainDto, @Req() request: AuthedRequest) {
+    return this.training.startRetrain(body.params, request.principal);
+  }
+
+  @Get('training-status')
+  @Access('read')
+  @ApiOperation({ summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail' })
+  status() {
+    return this.training.status();
+  }
+}
+
+@ApiTags('training')
+@Controller('api/v1')
+export class TrainingApiV1Controller {
+  constructor(private readonly training: TrainingService) {}
+
+  @Post('training-data')
+  @HttpCode(200)
+  @Access('screening')
+  @ApiConsumes('multipart/form-data')
+  @ApiOperation({ summary: 'Same as POST /upload-training-data' })
+  async upload(@Req() request: AuthedRequest) {
+    return this.training.addTrainingData(await readTrainingUpload(request, this.training.uploadLimits), request.principal);
+  }
+
+  @Post('training-runs')
+  @HttpCode(202)
+  @Access('admin')
+  @ApiOperation({ summary: 'Start a training run (same as POST /retrain)' })
+  retrain(@Body() body: RetrainDto, @Req() request: AuthedRequest) {
+    return this.training.startRetrain(body.params, request.principal);
+  }
+
+  @Get('training-runs')
+  @Access('read')
+  list(@Query() page: PageQueryDto) {
+    return this.training.listRuns(page);
+  }
+
+  @Get('training-status')
+  @Access('read')
+  status() {
+    return this.training.status();
+  }
+
+  @Get('training-runs/:id')
+  @Access('read')
+  get(@Param('id') id: string) {
+    return this.training.getRun(id);
+  }
+
+  @Post('training-runs/:id/cancel')
+  @HttpCode(202)
+  @Access('admin')
+  @ApiOperation({ summary: 'Cancel a queued run at once, or a running one at its next batch' })
+  cancel(@Param('id') id: string, @Req() request: AuthedRequest) {
+    return this.training.cancel(id, request.principal);
+  }
+
+  @Post('site-calibrations')
+  @HttpCode(202)
+  @Access('admin')
+  @ApiOperation({ summary: "Refit the serving model's calibration and threshold on a site's labelled recordings (weights untouched)" })
+  calibrate(@Body() body: SiteCalibrationDto, @Req() request: AuthedRequest) {
+    return this.training.startSiteCalibration(body, request.principal);
+  }
+
+  @Get('models')
+  @Access('read')
+  @ApiOperation({ summary: 'Model versions with their status and metrics, newest first' })
+  models() {
+    return this.training.listModels();
+  }
+
+  @Post('models/rollback')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Promote again the version that served before the current one' })
+  rollback(@Body() body: ModelActionDto, @Req() request: AuthedRequest) {
+    return this.training.rollback(body.reason, request.principal);
+  }
+
+  @Get('models/:version')
+  @Access('read')
+  model(@Param('version') version: string) {
+    return this.training.getModel(version);
+  }
+
+  @Post('models/:version/promote')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Manual promotion (overrides the promotion policy; audited); inference workers hot-swap' })
+  promote(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
+    return this.training.promote(version, body.reason, request.principal);
+  }
+
+  @Post('models/:version/retire')
+  @HttpCode(200)
+  @Access('admin')
+  @ApiOperation({ summary: 'Withdraw a version that is not serving (409 MODEL_VERSION_PROMOTED for the serving one)' })
+  retire(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
+    return this.training.retire(version, body.reason, request.principal);
+  }
+}

@@ -1,0 +1,262 @@
+// Training data, training runs and model versions for admins: labelled uploads into
+// training_samples, starting/cancelling runs on the training queue, and the registry's promote /
+// roll back / retire. Controllers only translate HTTP to these calls.
+import { Inject, Injectable } from '@nestjs/common';
+import type { Config } from '@heartbeat/config';
+import { decodeAudio, isAudioError, MIN_RECORDING_SEC } from '@heartbeat/audio';
+import type { ModelVersion, TrainingRun } from '@heartbeat/db';
+import { ModelRegistryError } from '@heartbeat/model-registry';
+import { requestTrainingCancel, retrainParamsSchema, siteCalibrationParamsSchema } from '@heartbeat/queue';
+import { z } from 'zod';
+import { ApiError } from '../common/api-error';
+import { CONFIG } from '../common/tokens';
+import type { Principal } from '../auth/principal';
+import { TRAINING_INFRASTRUCTURE, type TrainingInfrastructure } from './training.infrastructure';
+import type { TrainingUpload } from './training-upload';
+
+const LOG_TAIL_LINES = 20;
+const START_LOCK_MS = 5_000;
+
+export interface UploadOutcome {
+  accepted: { index: number; fileName: string; label: string; sha256: string; recordingId: string; site: string | null }[];
+  duplicates: { index: number; fileName: string; sha256: string; message: string }[];
+  rejected: { index: number; fileName: string; code: string; message: string }[];
+  samples: { normal: number; abnormal: number };
+}
+
+export function presentRun(run: TrainingRun) {
+  const metrics = (run.metrics ?? {}) as Record<string, unknown>;
+  const number = (key: string) => (typeof metrics[key] === 'number' ? (metrics[key] as number) : null);
+  return {
+    id: run.id,
+    kind: run.kind,
+    status: run.status,
+    progress: run.progress,
+    site: run.site,
+    epoch: number('epoch'),
+    epochs: number('epochs'),
+    loss: number('loss'),
+    etaSeconds: run.status === 'running' ? number('etaSeconds') : null,
+    modelVersion: typeof metrics.version === 'string' ? metrics.version : null,
+    metrics,
+    logTail: run.log.split('\n').filter((line) => line !== '').slice(-LOG_TAIL_LINES),
+    error: run.error,
+    params: run.params,
+    createdAt: run.createdAt.toISOString(),
+    startedAt: run.startedAt?.toISOString() ?? null,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function presentModel(row: ModelVersion) {
+  return {
+    version: row.version,
+    status: row.status,
+    statusReason: row.statusReason,
+    metrics: row.metrics,
+    datasetFingerprint: row.datasetFingerprint,
+    calibration: row.calibration,
+    artifactKeys: row.artifactKeys,
+    trainingRunId: row.trainingRunId,
+    createdAt: row.createdAt.toISOString(),
+    promotedAt: row.promotedAt?.toISOString() ?? null,
+    retiredAt: row.retiredAt?.toISOString() ?? null,
+  };
+}
+
+function registryError(error: unknown): unknown {
+  if (!(error instanceof ModelRegistryError)) return error;
+  const status = error.code === 'MODEL_VERSION_NOT_FOUND' ? 404 : error.code === 'MODEL_ARTIFACTS_INVALID' ? 500 : 409;
+  return new ApiError(status, error.code, error.message);
+}
+
+function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success)
+    throw new ApiError(400, 'VALIDATION_FAILED', `Invalid training parameters: ${z.prettifyError(parsed.error)}`, {
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    });
+  return parsed.data;
+}
+
+@Injectable()
+export class TrainingService {
+  constructor(
+    @Inject(TRAINING_INFRASTRUCTURE) private readonly infra: TrainingInfrastructure,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  get uploadLimits() {
+    return { maxFiles: this.config.gateway.maxBatchFiles, maxFileBytes: this.config.gateway.maxUploadBytes };
+  }
+
+  /** Validates each file with the audio lib, stores it once by content, and adds it as a labelled sample. */
+  async addTrainingData(upload: TrainingUpload, principal?: Principal): Promise<UploadOutcome> {
+    const outcome: UploadOutcome = { accepted: [], duplicates: [], rejected: [], samples: { normal: 0, abnormal: 0 } };
+    for (const file of upload.files) {
+      try {
+        const decoded = await decodeAudio(new Uint8Array(file.bytes));
+        if (decoded.durationSec < MIN_RECORDING_SEC)
+          throw Object.assign(new Error(`The recording lasts ${decoded.durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SEC} s are needed.`), {
+            code: 'TOO_SHORT',
+          });
+        const stored = await this.infra.storage.putBuffer(file.bytes, { prefix: 'recordings' });
+        const recording =
+          (await this.infra.recordings.findBySha256(stored.sha256)) ??
+          (await this.infra.recordings.create({
+            storageKey: stored.key,
+            sha256: stored.sha256,
+            originalFileName: file.fileName,
+            format: decoded.format,
+            sampleRate: decoded.sampleRate,
+            channels: decoded.channels,
+            durationSeconds: decoded.durationSec,
+            sizeBytes: stored.size,
+            uploadedBy: principal?.keyId,
+          }));
+        const sample = await this.infra.samples.add({ recordingId: recording.id, label: file.label, source: 'upload', site: upload.site ?? null });
+        if (sample)
+          outcome.accepted.push({ index: file.index, fileName: file.fileName, label: file.label, sha256: stored.sha256, recordingId: recording.id, site: sample.site });
+        else
+          outcome.duplicates.push({ index: file.index, fileName: file.fileName, sha256: stored.sha256, message: 'Already a training sample (same sha256); ignored.' });
+      } catch (error) {
+        const code = isAudioError(error) ? error.code : (error as { code?: unknown }).code === 'TOO_SHORT' ? 'TOO_SHORT' : undefined;
+        if (!code) throw error;
+        outcome.rejected.push({ index: file.index, fileName: file.fileName, code, message: (error as Error).message });
+      }
+    }
+    outcome.samples = await this.infra.samples.countByLabel();
+    if (outcome.accepted.length > 0)
+      await this.infra.audit.record({
+        action: 'training_data.uploaded',
+        actorKeyId: principal?.keyId,
+        subjectType: 'training_samples',
+        details: { accepted: outcome.accepted.length, duplicates: outcome.duplicates.length, rejected: outcome.rejected.length, site: upload.site ?? null },
+      });
+    return outcome;
+  }
+
+  async startRetrain(params: unknown, principal?: Principal) {
+    const parsed = parseParams(retrainParamsSchema, params);
+    return this.startRun({ kind: 'retrain', params: parsed }, principal);
+  }
+
+  async startSiteCalibration(body: { site: string; calibrationRecords?: number; seed?: number }, principal?: Principal) {
+    const parsed = parseParams(siteCalibrationParamsSchema, body);
+    const sites = await this.infra.samples.list({ site: parsed.site }, { limit: 1 });
+    if (sites.total === 0)
+      throw new ApiError(404, 'NO_SITE_SAMPLES', `No labelled recordings for site "${parsed.site}"; upload them with site=${parsed.site} first.`);
+    return this.startRun({ kind: 'calibration', params: parsed, site: parsed.site }, principal);
+  }
+
+  async status() {
+    const run = (await this.infra.runs.findActive()) ?? (await this.infra.runs.findLatest());
+    return { run: run ? presentRun(run) : null };
+  }
+
+  async getRun(id: string) {
+    const run = z.uuid().safeParse(id).success ? await this.infra.runs.findById(id) : undefined;
+    if (!run) throw new ApiError(404, 'TRAINING_RUN_NOT_FOUND', `No training run with id ${id}`, { id });
+    return presentRun(run);
+  }
+
+  async listRuns(page: { limit?: number; offset?: number }) {
+    const result = await this.infra.runs.list(page);
+    return { ...result, items: result.items.map(presentRun) };
+  }
+
+  async cancel(id: string, principal?: Principal) {
+    const run = z.uuid().safeParse(id).success ? await this.infra.runs.findById(id) : undefined;
+    if (!run) throw new ApiError(404, 'TRAINING_RUN_NOT_FOUND', `No training run with id ${id}`, { id });
+    if (run.status !== 'queued' && run.status !== 'running')
+      throw new ApiError(409, 'TRAINING_RUN_FINISHED', `Training run ${id} already ended (${run.status}).`, { status: run.status });
+    await requestTrainingCancel(this.infra.redis, this.infra.prefix, run.id);
+    await this.infra.audit.record({ action: 'training.cancel_requested', actorKeyId: principal?.keyId, subjectType: 'training_run', subjectId: run.id, details: {} });
+    if (run.status === 'queued') {
+      const job = await this.infra.queue.bull.getJob(run.id);
+      if (job && (await job.isWaiting().catch(() => false))) await job.remove().catch(() => undefined);
+      const finished = await this.infra.runs.finish(run.id, 'cancelled', { error: 'Cancelled before it started' });
+      return presentRun(finished ?? run);
+    }
+    // A running run stops at its next batch; the worker marks it cancelled.
+    return presentRun(run);
+  }
+
+  async listModels() {
+    return { items: (await this.infra.registry.list()).map(presentModel) };
+  }
+
+  async getModel(version: string) {
+    const row = await this.infra.registry.findByVersion(version);
+    if (!row) throw new ApiError(404, 'MODEL_VERSION_NOT_FOUND', `Model version ${version} is not registered`, { version });
+    return presentModel(row);
+  }
+
+  /** Manual promotion by an admin: overrides the policy, recorded in the audit trail. */
+  async promote(version: string, reason: string | undefined, principal?: Principal) {
+    try {
+      const outcome = await this.infra.registry.promote(version, {
+        reason: reason ?? 'manual promotion by an admin',
+        actor: principal?.name ?? 'admin',
+        actorKeyId: principal?.keyId,
+      });
+      return { promoted: presentModel(outcome.promoted), previousVersion: outcome.previous?.version ?? null, changed: outcome.changed };
+    } catch (error) {
+      throw registryError(error);
+    }
+  }
+
+  async rollback(reason: string | undefined, principal?: Principal) {
+    try {
+      const outcome = await this.infra.registry.rollback({ reason, actor: principal?.name ?? 'admin', actorKeyId: principal?.keyId });
+      return { promoted: presentModel(outcome.promoted), previousVersion: outcome.previous?.version ?? null, changed: outcome.changed };
+    } catch (error) {
+      throw registryError(error);
+    }
+  }
+
+  async retire(version: string, reason: string | undefined, principal?: Principal) {
+    try {
+      const row = await this.infra.registry.withdraw(version, 'retired', {
+        reason: reason ?? 'retired by an admin',
+        actor: principal?.name ?? 'admin',
+        actorKeyId: principal?.keyId,
+      });
+      return presentModel(row);
+    } catch (error) {
+      throw registryError(error);
+    }
+  }
+
+  /** One active run at a time: a short Redis lock makes the check-and-create atomic across gateways. */
+  private async startRun(
+    run: { kind: 'retrain' | 'calibration'; params: Record<string, unknown>; site?: string },
+    principal?: Principal,
+  ) {
+    const lockKey = `${this.infra.prefix}:training:start-lock`;
+    const locked = await this.infra.redis.set(lockKey, '1', 'PX', START_LOCK_MS, 'NX');
+    if (locked !== 'OK') throw this.alreadyActive();
+    try {
+      const active = await this.infra.runs.findActive();
+      if (active) throw this.alreadyActive(active);
+      const created = await this.infra.runs.create({ kind: run.kind, params: run.params, site: run.site ?? null, requestedBy: principal?.keyId });
+      await this.infra.queue.add({ runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() }, { jobId: created.id });
+      await this.infra.audit.record({
+        action: run.kind === 'retrain' ? 'training.started' : 'site_calibration.started',
+        actorKeyId: principal?.keyId,
+        subjectType: 'training_run',
+        subjectId: created.id,
+        details: { params: run.params, site: run.site ?? null },
+      });
+      return presentRun(created);
+    } finally {
+      await this.infra.redis.del(lockKey);
+    }
+  }
+
+  private alreadyActive(active?: TrainingRun): ApiError {
+    return new ApiError(409, 'TRAINING_RUN_ACTIVE', active ? `Training run ${active.id} is already ${active.status}; wait for it or cancel it.` : 'Another training run is being started; try again.', {
+      ...(active ? { runId: active.id, status: active.status } : {}),
+    });
+  }
+}
