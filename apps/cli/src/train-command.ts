@@ -22,7 +22,7 @@ export async function trainCommand(opts: {
     params: { epochs: opts.epochs, windowsPerEpoch: opts.windowsPerEpoch, maxMinutes: opts.maxMinutes, seed: opts.seed },
     log,
   });
-  await finaliseModelDirectory(opts.out, { trainCommand: process.argv.slice(2).join(' ') });
+  await finaliseModelDirectory(opts.out, { trainCommand: `npx heartbeat ${process.argv.slice(2).join(' ')}` });
   const v = report.validation.overall;
   log(`validation: MAcc ${v.macc.toFixed(3)} AUC ${v.auc.toFixed(3)} sensitivity ${v.sensitivity.toFixed(3)} specificity ${v.specificity.toFixed(3)}`);
   if (report.heldOut) {

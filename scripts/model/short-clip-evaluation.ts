@@ -1,0 +1,40 @@
+// How a model holds up on short recordings: its validation records (recomputed from its manifest)
+// cut to their first N seconds, screened through the ONNX backend, AUC and best-threshold MAcc.
+//   npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts <dataDir> <modelDir...>
+import {
+  aggregateWindowLogits,
+  areaUnderRoc,
+  discoverLabelledRecordings,
+  loadConditionedSignals,
+  loadWindowClassifier,
+  readModelManifest,
+  recordingWindows,
+  thresholdMaximisingMacc,
+  validationRecordsOf,
+} from '@heartbeat/model';
+
+const [dataDir, ...modelDirs] = process.argv.slice(2);
+if (!dataDir || modelDirs.length === 0) {
+  console.error('usage: short-clip-evaluation.ts <dataDir> <modelDir...>');
+  process.exit(2);
+}
+
+(async () => {
+  const all = discoverLabelledRecordings(dataDir);
+  for (const modelDir of modelDirs) {
+    const { loaded } = await loadConditionedSignals(validationRecordsOf(readModelManifest(modelDir), all), { cacheDir: '.cache/conditioned' });
+    const classifier = await loadWindowClassifier(modelDir, { backend: 'onnx' });
+    for (const seconds of [2, 3, 5, 0]) {
+      const labels: number[] = [];
+      const scores: number[] = [];
+      for (const { recording, signal } of loaded) {
+        const windows = recordingWindows(seconds ? signal.subarray(0, seconds * 2000) : signal);
+        scores.push(aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount)));
+        labels.push(recording.label === 'abnormal' ? 1 : 0);
+      }
+      const length = seconds ? `first ${seconds} s` : 'whole recording';
+      console.log(`${modelDir}  ${length.padEnd(15)}  records ${loaded.length}  AUC ${areaUnderRoc(labels, scores).toFixed(3)}  best MAcc ${thresholdMaximisingMacc(labels, scores).macc.toFixed(3)}`);
+    }
+    await classifier.dispose();
+  }
+})();
