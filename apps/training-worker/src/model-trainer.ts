@@ -4,28 +4,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
 import {
   buildHeartSoundCnn,
   cosineLearningRate,
   datasetFingerprint,
-  DEFAULT_HOP_SECONDS,
   DEFAULT_MINIMUM_QUALITY,
+  describeModelInput,
   DEFAULT_TRAINING_PARAMS,
   finaliseModelDirectory,
   fitDecision,
   initTfBackend,
   loadConditionedSignals,
-  MEL_BANDS,
-  MODEL_SAMPLE_RATE,
   recordingWindows,
   reportFor,
   saveTfjsModel,
   scoreRecordings,
   TFJS_MODEL_FILE,
   trainWindowClassifier,
-  WINDOW_FRAMES,
-  WINDOW_SECONDS,
   writeModelManifest,
   type ConditionedRecording,
   type EpochReport,
@@ -195,15 +190,7 @@ export class ModelTrainer {
       name: 'heartbeat-pcg-cnn',
       version: options.version,
       createdAt: new Date().toISOString(),
-      input: {
-        sampleRate: MODEL_SAMPLE_RATE,
-        windowSeconds: WINDOW_SECONDS,
-        hopSeconds: DEFAULT_HOP_SECONDS,
-        frames: WINDOW_FRAMES,
-        melBands: MEL_BANDS,
-        featureConfig: { ...DEFAULT_FEATURE_CONFIG },
-        normalisation: 'per-window-band-mean-and-std',
-      },
+      input: describeModelInput(),
       decision: { calibration, threshold, minimumQuality: DEFAULT_MINIMUM_QUALITY },
       artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
       training: {

@@ -3,7 +3,9 @@
 // foreign directory fails with a message instead of producing wrong predictions.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
 import { z } from 'zod';
+import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS } from '../input/model-input';
 
 export const MANIFEST_FILE = 'heartbeat-model.json';
 
@@ -40,6 +42,19 @@ export const modelManifestSchema = z.object({
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
+
+/** The input section of a manifest written by this code: what libs/model/src/input produces. */
+export function describeModelInput(): ModelManifest['input'] {
+  return {
+    sampleRate: MODEL_SAMPLE_RATE,
+    windowSeconds: WINDOW_SECONDS,
+    hopSeconds: DEFAULT_HOP_SECONDS,
+    frames: WINDOW_FRAMES,
+    melBands: MEL_BANDS,
+    featureConfig: { ...DEFAULT_FEATURE_CONFIG },
+    normalisation: 'per-window-band-mean-and-std',
+  };
+}
 
 export class ModelDirectoryError extends Error {
   readonly code = 'MODEL_DIRECTORY';

@@ -3,21 +3,13 @@
 // `@heartbeat/model/testing`, never from the main entry.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
 import { ONNX_MODEL_FILE, TFJS_MODEL_FILE } from '../inference/window-classifier';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
-import {
-  DEFAULT_HOP_SECONDS,
-  MEL_BANDS,
-  MODEL_SAMPLE_RATE,
-  WINDOW_FRAMES,
-  WINDOW_SECONDS,
-} from '../input/model-input';
 import { initTfBackend } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
 import { MODEL_CARD_FILE } from '../registry/model-directory';
-import { type ModelManifest, writeModelManifest } from '../registry/model-manifest';
+import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 
 export interface UntrainedModelOptions {
   /** Seed of the weight initialisation; different seeds give different logits. */
@@ -67,15 +59,7 @@ export async function createUntrainedModelDirectory(
     name: 'heartbeat-pcg-cnn-untrained',
     version,
     createdAt: new Date().toISOString(),
-    input: {
-      sampleRate: MODEL_SAMPLE_RATE,
-      windowSeconds: WINDOW_SECONDS,
-      hopSeconds: DEFAULT_HOP_SECONDS,
-      frames: WINDOW_FRAMES,
-      melBands: MEL_BANDS,
-      featureConfig: { ...DEFAULT_FEATURE_CONFIG },
-      normalisation: 'per-window-band-mean-and-std',
-    },
+    input: describeModelInput(),
     decision: {
       calibration: { slope: 1, intercept: 0 },
       threshold: options.threshold ?? 0.5,

@@ -3,14 +3,13 @@
 // `finaliseModelDirectory` so they can be redone without retraining.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
 import { type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
 import { datasetFingerprint, leaveOneSubsetOut, stratifiedSplit } from '../data/split';
-import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS, recordingWindows } from '../input/model-input';
+import { recordingWindows } from '../input/model-input';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
 import { initTfBackend, type TfBackendPreference } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
-import { type ModelManifest, writeModelManifest } from '../registry/model-manifest';
+import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { TFJS_MODEL_FILE } from '../inference/window-classifier';
 import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
@@ -128,15 +127,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     name: 'heartbeat-pcg-cnn',
     version: options.version,
     createdAt: new Date().toISOString(),
-    input: {
-      sampleRate: MODEL_SAMPLE_RATE,
-      windowSeconds: WINDOW_SECONDS,
-      hopSeconds: DEFAULT_HOP_SECONDS,
-      frames: WINDOW_FRAMES,
-      melBands: MEL_BANDS,
-      featureConfig: { ...DEFAULT_FEATURE_CONFIG },
-      normalisation: 'per-window-band-mean-and-std',
-    },
+    input: describeModelInput(),
     decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY },
     artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
     training: {
