@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AudioError } from '@heartbeat/audio';
 import type { NewPrediction, Prediction, PredictionOutcome } from '@heartbeat/db';
-import { DynamicBatcher, WINDOW_VALUES, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
+import { DynamicBatcher, WINDOW_VALUES, describeModelInput, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
 import { predictionResultSchema, type PredictionJob } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
@@ -14,15 +14,7 @@ const manifest = (version: string): ModelManifest => ({
   name: 'fake',
   version,
   createdAt: new Date(0).toISOString(),
-  input: {
-    sampleRate: 2000,
-    windowSeconds: 5,
-    hopSeconds: 2.5,
-    frames: 251,
-    melBands: 64,
-    featureConfig: {},
-    normalisation: 'per-window-band-mean-and-std',
-  },
+  input: describeModelInput(),
   decision: { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.2 },
   artifacts: { tfjs: 'model.json' },
 });

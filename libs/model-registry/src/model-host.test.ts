@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   WINDOW_VALUES,
   writeModelManifest,
+  describeModelInput,
   type ModelManifest,
   type WindowClassifier,
 } from '@heartbeat/model';
@@ -32,15 +33,7 @@ const manifest = (version: string): ModelManifest => ({
   name: 'fake',
   version,
   createdAt: new Date(0).toISOString(),
-  input: {
-    sampleRate: 2000,
-    windowSeconds: 5,
-    hopSeconds: 2.5,
-    frames: 251,
-    melBands: 64,
-    featureConfig: {},
-    normalisation: 'per-window-band-mean-and-std',
-  },
+  input: describeModelInput(),
   decision: { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0 },
   artifacts: { tfjs: 'model.json' },
 });
