@@ -44,9 +44,136 @@ export function filtfilt(sections: readonly Biquad[], samples: Float32Array | Fl
   for (let i = 0; i < pad; i++) extended[i] = 2 * first - (samples[pad - i] - offset);
   for (let i = 0; i < n; i++) extended[pad + i] = samples[i] - offset;
   for (let i = 0; i < pad; i++) extended[pad + n + i] = 2 * last - (samples[n - 2 - i] - offset);
-  for (const section of sections) runSection(section, extended, 1);
-  for (const section of sections) runSection(section, extended, -1);
+  runCascade(sections, extended, 1);
+  runCascade(sections, extended, -1);
   return extended.subarray(pad, pad + n);
+}
+
+/**
+ * The sections in order, three (or two) at a time in one sweep: each section's recursion is
+ * latency-bound, so independent recursions in one loop overlap on the CPU (5 sections: 3 + 2, ~1.8x
+ * faster than one loop per section; all 5 in one loop measured slower again). The arithmetic per
+ * sample is unchanged, so the result is bit-identical to running the sections one after another.
+ */
+function runCascade(sections: readonly Biquad[], signal: Float64Array, direction: 1 | -1): void {
+  let s = 0;
+  for (; sections.length - s >= 3 && sections.length - s !== 4; s += 3) runSectionTriple(sections[s], sections[s + 1], sections[s + 2], signal, direction);
+  for (; s + 1 < sections.length; s += 2) runSectionPair(sections[s], sections[s + 1], signal, direction);
+  if (s < sections.length) runSection(sections[s], signal, direction);
+}
+
+/** Sections p, q, r in one sweep; like runSectionPair with one more stage. */
+function runSectionTriple(p: Biquad, q: Biquad, r: Biquad, signal: Float64Array, direction: 1 | -1): void {
+  const length = signal.length;
+  if (length < 2) {
+    runSectionPair(p, q, signal, direction);
+    runSection(r, signal, direction);
+    return;
+  }
+  const { b0: pb0, b1: pb1, b2: pb2, a1: pa1, a2: pa2 } = p;
+  const { b0: qb0, b1: qb1, b2: qb2, a1: qa1, a2: qa2 } = q;
+  const { b0: rb0, b1: rb1, b2: rb2, a1: ra1, a2: ra2 } = r;
+  const first = direction === 1 ? 0 : length - 1;
+  const pLevel = signal[first];
+  const pGain = (pb0 + pb1 + pb2) / (1 + pa1 + pa2);
+  let pz1 = (pGain - pb0) * pLevel;
+  let pz2 = (pb2 - pa2 * pGain) * pLevel;
+  const py0 = pb0 * pLevel + pz1;
+  pz1 = pb1 * pLevel - pa1 * py0 + pz2;
+  pz2 = pb2 * pLevel - pa2 * py0;
+  const qGain = (qb0 + qb1 + qb2) / (1 + qa1 + qa2);
+  let qz1 = (qGain - qb0) * py0;
+  let qz2 = (qb2 - qa2 * qGain) * py0;
+  const qy0 = qb0 * py0 + qz1;
+  qz1 = qb1 * py0 - qa1 * qy0 + qz2;
+  qz2 = qb2 * py0 - qa2 * qy0;
+  const rGain = (rb0 + rb1 + rb2) / (1 + ra1 + ra2);
+  let rz1 = (rGain - rb0) * qy0;
+  let rz2 = (rb2 - ra2 * rGain) * qy0;
+  const ry0 = rb0 * qy0 + rz1;
+  rz1 = rb1 * qy0 - ra1 * ry0 + rz2;
+  rz2 = rb2 * qy0 - ra2 * ry0;
+  signal[first] = ry0;
+  if (direction === 1) {
+    for (let i = 1; i < length; i++) {
+      const x = signal[i];
+      const u = pb0 * x + pz1;
+      pz1 = pb1 * x - pa1 * u + pz2;
+      pz2 = pb2 * x - pa2 * u;
+      const v = qb0 * u + qz1;
+      qz1 = qb1 * u - qa1 * v + qz2;
+      qz2 = qb2 * u - qa2 * v;
+      const y = rb0 * v + rz1;
+      rz1 = rb1 * v - ra1 * y + rz2;
+      rz2 = rb2 * v - ra2 * y;
+      signal[i] = y;
+    }
+  } else {
+    for (let i = length - 2; i >= 0; i--) {
+      const x = signal[i];
+      const u = pb0 * x + pz1;
+      pz1 = pb1 * x - pa1 * u + pz2;
+      pz2 = pb2 * x - pa2 * u;
+      const v = qb0 * u + qz1;
+      qz1 = qb1 * u - qa1 * v + qz2;
+      qz2 = qb2 * u - qa2 * v;
+      const y = rb0 * v + rz1;
+      rz1 = rb1 * v - ra1 * y + rz2;
+      rz2 = rb2 * v - ra2 * y;
+      signal[i] = y;
+    }
+  }
+}
+
+/** Section p then section q in one sweep, each started in its steady state like runSection. */
+function runSectionPair(p: Biquad, q: Biquad, signal: Float64Array, direction: 1 | -1): void {
+  const length = signal.length;
+  if (length < 2) {
+    runSection(p, signal, direction);
+    runSection(q, signal, direction);
+    return;
+  }
+  const { b0: pb0, b1: pb1, b2: pb2, a1: pa1, a2: pa2 } = p;
+  const { b0: qb0, b1: qb1, b2: qb2, a1: qa1, a2: qa2 } = q;
+  const first = direction === 1 ? 0 : length - 1;
+  // Section p on the first sample, then section q starts settled at p's first output.
+  const pLevel = signal[first];
+  const pGain = (pb0 + pb1 + pb2) / (1 + pa1 + pa2);
+  let pz1 = (pGain - pb0) * pLevel;
+  let pz2 = (pb2 - pa2 * pGain) * pLevel;
+  const py0 = pb0 * pLevel + pz1;
+  pz1 = pb1 * pLevel - pa1 * py0 + pz2;
+  pz2 = pb2 * pLevel - pa2 * py0;
+  const qGain = (qb0 + qb1 + qb2) / (1 + qa1 + qa2);
+  let qz1 = (qGain - qb0) * py0;
+  let qz2 = (qb2 - qa2 * qGain) * py0;
+  const qy0 = qb0 * py0 + qz1;
+  qz1 = qb1 * py0 - qa1 * qy0 + qz2;
+  qz2 = qb2 * py0 - qa2 * qy0;
+  signal[first] = qy0;
+  if (direction === 1) {
+    for (let i = 1; i < length; i++) {
+      const x = signal[i];
+      const u = pb0 * x + pz1;
+      pz1 = pb1 * x - pa1 * u + pz2;
+      pz2 = pb2 * x - pa2 * u;
+      const y = qb0 * u + qz1;
+      qz1 = qb1 * u - qa1 * y + qz2;
+      qz2 = qb2 * u - qa2 * y;
+      signal[i] = y;
+    }
+  } else {
+    for (let i = length - 2; i >= 0; i--) {
+      const x = signal[i];
+      const u = pb0 * x + pz1;
+      pz1 = pb1 * x - pa1 * u + pz2;
+      pz2 = pb2 * x - pa2 * u;
+      const y = qb0 * u + qz1;
+      qz1 = qb1 * u - qa1 * y + qz2;
+      qz2 = qb2 * u - qa2 * y;
+      signal[i] = y;
+    }
+  }
 }
 
 /** One transposed direct form II section in place, forward (direction 1) or backward (-1). */

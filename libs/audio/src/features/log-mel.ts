@@ -33,12 +33,22 @@ export type LogMelSpectrogram = { readonly data: Float32Array; readonly frames: 
 
 type SparseBand = { readonly firstBin: number; readonly weights: Float64Array };
 
+/** The sparse bands packed into flat arrays: band m has weights[offset[m] .. offset[m + 1]) from bin firstBin[m]. */
+type PackedBands = {
+  readonly firstBin: Int32Array;
+  readonly offset: Int32Array;
+  readonly weights: Float64Array;
+  /** Bins outside [lowBin, highBin) carry no weight in any band, so their power is not computed. */
+  readonly lowBin: number;
+  readonly highBin: number;
+};
+
 type Plan = {
   readonly fft: FFT;
   /** Hann window placed at its offset inside the nFft frame; only the window's span is multiplied. */
   readonly window: Float64Array;
   readonly windowOffset: number;
-  readonly bands: readonly SparseBand[];
+  readonly bands: PackedBands;
   readonly frameInput: Float64Array;
   readonly spectrum: Float64Array;
   readonly power: Float64Array;
@@ -135,18 +145,19 @@ function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, s
   const windowLength = window.length;
   for (let i = 0; i < windowLength; i++) frameInput[windowOffset + i] = source[spanStart + i] * window[i];
   fft.realTransform(spectrum, frameInput);
-  const bins = config.nFft / 2 + 1;
-  for (let k = 0; k < bins; k++) {
+  const { firstBin, offset, weights, lowBin, highBin } = bands;
+  for (let k = lowBin; k < highBin; k++) {
     const re = spectrum[2 * k];
     const im = spectrum[2 * k + 1];
     power[k] = re * re + im * im;
   }
   const nMels = config.nMels;
+  const logOffset = config.logOffset;
   for (let m = 0; m < nMels; m++) {
-    const { firstBin, weights } = bands[m];
+    const end = offset[m + 1];
     let sum = 0;
-    for (let j = 0; j < weights.length; j++) sum += weights[j] * power[firstBin + j];
-    out[outOffset + m] = Math.log(sum + config.logOffset);
+    for (let j = offset[m], k = firstBin[m]; j < end; j++, k++) sum += weights[j] * power[k];
+    out[outOffset + m] = Math.log(sum + logOffset);
   }
 }
 
@@ -159,7 +170,7 @@ function planFor(config: FeatureConfig): Plan {
   if (winLength > nFft) throw new RangeError(`winLength ${winLength} exceeds nFft ${nFft}`);
   // Periodic Hann (scipy get_window('hann', N, fftbins=True)), as librosa uses.
   const window = Float64Array.from({ length: winLength }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / winLength));
-  const bands = melFilterbank({ sampleRate, nFft, nMels, fMin, fMax }).map(toSparseBand);
+  const bands = packBands(melFilterbank({ sampleRate, nFft, nMels, fMin, fMax }).map(toSparseBand));
   const plan: Plan = {
     fft: new FFT(nFft),
     window,
@@ -171,6 +182,24 @@ function planFor(config: FeatureConfig): Plan {
   };
   plans.set(key, plan);
   return plan;
+}
+
+function packBands(bands: readonly SparseBand[]): PackedBands {
+  const firstBin = new Int32Array(bands.length);
+  const offset = new Int32Array(bands.length + 1);
+  let lowBin = Infinity;
+  let highBin = 0;
+  bands.forEach((band, m) => {
+    firstBin[m] = band.firstBin;
+    offset[m + 1] = offset[m] + band.weights.length;
+    if (band.weights.length > 0) {
+      lowBin = Math.min(lowBin, band.firstBin);
+      highBin = Math.max(highBin, band.firstBin + band.weights.length);
+    }
+  });
+  const weights = new Float64Array(offset[bands.length]);
+  bands.forEach((band, m) => weights.set(band.weights, offset[m]));
+  return { firstBin, offset, weights, lowBin: Math.min(lowBin, highBin), highBin };
 }
 
 function toSparseBand(weights: Float64Array): SparseBand {
