@@ -90,10 +90,21 @@ describe('model registry', () => {
     expect((await announcementFor('2.1.0')).artifactKeys.onnx).toBe('models/2.1.0/model.onnx');
   });
 
-  it('leaves the registry alone on later starts', async () => {
+  it('registers the older shipped version as a candidate and keeps serving the promoted one on later starts', async () => {
     const again = await registry.ensureBundledModelRegistered();
     expect(again.version).toBe('2.1.0');
-    expect((await registry.list()).map((row) => row.version)).toEqual(['2.1.0']);
+    const statuses = (await registry.list()).map((row) => [row.version, row.status]).sort();
+    expect(statuses).toEqual([
+      ['2.0.0', 'candidate'],
+      ['2.1.0', 'promoted'],
+    ]);
+  });
+
+  it('makes a newer shipped version a candidate on a later start without promoting it', async () => {
+    await createUntrainedModelDirectory(join(bundledRoot, '2.3.0'), '2.3.0', { seed: 4 });
+    const serving = await registry.ensureBundledModelRegistered();
+    expect(serving.version).toBe('2.1.0');
+    expect((await registry.list()).find((row) => row.version === '2.3.0')).toMatchObject({ status: 'candidate' });
   });
 
   it('registers a directory as a candidate once; registering it again changes nothing', async () => {

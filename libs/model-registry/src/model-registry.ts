@@ -188,24 +188,23 @@ export class ModelRegistry {
    * Safe when several workers start at once (registration and promotion are idempotent).
    */
   async ensureBundledModelRegistered(): Promise<ModelVersion> {
+    const bundled = bundledModelDirs(this.dependencies.bundledModelsRoot);
+    // A deploy that ships a newer model makes it visible as a candidate; the serving version only
+    // changes by promotion (an admin's, or the training worker's policy), never by a restart.
+    for (const dir of bundled) await this.registerModelDirectory(dir, { status: 'candidate', actor: 'system' });
     const promoted = await this.modelVersions.findPromoted();
     if (promoted) return promoted;
-    const [newest] = bundledModelDirs(this.dependencies.bundledModelsRoot);
+    const [newest] = bundled;
     if (!newest)
       throw new ModelRegistryError(
         'NO_BUNDLED_MODEL',
         'No model version is promoted and no bundled model was found in models/ (expected models/<version>/heartbeat-model.json)',
       );
-    const version = readModelManifest(newest).version;
-    await this.registerModelDirectory(newest, { status: 'candidate', actor: 'system' });
-    // Another worker may have promoted something in the meantime; do not override it.
-    const current = await this.modelVersions.findPromoted();
-    if (current) return current;
-    const { promoted: bundled } = await this.promote(version, {
+    const { promoted: firstServed } = await this.promote(readModelManifest(newest).version, {
       reason: 'bundled model registered at first start',
       actor: 'system',
     });
-    return bundled;
+    return firstServed;
   }
 
   /**
