@@ -31,7 +31,8 @@ function leaveOneSubsetOutResult(runDir: string): LeaveOneSubsetOutResult | unde
     const records = JSON.parse(readFileSync(scoresFile, 'utf8')) as ScoredRecord[];
     const { decision } = readModelManifest(runDir);
     const experiment = siteCalibrationExperiment(records, decision, SITE_CALIBRATION_RECORDS);
-    result.siteCalibrated = { ...experiment.after, calibrationRecords: experiment.calibrationRecords };
+    if (experiment.after) result.siteCalibrated = { ...experiment.after, calibrationRecords: experiment.calibrationRecords };
+    else result.siteCalibrationRefused = experiment.refused;
     result.beforeSiteCalibrationOnSameRecords = experiment.before;
   }
   return result;
@@ -45,6 +46,10 @@ writeFileSync(join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE), JSON.stringify(results,
 writeModelCardFile(modelDir);
 const f = (v: number) => v.toFixed(3);
 for (const r of results) {
-  const site = r.siteCalibrated ? ` | site-calibrated MAcc ${f(r.beforeSiteCalibrationOnSameRecords!.macc)} -> ${f(r.siteCalibrated.macc)}` : '';
+  const site = r.siteCalibrated
+    ? ` | site-calibrated MAcc ${f(r.beforeSiteCalibrationOnSameRecords!.macc)} -> ${f(r.siteCalibrated.macc)}`
+    : r.siteCalibrationRefused
+      ? ` | site calibration refused: ${r.siteCalibrationRefused}`
+      : '';
   console.log(`${r.subset}: held-out AUC ${f(r.heldOut.auc)} MAcc ${f(r.heldOut.macc)} | in-distribution AUC ${f(r.inDistribution.auc)} MAcc ${f(r.inDistribution.macc)}${site}`);
 }

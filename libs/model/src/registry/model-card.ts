@@ -23,6 +23,8 @@ export interface LeaveOneSubsetOutResult {
   siteCalibrated?: BinaryMetrics & { calibrationRecords: number };
   /** The model's own decision on those same other records, for a fair before/after. */
   beforeSiteCalibrationOnSameRecords?: BinaryMetrics;
+  /** Why site calibration was refused (the ranking is inverted at that site). */
+  siteCalibrationRefused?: string;
 }
 
 export interface ModelCardInput {
@@ -64,10 +66,16 @@ export function renderModelCard(input: ModelCardInput): string {
               `| ${r.subset} | ${r.heldOut.count} | ${fmt(r.heldOut.auc)} | ${fmt(r.heldOut.macc)} | ${fmt(r.heldOut.sensitivity)} | ${fmt(r.heldOut.specificity)} | ${fmt(r.inDistribution.auc)} | ${fmt(r.inDistribution.macc)} | ${
                 r.siteCalibrated && r.beforeSiteCalibrationOnSameRecords
                   ? `${fmt(r.beforeSiteCalibrationOnSameRecords.macc)} -> ${fmt(r.siteCalibrated.macc)}`
-                  : 'not measured'
+                  : r.siteCalibrationRefused
+                    ? 'refused: ranking inverted at this site'
+                    : 'not measured'
               } |`,
           ),
           '',
+          'Each fold trains for less time than the shipped model (10 epochs of 1,024 windows,',
+          '`scripts/model/leave-one-subset-out.sh`) with the same features and augmentation.',
+          'Site calibration refits only the calibration and threshold on 30 records of the left-out subset;',
+          'it is refused where the fitted slope is not positive (the network ranks that site upside down).',
           'Subsets training-c (26 records) and training-d (47) are too small for 30 calibration records plus a',
           'meaningful rest; their site-calibration figures rest on very few records.',
         ].join('\n');

@@ -22,7 +22,15 @@ describe('site calibration', () => {
     const modelDecision = { calibration: { slope: 1, intercept: 0 }, threshold: 0.5 };
     const { before, after } = siteCalibrationExperiment(shiftedSite(), modelDecision, 30, 1);
     expect(before.macc).toBeLessThan(0.6);
-    expect(after.macc).toBeGreaterThan(0.9);
+    expect(after?.macc).toBeGreaterThan(0.9);
+  });
+
+  it('refuses to calibrate by inverting a ranking that is upside down at the site', () => {
+    const inverted = shiftedSite().map((r) => ({ ...r, meanLogit: 8 - r.meanLogit }));
+    expect(() => fitSiteDecision(inverted)).toThrow(/scores abnormal recordings lower than normal ones/);
+    const experiment = siteCalibrationExperiment(inverted, { calibration: { slope: 1, intercept: 0 }, threshold: 0.5 }, 30, 1);
+    expect(experiment.after).toBeUndefined();
+    expect(experiment.refused).toMatch(/Do not use this model version at this site/);
   });
 
   it('refuses a calibration set with only one label', () => {

@@ -18,11 +18,34 @@ export interface SiteDecision {
   threshold: number;
 }
 
-/** Refits calibration and threshold on a site's labelled recordings (needs both labels). */
+export class SiteCalibrationError extends Error {
+  constructor(
+    readonly code: 'NEEDS_BOTH_LABELS' | 'RANKING_INVERTED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Refits calibration and threshold on a site's labelled recordings (needs both labels). Refuses a
+ * fit whose slope is not positive: that would mean the network ranks this site's abnormal
+ * recordings below its normal ones, and "calibrating" by turning the scores upside down would hide
+ * a model that does not work there.
+ */
 export function fitSiteDecision(records: ScoredRecord[]): SiteDecision {
   const labels = new Set(records.map((r) => r.label));
-  if (labels.size < 2) throw new RangeError('site calibration needs labelled recordings of both classes (normal and abnormal)');
+  if (labels.size < 2) {
+    throw new SiteCalibrationError('NEEDS_BOTH_LABELS', 'site calibration needs labelled recordings of both classes (normal and abnormal)');
+  }
   const { calibration, threshold } = fitDecision(records.map((r) => ({ recording: { label: r.label }, meanLogit: r.meanLogit })));
+  if (!(calibration.slope > 0)) {
+    throw new SiteCalibrationError(
+      'RANKING_INVERTED',
+      `At this site the model scores abnormal recordings lower than normal ones (fitted slope ${calibration.slope.toFixed(2)}): ` +
+        'calibration cannot repair that. Do not use this model version at this site; retrain with its recordings instead.',
+    );
+  }
   return { calibration, threshold };
 }
 
@@ -54,11 +77,13 @@ export function siteCalibrationExperiment(
   modelDecision: SiteDecision,
   calibrationRecords = 30,
   seed = 2016,
-): { before: BinaryMetrics; after: BinaryMetrics; calibrationRecords: number } {
+): { before: BinaryMetrics; after?: BinaryMetrics; refused?: string; calibrationRecords: number } {
   const { calibration, rest } = splitForSiteCalibration(records, calibrationRecords, seed);
-  return {
-    before: metricsWithDecision(rest, modelDecision),
-    after: metricsWithDecision(rest, fitSiteDecision(calibration)),
-    calibrationRecords: calibration.length,
-  };
+  const before = metricsWithDecision(rest, modelDecision);
+  try {
+    return { before, after: metricsWithDecision(rest, fitSiteDecision(calibration)), calibrationRecords: calibration.length };
+  } catch (error) {
+    if (!(error instanceof SiteCalibrationError)) throw error;
+    return { before, refused: error.message, calibrationRecords: calibration.length };
+  }
 }
