@@ -126,6 +126,7 @@ describe('PredictionProcessor', () => {
       { startSeconds: 5, endSeconds: 10, probability: expect.closeTo(0.8808, 4) },
     ]);
     expect(row.qualityScore).toBe(0.9);
+    expect(row.decision).toEqual({ calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.2 });
     expect(outcomes).toEqual(['succeeded']);
   });
 

@@ -99,6 +99,8 @@ export class PredictionProcessor {
         quality: outcome.qualityScore,
         windows: outcome.windowScores,
         modelVersion: outcome.modelVersion,
+        threshold: outcome.decision?.threshold,
+        site: outcome.decision?.site,
         latencyMs: outcome.latencyMs,
       };
     } catch (caught) {
@@ -159,6 +161,7 @@ export class PredictionProcessor {
       probability: decision.probability,
       windowScores,
       qualityScore: decision.quality,
+      decision: model.manifest.decision,
     };
   }
 

@@ -47,6 +47,14 @@ export interface WindowScore {
   probability: number;
 }
 
+/** The decision rule a prediction was made with (a site calibration changes it, not the weights). */
+export interface PredictionDecision {
+  calibration: { slope: number; intercept: number };
+  threshold: number;
+  minimumQuality: number;
+  site?: string;
+}
+
 /** Where a model version's files live in object storage, by format (e.g. onnx, tfjs, card). */
 export type ArtifactKeys = Record<string, string>;
 
@@ -187,6 +195,8 @@ export const predictions = pgTable(
     label: predictionLabel('label'),
     probability: real('probability'),
     windowScores: jsonb('window_scores').$type<WindowScore[]>(),
+    /** Calibration, threshold and quality gate used, so a site-calibrated answer can be traced. */
+    decision: jsonb('decision').$type<PredictionDecision>(),
     qualityScore: real('quality_score'),
     latencyMs: integer('latency_ms'),
     errorCode: text('error_code'),

@@ -52,6 +52,9 @@ export const predictionResultSchema = z.discriminatedUnion('status', [
     quality: z.number().min(0).max(1),
     windows: z.array(windowScoreSchema),
     modelVersion: z.string().min(1),
+    /** Decision threshold applied, and the site whose calibration made the decision, if any. */
+    threshold: z.number().min(0).max(1).optional(),
+    site: z.string().min(1).optional(),
     latencyMs: z.number().nonnegative(),
   }),
   z.object({

@@ -29,6 +29,15 @@ export class PredictionDto {
   quality!: number | null;
   @ApiPropertyOptional({ type: [WindowScoreDto], nullable: true }) windows!: WindowScoreDto[] | null;
   @ApiPropertyOptional({ example: '1.0.0', nullable: true, type: String }) modelVersion!: string | null;
+  @ApiPropertyOptional({
+    description: 'Site whose calibration made the decision (null: the model version\'s own calibration)',
+    example: 'clinic-b',
+    nullable: true,
+    type: String,
+  })
+  site!: string | null;
+  @ApiPropertyOptional({ description: 'Decision threshold on the probability that was applied', example: 0.12, nullable: true, type: Number })
+  threshold!: number | null;
   @ApiPropertyOptional({ example: 42, nullable: true, type: Number }) latencyMs!: number | null;
   @ApiPropertyOptional({ type: PredictionErrorDto, nullable: true }) error!: PredictionErrorDto | null;
   @ApiProperty({ example: '2026-05-04T10:00:00.000Z' }) createdAt!: string;

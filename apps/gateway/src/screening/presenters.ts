@@ -16,6 +16,8 @@ export function presentPrediction(prediction: Prediction, recording?: Pick<Recor
     quality: prediction.qualityScore,
     windows: prediction.windowScores,
     modelVersion: prediction.modelVersion,
+    site: prediction.decision?.site ?? null,
+    threshold: prediction.decision?.threshold ?? null,
     latencyMs: prediction.latencyMs,
     error: prediction.errorCode ? { code: prediction.errorCode, message: prediction.errorMessage ?? '' } : null,
     createdAt: prediction.createdAt.toISOString(),

@@ -94,6 +94,8 @@ export class ScreeningService {
       quality: result.quality,
       windows: result.windows,
       modelVersion: result.modelVersion,
+      site: result.site ?? null,
+      threshold: result.threshold ?? null,
       latencyMs: result.latencyMs,
       error: null,
       jobId,

@@ -8,6 +8,7 @@ import {
   type NewPrediction,
   type Prediction,
   type PredictionLabel,
+  type PredictionDecision,
   type WindowScore,
 } from '../schema';
 
@@ -28,6 +29,7 @@ export interface PredictionOutcome {
   qualityScore: number;
   modelVersion: string;
   latencyMs: number;
+  decision?: PredictionDecision;
 }
 
 export class PredictionsRepository {
