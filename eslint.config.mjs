@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', 'tmp/**', '.cache/**', '.local-stack/**', '**/dist/**', '**/.next/**', 'libs/db/migrations/**', 'coverage/**', '**/*.d.ts'],
+    ignores: ['**/node_modules/**', 'apps/console/next-env.d.ts', 'tmp/**', '.cache/**', '.local-stack/**', '**/dist/**', '**/.next/**', 'libs/db/migrations/**', 'coverage/**', '**/*.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/config/**', 'scripts/**', 'test/**', 'bench/**', '**/*.int.test.ts', 'vitest.config.mts', 'bin/**'],
+    files: ['libs/config/**', 'scripts/**', 'test/**', 'bench/**', '**/*.int.test.ts', 'vitest.config.mts', 'bin/**', 'apps/console/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -11,7 +11,8 @@ WORKDIR /app
 # The whole workspace (see .dockerignore), then the exact locked dependencies. Dev dependencies are
 # included because @swc-node/register runs the TypeScript at start-up.
 COPY . .
-RUN npm ci --include=dev && npm cache clean --force
+# scripts/install-deps.sh is npm ci, with a fallback for a lock that lacks other platforms' binaries.
+RUN bash scripts/install-deps.sh && npm cache clean --force
 
 USER node
 EXPOSE 8000
