@@ -4,6 +4,7 @@
 // for the latency runs: 16 clients exceed the default 600 requests/min per key).
 //   npm exec -- node -r @swc-node/register bench/gateway-throughput.ts --key <api-key>
 //     [--url http://127.0.0.1:8000] [--n 1000] [--data <physionet2016 dir>] [--requests 200] [--skip-cli]
+//     [--latency-only]   (only the /predict latency runs)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ const key = option('key', process.env.HEARTBEAT_BOOTSTRAP_API_KEY);
 const count = Number(option('n', '1000'));
 const data = option('data', path.resolve(ROOT, '../shared/data/physionet2016'))!;
 const requests = Number(option('requests', '200'));
-const skipCli = process.argv.includes('--skip-cli');
+const latencyOnly = process.argv.includes('--latency-only');
+const skipCli = latencyOnly || process.argv.includes('--skip-cli');
 if (!key) throw new Error('Pass --key <api-key> (or set HEARTBEAT_BOOTSTRAP_API_KEY)');
 const headers = { Authorization: `Bearer ${key}` };
 
@@ -130,8 +132,8 @@ async function main(): Promise<void> {
   const modelVersion = health.modelVersions[0]!;
   const files = pickRecordings(count);
   const loadBefore = loadavg()[0]!;
-  console.error(`Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`);
-  const gateway = await screenThroughGateway(files);
+  if (!latencyOnly) console.error(`Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`);
+  const gateway = latencyOnly ? undefined : await screenThroughGateway(files);
   let cli: { seconds: number; rows: number } | undefined;
   if (!skipCli) {
     console.error('Screening the same files with `heartbeat classify`...');
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
   await predictLatency(wav, 1, 5);
   const one = await predictLatency(wav, 1, requests);
   const sixteen = await predictLatency(wav, 16, requests);
-  const gatewayRate = files.length / gateway.seconds;
+  const gatewayRate = gateway ? files.length / gateway.seconds : undefined;
   const cliRate = cli ? cli.rows / cli.seconds : undefined;
   const report = {
     recordings: files.length,
@@ -150,9 +152,9 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     loadAverageBefore: Number(loadBefore.toFixed(2)),
     loadAverageAfter: Number(loadavg()[0]!.toFixed(2)),
-    gateway: { seconds: Number(gateway.seconds.toFixed(1)), recordingsPerSecond: Number(gatewayRate.toFixed(1)), succeeded: gateway.succeeded, failed: gateway.failed },
+    gateway: gateway && { seconds: Number(gateway.seconds.toFixed(1)), recordingsPerSecond: Number(gatewayRate!.toFixed(1)), succeeded: gateway.succeeded, failed: gateway.failed },
     cli: cli && { seconds: Number(cli.seconds.toFixed(1)), recordingsPerSecond: Number(cliRate!.toFixed(1)) },
-    gatewayVsCli: cliRate ? Number((gatewayRate / cliRate).toFixed(2)) : undefined,
+    gatewayVsCli: cliRate && gatewayRate ? Number((gatewayRate / cliRate).toFixed(2)) : undefined,
     predictLatencyMs: {
       clients1: { p50: Math.round(one.p50), p99: Math.round(one.p99), mean: Math.round(one.mean), statuses: one.statuses },
       clients16: { p50: Math.round(sixteen.p50), p99: Math.round(sixteen.p99), mean: Math.round(sixteen.mean), statuses: sixteen.statuses },

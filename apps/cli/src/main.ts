@@ -1,6 +1,7 @@
 // The `heartbeat` command line. Thin wiring: each command lives in its own module.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultModelDir } from '@heartbeat/model';
+import { tuneGarbageCollection } from '@heartbeat/telemetry';
 import { classifyCommand } from './classify-command';
 import { evaluateCommand } from './evaluate-command';
 import { trainCommand } from './train-command';
@@ -62,6 +63,7 @@ program
     process.exitCode = await evaluateCommand(opts);
   });
 
+tuneGarbageCollection();
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`heartbeat: ${(error as Error).message}\n`);
   process.exitCode = 1;

@@ -2,10 +2,12 @@
 // probes on GATEWAY_METRICS_PORT.
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@heartbeat/config';
+import { tuneGarbageCollection } from '@heartbeat/telemetry';
 import { createGatewayApp } from './gateway-app';
 import { GatewayTelemetry } from './telemetry/gateway-telemetry';
 
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   const config = loadConfig();
   const app = await createGatewayApp(config);
   await app.listen(config.gateway.port, '0.0.0.0');

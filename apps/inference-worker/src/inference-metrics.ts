@@ -12,6 +12,7 @@ export class InferenceMetrics {
   readonly modelInfo: Gauge<'version' | 'backend'>;
   readonly modelSwaps: Counter;
   readonly inFlight: Gauge;
+  readonly recordingReads: Counter<'source'>;
 
   constructor(registry: Registry, inFlight: () => number) {
     const registers = [registry];
@@ -50,6 +51,12 @@ export class InferenceMetrics {
       name: 'heartbeat_model_info',
       help: 'The model version this worker serves (value 1) and the runtime/device serving it.',
       labelNames: ['version', 'backend'],
+      registers,
+    });
+    this.recordingReads = new Counter({
+      name: 'heartbeat_inference_recording_reads_total',
+      help: "Recordings read by source: 'handoff' (bytes the gateway passed through Redis) or 'storage' (S3).",
+      labelNames: ['source'],
       registers,
     });
     this.modelSwaps = new Counter({

@@ -16,7 +16,7 @@ import {
   ModelRegistry,
   PromotionWatcher,
 } from '@heartbeat/model-registry';
-import { createWorker, QUEUE_NAMES, WorkerPresencePublisher, type JobWorker } from '@heartbeat/queue';
+import { createWorker, QUEUE_NAMES, RecordingHandoff, WorkerPresencePublisher, type JobWorker } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import {
   createLogger,
@@ -28,6 +28,7 @@ import {
 import { Redis } from 'ioredis';
 import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
+import { RecordingSource } from './recording-source';
 
 export const SERVICE = 'inference-worker';
 
@@ -166,7 +167,12 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     await host.load(promoted.version);
 
     processor = new PredictionProcessor({
-      recordings: storage,
+      recordings: new RecordingSource({
+        handoff: new RecordingHandoff(redis, config.queue.prefix),
+        storage,
+        onRead: (source) => metrics.recordingReads.inc({ source }),
+        onHandoffError: (error) => logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
+      }),
       predictions: new PredictionsRepository(database.db),
       batches: new BatchesRepository(database.db),
       models: host,

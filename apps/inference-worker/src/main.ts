@@ -1,10 +1,11 @@
 // Inference worker process: consumes prediction jobs with the promoted model until SIGTERM/SIGINT,
 // then finishes its in-flight jobs and exits. One process per core is the intended deployment.
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { createLogger } from '@heartbeat/telemetry';
+import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
 import { SERVICE, startInferenceWorker } from './inference-worker';
 
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   const config = loadConfig();
   const logger = createLogger({ service: SERVICE, level: config.logLevel });
   const worker = await startInferenceWorker({ config, logger });

@@ -81,7 +81,7 @@ function setup(
   const outcomes: JobOutcome[] = [];
   let model = overrides.model ?? servedModel('1.0.0', 2);
   const processor = new PredictionProcessor({
-    recordings: { getBuffer: overrides.bytes ?? (async () => Buffer.from('RIFF')) },
+    recordings: { read: overrides.bytes ?? (async () => Buffer.from('RIFF')) },
     predictions,
     batches: {
       recordOutcome: async (id, outcome) => {

@@ -30,7 +30,7 @@ export class BadInputError extends Error {
 export type JobOutcome = 'succeeded' | 'rejected' | 'error';
 
 export interface PredictionProcessorDependencies {
-  recordings: { getBuffer(key: string): Promise<Buffer> };
+  recordings: { read(job: Pick<PredictionJob, 'storageKey' | 'predictionId'>): Promise<Buffer> };
   predictions: Pick<PredictionsRepository, 'create' | 'complete' | 'fail'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
@@ -135,7 +135,7 @@ export class PredictionProcessor {
   private async screen(payload: PredictionJob, model: ServedModel) {
     let bytes: Buffer;
     try {
-      bytes = await this.deps.recordings.getBuffer(payload.storageKey);
+      bytes = await this.deps.recordings.read(payload);
     } catch (error) {
       if (error instanceof ObjectNotFoundError)
         throw new BadInputError(

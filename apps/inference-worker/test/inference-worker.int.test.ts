@@ -24,6 +24,7 @@ import {
   listLiveWorkers,
   predictionResultSchema,
   QUEUE_NAMES,
+  RecordingHandoff,
   type JobQueue,
 } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
@@ -141,6 +142,18 @@ describe('inference worker', () => {
     expect(row!.windowScores!.length).toBeGreaterThan(0);
     expect(row!.qualityScore).toBeGreaterThanOrEqual(0);
     expect(row!.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('reads a handed-off recording from Redis instead of object storage', async () => {
+    const bytes = await readFile(path.join(FIXTURES, 'e01440.flac'));
+    const { recording, prediction, storageKey } = await uploadRecording(bytes, 'e01440.flac');
+    // Storage no longer has the bytes: only the handoff can make this job succeed.
+    await storage.delete(storageKey);
+    await new RecordingHandoff(redis, config.queue.prefix).offer(prediction.id, bytes);
+    const job = await queue.add({ recordingId: recording.id, storageKey, predictionId: prediction.id, requestedAt: new Date().toISOString() });
+    expect(await queue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded', predictionId: prediction.id });
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.telemetryPort}/metrics`)).text();
+    expect(metrics).toMatch(/heartbeat_inference_recording_reads_total\{source="handoff",service="inference-worker"\} [1-9]/);
   });
 
   it('announces itself in Redis and reports the served model in its metrics and readiness', async () => {

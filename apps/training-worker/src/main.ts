@@ -1,10 +1,11 @@
 // Training worker: consumes training jobs one at a time (retrain and site calibration), and serves
 // /health/live, /health/ready and /metrics for the orchestrator.
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { createLogger } from '@heartbeat/telemetry';
+import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
 import { SERVICE, startTrainingWorker } from './training-worker';
 
 async function main(): Promise<void> {
+  tuneGarbageCollection();
   const config = loadConfig();
   const logger = createLogger({ service: SERVICE, level: config.logLevel });
   const worker = await startTrainingWorker({ config, logger });

@@ -35,3 +35,9 @@ export {
   TRAINING_LEASE_TTL_MS,
   type TrainingControlStore,
 } from './training-control';
+export {
+  RecordingHandoff,
+  recordingHandoffKey,
+  RECORDING_HANDOFF_MAX_BYTES,
+  RECORDING_HANDOFF_TTL_MS,
+} from './recording-handoff';

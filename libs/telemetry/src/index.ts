@@ -1,4 +1,5 @@
-// @heartbeat/telemetry: Prometheus metrics, health probes and structured logs, the same for every service.
+// @heartbeat/telemetry: Prometheus metrics, health probes, structured logs and heap tuning, the same for
+// every service.
 export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
 export {
   startTelemetryServer,
@@ -8,3 +9,4 @@ export {
 } from './telemetry-server';
 export { createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+export { HEAP_GROWING_PERCENT, tuneGarbageCollection } from './garbage-collection';

@@ -13,7 +13,7 @@ import {
   TrainingSamplesRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
-import { listLiveWorkers } from '@heartbeat/queue';
+import { listLiveWorkers, RecordingHandoff } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { Redis } from 'ioredis';
 import { CONFIG, DATABASE_CONNECTION, REDIS } from '../common/tokens';
@@ -80,6 +80,7 @@ export const infrastructureProviders: Provider[] = [
   },
   { provide: RateLimitRepository, useFactory: (redis: Redis, config: Config) => new RateLimitRepository(redis, gatewayKeyPrefix(config)), inject: [REDIS, CONFIG] },
   { provide: IdempotencyRepository, useFactory: (redis: Redis, config: Config) => new IdempotencyRepository(redis, gatewayKeyPrefix(config)), inject: [REDIS, CONFIG] },
+  { provide: RecordingHandoff, useFactory: (redis: Redis, config: Config) => new RecordingHandoff(redis, config.queue.prefix), inject: [REDIS, CONFIG] },
   {
     provide: WorkerPresenceRepository,
     useFactory: (redis: Redis, config: Config) => new WorkerPresenceRepository(() => listLiveWorkers(redis, config.queue.prefix)),

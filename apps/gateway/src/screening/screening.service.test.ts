@@ -13,8 +13,9 @@ function staged(index: number, name = `r${index}.wav`): StagedRecording {
   return { index, fileName: name, storageKey: `recordings/${'a'.repeat(63)}${index}`, sha256: `${'a'.repeat(63)}${index}`, sizeBytes: 100, format: 'wav' };
 }
 
-function fakes(result: () => Promise<PredictionResult>) {
+function fakes(result: () => Promise<PredictionResult>, { handoffDown = false } = {}) {
   const recordings: Recording[] = [];
+  const handedOff = new Map<string, Buffer>();
   const predictions: Prediction[] = [];
   const batches: Batch[] = [];
   const audit: { action: string; details: unknown }[] = [];
@@ -76,10 +77,17 @@ function fakes(result: () => Promise<PredictionResult>) {
       waitForResult: result,
     } as never,
     {} as never,
+    {
+      offer: async (key: string, bytes: Buffer) => {
+        if (handoffDown) throw new Error('Redis is down');
+        handedOff.set(key, bytes);
+        return true;
+      },
+    },
     metrics,
     config,
   );
-  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics };
+  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics, handedOff };
 }
 
 const succeeded: PredictionResult = { status: 'succeeded', label: 'abnormal', probability: 0.8, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 4 };
@@ -210,6 +218,19 @@ describe('ScreeningService.predict', () => {
     const reply = await service.predict(staged(0), {});
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ status: 'succeeded', prediction: 'abnormal', label: 'abnormal', confidence: 0.8, fileName: 'r0.wav' });
+    expect(jobs).toHaveLength(1);
+  });
+
+  it('hands a small upload to the worker under its prediction id before queuing the job', async () => {
+    const { service, jobs, handedOff } = fakes(async () => succeeded);
+    await service.predict({ ...staged(0), bytes: Buffer.from('RIFF') }, {});
+    expect([...handedOff.keys()]).toEqual([jobs[0]!.predictionId]);
+  });
+
+  it('still screens the recording when the handoff cannot be written (the worker reads storage)', async () => {
+    const { service, jobs } = fakes(async () => succeeded, { handoffDown: true });
+    const reply = await service.predict({ ...staged(0), bytes: Buffer.from('RIFF') }, {});
+    expect(reply.status).toBe(200);
     expect(jobs).toHaveLength(1);
   });
 

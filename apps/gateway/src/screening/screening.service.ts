@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import { AuditRepository, BatchesRepository, PredictionsRepository, RecordingsRepository, type Batch, type Prediction, type Recording } from '@heartbeat/db';
-import { JobFailedError, JobTimeoutError, type PredictionResult } from '@heartbeat/queue';
+import { JobFailedError, JobTimeoutError, RecordingHandoff, type PredictionResult } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiError, notFound } from '../common/api-error';
 import type { Reply } from '../common/reply';
@@ -44,6 +44,7 @@ export class ScreeningService {
     @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(PredictionQueueRepository) private readonly queue: PredictionQueueRepository,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    @Inject(RecordingHandoff) private readonly handoff: Pick<RecordingHandoff, 'offer'>,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -53,6 +54,8 @@ export class ScreeningService {
     const recording = await this.createRecording(staged, submitter);
     const predictionId = randomUUID();
     await this.predictions.create({ id: predictionId, recordingId: recording.id, jobId: predictionId, status: 'pending' });
+    // The bytes are stored already; the handoff only spares the worker reading them back.
+    if (staged.bytes) await this.handoff.offer(predictionId, staged.bytes).catch(() => false);
     const job = await this.queue.enqueueInteractive({
       recordingId: recording.id,
       storageKey: recording.storageKey,

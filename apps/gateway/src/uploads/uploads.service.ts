@@ -30,6 +30,8 @@ export interface StagedRecording {
   sha256: string;
   sizeBytes: number;
   format: string;
+  /** The file's bytes, kept only for a single small upload (stageOne) so the worker can be handed them. */
+  bytes?: Buffer;
 }
 
 export interface RejectedFile {
@@ -72,7 +74,7 @@ export class UploadsService {
 
   /** Stores one uploaded file; throws 415/413 ApiErrors for a file that cannot be screened. */
   async stageOne(file: IncomingFile): Promise<StagedRecording> {
-    const outcome = await this.startStaging(file);
+    const outcome = await this.startStaging(file, undefined, { keepBytes: true });
     await endOf(file.stream);
     const result = await outcome;
     if ('code' in result) throw new ApiError(result.statusCode, result.code, result.message);
@@ -176,7 +178,7 @@ export class UploadsService {
   }
 
   /** Streams one file through the format check into storage; resolves to what became of it. */
-  private async startStaging(file: IncomingFile, createdKeys?: string[]): Promise<StagedRecording | RejectedFile> {
+  private async startStaging(file: IncomingFile, createdKeys?: string[], { keepBytes = false } = {}): Promise<StagedRecording | RejectedFile> {
     const maxBytes = this.config.gateway.maxUploadBytes;
     const sniffer = new FormatSniffer();
     file.stream.pipe(sniffer);
@@ -186,7 +188,8 @@ export class UploadsService {
       if (stored.created) createdKeys?.push(stored.key);
       this.metrics.uploadedFiles.inc({ outcome: 'stored' });
       this.metrics.uploadedBytes.inc(stored.size);
-      return { index: file.index, fileName: file.fileName, storageKey: stored.key, sha256: stored.sha256, sizeBytes: stored.size, format: sniffer.format };
+      const staged: StagedRecording = { index: file.index, fileName: file.fileName, storageKey: stored.key, sha256: stored.sha256, sizeBytes: stored.size, format: sniffer.format };
+      return keepBytes && stored.bytes ? { ...staged, bytes: stored.bytes } : staged;
     } catch (error) {
       // Let busboy go on to the next part: the rest of this file is read and dropped.
       file.stream.unpipe(sniffer);
@@ -198,14 +201,17 @@ export class UploadsService {
     }
   }
 
-  /** Stores a small body from memory (see IN_MEMORY_UPLOAD_BYTES), a larger one as a stream. */
-  private async store(body: Readable, options: PutOptions): Promise<StoredObject> {
+  /** Stores a small body from memory (see IN_MEMORY_UPLOAD_BYTES) and returns its bytes too; a larger one as a stream. */
+  private async store(body: Readable, options: PutOptions): Promise<StoredObject & { bytes?: Buffer }> {
     const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const head: Buffer[] = [];
     let size = 0;
     while (size <= IN_MEMORY_UPLOAD_BYTES) {
       const next = await chunks.next();
-      if (next.done) return this.storage.putBuffer(Buffer.concat(head, size), options);
+      if (next.done) {
+        const bytes = Buffer.concat(head, size);
+        return { ...(await this.storage.putBuffer(bytes, options)), bytes };
+      }
       head.push(next.value);
       size += next.value.length;
     }

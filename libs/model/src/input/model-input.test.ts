@@ -6,6 +6,8 @@ import {
   normaliseWindowFeatures,
   recordingWindows,
   repeatToLength,
+  WINDOW_VALUES,
+  windowFeatures,
   windowStartSamples,
 } from './model-input';
 
@@ -44,5 +46,16 @@ describe('model input', () => {
     expect(windows.features).toHaveLength(4 * WINDOW_FRAMES * MEL_BANDS);
     expect(windows.startSeconds).toEqual([0, 2.5, 5, 7]);
     expect(windows.features.every(Number.isFinite)).toBe(true);
+  });
+
+  it('gives every window exactly the features windowFeatures computes for it alone', () => {
+    // 23 s: regular windows plus an end-aligned one whose start is not on the frame grid.
+    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const windows = recordingWindows(signal);
+    windows.startSeconds.forEach((startSeconds, index) => {
+      const start = Math.round(startSeconds * 2000);
+      const alone = windowFeatures(signal.subarray(start, start + WINDOW_SAMPLES));
+      expect(windows.features.subarray(index * WINDOW_VALUES, (index + 1) * WINDOW_VALUES)).toEqual(alone);
+    });
   });
 });

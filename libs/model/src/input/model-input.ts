@@ -1,7 +1,7 @@
 // Turns a conditioned 2 kHz signal into the CNN's input: 5-s windows of log-mel, each normalised on
 // its own. Training crops and inference windows go through the same `windowFeatures`, so the model
 // sees at serving time exactly what it saw in training.
-import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, MODEL_SAMPLE_RATE } from '@heartbeat/audio';
+import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE } from '@heartbeat/audio';
 
 export { MODEL_SAMPLE_RATE };
 export const WINDOW_SECONDS = 5;
@@ -75,13 +75,20 @@ export interface RecordingWindows {
   startSeconds: number[];
 }
 
-/** All model windows of a conditioned 2 kHz recording. */
+/**
+ * All model windows of a conditioned 2 kHz recording. Overlapping windows share their interior
+ * frames (computed once); the values equal `windowFeatures` of each window exactly.
+ */
 export function recordingWindows(signal: Float32Array, hopSeconds = DEFAULT_HOP_SECONDS): RecordingWindows {
   const padded = repeatToLength(signal, WINDOW_SAMPLES);
   const starts = windowStartSamples(padded.length, hopSeconds);
+  const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + WINDOW_SAMPLES) }));
   const features = new Float32Array(starts.length * WINDOW_VALUES);
-  starts.forEach((start, index) => {
-    features.set(windowFeatures(padded.subarray(start, start + WINDOW_SAMPLES)), index * WINDOW_VALUES);
+  logMelSpectrogramsOfWindows(padded, windows, DEFAULT_FEATURE_CONFIG).forEach((mel, index) => {
+    if (mel.frames !== WINDOW_FRAMES || mel.mels !== MEL_BANDS) {
+      throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${WINDOW_FRAMES}x${MEL_BANDS}`);
+    }
+    features.set(normaliseWindowFeatures(mel.data, mel.frames, mel.mels), index * WINDOW_VALUES);
   });
   return { features, windowCount: starts.length, startSeconds: starts.map((s) => s / MODEL_SAMPLE_RATE) };
 }
