@@ -57,7 +57,9 @@ describe('buildHeartSoundCnn', () => {
     await model.fit(train.windows, train.labels, {
       epochs: 8,
       batchSize: 16,
-      shuffle: true,
+      // The examples already come in random order; tfjs would shuffle with the unseeded Math.random,
+      // which made this test fail now and then.
+      shuffle: false,
       classWeight: { 0: 1, 1: 7 / 3 },
       verbose: 0,
     });
