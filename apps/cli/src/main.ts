@@ -11,6 +11,12 @@ const program = new Command()
   .description('HeartBeat: screens heart sound recordings (phonocardiograms) and flags the abnormal ones.')
   .showHelpAfterError();
 
+const fraction = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');
+  return n;
+};
+
 const positiveInteger = (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
@@ -47,6 +53,7 @@ program
   .option('--seed <n>', 'random seed', positiveInteger, 2016)
   .option('--hold-out <subset>', 'leave this subset out of training and report on it')
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
+  .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
   .action(async (opts) => {
     process.exitCode = await trainCommand(opts);
   });

@@ -1,5 +1,5 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { finaliseModelDirectory, runTrainCommand } from '@heartbeat/model';
+import { DEFAULT_AUGMENTATION, finaliseModelDirectory, runTrainCommand } from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -11,6 +11,7 @@ export async function trainCommand(opts: {
   seed: number;
   holdOut?: string;
   cache: string;
+  syntheticMurmurs: number;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const report = await runTrainCommand({
@@ -19,7 +20,13 @@ export async function trainCommand(opts: {
     version: opts.version,
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
-    params: { epochs: opts.epochs, windowsPerEpoch: opts.windowsPerEpoch, maxMinutes: opts.maxMinutes, seed: opts.seed },
+    params: {
+      epochs: opts.epochs,
+      windowsPerEpoch: opts.windowsPerEpoch,
+      maxMinutes: opts.maxMinutes,
+      seed: opts.seed,
+      augmentation: { ...DEFAULT_AUGMENTATION, syntheticMurmurProbability: opts.syntheticMurmurs },
+    },
     log,
   });
   await finaliseModelDirectory(opts.out, { trainCommand: `npx heartbeat ${process.argv.slice(2).join(' ')}` });

@@ -13,6 +13,7 @@ import {
   DEFAULT_TRAINING_PARAMS,
   finaliseModelDirectory,
   fitDecision,
+  type ThresholdRule,
   initTfBackend,
   loadConditionedSignals,
   recordingWindows,
@@ -125,6 +126,7 @@ export class ModelTrainer {
     let model: tf.LayersModel;
     let calibration;
     let threshold: number;
+    let thresholdRule: ThresholdRule;
     let validationScores;
     let bestEpoch = done;
     let stoppedBecause = 'epochs';
@@ -135,7 +137,7 @@ export class ModelTrainer {
         model,
         validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) })),
       );
-      ({ calibration, threshold } = fitDecision(validationScores));
+      ({ calibration, threshold, thresholdRule } = fitDecision(validationScores));
     } else {
       let current: tf.LayersModel | undefined;
       const outcome = await trainWindowClassifier({
@@ -160,7 +162,7 @@ export class ModelTrainer {
         },
       });
       model = outcome.model;
-      ({ calibration, threshold, validationScores } = outcome);
+      ({ calibration, threshold, thresholdRule, validationScores } = outcome);
       bestEpoch = outcome.bestEpoch + done;
       stoppedBecause = outcome.stoppedBecause;
     }
@@ -191,7 +193,7 @@ export class ModelTrainer {
       version: options.version,
       createdAt: new Date().toISOString(),
       input: describeModelInput(),
-      decision: { calibration, threshold, minimumQuality: DEFAULT_MINIMUM_QUALITY },
+      decision: { calibration, threshold, thresholdRule, minimumQuality: DEFAULT_MINIMUM_QUALITY },
       artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
       training: {
         params: { ...params, blockFilters: options.params.blockFilters ?? null },

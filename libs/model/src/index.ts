@@ -20,3 +20,4 @@ export * from './registry/model-directory';
 export * from './screening/recording-screener';
 export * from './screening/load-screener';
 export * from './evaluation/evaluation-report';
+export * from './training/synthetic-murmur';

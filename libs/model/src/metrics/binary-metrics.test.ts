@@ -6,6 +6,7 @@ import {
   expectedCalibrationError,
   rocCurve,
   thresholdMaximisingMacc,
+  thresholdMaximisingSiteMacc,
 } from './binary-metrics';
 
 describe('binary metrics', () => {
@@ -59,6 +60,32 @@ describe('binary metrics', () => {
     expect(threshold).toBeGreaterThan(0.2);
     expect(threshold).toBeLessThanOrEqual(0.7);
     expect(binaryMetrics([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], threshold).macc).toBe(1);
+  });
+
+  it('picks the threshold that is best for each site on average, not for the sites pooled', () => {
+    // Site A: mostly abnormal, scores high overall; site B: mostly normal, scores low overall. Within
+    // each site the ranking is perfect, with A's cut at 0.75 and B's at 0.25.
+    const labels = [1, 1, 1, 1, 0, 0, 0, /* B */ 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const scores = [0.95, 0.9, 0.85, 0.8, 0.7, 0.65, 0.6, 0.4, 0.35, 0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.04, 0.03, 0.02];
+    const sites = [...'AAAAAAA', ...'BBBBBBBBBBBB'];
+    const pooled = thresholdMaximisingMacc(labels, scores);
+    const perSite = thresholdMaximisingSiteMacc(labels, scores, sites);
+    expect(perSite.sites).toEqual(['A', 'B']);
+    // No threshold separates both sites. Cutting at A's boundary makes A perfect (MAcc 1) and flags
+    // nothing in B (0.5); cutting at B's boundary is the mirror image: 0.75 either way, and every
+    // threshold in between flags all of A and misses some of B's abnormal records.
+    expect(perSite.macc).toBeCloseTo(0.75, 12);
+    const mean = (t: number) => (binaryMetrics(labels.slice(0, 7), scores.slice(0, 7), t).macc + binaryMetrics(labels.slice(7), scores.slice(7), t).macc) / 2;
+    expect(mean(perSite.threshold)).toBeCloseTo(0.75, 12);
+    expect(pooled.macc).toBeGreaterThan(mean(pooled.threshold));
+  });
+
+  it('falls back to the pooled threshold when fewer than two sites have enough of both labels', () => {
+    const labels = [0, 0, 0, 1, 1, 1, 1, 0];
+    const scores = [0.1, 0.2, 0.3, 0.7, 0.8, 0.9, 0.6, 0.5];
+    const result = thresholdMaximisingSiteMacc(labels, scores, [...'AAAAAAAB']);
+    expect(result.sites).toEqual(['A']);
+    expect(result.threshold).toBe(thresholdMaximisingMacc(labels, scores).threshold);
   });
 
   it('rejects labels and scores of different lengths', () => {

@@ -167,6 +167,65 @@ export function thresholdMaximisingMacc(labels: ArrayLike<number>, scores: Array
   return { threshold, macc: best };
 }
 
+/**
+ * The threshold that maximises the mean of the sites' own MAcc, each site weighing the same, rather
+ * than the MAcc of all records pooled. Pooled, a threshold can score well by flagging every record of
+ * the sites where abnormal recordings are common and passing every record of the sites where they are
+ * rare: it learns the mix of sites, which a new site does not share. Only sites with at least
+ * `minPerLabel` records of each label take part; with fewer than two such sites this is the pooled
+ * threshold. Ties go to the middle of the best run, as in thresholdMaximisingMacc.
+ */
+export function thresholdMaximisingSiteMacc(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  sites: ArrayLike<string>,
+  { minPerLabel = 3 }: { minPerLabel?: number } = {},
+): { threshold: number; macc: number; sites: string[] } {
+  assertSameLength(labels, scores);
+  if (sites.length !== labels.length) throw new RangeError(`labels (${labels.length}) and sites (${sites.length}) differ in length`);
+  const totals = new Map<string, { positives: number; negatives: number }>();
+  for (let i = 0; i < labels.length; i++) {
+    const site = totals.get(sites[i]) ?? { positives: 0, negatives: 0 };
+    if (labels[i] === 1) site.positives++;
+    else site.negatives++;
+    totals.set(sites[i], site);
+  }
+  const eligible = [...totals].filter(([, t]) => t.positives >= minPerLabel && t.negatives >= minPerLabel).map(([site]) => site).sort();
+  if (eligible.length < 2) return { ...thresholdMaximisingMacc(labels, scores), sites: eligible };
+  const siteIndex = new Map(eligible.map((site, index) => [site, index]));
+  const order = Array.from({ length: labels.length }, (_, i) => i)
+    .filter((i) => siteIndex.has(sites[i]))
+    .sort((a, b) => scores[b] - scores[a]);
+  // Sweep the threshold down through the scores; at each distinct score every record scored at or
+  // above it is called abnormal. Start with nothing flagged (threshold above the top score).
+  const truePositives = new Array<number>(eligible.length).fill(0);
+  const falsePositives = new Array<number>(eligible.length).fill(0);
+  const meanMacc = () => {
+    let sum = 0;
+    eligible.forEach((site, k) => {
+      const { positives, negatives } = totals.get(site)!;
+      sum += (truePositives[k] / positives + 1 - falsePositives[k] / negatives) / 2;
+    });
+    return sum / eligible.length;
+  };
+  const candidates: { threshold: number; macc: number }[] = [{ threshold: Number.POSITIVE_INFINITY, macc: meanMacc() }];
+  for (let j = 0; j < order.length; ) {
+    const score = scores[order[j]];
+    for (; j < order.length && scores[order[j]] === score; j++) {
+      const k = siteIndex.get(sites[order[j]])!;
+      if (labels[order[j]] === 1) truePositives[k]++;
+      else falsePositives[k]++;
+    }
+    // Halfway to the next lower score, so a record is not classified by rounding.
+    const next = j < order.length ? scores[order[j]] : score - 1;
+    candidates.push({ threshold: (score + next) / 2, macc: meanMacc() });
+  }
+  const best = Math.max(...candidates.map((c) => c.macc));
+  const bestRun = candidates.filter((c) => c.macc >= best - 1e-12);
+  const chosen = bestRun[Math.floor((bestRun.length - 1) / 2)];
+  return { threshold: chosen.threshold, macc: best, sites: eligible };
+}
+
 function assertSameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
   if (a.length !== b.length) throw new RangeError(`labels (${a.length}) and scores (${b.length}) differ in length`);
 }

@@ -31,6 +31,12 @@ export const modelManifestSchema = z.object({
     minimumQuality: z.number().min(0).max(1),
     /** Site calibrations fitted later carry the site's name. */
     site: z.string().optional(),
+    /**
+     * How the threshold was chosen: maximising the mean of each validation site's MAcc (a new site
+     * does not share the training sites' mix), or the MAcc of all validation records pooled.
+     * Absent in manifests written before the rule was recorded (pooled).
+     */
+    thresholdRule: z.enum(['site-balanced-macc', 'pooled-macc']).optional(),
   }),
   artifacts: z.object({
     tfjs: z.string(),

@@ -14,6 +14,11 @@ export interface AugmentationOptions {
   filterProbability: number;
   frequencyMaskProbability: number;
   maxMaskedBands: number;
+  /**
+   * Share of the abnormal training windows made instead from a normal recording of any database with
+   * a synthetic murmur added (see synthetic-murmur.ts). 0 turns it off.
+   */
+  syntheticMurmurProbability: number;
 }
 
 export const DEFAULT_AUGMENTATION: AugmentationOptions = {
@@ -25,6 +30,7 @@ export const DEFAULT_AUGMENTATION: AugmentationOptions = {
   filterProbability: 0.6,
   frequencyMaskProbability: 0.5,
   maxMaskedBands: 8,
+  syntheticMurmurProbability: 0,
 };
 
 /** A random crop of `length` samples, stretched in time by `stretch` (>1 = slower heart). */
@@ -96,12 +102,19 @@ export function augmentSignalWindow(
   random: Random,
   options: AugmentationOptions = DEFAULT_AUGMENTATION,
 ): Float32Array {
+  return imitateDevice(cropRandomWindow(signal, length, random, options), random, options);
+}
+
+/** Where the window starts, heart rate (time stretch) and short clips repeated to fill it. */
+export function cropRandomWindow(signal: Float32Array, length: number, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): Float32Array {
   const stretch = 1 + uniform(random, -options.maxTimeStretch, options.maxTimeStretch);
   const short = random() < options.shortClipProbability;
   const clipLength = short ? Math.min(length, Math.round(uniform(random, 2, 4.5) * MODEL_SAMPLE_RATE)) : length;
-  const window = short
-    ? Float32Array.from(repeatToLength(cropAndStretch(signal, clipLength, stretch, random), length))
-    : cropAndStretch(signal, length, stretch, random);
+  return short ? Float32Array.from(repeatToLength(cropAndStretch(signal, clipLength, stretch, random), length)) : cropAndStretch(signal, length, stretch, random);
+}
+
+/** Another stethoscope and room: a random filter, background noise and gain, in place. */
+export function imitateDevice(window: Float32Array, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): Float32Array {
   if (random() < options.filterProbability) {
     const choice = random();
     if (choice < 0.4) applyBiquad(window, 'lowpass', uniform(random, 150, 450), uniform(random, 0.5, 1));

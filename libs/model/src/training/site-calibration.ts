@@ -5,7 +5,7 @@ import type { HeartSoundLabel } from '../data/labelled-recordings';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
 import { seededRandom, shuffleInPlace } from './random';
 import { type Calibration, calibratedProbability } from './record-decision';
-import { fitDecision } from './trainer';
+import { fitDecision, type ThresholdRule } from './trainer';
 
 export interface ScoredRecord {
   id: string;
@@ -16,6 +16,8 @@ export interface ScoredRecord {
 export interface SiteDecision {
   calibration: Calibration;
   threshold: number;
+  /** Absent on a model's own decision written before the rule was recorded. */
+  thresholdRule?: ThresholdRule;
 }
 
 export class SiteCalibrationError extends Error {
@@ -38,7 +40,8 @@ export function fitSiteDecision(records: ScoredRecord[]): SiteDecision {
   if (labels.size < 2) {
     throw new SiteCalibrationError('NEEDS_BOTH_LABELS', 'site calibration needs labelled recordings of both classes (normal and abnormal)');
   }
-  const { calibration, threshold } = fitDecision(records.map((r) => ({ recording: { label: r.label }, meanLogit: r.meanLogit })));
+  // One site: its threshold maximises its own (pooled) MAcc.
+  const { calibration, threshold, thresholdRule } = fitDecision(records.map((r) => ({ recording: { label: r.label }, meanLogit: r.meanLogit })));
   if (!(calibration.slope > 0)) {
     throw new SiteCalibrationError(
       'RANKING_INVERTED',
@@ -46,7 +49,7 @@ export function fitSiteDecision(records: ScoredRecord[]): SiteDecision {
         'calibration cannot repair that. Do not use this model version at this site; retrain with its recordings instead.',
     );
   }
-  return { calibration, threshold };
+  return { calibration, threshold, thresholdRule };
 }
 
 /** Splits a site's records into a calibration part of `count` (both labels, class ratio kept) and the rest. */

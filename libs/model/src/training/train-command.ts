@@ -128,7 +128,12 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     version: options.version,
     createdAt: new Date().toISOString(),
     input: describeModelInput(),
-    decision: { calibration: outcome.calibration, threshold: outcome.threshold, minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY },
+    decision: {
+      calibration: outcome.calibration,
+      threshold: outcome.threshold,
+      thresholdRule: outcome.thresholdRule,
+      minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY,
+    },
     artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
     training: {
       params,

@@ -3,12 +3,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledRecording } from '../data/labelled-recordings';
 import { MEL_BANDS, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES, recordingWindows, windowFeatures } from '../input/model-input';
-import { binaryMetrics, thresholdMaximisingMacc, type BinaryMetrics } from '../metrics/binary-metrics';
+import { binaryMetrics, thresholdMaximisingMacc, thresholdMaximisingSiteMacc, type BinaryMetrics } from '../metrics/binary-metrics';
 import { compileHeartSoundCnn } from '../network/logit-loss';
-import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, maskRandomBands } from './augmentation';
+import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, cropRandomWindow, imitateDevice, maskRandomBands } from './augmentation';
 import type { ConditionedRecording } from './conditioned-signals';
 import { seededRandom } from './random';
 import { type Calibration, aggregateWindowLogits, calibratedProbability, fitPlattCalibration } from './record-decision';
+import { addSyntheticMurmur } from './synthetic-murmur';
 import { BalancedRecordingSampler } from './window-sampler';
 
 export interface TrainingParams {
@@ -62,6 +63,7 @@ export interface TrainingOutcome {
   history: EpochReport[];
   calibration: Calibration;
   threshold: number;
+  thresholdRule: ThresholdRule;
   validationScores: RecordScores[];
   validationMetrics: BinaryMetrics;
   stoppedBecause: 'epochs' | 'patience' | 'time';
@@ -149,18 +151,28 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
   return { model, bestEpoch: best!.epoch, history, validationScores, stoppedBecause, ...fitDecision(validationScores) };
 }
 
-/** Calibration and MAcc-maximising threshold fitted on record-level validation scores. */
-export function fitDecision(scores: { recording: Pick<LabelledRecording, 'label'>; meanLogit: number }[]): {
+export type ThresholdRule = 'site-balanced-macc' | 'pooled-macc';
+
+/**
+ * Calibration (Platt, on all records) and the threshold fitted on record-level validation scores.
+ * The threshold maximises the mean of the sites' own MAcc when at least two sites (subsets) have
+ * enough records of both labels, otherwise the pooled MAcc; `thresholdRule` says which applied.
+ */
+export function fitDecision(scores: { recording: Pick<LabelledRecording, 'label'> & { subset?: string }; meanLogit: number }[]): {
   calibration: Calibration;
   threshold: number;
+  thresholdRule: ThresholdRule;
   validationMetrics: BinaryMetrics;
 } {
   const labels = scores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
   const meanLogits = scores.map((s) => s.meanLogit);
   const calibration = fitPlattCalibration(meanLogits, labels);
   const probabilities = meanLogits.map((l) => calibratedProbability(l, calibration));
-  const { threshold } = thresholdMaximisingMacc(labels, probabilities);
-  return { calibration, threshold, validationMetrics: binaryMetrics(labels, probabilities, threshold) };
+  const sites = scores.map((s) => s.recording.subset ?? '');
+  const siteBalanced = thresholdMaximisingSiteMacc(labels, probabilities, sites);
+  const thresholdRule: ThresholdRule = siteBalanced.sites.length >= 2 ? 'site-balanced-macc' : 'pooled-macc';
+  const threshold = Math.min(1, Math.max(0, siteBalanced.threshold));
+  return { calibration, threshold, thresholdRule, validationMetrics: binaryMetrics(labels, probabilities, threshold) };
 }
 
 /**
@@ -192,10 +204,14 @@ function sampleTrainingBatch(
 ): { features: Float32Array; labels: Float32Array } {
   const features = new Float32Array(params.batchSize * WINDOW_VALUES);
   const labels = new Float32Array(params.batchSize);
+  const signalOf = (recording: LabelledRecording) => signals.get(recording.id + '\u0000' + recording.subset)!;
   for (let i = 0; i < params.batchSize; i++) {
     const recording = sampler.next(random);
-    const signal = signals.get(recording.id + '\u0000' + recording.subset)!;
-    const window = windowFeatures(augmentSignalWindow(signal, WINDOW_SAMPLES, random, params.augmentation));
+    const murmur =
+      recording.label === 'abnormal' && random() < params.augmentation.syntheticMurmurProbability
+        ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation)
+        : undefined;
+    const window = windowFeatures(murmur ?? augmentSignalWindow(signalOf(recording), WINDOW_SAMPLES, random, params.augmentation));
     if (random() < params.augmentation.frequencyMaskProbability) {
       maskRandomBands(window, WINDOW_FRAMES, MEL_BANDS, random, params.augmentation.maxMaskedBands);
     }
@@ -203,6 +219,20 @@ function sampleTrainingBatch(
     labels[i] = recording.label === 'abnormal' ? 1 : 0;
   }
   return { features, labels };
+}
+
+/** An abnormal training window made from a normal recording of any database plus a synthetic murmur. */
+function syntheticMurmurWindow(
+  sampler: BalancedRecordingSampler,
+  signalOf: (recording: LabelledRecording) => Float32Array,
+  random: () => number,
+  augmentation: AugmentationOptions,
+): Float32Array | undefined {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const murmur = addSyntheticMurmur(cropRandomWindow(signalOf(sampler.anyNormal(random)), WINDOW_SAMPLES, random, augmentation), random);
+    if (murmur) return imitateDevice(murmur, random, augmentation);
+  }
+  return undefined;
 }
 
 /** Window logits of every recording, in batches, and their mean per recording. */

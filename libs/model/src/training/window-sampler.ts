@@ -24,6 +24,12 @@ export class BalancedRecordingSampler {
     this.pools = { normal: pool('normal'), abnormal: pool('abnormal') };
   }
 
+  /** Any normal recording, every one equally likely (every database in proportion to its size). */
+  anyNormal(random: Random): LabelledRecording {
+    const { records } = this.pools.normal;
+    return records[Math.floor(random() * records.length)];
+  }
+
   next(random: Random): LabelledRecording {
     const pool = random() < 0.5 ? this.pools.normal : this.pools.abnormal;
     const u = random();
