@@ -2,6 +2,7 @@
 # Leave-one-subset-out: for each PhysioNet subset, trains a network without it and screens every one
 # of its records, then writes the table into the model directory's card.
 #   bash scripts/model/leave-one-subset-out.sh models/1.0.0 [subsets...]
+# HEARTBEAT_TRAIN_ARGS adds options to every fold's `heartbeat train` (the shipped model's recipe).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model_dir=$1
@@ -10,6 +11,6 @@ subsets=("${@:-training-a training-b training-c training-d training-e}")
 data=${HEARTBEAT_DATA:-../shared/data/physionet2016}
 for subset in ${subsets[*]}; do
   npx heartbeat train --data "$data" --out "tmp/loso/$subset" --version 0.0.0-loso --hold-out "$subset" \
-    --epochs 10 --windows-per-epoch 1024 --max-minutes 14
+    --epochs 10 --windows-per-epoch 1024 --max-minutes 14 ${HEARTBEAT_TRAIN_ARGS:-}
 done
 npm exec -- node -r @swc-node/register scripts/model/collect-leave-one-subset-out.ts "$model_dir" tmp/loso/*

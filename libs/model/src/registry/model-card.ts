@@ -44,8 +44,23 @@ function metricsTable(rows: [string, BinaryMetrics][]): string {
   return lines.join('\n');
 }
 
+const THRESHOLD_RULES = {
+  'site-balanced-macc':
+    'threshold chosen on validation to maximise the mean of the subsets\' own MAcc, each subset counting the same, ' +
+    'so that it does not lean on how common abnormal recordings are in each training database',
+  'pooled-macc': 'threshold chosen on validation to maximise the MAcc of all validation records pooled',
+} as const;
+
 export function renderModelCard(input: ModelCardInput): string {
   const { manifest, training } = input;
+  const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
+  const augmentation = (manifest.training?.params as { augmentation?: { syntheticMurmurProbability?: number } } | undefined)?.augmentation;
+  const syntheticMurmurs = augmentation?.syntheticMurmurProbability ?? 0;
+  const syntheticMurmurSentence =
+    syntheticMurmurs > 0
+      ? `\n${Math.round(syntheticMurmurs * 100)} % of the abnormal training windows are normal recordings of any database with a synthetic murmur\n` +
+        '(band-limited noise between the heart sounds), so that abnormal examples come from every stethoscope.'
+      : '';
   const validationRows: [string, BinaryMetrics][] = [
     ...Object.entries(training.validation.perSubset),
     ['**overall**', training.validation.overall],
@@ -97,7 +112,7 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
 - Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
   dense logit), about 80k parameters. The record's score is the mean of its window logits, calibrated by Platt
   scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
-  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (threshold chosen on validation to maximise MAcc).
+  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).
 - Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),
   \`metrics.json\`, \`heartbeat-model.json\`.
 
@@ -108,7 +123,7 @@ training-e; Liu C. et al., Physiol. Meas. 37(12):2181-2213, 2016; PhysioNet, ODC
 ${training.counts.training} recordings (fingerprint \`${training.datasetFingerprint}\`), validation ${training.counts.validation}.
 Training windows are drawn label-balanced, each (subset, label) group weighted by the square root of its
 size, with augmentation that imitates other devices and patients: random crop, time stretch (±15 %), short clips repeated to fill the window (15 %), random
-low-pass, high-pass or peaking EQ, noise at 10-35 dB SNR, gain, and frequency masking.
+low-pass, high-pass or peaking EQ, noise at 10-35 dB SNR, gain, and frequency masking.${syntheticMurmurSentence}
 
 ## Training
 Backend ${training.backend}; best epoch ${training.bestEpoch} (stopped by ${training.stoppedBecause}), ${training.minutes.toFixed(1)} minutes
