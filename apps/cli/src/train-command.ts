@@ -1,5 +1,5 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { DEFAULT_AUGMENTATION, finaliseModelDirectory, runTrainCommand } from '@heartbeat/model';
+import { DEFAULT_AUGMENTATION, finaliseModelDirectory, runTrainCommand, type ThresholdRule } from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -12,6 +12,7 @@ export async function trainCommand(opts: {
   holdOut?: string;
   cache: string;
   syntheticMurmurs: number;
+  thresholdRule: ThresholdRule;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const report = await runTrainCommand({
@@ -26,6 +27,7 @@ export async function trainCommand(opts: {
       maxMinutes: opts.maxMinutes,
       seed: opts.seed,
       augmentation: { ...DEFAULT_AUGMENTATION, syntheticMurmurProbability: opts.syntheticMurmurs },
+      thresholdRule: opts.thresholdRule,
     },
     log,
   });

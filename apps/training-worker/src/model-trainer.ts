@@ -137,7 +137,7 @@ export class ModelTrainer {
         model,
         validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) })),
       );
-      ({ calibration, threshold, thresholdRule } = fitDecision(validationScores));
+      ({ calibration, threshold, thresholdRule } = fitDecision(validationScores, params.thresholdRule));
     } else {
       let current: tf.LayersModel | undefined;
       const outcome = await trainWindowClassifier({

@@ -147,7 +147,8 @@ ${losoSection}
 - Not intended: diagnosis, or use without a clinician's review. It has not been validated prospectively.
 - A new site's stethoscope and population shift the operating point: the ranking (AUC) travels better than
   the threshold. Calibrate the threshold on a few dozen labelled local recordings (site calibration) before
-  relying on the labels at a new site.
+  relying on the labels at a new site. The validation table shows why: one threshold for all five databases
+  leaves low specificity in the subsets where abnormal recordings are common.
 - Recordings that are mostly noise, speech or rubbing get a low quality score and the answer \`unsure\`.
 - Training data labels are normal vs abnormal only; the model does not name the lesion.
 `;
