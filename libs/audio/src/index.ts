@@ -13,4 +13,4 @@ export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSign
 export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';
 export { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows, type FeatureConfig, type LogMelSpectrogram } from './features/log-mel';
 export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';
-export { assessSignalQuality, assessWindowQuality, QUALITY_SCORING, type SignalQuality } from './quality';
+export { assessSignalQuality, assessWindowQuality, heartSoundEnvelope, QUALITY_SCORING, type SignalQuality } from './quality';

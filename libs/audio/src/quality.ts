@@ -60,7 +60,7 @@ export function assessWindowQuality(windows: readonly { readonly samples: Float3
 }
 
 /** Rectified signal averaged over blocks of 1/envelopeRate s: a 50 Hz envelope of the heart sounds. */
-function heartSoundEnvelope(signal: Float32Array, sampleRate: number): Float64Array {
+export function heartSoundEnvelope(signal: Float32Array, sampleRate: number): Float64Array {
   const block = Math.max(1, Math.round(sampleRate / QUALITY_SCORING.envelopeRate));
   const length = Math.floor(signal.length / block);
   const envelope = new Float64Array(length);

@@ -2,25 +2,19 @@
 // then counts as abnormal. In the training data each database has its own disease mix and its own
 // stethoscope, so "abnormal" is partly learnable from the device alone; a murmur drawn onto normal
 // recordings of every database shows the network abnormal examples on every device.
+import { heartSoundEnvelope, QUALITY_SCORING } from '@heartbeat/audio';
 import { MODEL_SAMPLE_RATE } from '../input/model-input';
 import { applyBiquad } from './augmentation';
 import { gaussian, type Random, uniform } from './random';
 
-const BLOCK = 40; // 20 ms envelope blocks at 2 kHz
 const MIN_GAP_SECONDS = 0.18;
 
-/** Sample positions of the heart sounds (S1 and S2 alike): peaks of a 20-ms envelope well above its median. */
+/** Sample positions of the heart sounds (S1 and S2 alike): peaks of the 50 Hz envelope well above its median. */
 export function heartSoundPeaks(window: Float32Array): number[] {
-  const blocks = Math.floor(window.length / BLOCK);
-  const raw = new Float64Array(blocks);
-  for (let b = 0; b < blocks; b++) {
-    let sum = 0;
-    for (let i = b * BLOCK; i < (b + 1) * BLOCK; i++) sum += Math.abs(window[i]);
-    raw[b] = sum / BLOCK;
-  }
-  const envelope = raw.map(
-    (_, b) => (raw[Math.max(0, b - 1)] + raw[b] + raw[Math.min(blocks - 1, b + 1)]) / 3,
-  );
+  const raw = heartSoundEnvelope(window, MODEL_SAMPLE_RATE);
+  const block = Math.round(MODEL_SAMPLE_RATE / QUALITY_SCORING.envelopeRate);
+  const blocks = raw.length;
+  const envelope = raw.map((_, b) => (raw[Math.max(0, b - 1)] + raw[b] + raw[Math.min(blocks - 1, b + 1)]) / 3);
   const sorted = Float64Array.from(envelope).sort();
   const quantile = (q: number) => sorted[Math.min(blocks - 1, Math.floor(q * (blocks - 1)))];
   const threshold = quantile(0.6) + 0.35 * (quantile(0.98) - quantile(0.6));
@@ -29,11 +23,11 @@ export function heartSoundPeaks(window: Float32Array): number[] {
   for (let b = 1; b < blocks - 1; b++) {
     if (envelope[b] < threshold || envelope[b] < envelope[b - 1] || envelope[b] < envelope[b + 1]) continue;
     const last = peaks[peaks.length - 1];
-    if (last !== undefined && ((b - last) * BLOCK) / MODEL_SAMPLE_RATE < MIN_GAP_SECONDS) {
+    if (last !== undefined && ((b - last) * block) / MODEL_SAMPLE_RATE < MIN_GAP_SECONDS) {
       if (envelope[b] > envelope[last]) peaks[peaks.length - 1] = b;
     } else peaks.push(b);
   }
-  return peaks.map((b) => b * BLOCK + BLOCK / 2);
+  return peaks.map((b) => b * block + block / 2);
 }
 
 /**
