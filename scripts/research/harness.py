@@ -1,0 +1,385 @@
+"""Research harness (not product code): replicate the TS training recipe in PyTorch so that
+variants can be compared quickly by leave-one-subset-out (LOSO) and on the stratified split."""
+import json, math, os, sys, time
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from scipy.signal import lfilter
+from sklearn.metrics import roc_auc_score
+
+torch.set_num_threads(int(os.environ.get('THREADS', '2')))
+HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tmp/research'))
+SR = 2000
+WIN = 10000
+
+_idx = json.load(open(os.path.join(HERE, 'index.json')))
+_sig = np.fromfile(os.path.join(HERE, 'signals.f32'), dtype='<f4')
+RECS = []
+for r in _idx:
+    RECS.append(dict(id=r['id'], subset=r['subset'], y=1 if r['label'] == 'abnormal' else 0,
+                     val=r['validation'], x=_sig[r['offset']:r['offset'] + r['length']]))
+
+
+# ---------------- features -----------------
+def hz_to_mel(f):
+    f = np.asanyarray(f, dtype=np.float64); f_sp = 200.0 / 3; min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp; logstep = np.log(6.4) / 27.0
+    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+
+
+def mel_to_hz(m):
+    m = np.asanyarray(m, dtype=np.float64); f_sp = 200.0 / 3; min_log_hz = 1000.0
+    min_log_mel = min_log_hz / f_sp; logstep = np.log(6.4) / 27.0
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+
+def mel_filterbank(sr, n_fft, n_mels, fmin, fmax):
+    fftfreqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    mel_f = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_f); ramps = np.subtract.outer(mel_f, fftfreqs)
+    w = np.zeros((n_mels, len(fftfreqs)))
+    for i in range(n_mels):
+        w[i] = np.maximum(0, np.minimum(-ramps[i] / fdiff[i], ramps[i + 2] / fdiff[i + 1]))
+    return w * (2.0 / (mel_f[2:n_mels + 2] - mel_f[:n_mels]))[:, None]
+
+
+class Features:
+    def __init__(self, n_mels=64, fmin=25, fmax=1000, n_fft=256, win=128, hop=40, norm='window'):
+        self.n_fft, self.win, self.hop, self.norm = n_fft, win, hop, norm
+        self.fb = torch.tensor(mel_filterbank(SR, n_fft, n_mels, fmin, fmax), dtype=torch.float32)
+        n = np.arange(win)
+        self.window = torch.tensor(0.5 - 0.5 * np.cos(2 * np.pi * n / win), dtype=torch.float32)
+        self.n_mels = n_mels
+
+    def __call__(self, x):  # x: [B, T] float32 tensor -> [B, 1, frames, mels]
+        s = torch.stft(x, self.n_fft, hop_length=self.hop, win_length=self.win, window=self.window,
+                       center=True, pad_mode='reflect', return_complex=True)
+        p = s.real ** 2 + s.imag ** 2  # [B, F, frames]
+        mel = torch.log(torch.einsum('mf,bft->btm', self.fb, p) + 1e-6)
+        if self.norm == 'window':
+            mel = mel - mel.mean(dim=1, keepdim=True)
+            mel = mel / mel.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-3)
+        elif self.norm == 'band':  # per-band mean and per-band std
+            mel = mel - mel.mean(dim=1, keepdim=True)
+            mel = mel / mel.std(dim=1, keepdim=True).clamp_min(1e-3)
+        elif self.norm == 'median':  # per-band median (robust to heart sound bursts)
+            mel = mel - mel.median(dim=1, keepdim=True).values
+            mel = mel / mel.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-3)
+        return mel.unsqueeze(1)
+
+
+# ---------------- augmentation (port of augmentation.ts) -----------------
+def crop_and_stretch(sig, length, stretch, rng):
+    src_len = max(2, round(length / stretch))
+    src = sig if len(sig) >= src_len else np.resize(sig, src_len)
+    start = rng.integers(0, len(src) - src_len + 1)
+    pos = start + np.arange(length) * ((src_len - 1) / max(1, length - 1))
+    left = np.floor(pos).astype(np.int64); frac = pos - left
+    right = np.minimum(left + 1, len(src) - 1)
+    return (src[left] * (1 - frac) + src[right] * frac).astype(np.float32)
+
+
+def biquad(x, kind, f, q, gain_db=0.0):
+    w0 = 2 * np.pi * f / SR; alpha = np.sin(w0) / (2 * q); c = np.cos(w0); A = 10 ** (gain_db / 40)
+    if kind == 'lowpass':
+        b = [(1 - c) / 2, 1 - c, (1 - c) / 2]; a = [1 + alpha, -2 * c, 1 - alpha]
+    elif kind == 'highpass':
+        b = [(1 + c) / 2, -(1 + c), (1 + c) / 2]; a = [1 + alpha, -2 * c, 1 - alpha]
+    else:
+        b = [1 + alpha * A, -2 * c, 1 - alpha * A]; a = [1 + alpha / A, -2 * c, 1 - alpha / A]
+    return lfilter(b, a, x).astype(np.float32)
+
+
+DEFAULT_AUG = dict(stretch=0.15, short=0.15, noise=0.5, snr=(10, 35), filt=0.6, fmask=0.5, maxbands=8, extra=False)
+
+
+def device_augment(w, rng, aug):
+    if rng.random() < aug['filt']:
+        ch = rng.random()
+        if ch < 0.4: w = biquad(w, 'lowpass', rng.uniform(150, 450), rng.uniform(0.5, 1))
+        elif ch < 0.7: w = biquad(w, 'highpass', rng.uniform(20, 90), rng.uniform(0.5, 1))
+        else: w = biquad(w, 'peaking', rng.uniform(40, 400), rng.uniform(0.5, 2), rng.uniform(-9, 9))
+    if rng.random() < aug['noise']:
+        p = np.mean(w * w); snr = rng.uniform(*aug['snr'])
+        w = w + np.sqrt(p / 10 ** (snr / 10)) * rng.standard_normal(len(w)).astype(np.float32)
+    return (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
+
+
+def augment(sig, rng, aug):
+    stretch = 1 + rng.uniform(-aug['stretch'], aug['stretch'])
+    if rng.random() < aug['short']:
+        clip = min(WIN, round(rng.uniform(2, 4.5) * SR))
+        w = np.resize(crop_and_stretch(sig, clip, stretch, rng), WIN)
+    else:
+        w = crop_and_stretch(sig, WIN, stretch, rng)
+    if rng.random() < aug['filt']:
+        ch = rng.random()
+        if ch < 0.4: w = biquad(w, 'lowpass', rng.uniform(150, 450), rng.uniform(0.5, 1))
+        elif ch < 0.7: w = biquad(w, 'highpass', rng.uniform(20, 90), rng.uniform(0.5, 1))
+        else: w = biquad(w, 'peaking', rng.uniform(40, 400), rng.uniform(0.5, 2), rng.uniform(-9, 9))
+    if aug.get('extra') and rng.random() < 0.5:  # a second, independent EQ stage
+        w = biquad(w, 'peaking', rng.uniform(40, 400), rng.uniform(0.5, 2), rng.uniform(-12, 12))
+    if rng.random() < aug['noise']:
+        p = np.mean(w * w); snr = rng.uniform(*aug['snr'])
+        w = w + np.sqrt(p / 10 ** (snr / 10)) * rng.standard_normal(WIN).astype(np.float32)
+    return (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
+
+
+from scipy.signal import butter, sosfilt
+_BP_CACHE = {}
+
+
+def heart_sound_peaks(w, min_gap=0.18):
+    b = 40  # 20 ms blocks
+    env = np.abs(w[:len(w) // b * b]).reshape(-1, b).mean(1)
+    env = np.convolve(env, np.ones(3) / 3, 'same')
+    thr = np.percentile(env, 60) + 0.35 * (np.percentile(env, 98) - np.percentile(env, 60))
+    peaks = []
+    for i in range(1, len(env) - 1):
+        if env[i] >= thr and env[i] >= env[i - 1] and env[i] >= env[i + 1]:
+            if peaks and (i - peaks[-1]) * b / SR < min_gap:
+                if env[i] > env[peaks[-1]]: peaks[-1] = i
+            else:
+                peaks.append(i)
+    return [p * b + b // 2 for p in peaks], env
+
+
+def add_synthetic_murmur(w, rng):
+    """Adds murmur-like band-limited noise between heart sounds: returns None when no usable gap."""
+    peaks, env = heart_sound_peaks(w)
+    if len(peaks) < 3: return None
+    gaps = [(peaks[i], peaks[i + 1]) for i in range(len(peaks) - 1)]
+    lens = np.array([(b - a) / SR for a, b in gaps])
+    kind = rng.choice(['short', 'long', 'all'], p=[0.6, 0.25, 0.15])
+    if kind == 'short': sel = [g for g, l in zip(gaps, lens) if 0.15 <= l <= np.median(lens) + 1e-9]
+    elif kind == 'long': sel = [g for g, l in zip(gaps, lens) if l >= np.median(lens)]
+    else: sel = [g for g, l in zip(gaps, lens) if 0.15 <= l <= 1.2]
+    if not sel: return None
+    lo = rng.uniform(60, 250); hi = min(lo + rng.uniform(60, 250), 600)
+    key = (round(lo, -1), round(hi, -1))
+    if key not in _BP_CACHE: _BP_CACHE[key] = butter(4, [key[0], key[1]], 'bandpass', fs=SR, output='sos')
+    noise = sosfilt(_BP_CACHE[key], rng.standard_normal(len(w))).astype(np.float32)
+    noise /= max(np.percentile(np.abs(noise), 99), 1e-6)
+    shape = rng.choice(['plateau', 'diamond', 'decrescendo'])
+    level = rng.uniform(0.08, 0.5)
+    out = w.copy()
+    for a, b in sel:
+        s0 = a + int(0.05 * SR); s1 = b - int(0.05 * SR)
+        if s1 - s0 < int(0.05 * SR): continue
+        n = s1 - s0; t = np.linspace(0, 1, n)
+        e = np.ones(n) if shape == 'plateau' else (1 - np.abs(2 * t - 1)) if shape == 'diamond' else (1 - t)
+        ramp = np.minimum(1, np.minimum(t, 1 - t) * n / (0.01 * SR))
+        out[s0:s1] += level * (e * ramp).astype(np.float32) * noise[s0:s1]
+    return out
+
+
+def mask_bands(mel, rng, maxbands):  # mel [1, frames, mels] tensor
+    n = mel.shape[-1]; width = 1 + rng.integers(0, maxbands); first = rng.integers(0, n - width)
+    mel[..., first:first + width] = 0
+
+
+# ---------------- model -----------------
+class Cnn(nn.Module):
+    def __init__(self, blocks=(8, 16, 32, 64, 96), dropout=0.3, in_ch=1):
+        super().__init__()
+        layers = []; c = in_ch
+        for i, f in enumerate(blocks):
+            layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.01), nn.ReLU()]
+            if i < len(blocks) - 1: layers.append(nn.MaxPool2d(2))
+            c = f
+        self.body = nn.Sequential(*layers); self.drop = nn.Dropout(dropout); self.fc = nn.Linear(c, 1)
+
+    def forward(self, x):
+        h = self.body(x).mean(dim=(2, 3))
+        return self.fc(self.drop(h)).squeeze(1)
+
+
+# ---------------- data helpers -----------------
+def window_starts(n, hop=5000):
+    if n <= WIN: return [0]
+    starts = list(range(0, n - WIN + 1, hop))
+    last_end = starts[-1] + WIN
+    if n - last_end >= hop / 2: starts.append(n - WIN)
+    return starts
+
+
+def recording_windows(x, max_seconds=None):
+    if max_seconds: x = x[:int(max_seconds * SR)]
+    if len(x) < WIN: x = np.resize(x, WIN)
+    return np.stack([x[s:s + WIN] for s in window_starts(len(x))])
+
+
+class Sampler:
+    """Label-balanced; within a label each (subset,label) cell weighted by size**power."""
+    def __init__(self, recs, power=0.5):
+        self.pools = {}
+        for y in (0, 1):
+            members = [r for r in recs if r['y'] == y]
+            cells = {}
+            for r in members: cells[r['subset']] = cells.get(r['subset'], 0) + 1
+            w = np.array([cells[r['subset']] ** (power - 1) for r in members])
+            self.pools[y] = (members, w / w.sum())
+
+    def next(self, rng):
+        members, p = self.pools[int(rng.random() < 0.5)]
+        return members[rng.choice(len(members), p=p)]
+
+
+def stratified_split(recs, frac, seed):
+    rng = np.random.default_rng(seed); tr, va = [], []
+    groups = {}
+    for r in recs: groups.setdefault((r['subset'], r['y']), []).append(r)
+    for k in sorted(groups):
+        m = list(groups[k]); rng.shuffle(m); h = max(1, round(len(m) * frac))
+        va += m[:h]; tr += m[h:]
+    return tr, va
+
+
+def macc_best(y, s):
+    y = np.asarray(y); s = np.asarray(s); order = np.argsort(-s)
+    pos = y.sum(); neg = len(y) - pos
+    tp = np.cumsum(y[order]); fp = np.cumsum(1 - y[order])
+    macc = 0.5 * (tp / max(pos, 1) + (neg - fp) / max(neg, 1))
+    i = np.argmax(macc)
+    return macc[i], s[order][i]
+
+
+def macc_at(y, s, thr):
+    y = np.asarray(y); pred = np.asarray(s) >= thr
+    se = (pred & (y == 1)).sum() / max((y == 1).sum(), 1); sp = (~pred & (y == 0)).sum() / max((y == 0).sum(), 1)
+    return 0.5 * (se + sp), se, sp
+
+
+def auc(y, s):
+    return roc_auc_score(y, s) if 0 < np.sum(y) < len(y) else float('nan')
+
+
+@torch.no_grad()
+def score(model, feats, recs, max_seconds=None, bs=128):
+    model.eval(); out = []
+    for r in recs:
+        w = recording_windows(r['x'], max_seconds)
+        logits = []
+        for i in range(0, len(w), bs):
+            logits.append(model(feats(torch.from_numpy(w[i:i + bs]))))
+        out.append(torch.cat(logits).mean().item())
+    return np.array(out)
+
+
+@torch.no_grad()
+def adapt_bn(model, feats, recs):
+    """Re-estimates BatchNorm statistics on a site's windows (no labels, weights untouched)."""
+    windows = np.concatenate([recording_windows(r['x']) for r in recs])
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d): m.reset_running_stats(); m.momentum = None  # cumulative average
+    model.train()
+    for i in range(0, len(windows), 64):
+        model.body(feats(torch.from_numpy(windows[i:i + 64])))
+    model.eval()
+
+
+def selection_score(recs, s, mode='mixed'):
+    y = np.array([r['y'] for r in recs]); overall = auc(y, s)
+    subs = []
+    for sub in sorted(set(r['subset'] for r in recs)):
+        m = np.array([r['subset'] == sub for r in recs])
+        a = auc(y[m], s[m])
+        if not math.isnan(a): subs.append(a)
+    if mode == 'macro': return np.mean(subs)
+    if mode == 'worst': return np.min(subs) + 0.1 * np.mean(subs)
+    return (overall + np.mean(subs)) / 2
+
+
+def train(train_recs, val_recs, cfg, log=print):
+    rng = np.random.default_rng(cfg.get('seed', 2016)); torch.manual_seed(cfg.get('seed', 2016))
+    feats = Features(**cfg.get('features', {}))
+    model = cfg.get('model_fn', lambda: Cnn(**cfg.get('cnn', {})))()
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.get('lr', 2e-3), weight_decay=cfg.get('wd', 0))
+    sampler = Sampler(train_recs, cfg.get('power', 0.5))
+    normals = [r for r in train_recs if r['y'] == 0]
+    aug = {**DEFAULT_AUG, **cfg.get('aug', {})}
+    epochs, wpe, bs = cfg.get('epochs', 10), cfg.get('wpe', 1024), cfg.get('bs', 32)
+    best = (-1, 0, None); t0 = time.time()
+    for ep in range(1, epochs + 1):
+        lr = 1e-4 + 0.5 * (cfg.get('lr', 2e-3) - 1e-4) * (1 + math.cos(math.pi * (ep - 1) / max(1, epochs - 1)))
+        for g in opt.param_groups: g['lr'] = lr
+        model.train(); tot = 0
+        for b in range(wpe // bs):
+            batch = [sampler.next(rng) for _ in range(bs)]
+            xs, ys = [], []
+            for r in batch:
+                if r['y'] == 1 and rng.random() < cfg.get('synth', 0):
+                    for _ in range(5):
+                        donor = normals[rng.integers(len(normals))]
+                        w = augment(donor['x'], rng, {**aug, 'filt': 0, 'noise': 0})
+                        m = add_synthetic_murmur(w, rng)
+                        if m is not None: break
+                    if m is not None:
+                        xs.append(device_augment(m, rng, aug)); ys.append(1); continue
+                xs.append(augment(r['x'], rng, aug)); ys.append(r['y'])
+            x = torch.from_numpy(np.stack(xs))
+            y = torch.tensor(ys, dtype=torch.float32)
+            with torch.no_grad():
+                m = feats(x)
+                for i in range(bs):
+                    if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
+            loss = F.binary_cross_entropy_with_logits(model(m), y)
+            opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item()
+        if ep < cfg.get('select_from', 4): continue
+        s = score(model, feats, val_recs, max_seconds=cfg.get('val_seconds', 20))
+        sel = selection_score(val_recs, s, cfg.get('select', 'mixed'))
+        y = [r['y'] for r in val_recs]
+        if sel > best[0]: best = (sel, ep, {k: v.clone() for k, v in model.state_dict().items()})
+        log(f'  ep {ep} loss {tot / (wpe // bs):.4f} valAUC {auc(y, s):.4f} sel {sel:.4f} ({time.time() - t0:.0f}s)')
+    model.load_state_dict(best[2])
+    return model, feats
+
+
+def report(name, recs, s, thr=None):
+    y = np.array([r['y'] for r in recs]); a = auc(y, s); mb, _ = macc_best(y, s)
+    line = f'{name}: n={len(recs)} AUC {a:.3f} bestMAcc {mb:.3f}'
+    if thr is not None:
+        m, se, sp = macc_at(y, s, thr); line += f' MAcc@thr {m:.3f} (se {se:.2f} sp {sp:.2f})'
+    return line, a
+
+
+def run(cfg, folds=('training-a', 'training-b', 'training-d', 'training-e'), indist=True, log=print):
+    results = {}
+    if indist:
+        tr = [r for r in RECS if not r['val']]; va = [r for r in RECS if r['val']]
+        model, feats = train(tr, va, cfg, log=lambda *a: None)
+        s = score(model, feats, va)
+        y = np.array([r['y'] for r in va]); _, thr = macc_best(y, s)
+        if cfg.get('name'):
+            np.savez(os.path.join(HERE, f"scores-{cfg['name']}-indist.npz"), val_s=s, val_y=y, val_sub=[r['subset'] for r in va])
+        line, a = report('indist', va, s); log(line); results['indist'] = a
+        for sub in sorted(set(r['subset'] for r in va)):
+            m = np.array([r['subset'] == sub for r in va])
+            log('   ' + report(sub, [r for r, k in zip(va, m) if k], s[m], thr)[0])
+        s3 = score(model, feats, va, max_seconds=3)
+        log('   ' + report('first3s', va, s3)[0])
+    for held in folds:
+        dev = [r for r in RECS if r['subset'] != held]; test = [r for r in RECS if r['subset'] == held]
+        tr, va = stratified_split(dev, 0.2, cfg.get('seed', 2016))
+        model, feats = train(tr, va, cfg, log=lambda *a: None)
+        sv = score(model, feats, va); _, thr = macc_best([r['y'] for r in va], sv)
+        st = score(model, feats, test)
+        if cfg.get('name'):
+            np.savez(os.path.join(HERE, f"scores-{cfg['name']}-{held}.npz"), val_s=sv, val_y=[r['y'] for r in va], val_sub=[r['subset'] for r in va], test_s=st, test_y=[r['y'] for r in test])
+        line, a = report('LOSO ' + held, test, st, thr); log(line); results[held] = a
+        if cfg.get('adabn', True):
+            rng = np.random.default_rng(7); idx = rng.permutation(len(test)); calib = [test[i] for i in idx[:30]]; rest = [test[i] for i in idx[30:]]
+            before = score(model, feats, rest)
+            adapt_bn(model, feats, calib)
+            after = score(model, feats, rest)
+            y = [r['y'] for r in rest]
+            log(f'   AdaBN on 30 records: rest AUC {auc(y, before):.3f} -> {auc(y, after):.3f}, bestMAcc {macc_best(y, before)[0]:.3f} -> {macc_best(y, after)[0]:.3f}')
+    log('SUMMARY ' + json.dumps({k: round(v, 3) for k, v in results.items()}))
+    return results
+
+
+if __name__ == '__main__':
+    cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    print('config', cfg, flush=True)
+    run(cfg, log=lambda s: print(s, flush=True))
