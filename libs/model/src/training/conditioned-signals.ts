@@ -1,7 +1,7 @@
 // Decodes and conditions every recording once and caches the 2 kHz signal on disk, so repeated
 // training runs (and the leave-one-subset-out folds) skip decoding.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAudio, prepareSignal } from '@heartbeat/audio';
 import type { LabelledRecording } from '../data/labelled-recordings';
@@ -45,7 +45,13 @@ async function conditionedSignal(path: string, cacheDir?: string): Promise<Float
   }
   const decoded = await decodeAudio(new Uint8Array(readFileSync(path)));
   const signal = prepareSignal(decoded);
-  if (cacheFile) writeFileSync(cacheFile, new Uint8Array(signal.buffer, signal.byteOffset, signal.byteLength));
+  if (cacheFile) {
+    // Written aside and renamed into place: another training process sharing the cache (parallel
+    // leave-one-subset-out folds) must never read a file that is still being written.
+    const partial = `${cacheFile}.${process.pid}.partial`;
+    writeFileSync(partial, new Uint8Array(signal.buffer, signal.byteOffset, signal.byteLength));
+    renameSync(partial, cacheFile);
+  }
   return signal;
 }
 
