@@ -53,7 +53,7 @@ program
   .option('--seed <n>', 'random seed', positiveInteger, 2016)
   .option('--hold-out <subset>', 'leave this subset out of training and report on it')
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
-  .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['site-balanced-macc', 'pooled-macc']).default('site-balanced-macc'))
+  .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['pooled-macc', 'site-balanced-macc']).default('pooled-macc'))
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
   .action(async (opts) => {
     process.exitCode = await trainCommand(opts);

@@ -154,7 +154,7 @@ export const retrainParamsSchema = z
     maxMinutes: z.number().positive().optional(),
     /** Network width per conv block; small values make quick test runs. */
     blockFilters: z.array(z.number().int().min(1).max(512)).min(1).max(8).optional(),
-    /** How the decision threshold is chosen on the evaluation split (default site-balanced-macc). */
+    /** How the decision threshold is chosen on the evaluation split (default pooled-macc). */
     thresholdRule: z.enum(['pooled-macc', 'site-balanced-macc']).optional(),
   })
   .strict();

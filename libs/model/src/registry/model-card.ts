@@ -56,6 +56,10 @@ export function renderModelCard(input: ModelCardInput): string {
   const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
   const augmentation = (manifest.training?.params as { augmentation?: { syntheticMurmurProbability?: number } } | undefined)?.augmentation;
   const syntheticMurmurs = augmentation?.syntheticMurmurProbability ?? 0;
+  const refit = manifest.training as { decisionRefittedFrom?: string; decisionRefitCommand?: string } | undefined;
+  const refitSentence = refit?.decisionRefittedFrom
+    ? `\nThe network is version ${refit.decisionRefittedFrom}'s; this version refits only the decision (calibration and threshold) on\nthe same validation scores:\n\n\`\`\`\n${refit.decisionRefitCommand ?? ''}\n\`\`\`\n`
+    : '';
   const syntheticMurmurSentence =
     syntheticMurmurs > 0
       ? `\n${Math.round(syntheticMurmurs * 100)} % of the abnormal training windows are normal recordings of any database with a synthetic murmur\n` +
@@ -132,7 +136,7 @@ on a 2-core machine. Reproduce with:
 \`\`\`
 ${input.trainCommand}
 \`\`\`
-
+${refitSentence}
 ## Validation (own split of the development data)
 Threshold ${manifest.decision.threshold.toFixed(3)}, quality gate not applied to these figures.
 
