@@ -219,10 +219,9 @@ function sampleTrainingBatch(
   const signalOf = (recording: LabelledRecording) => signals.get(recording.id + '\u0000' + recording.subset)!;
   for (let i = 0; i < params.batchSize; i++) {
     const recording = sampler.next(random);
-    const murmur =
-      recording.label === 'abnormal' && random() < params.augmentation.syntheticMurmurProbability
-        ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation)
-        : undefined;
+    // No draw when the option is off, so the random stream (and a seeded run) stays what it was.
+    const synthetic = recording.label === 'abnormal' && params.augmentation.syntheticMurmurProbability > 0 && random() < params.augmentation.syntheticMurmurProbability;
+    const murmur = synthetic ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation) : undefined;
     const window = windowFeatures(murmur ?? augmentSignalWindow(signalOf(recording), WINDOW_SAMPLES, random, params.augmentation));
     if (random() < params.augmentation.frequencyMaskProbability) {
       maskRandomBands(window, WINDOW_FRAMES, MEL_BANDS, random, params.augmentation.maxMaskedBands);
