@@ -30,7 +30,7 @@ export class BadInputError extends Error {
 export type JobOutcome = 'succeeded' | 'rejected' | 'error';
 
 export interface PredictionProcessorDependencies {
-  recordings: { read(job: Pick<PredictionJob, 'storageKey' | 'predictionId'>): Promise<Buffer> };
+  recordings: { read(job: Pick<PredictionJob, 'storageKey' | 'predictionId' | 'batchId'>): Promise<Buffer> };
   predictions: Pick<PredictionsRepository, 'create' | 'complete' | 'fail'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };

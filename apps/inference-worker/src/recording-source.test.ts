@@ -52,6 +52,13 @@ describe('RecordingSource', () => {
     expect(reads).toEqual(['storage']);
   });
 
+  it('reads storage for a batch job without asking Redis (batch uploads are never handed off)', async () => {
+    const { recordingSource, reads, errors } = source(new Error('must not be asked'), new Map([['k', Buffer.from('stored')]]));
+    expect((await recordingSource.read({ storageKey: 'k', predictionId: 'p', batchId: 'b' })).toString()).toBe('stored');
+    expect(reads).toEqual(['storage']);
+    expect(errors).toEqual([]);
+  });
+
   it('falls back to storage when Redis cannot be read, and reports it', async () => {
     const { recordingSource, reads, errors } = source(
       new Error('Redis is down'),

@@ -1,5 +1,6 @@
 // Where a prediction job's bytes come from: the gateway's Redis handoff when it offered them
-// (interactive /predict), object storage otherwise. A handoff that cannot be read is never fatal.
+// (interactive /predict), object storage otherwise (batch jobs are never handed off, so they do not
+// ask). A handoff that cannot be read is never fatal.
 import type { PredictionJob, RecordingHandoff } from '@heartbeat/queue';
 
 export type RecordingSourceKind = 'handoff' | 'storage';
@@ -14,9 +15,9 @@ export interface RecordingSourceDependencies {
 export class RecordingSource {
   constructor(private readonly deps: RecordingSourceDependencies) {}
 
-  async read(job: Pick<PredictionJob, 'storageKey' | 'predictionId'>): Promise<Buffer> {
+  async read(job: Pick<PredictionJob, 'storageKey' | 'predictionId' | 'batchId'>): Promise<Buffer> {
     const handedOff =
-      job.predictionId === undefined
+      job.predictionId === undefined || job.batchId !== undefined
         ? undefined
         : await this.deps.handoff.take(job.predictionId).catch((error: unknown) => {
             this.deps.onHandoffError?.(error as Error);
