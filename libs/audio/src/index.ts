@@ -9,7 +9,7 @@ export { parseWavHeader, type WavHeader } from './decode/wav-header';
 export { parseWfdbHeader, readWfdbSignal, type WfdbHeader, type WfdbSignalSpec } from './decode/wfdb';
 export { resample } from './dsp/resample';
 export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';
-export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal } from './dsp/condition';
+export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal, quantileOfMagnitude } from './dsp/condition';
 export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';
 export { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows, type FeatureConfig, type LogMelSpectrogram } from './features/log-mel';
 export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';

@@ -2,7 +2,7 @@
 // then counts as abnormal. In the training data each database has its own disease mix and its own
 // stethoscope, so "abnormal" is partly learnable from the device alone; a murmur drawn onto normal
 // recordings of every database shows the network abnormal examples on every device.
-import { heartSoundEnvelope, QUALITY_SCORING } from '@heartbeat/audio';
+import { heartSoundEnvelope, QUALITY_SCORING, quantileOfMagnitude } from '@heartbeat/audio';
 import { MODEL_SAMPLE_RATE } from '../input/model-input';
 import { applyBiquad } from './augmentation';
 import { gaussian, type Random, uniform } from './random';
@@ -60,7 +60,7 @@ export function addSyntheticMurmur(window: Float32Array, random: Random): Float3
     applyBiquad(noise, 'highpass', low, 0.707);
     applyBiquad(noise, 'lowpass', high, 0.707);
   }
-  const noiseScale = 1 / Math.max(percentileOfMagnitude(noise, 0.99), 1e-6);
+  const noiseScale = 1 / Math.max(quantileOfMagnitude(noise, 0.99), 1e-6);
   const shape = random();
   const level = uniform(random, 0.08, 0.5) * noiseScale;
   const margin = Math.round(0.05 * MODEL_SAMPLE_RATE);
@@ -78,9 +78,4 @@ export function addSyntheticMurmur(window: Float32Array, random: Random): Float3
     }
   }
   return out;
-}
-
-function percentileOfMagnitude(values: Float32Array, q: number): number {
-  const sorted = Float32Array.from(values, Math.abs).sort();
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 }
