@@ -1,7 +1,7 @@
 // Turns a conditioned 2 kHz signal into the CNN's input: 5-s windows of log-mel, each normalised on
 // its own. Training crops and inference windows go through the same `windowFeatures`, so the model
 // sees at serving time exactly what it saw in training.
-import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE } from '@heartbeat/audio';
+import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, type LogMelSpectrogram } from '@heartbeat/audio';
 
 export { MODEL_SAMPLE_RATE };
 export const WINDOW_SECONDS = 5;
@@ -35,11 +35,15 @@ export function windowFeatures(windowSignal: Float32Array): Float32Array {
   if (windowSignal.length !== WINDOW_SAMPLES) {
     throw new RangeError(`a model window holds ${WINDOW_SAMPLES} samples, got ${windowSignal.length}`);
   }
-  const mel = logMelSpectrogram(windowSignal, DEFAULT_FEATURE_CONFIG);
+  return modelInputOf(logMelSpectrogram(windowSignal, DEFAULT_FEATURE_CONFIG));
+}
+
+/** Checks a window's log-mel against the model's shape and normalises it (in place: it is a fresh array). */
+function modelInputOf(mel: LogMelSpectrogram): Float32Array {
   if (mel.frames !== WINDOW_FRAMES || mel.mels !== MEL_BANDS) {
     throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${WINDOW_FRAMES}x${MEL_BANDS}`);
   }
-  return normaliseWindowFeatures(Float32Array.from(mel.data), mel.frames, mel.mels);
+  return normaliseWindowFeatures(mel.data, mel.frames, mel.mels);
 }
 
 /**
@@ -84,11 +88,6 @@ export function recordingWindows(signal: Float32Array, hopSeconds = DEFAULT_HOP_
   const starts = windowStartSamples(padded.length, hopSeconds);
   const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + WINDOW_SAMPLES) }));
   const features = new Float32Array(starts.length * WINDOW_VALUES);
-  logMelSpectrogramsOfWindows(padded, windows, DEFAULT_FEATURE_CONFIG).forEach((mel, index) => {
-    if (mel.frames !== WINDOW_FRAMES || mel.mels !== MEL_BANDS) {
-      throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${WINDOW_FRAMES}x${MEL_BANDS}`);
-    }
-    features.set(normaliseWindowFeatures(mel.data, mel.frames, mel.mels), index * WINDOW_VALUES);
-  });
+  logMelSpectrogramsOfWindows(padded, windows, DEFAULT_FEATURE_CONFIG).forEach((mel, index) => features.set(modelInputOf(mel), index * WINDOW_VALUES));
   return { features, windowCount: starts.length, startSeconds: starts.map((s) => s / MODEL_SAMPLE_RATE) };
 }
