@@ -9,6 +9,7 @@ import {
   connectDatabase,
   ModelVersionsRepository,
   PredictionsRepository,
+  ScreeningRepository,
 } from '@heartbeat/db';
 import {
   createClassifierLoader,
@@ -173,6 +174,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         onRead: (source) => metrics.recordingReads.inc({ source }),
         onHandoffError: (error) => logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
       }),
+      screening: new ScreeningRepository(database.db),
       predictions: new PredictionsRepository(database.db),
       batches: new BatchesRepository(database.db),
       models: host,

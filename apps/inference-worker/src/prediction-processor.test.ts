@@ -82,6 +82,19 @@ function setup(
   let model = overrides.model ?? servedModel('1.0.0', 2);
   const processor = new PredictionProcessor({
     recordings: { read: overrides.bytes ?? (async () => Buffer.from('RIFF')) },
+    // One statement in the real repository: the prediction row and its batch's count together.
+    screening: {
+      completePrediction: async (id, batchId, outcome) => {
+        await predictions.complete(id, outcome);
+        if (batchId) batchOutcomes.push([batchId, 'succeeded']);
+        return true;
+      },
+      failPrediction: async (id, batchId, failure) => {
+        await predictions.fail(id, failure);
+        if (batchId) batchOutcomes.push([batchId, 'failed']);
+        return true;
+      },
+    },
     predictions,
     batches: {
       recordOutcome: async (id, outcome) => {

@@ -3,7 +3,7 @@
 // recording is not usable audio) is recorded on the prediction row and never retried; anything
 // else (S3 or Postgres unreachable) is thrown so BullMQ retries it with backoff.
 import { isAudioError, type DecodeOptions } from '@heartbeat/audio';
-import type { BatchesRepository, PredictionOutcome, PredictionsRepository, WindowScore } from '@heartbeat/db';
+import type { BatchesRepository, PredictionOutcome, PredictionsRepository, ScreeningRepository, WindowScore } from '@heartbeat/db';
 import {
   calibratedProbability,
   decideFromWindowLogits,
@@ -31,7 +31,10 @@ export type JobOutcome = 'succeeded' | 'rejected' | 'error';
 
 export interface PredictionProcessorDependencies {
   recordings: { read(job: Pick<PredictionJob, 'storageKey' | 'predictionId' | 'batchId'>): Promise<Buffer> };
-  predictions: Pick<PredictionsRepository, 'create' | 'complete' | 'fail'>;
+  /** Finishes a job's pending prediction and counts it in its batch, in one statement. */
+  screening: Pick<ScreeningRepository, 'completePrediction' | 'failPrediction'>;
+  /** For jobs queued without a pending prediction: the row is created when they finish. */
+  predictions: Pick<PredictionsRepository, 'create'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
   prepare?: (bytes: Uint8Array, options?: DecodeOptions) => Promise<PreparedRecording>;
@@ -89,7 +92,6 @@ export class PredictionProcessor {
       const result = await this.screen(payload, model);
       const outcome: PredictionOutcome = { ...result, modelVersion: model.version, latencyMs: latencyMs() };
       const predictionId = await this.saveSuccess(payload, job, outcome);
-      if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'succeeded');
       this.finished('succeeded', started, modelVersion);
       return {
         status: 'succeeded',
@@ -171,7 +173,8 @@ export class PredictionProcessor {
     outcome: PredictionOutcome,
   ): Promise<string> {
     if (payload.predictionId) {
-      await this.deps.predictions.complete(payload.predictionId, outcome);
+      // False when an earlier attempt already finished it (a stalled job run twice): its answer stands.
+      await this.deps.screening.completePrediction(payload.predictionId, payload.batchId, outcome);
       return payload.predictionId;
     }
     const row = await this.deps.predictions.create({
@@ -182,6 +185,7 @@ export class PredictionProcessor {
       completedAt: new Date(),
       ...outcome,
     });
+    if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'succeeded');
     return row.id;
   }
 
@@ -191,7 +195,7 @@ export class PredictionProcessor {
     failure: { code: string; message: string; latencyMs: number; modelVersion?: string },
   ): Promise<void> {
     if (payload.predictionId) {
-      await this.deps.predictions.fail(payload.predictionId, failure);
+      await this.deps.screening.failPrediction(payload.predictionId, payload.batchId, failure);
     } else {
       await this.deps.predictions.create({
         recordingId: payload.recordingId,
@@ -204,8 +208,8 @@ export class PredictionProcessor {
         modelVersion: failure.modelVersion,
         completedAt: new Date(),
       });
+      if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'failed');
     }
-    if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'failed');
   }
 
   private finished(outcome: JobOutcome, started: number, modelVersion?: string, error?: Error): void {

@@ -9,7 +9,13 @@ export { ModelVersionsRepository } from './repositories/model-versions.repositor
 export {
   PredictionsRepository,
   type PredictionFilter,
+  type PredictionFailure,
   type PredictionOutcome,
 } from './repositories/predictions.repository';
+export {
+  ScreeningRepository,
+  type RegisteredUpload,
+  type UploadToScreen,
+} from './repositories/screening.repository';
 export { RecordingsRepository } from './repositories/recordings.repository';
 export { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';

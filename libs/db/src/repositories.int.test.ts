@@ -9,6 +9,7 @@ import { BatchesRepository } from './repositories/batches.repository';
 import { ModelVersionsRepository } from './repositories/model-versions.repository';
 import { PredictionsRepository } from './repositories/predictions.repository';
 import { RecordingsRepository } from './repositories/recordings.repository';
+import { ScreeningRepository } from './repositories/screening.repository';
 import { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';
 import type { NewRecording } from './schema';
 
@@ -218,6 +219,85 @@ describe('BatchesRepository', () => {
     const batches = new BatchesRepository(connection.db);
     const { batch } = await batches.create({ totalCount: 5 });
     expect((await batches.setStatus(batch.id, 'cancelled'))?.finishedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('ScreeningRepository', () => {
+  const outcome = {
+    label: 'abnormal' as const,
+    probability: 0.8,
+    windowScores: [{ startSeconds: 0, endSeconds: 5, probability: 0.8 }],
+    qualityScore: 0.9,
+    modelVersion: '1.1.0',
+    latencyMs: 12,
+  };
+
+  it('registers an upload for /predict: the recording and its pending prediction, no batch', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const predictionId = randomUUID();
+    const registered = await screening.registerUpload({ recording: aRecording(), predictionId });
+
+    const recording = await new RecordingsRepository(connection.db).findById(registered.recordingId);
+    expect(recording).toMatchObject({ storageKey: `recordings/${sha('a')}`, originalFileName: 'a0001.wav' });
+    expect(await new PredictionsRepository(connection.db).findById(predictionId)).toMatchObject({
+      recordingId: registered.recordingId,
+      batchId: null,
+      status: 'pending',
+      jobId: predictionId,
+    });
+  });
+
+  it('counts each upload registered into a receiving batch, and none into a batch that stopped receiving', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    await screening.registerUpload({ recording: aRecording(), predictionId: randomUUID(), batchId: batch.id });
+    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: randomUUID(), batchId: batch.id });
+    expect(await batches.findById(batch.id)).toMatchObject({ status: 'receiving', totalCount: 2 });
+
+    await batches.finishReceiving(batch.id, 2);
+    await screening.registerUpload({ recording: aRecording({ sha256: sha('c') }), predictionId: randomUUID(), batchId: batch.id });
+    expect(await batches.findById(batch.id)).toMatchObject({ totalCount: 2 });
+  });
+
+  it('writes nothing when the prediction cannot be stored (the statement is atomic)', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const predictionId = randomUUID();
+    await screening.registerUpload({ recording: aRecording(), predictionId });
+    await expect(screening.registerUpload({ recording: aRecording({ sha256: sha('d') }), predictionId })).rejects.toThrow();
+    expect(await new RecordingsRepository(connection.db).findBySha256(sha('d'))).toBeUndefined();
+  });
+
+  it('completes a pending prediction and counts it in its batch once, however often a job finishes it', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const batches = new BatchesRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    const first = randomUUID();
+    const second = randomUUID();
+    await screening.registerUpload({ recording: aRecording(), predictionId: first, batchId: batch.id });
+    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: second, batchId: batch.id });
+    await batches.finishReceiving(batch.id, 2);
+
+    expect(await screening.completePrediction(first, batch.id, outcome)).toBe(true);
+    expect(await screening.completePrediction(first, batch.id, outcome)).toBe(false);
+    expect(await batches.findById(batch.id)).toMatchObject({ status: 'running', succeededCount: 1, failedCount: 0 });
+    expect(await new PredictionsRepository(connection.db).findById(first)).toMatchObject({ status: 'succeeded', label: 'abnormal', probability: 0.8, modelVersion: '1.1.0' });
+
+    expect(await screening.failPrediction(second, batch.id, { code: 'UNSUPPORTED_FORMAT', message: 'not audio' })).toBe(true);
+    expect(await screening.completePrediction(second, batch.id, outcome)).toBe(false);
+    const done = await batches.findById(batch.id);
+    expect(done).toMatchObject({ status: 'completed', succeededCount: 1, failedCount: 1 });
+    expect(done?.finishedAt).toBeInstanceOf(Date);
+    expect(await new PredictionsRepository(connection.db).findById(second)).toMatchObject({ status: 'failed', errorCode: 'UNSUPPORTED_FORMAT', label: null });
+  });
+
+  it('completes a prediction without a batch', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const predictionId = randomUUID();
+    await screening.registerUpload({ recording: aRecording(), predictionId });
+    expect(await screening.completePrediction(predictionId, undefined, outcome)).toBe(true);
+    expect(await screening.completePrediction(predictionId, undefined, outcome)).toBe(false);
+    expect(await new PredictionsRepository(connection.db).findById(predictionId)).toMatchObject({ status: 'succeeded', latencyMs: 12 });
   });
 });
 

@@ -10,6 +10,7 @@ import {
   ModelVersionsRepository,
   PredictionsRepository,
   RecordingsRepository,
+  ScreeningRepository,
   TrainingSamplesRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
@@ -29,6 +30,7 @@ const databaseRepositories = [
   ModelVersionsRepository,
   PredictionsRepository,
   RecordingsRepository,
+  ScreeningRepository,
   TrainingSamplesRepository,
 ] as const;
 

@@ -2,7 +2,7 @@
 // prediction and its job at once, so workers screen the first files while the rest still uploads.
 // The batch stays `receiving` (it cannot complete) until finish() fixes its total.
 import { randomUUID } from 'node:crypto';
-import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, Recording } from '@heartbeat/db';
+import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, RegisteredUpload } from '@heartbeat/db';
 import { ApiError } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import type { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
@@ -22,11 +22,12 @@ export interface BatchSubmitter {
 
 export interface BatchIntakeDependencies {
   batches: Pick<BatchesRepository, 'create' | 'countReceived' | 'finishReceiving' | 'abandonReceiving' | 'findById'>;
-  predictions: Pick<PredictionsRepository, 'create' | 'fail'>;
+  predictions: Pick<PredictionsRepository, 'fail'>;
   audit: Pick<AuditRepository, 'record'>;
   queue: Pick<PredictionQueueRepository, 'enqueueMany' | 'removeWaiting'>;
   metrics: GatewayMetrics;
-  createRecording: (file: StagedRecording, submitter: BatchSubmitter) => Promise<Recording>;
+  /** Stores the recordings row and its pending prediction, and counts it in the receiving batch. */
+  registerUpload: (file: StagedRecording, submitter: BatchSubmitter, pending: { predictionId: string; batchId: string }) => Promise<RegisteredUpload>;
   /** The answer to a retried submission whose batch already exists. */
   describeExisting: (batch: Batch) => Promise<BatchCreatedDto>;
 }
@@ -72,16 +73,13 @@ export class BatchIntake {
   async accept(file: StagedRecording): Promise<void> {
     const batch = await this.batch();
     if (!batch) return;
-    const recording = await this.deps.createRecording(file, this.submitter);
-    const entry: QueuedFile = { file, recordingId: recording.id, predictionId: randomUUID(), enqueued: false };
-    this.queued.push(entry);
+    const predictionId = randomUUID();
     // Counted before it is queued, so the batch's total never trails its outcomes.
-    await Promise.all([
-      this.deps.predictions.create({ id: entry.predictionId, recordingId: recording.id, batchId: batch.id, status: 'pending', jobId: entry.predictionId }),
-      this.deps.batches.countReceived(batch.id),
-    ]);
+    const recording = await this.deps.registerUpload(file, this.submitter, { predictionId, batchId: batch.id });
+    const entry: QueuedFile = { file, recordingId: recording.recordingId, predictionId, enqueued: false };
+    this.queued.push(entry);
     await this.deps.queue.enqueueMany([
-      { recordingId: recording.id, storageKey: recording.storageKey, predictionId: entry.predictionId, batchId: batch.id, requestedAt: new Date().toISOString() },
+      { recordingId: recording.recordingId, storageKey: recording.storageKey, predictionId, batchId: batch.id, requestedAt: new Date().toISOString() },
     ]);
     entry.enqueued = true;
     this.deps.metrics.predictionsQueued.inc({ source: 'batch' });

@@ -35,6 +35,16 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false } 
       findByIds: async (ids: string[]) => recordings.filter((r) => ids.includes(r.id)),
     } as never,
     {
+      // One statement in the real repository: recording, pending prediction and the batch's count.
+      registerUpload: async ({ recording, predictionId, batchId }: { recording: NewRecording; predictionId: string; batchId?: string }) => {
+        const row = { ...recording, id: `rec-${recordings.length}`, createdAt: new Date() } as Recording;
+        recordings.push(row);
+        predictions.push({ id: predictionId, recordingId: row.id, batchId, status: 'pending', jobId: predictionId, createdAt: new Date() } as Prediction);
+        if (batchId && batch(batchId).status === 'receiving') batch(batchId).totalCount++;
+        return { recordingId: row.id, storageKey: row.storageKey, predictionId };
+      },
+    } as never,
+    {
       create: async (p: NewPrediction) => predictions.push({ ...p, createdAt: new Date() } as Prediction),
       fail: async (id: string, error: { code: string }) => Object.assign(predictions.find((p) => p.id === id)!, { status: 'failed', errorCode: error.code }),
       list: async (filter: { batchId?: string }) => {

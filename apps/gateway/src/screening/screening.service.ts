@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { AuditRepository, BatchesRepository, PredictionsRepository, RecordingsRepository, type Batch, type Prediction, type Recording } from '@heartbeat/db';
+import { AuditRepository, BatchesRepository, PredictionsRepository, RecordingsRepository, ScreeningRepository, type Batch, type Prediction, type RegisteredUpload } from '@heartbeat/db';
 import { JobFailedError, JobTimeoutError, RecordingHandoff, type PredictionResult } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiError, notFound } from '../common/api-error';
@@ -39,6 +39,7 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (it
 export class ScreeningService {
   constructor(
     @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
+    @Inject(ScreeningRepository) private readonly screening: Pick<ScreeningRepository, 'registerUpload'>,
     @Inject(PredictionsRepository) private readonly predictions: PredictionsRepository,
     @Inject(BatchesRepository) private readonly batches: BatchesRepository,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
@@ -51,13 +52,12 @@ export class ScreeningService {
 
   /** One recording, screened while the client waits up to PREDICT_TIMEOUT_MS; then 202 with a URL to poll. */
   async predict(staged: StagedRecording, submitter: Submitter): Promise<Reply<PredictResultDto | PredictPendingDto | object>> {
-    const recording = await this.createRecording(staged, submitter);
     const predictionId = randomUUID();
-    await this.predictions.create({ id: predictionId, recordingId: recording.id, jobId: predictionId, status: 'pending' });
+    const recording = await this.registerUpload(staged, submitter, predictionId);
     // The bytes are stored already; the handoff only spares the worker reading them back.
     if (staged.bytes) await this.handoff.offer(predictionId, staged.bytes).catch(() => false);
     const job = await this.queue.enqueueInteractive({
-      recordingId: recording.id,
+      recordingId: recording.recordingId,
       storageKey: recording.storageKey,
       predictionId,
       requestedAt: new Date().toISOString(),
@@ -86,7 +86,7 @@ export class ScreeningService {
     const probability = result.probability;
     const body: PredictResultDto = {
       id: predictionId,
-      recordingId: recording.id,
+      recordingId: recording.recordingId,
       batchId: null,
       fileName: staged.fileName,
       status: 'succeeded',
@@ -121,7 +121,7 @@ export class ScreeningService {
         audit: this.audit,
         queue: this.queue,
         metrics: this.metrics,
-        createRecording: (file, by) => this.createRecording(file, by),
+        registerUpload: (file, by, pending) => this.registerUpload(file, by, pending.predictionId, pending.batchId),
         describeExisting: (batch) => this.describeExistingBatch(batch),
       },
       submitter,
@@ -203,15 +203,9 @@ export class ScreeningService {
     return batch;
   }
 
-  private createRecording(file: StagedRecording, submitter: Submitter): Promise<Recording> {
-    return this.recordings.create({
-      storageKey: file.storageKey,
-      sha256: file.sha256,
-      originalFileName: file.fileName,
-      format: file.format,
-      sizeBytes: file.sizeBytes,
-      uploadedBy: submitter.keyId,
-    });
+  private registerUpload(file: StagedRecording, submitter: Submitter, predictionId: string, batchId?: string): Promise<RegisteredUpload> {
+    const recording = { storageKey: file.storageKey, sha256: file.sha256, originalFileName: file.fileName, format: file.format, sizeBytes: file.sizeBytes, uploadedBy: submitter.keyId };
+    return this.screening.registerUpload({ recording, predictionId, batchId });
   }
 
   private async withFileNames(predictions: Prediction[]): Promise<PredictionDto[]> {

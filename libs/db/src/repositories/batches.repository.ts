@@ -17,7 +17,22 @@ export interface CreateBatch {
 }
 
 /** States in which a batch still counts outcomes. */
-const OPEN_STATES = sql`(${batches.status} in ('receiving', 'pending', 'running'))`;
+export const OPEN_STATES = sql`(${batches.status} in ('receiving', 'pending', 'running'))`;
+
+/** The batch columns after one more outcome (see BatchesRepository.recordOutcome). */
+export function countedOutcome(outcome: 'succeeded' | 'failed') {
+  const succeeded =
+    outcome === 'succeeded' ? sql`${batches.succeededCount} + 1` : sql`${batches.succeededCount}`;
+  const failed = outcome === 'failed' ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`;
+  const receiving = sql`${batches.status} = 'receiving'`;
+  const done = sql`(${succeeded}) + (${failed}) >= ${batches.totalCount}`;
+  return {
+    succeededCount: succeeded,
+    failedCount: failed,
+    status: sql`case when ${receiving} then 'receiving'::batch_status when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
+    finishedAt: sql`case when ${receiving} then null when ${done} then now() else null end`,
+  };
+}
 
 export class BatchesRepository {
   constructor(private readonly db: Database) {}
@@ -85,19 +100,9 @@ export class BatchesRepository {
    * A `receiving` batch counts the outcome and stays `receiving`: its total is not final yet.
    */
   async recordOutcome(id: string, outcome: 'succeeded' | 'failed'): Promise<Batch | undefined> {
-    const succeeded =
-      outcome === 'succeeded' ? sql`${batches.succeededCount} + 1` : sql`${batches.succeededCount}`;
-    const failed = outcome === 'failed' ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`;
-    const receiving = sql`${batches.status} = 'receiving'`;
-    const done = sql`(${succeeded}) + (${failed}) >= ${batches.totalCount}`;
     const [batch] = await this.db
       .update(batches)
-      .set({
-        succeededCount: succeeded,
-        failedCount: failed,
-        status: sql`case when ${receiving} then 'receiving'::batch_status when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
-        finishedAt: sql`case when ${receiving} then null when ${done} then now() else null end`,
-      })
+      .set(countedOutcome(outcome))
       .where(and(eq(batches.id, id), OPEN_STATES))
       .returning();
     return batch;

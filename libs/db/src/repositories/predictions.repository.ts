@@ -32,6 +32,30 @@ export interface PredictionOutcome {
   decision?: PredictionDecision;
 }
 
+export interface PredictionFailure {
+  code: string;
+  message: string;
+  latencyMs?: number;
+  modelVersion?: string;
+}
+
+/** The columns of a prediction that succeeded with this outcome. */
+export function completedColumns(outcome: PredictionOutcome) {
+  return { ...outcome, status: 'succeeded' as const, errorCode: null, errorMessage: null, completedAt: new Date() };
+}
+
+/** The columns of a prediction that failed for good. */
+export function failedColumns(error: PredictionFailure) {
+  return {
+    status: 'failed' as const,
+    errorCode: error.code,
+    errorMessage: error.message,
+    latencyMs: error.latencyMs,
+    modelVersion: error.modelVersion,
+    completedAt: new Date(),
+  };
+}
+
 export class PredictionsRepository {
   constructor(private readonly db: Database) {}
 
@@ -70,26 +94,16 @@ export class PredictionsRepository {
   async complete(id: string, outcome: PredictionOutcome): Promise<Prediction | undefined> {
     const [prediction] = await this.db
       .update(predictions)
-      .set({ ...outcome, status: 'succeeded', errorCode: null, errorMessage: null, completedAt: new Date() })
+      .set(completedColumns(outcome))
       .where(eq(predictions.id, id))
       .returning();
     return prediction;
   }
 
-  async fail(
-    id: string,
-    error: { code: string; message: string; latencyMs?: number; modelVersion?: string },
-  ): Promise<Prediction | undefined> {
+  async fail(id: string, error: PredictionFailure): Promise<Prediction | undefined> {
     const [prediction] = await this.db
       .update(predictions)
-      .set({
-        status: 'failed',
-        errorCode: error.code,
-        errorMessage: error.message,
-        latencyMs: error.latencyMs,
-        modelVersion: error.modelVersion,
-        completedAt: new Date(),
-      })
+      .set(failedColumns(error))
       .where(eq(predictions.id, id))
       .returning();
     return prediction;

@@ -1,0 +1,94 @@
+// The steps of a screening that touch several tables, each as one SQL statement: a step is atomic
+// (no batch counts a prediction that was not written, or counts one twice) and costs one round
+// trip instead of two or three, on the path every recording takes.
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../client';
+import { batches, predictions, recordings, type NewRecording } from '../schema';
+import { countedOutcome, OPEN_STATES } from './batches.repository';
+import {
+  completedColumns,
+  failedColumns,
+  type PredictionFailure,
+  type PredictionOutcome,
+} from './predictions.repository';
+
+export interface UploadToScreen {
+  recording: Omit<NewRecording, 'id' | 'createdAt'>;
+  predictionId: string;
+  /** A batch that is `receiving`: the recording counts towards its running total. */
+  batchId?: string;
+}
+
+export interface RegisteredUpload {
+  recordingId: string;
+  storageKey: string;
+  predictionId: string;
+}
+
+export class ScreeningRepository {
+  constructor(private readonly db: Database) {}
+
+  /** The recordings row and its pending prediction; with a batch, one more recording in its total. */
+  async registerUpload({ recording, predictionId, batchId }: UploadToScreen): Promise<RegisteredUpload> {
+    const recordingId = randomUUID();
+    const newRecording = this.db
+      .$with('new_recording')
+      .as(this.db.insert(recordings).values({ ...recording, id: recordingId }).returning({ id: recordings.id }));
+    const pending = { id: predictionId, recordingId, batchId, status: 'pending' as const, jobId: predictionId };
+    if (batchId === undefined) {
+      await this.db.with(newRecording).insert(predictions).values(pending);
+    } else {
+      const newPrediction = this.db
+        .$with('new_prediction')
+        .as(this.db.insert(predictions).values(pending).returning({ id: predictions.id }));
+      await this.db
+        .with(newRecording, newPrediction)
+        .update(batches)
+        .set({ totalCount: sql`${batches.totalCount} + 1` })
+        .where(and(eq(batches.id, batchId), eq(batches.status, 'receiving')));
+    }
+    return { recordingId, storageKey: recording.storageKey, predictionId };
+  }
+
+  /**
+   * A pending prediction succeeded: its outcome is written and its batch counts it. False when it
+   * was not pending (another attempt finished it first): then nothing changes.
+   */
+  completePrediction(id: string, batchId: string | undefined, outcome: PredictionOutcome): Promise<boolean> {
+    return this.finish(id, batchId, 'succeeded', completedColumns(outcome));
+  }
+
+  /** A pending prediction failed for good; as completePrediction otherwise. */
+  failPrediction(id: string, batchId: string | undefined, failure: PredictionFailure): Promise<boolean> {
+    return this.finish(id, batchId, 'failed', failedColumns(failure));
+  }
+
+  private async finish(
+    id: string,
+    batchId: string | undefined,
+    outcome: 'succeeded' | 'failed',
+    columns: ReturnType<typeof completedColumns> | ReturnType<typeof failedColumns>,
+  ): Promise<boolean> {
+    const finishPending = this.db
+      .update(predictions)
+      .set(columns)
+      .where(and(eq(predictions.id, id), eq(predictions.status, 'pending')))
+      .returning({ id: predictions.id });
+    if (batchId === undefined) return (await finishPending).length > 0;
+    const finished = this.db.$with('finished').as(finishPending);
+    const counted = this.db.$with('counted').as(
+      this.db
+        .update(batches)
+        .set(countedOutcome(outcome))
+        .where(and(eq(batches.id, batchId), OPEN_STATES, sql`exists (select 1 from ${finished})`))
+        .returning({ id: batches.id }),
+    );
+    // `counted` runs although the query does not read it: PostgreSQL executes every data-modifying CTE.
+    const [row] = await this.db
+      .with(finished, counted)
+      .select({ finished: sql<number>`count(*)::int` })
+      .from(finished);
+    return (row?.finished ?? 0) > 0;
+  }
+}
