@@ -32,10 +32,19 @@ export class ScreeningRepository {
   /** The recordings row and its pending prediction; with a batch, one more recording in its total. */
   async registerUpload({ recording, predictionId, batchId }: UploadToScreen): Promise<RegisteredUpload> {
     const recordingId = randomUUID();
-    const newRecording = this.db
-      .$with('new_recording')
-      .as(this.db.insert(recordings).values({ ...recording, id: recordingId }).returning({ id: recordings.id }));
-    const pending = { id: predictionId, recordingId, batchId, status: 'pending' as const, jobId: predictionId };
+    const newRecording = this.db.$with('new_recording').as(
+      this.db
+        .insert(recordings)
+        .values({ ...recording, id: recordingId })
+        .returning({ id: recordings.id }),
+    );
+    const pending = {
+      id: predictionId,
+      recordingId,
+      batchId,
+      status: 'pending' as const,
+      jobId: predictionId,
+    };
     if (batchId === undefined) {
       await this.db.with(newRecording).insert(predictions).values(pending);
     } else {
