@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run quickstart`: HeartBeat running locally in one command. Installs the dependencies on a fresh
 # clone, brings up PostgreSQL/Redis/S3 (scripts/local-stack.sh) and applies migrations, starts the
-# gateway, one inference worker and the training worker in the background (logs in
+# gateway, one inference worker per core and the training worker in the background (logs in
 # .local-stack/logs), gets an admin API key, screens the sample recordings through the batch API and
 # keeps everything running until Ctrl-C, which stops what this script started.
 set -euo pipefail
@@ -64,7 +64,10 @@ trap 'stop_all' EXIT
 
 start_app() {
   local name=$1 entry=$2
-  "$NODE" -r @swc-node/register "$entry" >"$LOGS/$name.log" 2>&1 &
+  # In a session of its own, so Ctrl-C reaches only this script, which then sends each app one
+  # SIGTERM: an app that got the terminal's SIGINT and then our SIGTERM took the second signal as
+  # "exit now" and dropped its in-flight jobs.
+  setsid "$NODE" -r @swc-node/register "$entry" >"$LOGS/$name.log" 2>&1 &
   PIDS+=("$!")
   NAMES+=("$name")
   echo "    $name: pid $! (log .local-stack/logs/$name.log)"
@@ -72,7 +75,17 @@ start_app() {
 
 say "Starting the services"
 start_app gateway apps/gateway/src/main.ts
-start_app inference-worker apps/inference-worker/src/main.ts
+# One inference worker process per core (INFERENCE_WORKERS overrides): each runs the model on one
+# thread. Metrics ports: the first worker keeps the default 9101, the others 9111, 9112, ...
+INFERENCE_WORKERS="${INFERENCE_WORKERS:-$(nproc 2>/dev/null || echo 1)}"
+[[ "$INFERENCE_WORKERS" =~ ^[1-9][0-9]*$ ]] || fail "INFERENCE_WORKERS must be a positive integer, got '$INFERENCE_WORKERS'"
+for i in $(seq 1 "$INFERENCE_WORKERS"); do
+  if [ "$i" -eq 1 ]; then
+    INFERENCE_WORKER_ID="quickstart-1" start_app inference-worker apps/inference-worker/src/main.ts
+  else
+    INFERENCE_WORKER_ID="quickstart-$i" INFERENCE_WORKER_METRICS_PORT=$((9109 + i)) start_app "inference-worker-$i" apps/inference-worker/src/main.ts
+  fi
+done
 [ -f apps/training-worker/src/main.ts ] && start_app training-worker apps/training-worker/src/main.ts
 
 check_alive() {
