@@ -55,6 +55,7 @@ program
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
   .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['pooled-macc', 'site-balanced-macc']).default('pooled-macc'))
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
+  .addOption(new Option('--input <spec>', 'model input: default (64 log-mel bands 25-1000 Hz every 20 ms) or compact (32 bands 25-400 Hz every 40 ms, a quarter of the compute)').choices(['default', 'compact']).default('default'))
   .action(async (opts) => {
     process.exitCode = await trainCommand(opts);
   });

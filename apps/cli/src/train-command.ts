@@ -1,5 +1,5 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { DEFAULT_AUGMENTATION, finaliseModelDirectory, runTrainCommand, type ThresholdRule } from '@heartbeat/model';
+import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule } from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -13,6 +13,7 @@ export async function trainCommand(opts: {
   cache: string;
   syntheticMurmurs: number;
   thresholdRule: ThresholdRule;
+  input: 'default' | 'compact';
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const report = await runTrainCommand({
@@ -21,6 +22,7 @@ export async function trainCommand(opts: {
     version: opts.version,
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
+    modelInput: opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT,
     params: {
       epochs: opts.epochs,
       windowsPerEpoch: opts.windowsPerEpoch,

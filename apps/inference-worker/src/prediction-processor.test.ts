@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AudioError } from '@heartbeat/audio';
 import type { NewPrediction, Prediction, PredictionOutcome } from '@heartbeat/db';
-import { DynamicBatcher, WINDOW_VALUES, describeModelInput, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
+import { DEFAULT_MODEL_INPUT, DynamicBatcher, WINDOW_VALUES, describeModelInput, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
 import { predictionResultSchema, type PredictionJob } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
@@ -29,6 +29,7 @@ function servedModel(version: string, logit: number): ServedModel {
   return {
     version,
     manifest: manifest(version),
+    input: DEFAULT_MODEL_INPUT,
     backend: 'fake-cpu',
     dir: '/nowhere',
     classifier,

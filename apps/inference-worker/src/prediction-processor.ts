@@ -9,6 +9,7 @@ import {
   decideFromWindowLogits,
   prepareRecording,
   type Lease,
+  type ModelInputSpec,
   type PreparedRecording,
 } from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
@@ -37,7 +38,7 @@ export interface PredictionProcessorDependencies {
   predictions: Pick<PredictionsRepository, 'create'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
-  prepare?: (bytes: Uint8Array, options?: DecodeOptions) => Promise<PreparedRecording>;
+  prepare?: (bytes: Uint8Array, options: DecodeOptions, input: ModelInputSpec) => Promise<PreparedRecording>;
   /** Called once per attempt, for metrics and logs. */
   onJobFinished?: (event: {
     outcome: JobOutcome;
@@ -146,7 +147,7 @@ export class PredictionProcessor {
         );
       throw error;
     }
-    const prepared = await this.prepare(bytes);
+    const prepared = await this.prepare(bytes, {}, model.input);
     const logits = await model.batcher.predictLogits(prepared.features, prepared.windowCount);
     const decision = decideFromWindowLogits(prepared, logits, model.manifest);
     const { windowSeconds } = model.manifest.input;

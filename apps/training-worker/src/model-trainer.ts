@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   buildHeartSoundCnn,
   cosineLearningRate,
+  DEFAULT_MODEL_INPUT,
   datasetFingerprint,
   DEFAULT_MINIMUM_QUALITY,
   describeModelInput,
@@ -16,6 +17,7 @@ import {
   type ThresholdRule,
   initTfBackend,
   loadConditionedSignals,
+  networkInputShape,
   recordingWindows,
   reportFor,
   saveTfjsModel,
@@ -26,6 +28,7 @@ import {
   type ConditionedRecording,
   type EpochReport,
   type LabelledRecording,
+  type ModelInputSpec,
   type ModelManifest,
   type TrainingParams,
   type TrainingReport,
@@ -48,6 +51,8 @@ export interface TrainModelOptions {
   outDir: string;
   version: string;
   params: RetrainParams;
+  /** How recordings become network input (default: DEFAULT_MODEL_INPUT, which retraining uses). */
+  modelInput?: ModelInputSpec;
   cacheDir?: string;
   resumeFrom?: TrainingCheckpoint;
   trainCommand: string;
@@ -100,6 +105,7 @@ export class ModelTrainer {
     const log = options.log ?? (() => undefined);
     const started = Date.now();
     const params = trainingParamsOf(options.params);
+    const modelInput = options.modelInput ?? DEFAULT_MODEL_INPUT;
     const backend = await initTfBackend('auto');
     const { loaded, failed } = await loadConditionedSignals([...options.training, ...options.validation], {
       cacheDir: options.cacheDir,
@@ -118,7 +124,7 @@ export class ModelTrainer {
     const done = resume?.epoch ?? 0;
     const remaining = Math.max(0, params.epochs - done);
     const buildModel = () => {
-      const model = buildHeartSoundCnn({ seed: params.seed, blockFilters: options.params.blockFilters });
+      const model = buildHeartSoundCnn({ seed: params.seed, blockFilters: options.params.blockFilters, inputShape: networkInputShape(modelInput) });
       if (resume) restore(model, resume);
       return model;
     };
@@ -135,7 +141,7 @@ export class ModelTrainer {
       model = buildModel();
       validationScores = scoreRecordings(
         model,
-        validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) })),
+        validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) })),
       );
       ({ calibration, threshold, thresholdRule } = fitDecision(validationScores, params.thresholdRule));
     } else {
@@ -144,6 +150,7 @@ export class ModelTrainer {
         training,
         validation,
         buildModel: () => (current = buildModel()),
+        modelInput,
         params: {
           ...params,
           epochs: remaining,
@@ -192,7 +199,7 @@ export class ModelTrainer {
       name: 'heartbeat-pcg-cnn',
       version: options.version,
       createdAt: new Date().toISOString(),
-      input: describeModelInput(),
+      input: describeModelInput(modelInput),
       decision: { calibration, threshold, thresholdRule, minimumQuality: DEFAULT_MINIMUM_QUALITY },
       artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
       training: {

@@ -8,10 +8,12 @@ import {
   DynamicBatcher,
   HotSwapSlot,
   loadWindowClassifier,
+  modelInputOfManifest,
   ONNX_MODEL_FILE,
   readModelManifest,
-  WINDOW_VALUES,
+  windowShape,
   type DynamicBatcherOptions,
+  type ModelInputSpec,
   type Lease,
   type ModelManifest,
   type OnnxExecutionProvider,
@@ -21,6 +23,8 @@ import {
 export interface ServedModel {
   version: string;
   manifest: ModelManifest;
+  /** How recordings become this model's input (from its manifest). */
+  input: ModelInputSpec;
   /** Runtime and device, e.g. onnxruntime-cpu, onnxruntime-cuda, tfjs-wasm. */
   backend: string;
   /** Local directory the artifacts were loaded from. */
@@ -86,10 +90,12 @@ export class ModelHost {
     if (current?.version === version) return current;
     const dir = await this.options.materialise(version);
     const manifest = readModelManifest(dir);
+    const input = modelInputOfManifest(manifest);
+    const { values } = windowShape(input);
     const classifier = await this.options.loadClassifier(dir);
     try {
-      // One call before taking traffic: proves the artifacts work and pays the first-run cost now.
-      await classifier.predictLogits(new Float32Array(WINDOW_VALUES), 1);
+      // One call before taking traffic: proves the artifacts work (and fit the manifest's input) and pays the first-run cost now.
+      await classifier.predictLogits(new Float32Array(values), 1);
     } catch (error) {
       await classifier.dispose().catch(() => undefined);
       throw error;
@@ -97,10 +103,11 @@ export class ModelHost {
     const served: ServedModel = {
       version: manifest.version,
       manifest,
+      input,
       backend: classifier.backend,
       dir,
       classifier,
-      batcher: new DynamicBatcher(classifier, this.options.batching),
+      batcher: new DynamicBatcher(classifier, { ...this.options.batching, valuesPerWindow: values }),
       gpuFallbackReason: (classifier as { cudaFallbackReason?: string }).cudaFallbackReason,
     };
     void this.slot.swap(served);

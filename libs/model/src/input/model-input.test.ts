@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  COMPACT_MODEL_INPUT,
   MEL_BANDS,
   WINDOW_FRAMES,
   WINDOW_SAMPLES,
@@ -8,6 +9,7 @@ import {
   repeatToLength,
   WINDOW_VALUES,
   windowFeatures,
+  windowShape,
   windowStartSamples,
 } from './model-input';
 
@@ -56,6 +58,19 @@ describe('model input', () => {
       const start = Math.round(startSeconds * 2000);
       const alone = windowFeatures(signal.subarray(start, start + WINDOW_SAMPLES));
       expect(windows.features.subarray(index * WINDOW_VALUES, (index + 1) * WINDOW_VALUES)).toEqual(alone);
+    });
+  });
+
+  it('makes compact windows of 126 frames x 32 bands, each equal to the window computed alone', () => {
+    expect(windowShape(COMPACT_MODEL_INPUT)).toEqual({ samples: 10_000, frames: 126, bands: 32, values: 126 * 32 });
+    // Window starts 2.5 s apart are not on the 40-ms frame grid: every other window is computed on its own.
+    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const windows = recordingWindows(signal, COMPACT_MODEL_INPUT);
+    expect(windows.features).toHaveLength(windows.windowCount * 126 * 32);
+    windows.startSeconds.forEach((startSeconds, index) => {
+      const start = Math.round(startSeconds * 2000);
+      const alone = windowFeatures(signal.subarray(start, start + WINDOW_SAMPLES), COMPACT_MODEL_INPUT);
+      expect(windows.features.subarray(index * 126 * 32, (index + 1) * 126 * 32)).toEqual(alone);
     });
   });
 });

@@ -1,15 +1,59 @@
-// Turns a conditioned 2 kHz signal into the CNN's input: 5-s windows of log-mel, each normalised on
-// its own. Training crops and inference windows go through the same `windowFeatures`, so the model
-// sees at serving time exactly what it saw in training.
-import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, type LogMelSpectrogram } from '@heartbeat/audio';
+// Turns a conditioned 2 kHz signal into the CNN's input: windows of log-mel, each normalised on its
+// own. Training crops and inference windows go through the same `windowFeatures`, so the model sees
+// at serving time exactly what it saw in training. A model version records its input spec in its
+// manifest; everything that makes features for a model takes that spec (default: DEFAULT_MODEL_INPUT).
+import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, type FeatureConfig, type LogMelSpectrogram } from '@heartbeat/audio';
 
 export { MODEL_SAMPLE_RATE };
 export const WINDOW_SECONDS = 5;
 export const WINDOW_SAMPLES = WINDOW_SECONDS * MODEL_SAMPLE_RATE;
-export const WINDOW_FRAMES = 1 + Math.floor(WINDOW_SAMPLES / DEFAULT_FEATURE_CONFIG.hopLength);
-export const MEL_BANDS = DEFAULT_FEATURE_CONFIG.nMels;
-export const WINDOW_VALUES = WINDOW_FRAMES * MEL_BANDS;
 export const DEFAULT_HOP_SECONDS = 2.5;
+
+/** How a model's input is made from a conditioned 2 kHz signal. */
+export interface ModelInputSpec {
+  readonly windowSeconds: number;
+  /** Step between window starts when a recording is screened. */
+  readonly hopSeconds: number;
+  readonly featureConfig: FeatureConfig;
+}
+
+/** The input of models 1.0.0 and 1.1.0: 5-s windows every 2.5 s, 64 log-mel bands 25-1000 Hz every 20 ms. */
+export const DEFAULT_MODEL_INPUT: ModelInputSpec = Object.freeze({
+  windowSeconds: WINDOW_SECONDS,
+  hopSeconds: DEFAULT_HOP_SECONDS,
+  featureConfig: DEFAULT_FEATURE_CONFIG,
+});
+
+/**
+ * A cheaper input: 32 log-mel bands over the conditioned pass band (25-400 Hz) every 40 ms, a
+ * quarter of the default's values per window. Research runs matched the default's validation AUC
+ * (docs/MODEL_RESEARCH.md).
+ */
+export const COMPACT_MODEL_INPUT: ModelInputSpec = Object.freeze({
+  windowSeconds: WINDOW_SECONDS,
+  hopSeconds: DEFAULT_HOP_SECONDS,
+  featureConfig: Object.freeze({ ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 }),
+});
+
+export interface WindowShape {
+  samples: number;
+  frames: number;
+  bands: number;
+  /** frames x bands: the values of one window in a feature buffer. */
+  values: number;
+}
+
+export function windowShape(input: ModelInputSpec = DEFAULT_MODEL_INPUT): WindowShape {
+  const samples = Math.round(input.windowSeconds * MODEL_SAMPLE_RATE);
+  const frames = 1 + Math.floor(samples / input.featureConfig.hopLength);
+  const bands = input.featureConfig.nMels;
+  return { samples, frames, bands, values: frames * bands };
+}
+
+const DEFAULT_SHAPE = windowShape(DEFAULT_MODEL_INPUT);
+export const WINDOW_FRAMES = DEFAULT_SHAPE.frames;
+export const MEL_BANDS = DEFAULT_SHAPE.bands;
+export const WINDOW_VALUES = DEFAULT_SHAPE.values;
 
 /**
  * Per-band mean removal (a stethoscope's frequency response is a constant offset per band in the
@@ -30,18 +74,19 @@ export function normaliseWindowFeatures(values: Float32Array, frames: number, ba
   return values;
 }
 
-/** The model input for one window of exactly WINDOW_SAMPLES conditioned samples. */
-export function windowFeatures(windowSignal: Float32Array): Float32Array {
-  if (windowSignal.length !== WINDOW_SAMPLES) {
-    throw new RangeError(`a model window holds ${WINDOW_SAMPLES} samples, got ${windowSignal.length}`);
+/** The model input for one window of exactly one window's conditioned samples. */
+export function windowFeatures(windowSignal: Float32Array, input: ModelInputSpec = DEFAULT_MODEL_INPUT): Float32Array {
+  const shape = windowShape(input);
+  if (windowSignal.length !== shape.samples) {
+    throw new RangeError(`a model window holds ${shape.samples} samples, got ${windowSignal.length}`);
   }
-  return modelInputOf(logMelSpectrogram(windowSignal, DEFAULT_FEATURE_CONFIG));
+  return modelInputOf(logMelSpectrogram(windowSignal, input.featureConfig), shape);
 }
 
 /** Checks a window's log-mel against the model's shape and normalises it (in place: it is a fresh array). */
-function modelInputOf(mel: LogMelSpectrogram): Float32Array {
-  if (mel.frames !== WINDOW_FRAMES || mel.mels !== MEL_BANDS) {
-    throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${WINDOW_FRAMES}x${MEL_BANDS}`);
+function modelInputOf(mel: LogMelSpectrogram, shape: WindowShape): Float32Array {
+  if (mel.frames !== shape.frames || mel.mels !== shape.bands) {
+    throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${shape.frames}x${shape.bands}`);
   }
   return normaliseWindowFeatures(mel.data, mel.frames, mel.mels);
 }
@@ -62,13 +107,13 @@ export function repeatToLength(signal: Float32Array, length: number): Float32Arr
 }
 
 /** Window start offsets (samples): every hop, plus one aligned to the end so the tail is seen. */
-export function windowStartSamples(signalLength: number, hopSeconds = DEFAULT_HOP_SECONDS): number[] {
-  if (signalLength <= WINDOW_SAMPLES) return [0];
+export function windowStartSamples(signalLength: number, hopSeconds = DEFAULT_HOP_SECONDS, windowSamples = WINDOW_SAMPLES): number[] {
+  if (signalLength <= windowSamples) return [0];
   const hop = Math.round(hopSeconds * MODEL_SAMPLE_RATE);
   const starts: number[] = [];
-  for (let start = 0; start + WINDOW_SAMPLES <= signalLength; start += hop) starts.push(start);
-  const lastEnd = starts[starts.length - 1] + WINDOW_SAMPLES;
-  if (signalLength - lastEnd >= hop / 2) starts.push(signalLength - WINDOW_SAMPLES);
+  for (let start = 0; start + windowSamples <= signalLength; start += hop) starts.push(start);
+  const lastEnd = starts[starts.length - 1] + windowSamples;
+  if (signalLength - lastEnd >= hop / 2) starts.push(signalLength - windowSamples);
   return starts;
 }
 
@@ -83,11 +128,12 @@ export interface RecordingWindows {
  * All model windows of a conditioned 2 kHz recording. Overlapping windows share their interior
  * frames (computed once); the values equal `windowFeatures` of each window exactly.
  */
-export function recordingWindows(signal: Float32Array, hopSeconds = DEFAULT_HOP_SECONDS): RecordingWindows {
-  const padded = repeatToLength(signal, WINDOW_SAMPLES);
-  const starts = windowStartSamples(padded.length, hopSeconds);
-  const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + WINDOW_SAMPLES) }));
-  const features = new Float32Array(starts.length * WINDOW_VALUES);
-  logMelSpectrogramsOfWindows(padded, windows, DEFAULT_FEATURE_CONFIG).forEach((mel, index) => features.set(modelInputOf(mel), index * WINDOW_VALUES));
+export function recordingWindows(signal: Float32Array, input: ModelInputSpec = DEFAULT_MODEL_INPUT): RecordingWindows {
+  const shape = windowShape(input);
+  const padded = repeatToLength(signal, shape.samples);
+  const starts = windowStartSamples(padded.length, input.hopSeconds, shape.samples);
+  const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + shape.samples) }));
+  const features = new Float32Array(starts.length * shape.values);
+  logMelSpectrogramsOfWindows(padded, windows, input.featureConfig).forEach((mel, index) => features.set(modelInputOf(mel, shape), index * shape.values));
   return { features, windowCount: starts.length, startSeconds: starts.map((s) => s / MODEL_SAMPLE_RATE) };
 }

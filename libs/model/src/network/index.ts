@@ -6,6 +6,7 @@ export {
   buildHeartSoundCnn,
   countMultiplyAccumulates,
   DEFAULT_BLOCK_FILTERS,
+  networkInputShape,
   WINDOW_INPUT_SHAPE,
   type HeartSoundCnnOptions,
 } from './cnn';

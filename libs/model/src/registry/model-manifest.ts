@@ -3,9 +3,9 @@
 // foreign directory fails with a message instead of producing wrong predictions.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_FEATURE_CONFIG } from '@heartbeat/audio';
+import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '@heartbeat/audio';
 import { z } from 'zod';
-import { DEFAULT_HOP_SECONDS, MEL_BANDS, MODEL_SAMPLE_RATE, WINDOW_FRAMES, WINDOW_SECONDS } from '../input/model-input';
+import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, windowShape, type ModelInputSpec } from '../input/model-input';
 
 export const MANIFEST_FILE = 'heartbeat-model.json';
 
@@ -49,17 +49,42 @@ export const modelManifestSchema = z.object({
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
-/** The input section of a manifest written by this code: what libs/model/src/input produces. */
-export function describeModelInput(): ModelManifest['input'] {
+/** The input section of a manifest for a model trained on `input`: what libs/model/src/input produces. */
+export function describeModelInput(input: ModelInputSpec = DEFAULT_MODEL_INPUT): ModelManifest['input'] {
+  const { frames, bands } = windowShape(input);
   return {
     sampleRate: MODEL_SAMPLE_RATE,
-    windowSeconds: WINDOW_SECONDS,
-    hopSeconds: DEFAULT_HOP_SECONDS,
-    frames: WINDOW_FRAMES,
-    melBands: MEL_BANDS,
-    featureConfig: { ...DEFAULT_FEATURE_CONFIG },
+    windowSeconds: input.windowSeconds,
+    hopSeconds: input.hopSeconds,
+    frames,
+    melBands: bands,
+    featureConfig: { ...input.featureConfig },
     normalisation: 'per-window-band-mean-and-std',
   };
+}
+
+const FEATURE_CONFIG_KEYS = Object.keys(DEFAULT_FEATURE_CONFIG) as (keyof FeatureConfig)[];
+
+/**
+ * The input spec a manifest describes, checked for consistency (its frames and bands must be what
+ * its feature config produces), so a model is always fed the features it was trained on.
+ */
+export function modelInputOfManifest(manifest: Pick<ModelManifest, 'version' | 'input'>): ModelInputSpec {
+  const { input } = manifest;
+  const featureConfig = {} as Record<keyof FeatureConfig, number>;
+  for (const key of FEATURE_CONFIG_KEYS) {
+    const value = input.featureConfig[key];
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new ModelDirectoryError(`Model ${manifest.version}: input.featureConfig.${key} must be a number, got ${JSON.stringify(value)}`);
+    featureConfig[key] = value;
+  }
+  if (input.sampleRate !== MODEL_SAMPLE_RATE || featureConfig.sampleRate !== MODEL_SAMPLE_RATE)
+    throw new ModelDirectoryError(`Model ${manifest.version} expects ${input.sampleRate} Hz input; this version of HeartBeat conditions audio to ${MODEL_SAMPLE_RATE} Hz.`);
+  const spec: ModelInputSpec = { windowSeconds: input.windowSeconds, hopSeconds: input.hopSeconds, featureConfig };
+  const { frames, bands } = windowShape(spec);
+  if (frames !== input.frames || bands !== input.melBands)
+    throw new ModelDirectoryError(`Model ${manifest.version}: its feature config makes ${frames}x${bands} windows, but the manifest says ${input.frames}x${input.melBands}.`);
+  return spec;
 }
 
 export class ModelDirectoryError extends Error {

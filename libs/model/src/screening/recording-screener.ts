@@ -3,8 +3,8 @@
 // worker and `heartbeat evaluate` all go through here, so they cannot disagree.
 import { assessSignalQuality, decodeAudio, type DecodeOptions, prepareSignal } from '@heartbeat/audio';
 import type { WindowClassifier } from '../inference/window-classifier';
-import { MODEL_SAMPLE_RATE, recordingWindows } from '../input/model-input';
-import type { ModelManifest } from '../registry/model-manifest';
+import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, recordingWindows, type ModelInputSpec } from '../input/model-input';
+import { modelInputOfManifest, type ModelManifest } from '../registry/model-manifest';
 import { aggregateWindowLogits, calibratedProbability, decideLabel, type RecordingLabel } from '../training/record-decision';
 
 
@@ -38,12 +38,12 @@ export interface PreparedRecording {
   channels: number;
 }
 
-/** The CPU-side half of screening (no model): decode, condition, quality, window features. */
-export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeOptions = {}): Promise<PreparedRecording> {
+/** The CPU-side half of screening (no model): decode, condition, quality, window features for a model's input. */
+export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeOptions = {}, input: ModelInputSpec = DEFAULT_MODEL_INPUT): Promise<PreparedRecording> {
   const decoded = await decodeAudio(bytes, decodeOptions);
   const signal = prepareSignal(decoded);
   const quality = assessSignalQuality(signal, MODEL_SAMPLE_RATE, decoded.samples).score;
-  const windows = recordingWindows(signal);
+  const windows = recordingWindows(signal, input);
   return {
     signal,
     features: windows.features,
@@ -80,11 +80,15 @@ export function decideFromWindowLogits(prepared: PreparedRecording, logits: Arra
 }
 
 export class RecordingScreener {
+  private readonly input: ModelInputSpec;
+
   constructor(
     readonly manifest: ModelManifest,
     private readonly classifier: WindowClassifier,
     private readonly decodeOptions: DecodeOptions = {},
-  ) {}
+  ) {
+    this.input = modelInputOfManifest(manifest);
+  }
 
   get backend(): string {
     return this.classifier.backend;
@@ -95,7 +99,7 @@ export class RecordingScreener {
   }
 
   async screen(bytes: Uint8Array): Promise<ScreeningResult> {
-    const prepared = await prepareRecording(bytes, this.decodeOptions);
+    const prepared = await prepareRecording(bytes, this.decodeOptions, this.input);
     const logits = await this.classifier.predictLogits(prepared.features, prepared.windowCount);
     return decideFromWindowLogits(prepared, logits, this.manifest);
   }

@@ -5,10 +5,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
 import { datasetFingerprint, leaveOneSubsetOut, stratifiedSplit } from '../data/split';
-import { recordingWindows } from '../input/model-input';
+import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows } from '../input/model-input';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
 import { initTfBackend, type TfBackendPreference } from '../network/backend';
-import { buildHeartSoundCnn } from '../network/cnn';
+import { buildHeartSoundCnn, networkInputShape } from '../network/cnn';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { TFJS_MODEL_FILE } from '../inference/window-classifier';
@@ -29,6 +29,8 @@ export interface TrainCommandOptions {
   cacheDir?: string;
   backend?: TfBackendPreference;
   params?: Partial<TrainingParams>;
+  /** How recordings become network input (default: DEFAULT_MODEL_INPUT); recorded in the manifest. */
+  modelInput?: ModelInputSpec;
   /**
    * Quality gate written into the manifest. Low on purpose: on validation, scores below 0.3 marked a
    * third of the abnormal recordings unsure (murmurs make the envelope less periodic) without
@@ -81,10 +83,12 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   const pick = (set: LabelledRecording[]) => set.map((r) => byKey.get(keyOf(r))).filter((c): c is ConditionedRecording => !!c);
 
   mkdirSync(options.outDir, { recursive: true });
+  const modelInput = options.modelInput ?? DEFAULT_MODEL_INPUT;
   const outcome = await trainWindowClassifier({
     training: pick(split.training),
     validation: pick(split.validation),
-    buildModel: () => buildHeartSoundCnn({ seed: params.seed }),
+    buildModel: () => buildHeartSoundCnn({ seed: params.seed, inputShape: networkInputShape(modelInput) }),
+    modelInput,
     params,
     onEpoch: (report) => {
       log(
@@ -101,7 +105,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   const validation = decide(outcome.validationScores);
   let heldOutReport: TrainingReport['heldOut'];
   if (heldOut.length > 0) {
-    const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) }));
+    const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) }));
     const heldOutScores = scoreRecordings(outcome.model, windows);
     heldOutReport = { subset: options.holdOutSubset!, ...decide(heldOutScores) };
     writeRecordScores(join(options.outDir, 'held-out-scores.json'), heldOutScores);
@@ -127,7 +131,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     name: 'heartbeat-pcg-cnn',
     version: options.version,
     createdAt: new Date().toISOString(),
-    input: describeModelInput(),
+    input: describeModelInput(modelInput),
     decision: {
       calibration: outcome.calibration,
       threshold: outcome.threshold,

@@ -2,7 +2,7 @@
 // after every epoch; the best epoch's weights kept; calibration and threshold fitted on validation.
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledRecording } from '../data/labelled-recordings';
-import { MEL_BANDS, WINDOW_FRAMES, WINDOW_SAMPLES, WINDOW_VALUES, recordingWindows, windowFeatures } from '../input/model-input';
+import { DEFAULT_MODEL_INPUT, type ModelInputSpec, type WindowShape, recordingWindows, windowFeatures, windowShape } from '../input/model-input';
 import { binaryMetrics, thresholdMaximisingMacc, thresholdMaximisingSiteMacc, type BinaryMetrics } from '../metrics/binary-metrics';
 import { compileHeartSoundCnn } from '../network/logit-loss';
 import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, cropRandomWindow, imitateDevice, maskRandomBands } from './augmentation';
@@ -75,7 +75,10 @@ export interface TrainingOutcome {
 export interface TrainingInput {
   training: ConditionedRecording[];
   validation: ConditionedRecording[];
+  /** Builds the network for windows of `modelInput`'s shape. */
   buildModel: () => tf.LayersModel;
+  /** How windows become the network's input (default: DEFAULT_MODEL_INPUT). */
+  modelInput?: ModelInputSpec;
   params?: Partial<TrainingParams>;
   onEpoch?: (report: EpochReport) => void;
   onBatch?: (epochFraction: number) => void;
@@ -88,7 +91,9 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
   const random = seededRandom(params.seed);
   const signals = new Map(input.training.map((c) => [c.recording.id + '\u0000' + c.recording.subset, c.signal]));
   const sampler = new BalancedRecordingSampler(input.training.map((c) => c.recording));
-  const validationWindows = input.validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal) }));
+  const modelInput = input.modelInput ?? DEFAULT_MODEL_INPUT;
+  const shape = windowShape(modelInput);
+  const validationWindows = input.validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) }));
 
   const model = input.buildModel();
   compileHeartSoundCnn(model, { learningRate: params.learningRate });
@@ -107,8 +112,8 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
       // wasm work is synchronous: give timers and sockets (cancel checks, lock renewal, progress
       // writes of a training worker) one turn per batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random);
-      const x = tf.tensor4d(features, [labels.length, WINDOW_FRAMES, MEL_BANDS, 1]);
+      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random, modelInput, shape);
+      const x = tf.tensor4d(features, [labels.length, shape.frames, shape.bands, 1]);
       const y = tf.tensor2d(labels, [labels.length, 1]);
       const result = await model.trainOnBatch(x, y);
       const loss = Array.isArray(result) ? result[0] : result;
@@ -213,20 +218,22 @@ function sampleTrainingBatch(
   signals: Map<string, Float32Array>,
   params: TrainingParams,
   random: () => number,
+  modelInput: ModelInputSpec,
+  shape: WindowShape,
 ): { features: Float32Array; labels: Float32Array } {
-  const features = new Float32Array(params.batchSize * WINDOW_VALUES);
+  const features = new Float32Array(params.batchSize * shape.values);
   const labels = new Float32Array(params.batchSize);
   const signalOf = (recording: LabelledRecording) => signals.get(recording.id + '\u0000' + recording.subset)!;
   for (let i = 0; i < params.batchSize; i++) {
     const recording = sampler.next(random);
     // No draw when the option is off, so the random stream (and a seeded run) stays what it was.
     const synthetic = recording.label === 'abnormal' && params.augmentation.syntheticMurmurProbability > 0 && random() < params.augmentation.syntheticMurmurProbability;
-    const murmur = synthetic ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation) : undefined;
-    const window = windowFeatures(murmur ?? augmentSignalWindow(signalOf(recording), WINDOW_SAMPLES, random, params.augmentation));
+    const murmur = synthetic ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation, shape.samples) : undefined;
+    const window = windowFeatures(murmur ?? augmentSignalWindow(signalOf(recording), shape.samples, random, params.augmentation), modelInput);
     if (random() < params.augmentation.frequencyMaskProbability) {
-      maskRandomBands(window, WINDOW_FRAMES, MEL_BANDS, random, params.augmentation.maxMaskedBands);
+      maskRandomBands(window, shape.frames, shape.bands, random, params.augmentation.maxMaskedBands);
     }
-    features.set(window, i * WINDOW_VALUES);
+    features.set(window, i * shape.values);
     labels[i] = recording.label === 'abnormal' ? 1 : 0;
   }
   return { features, labels };
@@ -238,32 +245,36 @@ function syntheticMurmurWindow(
   signalOf: (recording: LabelledRecording) => Float32Array,
   random: () => number,
   augmentation: AugmentationOptions,
+  windowSamples: number,
 ): Float32Array | undefined {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const murmur = addSyntheticMurmur(cropRandomWindow(signalOf(sampler.anyNormal(random)), WINDOW_SAMPLES, random, augmentation), random);
+    const murmur = addSyntheticMurmur(cropRandomWindow(signalOf(sampler.anyNormal(random)), windowSamples, random, augmentation), random);
     if (murmur) return imitateDevice(murmur, random, augmentation);
   }
   return undefined;
 }
 
-/** Window logits of every recording, in batches, and their mean per recording. */
+/** Window logits of every recording (windows of the model's input shape), in batches, and their mean per recording. */
 export function scoreRecordings(
   model: tf.LayersModel,
   recordings: { recording: LabelledRecording; features: Float32Array; windowCount: number }[],
   batchSize = 64,
 ): RecordScores[] {
+  const [, frames, bands] = model.inputs[0]!.shape as number[];
+  const values = frames! * bands!;
   const totalWindows = recordings.reduce((n, r) => n + r.windowCount, 0);
   const logits = new Float32Array(totalWindows);
-  const all = new Float32Array(totalWindows * WINDOW_VALUES);
+  const all = new Float32Array(totalWindows * values);
   let offset = 0;
   for (const r of recordings) {
-    all.set(r.features, offset * WINDOW_VALUES);
+    if (r.features.length !== r.windowCount * values) throw new Error(`features of ${r.recording.id} do not fit the model's ${frames}x${bands} windows`);
+    all.set(r.features, offset * values);
     offset += r.windowCount;
   }
   for (let start = 0; start < totalWindows; start += batchSize) {
     const n = Math.min(batchSize, totalWindows - start);
     const out = tf.tidy(() => {
-      const x = tf.tensor4d(all.subarray(start * WINDOW_VALUES, (start + n) * WINDOW_VALUES), [n, WINDOW_FRAMES, MEL_BANDS, 1]);
+      const x = tf.tensor4d(all.subarray(start * values, (start + n) * values), [n, frames!, bands!, 1]);
       return (model.predict(x) as tf.Tensor).dataSync();
     });
     logits.set(out, start);

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { COMPACT_MODEL_INPUT, DEFAULT_MODEL_INPUT } from '../input/model-input';
+import { describeModelInput, ModelDirectoryError, modelInputOfManifest } from './model-manifest';
+
+describe('model manifest input', () => {
+  it('reads back the input spec a manifest was written with', () => {
+    for (const spec of [DEFAULT_MODEL_INPUT, COMPACT_MODEL_INPUT]) {
+      const input = modelInputOfManifest({ version: '9.9.9', input: describeModelInput(spec) });
+      expect(input).toEqual({ ...spec, featureConfig: { ...spec.featureConfig } });
+    }
+  });
+
+  it('describes the shipped models 1.0.0 and 1.1.0 as the default input', () => {
+    expect(describeModelInput()).toMatchObject({
+      frames: 251,
+      melBands: 64,
+      windowSeconds: 5,
+      hopSeconds: 2.5,
+    });
+  });
+
+  it('refuses a manifest whose window shape does not follow from its feature config', () => {
+    const input = { ...describeModelInput(COMPACT_MODEL_INPUT), frames: 251 };
+    expect(() => modelInputOfManifest({ version: '9.9.9', input })).toThrow(ModelDirectoryError);
+    expect(() => modelInputOfManifest({ version: '9.9.9', input })).toThrow(
+      /makes 126x32 windows, but the manifest says 251x32/,
+    );
+  });
+
+  it('refuses a feature config with a missing value or another sample rate', () => {
+    const missing = describeModelInput();
+    delete (missing.featureConfig as Record<string, unknown>).hopLength;
+    expect(() => modelInputOfManifest({ version: '9.9.9', input: missing })).toThrow(
+      /featureConfig.hopLength must be a number/,
+    );
+    const rate = { ...describeModelInput(), sampleRate: 4000 };
+    expect(() => modelInputOfManifest({ version: '9.9.9', input: rate })).toThrow(/expects 4000 Hz input/);
+  });
+});
