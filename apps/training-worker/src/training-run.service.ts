@@ -9,6 +9,7 @@ import {
   datasetFingerprint,
   fitSiteDecision,
   metricsWithDecision,
+  modelInputOfManifest,
   readModelManifest,
   splitForSiteCalibration,
   writeModelManifest,
@@ -210,6 +211,9 @@ export class TrainingRunService {
 
     const version = nextCandidateVersion((await registry.list()).map((row) => row.version));
     const candidateDir = join(runDir, version);
+    // A retrain keeps the serving model's input (its features), so the two compare like for like.
+    const servingRow = await registry.findPromoted();
+    const modelInput = servingRow ? modelInputOfManifest(readModelManifest(await registry.materialise(servingRow.version, settings.modelCacheDir))) : undefined;
     const started = Date.now();
     const history: Pick<EpochReport, 'epoch' | 'loss' | 'validationAuc' | 'validationMacc'>[] = [];
     let savingCheckpoint: Promise<void> = Promise.resolve();
@@ -219,6 +223,7 @@ export class TrainingRunService {
       outDir: candidateDir,
       version,
       params,
+      modelInput,
       cacheDir: join(settings.workDir, 'signal-cache'),
       resumeFrom: checkpoint,
       trainCommand: `training-worker run ${run.id}`,
