@@ -1,14 +1,15 @@
 // Times `heartbeat classify <data> --format jsonl` over the shared PhysioNet set (2,656 recordings,
 // 16.2 h of audio): decode, condition, features and ONNX inference on every core, no services.
-//   npm exec -- node -r @swc-node/register bench/cli-classify.ts [dataDir] [--workers N]
+//   npm exec -- node -r @swc-node/register bench/cli-classify.ts [dataDir] [--workers N] [--model DIR]
 import { spawnSync } from 'node:child_process';
 import { loadavg, availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const args = process.argv.slice(2);
-const data = resolve(args.find((a) => !a.startsWith('--')) ?? join(__dirname, '..', '..', 'shared', 'data', 'physionet2016'));
-const workersFlag = args.indexOf('--workers');
-const extra = workersFlag >= 0 ? ['--workers', args[workersFlag + 1]] : [];
+const valueOf = (flag: string) => (args.indexOf(flag) >= 0 ? args[args.indexOf(flag) + 1] : undefined);
+const optionValues = new Set([valueOf('--workers'), valueOf('--model')]);
+const data = resolve(args.find((a) => !a.startsWith('--') && !optionValues.has(a)) ?? join(__dirname, '..', '..', 'shared', 'data', 'physionet2016'));
+const extra = [...(valueOf('--workers') ? ['--workers', valueOf('--workers')!] : []), ...(valueOf('--model') ? ['--model', valueOf('--model')!] : [])];
 const loadBefore = loadavg()[0];
 const started = process.hrtime.bigint();
 const run = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'heartbeat.js'), 'classify', data, '--format', 'jsonl', '--no-progress', ...extra], {
@@ -23,6 +24,7 @@ console.log(
   JSON.stringify(
     {
       data,
+      model: valueOf('--model') ?? 'default (newest in models/)',
       recordings: rows.length,
       failed,
       windows,

@@ -7,6 +7,7 @@ import {
   discoverLabelledRecordings,
   loadConditionedSignals,
   loadWindowClassifier,
+  modelInputOfManifest,
   readModelManifest,
   recordingWindows,
   thresholdMaximisingMacc,
@@ -22,13 +23,15 @@ if (!dataDir || modelDirs.length === 0) {
 (async () => {
   const all = discoverLabelledRecordings(dataDir);
   for (const modelDir of modelDirs) {
-    const { loaded } = await loadConditionedSignals(validationRecordsOf(readModelManifest(modelDir), all), { cacheDir: '.cache/conditioned' });
+    const manifest = readModelManifest(modelDir);
+    const input = modelInputOfManifest(manifest);
+    const { loaded } = await loadConditionedSignals(validationRecordsOf(manifest, all), { cacheDir: '.cache/conditioned' });
     const classifier = await loadWindowClassifier(modelDir, { backend: 'onnx' });
     for (const seconds of [2, 3, 5, 0]) {
       const labels: number[] = [];
       const scores: number[] = [];
       for (const { recording, signal } of loaded) {
-        const windows = recordingWindows(seconds ? signal.subarray(0, seconds * 2000) : signal);
+        const windows = recordingWindows(seconds ? signal.subarray(0, seconds * 2000) : signal, input);
         scores.push(aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount)));
         labels.push(recording.label === 'abnormal' ? 1 : 0);
       }

@@ -51,6 +51,13 @@ const THRESHOLD_RULES = {
   'pooled-macc': 'threshold chosen on validation to maximise the MAcc of all validation records pooled',
 } as const;
 
+/** " (25-400 Hz, a frame every 40 ms)" from the manifest's feature config, when it states them. */
+function featureRange(manifest: ModelManifest): string {
+  const { fMin, fMax, hopLength, sampleRate } = manifest.input.featureConfig as Record<string, unknown>;
+  if (typeof fMin !== 'number' || typeof fMax !== 'number' || typeof hopLength !== 'number' || typeof sampleRate !== 'number') return '';
+  return ` (${fMin}-${fMax} Hz, a frame every ${Math.round((1000 * hopLength) / sampleRate)} ms)`;
+}
+
 export function renderModelCard(input: ModelCardInput): string {
   const { manifest, training } = input;
   const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
@@ -112,7 +119,7 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
 - Input: any recording of 2 s or more (WAV, FLAC, MP3, OGG, WFDB), resampled to ${manifest.input.sampleRate} Hz,
   band-passed 25-400 Hz, cut into ${manifest.input.windowSeconds}-s windows every ${manifest.input.hopSeconds} s
   (clips shorter than a window are repeated to fill it).
-- Features: ${manifest.input.melBands}-band log-mel spectrogram, ${manifest.input.frames} frames per window, each window
+- Features: ${manifest.input.melBands}-band log-mel spectrogram${featureRange(manifest)}, ${manifest.input.frames} frames per window, each window
   normalised per band (mean removed: a stethoscope's frequency response is a per-band offset in the log domain)
   and by its standard deviation.
 - Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
