@@ -62,8 +62,8 @@ describe.skipIf(shipped.length === 0)('the shipped model', () => {
     try {
       for (const file of ['a0238.flac', 'b0225.flac', 'e01440.flac']) {
         const bytes = new Uint8Array(await readFile(join(FIXTURES, file)));
-        const prepared = await prepareRecording(bytes);
         const lease = host.acquire()!;
+        const prepared = await prepareRecording(bytes, {}, lease.value.input);
         const logits = await lease.value.batcher.predictLogits(prepared.features, prepared.windowCount);
         const served = decideFromWindowLogits(prepared, logits, lease.value.manifest);
         lease.release();

@@ -165,7 +165,7 @@ describe('DynamicBatcher', () => {
     expect(seen).toEqual([{ windows: 5, requests: 2 }]);
   });
 
-  it('answers zero windows at once and rejects a buffer too short for its window count', async () => {
+  it('answers zero windows at once and rejects a buffer that does not hold exactly its windows', async () => {
     const classifier = new SummingClassifier();
     const batcher = new DynamicBatcher(classifier, {
       maxBatchSize: 4,
@@ -174,8 +174,10 @@ describe('DynamicBatcher', () => {
     });
     expect(await batcher.predictLogits(new Float32Array(0), 0)).toHaveLength(0);
     await expect(batcher.predictLogits(new Float32Array(3), 2)).rejects.toThrow(
-      /2 windows need 4 values, got 3/,
+      /2 windows of this model's input hold 4 values, got 3/,
     );
+    // Windows of a larger input (another model's features) are refused, not silently cut.
+    await expect(batcher.predictLogits(new Float32Array(8), 2)).rejects.toThrow(/hold 4 values, got 8/);
     expect(classifier.calls).toEqual([]);
   });
 

@@ -60,14 +60,15 @@ export class DynamicBatcher {
 
   /** Logits for `windowCount` windows laid out back to back in `features`, scored alongside other requests. */
   predictLogits(features: Float32Array, windowCount: number): Promise<Float32Array> {
+    // Exactly: features made for another model's input (another window shape) must not slip through.
     if (
       !Number.isInteger(windowCount) ||
       windowCount < 0 ||
-      features.length < windowCount * this.valuesPerWindow
+      features.length !== windowCount * this.valuesPerWindow
     ) {
       return Promise.reject(
         new RangeError(
-          `${windowCount} windows need ${windowCount * this.valuesPerWindow} values, got ${features.length}`,
+          `${windowCount} windows of this model's input hold ${windowCount * this.valuesPerWindow} values, got ${features.length}: were the features made with another model's input spec?`,
         ),
       );
     }
