@@ -10,16 +10,18 @@ export interface WindowClassifier {
   readonly backend: string;
   /**
    * Logits (log-odds of "abnormal") for `n` windows laid out back to back in `batch`, each window
-   * frame-major [251 frames x 64 bands] as in the feature contract. Returns n values.
+   * frame-major [frames x bands] as the model's input spec makes them (251 x 64 for the default
+   * input). `batch` holds exactly n windows. Returns n values.
    */
   predictLogits(batch: Float32Array, n: number): Promise<Float32Array>;
   dispose(): Promise<void>;
 }
 
 export function assertBatchSize(batch: Float32Array, n: number, valuesPerWindow: number): void {
-  if (!Number.isInteger(n) || n < 0 || batch.length < n * valuesPerWindow) {
+  // Exactly: a longer buffer means features made for another input shape, not spare room.
+  if (!Number.isInteger(n) || n < 0 || batch.length !== n * valuesPerWindow) {
     throw new Error(
-      `predictLogits: ${n} windows need ${n * valuesPerWindow} values (${valuesPerWindow} each), got ${batch.length}`,
+      `predictLogits: ${n} windows of this model hold ${n * valuesPerWindow} values (${valuesPerWindow} each), got ${batch.length}; were the features made with another model's input spec?`,
     );
   }
 }
