@@ -67,7 +67,12 @@ start_app() {
   # In a session of its own, so Ctrl-C reaches only this script, which then sends each app one
   # SIGTERM: an app that got the terminal's SIGINT and then our SIGTERM took the second signal as
   # "exit now" and dropped its in-flight jobs.
-  setsid "$NODE" -r @swc-node/register "$entry" >"$LOGS/$name.log" 2>&1 &
+  # (setsid is util-linux; where it is missing, e.g. macOS, the apps share the terminal's signals.)
+  if command -v setsid >/dev/null; then
+    setsid "$NODE" -r @swc-node/register "$entry" >"$LOGS/$name.log" 2>&1 &
+  else
+    "$NODE" -r @swc-node/register "$entry" >"$LOGS/$name.log" 2>&1 &
+  fi
   PIDS+=("$!")
   NAMES+=("$name")
   echo "    $name: pid $! (log .local-stack/logs/$name.log)"
