@@ -51,6 +51,12 @@ const THRESHOLD_RULES = {
   'pooled-macc': 'threshold chosen on validation to maximise the MAcc of all validation records pooled',
 } as const;
 
+/** The LOSO script with the training command's input option, so the folds are reproducible. */
+function leaveOneSubsetOutCommand(trainCommand: string): string {
+  const input = /--input\s+(\S+)/.exec(trainCommand)?.[1];
+  return `${input ? `HEARTBEAT_TRAIN_ARGS="--input ${input}" ` : ''}bash scripts/model/leave-one-subset-out.sh <modelDir>`;
+}
+
 /** " (25-400 Hz, a frame every 40 ms)" from the manifest's feature config, when it states them. */
 function featureRange(manifest: ModelManifest): string {
   const { fMin, fMax, hopLength, sampleRate } = manifest.input.featureConfig as Record<string, unknown>;
@@ -99,7 +105,7 @@ export function renderModelCard(input: ModelCardInput): string {
           ),
           '',
           'Each fold trains for less time than the shipped model (10 epochs of 1,024 windows,',
-          '`scripts/model/leave-one-subset-out.sh`) with the same features and augmentation, once per fold:',
+          `\`${leaveOneSubsetOutCommand(input.trainCommand)}\`) with the same features and augmentation, once per fold:`,
           'retraining the same recipe with other seeds moved the held-out AUC by up to 0.3 on training-e and',
           '0.05 on training-d (docs/MODEL_RESEARCH.md), so read those two rows as a range, not a point.',
           'Site calibration refits only the calibration and threshold on 30 records of the left-out subset;',
