@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
-import { BatchesRepository, ModelVersionsRepository, PredictionsRepository, RecordingsRepository } from '@heartbeat/db';
+import { BatchesRepository, ModelVersionsRepository, PredictionsRepository, RecordingsRepository, ScreeningRepository } from '@heartbeat/db';
 import { createQueue, createWorker, QUEUE_NAMES, WorkerPresencePublisher, type JobWorker, type PredictionResult } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from './auth/api-keys.service';
@@ -241,13 +241,13 @@ describe('batches', () => {
     const key = (await overlap.app.get(ApiKeysService).create({ role: 'screening', name: 'overlap' })).secret;
     const predictions = overlap.app.get(PredictionsRepository);
     const batches = overlap.app.get(BatchesRepository);
+    const screening = overlap.app.get(ScreeningRepository);
     const screened: string[] = [];
-    // A stand-in inference worker: completes the prediction and counts it in its batch.
+    // A stand-in inference worker: completes the prediction and counts it in its batch, as the real one does.
     const worker: JobWorker<'predictions'> = createWorker(
       QUEUE_NAMES.predictions,
       async (payload): Promise<PredictionResult> => {
-        await predictions.complete(payload.predictionId!, { label: 'normal', probability: 0.1, windowScores: [], qualityScore: 0.9, modelVersion: '1.0.0', latencyMs: 1 });
-        await batches.recordOutcome(payload.batchId!, 'succeeded');
+        await screening.completePrediction(payload.predictionId!, payload.batchId!, { label: 'normal', probability: 0.1, windowScores: [], qualityScore: 0.9, modelVersion: '1.0.0', latencyMs: 1 });
         screened.push(payload.predictionId!);
         return { status: 'succeeded', label: 'normal', probability: 0.1, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 1 };
       },
@@ -382,8 +382,7 @@ describe('batches', () => {
       await fetch(`${gateway.base}/api/v1/batches`, { method: 'POST', headers: auth(screening), body: form('files', [{ name: 'b0427.flac', bytes: sample('b0427') }, { name: 'x.png', bytes: PNG }]) })
     ).json();
     const predictionId = created.files[0].predictionId;
-    await gateway.app.get(PredictionsRepository).complete(predictionId, { label: 'normal', probability: 0.2, windowScores: [], qualityScore: 0.9, modelVersion: '1.0.0', latencyMs: 3 });
-    await gateway.app.get(BatchesRepository).recordOutcome(created.batchId, 'succeeded');
+    await gateway.app.get(ScreeningRepository).completePrediction(predictionId, created.batchId, { label: 'normal', probability: 0.2, windowScores: [], qualityScore: 0.9, modelVersion: '1.0.0', latencyMs: 3 });
     const byQuery = await fetch(`${gateway.base}${created.resultsUrl}?format=csv`, { headers: auth(screening) });
     const byAccept = await fetch(`${gateway.base}${created.resultsUrl}`, { headers: { ...auth(screening), Accept: 'text/csv' } });
     const csv = await byQuery.text();

@@ -1,15 +1,15 @@
 // The window classifier network: a compact CNN over one 5-s log-mel window (default [251, 64, 1],
 // NHWC) that outputs one logit (log-odds of "abnormal"). Sigmoid is applied outside the network.
 import * as tf from '@tensorflow/tfjs';
-import { MEL_BANDS, WINDOW_FRAMES, windowShape, type ModelInputSpec } from '../input/model-input';
-
-export const WINDOW_INPUT_SHAPE: readonly [number, number, number] = [WINDOW_FRAMES, MEL_BANDS, 1];
+import { DEFAULT_MODEL_INPUT, windowShape, type ModelInputSpec } from '../input/model-input';
 
 /** The network input shape [frames, bands, 1] for windows made with `input`. */
 export function networkInputShape(input: ModelInputSpec): [number, number, number] {
   const { frames, bands } = windowShape(input);
   return [frames, bands, 1];
 }
+
+export const WINDOW_INPUT_SHAPE: readonly [number, number, number] = networkInputShape(DEFAULT_MODEL_INPUT);
 
 export interface HeartSoundCnnOptions {
   /** [frames, bands, channels]; defaults to the feature contract's [251, 64, 1]. */

@@ -2,7 +2,7 @@
 // after every epoch; the best epoch's weights kept; calibration and threshold fitted on validation.
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledRecording } from '../data/labelled-recordings';
-import { DEFAULT_MODEL_INPUT, type ModelInputSpec, type WindowShape, recordingWindows, windowFeatures, windowShape } from '../input/model-input';
+import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows, windowFeatures, windowShape } from '../input/model-input';
 import { binaryMetrics, thresholdMaximisingMacc, thresholdMaximisingSiteMacc, type BinaryMetrics } from '../metrics/binary-metrics';
 import { compileHeartSoundCnn } from '../network/logit-loss';
 import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, cropRandomWindow, imitateDevice, maskRandomBands } from './augmentation';
@@ -112,7 +112,7 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
       // wasm work is synchronous: give timers and sockets (cancel checks, lock renewal, progress
       // writes of a training worker) one turn per batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random, modelInput, shape);
+      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random, modelInput);
       const x = tf.tensor4d(features, [labels.length, shape.frames, shape.bands, 1]);
       const y = tf.tensor2d(labels, [labels.length, 1]);
       const result = await model.trainOnBatch(x, y);
@@ -219,8 +219,8 @@ function sampleTrainingBatch(
   params: TrainingParams,
   random: () => number,
   modelInput: ModelInputSpec,
-  shape: WindowShape,
 ): { features: Float32Array; labels: Float32Array } {
+  const shape = windowShape(modelInput);
   const features = new Float32Array(params.batchSize * shape.values);
   const labels = new Float32Array(params.batchSize);
   const signalOf = (recording: LabelledRecording) => signals.get(recording.id + '\u0000' + recording.subset)!;
