@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The service stack the gateway benchmark runs against: the local stack (scripts/local-stack.sh),
-# one gateway and N inference workers, with a known admin key and no practical rate limit, plus a
+# one gateway and an inference worker with N model processes, with a known admin key and no practical rate limit, plus a
 # per-process CPU meter so a run can be split into gateway / worker / S3 / PostgreSQL / Redis time.
 #
-#   bash bench/service-stack.sh up [workers=2]     start (logs in .local-stack/bench)
+#   bash bench/service-stack.sh up [processes=2]   start (logs in .local-stack/bench)
 #   bash bench/service-stack.sh down               stop what `up` started (the local stack too)
 #   bash bench/service-stack.sh cpu -- <command>   run a command, print each process's CPU seconds
 #   bash bench/service-stack.sh key                print the admin key
@@ -27,14 +27,12 @@ up() {
   export PORT HEARTBEAT_BOOTSTRAP_API_KEY="$KEY" RATE_LIMIT_PER_MINUTE=1000000 LOG_LEVEL=warn
   GATEWAY_METRICS_PORT=9190 "$node" ${BENCH_NODE_FLAGS:-} -r @swc-node/register apps/gateway/src/main.ts >"$STATE/gateway.log" 2>&1 &
   echo "gateway $!" >"$STATE/pids"
-  for i in $(seq 1 "$workers"); do
-    INFERENCE_WORKER_ID="bench-$i" INFERENCE_WORKER_METRICS_PORT=$((9190 + i)) \
-      "$node" ${BENCH_NODE_FLAGS:-} -r @swc-node/register apps/inference-worker/src/main.ts >"$STATE/worker-$i.log" 2>&1 &
-    echo "worker-$i $!" >>"$STATE/pids"
-  done
+  INFERENCE_PROCESSES="$workers" INFERENCE_WORKER_ID=bench INFERENCE_WORKER_METRICS_PORT=9191 \
+    "$node" ${BENCH_NODE_FLAGS:-} -r @swc-node/register apps/inference-worker/src/main.ts >"$STATE/worker.log" 2>&1 &
+  echo "worker $!" >>"$STATE/pids"
   for _ in $(seq 1 120); do
     if curl -fs "http://127.0.0.1:$PORT/health/ready" >/dev/null; then
-      echo "ready: http://127.0.0.1:$PORT, $workers worker(s), admin key $KEY"
+      echo "ready: http://127.0.0.1:$PORT, $workers inference process(es), admin key $KEY"
       return 0
     fi
     sleep 1
@@ -63,9 +61,18 @@ ticks_of() {
   echo "$total"
 }
 
+# CPU ticks of a process and its children (the inference worker's model processes).
+ticks_of_tree() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+
 snapshot() {
   local name pid
-  while read -r name pid; do echo "$name $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)"; done <"$STATE/pids"
+  while read -r name pid; do echo "$name $(ticks_of_tree "$pid")"; done <"$STATE/pids"
   echo "s3rver $(ticks_of 's3rver|local-s3')"
   echo "postgres $(ticks_of 'postgres')"
   echo "redis $(ticks_of 'redis-server')"
@@ -87,5 +94,5 @@ case "${1:-}" in
   down) down ;;
   cpu) shift; cpu "$@" ;;
   key) echo "$KEY" ;;
-  *) echo "usage: bench/service-stack.sh up [workers] | down | cpu -- <command> | key" >&2; exit 2 ;;
+  *) echo "usage: bench/service-stack.sh up [processes] | down | cpu -- <command> | key" >&2; exit 2 ;;
 esac

@@ -80,17 +80,9 @@ start_app() {
 
 say "Starting the services"
 start_app gateway apps/gateway/src/main.ts
-# One inference worker process per core (INFERENCE_WORKERS overrides): each runs the model on one
-# thread. Metrics ports: the first worker keeps the default 9101, the others 9111, 9112, ...
-INFERENCE_WORKERS="${INFERENCE_WORKERS:-$(nproc 2>/dev/null || echo 1)}"
-[[ "$INFERENCE_WORKERS" =~ ^[1-9][0-9]*$ ]] || fail "INFERENCE_WORKERS must be a positive integer, got '$INFERENCE_WORKERS'"
-for i in $(seq 1 "$INFERENCE_WORKERS"); do
-  if [ "$i" -eq 1 ]; then
-    INFERENCE_WORKER_ID="quickstart-1" start_app inference-worker apps/inference-worker/src/main.ts
-  else
-    INFERENCE_WORKER_ID="quickstart-$i" INFERENCE_WORKER_METRICS_PORT=$((9109 + i)) start_app "inference-worker-$i" apps/inference-worker/src/main.ts
-  fi
-done
+# The inference worker runs one model process per core by itself (INFERENCE_PROCESSES overrides),
+# behind one metrics port (9101).
+INFERENCE_WORKER_ID="${INFERENCE_WORKER_ID:-quickstart}" start_app inference-worker apps/inference-worker/src/main.ts
 [ -f apps/training-worker/src/main.ts ] && start_app training-worker apps/training-worker/src/main.ts
 
 check_alive() {

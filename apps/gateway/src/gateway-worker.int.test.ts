@@ -21,6 +21,8 @@ import { createGatewayApp } from './gateway-app';
 const ROOT = path.resolve(__dirname, '../../..');
 const DATA = '/work/shared/data/physionet2016';
 const PER_SUBSET = 10;
+/** The inference worker as deployed by default: a supervisor with one model process per core (two here). */
+const WORKER_PROCESSES = 2;
 
 let app: NestExpressApplication;
 let config: Config;
@@ -61,7 +63,7 @@ beforeAll(async () => {
 
   worker = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'apps/inference-worker/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, ...env, INFERENCE_WORKER_METRICS_PORT: '0', INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'), LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, INFERENCE_PROCESSES: String(WORKER_PROCESSES), INFERENCE_WORKER_METRICS_PORT: '0', INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   worker.stdout?.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
@@ -137,33 +139,40 @@ describe('gateway + inference worker', () => {
     const registry = new ModelRegistry({ modelVersions: versions, artifacts: app.get(ObjectStorage), publisher: redis, audit: app.get(AuditRepository) });
     await registry.registerModelDirectory(await createUntrainedModelDirectory(path.join(workDir, 'hot-swap-model'), next, { seed: 11 }));
     const served = async () => ((await (await fetch(`${base}/health`)).json()) as { modelVersions: string[] }).modelVersions;
+    // Six copies of the 50 recordings (~6 s of work for two processes here): the swap, about a second
+    // after the promotion, lands well inside the batch.
+    const entries = [1, 2, 3, 4, 5, 6].flatMap((copy) => files.map((file) => ({ file, name: `${copy}-${path.basename(file)}` })));
     try {
       const body = new FormData();
-      for (const file of files) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+      for (const { file, name } of entries) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), name);
       const batch = await (await fetch(`${base}/api/v1/batches`, { method: 'POST', headers, body })).json();
-      expect(batch.total).toBe(files.length);
+      expect(batch.total).toBe(entries.length);
       const status = async () => (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as { status: string; done: number; failed: number; succeeded: number; total: number };
 
       await waitFor('the first prediction of the batch', async () => ((await status()).done >= 1 ? true : undefined), 300_000);
       const promotion = await registry.promote(next, { reason: 'hot-swap integration test', actor: 'gateway-worker.int.test' });
       expect(promotion.changed).toBe(true);
-      // Presence is refreshed every 5 s, so this is a little after the swap itself.
-      await waitFor(`the worker to serve ${next}`, async () => ((await served()).includes(next) ? true : undefined), 120_000);
+      // Each worker process swaps on its own; presence is refreshed every 5 s, so this is a little after the last swap.
+      await waitFor(`every worker process to serve ${next}`, async () => {
+        const versions = await served();
+        return versions.length > 0 && versions.every((version) => version === next) ? true : undefined;
+      }, 120_000);
       const swappedAt = Date.now();
 
       const finished = await waitFor('the batch to complete', async () => {
         const current = await status();
         return current.status === 'completed' ? current : undefined;
       }, 300_000);
-      expect(finished).toMatchObject({ total: files.length, done: files.length, succeeded: files.length, failed: 0 });
+      expect(finished).toMatchObject({ total: entries.length, done: entries.length, succeeded: entries.length, failed: 0 });
 
-      const results = await (await fetch(`${base}${batch.resultsUrl}?limit=100`, { headers })).json();
+      const results = await (await fetch(`${base}${batch.resultsUrl}?limit=${entries.length}`, { headers })).json();
+      expect(results.items).toHaveLength(entries.length);
       const items = (results.items as { status: string; modelVersion: string; completedAt: string }[]).sort((a, b) => a.completedAt.localeCompare(b.completedAt));
       expect(items.every((p) => p.status === 'succeeded')).toBe(true);
       expect(new Set(items.map((p) => p.modelVersion))).toEqual(new Set([original, next]));
       // Only jobs already running on the old model when it was replaced may finish on it afterwards.
       const oldAfterSwap = items.filter((p) => Date.parse(p.completedAt) > swappedAt && p.modelVersion === original);
-      expect(oldAfterSwap.length).toBeLessThanOrEqual(config.inferenceWorker.concurrency);
+      expect(oldAfterSwap.length).toBeLessThanOrEqual(config.inferenceWorker.concurrency * WORKER_PROCESSES);
       expect(items.at(-1)!.modelVersion).toBe(next);
 
       const predictBody = new FormData();

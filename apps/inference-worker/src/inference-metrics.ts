@@ -51,6 +51,8 @@ export class InferenceMetrics {
       name: 'heartbeat_model_info',
       help: 'The model version this worker serves (value 1) and the runtime/device serving it.',
       labelNames: ['version', 'backend'],
+      // Several worker processes behind one metrics port serve the same version: still 1, not one per process.
+      aggregator: 'max',
       registers,
     });
     this.recordingReads = new Counter({

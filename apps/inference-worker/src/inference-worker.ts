@@ -24,6 +24,8 @@ import {
   createMetricsRegistry,
   startTelemetryServer,
   type Logger,
+  type MetricsSnapshot,
+  type ReadinessReport,
   type TelemetryServer,
 } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
@@ -38,14 +40,24 @@ export interface InferenceWorkerOptions {
   logger?: Logger;
   /** Shipped model versions to register on a fresh installation; default the repository's models/. */
   bundledModelsRoot?: string;
+  /**
+   * Serve metrics and probes on the configured metrics port (default). A process run by the worker
+   * supervisor does not: the supervisor owns the port and asks each process for report() instead.
+   */
+  serveTelemetry?: boolean;
+  /** Overrides the configured worker id (a supervised process is `<configured id>-<n>`). */
+  workerId?: string;
 }
 
 export interface RunningInferenceWorker {
   readonly workerId: string;
-  readonly telemetryPort: number;
+  /** The metrics/probe port, when this process serves one. */
+  readonly telemetryPort: number | undefined;
   readonly modelVersion: string | undefined;
   readonly backend: string | undefined;
   readonly inFlight: number;
+  /** What the metrics port would serve right now: the metrics snapshot and the readiness report. */
+  report(): Promise<{ metrics: MetricsSnapshot; readiness: ReadinessReport }>;
   /** Stops taking jobs, lets in-flight jobs finish (up to the shutdown timeout), releases everything. */
   stop(): Promise<void>;
 }
@@ -53,7 +65,7 @@ export interface RunningInferenceWorker {
 export async function startInferenceWorker(options: InferenceWorkerOptions): Promise<RunningInferenceWorker> {
   const { config } = options;
   const settings = config.inferenceWorker;
-  const workerId = settings.workerId ?? `${hostname()}-${process.pid}`;
+  const workerId = options.workerId ?? settings.workerId ?? `${hostname()}-${process.pid}`;
   const logger = (options.logger ?? createLogger({ service: SERVICE, level: config.logLevel })).child({
     workerId,
   });
@@ -148,21 +160,24 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     await telemetry?.close();
   }
 
+  const readiness = (): ReadinessReport => ({
+    ready: ready && !stopping,
+    checks: {
+      modelVersion: host.current?.version ?? null,
+      backend: host.current?.backend ?? null,
+      inFlight: processor?.inFlight ?? 0,
+    },
+  });
+
   try {
-    telemetry = await startTelemetryServer({
-      service: SERVICE,
-      port: settings.metricsPort,
-      registry: metricsRegistry,
-      live: () => true,
-      ready: () => ({
-        ready: ready && !stopping,
-        checks: {
-          modelVersion: host.current?.version ?? null,
-          backend: host.current?.backend ?? null,
-          inFlight: processor?.inFlight ?? 0,
-        },
-      }),
-    });
+    if (options.serveTelemetry !== false)
+      telemetry = await startTelemetryServer({
+        service: SERVICE,
+        port: settings.metricsPort,
+        registry: metricsRegistry,
+        live: () => true,
+        ready: readiness,
+      });
     await storage.ensureBucket();
     const promoted = await registry.ensureBundledModelRegistered();
     await host.load(promoted.version);
@@ -208,7 +223,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       modelVersion: host.current?.version,
       backend: host.current?.backend,
       concurrency: settings.concurrency,
-      port: telemetry.port,
+      port: telemetry?.port,
     },
     `HeartBeat ${SERVICE} ready: model ${host.current?.version} on ${host.current?.backend}, concurrency ${settings.concurrency}`,
   );
@@ -217,7 +232,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
   let stopped: Promise<void> | undefined;
   return {
     workerId,
-    telemetryPort: telemetry.port,
+    telemetryPort: telemetry?.port,
     get modelVersion() {
       return host.current?.version;
     },
@@ -226,6 +241,9 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     },
     get inFlight() {
       return processor?.inFlight ?? 0;
+    },
+    async report() {
+      return { metrics: await metricsRegistry.getMetricsAsJSON(), readiness: readiness() };
     },
     stop() {
       stopped ??= (async () => {

@@ -2,6 +2,7 @@
 // model versions registered in the registry (the tests check the plumbing, not the model's skill).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -240,6 +241,7 @@ describe('inference worker process', () => {
         ...process.env,
         ...env,
         QUEUE_PREFIX: prefix,
+        INFERENCE_PROCESSES: '1',
         INFERENCE_WORKER_ID: 'sigterm-child',
         LOG_LEVEL: 'info',
         // A long batching wait keeps the job in flight long enough to signal the process mid-job.
@@ -275,3 +277,102 @@ describe('inference worker process', () => {
     expect((await listLiveWorkers(redis, prefix)).map((w) => w.workerId)).not.toContain('sigterm-child');
   });
 });
+
+describe('inference worker supervisor process', () => {
+  let child: ChildProcess | undefined;
+  let childQueue: JobQueue<'predictions'>;
+  afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await childQueue?.bull.obliterate({ force: true }).catch(() => undefined);
+    await childQueue?.close();
+  });
+
+  it('runs two worker processes behind one metrics port, restarts one that dies, and stops both on SIGTERM', async () => {
+    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:inference-supervised`;
+    childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
+    const port = await freePort();
+    let output = '';
+    child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
+      cwd: REPOSITORY_ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        QUEUE_PREFIX: prefix,
+        INFERENCE_PROCESSES: '2',
+        INFERENCE_WORKER_ID: 'supervised',
+        INFERENCE_WORKER_METRICS_PORT: String(port),
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 120_000;
+    const readyWorkers = async (): Promise<{ workerId: string; pid: number }[] | undefined> => {
+      const response = await fetch(`${base}/health/ready`).catch(() => undefined);
+      if (response?.status !== 200) return undefined;
+      return ((await response.json()) as { checks: { workers: { workerId: string; pid: number }[] } }).checks.workers;
+    };
+    const waitUntilReady = async () => {
+      for (;;) {
+        const workers = await readyWorkers();
+        if (workers) return workers;
+        if (Date.now() > deadline || child!.exitCode !== null) throw new Error(`supervisor never became ready:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+
+    const workers = await waitUntilReady();
+    expect(workers.map((w) => w.workerId)).toEqual(['supervised-1', 'supervised-2']);
+    const live = (await listLiveWorkers(redis, prefix)).map((w) => w.workerId).sort();
+    expect(live).toEqual(['supervised-1', 'supervised-2']);
+
+    const jobs = await Promise.all(RECORDINGS.concat(RECORDINGS).map((file) => enqueue(file, { on: childQueue })));
+    for (const { job } of jobs) expect(await childQueue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('heartbeat_inference_jobs_total{outcome="succeeded",service="inference-worker"} 6');
+    expect(metrics).toContain('heartbeat_inference_processes{state="running",service="inference-worker"} 2');
+    const promoted = (await registry.findPromoted())!.version;
+    expect(metrics).toContain(
+      `heartbeat_model_info{version="${promoted}",backend="onnxruntime-cpu",service="inference-worker"} 1`,
+    );
+
+    process.kill(workers[1].pid, 'SIGKILL');
+    let restarted: { workerId: string; pid: number }[] | undefined;
+    while (!restarted) {
+      const now = await readyWorkers();
+      if (now && now[1].pid !== workers[1].pid) restarted = now;
+      else if (Date.now() > deadline) throw new Error(`the killed process was not restarted:\n${output}`);
+      else await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(restarted[1].workerId).toBe('supervised-2');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'heartbeat_inference_process_restarts_total{service="inference-worker"} 1',
+    );
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(output).toContain('Shutting down: finishing in-flight jobs');
+    for (const { pid } of restarted) expect(processExists(pid)).toBe(false);
+    expect((await listLiveWorkers(redis, prefix)).map((w) => w.workerId)).toEqual([]);
+  });
+});
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).inferenceWorker).toMatchObject({
       modelCacheDir: expect.stringMatching(/tmp\/model-cache$/),
       workerId: undefined,
+      processes: 'auto',
       executionProvider: 'auto',
       threads: 1,
       shutdownTimeoutMs: 30_000,
@@ -42,8 +43,18 @@ describe('loadConfig', () => {
       INFERENCE_EXECUTION_PROVIDER: 'CUDA',
       INFERENCE_WORKER_ID: 'w-1',
       INFERENCE_THREADS: '2',
+      INFERENCE_PROCESSES: '3',
     });
-    expect(config.inferenceWorker).toMatchObject({ executionProvider: 'cuda', workerId: 'w-1', threads: 2 });
+    expect(config.inferenceWorker).toMatchObject({
+      executionProvider: 'cuda',
+      workerId: 'w-1',
+      threads: 2,
+      processes: 3,
+    });
+    expect(loadConfig({ INFERENCE_PROCESSES: 'AUTO' }).inferenceWorker.processes).toBe('auto');
+    expect(() => loadConfig({ INFERENCE_PROCESSES: '0' })).toThrow(
+      /INFERENCE_PROCESSES must be auto or an integer from 1 to 256, got "0"/,
+    );
     expect(() => loadConfig({ INFERENCE_EXECUTION_PROVIDER: 'tpu' })).toThrow(
       /INFERENCE_EXECUTION_PROVIDER must be one of auto, cuda, cpu, got "tpu"/,
     );

@@ -74,6 +74,22 @@ function fraction(variable: string) {
   });
 }
 
+/** `auto`, or an integer in range; `auto` is resolved by whoever knows what it means (e.g. the CPU count). */
+function autoOrInteger(variable: string, { min, max }: { min: number; max: number }) {
+  return z.string().transform((value, ctx): number | 'auto' => {
+    if (value.trim().toLowerCase() === 'auto') return 'auto';
+    const parsed = Number(value.trim());
+    if (value.trim() === '' || !Number.isInteger(parsed) || parsed < min || parsed > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${variable} must be auto or an integer from ${min} to ${max}, got "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+}
+
 const port = (variable: string) => integer(variable, { min: 0, max: 65_535 });
 
 function boolean(variable: string) {
@@ -146,6 +162,7 @@ const variables = {
   CONSOLE_PORT: [port('CONSOLE_PORT'), '3000'],
 
   INFERENCE_WORKER_METRICS_PORT: [port('INFERENCE_WORKER_METRICS_PORT'), '9101'],
+  INFERENCE_PROCESSES: [autoOrInteger('INFERENCE_PROCESSES', { min: 1, max: 256 }), 'auto'],
   INFERENCE_CONCURRENCY: [integer('INFERENCE_CONCURRENCY', { min: 1, max: 1024 }), '4'],
   INFERENCE_MAX_BATCH_SIZE: [integer('INFERENCE_MAX_BATCH_SIZE', { min: 1, max: 4096 }), '32'],
   INFERENCE_MAX_BATCH_WAIT_MS: [integer('INFERENCE_MAX_BATCH_WAIT_MS', { min: 0, max: 10_000 }), '5'],
@@ -244,6 +261,8 @@ function buildConfig(s: Settings) {
     console: { port: s.CONSOLE_PORT },
     inferenceWorker: {
       metricsPort: s.INFERENCE_WORKER_METRICS_PORT,
+      /** Worker processes in this container or host; `auto` = one per CPU core it may use. */
+      processes: s.INFERENCE_PROCESSES,
       concurrency: s.INFERENCE_CONCURRENCY,
       maxBatchSize: s.INFERENCE_MAX_BATCH_SIZE,
       maxBatchWaitMs: s.INFERENCE_MAX_BATCH_WAIT_MS,

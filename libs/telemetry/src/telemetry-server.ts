@@ -16,12 +16,15 @@ export interface TelemetryServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   host?: string;
-  registry: Registry;
+  /** What /metrics serves: a prom-client Registry, or anything that renders the same way (an aggregate of several processes). */
+  registry: MetricsSource;
   /** Liveness: false means "restart me". Default: alive while the process answers. */
   live?: () => boolean | Promise<boolean>;
   /** Readiness: whether the service should receive work now. Default: ready. */
   ready?: () => ReadinessReport | Promise<ReadinessReport>;
 }
+
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
 
 export interface TelemetryServer {
   readonly server: Server;

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { supervisedProcessNumber, type WorkerProcessMessage } from './supervision-protocol';
+import { answerSupervisor, type SupervisorChannel } from './supervised-process';
+
+class FakeChannel implements SupervisorChannel {
+  readonly sent: WorkerProcessMessage[] = [];
+  private messageListener?: (message: unknown) => void;
+  private disconnectListener?: () => void;
+  send(message: WorkerProcessMessage): void {
+    this.sent.push(message);
+  }
+  onMessage(listener: (message: unknown) => void): void {
+    this.messageListener = listener;
+  }
+  onDisconnect(listener: () => void): void {
+    this.disconnectListener = listener;
+  }
+  receive(message: unknown): void {
+    this.messageListener?.(message);
+  }
+  disconnect(): void {
+    this.disconnectListener?.();
+  }
+}
+
+const worker = {
+  workerId: 'ward-7-2',
+  report: async () => ({ metrics: [], readiness: { ready: true, checks: { inFlight: 1 } } }),
+};
+
+describe('supervisedProcessNumber', () => {
+  it('is the number after the flag, only when an IPC channel to the supervisor exists', () => {
+    expect(supervisedProcessNumber(['node', 'main.ts', '--supervised-worker', '2'], true)).toBe(2);
+    expect(supervisedProcessNumber(['node', 'main.ts', '--supervised-worker', '2'], false)).toBeUndefined();
+    expect(supervisedProcessNumber(['node', 'main.ts'], true)).toBeUndefined();
+    expect(supervisedProcessNumber(['node', 'main.ts', '--supervised-worker', 'x'], true)).toBeUndefined();
+  });
+});
+
+describe('answerSupervisor', () => {
+  it('announces the worker, answers a report request with its id, and ignores foreign messages', async () => {
+    const channel = new FakeChannel();
+    answerSupervisor(worker, channel, () => undefined);
+    expect(channel.sent).toEqual([{ type: 'started', workerId: 'ward-7-2' }]);
+    channel.receive({ type: 'report', requestId: 41 });
+    channel.receive('hello');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(channel.sent[1]).toEqual({
+      type: 'report',
+      requestId: 41,
+      metrics: [],
+      readiness: { ready: true, checks: { inFlight: 1 } },
+    });
+    expect(channel.sent).toHaveLength(2);
+  });
+
+  it('stops when the supervisor says so, and when the supervisor is gone', () => {
+    const channel = new FakeChannel();
+    const reasons: string[] = [];
+    answerSupervisor(worker, channel, (reason) => reasons.push(reason));
+    channel.receive({ type: 'stop' });
+    channel.disconnect();
+    expect(reasons).toEqual(['supervisor', 'supervisor gone']);
+  });
+});
