@@ -223,47 +223,28 @@ describe('inference worker', () => {
 });
 
 describe('inference worker process', () => {
-  let child: ChildProcess | undefined;
-  let childQueue: JobQueue<'predictions'>;
-  afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-    await childQueue?.bull.obliterate({ force: true }).catch(() => undefined);
-    await childQueue?.close();
-  });
+  const processes = new WorkerProcesses();
+  afterAll(() => processes.cleanUp());
 
   it('finishes the job in flight when it receives SIGTERM, then exits 0', async () => {
-    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:inference-child`;
-    childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
-    let output = '';
-    child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
-      cwd: REPOSITORY_ROOT,
-      env: {
-        ...process.env,
-        ...env,
-        QUEUE_PREFIX: prefix,
-        INFERENCE_PROCESSES: '1',
-        INFERENCE_WORKER_ID: 'sigterm-child',
-        LOG_LEVEL: 'info',
-        // A long batching wait keeps the job in flight long enough to signal the process mid-job.
-        INFERENCE_MAX_BATCH_WAIT_MS: '3000',
-        INFERENCE_MAX_BATCH_SIZE: '4096',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, prefix, childQueue, output, exited } = processes.start('inference-child', {
+      INFERENCE_PROCESSES: '1',
+      INFERENCE_WORKER_ID: 'sigterm-child',
+      // A long batching wait keeps the job in flight long enough to signal the process mid-job.
+      INFERENCE_MAX_BATCH_WAIT_MS: '3000',
+      INFERENCE_MAX_BATCH_SIZE: '4096',
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
     const deadline = Date.now() + 90_000;
     while (!(await listLiveWorkers(redis, prefix)).some((w) => w.workerId === 'sigterm-child' && w.ready)) {
       if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`worker did not become ready:\n${output}`);
+        throw new Error(`worker did not become ready:\n${output()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
     const { job, predictionId } = await enqueue('e01440.flac', { on: childQueue });
     while ((await job.getState()) !== 'active') {
-      if (Date.now() > deadline) throw new Error(`job never became active:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`job never became active:\n${output()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     child.kill('SIGTERM');
@@ -273,41 +254,22 @@ describe('inference worker process', () => {
       status: 'succeeded',
       modelVersion: (await registry.findPromoted())!.version,
     });
-    expect(output).toContain('Shutting down: finishing in-flight jobs');
+    expect(output()).toContain('Shutting down: finishing in-flight jobs');
     expect((await listLiveWorkers(redis, prefix)).map((w) => w.workerId)).not.toContain('sigterm-child');
   });
 });
 
 describe('inference worker supervisor process', () => {
-  let child: ChildProcess | undefined;
-  let childQueue: JobQueue<'predictions'>;
-  afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
-    await childQueue?.bull.obliterate({ force: true }).catch(() => undefined);
-    await childQueue?.close();
-  });
+  const processes = new WorkerProcesses();
+  afterAll(() => processes.cleanUp());
 
   it('runs two worker processes behind one metrics port, restarts one that dies, and stops both on SIGTERM', async () => {
-    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:inference-supervised`;
-    childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
     const port = await freePort();
-    let output = '';
-    child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
-      cwd: REPOSITORY_ROOT,
-      env: {
-        ...process.env,
-        ...env,
-        QUEUE_PREFIX: prefix,
-        INFERENCE_PROCESSES: '2',
-        INFERENCE_WORKER_ID: 'supervised',
-        INFERENCE_WORKER_METRICS_PORT: String(port),
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, prefix, childQueue, output, exited } = processes.start('inference-supervised', {
+      INFERENCE_PROCESSES: '2',
+      INFERENCE_WORKER_ID: 'supervised',
+      INFERENCE_WORKER_METRICS_PORT: String(port),
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 120_000;
     const readyWorkers = async (): Promise<{ workerId: string; pid: number }[] | undefined> => {
@@ -319,7 +281,7 @@ describe('inference worker supervisor process', () => {
       for (;;) {
         const workers = await readyWorkers();
         if (workers) return workers;
-        if (Date.now() > deadline || child!.exitCode !== null) throw new Error(`supervisor never became ready:\n${output}`);
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`supervisor never became ready:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     };
@@ -344,7 +306,7 @@ describe('inference worker supervisor process', () => {
     while (!restarted) {
       const now = await readyWorkers();
       if (now && now[1].pid !== workers[1].pid) restarted = now;
-      else if (Date.now() > deadline) throw new Error(`the killed process was not restarted:\n${output}`);
+      else if (Date.now() > deadline) throw new Error(`the killed process was not restarted:\n${output()}`);
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(restarted[1].workerId).toBe('supervised-2');
@@ -354,11 +316,42 @@ describe('inference worker supervisor process', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(output).toContain('Shutting down: finishing in-flight jobs');
+    expect(output()).toContain('Shutting down: finishing in-flight jobs');
     for (const { pid } of restarted) expect(processExists(pid)).toBe(false);
     expect((await listLiveWorkers(redis, prefix)).map((w) => w.workerId)).toEqual([]);
   });
 });
+
+/** Worker main.ts processes started by a test, each on a queue prefix of its own, killed and cleaned up afterwards. */
+class WorkerProcesses {
+  private readonly children: ChildProcess[] = [];
+  private readonly queues: JobQueue<'predictions'>[] = [];
+
+  start(name: string, extraEnv: Record<string, string>) {
+    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:${name}`;
+    const childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
+    let output = '';
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, ...env, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info', ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    this.children.push(child);
+    this.queues.push(childQueue);
+    return { child, prefix, childQueue, output: () => output, exited };
+  }
+
+  async cleanUp(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const queue of this.queues) {
+      await queue.bull.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
+  }
+}
 
 function processExists(pid: number): boolean {
   try {
