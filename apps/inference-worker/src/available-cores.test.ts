@@ -44,12 +44,16 @@ describe('availableCores', () => {
 
 describe('plannedProcesses', () => {
   it('runs one process per core by default, fewer when each model uses several threads', () => {
-    expect(plannedProcesses({ processes: 'auto', threads: 1 }, 4)).toBe(4);
-    expect(plannedProcesses({ processes: 'auto', threads: 2 }, 4)).toBe(2);
-    expect(plannedProcesses({ processes: 'auto', threads: 8 }, 4)).toBe(1);
+    expect(plannedProcesses({ processes: 'auto', threads: 1, executionProvider: 'auto' }, 4)).toBe(4);
+    expect(plannedProcesses({ processes: 'auto', threads: 2, executionProvider: 'cpu' }, 4)).toBe(2);
+    expect(plannedProcesses({ processes: 'auto', threads: 8, executionProvider: 'auto' }, 4)).toBe(1);
+  });
+
+  it('runs one process when the GPU is asked for, since the processes would share the device', () => {
+    expect(plannedProcesses({ processes: 'auto', threads: 1, executionProvider: 'cuda' }, 16)).toBe(1);
   });
 
   it('takes a configured count as it is', () => {
-    expect(plannedProcesses({ processes: 3, threads: 1 }, 16)).toBe(3);
+    expect(plannedProcesses({ processes: 3, threads: 1, executionProvider: 'cuda' }, 16)).toBe(3);
   });
 });

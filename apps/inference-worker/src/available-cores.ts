@@ -45,11 +45,15 @@ export function availableCores(probe: CoreProbe = SYSTEM_PROBE): number {
   return limit === undefined ? host : Math.max(1, Math.min(host, Math.ceil(limit)));
 }
 
-/** Worker processes to run: the configured number, or one per core (each model runs on `threads` threads). */
+/**
+ * Worker processes to run: the configured number; else one per core (each model runs on `threads`
+ * threads), or one when the GPU is asked for explicitly (processes would share one device).
+ */
 export function plannedProcesses(
-  settings: { processes: number | 'auto'; threads: number },
+  settings: { processes: number | 'auto'; threads: number; executionProvider: 'auto' | 'cuda' | 'cpu' },
   cores = availableCores(),
 ): number {
   if (settings.processes !== 'auto') return settings.processes;
+  if (settings.executionProvider === 'cuda') return 1;
   return Math.max(1, Math.floor(cores / settings.threads));
 }

@@ -261,7 +261,7 @@ function buildConfig(s: Settings) {
     console: { port: s.CONSOLE_PORT },
     inferenceWorker: {
       metricsPort: s.INFERENCE_WORKER_METRICS_PORT,
-      /** Worker processes in this container or host; `auto` = one per CPU core it may use. */
+      /** Worker processes in this container or host; `auto` = one per CPU core it may use (one on an explicit GPU). */
       processes: s.INFERENCE_PROCESSES,
       concurrency: s.INFERENCE_CONCURRENCY,
       maxBatchSize: s.INFERENCE_MAX_BATCH_SIZE,
