@@ -45,8 +45,8 @@ def mel_filterbank(sr, n_fft, n_mels, fmin, fmax):
 
 
 class Features:
-    def __init__(self, n_mels=64, fmin=25, fmax=1000, n_fft=256, win=128, hop=40, norm='window'):
-        self.n_fft, self.win, self.hop, self.norm = n_fft, win, hop, norm
+    def __init__(self, n_mels=64, fmin=25, fmax=1000, n_fft=256, win=128, hop=40, norm='window', pcen=None):
+        self.n_fft, self.win, self.hop, self.norm, self.pcen = n_fft, win, hop, norm, pcen
         self.fb = torch.tensor(mel_filterbank(SR, n_fft, n_mels, fmin, fmax), dtype=torch.float32)
         n = np.arange(win)
         self.window = torch.tensor(0.5 - 0.5 * np.cos(2 * np.pi * n / win), dtype=torch.float32)
@@ -56,7 +56,8 @@ class Features:
         s = torch.stft(x, self.n_fft, hop_length=self.hop, win_length=self.win, window=self.window,
                        center=True, pad_mode='reflect', return_complex=True)
         p = s.real ** 2 + s.imag ** 2  # [B, F, frames]
-        mel = torch.log(torch.einsum('mf,bft->btm', self.fb, p) + 1e-6)
+        energy = torch.einsum('mf,bft->btm', self.fb, p)
+        mel = per_channel_energy_norm(energy, **self.pcen) if self.pcen is not None else torch.log(energy + 1e-6)
         if self.norm == 'window':
             mel = mel - mel.mean(dim=1, keepdim=True)
             mel = mel / mel.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-3)
@@ -67,6 +68,18 @@ class Features:
             mel = mel - mel.median(dim=1, keepdim=True).values
             mel = mel / mel.pow(2).mean(dim=(1, 2), keepdim=True).sqrt().clamp_min(1e-3)
         return mel.unsqueeze(1)
+
+
+def per_channel_energy_norm(energy, s=0.04, alpha=0.98, delta=2.0, r=0.5, eps=1e-6):
+    """PCEN (Wang et al. 2017): each band divided by its own slow-moving average (an automatic gain
+    control per band, so a device's fixed colouring cancels out), then root-compressed.
+    energy: [B, frames, mels]. The smoother starts at the window's mean energy per band."""
+    smooth = energy.mean(dim=1)
+    out = torch.empty_like(energy)
+    for t in range(energy.shape[1]):
+        smooth = (1 - s) * smooth + s * energy[:, t]
+        out[:, t] = (energy[:, t] / (eps + smooth) ** alpha + delta) ** r - delta ** r
+    return out
 
 
 # ---------------- augmentation (port of augmentation.ts) -----------------
@@ -190,9 +203,39 @@ class Cnn(nn.Module):
             c = f
         self.body = nn.Sequential(*layers); self.drop = nn.Dropout(dropout); self.fc = nn.Linear(c, 1)
 
+    def embed(self, x):
+        return self.body(x).mean(dim=(2, 3))
+
     def forward(self, x):
-        h = self.body(x).mean(dim=(2, 3))
-        return self.fc(self.drop(h)).squeeze(1)
+        return self.fc(self.drop(self.embed(x))).squeeze(1)
+
+
+class GradientReversal(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight):
+        ctx.weight = weight
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.weight * grad, None
+
+
+class SubsetAdversary(nn.Module):
+    """Domain-adversarial head (Ganin et al. 2016), conditioned on the label: for each label its own
+    classifier guesses the recording's database from the pooled CNN features, and the reversed gradient
+    pushes the features to hide the database *within* a label, so the disease mix that differs between
+    databases is not what gets erased."""
+    def __init__(self, width, n_subsets):
+        super().__init__()
+        self.heads = nn.ModuleList([nn.Sequential(nn.Linear(width, 64), nn.ReLU(), nn.Linear(64, n_subsets)) for _ in (0, 1)])
+
+    def loss(self, h, y, subset, weight):
+        h = GradientReversal.apply(h, weight); total = 0.0
+        for label in (0, 1):
+            m = y == label
+            if m.any(): total = total + F.cross_entropy(self.heads[label](h[m]), subset[m]) * m.float().mean()
+        return total
 
 
 # ---------------- data helpers -----------------
@@ -301,6 +344,9 @@ def train(train_recs, val_recs, cfg, log=print):
     sampler = Sampler(train_recs, cfg.get('power', 0.5))
     normals = [r for r in train_recs if r['y'] == 0]
     aug = {**DEFAULT_AUG, **cfg.get('aug', {})}
+    subsets = sorted(set(r['subset'] for r in train_recs))
+    adversary = SubsetAdversary(model.fc.in_features, len(subsets)) if cfg.get('dann') else None
+    if adversary is not None: opt.add_param_group({'params': adversary.parameters()})
     epochs, wpe, bs = cfg.get('epochs', 10), cfg.get('wpe', 1024), cfg.get('bs', 32)
     best = (-1, 0, None); t0 = time.time()
     for ep in range(1, epochs + 1):
@@ -309,7 +355,7 @@ def train(train_recs, val_recs, cfg, log=print):
         model.train(); tot = 0
         for b in range(wpe // bs):
             batch = [sampler.next(rng) for _ in range(bs)]
-            xs, ys = [], []
+            xs, ys, ds = [], [], [subsets.index(r['subset']) for r in batch]
             for r in batch:
                 if r['y'] == 1 and rng.random() < cfg.get('synth', 0):
                     for _ in range(5):
@@ -326,7 +372,20 @@ def train(train_recs, val_recs, cfg, log=print):
                 m = feats(x)
                 for i in range(bs):
                     if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
-            loss = F.binary_cross_entropy_with_logits(model(m), y)
+            if cfg.get('mixup'):
+                # mixup (Zhang et al. 2018) across the batch, which mixes databases as well as labels
+                lam = torch.tensor(rng.beta(cfg['mixup'], cfg['mixup'], size=bs), dtype=torch.float32)
+                perm = torch.from_numpy(rng.permutation(bs))
+                m = lam[:, None, None, None] * m + (1 - lam[:, None, None, None]) * m[perm]
+                y = lam * y + (1 - lam) * y[perm]
+            if adversary is None:
+                loss = F.binary_cross_entropy_with_logits(model(m), y)
+            else:
+                h = model.embed(m)
+                progress = ((ep - 1) * (wpe // bs) + b) / (epochs * (wpe // bs))
+                weight = cfg['dann'] * (2 / (1 + math.exp(-10 * progress)) - 1)
+                loss = F.binary_cross_entropy_with_logits(model.fc(model.drop(h)).squeeze(1), y)
+                loss = loss + adversary.loss(h, y.long(), torch.tensor(ds), weight)
             opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item()
         if ep < cfg.get('select_from', 4): continue
         s = score(model, feats, val_recs, max_seconds=cfg.get('val_seconds', 20))
