@@ -19,16 +19,14 @@ class FakeProcess implements SupervisedProcess {
   send(message: SupervisorMessage): void {
     this.sent.push(message);
     if (message.type === 'report' && this.answers)
-      void this.registry
-        .getMetricsAsJSON()
-        .then((metrics) =>
-          this.emit({
-            type: 'report',
-            requestId: message.requestId,
-            metrics,
-            readiness: { ready: this.ready },
-          }),
-        );
+      void this.registry.getMetricsAsJSON().then((metrics) =>
+        this.emit({
+          type: 'report',
+          requestId: message.requestId,
+          metrics,
+          readiness: { ready: this.ready },
+        }),
+      );
   }
   onMessage(listener: (message: unknown) => void): void {
     this.messageListeners.push(listener);
@@ -121,6 +119,15 @@ describe('WorkerSupervisor', () => {
     spawned[1].started().answers = false;
     expect(await supervisor.readiness()).toMatchObject({ ready: false, checks: { readyProcesses: 1 } });
     expect(await supervisor.metrics()).toContain('jobs_total{service="inference-worker"} 3');
+  });
+
+  it('does not wait out the report timeout for a process that dies before it answers', async () => {
+    const { supervisor, spawned } = supervise(1, { reportTimeoutMs: 60_000 });
+    spawned[0].started().answers = false;
+    const readiness = supervisor.readiness();
+    spawned[0].exit(1);
+    expect(await readiness).toMatchObject({ ready: false, checks: { readyProcesses: 0 } });
+    await supervisor.stop();
   });
 
   it('restarts a process that died, waiting longer after each crash in a row', async () => {

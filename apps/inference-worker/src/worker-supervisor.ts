@@ -49,16 +49,19 @@ interface Slot {
   exited?: Promise<void>;
 }
 
+type ReportMessage = Extract<WorkerProcessMessage, { type: 'report' }>;
+
 interface ProcessReport {
   slot: Slot;
-  report?: Extract<WorkerProcessMessage, { type: 'report' }>;
+  report?: ReportMessage;
 }
 
 export class WorkerSupervisor {
   private readonly slots: Slot[];
+  /** Report requests awaiting an answer, by request id; a process that exits settles its own with undefined. */
   private readonly pending = new Map<
     number,
-    (report: Extract<WorkerProcessMessage, { type: 'report' }>) => void
+    { child: SupervisedProcess; settle: (report: ReportMessage | undefined) => void }
   >();
   private readonly restarts: Counter;
   private nextRequestId = 1;
@@ -169,6 +172,7 @@ export class WorkerSupervisor {
     slot.startedAt = this.now();
     slot.exited = new Promise<void>((resolve) => {
       child.onExit((code, signal) => {
+        for (const request of this.pending.values()) if (request.child === child) request.settle(undefined);
         if (slot.process === child) {
           slot.process = undefined;
           slot.workerId = undefined;
@@ -183,7 +187,7 @@ export class WorkerSupervisor {
         slot.workerId = message.workerId;
         return;
       }
-      this.pending.get(message.requestId)?.(message);
+      this.pending.get(message.requestId)?.settle(message);
     });
   }
 
@@ -212,17 +216,15 @@ export class WorkerSupervisor {
         if (!child || slot.workerId === undefined) return { slot };
         const requestId = this.nextRequestId++;
         let timer: NodeJS.Timeout | undefined;
-        const report = await new Promise<Extract<WorkerProcessMessage, { type: 'report' }> | undefined>(
-          (resolve) => {
-            this.pending.set(requestId, resolve);
-            timer = setTimeout(() => resolve(undefined), timeoutMs);
-            try {
-              child.send({ type: 'report', requestId });
-            } catch {
-              resolve(undefined);
-            }
-          },
-        );
+        const report = await new Promise<ReportMessage | undefined>((resolve) => {
+          this.pending.set(requestId, { child, settle: resolve });
+          timer = setTimeout(() => resolve(undefined), timeoutMs);
+          try {
+            child.send({ type: 'report', requestId });
+          } catch {
+            resolve(undefined);
+          }
+        });
         clearTimeout(timer);
         this.pending.delete(requestId);
         return { slot, report };
