@@ -12,39 +12,58 @@ import {
 import { plannedProcesses } from './available-cores';
 import { SERVICE, startInferenceWorker } from './inference-worker';
 import { supervisedProcessNumber } from './supervision-protocol';
-import { answerSupervisor, forkWorkerProcess, PARENT_CHANNEL } from './supervised-process';
+import {
+  answerSupervisor,
+  forkWorkerProcess,
+  PARENT_CHANNEL,
+  type ProcessStopper,
+} from './supervised-process';
 import { WorkerSupervisor } from './worker-supervisor';
 
-/** The first request stops gracefully; a second one (an impatient operator) exits at once. */
-function shutdownOnRequest(logger: Logger, stop: () => Promise<void>): (reason: string) => void {
-  let requests = 0;
-  return (reason) => {
-    requests += 1;
-    if (requests > 1) {
-      logger.warn({ reason }, 'Second stop request: exiting without waiting for in-flight jobs');
+/** Stops the worker once, gracefully; `exitNow` is for an operator who will not wait. */
+function processStopper(
+  logger: Logger,
+  stop: () => Promise<void>,
+): ProcessStopper & { readonly stopping: boolean } {
+  let stopping = false;
+  return {
+    get stopping() {
+      return stopping;
+    },
+    stop(reason) {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ reason }, 'Stop requested');
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: (error as Error).message }, 'Shutdown failed');
+          process.exit(1);
+        },
+      );
+    },
+    exitNow(reason) {
+      logger.warn({ reason }, 'Exiting without waiting for in-flight jobs');
       process.exit(1);
-    }
-    logger.info({ reason }, 'Stop requested');
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: (error as Error).message }, 'Shutdown failed');
-        process.exit(1);
-      },
-    );
+    },
   };
 }
 
 async function runSingleProcess(config: Config, logger: Logger): Promise<void> {
   const worker = await startInferenceWorker({ config, logger });
-  const requestStop = shutdownOnRequest(logger, () => worker.stop());
-  process.on('SIGTERM', () => requestStop('SIGTERM'));
-  process.on('SIGINT', () => requestStop('SIGINT'));
+  const stopper = processStopper(logger, () => worker.stop());
+  const onSignal = (signal: NodeJS.Signals) =>
+    stopper.stopping ? stopper.exitNow(`second signal (${signal})`) : stopper.stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 async function runSupervisedProcess(config: Config, logger: Logger, processNumber: number): Promise<void> {
   // The terminal's Ctrl-C reaches the whole process group; only the supervisor acts on it, and tells us.
   process.on('SIGINT', () => undefined);
+  // Orphaned while still starting: nothing to finish yet.
+  const orphanedWhileStarting = () => process.exit(1);
+  process.once('disconnect', orphanedWhileStarting);
   const configuredId = config.inferenceWorker.workerId;
   const worker = await startInferenceWorker({
     config,
@@ -52,9 +71,10 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
     serveTelemetry: false,
     workerId: configuredId === undefined ? undefined : `${configuredId}-${processNumber}`,
   });
-  const requestStop = shutdownOnRequest(logger, () => worker.stop());
-  process.on('SIGTERM', () => requestStop('SIGTERM'));
-  answerSupervisor(worker, PARENT_CHANNEL, requestStop);
+  process.off('disconnect', orphanedWhileStarting);
+  const stopper = processStopper(logger, () => worker.stop());
+  process.on('SIGTERM', () => stopper.stop('SIGTERM'));
+  answerSupervisor(worker, PARENT_CHANNEL, stopper);
 }
 
 async function runSupervisor(config: Config, logger: Logger, processes: number): Promise<void> {

@@ -40,7 +40,7 @@ describe('supervisedProcessNumber', () => {
 describe('answerSupervisor', () => {
   it('announces the worker, answers a report request with its id, and ignores foreign messages', async () => {
     const channel = new FakeChannel();
-    answerSupervisor(worker, channel, () => undefined);
+    answerSupervisor(worker, channel, { stop: () => undefined, exitNow: () => undefined });
     expect(channel.sent).toEqual([{ type: 'started', workerId: 'ward-7-2' }]);
     channel.receive({ type: 'report', requestId: 41 });
     channel.receive('hello');
@@ -54,12 +54,27 @@ describe('answerSupervisor', () => {
     expect(channel.sent).toHaveLength(2);
   });
 
-  it('stops when the supervisor says so, and when the supervisor is gone', () => {
+  it('stops gracefully when the supervisor says so, and when the supervisor is gone', () => {
     const channel = new FakeChannel();
-    const reasons: string[] = [];
-    answerSupervisor(worker, channel, (reason) => reasons.push(reason));
+    const calls: string[] = [];
+    answerSupervisor(worker, channel, {
+      stop: (reason) => calls.push(`stop: ${reason}`),
+      exitNow: (reason) => calls.push(`exit now: ${reason}`),
+    });
     channel.receive({ type: 'stop' });
     channel.disconnect();
-    expect(reasons).toEqual(['supervisor', 'supervisor gone']);
+    expect(calls).toEqual(['stop: supervisor', 'stop: supervisor gone']);
+  });
+
+  it("exits at once only on the supervisor's second stop", () => {
+    const channel = new FakeChannel();
+    const calls: string[] = [];
+    answerSupervisor(worker, channel, {
+      stop: (reason) => calls.push(`stop: ${reason}`),
+      exitNow: (reason) => calls.push(`exit now: ${reason}`),
+    });
+    channel.receive({ type: 'stop' });
+    channel.receive({ type: 'stop' });
+    expect(calls).toEqual(['stop: supervisor', 'exit now: second stop from the supervisor']);
   });
 });

@@ -43,16 +43,30 @@ export const PARENT_CHANNEL: SupervisorChannel = {
   onDisconnect: (listener) => process.once('disconnect', listener),
 };
 
-/** Tells the supervisor this process is serving, answers its reports, and stops when told (or orphaned). */
+export interface ProcessStopper {
+  /** Finish the in-flight jobs, then exit; calling it again changes nothing. */
+  stop(reason: string): void;
+  /** Exit at once; unfinished jobs are retried by another worker. */
+  exitNow(reason: string): void;
+}
+
+/**
+ * Tells the supervisor this process is serving, answers its reports, and stops when told or
+ * orphaned. Only a second stop from the supervisor (an operator's second signal) exits at once: a
+ * SIGTERM to the whole process group plus the supervisor's own stop is one request, not two.
+ */
 export function answerSupervisor(
   worker: Pick<RunningInferenceWorker, 'workerId' | 'report'>,
   channel: SupervisorChannel,
-  requestStop: (reason: string) => void,
+  stopper: ProcessStopper,
 ): void {
+  let stopsReceived = 0;
   channel.onMessage((message) => {
     if (!isSupervisorMessage(message)) return;
     if (message.type === 'stop') {
-      requestStop('supervisor');
+      stopsReceived += 1;
+      if (stopsReceived > 1) stopper.exitNow('second stop from the supervisor');
+      else stopper.stop('supervisor');
       return;
     }
     worker.report().then(
@@ -61,6 +75,6 @@ export function answerSupervisor(
       () => undefined,
     );
   });
-  channel.onDisconnect(() => requestStop('supervisor gone'));
+  channel.onDisconnect(() => stopper.stop('supervisor gone'));
   channel.send({ type: 'started', workerId: worker.workerId });
 }
