@@ -11,6 +11,7 @@ import {
   type TrainingReport,
   readModelManifest,
   siteCalibrationExperiment,
+  trainingLengthOf,
   writeModelCardFile,
 } from '@heartbeat/model';
 
@@ -25,12 +26,17 @@ if (!modelDir || runDirs.length === 0) {
 function leaveOneSubsetOutResult(runDir: string): LeaveOneSubsetOutResult | undefined {
   const report = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as TrainingReport;
   if (!report.heldOut) return undefined;
-  const result: LeaveOneSubsetOutResult = { subset: report.heldOut.subset, heldOut: report.heldOut.overall, inDistribution: report.validation.overall };
+  const manifest = readModelManifest(runDir);
+  const result: LeaveOneSubsetOutResult = {
+    subset: report.heldOut.subset,
+    heldOut: report.heldOut.overall,
+    inDistribution: report.validation.overall,
+    trainingLength: trainingLengthOf(manifest),
+  };
   const scoresFile = join(runDir, 'held-out-scores.json');
   if (existsSync(scoresFile)) {
     const records = JSON.parse(readFileSync(scoresFile, 'utf8')) as ScoredRecord[];
-    const { decision } = readModelManifest(runDir);
-    const experiment = siteCalibrationExperiment(records, decision, SITE_CALIBRATION_RECORDS);
+    const experiment = siteCalibrationExperiment(records, manifest.decision, SITE_CALIBRATION_RECORDS);
     if (experiment.after) result.siteCalibrated = { ...experiment.after, calibrationRecords: experiment.calibrationRecords };
     else result.siteCalibrationRefused = experiment.refused;
     result.beforeSiteCalibrationOnSameRecords = experiment.before;

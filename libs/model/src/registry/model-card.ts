@@ -25,7 +25,24 @@ export interface LeaveOneSubsetOutResult {
   beforeSiteCalibrationOnSameRecords?: BinaryMetrics;
   /** Why site calibration was refused (the ranking is inverted at that site). */
   siteCalibrationRefused?: string;
+  /** How long the fold's network trained; absent in results collected before it was recorded (10 x 1,024). */
+  trainingLength?: TrainingLength;
 }
+
+export interface TrainingLength {
+  epochs: number;
+  windowsPerEpoch: number;
+}
+
+/** The training length recorded in a manifest's training parameters, when it is there. */
+export function trainingLengthOf(manifest: ModelManifest): TrainingLength | undefined {
+  const params = manifest.training?.params as Partial<TrainingLength> | undefined;
+  if (typeof params?.epochs !== 'number' || typeof params.windowsPerEpoch !== 'number') return undefined;
+  return { epochs: params.epochs, windowsPerEpoch: params.windowsPerEpoch };
+}
+
+/** Folds collected before their length was recorded all ran the LOSO script's default. */
+const LEGACY_FOLD_LENGTH: TrainingLength = { epochs: 10, windowsPerEpoch: 1024 };
 
 export interface ModelCardInput {
   manifest: ModelManifest;
@@ -51,10 +68,33 @@ const THRESHOLD_RULES = {
   'pooled-macc': 'threshold chosen on validation to maximise the MAcc of all validation records pooled',
 } as const;
 
-/** The LOSO script with the training command's input option, so the folds are reproducible. */
-function leaveOneSubsetOutCommand(trainCommand: string): string {
-  const input = /--input\s+(\S+)/.exec(trainCommand)?.[1];
-  return `${input ? `HEARTBEAT_TRAIN_ARGS="--input ${input}" ` : ''}bash scripts/model/leave-one-subset-out.sh <modelDir>`;
+/**
+ * The LOSO script with the training command's input option, plus its length options when the folds
+ * trained as long as the shipped model, so the folds are reproducible as run.
+ */
+function leaveOneSubsetOutCommand(trainCommand: string, fullLength: boolean): string {
+  const option = (name: string) => new RegExp(`--${name}\\s+(\\S+)`).exec(trainCommand)?.[1];
+  const args = [
+    ...(option('input') ? [`--input ${option('input')}`] : []),
+    ...(fullLength ? ['epochs', 'windows-per-epoch', 'max-minutes'].filter((name) => option(name)).map((name) => `--${name} ${option(name)}`) : []),
+  ];
+  return `${args.length > 0 ? `HEARTBEAT_TRAIN_ARGS="${args.join(' ')}" ` : ''}bash scripts/model/leave-one-subset-out.sh <modelDir>`;
+}
+
+const windows = (n: number) => n.toLocaleString('en-US');
+
+/** The sentence on how long the folds trained next to the shipped model. */
+function foldLengthSentence(folds: LeaveOneSubsetOutResult[], manifest: ModelManifest, trainCommand: string): string {
+  const shipped = trainingLengthOf(manifest);
+  const lengths = folds.map((fold) => fold.trainingLength ?? LEGACY_FOLD_LENGTH);
+  const same = lengths.every((l) => l.epochs === lengths[0].epochs && l.windowsPerEpoch === lengths[0].windowsPerEpoch);
+  const { epochs, windowsPerEpoch } = lengths[0];
+  const fullLength = same && shipped !== undefined && epochs === shipped.epochs && windowsPerEpoch === shipped.windowsPerEpoch;
+  const command = leaveOneSubsetOutCommand(trainCommand, fullLength);
+  if (fullLength)
+    return `Each fold trains as long as the shipped model (${epochs} epochs of ${windows(windowsPerEpoch)} windows,\n\`${command}\`) with the same features and augmentation, once per fold:`;
+  const described = same ? `${epochs} epochs of ${windows(windowsPerEpoch)} windows` : 'lengths differ between folds, see leave-one-subset-out.json';
+  return `Each fold trains for less time than the shipped model (${described},\n\`${command}\`) with the same features and augmentation, once per fold:`;
 }
 
 /** " (25-400 Hz, a frame every 40 ms)" from the manifest's feature config, when it states them. */
@@ -104,8 +144,7 @@ export function renderModelCard(input: ModelCardInput): string {
               } |`,
           ),
           '',
-          'Each fold trains for less time than the shipped model (10 epochs of 1,024 windows,',
-          `\`${leaveOneSubsetOutCommand(input.trainCommand)}\`) with the same features and augmentation, once per fold:`,
+          foldLengthSentence(loso, manifest, input.trainCommand),
           'retraining the same recipe with other seeds moved the held-out AUC by up to 0.3 on training-e and',
           '0.05 on training-d (docs/MODEL_RESEARCH.md), so read those two rows as a range, not a point.',
           'Site calibration refits only the calibration and threshold on 30 records of the left-out subset;',

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  renderModelCard,
+  trainingLengthOf,
+  type CardTrainingReport,
+  type LeaveOneSubsetOutResult,
+} from './model-card';
+import { readModelManifest } from './model-manifest';
+
+// The shipped 1.2.0 directory as a read-only fixture: a real manifest, training report and LOSO folds.
+const MODEL_DIR = path.resolve(__dirname, '../../../../models/1.2.0');
+const manifest = readModelManifest(MODEL_DIR);
+const training = JSON.parse(readFileSync(path.join(MODEL_DIR, 'metrics.json'), 'utf8')) as CardTrainingReport;
+const folds = JSON.parse(
+  readFileSync(path.join(MODEL_DIR, 'leave-one-subset-out.json'), 'utf8'),
+) as LeaveOneSubsetOutResult[];
+const trainCommand = String(manifest.training?.command);
+
+function card(leaveOneSubsetOut: LeaveOneSubsetOutResult[]): string {
+  return renderModelCard({ manifest, training, leaveOneSubsetOut, trainCommand });
+}
+
+describe('model card: how long the leave-one-subset-out folds trained', () => {
+  it("reads the shipped model's length from its manifest", () => {
+    expect(trainingLengthOf(manifest)).toEqual({ epochs: 30, windowsPerEpoch: 2048 });
+  });
+
+  it('says folds collected without a recorded length ran the short default, with the command that reproduces them', () => {
+    const text = card(folds.map(({ trainingLength: _ignored, ...fold }) => fold));
+    expect(text).toContain(
+      'Each fold trains for less time than the shipped model (10 epochs of 1,024 windows,',
+    );
+    expect(text).toContain(
+      '`HEARTBEAT_TRAIN_ARGS="--input compact" bash scripts/model/leave-one-subset-out.sh <modelDir>`',
+    );
+  });
+
+  it('says so when every fold trained as long as the shipped model, and gives the length options in the command', () => {
+    const text = card(
+      folds.map((fold) => ({ ...fold, trainingLength: { epochs: 30, windowsPerEpoch: 2048 } })),
+    );
+    expect(text).toContain('Each fold trains as long as the shipped model (30 epochs of 2,048 windows,');
+    expect(text).toContain(
+      '`HEARTBEAT_TRAIN_ARGS="--input compact --epochs 30 --windows-per-epoch 2048 --max-minutes 40" bash scripts/model/leave-one-subset-out.sh <modelDir>`',
+    );
+  });
+
+  it('does not claim one length when the folds differ', () => {
+    const mixed = folds.map((fold, index) => ({
+      ...fold,
+      trainingLength: { epochs: index === 0 ? 10 : 30, windowsPerEpoch: 2048 },
+    }));
+    expect(card(mixed)).toContain('lengths differ between folds, see leave-one-subset-out.json');
+  });
+});
