@@ -32,6 +32,7 @@ function leaveOneSubsetOutResult(runDir: string): LeaveOneSubsetOutResult | unde
     heldOut: report.heldOut.overall,
     inDistribution: report.validation.overall,
     trainingLength: trainingLengthOf(manifest),
+    stopped: { bestEpoch: report.bestEpoch, lastEpoch: report.history.length, because: report.stoppedBecause },
   };
   const scoresFile = join(runDir, 'held-out-scores.json');
   if (existsSync(scoresFile)) {

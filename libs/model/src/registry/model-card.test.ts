@@ -41,10 +41,26 @@ describe('model card: how long the leave-one-subset-out folds trained', () => {
     const text = card(
       folds.map((fold) => ({ ...fold, trainingLength: { epochs: 30, windowsPerEpoch: 2048 } })),
     );
-    expect(text).toContain('Each fold trains as long as the shipped model (30 epochs of 2,048 windows,');
+    expect(text).toContain(
+      "Each fold trains with the shipped model's settings (up to 30 epochs of 2,048 windows and the same early stopping,",
+    );
     expect(text).toContain(
       '`HEARTBEAT_TRAIN_ARGS="--input compact --epochs 30 --windows-per-epoch 2048 --max-minutes 40" bash scripts/model/leave-one-subset-out.sh <modelDir>`',
     );
+  });
+
+  it('names the folds that early stopping ended before the last epoch', () => {
+    const text = card(
+      folds.map((fold) => ({
+        ...fold,
+        trainingLength: { epochs: 30, windowsPerEpoch: 2048 },
+        stopped:
+          fold.subset === 'training-a'
+            ? { bestEpoch: 10, lastEpoch: 18, because: 'patience' }
+            : { bestEpoch: 30, lastEpoch: 30, because: 'epochs' },
+      })),
+    );
+    expect(text).toContain('early stopping; training-a stopped at epoch 18 (best 10, patience),');
   });
 
   it('does not claim one length when the folds differ', () => {

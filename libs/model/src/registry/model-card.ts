@@ -25,8 +25,10 @@ export interface LeaveOneSubsetOutResult {
   beforeSiteCalibrationOnSameRecords?: BinaryMetrics;
   /** Why site calibration was refused (the ranking is inverted at that site). */
   siteCalibrationRefused?: string;
-  /** How long the fold's network trained; absent in results collected before it was recorded (10 x 1,024). */
+  /** The fold's training limit; absent in results collected before it was recorded (10 x 1,024). */
   trainingLength?: TrainingLength;
+  /** Where the fold's training ended: its best epoch, and the epoch it stopped at and why. */
+  stopped?: { bestEpoch: number; lastEpoch: number; because: string };
 }
 
 export interface TrainingLength {
@@ -83,6 +85,13 @@ function leaveOneSubsetOutCommand(trainCommand: string, fullLength: boolean): st
 
 const windows = (n: number) => n.toLocaleString('en-US');
 
+/** "; training-a stopped at epoch 18 (best 10), ..." for the folds whose training ended early. */
+function stoppedEarly(folds: LeaveOneSubsetOutResult[]): string {
+  const early = folds.filter((fold) => fold.stopped && fold.stopped.because !== 'epochs');
+  if (early.length === 0) return '';
+  return `; ${early.map((fold) => `${fold.subset} stopped at epoch ${fold.stopped!.lastEpoch} (best ${fold.stopped!.bestEpoch}, ${fold.stopped!.because})`).join(', ')}`;
+}
+
 /** The sentence on how long the folds trained next to the shipped model. */
 function foldLengthSentence(folds: LeaveOneSubsetOutResult[], manifest: ModelManifest, trainCommand: string): string {
   const shipped = trainingLengthOf(manifest);
@@ -92,7 +101,7 @@ function foldLengthSentence(folds: LeaveOneSubsetOutResult[], manifest: ModelMan
   const fullLength = same && shipped !== undefined && epochs === shipped.epochs && windowsPerEpoch === shipped.windowsPerEpoch;
   const command = leaveOneSubsetOutCommand(trainCommand, fullLength);
   if (fullLength)
-    return `Each fold trains as long as the shipped model (${epochs} epochs of ${windows(windowsPerEpoch)} windows,\n\`${command}\`) with the same features and augmentation, once per fold:`;
+    return `Each fold trains with the shipped model's settings (up to ${epochs} epochs of ${windows(windowsPerEpoch)} windows and the same early stopping${stoppedEarly(folds)},\n\`${command}\`) and the same features and augmentation, once per fold:`;
   const described = same ? `${epochs} epochs of ${windows(windowsPerEpoch)} windows` : 'lengths differ between folds, see leave-one-subset-out.json';
   return `Each fold trains for less time than the shipped model (${described},\n\`${command}\`) with the same features and augmentation, once per fold:`;
 }
