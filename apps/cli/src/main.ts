@@ -50,6 +50,7 @@ program
   .option('--epochs <n>', 'maximum epochs', positiveInteger, 24)
   .option('--windows-per-epoch <n>', 'training windows drawn per epoch', positiveInteger, 1536)
   .option('--max-minutes <n>', 'stop after the epoch that passes this time budget', positiveInteger, 42)
+  .option('--patience <n>', 'stop after this many epochs without a better validation score', positiveInteger, 8)
   .option('--seed <n>', 'random seed', positiveInteger, 2016)
   .option('--hold-out <subset>', 'leave this subset out of training and report on it')
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')

@@ -8,6 +8,7 @@ export async function trainCommand(opts: {
   epochs: number;
   windowsPerEpoch: number;
   maxMinutes: number;
+  patience: number;
   seed: number;
   holdOut?: string;
   cache: string;
@@ -27,6 +28,7 @@ export async function trainCommand(opts: {
       epochs: opts.epochs,
       windowsPerEpoch: opts.windowsPerEpoch,
       maxMinutes: opts.maxMinutes,
+      patience: opts.patience,
       seed: opts.seed,
       augmentation: { ...DEFAULT_AUGMENTATION, syntheticMurmurProbability: opts.syntheticMurmurs },
       thresholdRule: opts.thresholdRule,
