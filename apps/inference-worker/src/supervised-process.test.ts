@@ -54,25 +54,26 @@ describe('answerSupervisor', () => {
     expect(channel.sent).toHaveLength(2);
   });
 
-  it('stops gracefully when the supervisor says so, and when the supervisor is gone', () => {
+  /** A supervised worker whose stop calls are recorded. */
+  function answering() {
     const channel = new FakeChannel();
     const calls: string[] = [];
     answerSupervisor(worker, channel, {
       stop: (reason) => calls.push(`stop: ${reason}`),
       exitNow: (reason) => calls.push(`exit now: ${reason}`),
     });
+    return { channel, calls };
+  }
+
+  it('stops gracefully when the supervisor says so, and when the supervisor is gone', () => {
+    const { channel, calls } = answering();
     channel.receive({ type: 'stop' });
     channel.disconnect();
     expect(calls).toEqual(['stop: supervisor', 'stop: supervisor gone']);
   });
 
   it("exits at once only on the supervisor's second stop", () => {
-    const channel = new FakeChannel();
-    const calls: string[] = [];
-    answerSupervisor(worker, channel, {
-      stop: (reason) => calls.push(`stop: ${reason}`),
-      exitNow: (reason) => calls.push(`exit now: ${reason}`),
-    });
+    const { channel, calls } = answering();
     channel.receive({ type: 'stop' });
     channel.receive({ type: 'stop' });
     expect(calls).toEqual(['stop: supervisor', 'exit now: second stop from the supervisor']);
