@@ -51,24 +51,20 @@ down() {
   bash scripts/local-stack.sh down
 }
 
-# CPU ticks (utime + stime) of every process whose command line matches, summed.
-ticks_of() {
+# CPU ticks (utime + stime) of the given processes, summed; a process that is gone counts 0.
+ticks_of_pids() {
   local total=0 pid
-  for pid in $(pgrep -f "$1" || true); do
-    [ -r "/proc/$pid/stat" ] || continue
+  for pid in "$@"; do
     total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
   done
   echo "$total"
 }
 
-# CPU ticks of a process and its children (the inference worker's model processes).
-ticks_of_tree() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
+# ... of every process whose command line matches.
+ticks_of() { ticks_of_pids $(pgrep -f "$1" || true); }
+
+# ... of a process and its children (the inference worker's model processes).
+ticks_of_tree() { ticks_of_pids "$1" $(pgrep -P "$1" || true); }
 
 snapshot() {
   local name pid
