@@ -96,25 +96,13 @@ async function runSupervisor(config: Config, logger: Logger, processes: number):
     ready: () => supervisor.readiness(),
   });
   supervisor.start();
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      void supervisor.stop();
-      return;
-    }
-    stopping = true;
-    logger.info({ signal }, 'Signal received: stopping the worker processes after their in-flight jobs');
-    supervisor
-      .stop()
-      .then(() => telemetry.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: (error as Error).message }, 'Shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
+  const stopper = processStopper(logger, async () => {
+    await supervisor.stop();
+    await telemetry.close();
+  });
+  // A second signal is passed on: the supervisor tells its processes to exit without their jobs.
+  const onSignal = (signal: NodeJS.Signals) =>
+    stopper.stopping ? void supervisor.stop() : stopper.stop(signal);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
