@@ -9,13 +9,6 @@ export {
   type TelemetryServerOptions,
 } from './telemetry-server';
 export { createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
-export {
-  AggregatorRegistry,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  Summary,
-} from 'prom-client';
+export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export { aggregateMetrics, type MetricsSnapshot } from './metrics-aggregate';
 export { HEAP_GROWING_PERCENT, tuneGarbageCollection } from './garbage-collection';

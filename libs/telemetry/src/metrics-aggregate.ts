@@ -8,5 +8,5 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 export function aggregateMetrics(snapshots: readonly MetricsSnapshot[]): Registry {
-  return AggregatorRegistry.aggregate(snapshots.map((snapshot) => [...snapshot]));
+  return AggregatorRegistry.aggregate([...snapshots]);
 }
