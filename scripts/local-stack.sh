@@ -28,6 +28,17 @@ wait_for_port() {
   done
   fail "$name did not start listening on port $port within 30 s"
 }
+# Sends SIGTERM and waits for the process to exit, so that an `up` right after `down` does not find
+# the dying server still listening and "reuse" it.
+stop_process() {
+  local pid=$1 name=$2
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  fail "$name (pid $pid) did not exit within 10 s of SIGTERM"
+}
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 node_bin() {
@@ -110,7 +121,7 @@ down() {
     local pid
     pid="$(cat "$STATE/s3rver.pid")"
     if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
+      stop_process "$pid" s3rver
       say "S3: stopped s3rver (pid $pid); its data stays in .local-stack/s3"
       stopped=1
     fi
@@ -118,7 +129,7 @@ down() {
   fi
   if [ -f "$STATE/redis.started" ]; then
     if [ -f "$STATE/redis.pid" ] && kill -0 "$(cat "$STATE/redis.pid")" 2>/dev/null; then
-      kill "$(cat "$STATE/redis.pid")"
+      stop_process "$(cat "$STATE/redis.pid")" redis-server
       say "Redis: stopped the redis-server this script started"
       stopped=1
     fi
