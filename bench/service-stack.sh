@@ -5,6 +5,8 @@
 #
 #   bash bench/service-stack.sh up [processes=2]   start (logs in .local-stack/bench)
 #   bash bench/service-stack.sh down               stop what `up` started (the local stack too)
+#   bash bench/service-stack.sh fresh [processes]  down, empty the local S3 server's data, up: the next
+#                                                  batch run stores new uploads (no deduplicated PUTs)
 #   bash bench/service-stack.sh cpu -- <command>   run a command, print each process's CPU seconds
 #   bash bench/service-stack.sh key                print the admin key
 # BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the gateway and workers.
@@ -85,10 +87,18 @@ cpu() {
   join <(echo "$before" | sort) <(echo "$after" | sort) | awk -v hz="$hz" '{ printf "  %-10s %7.2f\n", $1, ($3 - $2) / hz }'
 }
 
+fresh() {
+  down
+  listening 4569 && { echo "an S3 server not started by the local stack listens on 4569: not emptying anything" >&2; exit 1; }
+  rm -rf "$ROOT/.local-stack/s3"
+  up "${1:-2}"
+}
+
 case "${1:-}" in
   up) up "${2:-2}" ;;
+  fresh) fresh "${2:-2}" ;;
   down) down ;;
   cpu) shift; cpu "$@" ;;
   key) echo "$KEY" ;;
-  *) echo "usage: bench/service-stack.sh up [processes] | down | cpu -- <command> | key" >&2; exit 2 ;;
+  *) echo "usage: bench/service-stack.sh up [processes] | fresh [processes] | down | cpu -- <command> | key" >&2; exit 2 ;;
 esac
