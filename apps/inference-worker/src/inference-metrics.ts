@@ -18,7 +18,7 @@ export class InferenceMetrics {
     const registers = [registry];
     this.jobs = new Counter({
       name: 'heartbeat_inference_jobs_total',
-      help: 'Prediction job attempts by outcome: succeeded, rejected (bad input, not retried) or error (retried).',
+      help: 'Prediction job attempts by outcome: succeeded, rejected (bad input, not retried), error (retried) or held (S3 or the database out of reach: back to the queue, no attempt spent).',
       labelNames: ['outcome'],
       registers,
     });

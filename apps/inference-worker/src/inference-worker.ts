@@ -7,6 +7,7 @@ import {
   AuditRepository,
   BatchesRepository,
   connectDatabase,
+  isDatabaseUnavailable,
   ModelVersionsRepository,
   PredictionsRepository,
   ScreeningRepository,
@@ -18,7 +19,7 @@ import {
   PromotionWatcher,
 } from '@heartbeat/model-registry';
 import { createWorker, QUEUE_NAMES, RecordingHandoff, WorkerPresencePublisher, type JobWorker } from '@heartbeat/queue';
-import { ObjectStorage } from '@heartbeat/storage';
+import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
 import {
   createLogger,
   createMetricsRegistry,
@@ -193,9 +194,12 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       predictions: new PredictionsRepository(database.db),
       batches: new BatchesRepository(database.db),
       models: host,
+      unavailableDependency: (error) =>
+        error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
       onJobFinished: ({ outcome, seconds, error }) => {
         metrics.jobFinished(outcome, seconds);
-        if (error)
+        // A held job is logged by onHold.
+        if (error && outcome !== 'held')
           logger[outcome === 'rejected' ? 'info' : 'warn'](
             { outcome, err: error.message },
             'Prediction job did not succeed',
@@ -207,6 +211,9 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
       concurrency: settings.concurrency,
       onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
+      holdOnUnavailableMs: config.inferenceWorker.dependencyHoldMs,
+      onHold: (error, holdMs) =>
+        logger.warn({ err: error.message, holdMs }, 'A dependency is out of reach: job returned to the queue, which holds off before trying again'),
     });
     await worker.waitUntilReady();
     await watcher.start();

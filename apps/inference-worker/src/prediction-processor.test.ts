@@ -3,7 +3,7 @@ import { AudioError } from '@heartbeat/audio';
 import type { NewPrediction, Prediction, PredictionOutcome } from '@heartbeat/db';
 import { DEFAULT_MODEL_INPUT, DynamicBatcher, WINDOW_VALUES, describeModelInput, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
-import { predictionResultSchema, type PredictionJob } from '@heartbeat/queue';
+import { DependencyUnavailableError, predictionResultSchema, type PredictionJob } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +75,7 @@ function setup(
     bytes?: () => Promise<Buffer>;
     prepare?: () => Promise<PreparedRecording>;
     model?: ServedModel;
+    unavailableDependency?: (error: unknown) => string | undefined;
   } = {},
 ) {
   const predictions = new FakePredictions();
@@ -105,6 +106,7 @@ function setup(
     },
     models: { acquire: () => ({ value: model, release: () => undefined }) },
     prepare: overrides.prepare ?? (async () => prepared(3)),
+    unavailableDependency: overrides.unavailableDependency,
     onJobFinished: ({ outcome }) => outcomes.push(outcome),
   });
   return { processor, predictions, batchOutcomes, outcomes, setModel: (m: ServedModel) => (model = m) };
@@ -241,6 +243,38 @@ describe('PredictionProcessor', () => {
     const { processor, predictions } = setup();
     predictions.down = true;
     await expect(processor.process(job(), attempt())).rejects.toThrow('ECONNREFUSED');
+  });
+
+  // What the worker's classifier would say of these errors (the real one is tested against real S3 and Postgres).
+  const byPort = (error: unknown) =>
+    /4569/.test((error as Error).message) ? 'Object storage' : /5432/.test((error as Error).message) ? 'The database' : undefined;
+
+  it('puts the job back, writing nothing, when storage is out of reach, even on its last attempt', async () => {
+    const { processor, predictions, batchOutcomes, outcomes } = setup({
+      bytes: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:4569');
+      },
+      unavailableDependency: byPort,
+    });
+    const payload = job({ batchId: randomUUID() });
+    const held = processor.process(payload, attempt(2, 3));
+    await expect(held).rejects.toBeInstanceOf(DependencyUnavailableError);
+    await expect(held).rejects.toThrow('Object storage is unreachable: connect ECONNREFUSED 127.0.0.1:4569');
+    expect(predictions.failed.size).toBe(0);
+    expect(batchOutcomes).toEqual([]);
+    expect(outcomes).toEqual(['held']);
+  });
+
+  it('puts the job back when the database is out of reach while recording a rejection', async () => {
+    const { processor, predictions, outcomes } = setup({
+      prepare: async () => {
+        throw new AudioError('UNSUPPORTED_FORMAT', 'Unsupported audio format: got a PNG file');
+      },
+      unavailableDependency: byPort,
+    });
+    predictions.down = true;
+    await expect(processor.process(job(), attempt())).rejects.toThrow('The database is unreachable: connect ECONNREFUSED 127.0.0.1:5432');
+    expect(outcomes).toEqual(['held']);
   });
 
   it('rejects a job pinned to a version this worker does not serve', async () => {

@@ -1,7 +1,8 @@
 // One prediction job: fetch the recording, prepare it, score its windows through the served model's
 // dynamic batcher, decide, and write the outcome where the gateway reads it. Bad input (the
-// recording is not usable audio) is recorded on the prediction row and never retried; anything
-// else (S3 or Postgres unreachable) is thrown so BullMQ retries it with backoff.
+// recording is not usable audio) is recorded on the prediction row and never retried; S3 or
+// Postgres out of reach puts the job back in the queue (DependencyUnavailableError), without
+// spending an attempt; anything else is thrown so BullMQ retries it with backoff.
 import { isAudioError, type DecodeOptions } from '@heartbeat/audio';
 import type { BatchesRepository, PredictionOutcome, PredictionsRepository, ScreeningRepository, WindowScore } from '@heartbeat/db';
 import {
@@ -13,7 +14,7 @@ import {
   type PreparedRecording,
 } from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
-import type { PredictionJob, PredictionResult } from '@heartbeat/queue';
+import { DependencyUnavailableError, type PredictionJob, type PredictionResult } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
 import { UnrecoverableError } from 'bullmq';
 
@@ -28,7 +29,8 @@ export class BadInputError extends Error {
   }
 }
 
-export type JobOutcome = 'succeeded' | 'rejected' | 'error';
+/** `held`: a dependency was out of reach and the job went back to the queue. */
+export type JobOutcome = 'succeeded' | 'rejected' | 'error' | 'held';
 
 export interface PredictionProcessorDependencies {
   recordings: { read(job: Pick<PredictionJob, 'storageKey' | 'predictionId' | 'batchId'>): Promise<Buffer> };
@@ -39,6 +41,8 @@ export interface PredictionProcessorDependencies {
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
   prepare?: (bytes: Uint8Array, options: DecodeOptions, input: ModelInputSpec) => Promise<PreparedRecording>;
+  /** Names the system an error says is out of reach ('object storage', 'database'), if any. */
+  unavailableDependency?: (error: unknown) => string | undefined;
   /** Called once per attempt, for metrics and logs. */
   onJobFinished?: (event: {
     outcome: JobOutcome;
@@ -107,6 +111,7 @@ export class PredictionProcessor {
         latencyMs: outcome.latencyMs,
       };
     } catch (caught) {
+      this.holdIfUnavailable(caught, started, modelVersion);
       const error = asBadInput(caught) ?? (caught as Error);
       if (error instanceof BadInputError) {
         await this.saveFailure(payload, job, {
@@ -114,6 +119,9 @@ export class PredictionProcessor {
           message: error.message,
           latencyMs: latencyMs(),
           modelVersion,
+        }).catch((saveError: unknown) => {
+          this.holdIfUnavailable(saveError, started, modelVersion);
+          throw saveError;
         });
         this.finished('rejected', started, modelVersion, error);
         throw new UnrecoverableError(`${error.code}: ${error.message}`);
@@ -211,6 +219,15 @@ export class PredictionProcessor {
       });
       if (payload.batchId) await this.deps.batches.recordOutcome(payload.batchId, 'failed');
     }
+  }
+
+  /** Throws DependencyUnavailableError when `error` says S3 or the database is out of reach. */
+  private holdIfUnavailable(error: unknown, started: number, modelVersion?: string): void {
+    const dependency = this.deps.unavailableDependency?.(error);
+    if (!dependency) return;
+    const unavailable = new DependencyUnavailableError(dependency, error);
+    this.finished('held', started, modelVersion, unavailable);
+    throw unavailable;
   }
 
   private finished(outcome: JobOutcome, started: number, modelVersion?: string, error?: Error): void {

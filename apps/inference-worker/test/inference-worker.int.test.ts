@@ -14,7 +14,6 @@ import {
   modelVersions,
   ModelVersionsRepository,
   PredictionsRepository,
-  RecordingsRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
 import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
@@ -31,9 +30,9 @@ import {
 import { ObjectStorage } from '@heartbeat/storage';
 import { silentLogger } from '@heartbeat/telemetry';
 import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
+import { FIXTURES, QueuedRecordings } from './queued-recordings';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
-const FIXTURES = path.join(REPOSITORY_ROOT, 'libs/audio/test/fixtures');
 const RECORDINGS = ['a0238.flac', 'b0225.flac', 'e01440.flac'];
 
 let env: Record<string, string>;
@@ -45,6 +44,7 @@ let registry: ModelRegistry;
 let queue: JobQueue<'predictions'>;
 let worker: RunningInferenceWorker;
 let workDir: string;
+let recordings: QueuedRecordings;
 
 beforeAll(async () => {
   const integrationEnv = inject('integrationEnv');
@@ -78,6 +78,7 @@ beforeAll(async () => {
     await createUntrainedModelDirectory(path.join(workDir, '3.1.0'), '3.1.0', { seed: 31 }),
   );
   queue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+  recordings = new QueuedRecordings(storage, connection.db, queue);
   worker = await startInferenceWorker({
     config,
     logger: silentLogger(),
@@ -96,44 +97,11 @@ afterAll(async () => {
   await rm(workDir, { recursive: true, force: true });
 });
 
-/** Stores a recording the way the gateway does: bytes in S3, a recordings row and a pending prediction. */
-async function uploadRecording(bytes: Buffer, fileName: string, batchId?: string) {
-  const stored = await storage.putBuffer(bytes);
-  const recording = await new RecordingsRepository(connection.db).create({
-    storageKey: stored.key,
-    sha256: stored.sha256,
-    originalFileName: fileName,
-    format: path.extname(fileName).slice(1) || 'unknown',
-    sizeBytes: stored.size,
-  });
-  const prediction = await new PredictionsRepository(connection.db).create({
-    recordingId: recording.id,
-    batchId,
-  });
-  return { recording, prediction, storageKey: stored.key };
-}
-
-async function enqueue(
-  fileName: string,
-  options: { bytes?: Buffer; batchId?: string; on?: JobQueue<'predictions'> } = {},
-) {
-  const bytes = options.bytes ?? (await readFile(path.join(FIXTURES, fileName)));
-  const { recording, prediction, storageKey } = await uploadRecording(bytes, fileName, options.batchId);
-  const job = await (options.on ?? queue).add({
-    recordingId: recording.id,
-    storageKey,
-    predictionId: prediction.id,
-    batchId: options.batchId,
-    requestedAt: new Date().toISOString(),
-  });
-  return { job, predictionId: prediction.id };
-}
-
 const predictionRow = (id: string) => new PredictionsRepository(connection.db).findById(id);
 
 describe('inference worker', () => {
   it('screens an uploaded real recording into a completed prediction row and a valid job result', async () => {
-    const { job, predictionId } = await enqueue('a0238.flac');
+    const { job, predictionId } = await recordings.enqueue('a0238.flac');
     const result = await queue.waitForResult(job, 60_000);
     expect(predictionResultSchema.parse(result)).toEqual(result);
     expect(result).toMatchObject({ status: 'succeeded', predictionId, modelVersion: '3.0.0' });
@@ -147,7 +115,7 @@ describe('inference worker', () => {
 
   it('reads a handed-off recording from Redis instead of object storage', async () => {
     const bytes = await readFile(path.join(FIXTURES, 'e01440.flac'));
-    const { recording, prediction, storageKey } = await uploadRecording(bytes, 'e01440.flac');
+    const { recording, prediction, storageKey } = await recordings.upload(bytes, 'e01440.flac');
     // Storage no longer has the bytes: only the handoff can make this job succeed.
     await storage.delete(storageKey);
     await new RecordingHandoff(redis, config.queue.prefix).offer(prediction.id, bytes);
@@ -180,8 +148,8 @@ describe('inference worker', () => {
 
   it('fails a corrupt file alone, without retry, with its error code on the row and the batch', async () => {
     const { batch } = await new BatchesRepository(connection.db).create({ totalCount: 2 });
-    const good = await enqueue('b0225.flac', { batchId: batch.id });
-    const corrupt = await enqueue('broken.wav', {
+    const good = await recordings.enqueue('b0225.flac', { batchId: batch.id });
+    const corrupt = await recordings.enqueue('broken.wav', {
       bytes: Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(8, 0xff)]),
       batchId: batch.id,
     });
@@ -200,7 +168,7 @@ describe('inference worker', () => {
   });
 
   it('hot-swaps to a version promoted mid-run: no job fails and later predictions carry it', async () => {
-    const during = await Promise.all(Array.from({ length: 9 }, (_, i) => enqueue(RECORDINGS[i % 3])));
+    const during = await Promise.all(Array.from({ length: 9 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])));
     await queue.waitForResult(during[0].job, 60_000);
     await registry.promote('3.1.0', { reason: 'hot-swap test', actor: 'test' });
     // The swap is announced, then loaded in the background while jobs keep flowing.
@@ -209,7 +177,7 @@ describe('inference worker', () => {
       if (Date.now() > deadline) throw new Error('the worker never switched to 3.1.0');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const after = await Promise.all(Array.from({ length: 6 }, (_, i) => enqueue(RECORDINGS[i % 3])));
+    const after = await Promise.all(Array.from({ length: 6 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])));
     const duringResults = [];
     for (const { job } of during) duringResults.push(await queue.waitForResult(job, 60_000));
     const afterResults = [];
@@ -242,7 +210,7 @@ describe('inference worker process', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
-    const { job, predictionId } = await enqueue('e01440.flac', { on: childQueue });
+    const { job, predictionId } = await recordings.enqueue('e01440.flac', { on: childQueue });
     while ((await job.getState()) !== 'active') {
       if (Date.now() > deadline) throw new Error(`job never became active:\n${output()}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -291,7 +259,7 @@ describe('inference worker supervisor process', () => {
     const live = (await listLiveWorkers(redis, prefix)).map((w) => w.workerId).sort();
     expect(live).toEqual(['supervised-1', 'supervised-2']);
 
-    const jobs = await Promise.all(RECORDINGS.concat(RECORDINGS).map((file) => enqueue(file, { on: childQueue })));
+    const jobs = await Promise.all(RECORDINGS.concat(RECORDINGS).map((file) => recordings.enqueue(file, { on: childQueue })));
     for (const { job } of jobs) expect(await childQueue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('heartbeat_inference_jobs_total{outcome="succeeded",service="inference-worker"} 6');

@@ -175,6 +175,7 @@ const variables = {
     integer('INFERENCE_SHUTDOWN_TIMEOUT_MS', { min: 0, max: 3_600_000 }),
     '30000',
   ],
+  INFERENCE_DEPENDENCY_HOLD_MS: [integer('INFERENCE_DEPENDENCY_HOLD_MS', { min: 100, max: 600_000 }), '5000'],
 
   TRAINING_WORKER_METRICS_PORT: [port('TRAINING_WORKER_METRICS_PORT'), '9102'],
   TRAINING_BASE_DATA_PREFIX: [nonEmpty('TRAINING_BASE_DATA_PREFIX'), 'datasets/base/'],
@@ -274,6 +275,8 @@ function buildConfig(s: Settings) {
       executionProvider: s.INFERENCE_EXECUTION_PROVIDER,
       threads: s.INFERENCE_THREADS,
       shutdownTimeoutMs: s.INFERENCE_SHUTDOWN_TIMEOUT_MS,
+      /** How long the prediction queue holds off after a job found S3 or the database out of reach (the job waits, no attempt spent). */
+      dependencyHoldMs: s.INFERENCE_DEPENDENCY_HOLD_MS,
     },
     trainingWorker: {
       metricsPort: s.TRAINING_WORKER_METRICS_PORT,

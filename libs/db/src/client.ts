@@ -35,3 +35,21 @@ export function connectDatabase(
     close: () => pool.end(),
   };
 }
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+// SQLSTATE: connection exceptions (class 08), the server shutting down or starting (57P01-57P03), no free connection slot (53300).
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
+const DROPPED_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+
+/**
+ * True when an error (or its cause: Drizzle wraps the driver's errors) says that PostgreSQL could
+ * not be reached or lost the connection, as opposed to a query it refused; trying again later may work.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
+    if (DROPPED_CONNECTION.test(current.message)) return true;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 export * from './schema';
-export { connectDatabase, type Database, type DatabaseConnection } from './client';
+export { connectDatabase, isDatabaseUnavailable, type Database, type DatabaseConnection } from './client';
 export { runMigrations, ensureDatabase, MIGRATIONS_FOLDER, type MigrationOutcome } from './migrate';
 export { normalisePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination';
 export { ApiKeysRepository } from './repositories/api-keys.repository';

@@ -5,6 +5,7 @@ import { QUEUE_NAMES, type PredictionJob, type PredictionResult } from './contra
 import {
   createQueue,
   createWorker,
+  DependencyUnavailableError,
   enqueuePrediction,
   InvalidJobPayloadError,
   JobTimeoutError,
@@ -146,5 +147,30 @@ describe('prediction queue', () => {
       error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' },
     });
     expect(await deadLetter.bull.getJobCountByTypes('waiting')).toBe(0);
+  });
+
+  it('puts a job back without spending an attempt while a dependency is unreachable, and holds every worker off', async () => {
+    const tries: number[] = [];
+    const holds: string[] = [];
+    const processor = async (): Promise<PredictionResult> => {
+      tries.push(Date.now());
+      if (tries.length <= 4) throw new DependencyUnavailableError('Object storage', new Error('connect ECONNREFUSED 127.0.0.1:4569'));
+      return { status: 'failed', error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' } };
+    };
+    const onHold = (error: DependencyUnavailableError) => holds.push(error.message);
+    // Two workers: a hold set by one must stop the other too.
+    workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }));
+    workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }));
+
+    // One attempt only: a spent attempt would fail the job for good.
+    const job = await enqueuePrediction(predictions, aPredictionJob(), { attempts: 1 });
+    const result = await predictions.waitForResult(job, 15_000);
+
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'TOO_SHORT' } });
+    expect(tries).toHaveLength(5);
+    for (let i = 1; i < tries.length; i++) expect(tries[i]! - tries[i - 1]!).toBeGreaterThanOrEqual(250);
+    expect(holds).toEqual(Array(4).fill('Object storage is unreachable: connect ECONNREFUSED 127.0.0.1:4569'));
+    expect((await predictions.bull.getJob(job.id!))?.attemptsMade).toBe(1);
+    expect(await predictions.bull.getJobCountByTypes('failed')).toBe(0);
   });
 });

@@ -81,6 +81,34 @@ export class JobFailedError extends Error {
   }
 }
 
+/**
+ * Thrown by a processor when a system the job needs (object storage, the database) cannot be
+ * reached. The job goes back to the queue without spending an attempt and every worker of the
+ * queue holds off for a while (WorkerOptions.holdOnUnavailableMs) before taking jobs again. With
+ * plain retries, an outage longer than the backoff would fail one job after another until the
+ * whole queue had failed.
+ */
+export class DependencyUnavailableError extends Error {
+  readonly code = 'DEPENDENCY_UNAVAILABLE';
+  constructor(
+    readonly dependency: string,
+    cause: unknown,
+  ) {
+    super(`${dependency} is unreachable: ${innermostMessage(cause)}`, { cause });
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+/** The message of the innermost cause: the driver's own words rather than a wrapper's (Drizzle's quotes the whole query). */
+function innermostMessage(error: unknown): string {
+  let current = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}
+
+/** How long a queue holds off after a job met an unreachable dependency, unless a worker says otherwise. */
+export const DEFAULT_HOLD_ON_UNAVAILABLE_MS = 5_000;
+
 function parsePayload<N extends JobQueueName>(name: N, data: unknown): JobPayload<N> {
   const parsed = JOB_CONTRACTS[name].payload.safeParse(data);
   if (!parsed.success) throw new InvalidJobPayloadError(name, parsed.error);
@@ -198,6 +226,10 @@ export interface WorkerOptions {
   autorun?: boolean;
   /** Connection and processing errors (BullMQ reconnects by itself); default: printed to stderr. */
   onError?: (error: Error) => void;
+  /** How long the queue holds off after a DependencyUnavailableError (default 5 s). */
+  holdOnUnavailableMs?: number;
+  /** Called when a job met an unreachable dependency and went back to the queue. */
+  onHold?: (error: DependencyUnavailableError, holdMs: number) => void;
 }
 
 /** A consumer of one queue. Close it on shutdown: in-flight jobs finish first. */
@@ -205,6 +237,7 @@ export class JobWorker<N extends JobQueueName> {
   constructor(
     readonly worker: Worker<JobPayload<N>, JobResult<N>>,
     private readonly deadLetterQueue?: JobQueue<typeof QUEUE_NAMES.deadLetter>,
+    private readonly holds?: QueueHold,
   ) {}
 
   waitUntilReady(): Promise<unknown> {
@@ -213,9 +246,32 @@ export class JobWorker<N extends JobQueueName> {
 
   async close(): Promise<void> {
     await this.worker.close();
-    await this.deadLetterQueue?.close();
+    await Promise.all([this.deadLetterQueue?.close(), this.holds?.close()]);
   }
 }
+
+/** Holds a queue for every worker, through BullMQ's rate-limit key; the Queue handle opens on first use. */
+class QueueHold {
+  private queue?: Queue;
+
+  constructor(
+    private readonly name: string,
+    private readonly connection: QueueConnection,
+  ) {}
+
+  async hold(ms: number): Promise<void> {
+    this.queue ??= new Queue(this.name, { connection: connectionOptions(this.connection), prefix: this.connection.prefix });
+    await this.queue.rateLimit(ms);
+  }
+
+  async close(): Promise<void> {
+    await this.queue?.close();
+  }
+}
+
+// BullMQ only honours a queue's rate-limit key (what QueueHold sets) for workers that have a
+// limiter; this one is never reached by real traffic.
+const UNREACHABLE_LIMITER = { max: Number.MAX_SAFE_INTEGER, duration: 1_000 };
 
 /**
  * Starts a worker whose processor only receives payloads that match the queue's schema. A payload
@@ -226,6 +282,8 @@ export function createWorker<N extends JobQueueName>(
   processor: JobProcessor<N>,
   options: WorkerOptions,
 ): JobWorker<N> {
+  const holds = new QueueHold(name, options.connection);
+  const holdMs = options.holdOnUnavailableMs ?? DEFAULT_HOLD_ON_UNAVAILABLE_MS;
   const worker = new Worker<JobPayload<N>, JobResult<N>>(
     name,
     async (job) => {
@@ -235,7 +293,16 @@ export function createWorker<N extends JobQueueName>(
       } catch (error) {
         throw new UnrecoverableError((error as Error).message);
       }
-      const result = await processor(payload, job);
+      let result: JobResult<N>;
+      try {
+        result = await processor(payload, job);
+      } catch (error) {
+        if (!(error instanceof DependencyUnavailableError)) throw error;
+        options.onHold?.(error, holdMs);
+        await holds.hold(holdMs);
+        // Back to the waiting list, attempts untouched.
+        throw Worker.RateLimitError();
+      }
       const parsed = JOB_CONTRACTS[name].result.safeParse(result);
       if (!parsed.success)
         throw new UnrecoverableError(
@@ -248,6 +315,7 @@ export function createWorker<N extends JobQueueName>(
       prefix: options.connection.prefix,
       concurrency: options.concurrency ?? 1,
       autorun: options.autorun ?? true,
+      limiter: UNREACHABLE_LIMITER,
     },
   );
 
@@ -282,5 +350,5 @@ export function createWorker<N extends JobQueueName>(
   // Without a listener an 'error' event would crash the process; BullMQ reconnects on its own.
   const onError = options.onError ?? ((error: Error) => console.error(`[${name} worker] ${error.message}`));
   worker.on('error', onError);
-  return new JobWorker(worker, deadLetterQueue);
+  return new JobWorker(worker, deadLetterQueue, holds);
 }

@@ -2,6 +2,7 @@ export {
   ObjectStorage,
   ObjectNotFoundError,
   ObjectTooLargeError,
+  StorageUnavailableError,
   createS3Client,
   keyForSha256,
   MULTIPART_PART_SIZE,

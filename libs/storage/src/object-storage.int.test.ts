@@ -9,6 +9,7 @@ import {
   ObjectNotFoundError,
   ObjectStorage,
   ObjectTooLargeError,
+  StorageUnavailableError,
 } from './object-storage';
 
 let storage: ObjectStorage;
@@ -126,6 +127,18 @@ describe('ObjectStorage', () => {
   it('reports a missing object as undefined on head and ObjectNotFoundError on get', async () => {
     expect(await storage.head(`${TEST_PREFIX}/missing`)).toBeUndefined();
     await expect(storage.getStream(`${TEST_PREFIX}/missing`)).rejects.toThrow(ObjectNotFoundError);
+  });
+
+  it('reports storage it cannot reach with StorageUnavailableError, not as a missing object', async () => {
+    const settings = loadConfig(inject('integrationEnv')).s3;
+    // Port 9 (discard) on loopback: nothing listens there.
+    const unreachable = ObjectStorage.fromSettings({ ...settings, endpoint: 'http://127.0.0.1:9' });
+    try {
+      await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(StorageUnavailableError);
+      await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(/unreachable.*ECONNREFUSED.*S3_ENDPOINT/s);
+    } finally {
+      unreachable.close();
+    }
   });
 
   it('deletes an object', async () => {

@@ -75,6 +75,28 @@ export class ObjectNotFoundError extends Error {
   }
 }
 
+/** Storage could not be reached or failed on its side (network error, timeout, 5xx); trying again later may work. */
+export class StorageUnavailableError extends Error {
+  readonly code = 'STORAGE_UNAVAILABLE';
+  constructor(bucket: string, cause: unknown) {
+    super(
+      `Object storage (bucket "${bucket}") is unreachable: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Check that the S3 server is running and that S3_ENDPOINT points at it.',
+      { cause },
+    );
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+const NETWORK_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A failure of the storage service or the way to it, rather than a refusal of this request. */
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, $metadata } = error as { code?: string; $metadata?: { httpStatusCode?: number } };
+  return (code !== undefined && NETWORK_ERROR_CODES.has(code)) || ($metadata?.httpStatusCode ?? 0) >= 500 || error.name === 'TimeoutError';
+}
+
 // S3 rejects multipart parts under 5 MiB (s3rver does not, which would hide the bug in tests).
 export const MULTIPART_PART_SIZE = 8 * 1024 * 1024;
 const TEMPORARY_PREFIX = 'tmp/uploads/';
@@ -248,7 +270,10 @@ export class ObjectStorage {
     await upload.done();
   }
 
-  /** Reads an object as a stream. Throws ObjectNotFoundError when the key does not exist. */
+  /**
+   * Reads an object as a stream. Throws ObjectNotFoundError when the key does not exist and
+   * StorageUnavailableError when storage cannot be reached.
+   */
   async getStream(key: string): Promise<Readable> {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -256,6 +281,7 @@ export class ObjectStorage {
       return response.Body;
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
+      if (isUnavailable(error)) throw new StorageUnavailableError(this.bucket, error);
       throw error;
     }
   }
@@ -263,7 +289,13 @@ export class ObjectStorage {
   /** Reads a whole object into memory; for small objects such as a single recording. */
   async getBuffer(key: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
-    for await (const chunk of await this.getStream(key)) chunks.push(chunk as Buffer);
+    try {
+      for await (const chunk of await this.getStream(key)) chunks.push(chunk as Buffer);
+    } catch (error) {
+      // The connection can also drop while the body streams in.
+      if (isUnavailable(error)) throw new StorageUnavailableError(this.bucket, error);
+      throw error;
+    }
     return Buffer.concat(chunks);
   }
 
