@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
 import { CuttableProxy } from './cuttable-proxy';
 import { QueuedRecordings } from './queued-recordings';
+import { workerTestEnv } from './worker-env';
 
 const HOLD_MS = 500;
 // Longer than plain retries would last (3 attempts, backoff 1 s then 2 s): without the hold, every job would have failed by then.
@@ -48,17 +49,10 @@ beforeAll(async () => {
   const proxiedDatabase = new URL(direct.db.url);
   proxiedDatabase.port = String(databaseProxy.port);
   const workerConfig = loadConfig({
-    ...integrationEnv,
-    QUEUE_PREFIX: `${integrationEnv.QUEUE_PREFIX}:outage`,
+    ...workerTestEnv(integrationEnv, { queue: 'outage', workerId: 'outage-worker', workDir, concurrency: 2 }),
     S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
     DATABASE_URL: proxiedDatabase.toString(),
     INFERENCE_DEPENDENCY_HOLD_MS: String(HOLD_MS),
-    INFERENCE_WORKER_METRICS_PORT: '0',
-    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'cache'),
-    INFERENCE_CONCURRENCY: '2',
-    INFERENCE_WORKER_ID: 'outage-worker',
-    MODEL_POLL_INTERVAL_MS: '60000',
-    LOG_LEVEL: 'silent',
   });
 
   // The test's own reads and writes go straight to S3 and PostgreSQL.

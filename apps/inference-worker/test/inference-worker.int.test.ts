@@ -31,6 +31,7 @@ import { ObjectStorage } from '@heartbeat/storage';
 import { silentLogger } from '@heartbeat/telemetry';
 import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
 import { FIXTURES, QueuedRecordings } from './queued-recordings';
+import { workerTestEnv } from './worker-env';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const RECORDINGS = ['a0238.flac', 'b0225.flac', 'e01440.flac'];
@@ -49,17 +50,7 @@ let recordings: QueuedRecordings;
 beforeAll(async () => {
   const integrationEnv = inject('integrationEnv');
   workDir = await mkdtemp(path.join(tmpdir(), 'inference-worker-int-'));
-  env = {
-    ...integrationEnv,
-    // Under the run's prefix, so the global teardown removes the queues.
-    QUEUE_PREFIX: `${integrationEnv.QUEUE_PREFIX}:inference`,
-    INFERENCE_WORKER_METRICS_PORT: '0',
-    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'cache'),
-    INFERENCE_CONCURRENCY: '4',
-    INFERENCE_WORKER_ID: 'in-process-worker',
-    MODEL_POLL_INTERVAL_MS: '60000',
-    LOG_LEVEL: 'silent',
-  };
+  env = workerTestEnv(integrationEnv, { queue: 'inference', workerId: 'in-process-worker', workDir });
   config = loadConfig(env);
   connection = connectDatabase(config.db.url, { poolSize: 4 });
   await connection.db.delete(modelVersions);
