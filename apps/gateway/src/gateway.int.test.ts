@@ -12,6 +12,7 @@ import { loadConfig, type Config } from '@heartbeat/config';
 import { BatchesRepository, ModelVersionsRepository, PredictionsRepository, RecordingsRepository, ScreeningRepository } from '@heartbeat/db';
 import { createQueue, createWorker, QUEUE_NAMES, WorkerPresencePublisher, type JobWorker, type PredictionResult } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
+import { CuttableProxy } from '../../../test/cuttable-proxy';
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
 import { GatewayTelemetry } from './telemetry/gateway-telemetry';
@@ -530,5 +531,55 @@ describe('rate limit, errors and documentation', () => {
       ]),
     );
     expect(document.components.schemas.BatchCreatedDto.properties.files).toBeDefined();
+  });
+});
+
+describe('while object storage or the database is out of reach', () => {
+  let outage: Running;
+  let s3Proxy: CuttableProxy;
+  let databaseProxy: CuttableProxy;
+
+  beforeAll(async () => {
+    const env = inject('integrationEnv');
+    s3Proxy = await CuttableProxy.start(Number(new URL(env.S3_ENDPOINT!).port));
+    databaseProxy = await CuttableProxy.start(Number(new URL(env.DATABASE_URL!).port || 5432));
+    const proxiedDatabase = new URL(env.DATABASE_URL!);
+    proxiedDatabase.port = String(databaseProxy.port);
+    outage = await start({
+      S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
+      DATABASE_URL: proxiedDatabase.toString(),
+      PREDICT_TIMEOUT_MS: '300',
+      RATE_LIMIT_PER_MINUTE: '100000',
+    });
+  });
+
+  afterAll(async () => {
+    await s3Proxy?.restore();
+    await databaseProxy?.restore();
+    await outage?.app.close();
+    await s3Proxy?.cut();
+    await databaseProxy?.cut();
+  });
+
+  const predict = () =>
+    fetch(`${outage.base}/predict`, { method: 'POST', headers: auth(screening), body: form('file', [{ name: 'b0421.flac', bytes: sample('b0421') }]) });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After while object storage is unreachable, and accepts uploads once it is back', async () => {
+    await s3Proxy.cut();
+    const refused = await predict();
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('cannot reach object storage') });
+    await s3Proxy.restore();
+    expect((await predict()).status).toBe(202);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE while the database is unreachable, and serves again once it is back', async () => {
+    await databaseProxy.cut();
+    const refused = await fetch(`${outage.base}/visualizations/prediction-history`, { headers: auth(admin) });
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('cannot reach its database') });
+    await databaseProxy.restore();
+    expect((await fetch(`${outage.base}/visualizations/prediction-history`, { headers: auth(admin) })).status).toBe(200);
   });
 });

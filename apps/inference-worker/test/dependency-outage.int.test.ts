@@ -20,7 +20,7 @@ import { ObjectStorage } from '@heartbeat/storage';
 import { silentLogger } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
 import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
-import { CuttableProxy } from './cuttable-proxy';
+import { CuttableProxy } from '../../../test/cuttable-proxy';
 import { QueuedRecordings } from './queued-recordings';
 import { workerTestEnv } from './worker-env';
 

@@ -129,13 +129,15 @@ describe('ObjectStorage', () => {
     await expect(storage.getStream(`${TEST_PREFIX}/missing`)).rejects.toThrow(ObjectNotFoundError);
   });
 
-  it('reports storage it cannot reach with StorageUnavailableError, not as a missing object', async () => {
+  it('reports storage it cannot reach with StorageUnavailableError from reads and writes, not as a missing object', async () => {
     const settings = loadConfig(inject('integrationEnv')).s3;
     // Port 9 (discard) on loopback: nothing listens there.
     const unreachable = ObjectStorage.fromSettings({ ...settings, endpoint: 'http://127.0.0.1:9' });
     try {
       await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(StorageUnavailableError);
       await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(/unreachable.*ECONNREFUSED.*S3_ENDPOINT/s);
+      await expect(unreachable.putBuffer(Buffer.from('heart sounds'))).rejects.toThrow(StorageUnavailableError);
+      await expect(unreachable.putStream(chunkedStream(randomBytes(100_000)))).rejects.toThrow(StorageUnavailableError);
     } finally {
       unreachable.close();
     }

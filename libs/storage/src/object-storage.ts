@@ -109,7 +109,7 @@ export function keyForSha256(sha256: string, prefix = 'recordings'): string {
 }
 
 export function createS3Client(settings: StorageSettings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region,
     forcePathStyle: settings.forcePathStyle,
@@ -118,6 +118,19 @@ export function createS3Client(settings: StorageSettings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  // Every call (multipart uploads included) reports storage out of reach as StorageUnavailableError;
+  // the initialize step is the outermost, so this sees what is left after the SDK's own retries.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw isUnavailable(error) ? new StorageUnavailableError(settings.bucket, error) : error;
+      }
+    },
+    { step: 'initialize', name: 'storageUnavailable' },
+  );
+  return client;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -271,8 +284,8 @@ export class ObjectStorage {
   }
 
   /**
-   * Reads an object as a stream. Throws ObjectNotFoundError when the key does not exist and
-   * StorageUnavailableError when storage cannot be reached.
+   * Reads an object as a stream. Throws ObjectNotFoundError when the key does not exist (and, as
+   * every method, StorageUnavailableError when storage cannot be reached).
    */
   async getStream(key: string): Promise<Readable> {
     try {
@@ -281,7 +294,6 @@ export class ObjectStorage {
       return response.Body;
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
-      if (isUnavailable(error)) throw new StorageUnavailableError(this.bucket, error);
       throw error;
     }
   }

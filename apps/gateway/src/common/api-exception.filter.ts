@@ -1,8 +1,14 @@
 // Turns every error into {statusCode, code, message}: ApiErrors as they are, Nest's own HTTP
-// exceptions (unknown route, body too large) with a code derived from the status, anything else 500.
+// exceptions (unknown route, body too large) with a code derived from the status, S3 or PostgreSQL
+// out of reach 503 with Retry-After (the client should try again), anything else 500.
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isDatabaseUnavailable } from '@heartbeat/db';
+import { StorageUnavailableError } from '@heartbeat/storage';
 import { ApiError, type ApiErrorBody } from './api-error';
+
+/** Seconds a client is asked to wait before retrying while a dependency is out of reach. */
+const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
 
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'BAD_REQUEST',
@@ -36,6 +42,18 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
     const code = type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : type === 'entity.parse.failed' ? 'MALFORMED_JSON' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
     return { body: { statusCode: status, code, message: (error as Error).message }, headers: {} };
   }
+  const dependency = error instanceof StorageUnavailableError ? 'object storage' : isDatabaseUnavailable(error) ? 'its database' : undefined;
+  if (dependency)
+    return {
+      body: {
+        statusCode: 503,
+        code: 'SERVICE_UNAVAILABLE',
+        message:
+          `The gateway cannot reach ${dependency} right now. ` +
+          `Retry in ${DEPENDENCY_RETRY_AFTER_SECONDS} s or so; a retried upload with the same Idempotency-Key creates nothing twice.`,
+      },
+      headers: { 'Retry-After': String(DEPENDENCY_RETRY_AFTER_SECONDS) },
+    };
   return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' }, headers: {} };
 }
 
