@@ -445,5 +445,6 @@ def run(cfg, folds=('training-a', 'training-b', 'training-d', 'training-e'), ind
 if __name__ == '__main__':
     cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     print('config', cfg, flush=True)
+    WIN = int(cfg.get('win_seconds', 5) * SR)  # window length of training crops and of scoring
     run(cfg, folds=tuple(cfg.get('folds', ('training-a', 'training-b', 'training-d', 'training-e'))),
         indist=cfg.get('indist', True), log=lambda s: print(s, flush=True))
