@@ -538,9 +538,13 @@ describe('while object storage or the database is out of reach', () => {
   let outage: Running;
   let s3Proxy: CuttableProxy;
   let databaseProxy: CuttableProxy;
+  let redisProxy: CuttableProxy;
 
   beforeAll(async () => {
     const env = inject('integrationEnv');
+    redisProxy = await CuttableProxy.start(Number(new URL(env.REDIS_URL!).port || 6379));
+    const proxiedRedis = new URL(env.REDIS_URL!);
+    proxiedRedis.port = String(redisProxy.port);
     s3Proxy = await CuttableProxy.start(Number(new URL(env.S3_ENDPOINT!).port));
     databaseProxy = await CuttableProxy.start(Number(new URL(env.DATABASE_URL!).port || 5432));
     const proxiedDatabase = new URL(env.DATABASE_URL!);
@@ -548,6 +552,7 @@ describe('while object storage or the database is out of reach', () => {
     outage = await start({
       S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
       DATABASE_URL: proxiedDatabase.toString(),
+      REDIS_URL: proxiedRedis.toString(),
       PREDICT_TIMEOUT_MS: '300',
       RATE_LIMIT_PER_MINUTE: '100000',
     });
@@ -556,9 +561,11 @@ describe('while object storage or the database is out of reach', () => {
   afterAll(async () => {
     await s3Proxy?.restore();
     await databaseProxy?.restore();
+    await redisProxy?.restore();
     await outage?.app.close();
     await s3Proxy?.cut();
     await databaseProxy?.cut();
+    await redisProxy?.cut();
   });
 
   const predict = () =>
@@ -581,5 +588,18 @@ describe('while object storage or the database is out of reach', () => {
     expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('cannot reach its database') });
     await databaseProxy.restore();
     expect((await fetch(`${outage.base}/visualizations/prediction-history`, { headers: auth(admin) })).status).toBe(200);
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE within seconds while Redis is unreachable, and queues again once it is back', async () => {
+    await redisProxy.cut();
+    const started = Date.now();
+    const refused = await predict();
+    const elapsed = Date.now() - started;
+    expect(refused.status).toBe(503);
+    expect(elapsed).toBeLessThan(5_000);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('cannot reach its job queue (Redis)') });
+    await redisProxy.restore();
+    expect((await predict()).status).toBe(202);
   });
 });

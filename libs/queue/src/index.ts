@@ -8,6 +8,7 @@ export {
   DEFAULT_JOB_OPTIONS,
   DependencyUnavailableError,
   InvalidJobPayloadError,
+  isQueueUnavailable,
   JobFailedError,
   JobQueue,
   JobTimeoutError,

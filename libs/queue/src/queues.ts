@@ -121,7 +121,19 @@ function parseResult<N extends JobQueueName>(name: N, data: unknown): JobResult<
   return parsed.data as JobResult<N>;
 }
 
+// Workers and queue events block on Redis and must wait for it indefinitely (BullMQ requires it);
+// a producer fails fast instead, so that a request can be answered while Redis is down.
 const connectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: null });
+const producerConnectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: 2 });
+
+/**
+ * True when a Redis command failed because Redis could not be reached (ioredis gave up on the
+ * command or the connection is closed), as opposed to a command Redis refused.
+ */
+export function isQueueUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return error.name === 'MaxRetriesPerRequestError' || /^Connection is closed\.?$/.test(error.message);
+}
 
 /** A producer's handle on one queue: adds validated jobs and waits for validated results. */
 export class JobQueue<N extends JobQueueName> {
@@ -133,7 +145,7 @@ export class JobQueue<N extends JobQueueName> {
     private readonly connection: QueueConnection,
   ) {
     this.bull = new Queue<JobPayload<N>, JobResult<N>>(name, {
-      connection: connectionOptions(connection),
+      connection: producerConnectionOptions(connection),
       prefix: connection.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });

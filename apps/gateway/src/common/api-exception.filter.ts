@@ -1,9 +1,10 @@
 // Turns every error into {statusCode, code, message}: ApiErrors as they are, Nest's own HTTP
-// exceptions (unknown route, body too large) with a code derived from the status, S3 or PostgreSQL
-// out of reach 503 with Retry-After (the client should try again), anything else 500.
+// exceptions (unknown route, body too large) with a code derived from the status, S3, Redis or
+// PostgreSQL out of reach 503 with Retry-After (the client should try again), anything else 500.
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@heartbeat/db';
+import { isQueueUnavailable } from '@heartbeat/queue';
 import { StorageUnavailableError } from '@heartbeat/storage';
 import { ApiError, type ApiErrorBody } from './api-error';
 
@@ -42,7 +43,14 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
     const code = type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : type === 'entity.parse.failed' ? 'MALFORMED_JSON' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
     return { body: { statusCode: status, code, message: (error as Error).message }, headers: {} };
   }
-  const dependency = error instanceof StorageUnavailableError ? 'object storage' : isDatabaseUnavailable(error) ? 'its database' : undefined;
+  const dependency =
+    error instanceof StorageUnavailableError
+      ? 'object storage'
+      : isQueueUnavailable(error)
+        ? 'its job queue (Redis)'
+        : isDatabaseUnavailable(error)
+          ? 'its database'
+          : undefined;
   if (dependency)
     return {
       body: {
