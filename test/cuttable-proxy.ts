@@ -1,5 +1,5 @@
-// A TCP proxy in front of a real server (S3, PostgreSQL) that a test can cut: `cut()` drops every
-// connection and refuses new ones, as an outage does, until `restore()` listens again on the same port.
+// A TCP proxy in front of a real server (S3, PostgreSQL, Redis) that a test can cut: `cut()` drops
+// every connection and refuses new ones, as an outage does, until `restore()` listens again on the same port.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 export class CuttableProxy {
@@ -15,6 +15,21 @@ export class CuttableProxy {
     const proxy = new CuttableProxy(targetPort, 0);
     await proxy.restore();
     return proxy;
+  }
+
+  /** A proxy in front of the server a URL points at, and the same URL pointing at the proxy. */
+  static async inFrontOf(url: string): Promise<{ proxy: CuttableProxy; url: string }> {
+    const target = new URL(url);
+    const defaultPort: Record<string, number> = {
+      'postgres:': 5432,
+      'postgresql:': 5432,
+      'redis:': 6379,
+      'http:': 80,
+    };
+    const proxy = await CuttableProxy.start(Number(target.port || defaultPort[target.protocol]));
+    target.port = String(proxy.port);
+    // URL.toString() adds a trailing slash to a bare origin, which the S3 client does not want.
+    return { proxy, url: target.pathname === '/' && !url.endsWith('/') ? target.origin : target.toString() };
   }
 
   get port(): number {

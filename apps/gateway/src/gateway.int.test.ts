@@ -542,17 +542,14 @@ describe('while object storage or the database is out of reach', () => {
 
   beforeAll(async () => {
     const env = inject('integrationEnv');
-    redisProxy = await CuttableProxy.start(Number(new URL(env.REDIS_URL!).port || 6379));
-    const proxiedRedis = new URL(env.REDIS_URL!);
-    proxiedRedis.port = String(redisProxy.port);
-    s3Proxy = await CuttableProxy.start(Number(new URL(env.S3_ENDPOINT!).port));
-    databaseProxy = await CuttableProxy.start(Number(new URL(env.DATABASE_URL!).port || 5432));
-    const proxiedDatabase = new URL(env.DATABASE_URL!);
-    proxiedDatabase.port = String(databaseProxy.port);
+    const s3 = await CuttableProxy.inFrontOf(env.S3_ENDPOINT!);
+    const database = await CuttableProxy.inFrontOf(env.DATABASE_URL!);
+    const redis = await CuttableProxy.inFrontOf(env.REDIS_URL!);
+    [s3Proxy, databaseProxy, redisProxy] = [s3.proxy, database.proxy, redis.proxy];
     outage = await start({
-      S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
-      DATABASE_URL: proxiedDatabase.toString(),
-      REDIS_URL: proxiedRedis.toString(),
+      S3_ENDPOINT: s3.url,
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
       PREDICT_TIMEOUT_MS: '300',
       RATE_LIMIT_PER_MINUTE: '100000',
     });

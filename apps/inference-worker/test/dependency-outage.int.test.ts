@@ -44,14 +44,13 @@ beforeAll(async () => {
   const integrationEnv = inject('integrationEnv');
   workDir = await mkdtemp(path.join(tmpdir(), 'inference-outage-int-'));
   const direct = loadConfig(integrationEnv);
-  s3Proxy = await CuttableProxy.start(Number(new URL(direct.s3.endpoint).port));
-  databaseProxy = await CuttableProxy.start(Number(new URL(direct.db.url).port || 5432));
-  const proxiedDatabase = new URL(direct.db.url);
-  proxiedDatabase.port = String(databaseProxy.port);
+  const s3 = await CuttableProxy.inFrontOf(direct.s3.endpoint);
+  const database = await CuttableProxy.inFrontOf(direct.db.url);
+  [s3Proxy, databaseProxy] = [s3.proxy, database.proxy];
   const workerConfig = loadConfig({
     ...workerTestEnv(integrationEnv, { queue: 'outage', workerId: 'outage-worker', workDir, concurrency: 2 }),
-    S3_ENDPOINT: `http://127.0.0.1:${s3Proxy.port}`,
-    DATABASE_URL: proxiedDatabase.toString(),
+    S3_ENDPOINT: s3.url,
+    DATABASE_URL: database.url,
     INFERENCE_DEPENDENCY_HOLD_MS: String(HOLD_MS),
   });
 
