@@ -129,7 +129,7 @@ def main(cfg):
     seed, other = cfg.get('seed', 11), cfg.get('with')
     results = {}
     tr = [r for r in RECS if not r['val']]; va = [r for r in RECS if r['val']]
-    model, _ = train(tr, va, cyc, seed)
+    model, _ = train(tr, va, cyc, seed, epochs=cfg.get('epochs', 20))
     s = score(model, cyc, va); y = [r['y'] for r in va]
     results['indist'] = auc(y, s)
     line = f"indist AUC {results['indist']:.3f} bestMAcc {macc_best(y, s)[0]:.3f}"
@@ -137,10 +137,10 @@ def main(cfg):
         o = np.load(os.path.join(HERE, f'scores-{other}-indist.npz'))
         results['indist+'] = auc(y, rank_average(s, o['val_s'])); line += f" | with {other}: {results['indist+']:.3f} ({auc(y, o['val_s']):.3f} alone)"
     print(line, flush=True)
-    for held in ('training-a', 'training-b', 'training-d', 'training-e'):
+    for held in cfg.get('folds', ('training-a', 'training-b', 'training-d', 'training-e')):
         dev = [r for r in RECS if r['subset'] != held]; test = [r for r in RECS if r['subset'] == held]
         ftr, fva = stratified_split(dev, 0.2, seed)
-        model, val_auc = train(ftr, fva, cyc, seed)
+        model, val_auc = train(ftr, fva, cyc, seed, epochs=cfg.get('epochs', 20))
         st = score(model, cyc, test); yt = [r['y'] for r in test]
         results[held] = auc(yt, st)
         line = f'LOSO {held}: AUC {results[held]:.3f} (fold validation {val_auc:.3f})'
