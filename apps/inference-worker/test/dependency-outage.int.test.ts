@@ -1,4 +1,4 @@
-// The inference worker while object storage or the database is out of reach: queued jobs wait
+// The inference worker while object storage, the database or Redis is out of reach: queued jobs wait
 // (no attempt spent, nothing failed, nothing dead-lettered) and are all screened once the
 // dependency is back. The worker reaches S3 and PostgreSQL through TCP proxies the test cuts.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -37,6 +37,7 @@ let deadLetter: JobQueue<'dead-letter'>;
 let recordings: QueuedRecordings;
 let s3Proxy: CuttableProxy;
 let databaseProxy: CuttableProxy;
+let redisProxy: CuttableProxy;
 let worker: RunningInferenceWorker;
 let workDir: string;
 
@@ -46,15 +47,17 @@ beforeAll(async () => {
   const direct = loadConfig(integrationEnv);
   const s3 = await CuttableProxy.inFrontOf(direct.s3.endpoint);
   const database = await CuttableProxy.inFrontOf(direct.db.url);
-  [s3Proxy, databaseProxy] = [s3.proxy, database.proxy];
+  const redisRoute = await CuttableProxy.inFrontOf(direct.redis.url);
+  [s3Proxy, databaseProxy, redisProxy] = [s3.proxy, database.proxy, redisRoute.proxy];
   const workerConfig = loadConfig({
     ...workerTestEnv(integrationEnv, { queue: 'outage', workerId: 'outage-worker', workDir, concurrency: 2 }),
     S3_ENDPOINT: s3.url,
     DATABASE_URL: database.url,
+    REDIS_URL: redisRoute.url,
     INFERENCE_DEPENDENCY_HOLD_MS: String(HOLD_MS),
   });
 
-  // The test's own reads and writes go straight to S3 and PostgreSQL.
+  // The test's own reads and writes go straight to S3, PostgreSQL and Redis.
   connection = connectDatabase(direct.db.url, { poolSize: 2 });
   storage = ObjectStorage.fromSettings(direct.s3);
   redis = new Redis(direct.redis.url);
@@ -70,7 +73,7 @@ beforeAll(async () => {
       status: 'promoted',
     },
   );
-  const queueConnection = { redisUrl: workerConfig.redis.url, prefix: workerConfig.queue.prefix };
+  const queueConnection = { redisUrl: direct.redis.url, prefix: workerConfig.queue.prefix };
   queue = createQueue(QUEUE_NAMES.predictions, queueConnection);
   deadLetter = createQueue(QUEUE_NAMES.deadLetter, queueConnection);
   recordings = new QueuedRecordings(storage, connection.db, queue);
@@ -84,6 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3Proxy?.restore();
   await databaseProxy?.restore();
+  await redisProxy?.restore();
   await worker?.stop();
   for (const q of [queue, deadLetter]) {
     await q?.bull.obliterate({ force: true }).catch(() => undefined);
@@ -91,6 +95,7 @@ afterAll(async () => {
   }
   await s3Proxy?.cut();
   await databaseProxy?.cut();
+  await redisProxy?.cut();
   await connection.db.delete(modelVersions);
   redis.disconnect();
   storage.close();
@@ -134,5 +139,21 @@ describe.each([
     await proxy().restore();
     expect(await untilAllSucceeded(ids, 30_000)).toEqual(FILES.map(() => 'succeeded'));
     for (const { job } of queued) expect((await queue.bull.getJob(job.id!))?.attemptsMade).toBe(1);
+  });
+});
+
+describe('inference worker while Redis is out of reach', () => {
+  it('survives losing the queue and screens what was queued meanwhile once Redis is back', async () => {
+    await redisProxy.cut();
+    const queued = await Promise.all(FILES.map((file) => recordings.enqueue(file)));
+    const ids = queued.map(({ predictionId }) => predictionId);
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    expect(await statuses(ids)).toEqual(FILES.map(() => 'pending'));
+
+    await redisProxy.restore();
+    expect(await untilAllSucceeded(ids, 30_000)).toEqual(FILES.map(() => 'succeeded'));
+    expect(await queue.bull.getJobCountByTypes('failed')).toBe(0);
+    const ready = await fetch(`http://127.0.0.1:${worker.telemetryPort}/health/ready`);
+    expect(ready.status).toBe(200);
   });
 });

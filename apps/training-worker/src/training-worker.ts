@@ -61,7 +61,7 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
   const storage = ObjectStorage.fromSettings(config.s3);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
-  const queue = createQueue(QUEUE_NAMES.training, connection);
+  const queue = createQueue(QUEUE_NAMES.training, connection, (error) => logger.warn({ err: error.message }, 'Queue connection problem'));
   const runs = new TrainingRunsRepository(database.db);
   const samples = new TrainingSamplesRepository(database.db);
   const recordings = new RecordingsRepository(database.db);

@@ -143,12 +143,16 @@ export class JobQueue<N extends JobQueueName> {
   constructor(
     readonly name: N,
     private readonly connection: QueueConnection,
+    /** Connection problems (BullMQ reconnects by itself); default: one line on stderr. */
+    private readonly onError: (error: Error) => void = (error) => console.error(`[${name} queue] ${error.message}`),
   ) {
     this.bull = new Queue<JobPayload<N>, JobResult<N>>(name, {
       connection: producerConnectionOptions(connection),
       prefix: connection.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });
+    // Without a listener BullMQ prints every reconnection failure with its stack.
+    this.bull.on('error', onError);
   }
 
   /** Validates the payload against the queue's schema (throws InvalidJobPayloadError) and enqueues it. */
@@ -196,14 +200,15 @@ export class JobQueue<N extends JobQueueName> {
         connection: connectionOptions(this.connection),
         prefix: this.connection.prefix,
       });
+      this.events.on('error', this.onError);
       await this.events.waitUntilReady();
     }
     return this.events;
   }
 }
 
-export function createQueue<N extends JobQueueName>(name: N, connection: QueueConnection): JobQueue<N> {
-  return new JobQueue(name, connection);
+export function createQueue<N extends JobQueueName>(name: N, connection: QueueConnection, onError?: (error: Error) => void): JobQueue<N> {
+  return new JobQueue(name, connection, onError);
 }
 
 /** Enqueues one recording for prediction; the payload is validated against the shared schema. */
@@ -269,10 +274,14 @@ class QueueHold {
   constructor(
     private readonly name: string,
     private readonly connection: QueueConnection,
+    private readonly onError: (error: Error) => void,
   ) {}
 
   async hold(ms: number): Promise<void> {
-    this.queue ??= new Queue(this.name, { connection: connectionOptions(this.connection), prefix: this.connection.prefix });
+    if (!this.queue) {
+      this.queue = new Queue(this.name, { connection: connectionOptions(this.connection), prefix: this.connection.prefix });
+      this.queue.on('error', this.onError);
+    }
     await this.queue.rateLimit(ms);
   }
 
@@ -294,7 +303,9 @@ export function createWorker<N extends JobQueueName>(
   processor: JobProcessor<N>,
   options: WorkerOptions,
 ): JobWorker<N> {
-  const holds = new QueueHold(name, options.connection);
+  // Without a listener an 'error' event would crash the process (or BullMQ prints it raw); BullMQ reconnects on its own.
+  const onError = options.onError ?? ((error: Error) => console.error(`[${name} worker] ${error.message}`));
+  const holds = new QueueHold(name, options.connection, onError);
   const holdMs = options.holdOnUnavailableMs ?? DEFAULT_HOLD_ON_UNAVAILABLE_MS;
   const worker = new Worker<JobPayload<N>, JobResult<N>>(
     name,
@@ -333,7 +344,7 @@ export function createWorker<N extends JobQueueName>(
 
   const deadLetterQueue =
     (options.deadLetter ?? true) && name !== QUEUE_NAMES.deadLetter
-      ? new JobQueue(QUEUE_NAMES.deadLetter, options.connection)
+      ? new JobQueue(QUEUE_NAMES.deadLetter, options.connection, onError)
       : undefined;
   if (deadLetterQueue) {
     worker.on('failed', (job, error) => {
@@ -359,8 +370,6 @@ export function createWorker<N extends JobQueueName>(
         .catch((deadLetterError: unknown) => worker.emit('error', deadLetterError as Error));
     });
   }
-  // Without a listener an 'error' event would crash the process; BullMQ reconnects on its own.
-  const onError = options.onError ?? ((error: Error) => console.error(`[${name} worker] ${error.message}`));
   worker.on('error', onError);
   return new JobWorker(worker, deadLetterQueue, holds);
 }
