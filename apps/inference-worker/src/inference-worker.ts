@@ -211,7 +211,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
       concurrency: settings.concurrency,
       onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
-      holdOnUnavailableMs: config.inferenceWorker.dependencyHoldMs,
+      holdOnUnavailableMs: settings.dependencyHoldMs,
       onHold: (error, holdMs) =>
         logger.warn({ err: error.message, holdMs }, 'A dependency is out of reach: job returned to the queue, which holds off before trying again'),
     });

@@ -41,6 +41,11 @@ describe('isDatabaseUnavailable', () => {
       const error = await failureOf(unreachable.db.select().from(predictions));
       expect(error).toBeInstanceOf(Error);
       expect(isDatabaseUnavailable(error)).toBe(true);
+      // The same network failure behind another adapter's error is not the database's.
+      const refused = (error as Error).cause;
+      expect(isDatabaseUnavailable(new Error('Object storage is unreachable', { cause: refused }))).toBe(
+        false,
+      );
     } finally {
       await unreachable.close();
     }

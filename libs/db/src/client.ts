@@ -1,4 +1,5 @@
 // One connection pool per process, wrapped in a typed Drizzle instance that repositories receive.
+import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { Pool } from 'pg';
 import * as schema from './schema';
@@ -42,14 +43,15 @@ const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
 const DROPPED_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /**
- * True when an error (or its cause: Drizzle wraps the driver's errors) says that PostgreSQL could
- * not be reached or lost the connection, as opposed to a query it refused; trying again later may work.
+ * True when a driver error, or the one Drizzle wrapped, says that PostgreSQL could not be reached or
+ * lost the connection, as opposed to a query it refused; trying again later may work. Only Drizzle's
+ * wrapper is looked through, so another adapter's error caused by a network failure (S3's) is not
+ * taken for the database's.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
-    if (DROPPED_CONNECTION.test(current.message)) return true;
-  }
-  return false;
+  const driverError = error instanceof DrizzleQueryError ? error.cause : error;
+  if (!(driverError instanceof Error)) return false;
+  const code = (driverError as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
+  return DROPPED_CONNECTION.test(driverError.message);
 }
