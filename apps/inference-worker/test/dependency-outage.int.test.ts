@@ -108,16 +108,6 @@ async function statuses(ids: string[]): Promise<string[]> {
   return Promise.all(ids.map(async (id) => (await repository.findById(id))!.status));
 }
 
-async function untilAllSucceeded(ids: string[], timeoutMs: number): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  let current = await statuses(ids);
-  while (current.some((status) => status !== 'succeeded') && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    current = await statuses(ids);
-  }
-  return current;
-}
-
 describe.each([
   { dependency: 'object storage', proxy: () => s3Proxy },
   { dependency: 'the database', proxy: () => databaseProxy },
@@ -137,7 +127,8 @@ describe.each([
     );
 
     await proxy().restore();
-    expect(await untilAllSucceeded(ids, 30_000)).toEqual(FILES.map(() => 'succeeded'));
+    await Promise.all(queued.map(({ job }) => queue.waitForResult(job, 30_000)));
+    expect(await statuses(ids)).toEqual(FILES.map(() => 'succeeded'));
     for (const { job } of queued) expect((await queue.bull.getJob(job.id!))?.attemptsMade).toBe(1);
   });
 });
@@ -151,7 +142,8 @@ describe('inference worker while Redis is out of reach', () => {
     expect(await statuses(ids)).toEqual(FILES.map(() => 'pending'));
 
     await redisProxy.restore();
-    expect(await untilAllSucceeded(ids, 30_000)).toEqual(FILES.map(() => 'succeeded'));
+    await Promise.all(queued.map(({ job }) => queue.waitForResult(job, 30_000)));
+    expect(await statuses(ids)).toEqual(FILES.map(() => 'succeeded'));
     expect(await queue.bull.getJobCountByTypes('failed')).toBe(0);
     const ready = await fetch(`http://127.0.0.1:${worker.telemetryPort}/health/ready`);
     expect(ready.status).toBe(200);
