@@ -14,6 +14,7 @@ import torch.nn as nn
 from scipy.stats import rankdata
 from harness import HERE, RECS, SR, Sampler, auc, macc_best, mel_filterbank, stratified_split
 from cycle_feats import BLOCK, envelope, peaks_of
+import segment_hsmm
 
 torch.set_num_threads(int(os.environ.get('THREADS', '1')))
 HOP = 20  # 10 ms
@@ -51,6 +52,18 @@ def cycle_images(x):
         if not (0.15 * SR < s2 - s1 < 0.6 * SR and s2 - s1 < nxt - s2 + 0.1 * SR and nxt - s1 < 2.0 * SR): continue
         a, b, c = to_frame(s1), to_frame(s2), to_frame(nxt)
         if a < 0 or c > len(mel) or b - a < 4 or c - b < 4: continue
+        out.append(np.concatenate([resample_frames(mel[a:b], SYS_FRAMES), resample_frames(mel[b:c], DIA_FRAMES)]))
+    return np.array(out, np.float32).reshape(-1, SYS_FRAMES + DIA_FRAMES, N_MELS)
+
+
+def cycle_images_hsmm(x):
+    """The same images from the HSMM segmentation (segment_hsmm.py): each S1 start -> S2 start ->
+    next S1 start, with no peak picking."""
+    mel = log_mel(x); out = []
+    to_frame = lambda sample: int(round(sample / HOP))
+    for s1, s2, nxt in segment_hsmm.cycles(segment_hsmm.segment(x)):
+        a, b, c = to_frame(s1), to_frame(s2), to_frame(nxt)
+        if c > len(mel) or b - a < 4 or c - b < 4: continue
         out.append(np.concatenate([resample_frames(mel[a:b], SYS_FRAMES), resample_frames(mel[b:c], DIA_FRAMES)]))
     return np.array(out, np.float32).reshape(-1, SYS_FRAMES + DIA_FRAMES, N_MELS)
 
@@ -118,11 +131,12 @@ def rank_average(a, b):
 
 
 def main(cfg):
-    cache = os.path.join(HERE, 'cycle-images.npz')
+    hsmm = cfg.get('seg') == 'hsmm'
+    cache = os.path.join(HERE, 'cycle-images-hsmm.npz' if hsmm else 'cycle-images.npz')
     if os.path.exists(cache):
         data = np.load(cache); cyc = {r['id']: data[r['id']] for r in RECS}
     else:
-        t = time.time(); cyc = {r['id']: cycle_images(r['x']) for r in RECS}
+        t = time.time(); cyc = {r['id']: (cycle_images_hsmm if hsmm else cycle_images)(r['x']) for r in RECS}
         np.savez(cache, **cyc); print(f'cycle images in {time.time() - t:.0f} s', flush=True)
     none = sum(1 for r in RECS if len(cyc[r['id']]) == 0)
     print(f'recordings without a usable cycle: {none} of {len(RECS)}; median cycles {np.median([len(v) for v in cyc.values()]):.0f}', flush=True)
