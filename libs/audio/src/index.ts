@@ -14,3 +14,16 @@ export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWind
 export { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows, type FeatureConfig, type LogMelSpectrogram } from './features/log-mel';
 export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';
 export { assessSignalQuality, assessWindowQuality, heartSoundEnvelope, QUALITY_SCORING, type SignalQuality } from './quality';
+export {
+  estimateHeartRate,
+  HEART_SOUND_SPECTROGRAM,
+  heartSoundSpectrogram,
+  HEART_SOUND_STATES,
+  heartCycles,
+  segmentHeartSounds,
+  SEGMENTATION,
+  type HeartCycle,
+  type HeartSoundSegment,
+  type HeartSoundState,
+} from './segmentation/heart-sound-segmentation';
+export { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './features/heart-cycle-features';
