@@ -16,6 +16,7 @@ X = np.delete(X, DROP, axis=1); Xf = np.where(np.isnan(X), np.nanmedian(X, axis=
 y = np.array([r['y'] for r in RECS]); sub = np.array([r['subset'] for r in RECS]); val = np.array([r['val'] for r in RECS])
 makers = {
     'GBM': (lambda: HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, class_weight='balanced', random_state=0), X),
+    'GBM-imputed': (lambda: HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, class_weight='balanced', random_state=0), Xf),
     'LR': (lambda: make_pipeline(StandardScaler(), LogisticRegression(C=0.1, class_weight='balanced', max_iter=2000)), Xf),
 }
 ra = lambda a, b: (rankdata(a) + rankdata(b)) / (2 * len(a))

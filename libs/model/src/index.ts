@@ -21,3 +21,5 @@ export * from './screening/recording-screener';
 export * from './screening/load-screener';
 export * from './evaluation/evaluation-report';
 export * from './training/synthetic-murmur';
+export * from './cycle-model/gradient-boosting';
+export * from './cycle-model/cycle-model';
