@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import {
   LEAVE_ONE_SUBSET_OUT_FILE,
   type LeaveOneSubsetOutResult,
-  type ScoredRecord,
   type TrainingReport,
   readModelManifest,
+  readRecordScores,
   siteCalibrationExperiment,
   trainingLengthOf,
   writeModelCardFile,
@@ -36,7 +36,7 @@ function leaveOneSubsetOutResult(runDir: string): LeaveOneSubsetOutResult | unde
   };
   const scoresFile = join(runDir, 'held-out-scores.json');
   if (existsSync(scoresFile)) {
-    const records = JSON.parse(readFileSync(scoresFile, 'utf8')) as ScoredRecord[];
+    const records = readRecordScores(scoresFile);
     const experiment = siteCalibrationExperiment(records, manifest.decision, SITE_CALIBRATION_RECORDS);
     if (experiment.after) result.siteCalibrated = { ...experiment.after, calibrationRecords: experiment.calibrationRecords };
     else result.siteCalibrationRefused = experiment.refused;

@@ -4,7 +4,7 @@
 //   npm exec -- node -r @swc-node/register scripts/model/refit-decision.ts <fromDir> <toDir> <version> [--threshold-rule site-balanced-macc|pooled-macc]
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { fitDecision, readModelManifest, reportFor, writeModelCardFile, writeModelManifest, type ThresholdRule, type TrainingReport } from '@heartbeat/model';
+import { fitDecision, readModelManifest, readRecordScores, reportFor, writeModelCardFile, writeModelManifest, type ThresholdRule, type TrainingReport } from '@heartbeat/model';
 
 const [fromDir, toDir, version] = process.argv.slice(2);
 const ruleFlag = process.argv.indexOf('--threshold-rule');
@@ -15,8 +15,8 @@ if (!fromDir || !toDir || !version || !['site-balanced-macc', 'pooled-macc'].inc
 }
 
 const source = readModelManifest(fromDir);
-const scores = JSON.parse(readFileSync(join(fromDir, 'validation-scores.json'), 'utf8')) as { id: string; subset: string; label: 'normal' | 'abnormal'; meanLogit: number }[];
-const decision = fitDecision(scores.map((s) => ({ recording: { label: s.label, subset: s.subset }, meanLogit: s.meanLogit })), rule);
+const scores = readRecordScores(join(fromDir, 'validation-scores.json'));
+const decision = fitDecision(scores.map((s) => ({ recording: { label: s.label, subset: s.subset }, score: s.score })), rule);
 
 mkdirSync(toDir, { recursive: true });
 // The network and its validation scores are the source's; metrics, card and leave-one-subset-out results are redone.
@@ -25,7 +25,7 @@ for (const file of [source.artifacts.tfjs, 'weights.bin', source.artifacts.onnx 
 }
 const metricsFile = source.artifacts.metrics ?? 'metrics.json';
 const metrics = JSON.parse(readFileSync(join(fromDir, metricsFile), 'utf8')) as TrainingReport;
-const records = scores.map((s) => ({ recording: { label: s.label, subset: s.subset }, meanLogit: s.meanLogit }));
+const records = scores.map((s) => ({ recording: { label: s.label, subset: s.subset }, score: s.score }));
 writeFileSync(join(toDir, metricsFile), JSON.stringify({ ...metrics, version, validation: reportFor(records, decision.calibration, decision.threshold) }, null, 2) + '\n');
 const { card: _card, ...artifacts } = source.artifacts;
 writeModelManifest(toDir, {

@@ -35,6 +35,8 @@ export async function evaluateCommand(opts: { data: string; model: string; out?:
       prediction: result.label,
       probability: result.probability,
       meanLogit: result.meanLogit,
+      cycleLogit: result.cycleLogit,
+      score: result.score,
       quality: result.quality,
     }));
     writeFileSync(opts.out, JSON.stringify({ ...report, failures, records }, null, 2) + '\n');

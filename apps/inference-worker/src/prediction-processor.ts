@@ -8,6 +8,7 @@ import type { BatchesRepository, PredictionOutcome, PredictionsRepository, Scree
 import {
   calibratedProbability,
   decideFromWindowLogits,
+  recordingScore,
   prepareRecording,
   type Lease,
   type ModelInputSpec,
@@ -157,14 +158,18 @@ export class PredictionProcessor {
     }
     const prepared = await this.prepare(bytes, {}, model.input);
     const logits = await model.batcher.predictLogits(prepared.features, prepared.windowCount);
-    const decision = decideFromWindowLogits(prepared, logits, model.manifest);
+    const decision = decideFromWindowLogits(prepared, logits, model.manifest, model.cycleModel);
     const { windowSeconds } = model.manifest.input;
     const windowScores: WindowScore[] = decision.windowLogits.map((logit, index) => {
       const startSeconds = decision.windowStartSeconds[index] ?? 0;
       return {
         startSeconds,
         endSeconds: Math.max(startSeconds, Math.min(startSeconds + windowSeconds, prepared.durationSeconds)),
-        probability: calibratedProbability(logit, model.manifest.decision.calibration),
+        // A window's probability as if the recording were that window (with the recording's cycle logit).
+        probability: calibratedProbability(
+          recordingScore(logit, model.cycleModel && { logit: decision.cycleLogit!, weight: model.cycleModel.weight }),
+          model.manifest.decision.calibration,
+        ),
       };
     });
     return {

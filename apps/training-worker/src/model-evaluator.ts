@@ -51,7 +51,7 @@ export class ModelEvaluator {
     };
   }
 
-  /** Each recording's mean window logit (what site calibration refits the decision on). */
+  /** Each recording's score (what site calibration refits the decision on). */
   async scoreRecords(modelDir: string, recordings: readonly LabelledRecording[]): Promise<ScoredRecord[]> {
     const screener = await loadRecordingScreener(modelDir, { backend: 'onnx' });
     const scored: ScoredRecord[] = [];
@@ -59,7 +59,7 @@ export class ModelEvaluator {
       for (const recording of recordings) {
         try {
           const result = await screener.screen(new Uint8Array(await readFile(recording.path)));
-          scored.push({ id: recording.id, label: recording.label, meanLogit: result.meanLogit });
+          scored.push({ id: recording.id, label: recording.label, score: result.score });
         } catch {
           // undecodable upload: left out of the calibration
         }

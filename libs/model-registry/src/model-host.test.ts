@@ -3,12 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cycleModelLogit,
   WINDOW_VALUES,
   writeModelManifest,
   describeModelInput,
   type ModelManifest,
   type WindowClassifier,
 } from '@heartbeat/model';
+import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
 import { ModelHost } from './model-host';
 
 /** A classifier whose every logit is a constant, so tests can tell versions apart by their answers. */
@@ -59,11 +61,27 @@ function host(classifiers: Record<string, ConstantClassifier>, swaps: string[] =
 }
 
 describe('ModelHost', () => {
+  it("loads a version's heart-cycle model with its network", async () => {
+    const dir = await createUntrainedModelDirectory(join(root, 'with-cycle'), '1.5.0', {
+      cycleModel: { logit: 3, weight: 0.5 },
+    });
+    const modelHost = new ModelHost({
+      materialise: async () => dir,
+      loadClassifier: async () => new ConstantClassifier(0),
+      batching: { maxBatchSize: 8, maxWaitMs: 0 },
+    });
+    const served = await modelHost.load('1.5.0');
+    expect(served.cycleModel?.weight).toBe(0.5);
+    expect(cycleModelLogit(served.cycleModel!.model, null)).toBe(3);
+    await modelHost.close();
+  });
+
   it('serves a loaded version through its batcher and reports its backend', async () => {
     const models = { '1.0.0': new ConstantClassifier(1.5, 'onnxruntime-cpu') };
     const modelHost = host(models);
     const served = await modelHost.load('1.0.0');
     expect(served).toMatchObject({ version: '1.0.0', backend: 'onnxruntime-cpu' });
+    expect(served.cycleModel).toBeUndefined();
     const lease = modelHost.acquire()!;
     expect(
       Array.from(await lease.value.batcher.predictLogits(new Float32Array(2 * WINDOW_VALUES), 2)),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   DynamicBatcher,
   HotSwapSlot,
+  loadCycleModelOf,
   loadWindowClassifier,
   modelInputOfManifest,
   ONNX_MODEL_FILE,
@@ -17,6 +18,7 @@ import {
   type Lease,
   type ModelManifest,
   type OnnxExecutionProvider,
+  type WeightedCycleModel,
   type WindowClassifier,
 } from '@heartbeat/model';
 
@@ -31,6 +33,8 @@ export interface ServedModel {
   dir: string;
   classifier: WindowClassifier;
   batcher: DynamicBatcher;
+  /** The version's heart-cycle model, when it has one (its logit joins the network's in the decision). */
+  cycleModel?: WeightedCycleModel;
   /** Why CUDA was not used although it was asked for, when that happened. */
   gpuFallbackReason?: string;
 }
@@ -91,6 +95,7 @@ export class ModelHost {
     const dir = await this.options.materialise(version);
     const manifest = readModelManifest(dir);
     const input = modelInputOfManifest(manifest);
+    const cycleModel = loadCycleModelOf(dir, manifest);
     const { values } = windowShape(input);
     const classifier = await this.options.loadClassifier(dir);
     try {
@@ -108,6 +113,7 @@ export class ModelHost {
       dir,
       classifier,
       batcher: new DynamicBatcher(classifier, { ...this.options.batching, valuesPerWindow: values }),
+      cycleModel,
       gpuFallbackReason: (classifier as { cudaFallbackReason?: string }).cudaFallbackReason,
     };
     void this.slot.swap(served);

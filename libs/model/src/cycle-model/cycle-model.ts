@@ -4,9 +4,10 @@
 // they fall; this model knows where systole and diastole are, which is where murmurs live, and
 // measures within-recording ratios that a stethoscope's colouring largely cancels out of.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from '@heartbeat/audio';
 import { z } from 'zod';
-import { ModelDirectoryError } from '../registry/model-manifest';
+import { ModelDirectoryError, type ModelManifest } from '../registry/model-manifest';
 import {
   DEFAULT_GRADIENT_BOOSTING,
   fitGradientBoosting,
@@ -133,4 +134,18 @@ export function readCycleModel(file: string): CycleModel {
           `${file} is not a valid heart-cycle model: a tree refers to a feature or node that does not exist.`,
         );
   return model;
+}
+
+/** A model version's heart-cycle model and its weight, or undefined when the version has none. */
+export function loadCycleModelOf(modelDir: string, manifest: ModelManifest): WeightedCycleModel | undefined {
+  const file = manifest.artifacts.cycleModel;
+  const weight = manifest.decision.cycleModelWeight;
+  if (file === undefined || weight === undefined) return undefined;
+  return { model: readCycleModel(join(modelDir, file)), weight };
+}
+
+export interface WeightedCycleModel {
+  model: CycleModel;
+  /** Its logit's weight in the recording's score (manifest decision.cycleModelWeight). */
+  weight: number;
 }

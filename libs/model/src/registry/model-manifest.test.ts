@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { COMPACT_MODEL_INPUT, DEFAULT_MODEL_INPUT } from '../input/model-input';
-import { describeModelInput, ModelDirectoryError, modelInputOfManifest } from './model-manifest';
+import {
+  describeModelInput,
+  MANIFEST_FILE,
+  ModelDirectoryError,
+  modelInputOfManifest,
+  readModelManifest,
+} from './model-manifest';
 
 describe('model manifest input', () => {
   it('reads back the input spec a manifest was written with', () => {
@@ -35,5 +44,35 @@ describe('model manifest input', () => {
     );
     const rate = { ...describeModelInput(), sampleRate: 4000 };
     expect(() => modelInputOfManifest({ version: '9.9.9', input: rate })).toThrow(/expects 4000 Hz input/);
+  });
+});
+
+describe('model manifest heart-cycle model', () => {
+  const manifest = JSON.parse(
+    readFileSync(join(__dirname, '../../../../models/1.2.0/heartbeat-model.json'), 'utf8'),
+  );
+  const directory = mkdtempSync(join(tmpdir(), 'heartbeat-manifest-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+  const read = (changed: object) => {
+    writeFileSync(join(directory, MANIFEST_FILE), JSON.stringify(changed));
+    return () => readModelManifest(directory);
+  };
+
+  it('accepts a cycle model together with its weight', () => {
+    const withCycle = {
+      ...manifest,
+      artifacts: { ...manifest.artifacts, cycleModel: 'cycle-model.json' },
+      decision: { ...manifest.decision, cycleModelWeight: 0.25 },
+    };
+    expect(read(withCycle)().decision.cycleModelWeight).toBe(0.25);
+  });
+
+  it('refuses a cycle model without its weight, or a weight without a model', () => {
+    expect(
+      read({ ...manifest, artifacts: { ...manifest.artifacts, cycleModel: 'cycle-model.json' } }),
+    ).toThrow(/go together/);
+    expect(read({ ...manifest, decision: { ...manifest.decision, cycleModelWeight: 0.25 } })).toThrow(
+      /go together/,
+    );
   });
 });

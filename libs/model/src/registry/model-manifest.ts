@@ -37,14 +37,21 @@ export const modelManifestSchema = z.object({
      * Absent in manifests written before the rule was recorded (pooled).
      */
     thresholdRule: z.enum(['site-balanced-macc', 'pooled-macc']).optional(),
+    /** With artifacts.cycleModel: the calibrated score is the mean window logit + this x the cycle model's logit. */
+    cycleModelWeight: z.number().positive().optional(),
   }),
   artifacts: z.object({
     tfjs: z.string(),
     onnx: z.string().optional(),
     card: z.string().optional(),
     metrics: z.string().optional(),
+    /** The heart-cycle model (gradient-boosted trees over heart-cycle features), when the version has one. */
+    cycleModel: z.string().optional(),
   }),
   training: z.record(z.string(), z.unknown()).optional(),
+}).refine((manifest) => (manifest.artifacts.cycleModel === undefined) === (manifest.decision.cycleModelWeight === undefined), {
+  message: 'artifacts.cycleModel and decision.cycleModelWeight go together: a heart-cycle model needs its weight, and a weight its model',
+  path: ['decision', 'cycleModelWeight'],
 });
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;

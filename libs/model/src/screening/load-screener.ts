@@ -1,5 +1,6 @@
 // Opens a model version directory as a RecordingScreener.
 import type { DecodeOptions } from '@heartbeat/audio';
+import { loadCycleModelOf } from '../cycle-model/cycle-model';
 import { loadWindowClassifier, type InferenceRuntime } from '../inference/load-window-classifier';
 import { readModelManifest } from '../registry/model-manifest';
 import { RecordingScreener } from './recording-screener';
@@ -13,6 +14,7 @@ export interface LoadScreenerOptions {
 
 export async function loadRecordingScreener(modelDir: string, options: LoadScreenerOptions = {}): Promise<RecordingScreener> {
   const manifest = readModelManifest(modelDir);
+  const cycleModel = loadCycleModelOf(modelDir, manifest);
   const classifier = await loadWindowClassifier(modelDir, { backend: options.backend ?? 'onnx', intraOpNumThreads: options.threads ?? 1 });
-  return new RecordingScreener(manifest, classifier, options.decodeOptions);
+  return new RecordingScreener(manifest, classifier, options.decodeOptions, cycleModel);
 }

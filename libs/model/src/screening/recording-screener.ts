@@ -2,10 +2,11 @@
 // with the network, and turn the window scores into the product's answer. The CLI, the inference
 // worker and `heartbeat evaluate` all go through here, so they cannot disagree.
 import { assessSignalQuality, decodeAudio, type DecodeOptions, prepareSignal } from '@heartbeat/audio';
+import { cycleFeaturesOf, cycleModelLogit, type WeightedCycleModel } from '../cycle-model/cycle-model';
 import type { WindowClassifier } from '../inference/window-classifier';
 import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, recordingWindows, type ModelInputSpec } from '../input/model-input';
 import { modelInputOfManifest, type ModelManifest } from '../registry/model-manifest';
-import { aggregateWindowLogits, calibratedProbability, decideLabel, type RecordingLabel } from '../training/record-decision';
+import { aggregateWindowLogits, calibratedProbability, decideLabel, recordingScore, type RecordingLabel } from '../training/record-decision';
 
 
 export interface ScreeningResult {
@@ -17,7 +18,12 @@ export interface ScreeningResult {
   windows: number;
   windowLogits: number[];
   windowStartSeconds: number[];
+  /** The network's mean window logit. */
   meanLogit: number;
+  /** The heart-cycle model's logit, when the model version has one. */
+  cycleLogit?: number;
+  /** What the calibration turned into the probability (recordingScore). */
+  score: number;
   durationSeconds: number;
   sourceSampleRate: number;
   sourceFormat: string;
@@ -57,11 +63,18 @@ export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeO
   };
 }
 
-/** The decision half: window logits of a prepared recording to the product's answer. */
-export function decideFromWindowLogits(prepared: PreparedRecording, logits: ArrayLike<number>, manifest: ModelManifest): ScreeningResult {
+/**
+ * The decision half: window logits of a prepared recording (and, when the version has one, its
+ * heart-cycle model's view of the signal) to the product's answer.
+ */
+export function decideFromWindowLogits(prepared: PreparedRecording, logits: ArrayLike<number>, manifest: ModelManifest, cycleModel?: WeightedCycleModel): ScreeningResult {
+  if ((cycleModel === undefined) !== (manifest.artifacts.cycleModel === undefined))
+    throw new Error(`Model ${manifest.version} ${cycleModel ? 'has no heart-cycle model, but one was given' : 'needs its heart-cycle model (loadCycleModelOf)'}`);
   const windowLogits = Array.from(logits);
   const meanLogit = aggregateWindowLogits(windowLogits);
-  const probability = calibratedProbability(meanLogit, manifest.decision.calibration);
+  const cycleLogit = cycleModel ? cycleModelLogit(cycleModel.model, cycleFeaturesOf(prepared.signal)) : undefined;
+  const score = recordingScore(meanLogit, cycleModel && { logit: cycleLogit!, weight: cycleModel.weight });
+  const probability = calibratedProbability(score, manifest.decision.calibration);
   return {
     label: decideLabel(probability, prepared.quality, manifest.decision),
     probability,
@@ -70,6 +83,8 @@ export function decideFromWindowLogits(prepared: PreparedRecording, logits: Arra
     windowLogits,
     windowStartSeconds: prepared.startSeconds,
     meanLogit,
+    cycleLogit,
+    score,
     durationSeconds: prepared.durationSeconds,
     sourceSampleRate: prepared.sourceSampleRate,
     sourceFormat: prepared.sourceFormat,
@@ -86,6 +101,7 @@ export class RecordingScreener {
     readonly manifest: ModelManifest,
     private readonly classifier: WindowClassifier,
     private readonly decodeOptions: DecodeOptions = {},
+    private readonly cycleModel?: WeightedCycleModel,
   ) {
     this.input = modelInputOfManifest(manifest);
   }
@@ -101,6 +117,6 @@ export class RecordingScreener {
   async screen(bytes: Uint8Array): Promise<ScreeningResult> {
     const prepared = await prepareRecording(bytes, this.decodeOptions, this.input);
     const logits = await this.classifier.predictLogits(prepared.features, prepared.windowCount);
-    return decideFromWindowLogits(prepared, logits, this.manifest);
+    return decideFromWindowLogits(prepared, logits, this.manifest, this.cycleModel);
   }
 }

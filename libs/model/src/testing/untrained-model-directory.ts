@@ -8,6 +8,8 @@ import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { initTfBackend } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
+import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
+import { CYCLE_MODEL_KIND, writeCycleModel } from '../cycle-model/cycle-model';
 import { MODEL_CARD_FILE } from '../registry/model-directory';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 
@@ -19,7 +21,11 @@ export interface UntrainedModelOptions {
   datasetFingerprint?: string;
   /** Network width; the default is small so the directory is built in about a second. */
   blockFilters?: number[];
+  /** Adds a heart-cycle model that gives every recording this logit, with this weight in the score. */
+  cycleModel?: { logit: number; weight: number };
 }
+
+export const UNTRAINED_CYCLE_MODEL_FILE = 'cycle-model.json';
 
 /**
  * Writes `dir` as model version `version`: manifest, model.json + weights.bin, model.onnx,
@@ -73,6 +79,17 @@ export async function createUntrainedModelDirectory(
     },
     training: { datasetFingerprint: fingerprint },
   };
+  if (options.cycleModel) {
+    const featureCount = HEART_CYCLE_FEATURE_NAMES.length;
+    writeCycleModel(join(dir, UNTRAINED_CYCLE_MODEL_FILE), {
+      kind: CYCLE_MODEL_KIND,
+      featureNames: [...HEART_CYCLE_FEATURE_NAMES],
+      medians: new Array<number>(featureCount).fill(0),
+      trees: { featureCount, baseline: options.cycleModel.logit, trees: [[{ value: 0 }]] },
+    });
+    manifest.artifacts.cycleModel = UNTRAINED_CYCLE_MODEL_FILE;
+    manifest.decision.cycleModelWeight = options.cycleModel.weight;
+  }
   writeModelManifest(dir, manifest);
   return dir;
 }

@@ -3,7 +3,7 @@
 export type RecordingLabel = 'normal' | 'abnormal' | 'unsure';
 
 export interface Calibration {
-  /** probability = sigmoid(slope * meanLogit + intercept) */
+  /** probability = sigmoid(slope * score + intercept), score as recordingScore gives it */
   slope: number;
   intercept: number;
 }
@@ -26,8 +26,16 @@ export function aggregateWindowLogits(logits: ArrayLike<number>): number {
   return sum / logits.length;
 }
 
-export function calibratedProbability(meanLogit: number, calibration: Calibration): number {
-  return sigmoid(calibration.slope * meanLogit + calibration.intercept);
+/**
+ * What the calibration reads for a recording: the network's mean window logit, plus the heart-cycle
+ * model's logit times its weight when the model version has one (docs/MODEL_RESEARCH.md).
+ */
+export function recordingScore(meanLogit: number, cycle?: { logit: number; weight: number }): number {
+  return cycle ? meanLogit + cycle.weight * cycle.logit : meanLogit;
+}
+
+export function calibratedProbability(score: number, calibration: Calibration): number {
+  return sigmoid(calibration.slope * score + calibration.intercept);
 }
 
 export function decideLabel(probability: number, quality: number, policy: DecisionPolicy): RecordingLabel {

@@ -6,7 +6,7 @@ function shiftedSite(): ScoredRecord[] {
   return Array.from({ length: 200 }, (_, i) => {
     const abnormal = i % 5 === 0;
     const spread = ((i * 37) % 100) / 100;
-    return { id: `r${i}`, label: abnormal ? 'abnormal' : 'normal', meanLogit: 4 + (abnormal ? 1 + spread * 2 : -1 + spread * 1.5) };
+    return { id: `r${i}`, label: abnormal ? 'abnormal' : 'normal', score: 4 + (abnormal ? 1 + spread * 2 : -1 + spread * 1.5) };
   });
 }
 
@@ -26,7 +26,7 @@ describe('site calibration', () => {
   });
 
   it('refuses to calibrate by inverting a ranking that is upside down at the site', () => {
-    const inverted = shiftedSite().map((r) => ({ ...r, meanLogit: 8 - r.meanLogit }));
+    const inverted = shiftedSite().map((r) => ({ ...r, score: 8 - r.score }));
     expect(() => fitSiteDecision(inverted)).toThrow(/scores abnormal recordings lower than normal ones/);
     const experiment = siteCalibrationExperiment(inverted, { calibration: { slope: 1, intercept: 0 }, threshold: 0.5 }, 30, 1);
     expect(experiment.after).toBeUndefined();
@@ -34,6 +34,6 @@ describe('site calibration', () => {
   });
 
   it('refuses a calibration set with only one label', () => {
-    expect(() => fitSiteDecision([{ id: 'a', label: 'normal', meanLogit: 1 }])).toThrow(/both classes/);
+    expect(() => fitSiteDecision([{ id: 'a', label: 'normal', score: 1 }])).toThrow(/both classes/);
   });
 });

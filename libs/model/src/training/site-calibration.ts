@@ -10,7 +10,8 @@ import { fitDecision, type ThresholdRule } from './trainer';
 export interface ScoredRecord {
   id: string;
   label: HeartSoundLabel;
-  meanLogit: number;
+  /** What the calibration reads (recordingScore). */
+  score: number;
 }
 
 export interface SiteDecision {
@@ -41,7 +42,7 @@ export function fitSiteDecision(records: ScoredRecord[]): SiteDecision {
     throw new SiteCalibrationError('NEEDS_BOTH_LABELS', 'site calibration needs labelled recordings of both classes (normal and abnormal)');
   }
   // One site: its threshold maximises its own (pooled) MAcc.
-  const { calibration, threshold, thresholdRule } = fitDecision(records.map((r) => ({ recording: { label: r.label }, meanLogit: r.meanLogit })));
+  const { calibration, threshold, thresholdRule } = fitDecision(records.map((r) => ({ recording: { label: r.label }, score: r.score })));
   if (!(calibration.slope > 0)) {
     throw new SiteCalibrationError(
       'RANKING_INVERTED',
@@ -69,7 +70,7 @@ export function splitForSiteCalibration(records: ScoredRecord[], count: number, 
 export function metricsWithDecision(records: ScoredRecord[], decision: SiteDecision): BinaryMetrics {
   return binaryMetrics(
     records.map((r) => (r.label === 'abnormal' ? 1 : 0)),
-    records.map((r) => calibratedProbability(r.meanLogit, decision.calibration)),
+    records.map((r) => calibratedProbability(r.score, decision.calibration)),
     decision.threshold,
   );
 }

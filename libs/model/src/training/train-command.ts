@@ -1,9 +1,9 @@
 // `heartbeat train`: from a data folder to a complete model version directory (tfjs weights,
 // manifest, metrics), with per-epoch progress. The ONNX export and model card are added by
 // `finaliseModelDirectory` so they can be redone without retraining.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
+import { type HeartSoundLabel, type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
 import { datasetFingerprint, leaveOneSubsetOut, stratifiedSplit } from '../data/split';
 import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows } from '../input/model-input';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
@@ -14,6 +14,7 @@ import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { TFJS_MODEL_FILE } from '../inference/window-classifier';
 import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
 import { calibratedProbability, type Calibration } from './record-decision';
+import type { ScoredRecord } from './site-calibration';
 import { DEFAULT_TRAINING_PARAMS, type EpochReport, type RecordScores, type TrainingParams, scoreRecordings, trainWindowClassifier } from './trainer';
 
 export const DEFAULT_MINIMUM_QUALITY = 0.05;
@@ -152,10 +153,33 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   return report;
 }
 
+/** One row of validation-scores.json / held-out-scores.json. */
+export interface RecordScoreRow {
+  id: string;
+  subset: string;
+  label: HeartSoundLabel;
+  meanLogit: number;
+  cycleLogit?: number;
+  /** Absent in files written before heart-cycle models (then the mean logit is the score). */
+  score?: number;
+}
+
 /** Record-level scores, kept so the decision can be refitted (site calibration) without the network. */
-function writeRecordScores(file: string, scores: RecordScores[]): void {
-  const rows = scores.map((s) => ({ id: s.recording.id, subset: s.recording.subset, label: s.recording.label, meanLogit: s.meanLogit }));
+export function writeRecordScores(file: string, scores: RecordScores[]): void {
+  const rows: RecordScoreRow[] = scores.map((s) => ({
+    id: s.recording.id,
+    subset: s.recording.subset,
+    label: s.recording.label,
+    meanLogit: s.meanLogit,
+    ...(s.cycleLogit === undefined ? {} : { cycleLogit: s.cycleLogit, score: s.score }),
+  }));
   writeFileSync(file, JSON.stringify(rows, null, 1));
+}
+
+/** A record scores file as the calibration reads it. */
+export function readRecordScores(file: string): (ScoredRecord & { subset: string })[] {
+  const rows = JSON.parse(readFileSync(file, 'utf8')) as RecordScoreRow[];
+  return rows.map((row) => ({ id: row.id, subset: row.subset, label: row.label, score: row.score ?? row.meanLogit }));
 }
 
 /**
@@ -175,14 +199,14 @@ function keyOf(r: LabelledRecording): string {
 }
 
 export function reportFor(
-  scores: { recording: Pick<LabelledRecording, 'label' | 'subset'>; meanLogit: number }[],
+  scores: { recording: Pick<LabelledRecording, 'label' | 'subset'>; score: number }[],
   calibration: Calibration,
   threshold: number,
 ): SubsetReport {
   const metricsOf = (set: typeof scores) =>
     binaryMetrics(
       set.map((s) => (s.recording.label === 'abnormal' ? 1 : 0)),
-      set.map((s) => calibratedProbability(s.meanLogit, calibration)),
+      set.map((s) => calibratedProbability(s.score, calibration)),
       threshold,
     );
   const perSubset: Record<string, BinaryMetrics> = {};

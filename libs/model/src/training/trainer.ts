@@ -46,6 +46,10 @@ export interface RecordScores {
   recording: LabelledRecording;
   meanLogit: number;
   windowLogits: number[];
+  /** The heart-cycle model's logit, when the version has one. */
+  cycleLogit?: number;
+  /** What the calibration reads (recordingScore): the mean logit, plus the weighted cycle logit. */
+  score: number;
 }
 
 export interface EpochReport {
@@ -173,7 +177,7 @@ export type ThresholdRule = 'site-balanced-macc' | 'pooled-macc';
  * both labels; `thresholdRule` says which applied.
  */
 export function fitDecision(
-  scores: { recording: Pick<LabelledRecording, 'label'> & { subset?: string }; meanLogit: number }[],
+  scores: { recording: Pick<LabelledRecording, 'label'> & { subset?: string }; score: number }[],
   rule: ThresholdRule = 'pooled-macc',
 ): {
   calibration: Calibration;
@@ -182,9 +186,9 @@ export function fitDecision(
   validationMetrics: BinaryMetrics;
 } {
   const labels = scores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
-  const meanLogits = scores.map((s) => s.meanLogit);
-  const calibration = fitPlattCalibration(meanLogits, labels);
-  const probabilities = meanLogits.map((l) => calibratedProbability(l, calibration));
+  const recordScores = scores.map((s) => s.score);
+  const calibration = fitPlattCalibration(recordScores, labels);
+  const probabilities = recordScores.map((l) => calibratedProbability(l, calibration));
   const siteBalanced =
     rule === 'site-balanced-macc' ? thresholdMaximisingSiteMacc(labels, probabilities, scores.map((s) => s.recording.subset ?? '')) : undefined;
   const thresholdRule: ThresholdRule = siteBalanced && siteBalanced.sites.length >= 2 ? 'site-balanced-macc' : 'pooled-macc';
@@ -283,7 +287,8 @@ export function scoreRecordings(
   return recordings.map((r) => {
     const windowLogits = Array.from(logits.subarray(offset, offset + r.windowCount));
     offset += r.windowCount;
-    return { recording: r.recording, windowLogits, meanLogit: aggregateWindowLogits(windowLogits) };
+    const meanLogit = aggregateWindowLogits(windowLogits);
+    return { recording: r.recording, windowLogits, meanLogit, score: meanLogit };
   });
 }
 

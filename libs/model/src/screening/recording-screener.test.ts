@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createUntrainedModelDirectory } from '../testing/untrained-model-directory';
+import { readModelManifest } from '../registry/model-manifest';
+import { sigmoid } from '../training/record-decision';
+import { loadRecordingScreener } from './load-screener';
+import { decideFromWindowLogits, prepareRecording } from './recording-screener';
+
+const recording = new Uint8Array(readFileSync(join(__dirname, '../../../audio/test/fixtures/a0238.flac')));
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+async function modelDir(options: Parameters<typeof createUntrainedModelDirectory>[2]): Promise<string> {
+  const dir = await createUntrainedModelDirectory(
+    await mkdtemp(join(tmpdir(), 'screener-')),
+    '0.0.1',
+    options,
+  );
+  dirs.push(dir);
+  return dir;
+}
+
+describe('recording screener', () => {
+  it("adds the heart-cycle model's logit, times its weight, to the network's mean logit before calibration", async () => {
+    const screener = await loadRecordingScreener(await modelDir({ cycleModel: { logit: 2, weight: 0.25 } }));
+    try {
+      const result = await screener.screen(recording);
+      expect(result.cycleLogit).toBe(2);
+      expect(result.score).toBeCloseTo(result.meanLogit + 0.5, 12);
+      expect(result.probability).toBeCloseTo(sigmoid(result.score), 12);
+    } finally {
+      await screener.dispose();
+    }
+  });
+
+  it('scores by the mean window logit alone for a version without a heart-cycle model', async () => {
+    const screener = await loadRecordingScreener(await modelDir({}));
+    try {
+      const result = await screener.screen(recording);
+      expect(result.cycleLogit).toBeUndefined();
+      expect(result.score).toBe(result.meanLogit);
+    } finally {
+      await screener.dispose();
+    }
+  });
+
+  it('refuses to decide without the heart-cycle model the version needs', async () => {
+    const manifest = readModelManifest(await modelDir({ cycleModel: { logit: 1, weight: 1 } }));
+    const prepared = await prepareRecording(recording);
+    expect(() => decideFromWindowLogits(prepared, new Float32Array(prepared.windowCount), manifest)).toThrow(
+      /needs its heart-cycle model/,
+    );
+  });
+});
