@@ -1,6 +1,6 @@
 // The `heartbeat` command line. Thin wiring: each command lives in its own module.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultModelDir } from '@heartbeat/model';
+import { DEFAULT_CYCLE_MODEL_WEIGHT, defaultModelDir } from '@heartbeat/model';
 import { tuneGarbageCollection } from '@heartbeat/telemetry';
 import { classifyCommand } from './classify-command';
 import { evaluateCommand } from './evaluate-command';
@@ -14,6 +14,12 @@ const program = new Command()
 const fraction = (value: string) => {
   const n = Number(value);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError('expected a number from 0 to 1');
+  return n;
+};
+
+const nonNegativeNumber = (value: string) => {
+  const n = Number(value);
+  if (!(n >= 0 && Number.isFinite(n))) throw new InvalidArgumentError('expected a number of at least 0');
   return n;
 };
 
@@ -56,6 +62,7 @@ program
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
   .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['pooled-macc', 'site-balanced-macc']).default('pooled-macc'))
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
+  .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model)", nonNegativeNumber, DEFAULT_CYCLE_MODEL_WEIGHT)
   .addOption(new Option('--input <spec>', 'model input: default (64 log-mel bands 25-1000 Hz every 20 ms) or compact (32 bands 25-400 Hz every 40 ms, a quarter of the compute)').choices(['default', 'compact']).default('default'))
   .action(async (opts) => {
     process.exitCode = await trainCommand(opts);

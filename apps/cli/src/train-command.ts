@@ -15,6 +15,7 @@ export async function trainCommand(opts: {
   syntheticMurmurs: number;
   thresholdRule: ThresholdRule;
   input: 'default' | 'compact';
+  cycleModelWeight: number;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const report = await runTrainCommand({
@@ -24,6 +25,7 @@ export async function trainCommand(opts: {
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
     modelInput: opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT,
+    cycleModelWeight: opts.cycleModelWeight,
     params: {
       epochs: opts.epochs,
       windowsPerEpoch: opts.windowsPerEpoch,

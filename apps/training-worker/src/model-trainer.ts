@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   buildHeartSoundCnn,
+  CYCLE_MODEL_FILE,
+  trainCycleModel,
   cosineLearningRate,
   DEFAULT_MODEL_INPUT,
   datasetFingerprint,
@@ -53,6 +55,8 @@ export interface TrainModelOptions {
   params: RetrainParams;
   /** How recordings become network input (default: DEFAULT_MODEL_INPUT, which retraining uses). */
   modelInput?: ModelInputSpec;
+  /** Weight of a heart-cycle model's logit in the score; absent: the candidate has none. */
+  cycleModelWeight?: number;
   cacheDir?: string;
   resumeFrom?: TrainingCheckpoint;
   trainCommand: string;
@@ -175,6 +179,21 @@ export class ModelTrainer {
     }
 
     await mkdir(options.outDir, { recursive: true });
+    const cycle = options.cycleModelWeight
+      ? trainCycleModel({
+          training,
+          validation: validationScores,
+          signalOf: (recording) => byPath.get(recording.path)?.signal,
+          weight: options.cycleModelWeight,
+          thresholdRule: params.thresholdRule,
+          outDir: options.outDir,
+        })
+      : undefined;
+    if (cycle) {
+      ({ calibration, threshold, thresholdRule } = cycle);
+      validationScores = cycle.validationScores;
+      log(`heart-cycle model fitted (weight ${cycle.weight})`);
+    }
     await saveTfjsModel(model, options.outDir);
     model.dispose();
     const report: TrainingReport = {
@@ -200,8 +219,14 @@ export class ModelTrainer {
       version: options.version,
       createdAt: new Date().toISOString(),
       input: describeModelInput(modelInput),
-      decision: { calibration, threshold, thresholdRule, minimumQuality: DEFAULT_MINIMUM_QUALITY },
-      artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
+      decision: {
+        calibration,
+        threshold,
+        thresholdRule,
+        minimumQuality: DEFAULT_MINIMUM_QUALITY,
+        ...(cycle ? { cycleModelWeight: cycle.weight } : {}),
+      },
+      artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...(cycle ? { cycleModel: CYCLE_MODEL_FILE } : {}) },
       training: {
         params: { ...params, blockFilters: options.params.blockFilters ?? null },
         bestEpoch,

@@ -211,9 +211,11 @@ export class TrainingRunService {
 
     const version = nextCandidateVersion((await registry.list()).map((row) => row.version));
     const candidateDir = join(runDir, version);
-    // A retrain keeps the serving model's input (its features), so the two compare like for like.
+    // A retrain keeps the serving model's input (its features) and whether it has a heart-cycle model
+    // (with its weight), so the two compare like for like.
     const servingRow = await registry.findPromoted();
-    const modelInput = servingRow ? modelInputOfManifest(readModelManifest(await registry.materialise(servingRow.version, settings.modelCacheDir))) : undefined;
+    const servingManifest = servingRow ? readModelManifest(await registry.materialise(servingRow.version, settings.modelCacheDir)) : undefined;
+    const modelInput = servingManifest ? modelInputOfManifest(servingManifest) : undefined;
     const started = Date.now();
     const history: Pick<EpochReport, 'epoch' | 'loss' | 'validationAuc' | 'validationMacc'>[] = [];
     let savingCheckpoint: Promise<void> = Promise.resolve();
@@ -224,6 +226,7 @@ export class TrainingRunService {
       version,
       params,
       modelInput,
+      cycleModelWeight: servingManifest?.decision.cycleModelWeight,
       cacheDir: join(settings.workDir, 'signal-cache'),
       resumeFrom: checkpoint,
       trainCommand: `training-worker run ${run.id}`,

@@ -23,3 +23,4 @@ export * from './evaluation/evaluation-report';
 export * from './training/synthetic-murmur';
 export * from './cycle-model/gradient-boosting';
 export * from './cycle-model/cycle-model';
+export * from './cycle-model/cycle-model-training';

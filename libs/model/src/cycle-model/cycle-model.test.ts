@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
 import { seededRandom } from '../training/random';
+import { syntheticHeartRecording } from './synthetic-heart-recording.test-support';
 import {
   cycleFeaturesOf,
   cycleModelLogit,
@@ -12,34 +13,10 @@ import {
   writeCycleModel,
 } from './cycle-model';
 
-const RATE = 2000;
-
-/** 10 s of S1/S2 bursts at a random rate; abnormal ones carry noise through systole (a murmur). */
-function recording(abnormal: boolean, random: () => number): Float32Array {
-  const signal = new Float32Array(10 * RATE);
-  const beat = Math.round((0.7 + 0.3 * random()) * RATE);
-  const systole = Math.round((0.28 + 0.06 * random()) * RATE);
-  for (let start = Math.round(0.2 * RATE); start < signal.length; start += beat) {
-    for (const [offset, length, hz] of [
-      [0, 200, 60],
-      [systole, 160, 80],
-    ]) {
-      for (let i = 0; i < length && start + offset + i < signal.length; i++)
-        signal[start + offset + i] +=
-          Math.sin((Math.PI * i) / length) * Math.sin((2 * Math.PI * hz * i) / RATE);
-    }
-    if (abnormal)
-      for (let i = 240; i < systole - 40 && start + i < signal.length; i++)
-        signal[start + i] += 0.3 * (random() - 0.5) * Math.sin((2 * Math.PI * 150 * i) / RATE);
-  }
-  for (let i = 0; i < signal.length; i++) signal[i] += 0.02 * (random() - 0.5);
-  return signal;
-}
-
 function dataset(count: number, seed: number): { features: (Float64Array | null)[]; labels: number[] } {
   const random = seededRandom(seed);
   const labels = Array.from({ length: count }, (_, i) => i % 2);
-  return { features: labels.map((y) => cycleFeaturesOf(recording(y === 1, random))), labels };
+  return { features: labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random))), labels };
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'heartbeat-cycle-model-'));

@@ -12,6 +12,7 @@ import { buildHeartSoundCnn, networkInputShape } from '../network/cnn';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { TFJS_MODEL_FILE } from '../inference/window-classifier';
+import { CYCLE_MODEL_FILE, trainCycleModel } from '../cycle-model/cycle-model-training';
 import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
 import { calibratedProbability, type Calibration } from './record-decision';
 import type { ScoredRecord } from './site-calibration';
@@ -38,6 +39,8 @@ export interface TrainCommandOptions {
    * predicting errors; 0.05 catches unusable signals (noise, silence, speech) and ~4 % of PhysioNet.
    */
   minimumQuality?: number;
+  /** Weight of a heart-cycle model's logit in the score; 0 or absent: the version has none. */
+  cycleModelWeight?: number;
   log?: (line: string) => void;
   onEpoch?: (report: EpochReport) => void;
 }
@@ -102,12 +105,32 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     onImproved: (model) => saveTfjsModel(model, join(options.outDir, 'checkpoint')),
   });
 
-  const decide = (scores: RecordScores[]) => reportFor(scores, outcome.calibration, outcome.threshold);
-  const validation = decide(outcome.validationScores);
+  let decision = { calibration: outcome.calibration, threshold: outcome.threshold, thresholdRule: outcome.thresholdRule };
+  let validationScores: RecordScores[] = outcome.validationScores;
+  const cycleModelWeight = options.cycleModelWeight ?? 0;
+  const cycle =
+    cycleModelWeight > 0
+      ? trainCycleModel({
+          training: pick(split.training),
+          validation: outcome.validationScores,
+          signalOf: (recording) => byKey.get(keyOf(recording))?.signal,
+          weight: cycleModelWeight,
+          thresholdRule: params.thresholdRule,
+          outDir: options.outDir,
+        })
+      : undefined;
+  if (cycle) {
+    validationScores = cycle.validationScores;
+    decision = { calibration: cycle.calibration, threshold: cycle.threshold, thresholdRule: cycle.thresholdRule };
+    log(`heart-cycle model fitted (weight ${cycleModelWeight}); decision refitted on the combined scores`);
+  }
+  const decide = (scores: RecordScores[]) => reportFor(scores, decision.calibration, decision.threshold);
+  const validation = decide(validationScores);
   let heldOutReport: TrainingReport['heldOut'];
   if (heldOut.length > 0) {
     const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) }));
-    const heldOutScores = scoreRecordings(outcome.model, windows);
+    const networkScores = scoreRecordings(outcome.model, windows);
+    const heldOutScores = cycle ? cycle.score(networkScores) : networkScores;
     heldOutReport = { subset: options.holdOutSubset!, ...decide(heldOutScores) };
     writeRecordScores(join(options.outDir, 'held-out-scores.json'), heldOutScores);
   }
@@ -126,7 +149,7 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     counts: { training: split.training.length, validation: split.validation.length, heldOut: heldOut.length, failedToDecode: failed.length },
   };
   writeFileSync(join(options.outDir, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
-  writeRecordScores(join(options.outDir, 'validation-scores.json'), outcome.validationScores);
+  writeRecordScores(join(options.outDir, 'validation-scores.json'), validationScores);
   const manifest: ModelManifest = {
     schemaVersion: 1,
     name: 'heartbeat-pcg-cnn',
@@ -134,14 +157,14 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     createdAt: new Date().toISOString(),
     input: describeModelInput(modelInput),
     decision: {
-      calibration: outcome.calibration,
-      threshold: outcome.threshold,
-      thresholdRule: outcome.thresholdRule,
+      ...decision,
       minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY,
+      ...(cycle ? { cycleModelWeight: cycle.weight } : {}),
     },
-    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json' },
+    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...(cycle ? { cycleModel: CYCLE_MODEL_FILE } : {}) },
     training: {
       params,
+      cycleModelWeight: cycle ? cycle.weight : null,
       validationFraction,
       bestEpoch: outcome.bestEpoch,
       datasetFingerprint: report.datasetFingerprint,

@@ -1,0 +1,81 @@
+// Adding a heart-cycle model to a trained network: fit it on the training recordings, add its
+// weighted logit to every validation (and held-out) record's score, refit the decision on those
+// scores and write the model file. `heartbeat train`, the training worker and the script that
+// derives a version from an existing network all go through here.
+import { join } from 'node:path';
+import type { LabelledRecording } from '../data/labelled-recordings';
+import type { ConditionedRecording } from '../training/conditioned-signals';
+import { recordingScore } from '../training/record-decision';
+import { fitDecision, type ThresholdRule } from '../training/trainer';
+import {
+  cycleFeaturesOf,
+  cycleModelLogit,
+  fitCycleModel,
+  writeCycleModel,
+  type CycleModel,
+} from './cycle-model';
+
+export const CYCLE_MODEL_FILE = 'cycle-model.json';
+
+/**
+ * Weight of the heart-cycle logit in a new version's score. On the research replica's
+ * leave-one-subset-out folds (three runs) every weight up to 1 raised the mean and the worst held-out
+ * database's AUC; on the shipped network's own validation split 0.25 is the largest weight at which
+ * neither the pooled AUC nor the pooled MAcc falls (docs/MODEL_RESEARCH.md, fifth session).
+ */
+export const DEFAULT_CYCLE_MODEL_WEIGHT = 0.25;
+
+type Scored = { recording: LabelledRecording; meanLogit: number };
+
+export interface CycleModelOutcome<S extends Scored> {
+  cycleModel: CycleModel;
+  weight: number;
+  file: string;
+  /** The validation scores with the cycle logit and the combined score. */
+  validationScores: (S & { cycleLogit: number; score: number })[];
+  calibration: ReturnType<typeof fitDecision>['calibration'];
+  threshold: number;
+  thresholdRule: ThresholdRule;
+  /** Adds the cycle logit and combined score to other records (a held-out subset). */
+  score<T extends Scored>(records: T[]): (T & { cycleLogit: number; score: number })[];
+}
+
+export function trainCycleModel<S extends Scored>(options: {
+  training: readonly ConditionedRecording[];
+  validation: S[];
+  /** The conditioned signal of a validation (or held-out) recording. */
+  signalOf: (recording: LabelledRecording) => Float32Array | undefined;
+  weight: number;
+  thresholdRule: ThresholdRule;
+  outDir: string;
+}): CycleModelOutcome<S> {
+  const cycleModel = fitCycleModel(
+    options.training.map((c) => cycleFeaturesOf(c.signal)),
+    options.training.map((c) => (c.recording.label === 'abnormal' ? 1 : 0)),
+  );
+  const score = <T extends Scored>(records: T[]) =>
+    records.map((record) => {
+      const signal = options.signalOf(record.recording);
+      if (!signal) throw new Error(`no conditioned signal for ${record.recording.id}`);
+      const cycleLogit = cycleModelLogit(cycleModel, cycleFeaturesOf(signal));
+      return {
+        ...record,
+        cycleLogit,
+        score: recordingScore(record.meanLogit, { logit: cycleLogit, weight: options.weight }),
+      };
+    });
+  const validationScores = score(options.validation);
+  const { calibration, threshold, thresholdRule } = fitDecision(validationScores, options.thresholdRule);
+  const file = join(options.outDir, CYCLE_MODEL_FILE);
+  writeCycleModel(file, cycleModel);
+  return {
+    cycleModel,
+    weight: options.weight,
+    file,
+    validationScores,
+    calibration,
+    threshold,
+    thresholdRule,
+    score,
+  };
+}
