@@ -8,6 +8,7 @@ export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode/limits';
 export { parseWavHeader, type WavHeader } from './decode/wav-header';
 export { parseWfdbHeader, readWfdbSignal, type WfdbHeader, type WfdbSignalSpec } from './decode/wfdb';
 export { resample } from './dsp/resample';
+export { median, percentile, percentileOfSorted } from './dsp/percentile';
 export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';
 export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal, quantileOfMagnitude } from './dsp/condition';
 export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';

@@ -10,6 +10,7 @@ import {
   segmentHeartSounds,
   type HeartSoundSegment,
 } from '../segmentation/heart-sound-segmentation';
+import { median, percentile } from '../dsp/percentile';
 import type { LogMelSpectrogram } from './log-mel';
 import { melFilterbank } from './mel-filterbank';
 
@@ -124,15 +125,4 @@ const mean = (values: number[]): number => values.reduce((sum, v) => sum + v, 0)
 function standardDeviation(values: number[]): number {
   const m = mean(values);
   return Math.sqrt(values.reduce((sum, v) => sum + (v - m) ** 2, 0) / values.length);
-}
-
-const median = (values: number[]): number => percentile(values, 50);
-
-/** numpy's default (linear) percentile. */
-function percentile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (q / 100) * (sorted.length - 1);
-  const low = Math.floor(position);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
 }

@@ -11,6 +11,7 @@
 // replica (scripts/research/cycle_frames.py) is the reference this file must match.
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
+import { percentileOfSorted } from '../dsp/percentile';
 import { logMelSpectrogram, type FeatureConfig, type LogMelSpectrogram } from '../features/log-mel';
 
 export const HEART_SOUND_STATES = ['S1', 'systole', 'S2', 'diastole'] as const;
@@ -131,17 +132,9 @@ function envelopeFeatures({ data, frames, mels }: LogMelSpectrogram): {
 
 function robustlyNormalised(values: Float64Array): Float64Array {
   const sorted = Float64Array.from(values).sort();
-  const [q1, median, q3] = [25, 50, 75].map((q) => percentile(sorted, q));
+  const [q1, median, q3] = [25, 50, 75].map((q) => percentileOfSorted(sorted, q));
   const scale = Math.max(q3 - q1, 1e-3);
   return values.map((value) => (value - median) / scale);
-}
-
-/** numpy's default (linear) percentile of sorted values. */
-function percentile(sorted: Float64Array, q: number): number {
-  const position = (q / 100) * (sorted.length - 1);
-  const low = Math.floor(position);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low] + (position - low) * (sorted[high] - sorted[low]);
 }
 
 /** Heart rate and systolic interval from the autocorrelation of the homomorphic envelope (Springer). */

@@ -5,7 +5,7 @@
 // measures within-recording ratios that a stethoscope's colouring largely cancels out of.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from '@heartbeat/audio';
+import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures, median } from '@heartbeat/audio';
 import { z } from 'zod';
 import { ModelDirectoryError, type ModelManifest } from '../registry/model-manifest';
 import {
@@ -66,12 +66,6 @@ function imputed(row: Float64Array | null, medians: readonly number[]): Float64A
   return row === null
     ? Float64Array.from(medians)
     : row.map((value, k) => (Number.isFinite(value) ? value : medians[k]));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const treeNodeSchema = z.union([

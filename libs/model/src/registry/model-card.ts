@@ -113,6 +113,18 @@ function featureRange(manifest: ModelManifest): string {
   return ` (${fMin}-${fMax} Hz, a frame every ${Math.round((1000 * hopLength) / sampleRate)} ms)`;
 }
 
+function cycleModelSentence(manifest: ModelManifest): string {
+  if (!manifest.artifacts.cycleModel) return '';
+  return (
+    '\n- Heart-cycle model: each recording is segmented into S1, systole, S2 and diastole (a duration-dependent\n' +
+    '  hidden semi-Markov model on the frame energy, after Springer et al. 2016); 17 features relative to the\n' +
+    '  cycle (per band 25-400 Hz: energy in systole and diastole against the heart sounds and each other; rhythm)\n' +
+    '  feed gradient-boosted trees (150 trees of up to 31 leaves, classes balanced), fitted on the same training\n' +
+    '  recordings. Ratios within a recording travel across stethoscopes better than the network: on the research\n' +
+    '  replica it raised the held-out AUC of training-d and training-e and lowered training-b (docs/MODEL_RESEARCH.md).'
+  );
+}
+
 export function renderModelCard(input: ModelCardInput): string {
   const { manifest, training } = input;
   const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
@@ -177,10 +189,14 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
   normalised per band (mean removed: a stethoscope's frequency response is a per-band offset in the log domain)
   and by its standard deviation.
 - Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
-  dense logit), about 80k parameters. The record's score is the mean of its window logits, calibrated by Platt
+  dense logit), about 80k parameters. The record's score is the mean of its window logits${
+    manifest.decision.cycleModelWeight ? ` plus ${manifest.decision.cycleModelWeight} x the heart-cycle model's logit` : ''
+  }, calibrated by Platt
   scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
-  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).
-- Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),
+  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest)}
+- Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),${
+    manifest.artifacts.cycleModel ? ` \`${manifest.artifacts.cycleModel}\` (heart-cycle model),` : ''
+  }
   \`metrics.json\`, \`heartbeat-model.json\`.
 
 ## Data
