@@ -1,9 +1,14 @@
 // How a model holds up on short recordings: its validation records (recomputed from its manifest)
-// cut to their first N seconds, screened through the ONNX backend, AUC and best-threshold MAcc.
+// cut to their first N seconds, screened through the ONNX backend (and the version's heart-cycle
+// model, when it has one), AUC and best-threshold MAcc.
 //   npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts <dataDir> <modelDir...>
 import {
   aggregateWindowLogits,
   areaUnderRoc,
+  cycleFeaturesOf,
+  cycleModelLogit,
+  loadCycleModelOf,
+  recordingScore,
   discoverLabelledRecordings,
   loadConditionedSignals,
   loadWindowClassifier,
@@ -27,12 +32,15 @@ if (!dataDir || modelDirs.length === 0) {
     const input = modelInputOfManifest(manifest);
     const { loaded } = await loadConditionedSignals(validationRecordsOf(manifest, all), { cacheDir: '.cache/conditioned' });
     const classifier = await loadWindowClassifier(modelDir, { backend: 'onnx' });
+    const cycle = loadCycleModelOf(modelDir, manifest);
     for (const seconds of [2, 3, 5, 0]) {
       const labels: number[] = [];
       const scores: number[] = [];
       for (const { recording, signal } of loaded) {
-        const windows = recordingWindows(seconds ? signal.subarray(0, seconds * 2000) : signal, input);
-        scores.push(aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount)));
+        const clip = seconds ? signal.subarray(0, seconds * 2000) : signal;
+        const windows = recordingWindows(clip, input);
+        const meanLogit = aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount));
+        scores.push(recordingScore(meanLogit, cycle && { logit: cycleModelLogit(cycle.model, cycleFeaturesOf(clip)), weight: cycle.weight }));
         labels.push(recording.label === 'abnormal' ? 1 : 0);
       }
       const length = seconds ? `first ${seconds} s` : 'whole recording';
