@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   buildHeartSoundCnn,
-  CYCLE_MODEL_FILE,
+  cycleModelManifestFields,
   trainCycleModel,
   cosineLearningRate,
   DEFAULT_MODEL_INPUT,
@@ -224,9 +224,9 @@ export class ModelTrainer {
         threshold,
         thresholdRule,
         minimumQuality: DEFAULT_MINIMUM_QUALITY,
-        ...(cycle ? { cycleModelWeight: cycle.weight } : {}),
+        ...cycleModelManifestFields(cycle).decision,
       },
-      artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...(cycle ? { cycleModel: CYCLE_MODEL_FILE } : {}) },
+      artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...cycleModelManifestFields(cycle).artifacts },
       training: {
         params: { ...params, blockFilters: options.params.blockFilters ?? null },
         bestEpoch,

@@ -40,6 +40,16 @@ export interface CycleModelOutcome<S extends Scored> {
   score<T extends Scored>(records: T[]): (T & { cycleLogit: number; score: number })[];
 }
 
+/** What a version's manifest says of its heart-cycle model (nothing for a version without one). */
+export function cycleModelManifestFields(cycle: { weight: number } | undefined): {
+  decision: { cycleModelWeight?: number };
+  artifacts: { cycleModel?: string };
+} {
+  return cycle
+    ? { decision: { cycleModelWeight: cycle.weight }, artifacts: { cycleModel: CYCLE_MODEL_FILE } }
+    : { decision: {}, artifacts: {} };
+}
+
 export function trainCycleModel<S extends Scored>(options: {
   training: readonly ConditionedRecording[];
   validation: S[];

@@ -12,7 +12,7 @@ import { buildHeartSoundCnn, networkInputShape } from '../network/cnn';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 import { saveTfjsModel } from '../inference/tfjs-model-files';
 import { TFJS_MODEL_FILE } from '../inference/window-classifier';
-import { CYCLE_MODEL_FILE, trainCycleModel } from '../cycle-model/cycle-model-training';
+import { cycleModelManifestFields, trainCycleModel } from '../cycle-model/cycle-model-training';
 import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
 import { calibratedProbability, type Calibration } from './record-decision';
 import type { ScoredRecord } from './site-calibration';
@@ -159,9 +159,9 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     decision: {
       ...decision,
       minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY,
-      ...(cycle ? { cycleModelWeight: cycle.weight } : {}),
+      ...cycleModelManifestFields(cycle).decision,
     },
-    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...(cycle ? { cycleModel: CYCLE_MODEL_FILE } : {}) },
+    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...cycleModelManifestFields(cycle).artifacts },
     training: {
       params,
       cycleModelWeight: cycle ? cycle.weight : null,
