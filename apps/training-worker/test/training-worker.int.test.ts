@@ -148,7 +148,8 @@ beforeAll(async () => {
   redis = new Redis(config.redis.url);
   registry = new ModelRegistry({ modelVersions: new ModelVersionsRepository(connection.db), artifacts: storage, publisher: redis });
   await registry.registerModelDirectory(
-    await createUntrainedModelDirectory(path.join(workDir, BASE_VERSION), BASE_VERSION, { seed: 50 }),
+    // With a heart-cycle model, so the retrain (which keeps the serving model's weight) fits one too.
+    await createUntrainedModelDirectory(path.join(workDir, BASE_VERSION), BASE_VERSION, { seed: 50, cycleModel: { logit: 0, weight: 0.25 } }),
     { status: 'promoted' },
   );
   gateway = await createGatewayApp(config, { logger: false });
@@ -256,7 +257,7 @@ describe('retraining', () => {
     expect(model.status).toBe(expected.promote ? 'promoted' : 'rejected');
     expect(model.statusReason).toBe(expected.reason);
     expect(model.trainingRunId).toBe(runId);
-    expect(Object.keys(model.artifactKeys)).toEqual(expect.arrayContaining(['onnx', 'tfjs', 'card', 'manifest', 'metrics']));
+    expect(Object.keys(model.artifactKeys)).toEqual(expect.arrayContaining(['onnx', 'tfjs', 'card', 'manifest', 'metrics', 'cycleModel']));
   });
 
   it('serves the new version without restart once promoted (by the policy or an admin), and rolls back', async () => {

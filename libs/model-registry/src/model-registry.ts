@@ -15,7 +15,7 @@ import type {
   ModelVersionsRepository,
   ModelVersionStatus,
 } from '@heartbeat/db';
-import { bundledModelDirs, MANIFEST_FILE, readModelManifest, type ModelManifest } from '@heartbeat/model';
+import { bundledModelDirs, CYCLE_MODEL_FILE, MANIFEST_FILE, readModelManifest, type ModelManifest } from '@heartbeat/model';
 import { MODEL_PROMOTED_CHANNEL, modelPromotedEventSchema, type ModelPromotedEvent } from '@heartbeat/queue';
 import { ModelRegistryError, versionNotFound } from './errors';
 
@@ -90,6 +90,7 @@ const ARTIFACT_ROLES: Record<string, string> = {
   'weights.bin': 'tfjsWeights',
   'MODEL_CARD.md': 'card',
   'metrics.json': 'metrics',
+  [CYCLE_MODEL_FILE]: 'cycleModel',
 };
 
 const CONTENT_TYPES: Record<string, string> = {

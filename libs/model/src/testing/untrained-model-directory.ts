@@ -10,6 +10,7 @@ import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
 import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
 import { CYCLE_MODEL_KIND, writeCycleModel } from '../cycle-model/cycle-model';
+import { CYCLE_MODEL_FILE } from '../cycle-model/cycle-model-training';
 import { MODEL_CARD_FILE } from '../registry/model-directory';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
 
@@ -24,8 +25,6 @@ export interface UntrainedModelOptions {
   /** Adds a heart-cycle model that gives every recording this logit, with this weight in the score. */
   cycleModel?: { logit: number; weight: number };
 }
-
-export const UNTRAINED_CYCLE_MODEL_FILE = 'cycle-model.json';
 
 /**
  * Writes `dir` as model version `version`: manifest, model.json + weights.bin, model.onnx,
@@ -81,13 +80,13 @@ export async function createUntrainedModelDirectory(
   };
   if (options.cycleModel) {
     const featureCount = HEART_CYCLE_FEATURE_NAMES.length;
-    writeCycleModel(join(dir, UNTRAINED_CYCLE_MODEL_FILE), {
+    writeCycleModel(join(dir, CYCLE_MODEL_FILE), {
       kind: CYCLE_MODEL_KIND,
       featureNames: [...HEART_CYCLE_FEATURE_NAMES],
       medians: new Array<number>(featureCount).fill(0),
       trees: { featureCount, baseline: options.cycleModel.logit, trees: [[{ value: 0 }]] },
     });
-    manifest.artifacts.cycleModel = UNTRAINED_CYCLE_MODEL_FILE;
+    manifest.artifacts.cycleModel = CYCLE_MODEL_FILE;
     manifest.decision.cycleModelWeight = options.cycleModel.weight;
   }
   writeModelManifest(dir, manifest);
