@@ -1,16 +1,17 @@
-// Throughput of the whole feature path (decode -> resample -> condition -> windows -> log-mel) over the
+// Throughput of the whole feature path (decode -> resample -> condition -> windows -> log-mel, and the
+// heart-cycle segmentation + features of model versions with a heart-cycle model) over the
 // shared PhysioNet 2016 FLAC files, on one core. Files are read into memory first: disk is not measured.
 //
 //   npm exec -- node -r @swc-node/register bench/audio-pipeline.ts [--limit N] [--data DIR]
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, prepareSignal, segmentIntoWindows } from '@heartbeat/audio';
+import { decodeAudio, heartCycleFeatures, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, prepareSignal, segmentIntoWindows } from '@heartbeat/audio';
 
 const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
 const WARM_UP_RECORDINGS = 5;
 
-type Stage = 'decode' | 'prepare' | 'windows' | 'logMel';
+type Stage = 'decode' | 'prepare' | 'windows' | 'logMel' | 'heartCycles';
 
 function parseArguments(argv: readonly string[]): { limit: number; dataDir: string } {
   const valueOf = (flag: string): string | undefined => {
@@ -49,6 +50,8 @@ async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>): P
   lap('windows');
   logMelSpectrogramsOfWindows(signal, windows);
   lap('logMel');
+  heartCycleFeatures(signal);
+  lap('heartCycles');
   return { audioSec: decoded.durationSec, windows: windows.length };
 }
 
@@ -59,10 +62,10 @@ async function main(): Promise<void> {
   const recordings = paths.map((path) => new Uint8Array(readFileSync(path)));
   const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
 
-  const warmUpStages: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0 };
+  const warmUpStages: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0, heartCycles: 0 };
   for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS)) await runPipeline(bytes, warmUpStages);
 
-  const stageMs: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0 };
+  const stageMs: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0, heartCycles: 0 };
   let audioSec = 0;
   let windowCount = 0;
   let failures = 0;
