@@ -75,7 +75,8 @@ export function heartSoundSpectrogram(signal: Float32Array): LogMelSpectrogram {
 
 /**
  * S1, systole, S2 and diastole segments covering the recording (empty when it is under 2 s), in
- * samples of the 2 kHz signal: frame t covers samples [40 t, 40 t + 40).
+ * samples of the 2 kHz signal: a boundary at spectrogram frame t is sample 40 t, where that frame is
+ * centred.
  */
 export function segmentHeartSounds(
   signal: Float32Array,
