@@ -19,6 +19,7 @@ export {
   estimateHeartRate,
   HEART_SOUND_SPECTROGRAM,
   heartSoundSpectrogram,
+  type HeartSoundSpectrogram,
   HEART_SOUND_STATES,
   heartCycles,
   segmentHeartSounds,

@@ -7,11 +7,11 @@
 import {
   HEART_SOUND_SPECTROGRAM,
   heartSoundSpectrogram,
+  type HeartSoundSpectrogram,
   segmentHeartSounds,
   type HeartSoundSegment,
 } from '../segmentation/heart-sound-segmentation';
 import { median, percentile } from '../dsp/percentile';
-import type { LogMelSpectrogram } from './log-mel';
 import { melFilterbank } from './mel-filterbank';
 
 const BANDS_HZ = [
@@ -53,17 +53,17 @@ const BAND_OF_MEL: number[] = melFilterbank(HEART_SOUND_SPECTROGRAM).map((weight
  */
 export function heartCycleFeatures(
   signal: Float32Array,
-  spectrogram: LogMelSpectrogram = heartSoundSpectrogram(signal),
+  spectrogram: HeartSoundSpectrogram = heartSoundSpectrogram(signal),
   segments: readonly HeartSoundSegment[] = segmentHeartSounds(signal, spectrogram),
 ): Float64Array | null {
   const rate = HEART_SOUND_SPECTROGRAM.sampleRate / HEART_SOUND_SPECTROGRAM.hopLength;
   const centres = soundCentreFrames(segments);
   if (centres.length < 4) return null;
-  const { data, frames, mels } = spectrogram;
+  const { power: melPower, frames, mels } = spectrogram;
   const cumulativeEnergy = BANDS_HZ.map(() => new Float64Array(frames + 1));
   for (let t = 0; t < frames; t++) {
     const power = new Float64Array(BANDS_HZ.length);
-    for (let m = 0; m < mels; m++) power[BAND_OF_MEL[m]] += Math.exp(data[t * mels + m]);
+    for (let m = 0; m < mels; m++) power[BAND_OF_MEL[m]] += melPower[t * mels + m];
     for (let band = 0; band < BANDS_HZ.length; band++)
       cumulativeEnergy[band][t + 1] = cumulativeEnergy[band][t] + power[band];
   }

@@ -73,6 +73,18 @@ export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig =
   return { data, frames, mels: config.nMels };
 }
 
+/** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
+export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): { power: Float64Array; frames: number; mels: number } {
+  const half = config.nFft / 2;
+  if (samples.length <= half) throw new RangeError(`a mel spectrogram needs more than ${half} samples for reflect padding, got ${samples.length}`);
+  const plan = planFor(config);
+  const padded = reflectPad(samples, half);
+  const frames = frameCount(samples.length, config);
+  const power = new Float64Array(frames * config.nMels);
+  for (let t = 0; t < frames; t++) computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, power, t * config.nMels, true);
+  return { power, frames, mels: config.nMels };
+}
+
 /**
  * The log-mel of every window, identical to calling logMelSpectrogram on each, but frames that lie
  * wholly inside the signal are computed once and shared by the overlapping windows (half the work at
@@ -139,8 +151,11 @@ function reflectIndex(index: number, n: number): number {
   return index;
 }
 
-/** One frame: Hann-windowed span source[spanStart .. spanStart + winLength) -> ln(mel power + offset). */
-function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, spanStart: number, out: Float32Array, outOffset: number): void {
+/**
+ * One frame: Hann-windowed span source[spanStart .. spanStart + winLength) -> ln(mel power + offset),
+ * or mel power + offset itself when `linear`.
+ */
+function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, spanStart: number, out: Float32Array | Float64Array, outOffset: number, linear = false): void {
   const { fft, window, windowOffset, bands, frameInput, spectrum, power } = plan;
   const windowLength = window.length;
   for (let i = 0; i < windowLength; i++) frameInput[windowOffset + i] = source[spanStart + i] * window[i];
@@ -157,7 +172,7 @@ function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, s
     const end = offset[m + 1];
     let sum = 0;
     for (let j = offset[m], k = firstBin[m]; j < end; j++, k++) sum += weights[j] * power[k];
-    out[outOffset + m] = Math.log(sum + logOffset);
+    out[outOffset + m] = linear ? sum + logOffset : Math.log(sum + logOffset);
   }
 }
 

@@ -12,7 +12,7 @@
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
 import { percentileOfSorted } from '../dsp/percentile';
-import { logMelSpectrogram, type FeatureConfig, type LogMelSpectrogram } from '../features/log-mel';
+import { melPowerSpectrogram, type FeatureConfig } from '../features/log-mel';
 
 export const HEART_SOUND_STATES = ['S1', 'systole', 'S2', 'diastole'] as const;
 export type HeartSoundState = (typeof HEART_SOUND_STATES)[number];
@@ -68,9 +68,15 @@ const envelopeLowPass = butterworthLowPass(
   SEGMENTATION.featureRateHz,
 );
 
-/** The spectrogram of a conditioned 2 kHz recording that segmentHeartSounds and heartCycleFeatures read. */
-export function heartSoundSpectrogram(signal: Float32Array): LogMelSpectrogram {
-  return logMelSpectrogram(signal, HEART_SOUND_SPECTROGRAM);
+/** Mel power (linear) per frame and band, frame-major: power[t * mels + m]. */
+export type HeartSoundSpectrogram = { readonly frames: number; readonly mels: number; readonly power: Float64Array };
+
+/**
+ * The spectrogram of a conditioned 2 kHz recording that segmentHeartSounds and heartCycleFeatures
+ * read: mel power (plus the log-mel contract's offset) without the logarithm, since both sum power.
+ */
+export function heartSoundSpectrogram(signal: Float32Array): HeartSoundSpectrogram {
+  return melPowerSpectrogram(signal, HEART_SOUND_SPECTROGRAM);
 }
 
 /**
@@ -80,7 +86,7 @@ export function heartSoundSpectrogram(signal: Float32Array): LogMelSpectrogram {
  */
 export function segmentHeartSounds(
   signal: Float32Array,
-  spectrogram: LogMelSpectrogram = heartSoundSpectrogram(signal),
+  spectrogram: HeartSoundSpectrogram = heartSoundSpectrogram(signal),
 ): HeartSoundSegment[] {
   if (spectrogram.frames < SEGMENTATION.minSeconds * SEGMENTATION.featureRateHz) return [];
   const { homomorphic, energy } = envelopeFeatures(spectrogram);
@@ -116,15 +122,15 @@ export function heartCycles(segments: readonly HeartSoundSegment[]): HeartCycle[
  * (the homomorphic envelope), each centred on its median and scaled by its inter-quartile range, so
  * a few loud artifacts do not set the scale.
  */
-function envelopeFeatures({ data, frames, mels }: LogMelSpectrogram): {
+function envelopeFeatures({ power, frames, mels }: HeartSoundSpectrogram): {
   homomorphic: Float64Array;
   energy: Float64Array;
 } {
   const logAmplitude = new Float64Array(frames);
   for (let t = 0; t < frames; t++) {
-    let power = 0;
-    for (let m = 0; m < mels; m++) power += Math.exp(data[t * mels + m]);
-    logAmplitude[t] = 0.5 * Math.log(power);
+    let total = 0;
+    for (let m = 0; m < mels; m++) total += power[t * mels + m];
+    logAmplitude[t] = 0.5 * Math.log(total);
   }
   // scipy's sosfiltfilt default padding for these sections: 3 * (2 * sections + 1).
   const homomorphic = filtfilt(envelopeLowPass, logAmplitude, 3 * (2 * envelopeLowPass.length + 1));
