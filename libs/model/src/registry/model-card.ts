@@ -148,7 +148,7 @@ export function renderModelCard(input: ModelCardInput): string {
     loso.length === 0
       ? 'Not measured for this version.'
       : [
-          'Each row trains a network without one subset (its own validation split chosen from the other subsets),',
+          `Each row trains a network${manifest.artifacts.cycleModel ? ' and its heart-cycle model' : ''} without one subset (its own validation split chosen from the other subsets),`,
           'then screens every record of the left-out subset with the threshold chosen on the other subsets.',
           'This is what a new hospital with a different stethoscope gets before any site calibration.',
           '',
