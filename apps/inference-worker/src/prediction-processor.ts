@@ -8,6 +8,7 @@ import type { BatchesRepository, PredictionOutcome, PredictionsRepository, Scree
 import {
   calibratedProbability,
   decideFromWindowLogits,
+  heartCycleLogit,
   recordingScore,
   prepareRecording,
   type Lease,
@@ -157,8 +158,11 @@ export class PredictionProcessor {
       throw error;
     }
     const prepared = await this.prepare(bytes, {}, model.input);
-    const logits = await model.batcher.predictLogits(prepared.features, prepared.windowCount);
-    const decision = decideFromWindowLogits(prepared, logits, model.manifest, model.cycleModel);
+    const inference = model.batcher.predictLogits(prepared.features, prepared.windowCount);
+    inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
+    // While the batch fills and the network runs off this thread.
+    const cycleLogit = heartCycleLogit(prepared, model.cycleModel);
+    const decision = decideFromWindowLogits(prepared, await inference, model.manifest, model.cycleModel, cycleLogit);
     const { windowSeconds } = model.manifest.input;
     const windowScores: WindowScore[] = decision.windowLogits.map((logit, index) => {
       const startSeconds = decision.windowStartSeconds[index] ?? 0;

@@ -64,15 +64,28 @@ export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeO
 }
 
 /**
+ * The heart-cycle model's logit of a prepared recording (undefined without a model). Callers compute
+ * it while the network's inference runs off the JavaScript thread, then pass it to decideFromWindowLogits.
+ */
+export function heartCycleLogit(prepared: PreparedRecording, cycleModel: WeightedCycleModel | undefined): number | undefined {
+  return cycleModel ? cycleModelLogit(cycleModel.model, cycleFeaturesOf(prepared.signal)) : undefined;
+}
+
+/**
  * The decision half: window logits of a prepared recording (and, when the version has one, its
  * heart-cycle model's view of the signal) to the product's answer.
  */
-export function decideFromWindowLogits(prepared: PreparedRecording, logits: ArrayLike<number>, manifest: ModelManifest, cycleModel?: WeightedCycleModel): ScreeningResult {
+export function decideFromWindowLogits(
+  prepared: PreparedRecording,
+  logits: ArrayLike<number>,
+  manifest: ModelManifest,
+  cycleModel?: WeightedCycleModel,
+  cycleLogit = heartCycleLogit(prepared, cycleModel),
+): ScreeningResult {
   if ((cycleModel === undefined) !== (manifest.artifacts.cycleModel === undefined))
     throw new Error(`Model ${manifest.version} ${cycleModel ? 'has no heart-cycle model, but one was given' : 'needs its heart-cycle model (loadCycleModelOf)'}`);
   const windowLogits = Array.from(logits);
   const meanLogit = aggregateWindowLogits(windowLogits);
-  const cycleLogit = cycleModel ? cycleModelLogit(cycleModel.model, cycleFeaturesOf(prepared.signal)) : undefined;
   const score = recordingScore(meanLogit, cycleModel && { logit: cycleLogit!, weight: cycleModel.weight });
   const probability = calibratedProbability(score, manifest.decision.calibration);
   return {
@@ -116,7 +129,9 @@ export class RecordingScreener {
 
   async screen(bytes: Uint8Array): Promise<ScreeningResult> {
     const prepared = await prepareRecording(bytes, this.decodeOptions, this.input);
-    const logits = await this.classifier.predictLogits(prepared.features, prepared.windowCount);
-    return decideFromWindowLogits(prepared, logits, this.manifest, this.cycleModel);
+    const inference = this.classifier.predictLogits(prepared.features, prepared.windowCount);
+    inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
+    const cycleLogit = heartCycleLogit(prepared, this.cycleModel); // while the network runs
+    return decideFromWindowLogits(prepared, await inference, this.manifest, this.cycleModel, cycleLogit);
   }
 }
