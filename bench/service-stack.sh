@@ -7,6 +7,8 @@
 #   bash bench/service-stack.sh down               stop what `up` started (the local stack too)
 #   bash bench/service-stack.sh fresh [processes]  down, empty the local S3 server's data, up: the next
 #                                                  batch run stores new uploads (no deduplicated PUTs)
+#                                                  (the database is kept: a version promoted through
+#                                                  the admin API stays promoted)
 #   bash bench/service-stack.sh cpu -- <command>   run a command, print each process's CPU seconds
 #   bash bench/service-stack.sh key                print the admin key
 # BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the gateway and workers.
