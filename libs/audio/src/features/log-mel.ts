@@ -61,28 +61,28 @@ export function frameCount(sampleCount: number, config: FeatureConfig = DEFAULT_
 }
 
 export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): LogMelSpectrogram {
+  const data = new Float32Array(frameCount(samples.length, config) * config.nMels);
+  fillEveryFrame(samples, config, data, false);
+  return { data, frames: frameCount(samples.length, config), mels: config.nMels };
+}
+
+/** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
+export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): { power: Float64Array; frames: number; mels: number } {
+  const power = new Float64Array(frameCount(samples.length, config) * config.nMels);
+  fillEveryFrame(samples, config, power, true);
+  return { power, frames: frameCount(samples.length, config), mels: config.nMels };
+}
+
+/** Every centred frame of the reflect-padded signal into `out` (frame-major), logged unless `linear`. */
+function fillEveryFrame(samples: Float32Array, config: FeatureConfig, out: Float32Array | Float64Array, linear: boolean): void {
   const half = config.nFft / 2;
   if (samples.length <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`);
   const plan = planFor(config);
   const padded = reflectPad(samples, half);
   const frames = frameCount(samples.length, config);
-  const data = new Float32Array(frames * config.nMels);
   for (let t = 0; t < frames; t++) {
-    computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, data, t * config.nMels);
+    computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, out, t * config.nMels, linear);
   }
-  return { data, frames, mels: config.nMels };
-}
-
-/** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
-export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): { power: Float64Array; frames: number; mels: number } {
-  const half = config.nFft / 2;
-  if (samples.length <= half) throw new RangeError(`a mel spectrogram needs more than ${half} samples for reflect padding, got ${samples.length}`);
-  const plan = planFor(config);
-  const padded = reflectPad(samples, half);
-  const frames = frameCount(samples.length, config);
-  const power = new Float64Array(frames * config.nMels);
-  for (let t = 0; t < frames; t++) computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, power, t * config.nMels, true);
-  return { power, frames, mels: config.nMels };
 }
 
 /**
