@@ -61,16 +61,18 @@ export function frameCount(sampleCount: number, config: FeatureConfig = DEFAULT_
 }
 
 export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): LogMelSpectrogram {
-  const data = new Float32Array(frameCount(samples.length, config) * config.nMels);
+  const frames = frameCount(samples.length, config);
+  const data = new Float32Array(frames * config.nMels);
   fillEveryFrame(samples, config, data, false);
-  return { data, frames: frameCount(samples.length, config), mels: config.nMels };
+  return { data, frames, mels: config.nMels };
 }
 
 /** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
 export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): { power: Float64Array; frames: number; mels: number } {
-  const power = new Float64Array(frameCount(samples.length, config) * config.nMels);
+  const frames = frameCount(samples.length, config);
+  const power = new Float64Array(frames * config.nMels);
   fillEveryFrame(samples, config, power, true);
-  return { power, frames: frameCount(samples.length, config), mels: config.nMels };
+  return { power, frames, mels: config.nMels };
 }
 
 /** Every centred frame of the reflect-padded signal into `out` (frame-major), logged unless `linear`. */
