@@ -5,6 +5,7 @@ Same model and features, a fraction of the computation (one 256-point FFT per 20
 whole-signal FFT pair and 32 biquad passes), so that it fits the CLI's time budget.
 
   /usr/bin/python3 scripts/research/cycle_frames.py          # features cache + GBM/LR by LOSO
+  CYCLE_WIN=128 /usr/bin/python3 scripts/research/cycle_frames.py   # the same with a 64-ms window
 """
 import os, sys, time
 import numpy as np
@@ -12,7 +13,8 @@ from scipy.signal import butter, sosfiltfilt
 from harness import RECS, SR, HERE, auc, mel_filterbank
 import segment_hsmm as H
 
-N_FFT, WIN, HOP, N_MELS, FMIN, FMAX = 256, 80, 40, 32, 25, 400
+# CYCLE_WIN=128 gives the frames the CNN's compact input uses (64-ms window), so one FFT could serve both.
+N_FFT, WIN, HOP, N_MELS, FMIN, FMAX = 256, int(os.environ.get('CYCLE_WIN', 80)), 40, 32, 25, 400
 FS = SR // HOP  # 50 frames per second
 FB = mel_filterbank(SR, N_FFT, N_MELS, FMIN, FMAX)
 WINDOW = np.zeros(N_FFT); WINDOW[(N_FFT - WIN) // 2:(N_FFT - WIN) // 2 + WIN] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)
@@ -92,7 +94,7 @@ def cycle_features(x):
 
 if __name__ == '__main__':
     from sklearn.ensemble import HistGradientBoostingClassifier
-    cache = os.path.join(HERE, 'cycle-feats-frames.npy')
+    cache = os.path.join(HERE, 'cycle-feats-frames.npy' if WIN == 80 else f'cycle-feats-frames-win{WIN}.npy')
     if os.path.exists(cache): X = np.load(cache)
     else:
         t = time.time(); X = np.stack([cycle_features(r['x']) for r in RECS])

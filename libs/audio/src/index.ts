@@ -12,13 +12,25 @@ export { median, percentile, percentileOfSorted } from './dsp/percentile';
 export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';
 export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal, quantileOfMagnitude } from './dsp/condition';
 export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';
-export { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows, type FeatureConfig, type LogMelSpectrogram } from './features/log-mel';
+export {
+  DEFAULT_FEATURE_CONFIG,
+  frameCount,
+  framesServe,
+  logMelSpectrogram,
+  logMelSpectrogramsOfWindows,
+  type FeatureConfig,
+  type LogMelSpectrogram,
+  type MelPowerSpectrogram,
+} from './features/log-mel';
 export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';
 export { assessSignalQuality, assessWindowQuality, heartSoundEnvelope, QUALITY_SCORING, type SignalQuality } from './quality';
 export {
   estimateHeartRate,
   HEART_SOUND_SPECTROGRAM,
+  HEART_SOUND_WINDOW_LENGTHS,
   heartSoundSpectrogram,
+  heartSoundSpectrogramConfig,
+  type HeartSoundWindowLength,
   type HeartSoundSpectrogram,
   HEART_SOUND_STATES,
   heartCycles,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../decode/decode-audio';
 import { MODEL_SAMPLE_RATE, prepareSignal } from '../dsp/condition';
+import { heartSoundSpectrogram } from '../segmentation/heart-sound-segmentation';
 import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './heart-cycle-features';
 
 const RATE = MODEL_SAMPLE_RATE;
@@ -49,8 +50,11 @@ describe('heart-cycle features', () => {
     expect(heartCycleFeatures(new Float32Array(RATE))).toBeNull();
   });
 
-  it('match the research replica (scripts/research/cycle_frames.py) on real recordings', async () => {
-    const reference = JSON.parse(readFileSync(join(FIXTURES, 'heart-sound-segments.json'), 'utf8')) as Record<
+  it.each([
+    [80, 'heart-sound-segments.json'],
+    [128, 'heart-sound-segments-win128.json'],
+  ] as const)('match the research replica (scripts/research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
+    const reference = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as Record<
       string,
       { cycleFeatures: number[] }
     >;
@@ -58,7 +62,7 @@ describe('heart-cycle features', () => {
       const signal = prepareSignal(
         await decodeAudio(new Uint8Array(readFileSync(join(FIXTURES, `${id}.flac`)))),
       );
-      const features = Array.from(heartCycleFeatures(signal)!);
+      const features = Array.from(heartCycleFeatures(signal, heartSoundSpectrogram(signal, windowLength))!);
       expect(features).toHaveLength(HEART_CYCLE_FEATURE_NAMES.length);
       features.forEach((value, k) =>
         expect(value, `${id} ${HEART_CYCLE_FEATURE_NAMES[k]}`).toBeCloseTo(expected.cycleFeatures[k], 6),

@@ -5,6 +5,7 @@
 // (scripts/research/cycle_frames.py) is the reference.
 
 import {
+  checkHeartSoundSpectrogram,
   HEART_SOUND_SPECTROGRAM,
   heartSoundSpectrogram,
   type HeartSoundSpectrogram,
@@ -56,6 +57,7 @@ export function heartCycleFeatures(
   spectrogram: HeartSoundSpectrogram = heartSoundSpectrogram(signal),
   segments: readonly HeartSoundSegment[] = segmentHeartSounds(signal, spectrogram),
 ): Float64Array | null {
+  checkHeartSoundSpectrogram(spectrogram);
   const rate = HEART_SOUND_SPECTROGRAM.sampleRate / HEART_SOUND_SPECTROGRAM.hopLength;
   const centres = soundCentreFrames(segments);
   if (centres.length < 4) return null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sine } from '../test-signals';
 import { segmentIntoWindows } from '../windows';
-import { DEFAULT_FEATURE_CONFIG, frameCount, logMelSpectrogram, logMelSpectrogramsOfWindows } from './log-mel';
+import { DEFAULT_FEATURE_CONFIG, frameCount, framesServe, logMelSpectrogram, logMelSpectrogramsOfWindows, melPowerSpectrogram } from './log-mel';
 import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
 import { referenceFilterbank, referenceLogMel } from '../../test/python-reference';
 
@@ -84,5 +84,29 @@ describe('logMelSpectrogramsOfWindows', () => {
     const shared = logMelSpectrogramsOfWindows(signal, windows);
     expect(shared.length).toBe(windows.length);
     windows.forEach((window, i) => expect(shared[i].data).toEqual(logMelSpectrogram(window.samples).data));
+  });
+
+  it('reads the frames from a mel power spectrogram at a finer hop, with the same values to the bit', () => {
+    const coarse = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
+    const signal = noise(2000 * 23 + 333, 12);
+    const whole = melPowerSpectrogram(signal, { ...coarse, hopLength: 40 });
+    expect(framesServe(whole, coarse, signal.length)).toBe(true);
+    // Window starts every 2.5 s lie on the 20-ms grid but every other one is off the 40-ms grid.
+    const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
+    const fromWhole = logMelSpectrogramsOfWindows(signal, windows, coarse, whole);
+    windows.forEach((window, i) => expect(fromWhole[i].data).toEqual(logMelSpectrogram(window.samples, coarse).data));
+  });
+
+  it('refuses a spectrogram of another analysis or another signal', () => {
+    const coarse = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
+    const signal = noise(2000 * 12, 13);
+    const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
+    const otherWindow = melPowerSpectrogram(signal, { ...coarse, hopLength: 40, winLength: 80 });
+    const otherHop = melPowerSpectrogram(signal, { ...coarse, hopLength: 60 });
+    const otherSignal = melPowerSpectrogram(signal.subarray(0, 20_000), { ...coarse, hopLength: 40 });
+    for (const whole of [otherWindow, otherHop, otherSignal]) {
+      expect(framesServe(whole, coarse, signal.length)).toBe(false);
+      expect(() => logMelSpectrogramsOfWindows(signal, windows, coarse, whole)).toThrow(/not of this signal with the same analysis/);
+    }
   });
 });

@@ -67,12 +67,20 @@ export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig =
   return { data, frames, mels: config.nMels };
 }
 
+/** Mel power + logOffset (the log-mel before its logarithm), frame-major, with the analysis that made it. */
+export type MelPowerSpectrogram = {
+  readonly power: Float64Array;
+  readonly frames: number;
+  readonly mels: number;
+  readonly config: FeatureConfig;
+};
+
 /** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
-export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): { power: Float64Array; frames: number; mels: number } {
+export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): MelPowerSpectrogram {
   const frames = frameCount(samples.length, config);
   const power = new Float64Array(frames * config.nMels);
   fillEveryFrame(samples, config, power, true);
-  return { power, frames, mels: config.nMels };
+  return { power, frames, mels: config.nMels, config };
 }
 
 /** Every centred frame of the reflect-padded signal into `out` (frame-major), logged unless `linear`. */
@@ -91,36 +99,67 @@ function fillEveryFrame(samples: Float32Array, config: FeatureConfig, out: Float
  * The log-mel of every window, identical to calling logMelSpectrogram on each, but frames that lie
  * wholly inside the signal are computed once and shared by the overlapping windows (half the work at
  * the default 50 % overlap). `windows` must be views of `signal` as segmentIntoWindows returns them.
+ * `whole`, when given, is the mel power of all of `signal` with the same analysis at a hop dividing
+ * config.hopLength (see framesServe), such as the heart-sound spectrogram: those frames are then read
+ * from it, not computed again.
  */
 export function logMelSpectrogramsOfWindows(
   signal: Float32Array,
   windows: readonly { readonly startSec: number; readonly samples: Float32Array }[],
   config: FeatureConfig = DEFAULT_FEATURE_CONFIG,
+  whole?: MelPowerSpectrogram,
 ): LogMelSpectrogram[] {
+  if (whole && !framesServe(whole, config, signal.length))
+    throw new RangeError('the given mel power spectrogram is not of this signal with the same analysis at a hop dividing the windows\' hop');
   const { hopLength, nMels, sampleRate } = config;
   const plan = planFor(config);
   const halfWindow = plan.windowOffset - config.nFft / 2; // first windowed sample relative to the frame centre
+  const grid = whole ? whole.config.hopLength : hopLength;
   const sharedFrames = Math.floor(signal.length / hopLength) + 1;
-  const shared = new Float32Array(sharedFrames * nMels);
+  const shared = whole ? undefined : new Float32Array(sharedFrames * nMels);
   const computed = new Uint8Array(sharedFrames);
   return windows.map((window) => {
     const start = Math.round(window.startSec * sampleRate);
     const isView = window.samples.buffer === signal.buffer && window.samples.byteOffset === signal.byteOffset + start * 4;
-    if (!isView || start % hopLength !== 0) return logMelSpectrogram(window.samples, config);
+    if (!isView || start % grid !== 0) return logMelSpectrogram(window.samples, config);
     const result = logMelOfEdgeFrames(window.samples, config, plan);
     const n = window.samples.length;
     for (let t = 0; t < result.frames; t++) {
       const firstSample = t * hopLength + halfWindow;
       if (firstSample < 0 || firstSample + plan.window.length > n) continue; // touches the reflect padding
+      if (whole) {
+        const offset = ((start + t * hopLength) / grid) * nMels;
+        for (let m = 0; m < nMels; m++) result.data[t * nMels + m] = Math.log(whole.power[offset + m]);
+        continue;
+      }
       const globalFrame = start / hopLength + t;
       if (!computed[globalFrame]) {
-        computeFrame(plan, config, signal, start + firstSample, shared, globalFrame * nMels);
+        computeFrame(plan, config, signal, start + firstSample, shared!, globalFrame * nMels);
         computed[globalFrame] = 1;
       }
-      copyRow(shared, globalFrame * nMels, result.data, t * nMels, nMels);
+      copyRow(shared!, globalFrame * nMels, result.data, t * nMels, nMels);
     }
     return result;
   });
+}
+
+/**
+ * Whether `whole` (the mel power of a signal of `signalLength` samples) holds every frame that `config`
+ * would compute: the same analysis (rate, FFT, window, bands, offset) at a hop that divides config's.
+ */
+export function framesServe(whole: MelPowerSpectrogram, config: FeatureConfig, signalLength: number): boolean {
+  const a = whole.config;
+  return (
+    a.sampleRate === config.sampleRate &&
+    a.nFft === config.nFft &&
+    a.winLength === config.winLength &&
+    a.nMels === config.nMels &&
+    a.fMin === config.fMin &&
+    a.fMax === config.fMax &&
+    a.logOffset === config.logOffset &&
+    config.hopLength % a.hopLength === 0 &&
+    whole.frames === frameCount(signalLength, a)
+  );
 }
 
 // A plain loop: subarray() per frame allocates and cost more than the frame itself.

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../decode/decode-audio';
 import { MODEL_SAMPLE_RATE, prepareSignal } from '../dsp/condition';
-import { heartCycles, HEART_SOUND_STATES, segmentHeartSounds } from './heart-sound-segmentation';
+import { HEART_SOUND_SPECTROGRAM, heartCycles, HEART_SOUND_STATES, heartSoundSpectrogram, segmentHeartSounds } from './heart-sound-segmentation';
 
 const RATE = MODEL_SAMPLE_RATE;
 
@@ -75,19 +75,30 @@ describe('heart-sound segmentation', () => {
     expect(segmentHeartSounds(syntheticBeats(70, 0.3, 1.9).signal)).toEqual([]);
   });
 
-  it('matches the research replica (scripts/research/cycle_frames.py) on real recordings', async () => {
+  it.each([
+    [80, 'heart-sound-segments.json'],
+    [128, 'heart-sound-segments-win128.json'],
+  ] as const)('matches the research replica (scripts/research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
     const reference = JSON.parse(
-      readFileSync(join(__dirname, '../../test/fixtures/heart-sound-segments.json'), 'utf8'),
+      readFileSync(join(__dirname, '../../test/fixtures', fixture), 'utf8'),
     ) as Record<string, { segments: [number, number, number][] }>;
     for (const [id, expected] of Object.entries(reference)) {
       const decoded = await decodeAudio(
         new Uint8Array(readFileSync(join(__dirname, `../../test/fixtures/${id}.flac`))),
       );
-      const segments = segmentHeartSounds(prepareSignal(decoded));
+      const signal = prepareSignal(decoded);
+      const segments = segmentHeartSounds(signal, heartSoundSpectrogram(signal, windowLength));
       expect(
         segments.map((s) => [HEART_SOUND_STATES.indexOf(s.state), s.start, s.end]),
         id,
       ).toEqual(expected.segments);
     }
+  });
+
+  it('refuses a spectrogram that is not a heart-sound spectrogram', () => {
+    const { signal } = syntheticBeats(70, 0.3, 6);
+    const other = { ...heartSoundSpectrogram(signal), config: { ...HEART_SOUND_SPECTROGRAM, hopLength: 80 } };
+    expect(() => segmentHeartSounds(signal, other)).toThrow(/not a heart-sound spectrogram/);
+    expect(() => heartSoundSpectrogram(signal, 100 as never)).toThrow(/one of 80, 128 samples/);
   });
 });

@@ -6,13 +6,14 @@
 // development data has none, so here a heart sound is simply where the robustly normalised log
 // envelope is high. The duration model is what a peak picker lacks: on a noisy recording it still
 // places one S1 and one S2 per beat at plausible spacings instead of chasing every loud click.
-// The envelope is the frame energy of one log-mel spectrogram of the whole recording (20-ms frames),
-// which the heart-cycle features reuse: a fraction of the work of a Hilbert envelope. The research
+// The envelope is the frame energy of one mel spectrogram of the whole recording (20-ms frames),
+// which the heart-cycle features reuse: a fraction of the work of a Hilbert envelope. With a 64-ms
+// analysis window those frames are also every frame the compact CNN input needs. The research
 // replica (scripts/research/cycle_frames.py) is the reference this file must match.
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
 import { percentileOfSorted } from '../dsp/percentile';
-import { melPowerSpectrogram, type FeatureConfig } from '../features/log-mel';
+import { melPowerSpectrogram, type FeatureConfig, type MelPowerSpectrogram } from '../features/log-mel';
 
 export const HEART_SOUND_STATES = ['S1', 'systole', 'S2', 'diastole'] as const;
 export type HeartSoundState = (typeof HEART_SOUND_STATES)[number];
@@ -27,7 +28,11 @@ export type HeartSoundSegment = {
 /** One complete beat: where its S1 starts, where its S2 starts, and where the next S1 starts (samples). */
 export type HeartCycle = { readonly s1: number; readonly s2: number; readonly nextS1: number };
 
-/** The spectrogram the segmentation and the heart-cycle features read: 20-ms frames, 32 mel bands, 25-400 Hz. */
+/**
+ * The spectrogram the segmentation and the heart-cycle features read: 20-ms frames, 32 mel bands,
+ * 25-400 Hz, with a 40-ms analysis window (80 samples; what model 1.3.0's heart-cycle model was
+ * fitted on).
+ */
 export const HEART_SOUND_SPECTROGRAM: FeatureConfig = Object.freeze({
   sampleRate: 2000,
   nFft: 256,
@@ -38,6 +43,22 @@ export const HEART_SOUND_SPECTROGRAM: FeatureConfig = Object.freeze({
   fMax: 400,
   logOffset: 1e-6,
 });
+
+/**
+ * Analysis windows a heart-sound spectrogram may have (samples at 2 kHz): 40 ms, or 64 ms, the compact
+ * CNN input's, so that one FFT per frame serves the network and the heart-cycle model. Everything else
+ * stays: the segmentation's durations and the features' frame counts assume 20-ms frames.
+ */
+export const HEART_SOUND_WINDOW_LENGTHS = [80, 128] as const;
+export type HeartSoundWindowLength = (typeof HEART_SOUND_WINDOW_LENGTHS)[number];
+
+export function heartSoundSpectrogramConfig(windowLength: HeartSoundWindowLength = 80): FeatureConfig {
+  if (!HEART_SOUND_WINDOW_LENGTHS.includes(windowLength))
+    throw new RangeError(`a heart-sound spectrogram's window is one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')} samples, got ${windowLength}`);
+  return windowLength === HEART_SOUND_SPECTROGRAM.winLength
+    ? HEART_SOUND_SPECTROGRAM
+    : Object.freeze({ ...HEART_SOUND_SPECTROGRAM, winLength: windowLength });
+}
 
 export const SEGMENTATION = {
   /** Feature rate of the envelopes (Springer's): one spectrogram frame each. */
@@ -69,14 +90,22 @@ const envelopeLowPass = butterworthLowPass(
 );
 
 /** Mel power (linear) per frame and band, frame-major: power[t * mels + m]. */
-export type HeartSoundSpectrogram = { readonly frames: number; readonly mels: number; readonly power: Float64Array };
+export type HeartSoundSpectrogram = MelPowerSpectrogram;
 
 /**
  * The spectrogram of a conditioned 2 kHz recording that segmentHeartSounds and heartCycleFeatures
  * read: mel power (plus the log-mel contract's offset) without the logarithm, since both sum power.
  */
-export function heartSoundSpectrogram(signal: Float32Array): HeartSoundSpectrogram {
-  return melPowerSpectrogram(signal, HEART_SOUND_SPECTROGRAM);
+export function heartSoundSpectrogram(signal: Float32Array, windowLength: HeartSoundWindowLength = 80): HeartSoundSpectrogram {
+  return melPowerSpectrogram(signal, heartSoundSpectrogramConfig(windowLength));
+}
+
+/** Refuses a spectrogram other than heartSoundSpectrogram's (its frames would mean other times and bands). */
+export function checkHeartSoundSpectrogram(spectrogram: HeartSoundSpectrogram): void {
+  const { config } = spectrogram;
+  const expected = heartSoundSpectrogramConfig(HEART_SOUND_WINDOW_LENGTHS.find((w) => w === config.winLength) ?? 80);
+  if ((Object.keys(expected) as (keyof FeatureConfig)[]).some((key) => config[key] !== expected[key]))
+    throw new RangeError(`not a heart-sound spectrogram: ${JSON.stringify(config)}; make it with heartSoundSpectrogram`);
 }
 
 /**
@@ -88,6 +117,7 @@ export function segmentHeartSounds(
   signal: Float32Array,
   spectrogram: HeartSoundSpectrogram = heartSoundSpectrogram(signal),
 ): HeartSoundSegment[] {
+  checkHeartSoundSpectrogram(spectrogram);
   if (spectrogram.frames < SEGMENTATION.minSeconds * SEGMENTATION.featureRateHz) return [];
   const { homomorphic, energy } = envelopeFeatures(spectrogram);
   const { beatsPerMinute, systoleSec } = estimateHeartRate(homomorphic);
