@@ -2,25 +2,48 @@
 // heart-cycle segmentation + features of model versions with a heart-cycle model) over the
 // shared PhysioNet 2016 FLAC files, on one core. Files are read into memory first: disk is not measured.
 //
-//   npm exec -- node -r @swc-node/register bench/audio-pipeline.ts [--limit N] [--data DIR]
+//   npm exec -- node -r @swc-node/register bench/audio-pipeline.ts [--limit N] [--data DIR] [--input compact] [--heart-sound-window 80|128]
+//
+// --input compact: the log-mel of models 1.2.0 and later (32 bands, 40-ms hop; default: 1.0.0/1.1.0's).
+// --heart-sound-window 128 with --input compact: the 64-ms heart-sound spectrogram (model 1.4.0's)
+// is computed first and the windows' log-mel reads its frames, as the screener does.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio, heartCycleFeatures, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, prepareSignal, segmentIntoWindows } from '@heartbeat/audio';
+import {
+  decodeAudio,
+  DEFAULT_FEATURE_CONFIG,
+  type FeatureConfig,
+  framesServe,
+  heartCycleFeatures,
+  heartSoundSpectrogram,
+  type HeartSoundWindowLength,
+  logMelSpectrogramsOfWindows,
+  MODEL_SAMPLE_RATE,
+  prepareSignal,
+  segmentIntoWindows,
+} from '@heartbeat/audio';
 
 const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
 const WARM_UP_RECORDINGS = 5;
 
-type Stage = 'decode' | 'prepare' | 'windows' | 'logMel' | 'heartCycles';
+type Stage = 'decode' | 'prepare' | 'windows' | 'heartSoundSpectrogram' | 'logMel' | 'heartCycles';
+const STAGES: readonly Stage[] = ['decode', 'prepare', 'windows', 'heartSoundSpectrogram', 'logMel', 'heartCycles'];
+// The compact model input's log-mel (libs/model COMPACT_MODEL_INPUT; this bench stays below libs/model).
+const COMPACT_LOG_MEL: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
 
-function parseArguments(argv: readonly string[]): { limit: number; dataDir: string } {
+type Options = { limit: number; dataDir: string; logMel: FeatureConfig; heartSoundWindow: HeartSoundWindowLength };
+
+function parseArguments(argv: readonly string[]): Options {
   const valueOf = (flag: string): string | undefined => {
     const index = argv.indexOf(flag);
     return index >= 0 ? argv[index + 1] : undefined;
   };
   const limit = Number(valueOf('--limit') ?? Infinity);
   if (!(limit > 0)) throw new Error('--limit must be a positive number');
-  return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR };
+  const heartSoundWindow = Number(valueOf('--heart-sound-window') ?? 80) as HeartSoundWindowLength;
+  const logMel = valueOf('--input') === 'compact' ? COMPACT_LOG_MEL : DEFAULT_FEATURE_CONFIG;
+  return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR, logMel, heartSoundWindow };
 }
 
 function listRecordings(dataDir: string, limit: number): string[] {
@@ -35,7 +58,7 @@ function listRecordings(dataDir: string, limit: number): string[] {
   return files.slice(0, Math.min(files.length, limit));
 }
 
-async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>): Promise<{ audioSec: number; windows: number }> {
+async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>, options: Options): Promise<{ audioSec: number; windows: number }> {
   let mark = performance.now();
   const lap = (stage: Stage): void => {
     const now = performance.now();
@@ -48,24 +71,29 @@ async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>): P
   lap('prepare');
   const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
   lap('windows');
-  logMelSpectrogramsOfWindows(signal, windows);
+  const spectrogram = heartSoundSpectrogram(signal, options.heartSoundWindow);
+  lap('heartSoundSpectrogram');
+  const shared = framesServe(spectrogram, options.logMel, signal.length) ? spectrogram : undefined;
+  logMelSpectrogramsOfWindows(signal, windows, options.logMel, shared);
   lap('logMel');
-  heartCycleFeatures(signal);
+  heartCycleFeatures(signal, spectrogram);
   lap('heartCycles');
   return { audioSec: decoded.durationSec, windows: windows.length };
 }
 
 async function main(): Promise<void> {
-  const { limit, dataDir } = parseArguments(process.argv.slice(2));
+  const options = parseArguments(process.argv.slice(2));
+  const { limit, dataDir } = options;
   const paths = listRecordings(dataDir, limit);
   if (paths.length === 0) throw new Error(`no .flac files under ${dataDir}/training-*`);
   const recordings = paths.map((path) => new Uint8Array(readFileSync(path)));
   const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
 
-  const warmUpStages: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0, heartCycles: 0 };
-  for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS)) await runPipeline(bytes, warmUpStages);
+  const noTime = () => Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
+  const warmUpStages = noTime();
+  for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS)) await runPipeline(bytes, warmUpStages, options);
 
-  const stageMs: Record<Stage, number> = { decode: 0, prepare: 0, windows: 0, logMel: 0, heartCycles: 0 };
+  const stageMs = noTime();
   let audioSec = 0;
   let windowCount = 0;
   let failures = 0;
@@ -73,7 +101,7 @@ async function main(): Promise<void> {
   const wallStart = performance.now();
   for (const bytes of recordings) {
     try {
-      const result = await runPipeline(bytes, stageMs);
+      const result = await runPipeline(bytes, stageMs, options);
       audioSec += result.audioSec;
       windowCount += result.windows;
     } catch (error) {

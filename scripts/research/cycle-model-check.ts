@@ -5,6 +5,7 @@
 //   npm exec -- node -r @swc-node/register scripts/research/cycle-model-check.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { HeartSoundWindowLength } from '@heartbeat/audio';
 import { cycleFeaturesOf, cycleModelLogit, fitCycleModel } from '@heartbeat/model';
 
 type Entry = {
@@ -21,7 +22,10 @@ const bytes = readFileSync(join(dir, 'signals.f32'));
 const signals = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 
 const started = performance.now();
-const features = index.map((r) => cycleFeaturesOf(signals.slice(r.offset, r.offset + r.length)));
+// `--window 128`: the heart-sound spectrogram with the compact CNN input's 64-ms window (default 40 ms).
+const windowFlag = process.argv.indexOf('--window');
+const windowLength = (windowFlag >= 0 ? Number(process.argv[windowFlag + 1]) : 80) as HeartSoundWindowLength;
+const features = index.map((r) => cycleFeaturesOf(signals.slice(r.offset, r.offset + r.length), windowLength));
 const seconds = (performance.now() - started) / 1000;
 const audioSeconds = index.reduce((s, r) => s + r.length / 2000, 0);
 console.log(
@@ -36,6 +40,7 @@ const fitAndScore = (train: (r: Entry) => boolean, test: (r: Entry) => boolean, 
   const model = fitCycleModel(
     rows.map((i) => features[i]),
     rows.map((i) => labels[i]),
+    windowLength,
   );
   out[name] = index
     .map((r, i) => i)

@@ -3,7 +3,7 @@
 // recording is not usable audio) is recorded on the prediction row and never retried; S3 or
 // Postgres out of reach puts the job back in the queue (DependencyUnavailableError), without
 // spending an attempt; anything else is thrown so BullMQ retries it with backoff.
-import { isAudioError, type DecodeOptions } from '@heartbeat/audio';
+import { isAudioError, type DecodeOptions, type HeartSoundWindowLength } from '@heartbeat/audio';
 import type { BatchesRepository, PredictionOutcome, PredictionsRepository, ScreeningRepository, WindowScore } from '@heartbeat/db';
 import {
   calibratedProbability,
@@ -42,7 +42,12 @@ export interface PredictionProcessorDependencies {
   predictions: Pick<PredictionsRepository, 'create'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
-  prepare?: (bytes: Uint8Array, options: DecodeOptions, input: ModelInputSpec) => Promise<PreparedRecording>;
+  prepare?: (
+    bytes: Uint8Array,
+    options: DecodeOptions,
+    input: ModelInputSpec,
+    heartSoundWindow?: HeartSoundWindowLength,
+  ) => Promise<PreparedRecording>;
   /** Names the system an error says is out of reach ('object storage', 'database'), if any. */
   unavailableDependency?: (error: unknown) => string | undefined;
   /** Called once per attempt, for metrics and logs. */
@@ -157,7 +162,7 @@ export class PredictionProcessor {
         );
       throw error;
     }
-    const prepared = await this.prepare(bytes, {}, model.input);
+    const prepared = await this.prepare(bytes, {}, model.input, model.cycleModel?.model.spectrogramWindowLength);
     const inference = model.batcher.predictLogits(prepared.features, prepared.windowCount);
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     // While the batch fills and the network runs off this thread.

@@ -1,13 +1,15 @@
 // Adding a heart-cycle model to a trained network: fit it on the training recordings, add its
 // weighted logit to every validation (and held-out) record's score, refit the decision on those
-// scores and write the model file. `heartbeat train`, the training worker and the script that
-// derives a version from an existing network all go through here.
+// scores and write the model file. `heartbeat train`, the training worker and
+// scripts/model/refit-cycle-model.ts (a version from an existing network's scores) go through here.
 import { join } from 'node:path';
 import type { LabelledRecording } from '../data/labelled-recordings';
 import type { ConditionedRecording } from '../training/conditioned-signals';
 import { recordingScore } from '../training/record-decision';
 import { fitDecision, type ThresholdRule } from '../training/trainer';
+import type { HeartSoundWindowLength } from '@heartbeat/audio';
 import {
+  CYCLE_MODEL_SPECTROGRAM_WINDOW,
   cycleFeaturesOf,
   cycleModelLogit,
   fitCycleModel,
@@ -58,16 +60,20 @@ export function trainCycleModel<S extends Scored>(options: {
   weight: number;
   thresholdRule: ThresholdRule;
   outDir: string;
+  /** Default CYCLE_MODEL_SPECTROGRAM_WINDOW. */
+  spectrogramWindowLength?: HeartSoundWindowLength;
 }): CycleModelOutcome<S> {
+  const windowLength = options.spectrogramWindowLength ?? CYCLE_MODEL_SPECTROGRAM_WINDOW;
   const cycleModel = fitCycleModel(
-    options.training.map((c) => cycleFeaturesOf(c.signal)),
+    options.training.map((c) => cycleFeaturesOf(c.signal, windowLength)),
     options.training.map((c) => (c.recording.label === 'abnormal' ? 1 : 0)),
+    windowLength,
   );
   const score = <T extends Scored>(records: T[]) =>
     records.map((record) => {
       const signal = options.signalOf(record.recording);
       if (!signal) throw new Error(`no conditioned signal for ${record.recording.id}`);
-      const cycleLogit = cycleModelLogit(cycleModel, cycleFeaturesOf(signal));
+      const cycleLogit = cycleModelLogit(cycleModel, cycleFeaturesOf(signal, windowLength));
       return {
         ...record,
         cycleLogit,

@@ -6,6 +6,7 @@ import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
 import { seededRandom } from '../training/random';
 import { syntheticHeartRecording } from './synthetic-heart-recording.test-support';
 import {
+  CYCLE_MODEL_SPECTROGRAM_WINDOW,
   cycleFeaturesOf,
   cycleModelLogit,
   fitCycleModel,
@@ -16,7 +17,7 @@ import {
 function dataset(count: number, seed: number): { features: (Float64Array | null)[]; labels: number[] } {
   const random = seededRandom(seed);
   const labels = Array.from({ length: count }, (_, i) => i % 2);
-  return { features: labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random))), labels };
+  return { features: labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random), CYCLE_MODEL_SPECTROGRAM_WINDOW)), labels };
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'heartbeat-cycle-model-'));
@@ -24,7 +25,7 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 describe('heart-cycle model', () => {
   const train = dataset(80, 1);
-  const model = fitCycleModel(train.features, train.labels);
+  const model = fitCycleModel(train.features, train.labels, CYCLE_MODEL_SPECTROGRAM_WINDOW);
 
   it('tells recordings with a systolic murmur from clean ones it has not seen', () => {
     const test = dataset(40, 2);
@@ -40,7 +41,7 @@ describe('heart-cycle model', () => {
   });
 
   it('needs both classes', () => {
-    expect(() => fitCycleModel(train.features.slice(0, 3), [1, 1, 1])).toThrow(/normal and abnormal/);
+    expect(() => fitCycleModel(train.features.slice(0, 3), [1, 1, 1], CYCLE_MODEL_SPECTROGRAM_WINDOW)).toThrow(/normal and abnormal/);
   });
 
   it('round-trips through its file', () => {
@@ -49,6 +50,14 @@ describe('heart-cycle model', () => {
     const read = readCycleModel(file);
     for (const row of train.features.slice(0, 10))
       expect(cycleModelLogit(read, row)).toBe(cycleModelLogit(model, row));
+    expect(read.spectrogramWindowLength).toBe(CYCLE_MODEL_SPECTROGRAM_WINDOW);
+  });
+
+  it('reads a file written before the spectrogram window was recorded as fitted with the 40-ms window', () => {
+    const file = join(directory, 'model-1.3.0.json');
+    const { spectrogramWindowLength: _, ...withoutWindow } = model;
+    writeFileSync(file, JSON.stringify(withoutWindow));
+    expect(readCycleModel(file).spectrogramWindowLength).toBe(80);
   });
 
   it('refuses a file fitted on other features, or with a tree pointing nowhere', () => {
@@ -59,6 +68,8 @@ describe('heart-cycle model', () => {
     broken.trees.trees[0][0] = { feature: 0, threshold: 0, left: 999, right: 1 };
     writeFileSync(file, JSON.stringify(broken));
     expect(() => readCycleModel(file)).toThrow(/refers to a feature or node that does not exist/);
+    writeFileSync(file, JSON.stringify({ ...model, spectrogramWindowLength: 100 }));
+    expect(() => readCycleModel(file)).toThrow(/spectrogramWindowLength: must be one of 80, 128/);
     writeFileSync(file, '{');
     expect(() => readCycleModel(file)).toThrow(/cannot be read as a heart-cycle model/);
   });

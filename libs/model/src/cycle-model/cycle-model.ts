@@ -5,7 +5,15 @@
 // measures within-recording ratios that a stethoscope's colouring largely cancels out of.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures, median } from '@heartbeat/audio';
+import {
+  HEART_CYCLE_FEATURE_NAMES,
+  HEART_SOUND_WINDOW_LENGTHS,
+  heartCycleFeatures,
+  heartSoundSpectrogram,
+  median,
+  type HeartSoundSpectrogram,
+  type HeartSoundWindowLength,
+} from '@heartbeat/audio';
 import { z } from 'zod';
 import { ModelDirectoryError, type ModelManifest } from '../registry/model-manifest';
 import {
@@ -18,17 +26,34 @@ import {
 
 export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
 
+/**
+ * The heart-sound spectrogram window new heart-cycle models are fitted with: 64 ms, the compact CNN
+ * input's, so a screener computes each frame once for both (model 1.3.0's used 40 ms).
+ */
+export const CYCLE_MODEL_SPECTROGRAM_WINDOW: HeartSoundWindowLength = 128;
+
 export interface CycleModel {
   kind: typeof CYCLE_MODEL_KIND;
+  /** Analysis window (samples at 2 kHz) of the heart-sound spectrogram its features are measured on. */
+  spectrogramWindowLength: HeartSoundWindowLength;
   featureNames: string[];
   /** Training medians, used for a feature a recording does not yield (too few clean cycles). */
   medians: number[];
   trees: GradientBoostedTrees;
 }
 
-/** The heart-cycle features of a conditioned 2 kHz recording, or null when it has fewer than two usable cycles. */
-export function cycleFeaturesOf(signal: Float32Array): Float64Array | null {
-  return heartCycleFeatures(signal);
+/**
+ * The heart-cycle features of a conditioned 2 kHz recording, or null when it has fewer than two usable
+ * cycles, measured on a heart-sound spectrogram with the given window (or on `spectrogram` when the
+ * caller has one with that window already).
+ */
+export function cycleFeaturesOf(
+  signal: Float32Array,
+  windowLength: HeartSoundWindowLength,
+  spectrogram?: HeartSoundSpectrogram,
+): Float64Array | null {
+  const usable = spectrogram?.config.winLength === windowLength ? spectrogram : heartSoundSpectrogram(signal, windowLength);
+  return heartCycleFeatures(signal, usable);
 }
 
 /**
@@ -38,6 +63,7 @@ export function cycleFeaturesOf(signal: Float32Array): Float64Array | null {
 export function fitCycleModel(
   features: readonly (Float64Array | null)[],
   labels: readonly number[],
+  spectrogramWindowLength: HeartSoundWindowLength,
   options: GradientBoostingOptions = DEFAULT_GRADIENT_BOOSTING,
 ): CycleModel {
   const present = features.filter((row): row is Float64Array => row !== null);
@@ -52,6 +78,7 @@ export function fitCycleModel(
   const rows = features.map((row) => imputed(row, medians));
   return {
     kind: CYCLE_MODEL_KIND,
+    spectrogramWindowLength,
     featureNames: [...HEART_CYCLE_FEATURE_NAMES],
     medians,
     trees: fitGradientBoosting(rows, [...labels], weights, options),
@@ -80,6 +107,13 @@ const treeNodeSchema = z.union([
 
 const cycleModelSchema = z.object({
   kind: z.literal(CYCLE_MODEL_KIND),
+  // Absent in files written before the window was a choice (model 1.3.0): 40 ms.
+  spectrogramWindowLength: z
+    .number()
+    .refine((w): w is HeartSoundWindowLength => (HEART_SOUND_WINDOW_LENGTHS as readonly number[]).includes(w), {
+      message: `must be one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')}`,
+    })
+    .default(80),
   featureNames: z.array(z.string()),
   medians: z.array(z.number()),
   trees: z.object({

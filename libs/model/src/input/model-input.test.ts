@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { heartSoundSpectrogram } from '@heartbeat/audio';
 import {
   COMPACT_MODEL_INPUT,
   MEL_BANDS,
@@ -72,5 +73,20 @@ describe('model input', () => {
       const alone = windowFeatures(signal.subarray(start, start + WINDOW_SAMPLES), COMPACT_MODEL_INPUT);
       expect(windows.features.subarray(index * 126 * 32, (index + 1) * 126 * 32)).toEqual(alone);
     });
+  });
+
+  it('makes the same compact windows from the 64-ms heart-sound spectrogram, without computing its frames again', () => {
+    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const fromHeartSounds = recordingWindows(signal, COMPACT_MODEL_INPUT, heartSoundSpectrogram(signal, 128));
+    expect(fromHeartSounds.features).toEqual(recordingWindows(signal, COMPACT_MODEL_INPUT).features);
+    // A clip shorter than a window is repeated to fill it: its own spectrogram does not serve.
+    const clip = signal.subarray(0, 6000);
+    expect(recordingWindows(clip, COMPACT_MODEL_INPUT, heartSoundSpectrogram(clip, 128)).features).toEqual(
+      recordingWindows(clip, COMPACT_MODEL_INPUT).features,
+    );
+    // The 40-ms heart-sound spectrogram (model 1.3.0's) has other frames: they are computed.
+    expect(recordingWindows(signal, COMPACT_MODEL_INPUT, heartSoundSpectrogram(signal, 80)).features).toEqual(
+      fromHeartSounds.features,
+    );
   });
 });

@@ -2,7 +2,16 @@
 // own. Training crops and inference windows go through the same `windowFeatures`, so the model sees
 // at serving time exactly what it saw in training. A model version records its input spec in its
 // manifest; everything that makes features for a model takes that spec (default: DEFAULT_MODEL_INPUT).
-import { DEFAULT_FEATURE_CONFIG, logMelSpectrogram, logMelSpectrogramsOfWindows, MODEL_SAMPLE_RATE, type FeatureConfig, type LogMelSpectrogram } from '@heartbeat/audio';
+import {
+  DEFAULT_FEATURE_CONFIG,
+  framesServe,
+  logMelSpectrogram,
+  logMelSpectrogramsOfWindows,
+  MODEL_SAMPLE_RATE,
+  type FeatureConfig,
+  type LogMelSpectrogram,
+  type MelPowerSpectrogram,
+} from '@heartbeat/audio';
 
 export { MODEL_SAMPLE_RATE };
 export const WINDOW_SECONDS = 5;
@@ -126,14 +135,18 @@ export interface RecordingWindows {
 
 /**
  * All model windows of a conditioned 2 kHz recording. Overlapping windows share their interior
- * frames (computed once); the values equal `windowFeatures` of each window exactly.
+ * frames (computed once); the values equal `windowFeatures` of each window exactly. When `computed`
+ * (a mel power spectrogram of the signal, such as its heart-sound spectrogram) holds the frames the
+ * input needs (framesServe), they are read from it instead.
  */
-export function recordingWindows(signal: Float32Array, input: ModelInputSpec = DEFAULT_MODEL_INPUT): RecordingWindows {
+export function recordingWindows(signal: Float32Array, input: ModelInputSpec = DEFAULT_MODEL_INPUT, computed?: MelPowerSpectrogram): RecordingWindows {
   const shape = windowShape(input);
   const padded = repeatToLength(signal, shape.samples);
+  // A clip shorter than a window is repeated, and `computed` is of the clip itself.
+  const whole = computed && framesServe(computed, input.featureConfig, padded.length) ? computed : undefined;
   const starts = windowStartSamples(padded.length, input.hopSeconds, shape.samples);
   const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + shape.samples) }));
   const features = new Float32Array(starts.length * shape.values);
-  logMelSpectrogramsOfWindows(padded, windows, input.featureConfig).forEach((mel, index) => features.set(modelInputOf(mel, shape), index * shape.values));
+  logMelSpectrogramsOfWindows(padded, windows, input.featureConfig, whole).forEach((mel, index) => features.set(modelInputOf(mel, shape), index * shape.values));
   return { features, windowCount: starts.length, startSeconds: starts.map((s) => s / MODEL_SAMPLE_RATE) };
 }

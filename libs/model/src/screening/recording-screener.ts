@@ -1,7 +1,15 @@
 // Screens one recording end to end: decode, condition, judge signal quality, score every 5-s window
 // with the network, and turn the window scores into the product's answer. The CLI, the inference
 // worker and `heartbeat evaluate` all go through here, so they cannot disagree.
-import { assessSignalQuality, decodeAudio, type DecodeOptions, prepareSignal } from '@heartbeat/audio';
+import {
+  assessSignalQuality,
+  decodeAudio,
+  type DecodeOptions,
+  heartSoundSpectrogram,
+  type HeartSoundSpectrogram,
+  type HeartSoundWindowLength,
+  prepareSignal,
+} from '@heartbeat/audio';
 import { cycleFeaturesOf, cycleModelLogit, type WeightedCycleModel } from '../cycle-model/cycle-model';
 import type { WindowClassifier } from '../inference/window-classifier';
 import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, recordingWindows, type ModelInputSpec } from '../input/model-input';
@@ -34,6 +42,8 @@ export interface ScreeningResult {
 
 export interface PreparedRecording {
   signal: Float32Array;
+  /** Computed when the model version has a heart-cycle model; the network's windows reuse its frames where they can. */
+  heartSoundSpectrogram?: HeartSoundSpectrogram;
   features: Float32Array;
   windowCount: number;
   startSeconds: number[];
@@ -44,14 +54,24 @@ export interface PreparedRecording {
   channels: number;
 }
 
-/** The CPU-side half of screening (no model): decode, condition, quality, window features for a model's input. */
-export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeOptions = {}, input: ModelInputSpec = DEFAULT_MODEL_INPUT): Promise<PreparedRecording> {
+/**
+ * The CPU-side half of screening (no model): decode, condition, quality, window features for a model's
+ * input, and the heart-sound spectrogram with `heartSoundWindow` when the version has a heart-cycle model.
+ */
+export async function prepareRecording(
+  bytes: Uint8Array,
+  decodeOptions: DecodeOptions = {},
+  input: ModelInputSpec = DEFAULT_MODEL_INPUT,
+  heartSoundWindow?: HeartSoundWindowLength,
+): Promise<PreparedRecording> {
   const decoded = await decodeAudio(bytes, decodeOptions);
   const signal = prepareSignal(decoded);
   const quality = assessSignalQuality(signal, MODEL_SAMPLE_RATE, decoded.samples).score;
-  const windows = recordingWindows(signal, input);
+  const spectrogram = heartSoundWindow === undefined ? undefined : heartSoundSpectrogram(signal, heartSoundWindow);
+  const windows = recordingWindows(signal, input, spectrogram);
   return {
     signal,
+    heartSoundSpectrogram: spectrogram,
     features: windows.features,
     windowCount: windows.windowCount,
     startSeconds: windows.startSeconds,
@@ -68,7 +88,9 @@ export async function prepareRecording(bytes: Uint8Array, decodeOptions: DecodeO
  * it while the network's inference runs off the JavaScript thread, then pass it to decideFromWindowLogits.
  */
 export function heartCycleLogit(prepared: PreparedRecording, cycleModel: WeightedCycleModel | undefined): number | undefined {
-  return cycleModel ? cycleModelLogit(cycleModel.model, cycleFeaturesOf(prepared.signal)) : undefined;
+  if (!cycleModel) return undefined;
+  const { model } = cycleModel;
+  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram));
 }
 
 /**
@@ -128,7 +150,7 @@ export class RecordingScreener {
   }
 
   async screen(bytes: Uint8Array): Promise<ScreeningResult> {
-    const prepared = await prepareRecording(bytes, this.decodeOptions, this.input);
+    const prepared = await prepareRecording(bytes, this.decodeOptions, this.input, this.cycleModel?.model.spectrogramWindowLength);
     const inference = this.classifier.predictLogits(prepared.features, prepared.windowCount);
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     const cycleLogit = heartCycleLogit(prepared, this.cycleModel); // while the network runs

@@ -9,7 +9,7 @@ import { initTfBackend } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
 import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
-import { CYCLE_MODEL_KIND, writeCycleModel } from '../cycle-model/cycle-model';
+import { CYCLE_MODEL_KIND, CYCLE_MODEL_SPECTROGRAM_WINDOW, writeCycleModel } from '../cycle-model/cycle-model';
 import { CYCLE_MODEL_FILE } from '../cycle-model/cycle-model-training';
 import { MODEL_CARD_FILE } from '../registry/model-directory';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';
@@ -82,6 +82,7 @@ export async function createUntrainedModelDirectory(
     const featureCount = HEART_CYCLE_FEATURE_NAMES.length;
     writeCycleModel(join(dir, CYCLE_MODEL_FILE), {
       kind: CYCLE_MODEL_KIND,
+      spectrogramWindowLength: CYCLE_MODEL_SPECTROGRAM_WINDOW,
       featureNames: [...HEART_CYCLE_FEATURE_NAMES],
       medians: new Array<number>(featureCount).fill(0),
       trees: { featureCount, baseline: options.cycleModel.logit, trees: [[{ value: 0 }]] },

@@ -210,11 +210,21 @@ export function readRecordScores(file: string): (ScoredRecord & { subset: string
  * fraction in its manifest, so `heartbeat evaluate` can report on records the network never trained on.
  */
 export function validationRecordsOf(manifest: ModelManifest, recordings: LabelledRecording[]): LabelledRecording[] {
+  return splitOf(manifest, recordings).validation;
+}
+
+/** How a model version's training divided `recordings` (from its manifest's seed, fraction and held-out subset). */
+export function splitOf(
+  manifest: ModelManifest,
+  recordings: LabelledRecording[],
+): { training: LabelledRecording[]; validation: LabelledRecording[]; heldOut: LabelledRecording[] } {
   const training = manifest.training as { params?: { seed?: number }; validationFraction?: number; holdOutSubset?: string | null } | undefined;
   const seed = training?.params?.seed ?? DEFAULT_TRAINING_PARAMS.seed;
   const fraction = training?.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
-  const development = training?.holdOutSubset ? recordings.filter((r) => r.subset !== training.holdOutSubset) : recordings;
-  return stratifiedSplit(development, fraction, seed).validation;
+  const heldOutSubset = training?.holdOutSubset;
+  const development = heldOutSubset ? recordings.filter((r) => r.subset !== heldOutSubset) : recordings;
+  const heldOut = heldOutSubset ? recordings.filter((r) => r.subset === heldOutSubset) : [];
+  return { ...stratifiedSplit(development, fraction, seed), heldOut };
 }
 
 function keyOf(r: LabelledRecording): string {
