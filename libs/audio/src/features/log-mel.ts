@@ -116,8 +116,9 @@ export function logMelSpectrogramsOfWindows(
   const halfWindow = plan.windowOffset - config.nFft / 2; // first windowed sample relative to the frame centre
   const grid = whole ? whole.config.hopLength : hopLength;
   const sharedFrames = Math.floor(signal.length / hopLength) + 1;
+  // Without `whole`: each interior frame is computed once into `shared`, marked in `computed`.
   const shared = whole ? undefined : new Float32Array(sharedFrames * nMels);
-  const computed = new Uint8Array(sharedFrames);
+  const computed = whole ? undefined : new Uint8Array(sharedFrames);
   return windows.map((window) => {
     const start = Math.round(window.startSec * sampleRate);
     const isView = window.samples.buffer === signal.buffer && window.samples.byteOffset === signal.byteOffset + start * 4;
@@ -133,9 +134,9 @@ export function logMelSpectrogramsOfWindows(
         continue;
       }
       const globalFrame = start / hopLength + t;
-      if (!computed[globalFrame]) {
+      if (!computed![globalFrame]) {
         computeFrame(plan, config, signal, start + firstSample, shared!, globalFrame * nMels);
-        computed[globalFrame] = 1;
+        computed![globalFrame] = 1;
       }
       copyRow(shared!, globalFrame * nMels, result.data, t * nMels, nMels);
     }
