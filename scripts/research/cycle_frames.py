@@ -6,6 +6,7 @@ whole-signal FFT pair and 32 biquad passes), so that it fits the CLI's time budg
 
   /usr/bin/python3 scripts/research/cycle_frames.py          # features cache + GBM/LR by LOSO
   CYCLE_WIN=128 /usr/bin/python3 scripts/research/cycle_frames.py   # the same with a 64-ms window
+  CYCLE_WIN=128 CYCLE_EXTRA=1 /usr/bin/python3 scripts/research/cycle_frames.py   # + 9 systole/diastole-thirds features
 """
 import os, sys, time
 import numpy as np
@@ -15,6 +16,8 @@ import segment_hsmm as H
 
 # CYCLE_WIN=128 gives the frames the CNN's compact input uses (64-ms window), so one FFT could serve both.
 N_FFT, WIN, HOP, N_MELS, FMIN, FMAX = 256, int(os.environ.get('CYCLE_WIN', 80)), 40, 32, 25, 400
+# CYCLE_EXTRA=1 adds 9 features of where in systole and diastole the energy sits (sixth session).
+EXTRA = os.environ.get('CYCLE_EXTRA') == '1'
 FS = SR // HOP  # 50 frames per second
 FB = mel_filterbank(SR, N_FFT, N_MELS, FMIN, FMAX)
 WINDOW = np.zeros(N_FFT); WINDOW[(N_FFT - WIN) // 2:(N_FFT - WIN) // 2 + WIN] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(WIN) / WIN)
@@ -59,7 +62,7 @@ def segment(x, logmel=None):
 def cycle_features(x):
     L = mel_power(x)
     segs = segment(x, L)
-    nan = np.full(17, np.nan)
+    nan = np.full(26 if EXTRA else 17, np.nan)
     sounds = [sg for sg in segs if sg[0] in (H.S1, H.S2) and sg[1] > 0]
     while sounds and sounds[0][0] != H.S1: sounds = sounds[1:]
     c = [(a + b) // 2 for _, a, b in sounds]
@@ -83,18 +86,33 @@ def cycle_features(x):
             e_dia = mean_energy(k, s2 + margin, nxt - margin + 1) + 1e-12
             row += [np.log(e_sys / e_s1), np.log(e_dia / e_s2), np.log(e_sys / e_dia)]
         row += [(s2 - s1) / FS, (nxt - s1) / FS]
+        if EXTRA:
+            # Thirds of systole and diastole (clear of the sounds): a holosystolic or mid-systolic murmur
+            # fills the middle of systole, an early-diastolic one the first third of diastole.
+            sys0, sys1 = s1 + margin, s2 - margin + 1
+            dia0, dia1 = s2 + margin, nxt - margin + 1
+            sa, sb = sys0 + (sys1 - sys0) // 3, sys0 + 2 * (sys1 - sys0) // 3
+            da, db = dia0 + (dia1 - dia0) // 3, dia0 + 2 * (dia1 - dia0) // 3
+            for k in range(len(BANDS)):
+                mid = mean_energy(k, sa, sb) + 1e-12
+                edges = 0.5 * (mean_energy(k, sys0, sa) + mean_energy(k, sb, sys1)) + 1e-12
+                early, late = mean_energy(k, dia0, da) + 1e-12, mean_energy(k, db, dia1) + 1e-12
+                row += [np.log(mid / edges), np.log(early / late)]
         rows.append(row)
     if len(rows) < 2: return nan
     r = np.array(rows); cycle = r[:, 13]
     loud = lambda cs: np.log(np.median([mean_energy(1, cc - half, cc + half + 1) for cc in cs]) + 1e-12)
-    return np.concatenate([np.median(r[:, :12], axis=0),
+    base = np.concatenate([np.median(r[:, :12], axis=0),
                            [np.median(r[:, 12] / r[:, 13]), np.std(cycle) / np.mean(cycle), 60 / np.median(cycle),
                             loud(c[1::2]) - loud(c[0::2]), np.percentile(r[:, 2], 90) - np.percentile(r[:, 2], 10)]])
+    if not EXTRA: return base
+    # Medians of the thirds' ratios, and how consistent systole/diastole 100-200 Hz is from beat to beat.
+    return np.concatenate([base, np.median(r[:, 14:22], axis=0), [np.percentile(r[:, 8], 90) - np.percentile(r[:, 8], 10)]])
 
 
 if __name__ == '__main__':
     from sklearn.ensemble import HistGradientBoostingClassifier
-    cache = os.path.join(HERE, 'cycle-feats-frames.npy' if WIN == 80 else f'cycle-feats-frames-win{WIN}.npy')
+    cache = os.path.join(HERE, ('cycle-feats-frames.npy' if WIN == 80 else f'cycle-feats-frames-win{WIN}.npy').replace('.npy', '-extra.npy' if EXTRA else '.npy'))
     if os.path.exists(cache): X = np.load(cache)
     else:
         t = time.time(); X = np.stack([cycle_features(r['x']) for r in RECS])

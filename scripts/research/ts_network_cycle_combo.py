@@ -1,0 +1,46 @@
+"""Heart-cycle feature sets judged with the product's own networks (research, not product code): the
+shipped network's mean window logits on its validation split (models/<v>/validation-scores.json) and
+the TypeScript leave-one-subset-out fold networks' logits on their held-out subset
+(tmp/loso/<subset>/held-out-scores.json), plus w x the logit of gradient boosting fitted on a feature
+cache of cycle_frames.py (on every record the network did not score: the fold's other subsets, or the
+shipped split's training part). Prints AUC per fold for each cache and weight.
+
+  /usr/bin/python3 scripts/research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
+"""
+import json, os, sys
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from harness import HERE, auc
+
+ROOT = os.path.join(HERE, '..', '..')
+index = json.load(open(os.path.join(ROOT, 'tmp', 'research', 'index.json')))
+key = {(r['subset'], r['id']): i for i, r in enumerate(index)}
+y = np.array([r['label'] == 'abnormal' for r in index], dtype=int)
+
+
+def network_scores(file):
+    rows = json.load(open(file))
+    return np.array([key[(r['subset'], r['id'])] for r in rows]), np.array([r['meanLogit'] for r in rows])
+
+
+def gbm_logits(X, train, test):
+    Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
+    model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, class_weight='balanced', random_state=0)
+    return model.fit(Xf[train], y[train]).decision_function(Xf[test])
+
+
+model_dir, caches = sys.argv[1], sys.argv[2:]
+sets = {'in-distribution': network_scores(os.path.join(ROOT, model_dir, 'validation-scores.json'))}
+for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training-e']:
+    sets[subset] = network_scores(os.path.join(ROOT, 'tmp', 'loso', subset, 'held-out-scores.json'))
+for cache in caches:
+    X = np.load(os.path.join(HERE, cache))
+    for w in [0, 0.25, 0.5, 1]:
+        out = {}
+        for name, (rows, logits) in sets.items():
+            train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
+                np.array([i for i, r in enumerate(index) if r['subset'] != name])
+            out[name] = auc(y[rows], logits + w * gbm_logits(X, train, rows)) if w else auc(y[rows], logits)
+        held = [out[s] for s in ['training-a', 'training-b', 'training-d', 'training-e']]
+        print(f'{cache} w={w}: ' + ' '.join(f'{k} {v:.3f}' for k, v in out.items()) +
+              f' | mean a,b,d,e {np.mean(held):.3f} worst {min(held):.3f}', flush=True)
