@@ -23,9 +23,13 @@ def network_scores(file):
     return np.array([key[(r['subset'], r['id'])] for r in rows]), np.array([r['meanLogit'] for r in rows])
 
 
+# GBM='{"max_iter": 50, "max_leaf_nodes": 8}' overrides the shipped settings (150 trees of up to 31 leaves).
+GBM = json.loads(os.environ.get('GBM', '{}'))
+
+
 def gbm_logits(X, train, test):
     Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
-    model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, class_weight='balanced', random_state=0)
+    model = HistGradientBoostingClassifier(**{'max_iter': 150, 'learning_rate': 0.05, 'class_weight': 'balanced', 'random_state': 0, **GBM})
     return model.fit(Xf[train], y[train]).decision_function(Xf[test])
 
 
