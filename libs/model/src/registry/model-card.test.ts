@@ -74,3 +74,25 @@ describe('model card: how long the leave-one-subset-out folds trained', () => {
     expect(card(mixed)).toContain('lengths differ between folds, see leave-one-subset-out.json');
   });
 });
+
+describe('model card: the heart-cycle model', () => {
+  const withCycleModel = {
+    ...manifest,
+    decision: { ...manifest.decision, cycleModelWeight: 0.5 },
+    artifacts: { ...manifest.artifacts, cycleModel: 'cycle-model.json' },
+  };
+
+  it("names its spectrogram's window, and says when the network's frames come from it", () => {
+    const render = (window: number) =>
+      renderModelCard({ manifest: withCycleModel, training, trainCommand, cycleModelSpectrogramWindow: window });
+    expect(render(128)).toContain(
+      "(a frame every 20 ms, a 64-ms window: every frame the network's windows need, so it is computed once)",
+    );
+    expect(render(80)).toContain('(a frame every 20 ms, a 40-ms window)');
+    expect(render(128)).toContain('plus 0.5 x the heart-cycle model');
+  });
+
+  it('says nothing of one in a version without it', () => {
+    expect(card(folds)).not.toContain('Heart-cycle model');
+  });
+});

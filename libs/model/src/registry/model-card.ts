@@ -51,6 +51,8 @@ export interface ModelCardInput {
   training: CardTrainingReport;
   leaveOneSubsetOut?: LeaveOneSubsetOutResult[];
   trainCommand: string;
+  /** Analysis window (samples at 2 kHz) of the heart-cycle model's spectrogram, when the version has one. */
+  cycleModelSpectrogramWindow?: number;
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
@@ -113,11 +115,16 @@ function featureRange(manifest: ModelManifest): string {
   return ` (${fMin}-${fMax} Hz, a frame every ${Math.round((1000 * hopLength) / sampleRate)} ms)`;
 }
 
-function cycleModelSentence(manifest: ModelManifest): string {
+function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number | undefined): string {
   if (!manifest.artifacts.cycleModel) return '';
+  const window = spectrogramWindow
+    ? ` of a mel spectrogram (a frame every 20 ms, a ${(1000 * spectrogramWindow) / 2000}-ms window${
+        spectrogramWindow === 128 ? ": every frame the network's windows need, so it is computed once" : ''
+      })`
+    : '';
   return (
     '\n- Heart-cycle model: each recording is segmented into S1, systole, S2 and diastole (a duration-dependent\n' +
-    '  hidden semi-Markov model on the frame energy, after Springer et al. 2016); 17 features relative to the\n' +
+    `  hidden semi-Markov model on the frame energy${window}, after Springer et al. 2016); 17 features relative to the\n` +
     '  cycle (per band 25-400 Hz: energy in systole and diastole against the heart sounds and each other; rhythm)\n' +
     '  feed gradient-boosted trees (150 trees of up to 31 leaves, classes balanced), fitted on the same training\n' +
     '  recordings. Ratios within a recording travel across stethoscopes better than the network: on the research\n' +
@@ -193,7 +200,7 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
     manifest.decision.cycleModelWeight ? ` plus ${manifest.decision.cycleModelWeight} x the heart-cycle model's logit` : ''
   }, calibrated by Platt
   scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
-  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest)}
+  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest, input.cycleModelSpectrogramWindow)}
 - Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),${
     manifest.artifacts.cycleModel ? ` \`${manifest.artifacts.cycleModel}\` (heart-cycle model),` : ''
   }

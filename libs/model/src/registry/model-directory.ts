@@ -5,6 +5,7 @@ import { loadTfjsModel } from '../inference/tfjs-model-files';
 import { ONNX_MODEL_FILE } from '../inference/window-classifier';
 import { initTfBackend } from '../network/backend';
 import { exportToOnnx } from '../network/onnx-export';
+import { loadCycleModelOf } from '../cycle-model/cycle-model';
 import { type CardTrainingReport, type LeaveOneSubsetOutResult, renderModelCard } from './model-card';
 import { readModelManifest, writeModelManifest } from './model-manifest';
 
@@ -30,5 +31,9 @@ export function writeModelCardFile(modelDir: string): void {
   const losoFile = join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE);
   const leaveOneSubsetOut = existsSync(losoFile) ? (JSON.parse(readFileSync(losoFile, 'utf8')) as LeaveOneSubsetOutResult[]) : undefined;
   const trainCommand = String(manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016');
-  writeFileSync(join(modelDir, MODEL_CARD_FILE), renderModelCard({ manifest, training, leaveOneSubsetOut, trainCommand }));
+  const cycleModelSpectrogramWindow = loadCycleModelOf(modelDir, manifest)?.model.spectrogramWindowLength;
+  writeFileSync(
+    join(modelDir, MODEL_CARD_FILE),
+    renderModelCard({ manifest, training, leaveOneSubsetOut, trainCommand, cycleModelSpectrogramWindow }),
+  );
 }
