@@ -39,6 +39,8 @@ for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training
     sets[subset] = network_scores(os.path.join(ROOT, 'tmp', 'loso', subset, 'held-out-scores.json'))
 for cache in caches:
     X = np.load(os.path.join(HERE, cache))
+    if os.environ.get('DROP'):  # DROP=14,15: leave out those feature columns
+        X = np.delete(X, [int(c) for c in os.environ['DROP'].split(',')], axis=1)
     for w in [0, 0.25, 0.5, 1]:
         out = {}
         for name, (rows, logits) in sets.items():
