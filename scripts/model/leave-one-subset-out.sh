@@ -3,6 +3,9 @@
 # of its records, then writes the table into the model directory's card.
 #   bash scripts/model/leave-one-subset-out.sh models/1.0.0 [subsets...]
 # HEARTBEAT_TRAIN_ARGS adds options to every fold's `heartbeat train` (the shipped model's recipe).
+# Another heart-cycle model (weight, spectrogram window) on the same fold networks needs no retraining:
+#   scripts/model/refit-cycle-model.ts tmp/loso/<subset> tmp/loso-other/<subset> 0.0.0-loso --weight W --window 128
+# then collect-leave-one-subset-out.ts <modelDir> tmp/loso-other/*.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model_dir=$1
