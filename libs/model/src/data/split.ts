@@ -33,6 +33,20 @@ export function leaveOneSubsetOut(recordings: LabelledRecording[], heldOutSubset
   };
 }
 
+/**
+ * How a training run divides the data: a left-out subset (if any) is held out whole, the rest split
+ * by stratifiedSplit into training and validation.
+ */
+export function developmentSplit(
+  recordings: LabelledRecording[],
+  options: { validationFraction: number; seed: number; holdOutSubset?: string | null },
+): DatasetSplit & { heldOut: LabelledRecording[] } {
+  const { training: development, validation: heldOut } = options.holdOutSubset
+    ? leaveOneSubsetOut(recordings, options.holdOutSubset)
+    : { training: recordings, validation: [] };
+  return { ...stratifiedSplit(development, options.validationFraction, options.seed), heldOut };
+}
+
 /** A fingerprint of which records (and labels) a set holds, stored with a model version. */
 export function datasetFingerprint(recordings: LabelledRecording[]): string {
   // FNV-1a over the sorted ids; enough to tell two sets apart, not a security property.

@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type HeartSoundLabel, type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
-import { datasetFingerprint, leaveOneSubsetOut, stratifiedSplit } from '../data/split';
+import { datasetFingerprint, developmentSplit } from '../data/split';
 import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows } from '../input/model-input';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
 import { initTfBackend, type TfBackendPreference } from '../network/backend';
@@ -71,11 +71,9 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   log(`backend: ${backend}`);
 
   const recordings = discoverLabelledRecordings(options.dataDir);
-  const development = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).training : recordings;
-  const heldOut = options.holdOutSubset ? leaveOneSubsetOut(recordings, options.holdOutSubset).validation : [];
-  if (options.holdOutSubset && heldOut.length === 0) throw new Error(`no recordings in subset ${options.holdOutSubset}`);
   const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
-  const split = stratifiedSplit(development, validationFraction, params.seed);
+  const { heldOut, ...split } = developmentSplit(recordings, { validationFraction, seed: params.seed, holdOutSubset: options.holdOutSubset });
+  if (options.holdOutSubset && heldOut.length === 0) throw new Error(`no recordings in subset ${options.holdOutSubset}`);
   log(`recordings: ${recordings.length} (training ${split.training.length}, validation ${split.validation.length}, held out ${heldOut.length})`);
 
   const { loaded, failed } = await loadConditionedSignals(recordings, {
@@ -219,12 +217,11 @@ export function splitOf(
   recordings: LabelledRecording[],
 ): { training: LabelledRecording[]; validation: LabelledRecording[]; heldOut: LabelledRecording[] } {
   const training = manifest.training as { params?: { seed?: number }; validationFraction?: number; holdOutSubset?: string | null } | undefined;
-  const seed = training?.params?.seed ?? DEFAULT_TRAINING_PARAMS.seed;
-  const fraction = training?.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
-  const heldOutSubset = training?.holdOutSubset;
-  const development = heldOutSubset ? recordings.filter((r) => r.subset !== heldOutSubset) : recordings;
-  const heldOut = heldOutSubset ? recordings.filter((r) => r.subset === heldOutSubset) : [];
-  return { ...stratifiedSplit(development, fraction, seed), heldOut };
+  return developmentSplit(recordings, {
+    validationFraction: training?.validationFraction ?? DEFAULT_VALIDATION_FRACTION,
+    seed: training?.params?.seed ?? DEFAULT_TRAINING_PARAMS.seed,
+    holdOutSubset: training?.holdOutSubset,
+  });
 }
 
 function keyOf(r: LabelledRecording): string {
