@@ -23,14 +23,13 @@ import {
   prepareSignal,
   segmentIntoWindows,
 } from '@heartbeat/audio';
+import { COMPACT_MODEL_INPUT } from '@heartbeat/model';
 
 const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
 const WARM_UP_RECORDINGS = 5;
 
 type Stage = 'decode' | 'prepare' | 'windows' | 'heartSoundSpectrogram' | 'logMel' | 'heartCycles';
 const STAGES: readonly Stage[] = ['decode', 'prepare', 'windows', 'heartSoundSpectrogram', 'logMel', 'heartCycles'];
-// The compact model input's log-mel (libs/model COMPACT_MODEL_INPUT; this bench stays below libs/model).
-const COMPACT_LOG_MEL: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
 
 type Options = { limit: number; dataDir: string; logMel: FeatureConfig; heartSoundWindow: HeartSoundWindowLength };
 
@@ -42,7 +41,7 @@ function parseArguments(argv: readonly string[]): Options {
   const limit = Number(valueOf('--limit') ?? Infinity);
   if (!(limit > 0)) throw new Error('--limit must be a positive number');
   const heartSoundWindow = Number(valueOf('--heart-sound-window') ?? 80) as HeartSoundWindowLength;
-  const logMel = valueOf('--input') === 'compact' ? COMPACT_LOG_MEL : DEFAULT_FEATURE_CONFIG;
+  const logMel = valueOf('--input') === 'compact' ? COMPACT_MODEL_INPUT.featureConfig : DEFAULT_FEATURE_CONFIG;
   return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR, logMel, heartSoundWindow };
 }
 

@@ -78,6 +78,9 @@ describe('logMelSpectrogram', () => {
 });
 
 describe('logMelSpectrogramsOfWindows', () => {
+  // The compact model input's analysis: 32 bands up to 400 Hz every 40 ms.
+  const coarse = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
+
   it('equals logMelSpectrogram of every window exactly while sharing overlapping frames', () => {
     const signal = noise(2000 * 23 + 333, 11);
     const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
@@ -87,7 +90,6 @@ describe('logMelSpectrogramsOfWindows', () => {
   });
 
   it('reads the frames from a mel power spectrogram at a finer hop, with the same values to the bit', () => {
-    const coarse = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
     const signal = noise(2000 * 23 + 333, 12);
     const whole = melPowerSpectrogram(signal, { ...coarse, hopLength: 40 });
     expect(framesServe(whole, coarse, signal.length)).toBe(true);
@@ -98,7 +100,6 @@ describe('logMelSpectrogramsOfWindows', () => {
   });
 
   it('refuses a spectrogram of another analysis or another signal', () => {
-    const coarse = { ...DEFAULT_FEATURE_CONFIG, hopLength: 80, nMels: 32, fMax: 400 };
     const signal = noise(2000 * 12, 13);
     const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
     const otherWindow = melPowerSpectrogram(signal, { ...coarse, hopLength: 40, winLength: 80 });
