@@ -336,6 +336,26 @@ def selection_score(recs, s, mode='mixed'):
     return (overall + np.mean(subs)) / 2
 
 
+def group_robust_loss(logits, y, batch, cfg, group_weights, subsets):
+    """Losses that ask the network to do equally well on every group of the training data instead of
+    on average, groups being databases ('subset') or (database, label) cells ('cell'):
+    GroupDRO (Sagawa et al. 2020; cfg['dro'] = the step size of the exponentiated-gradient weights,
+    kept across batches in group_weights) or V-REx (Krueger et al. 2021; cfg['vrex'] = the weight of
+    the variance of the groups' mean losses, added to their mean)."""
+    per_window = F.binary_cross_entropy_with_logits(logits, y, reduction='none')
+    keys = [(r['subset'], r['y']) if cfg.get('groups', 'cell') == 'cell' else r['subset'] for r in batch]
+    groups = sorted(set(keys))
+    risks = torch.stack([per_window[[i for i, k in enumerate(keys) if k == g]].mean() for g in groups])
+    if cfg.get('dro'):
+        for g, risk in zip(groups, risks.detach().tolist()):
+            group_weights[g] = group_weights.get(g, 1.0) * math.exp(cfg['dro'] * risk)
+        total = sum(group_weights.values())
+        for g in group_weights: group_weights[g] /= total
+        q = torch.tensor([group_weights[g] for g in groups])
+        return (q / q.sum() * risks).sum()
+    return risks.mean() + cfg['vrex'] * risks.var(unbiased=False)
+
+
 def train(train_recs, val_recs, cfg, log=print):
     rng = np.random.default_rng(cfg.get('seed', 2016)); torch.manual_seed(cfg.get('seed', 2016))
     feats = Features(**cfg.get('features', {}))
@@ -349,6 +369,7 @@ def train(train_recs, val_recs, cfg, log=print):
     if adversary is not None: opt.add_param_group({'params': adversary.parameters()})
     epochs, wpe, bs = cfg.get('epochs', 10), cfg.get('wpe', 1024), cfg.get('bs', 32)
     best = (-1, 0, None); t0 = time.time()
+    group_weights = {}
     for ep in range(1, epochs + 1):
         lr = 1e-4 + 0.5 * (cfg.get('lr', 2e-3) - 1e-4) * (1 + math.cos(math.pi * (ep - 1) / max(1, epochs - 1)))
         for g in opt.param_groups: g['lr'] = lr
@@ -378,7 +399,9 @@ def train(train_recs, val_recs, cfg, log=print):
                 perm = torch.from_numpy(rng.permutation(bs))
                 m = lam[:, None, None, None] * m + (1 - lam[:, None, None, None]) * m[perm]
                 y = lam * y + (1 - lam) * y[perm]
-            if adversary is None:
+            if cfg.get('dro') or cfg.get('vrex'):
+                loss = group_robust_loss(model(m), y, batch, cfg, group_weights, subsets)
+            elif adversary is None:
                 loss = F.binary_cross_entropy_with_logits(model(m), y)
             else:
                 h = model.embed(m)

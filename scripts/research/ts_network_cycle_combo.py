@@ -6,6 +6,7 @@ cache of cycle_frames.py (on every record the network did not score: the fold's 
 shipped split's training part). Prints AUC per fold for each cache and weight.
 
   /usr/bin/python3 scripts/research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
+  HARNESS=vrex3-s11 /usr/bin/python3 scripts/research/ts_network_cycle_combo.py - cycle-feats-frames-win128.npy   # a harness run's networks
 """
 import json, os, sys
 import numpy as np
@@ -33,10 +34,25 @@ def gbm_logits(X, train, test):
     return model.fit(Xf[train], y[train]).decision_function(Xf[test])
 
 
+def harness_scores(run, part):
+    """A harness.py run's scores (HARNESS=<run name>) instead of the TypeScript networks': its
+    in-distribution validation records, or a fold's held-out subset, in index order."""
+    d = np.load(os.path.join(HERE, f'scores-{run}-{part}.npz'))
+    if part == 'indist':
+        return np.array([i for i, r in enumerate(index) if r['validation']]), np.asarray(d['val_s'])
+    return np.array([i for i, r in enumerate(index) if r['subset'] == part]), np.asarray(d['test_s'])
+
+
 model_dir, caches = sys.argv[1], sys.argv[2:]
-sets = {'in-distribution': network_scores(os.path.join(ROOT, model_dir, 'validation-scores.json'))}
-for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training-e']:
-    sets[subset] = network_scores(os.path.join(ROOT, 'tmp', 'loso', subset, 'held-out-scores.json'))
+run = os.environ.get('HARNESS')
+if run:
+    sets = {'in-distribution': harness_scores(run, 'indist')}
+    for subset in ['training-a', 'training-b', 'training-d', 'training-e']:
+        sets[subset] = harness_scores(run, subset)
+else:
+    sets = {'in-distribution': network_scores(os.path.join(ROOT, model_dir, 'validation-scores.json'))}
+    for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training-e']:
+        sets[subset] = network_scores(os.path.join(ROOT, 'tmp', 'loso', subset, 'held-out-scores.json'))
 for cache in caches:
     X = np.load(os.path.join(HERE, cache))
     if os.environ.get('DROP'):  # DROP=14,15: leave out those feature columns
