@@ -30,6 +30,18 @@ GBM = json.loads(os.environ.get('GBM', '{}'))
 
 def gbm_logits(X, train, test):
     Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
+    if os.environ.get('CYCLE_MODEL') == 'lr':  # logistic regression on standardised features instead
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        lr = make_pipeline(StandardScaler(), LogisticRegression(C=float(os.environ.get('LR_C', '1')), class_weight='balanced', max_iter=2000))
+        return lr.fit(Xf[train], y[train]).decision_function(Xf[test])
+    if os.environ.get('CELL_WEIGHTS') == '1':  # every (database, label) cell weighs the same
+        cells = [(index[i]['subset'], y[i]) for i in train]
+        counts = {c: cells.count(c) for c in set(cells)}
+        weights = np.array([1.0 / counts[c] for c in cells])
+        model = HistGradientBoostingClassifier(**{'max_iter': 150, 'learning_rate': 0.05, 'random_state': 0, **GBM})
+        return model.fit(Xf[train], y[train], sample_weight=weights * len(train) / weights.sum()).decision_function(Xf[test])
     model = HistGradientBoostingClassifier(**{'max_iter': 150, 'learning_rate': 0.05, 'class_weight': 'balanced', 'random_state': 0, **GBM})
     return model.fit(Xf[train], y[train]).decision_function(Xf[test])
 
