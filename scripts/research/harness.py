@@ -193,12 +193,31 @@ def mask_bands(mel, rng, maxbands):  # mel [1, frames, mels] tensor
 
 
 # ---------------- model -----------------
+class MixStyle(nn.Module):
+    """MixStyle (Zhou et al. 2021): in training, with probability p per batch, each example's
+    statistics (mean and std over `dims`) are replaced by a Beta(alpha, alpha) mix of its own and
+    another example's, so that what a device or site imprints on them stops being a cue. dims (2,)
+    over time = per frequency band (Freq-MixStyle, Schmid et al. 2022, for unseen devices in DCASE);
+    dims (2, 3) = per channel of a feature map."""
+    def __init__(self, p=0.5, alpha=0.3, dims=(2, 3)):
+        super().__init__(); self.p, self.alpha, self.dims = p, alpha, dims
+
+    def forward(self, x):
+        if not self.training or torch.rand(1).item() > self.p: return x
+        mu = x.mean(dim=self.dims, keepdim=True); sig = (x.var(dim=self.dims, keepdim=True) + 1e-6).sqrt()
+        normed = (x - mu.detach()) / sig.detach()
+        lam = torch.distributions.Beta(self.alpha, self.alpha).sample((x.shape[0], 1, 1, 1))
+        perm = torch.randperm(x.shape[0])
+        return normed * (lam * sig + (1 - lam) * sig[perm]).detach() + (lam * mu + (1 - lam) * mu[perm]).detach()
+
+
 class Cnn(nn.Module):
-    def __init__(self, blocks=(8, 16, 32, 64, 96), dropout=0.3, in_ch=1):
+    def __init__(self, blocks=(8, 16, 32, 64, 96), dropout=0.3, in_ch=1, freqmix=None, mixstyle=None):
         super().__init__()
-        layers = []; c = in_ch
+        layers = [MixStyle(dims=(2,), **freqmix)] if freqmix else []; c = in_ch
         for i, f in enumerate(blocks):
             layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.01), nn.ReLU()]
+            if mixstyle and i < 2: layers.append(MixStyle(**mixstyle))
             if i < len(blocks) - 1: layers.append(nn.MaxPool2d(2))
             c = f
         self.body = nn.Sequential(*layers); self.drop = nn.Dropout(dropout); self.fc = nn.Linear(c, 1)

@@ -50,9 +50,12 @@ def harness_scores(run, part):
     """A harness.py run's scores (HARNESS=<run name>) instead of the TypeScript networks': its
     in-distribution validation records, or a fold's held-out subset, in index order."""
     d = np.load(os.path.join(HERE, f'scores-{run}-{part}.npz'))
+    # SCALE=1 divides the logits by their spread on the network's own validation records, so that
+    # networks whose logits are smaller are compared at the same effective weight of the cycle model.
+    scale = np.std(d['val_s']) if os.environ.get('SCALE') == '1' else 1.0
     if part == 'indist':
-        return np.array([i for i, r in enumerate(index) if r['validation']]), np.asarray(d['val_s'])
-    return np.array([i for i, r in enumerate(index) if r['subset'] == part]), np.asarray(d['test_s'])
+        return np.array([i for i, r in enumerate(index) if r['validation']]), np.asarray(d['val_s']) / scale
+    return np.array([i for i, r in enumerate(index) if r['subset'] == part]), np.asarray(d['test_s']) / scale
 
 
 model_dir, caches = sys.argv[1], sys.argv[2:]
@@ -69,7 +72,7 @@ for cache in caches:
     X = np.load(os.path.join(HERE, cache))
     if os.environ.get('DROP'):  # DROP=14,15: leave out those feature columns
         X = np.delete(X, [int(c) for c in os.environ['DROP'].split(',')], axis=1)
-    for w in [0, 0.25, 0.5, 1]:
+    for w in json.loads(os.environ.get('WEIGHTS', '[0, 0.25, 0.5, 1]')):
         out = {}
         for name, (rows, logits) in sets.items():
             train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
