@@ -355,7 +355,7 @@ def selection_score(recs, s, mode='mixed'):
     return (overall + np.mean(subs)) / 2
 
 
-def group_robust_loss(logits, y, batch, cfg, group_weights, subsets):
+def group_robust_loss(logits, y, batch, cfg, group_weights):
     """Losses that ask the network to do equally well on every group of the training data instead of
     on average, groups being databases ('subset') or (database, label) cells ('cell'):
     GroupDRO (Sagawa et al. 2020; cfg['dro'] = the step size of the exponentiated-gradient weights,
@@ -419,7 +419,7 @@ def train(train_recs, val_recs, cfg, log=print):
                 m = lam[:, None, None, None] * m + (1 - lam[:, None, None, None]) * m[perm]
                 y = lam * y + (1 - lam) * y[perm]
             if cfg.get('dro') or cfg.get('vrex'):
-                loss = group_robust_loss(model(m), y, batch, cfg, group_weights, subsets)
+                loss = group_robust_loss(model(m), y, batch, cfg, group_weights)
             elif adversary is None:
                 loss = F.binary_cross_entropy_with_logits(model(m), y)
             else:

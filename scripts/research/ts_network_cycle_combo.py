@@ -7,6 +7,11 @@ shipped split's training part). Prints AUC per fold for each cache and weight.
 
   /usr/bin/python3 scripts/research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
   HARNESS=vrex3-s11 /usr/bin/python3 scripts/research/ts_network_cycle_combo.py - cycle-feats-frames-win128.npy   # a harness run's networks
+
+Options by environment: HARNESS=<run> (harness.py's score files instead of the TypeScript networks),
+SCALE=1 (with HARNESS: logits divided by their spread on the network's own validation records),
+WEIGHTS='[0, 0.5]' (the grid of w), GBM='{...}' (boosting settings), CELL_WEIGHTS=1 (boosting with
+equal (database, label) cells), CYCLE_MODEL=lr (logistic regression instead), DROP=14,15 (columns left out).
 """
 import json, os, sys
 import numpy as np
