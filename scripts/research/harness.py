@@ -388,7 +388,7 @@ def train(train_recs, val_recs, cfg, log=print):
     if adversary is not None: opt.add_param_group({'params': adversary.parameters()})
     epochs, wpe, bs = cfg.get('epochs', 10), cfg.get('wpe', 1024), cfg.get('bs', 32)
     best = (-1, 0, None); t0 = time.time()
-    group_weights = {}; swa_sum = {}
+    group_weights = {}; swa_sum = {}; swa_count = 0
     for ep in range(1, epochs + 1):
         lr = 1e-4 + 0.5 * (cfg.get('lr', 2e-3) - 1e-4) * (1 + math.cos(math.pi * (ep - 1) / max(1, epochs - 1)))
         for g in opt.param_groups: g['lr'] = lr
@@ -430,7 +430,7 @@ def train(train_recs, val_recs, cfg, log=print):
                 loss = loss + adversary.loss(h, y.long(), torch.tensor(ds), weight)
             opt.zero_grad(); loss.backward(); opt.step(); tot += loss.item()
         if cfg.get('swa') and ep >= cfg['swa']:
-            snapshots = swa_sum.setdefault('n', 0); swa_sum['n'] = snapshots + 1
+            swa_count += 1
             for k, v in model.state_dict().items():
                 if v.is_floating_point(): swa_sum[k] = swa_sum.get(k, 0) + v.detach().clone()
         if ep < cfg.get('select_from', 4): continue
@@ -444,7 +444,7 @@ def train(train_recs, val_recs, cfg, log=print):
         # the mean of the weights after every epoch from cfg['swa'] on instead of the best epoch's, then
         # batch-norm statistics measured again on unaugmented windows of training records.
         state = model.state_dict()
-        model.load_state_dict({k: (swa_sum[k] / swa_sum['n'] if k in swa_sum else v) for k, v in state.items()})
+        model.load_state_dict({k: (swa_sum[k] / swa_count if k in swa_sum else v) for k, v in state.items()})
         pick = np.random.default_rng(0).permutation(len(train_recs))[:300]
         adapt_bn(model, feats, [train_recs[i] for i in pick])
         return model, feats

@@ -33,7 +33,7 @@ def network_scores(file):
 GBM = json.loads(os.environ.get('GBM', '{}'))
 
 
-def gbm_logits(X, train, test):
+def cycle_model_logits(X, train, test):
     Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
     if os.environ.get('CYCLE_MODEL') == 'lr':  # logistic regression on standardised features instead
         from sklearn.linear_model import LogisticRegression
@@ -41,14 +41,16 @@ def gbm_logits(X, train, test):
         from sklearn.preprocessing import StandardScaler
         lr = make_pipeline(StandardScaler(), LogisticRegression(C=float(os.environ.get('LR_C', '1')), class_weight='balanced', max_iter=2000))
         return lr.fit(Xf[train], y[train]).decision_function(Xf[test])
-    if os.environ.get('CELL_WEIGHTS') == '1':  # every (database, label) cell weighs the same
+    settings = {'max_iter': 150, 'learning_rate': 0.05, 'class_weight': 'balanced', 'random_state': 0, **GBM}
+    sample_weight = None
+    if os.environ.get('CELL_WEIGHTS') == '1':  # every (database, label) cell weighs the same instead of every class
         cells = [(index[i]['subset'], y[i]) for i in train]
         counts = {c: cells.count(c) for c in set(cells)}
-        weights = np.array([1.0 / counts[c] for c in cells])
-        model = HistGradientBoostingClassifier(**{'max_iter': 150, 'learning_rate': 0.05, 'random_state': 0, **GBM})
-        return model.fit(Xf[train], y[train], sample_weight=weights * len(train) / weights.sum()).decision_function(Xf[test])
-    model = HistGradientBoostingClassifier(**{'max_iter': 150, 'learning_rate': 0.05, 'class_weight': 'balanced', 'random_state': 0, **GBM})
-    return model.fit(Xf[train], y[train]).decision_function(Xf[test])
+        sample_weight = np.array([1.0 / counts[c] for c in cells])
+        sample_weight *= len(train) / sample_weight.sum()
+        del settings['class_weight']
+    model = HistGradientBoostingClassifier(**settings)
+    return model.fit(Xf[train], y[train], sample_weight=sample_weight).decision_function(Xf[test])
 
 
 def harness_scores(run, part):
@@ -82,7 +84,7 @@ for cache in caches:
         for name, (rows, logits) in sets.items():
             train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
                 np.array([i for i, r in enumerate(index) if r['subset'] != name])
-            out[name] = auc(y[rows], logits + w * gbm_logits(X, train, rows)) if w else auc(y[rows], logits)
+            out[name] = auc(y[rows], logits + w * cycle_model_logits(X, train, rows)) if w else auc(y[rows], logits)
         held = [out[s] for s in ['training-a', 'training-b', 'training-d', 'training-e']]
         print(f'{cache} w={w}: ' + ' '.join(f'{k} {v:.3f}' for k, v in out.items()) +
               f' | mean a,b,d,e {np.mean(held):.3f} worst {min(held):.3f}', flush=True)
