@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { QueueEvents } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import { QUEUE_NAMES, type PredictionJob, type PredictionResult } from './contracts';
 import {
@@ -77,6 +78,48 @@ describe('prediction queue', () => {
       probability: 0.12,
       modelVersion: '1.0.0',
     });
+  });
+
+  it('hears of a job that completes before its event reader has started reading', async () => {
+    // BullMQ's event reader may send its first read only after the wait has checked the job's
+    // state; here that first read is held back until the job has completed in between.
+    let startReading!: () => void;
+    const readerHeldBack = new Promise<void>((resolve) => (startReading = resolve));
+    const prototype = QueueEvents.prototype as unknown as { consumeEvents(): Promise<void> };
+    const consumeEvents = prototype.consumeEvents;
+    const spy = vi.spyOn(prototype, 'consumeEvents').mockImplementation(async function (this: QueueEvents) {
+      await readerHeldBack;
+      return consumeEvents.call(this);
+    });
+    const freshProducer = createQueue(QUEUE_NAMES.predictions, connection);
+    try {
+      const job = await enqueuePrediction(freshProducer, aPredictionJob());
+      const result = freshProducer.waitForResult(job, 5_000);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the wait has checked the state by now
+      workers.push(
+        createWorker(
+          QUEUE_NAMES.predictions,
+          async (): Promise<PredictionResult> => ({
+            status: 'succeeded',
+            label: 'abnormal',
+            probability: 0.91,
+            quality: 0.9,
+            windows: [],
+            modelVersion: '1.0.0',
+            latencyMs: 3,
+          }),
+          { connection },
+        ),
+      );
+      await expect.poll(() => job.getState(), { timeout: 5_000 }).toBe('completed');
+      startReading();
+
+      await expect(result).resolves.toMatchObject({ label: 'abnormal', probability: 0.91 });
+    } finally {
+      startReading();
+      spy.mockRestore();
+      await freshProducer.close();
+    }
   });
 
   it('refuses to enqueue a payload that breaks the contract', async () => {

@@ -9,6 +9,7 @@ import {
   type DefaultJobOptions,
   type JobsOptions,
 } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   JOB_CONTRACTS,
@@ -138,7 +139,7 @@ export function isQueueUnavailable(error: unknown): boolean {
 /** A producer's handle on one queue: adds validated jobs and waits for validated results. */
 export class JobQueue<N extends JobQueueName> {
   readonly bull: Queue<JobPayload<N>, JobResult<N>>;
-  private events?: QueueEvents;
+  private events?: Promise<QueueEvents>;
 
   constructor(
     readonly name: N,
@@ -191,19 +192,37 @@ export class JobQueue<N extends JobQueueName> {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.events?.close(), this.bull.close()]);
+    const events = await this.events?.catch(() => undefined);
+    await Promise.all([events?.close(), this.bull.close()]);
   }
 
-  private async queueEvents(): Promise<QueueEvents> {
+  private queueEvents(): Promise<QueueEvents> {
     if (!this.events) {
-      this.events = new QueueEvents(this.name, {
-        connection: connectionOptions(this.connection),
-        prefix: this.connection.prefix,
-      });
-      this.events.on('error', this.onError);
-      await this.events.waitUntilReady();
+      this.events = this.startQueueEvents();
+      this.events.catch(() => (this.events = undefined)); // the next wait tries again
     }
     return this.events;
+  }
+
+  /**
+   * QueueEvents reads the event stream from '$' by default, and its waitUntilReady() resolves
+   * before that first read is sent: a job that completed in between would never be heard of
+   * (BullMQ issue #2874) and its waiter would time out. Reading on from the stream's newest entry
+   * as of now closes that gap, because every wait checks the job's state after this point.
+   */
+  private async startQueueEvents(): Promise<QueueEvents> {
+    const backend = this.bull.getBackend();
+    // Connections made from a URL are ioredis clients; BullMQ's client type leaves out XREVRANGE.
+    const client = (await backend.client) as unknown as Pick<Redis, 'xrevrange'>;
+    const [newest] = await client.xrevrange(backend.keys.events, '+', '-', 'COUNT', 1);
+    const events = new QueueEvents(this.name, {
+      connection: connectionOptions(this.connection),
+      prefix: this.connection.prefix,
+      lastEventId: newest?.[0] ?? '0-0',
+    });
+    events.on('error', this.onError);
+    await events.waitUntilReady();
+    return events;
   }
 }
 
