@@ -29,6 +29,7 @@ import { splitByRecordHash, type DataSetAssembler } from './data-set';
 import type { ModelEvaluation, ModelEvaluator } from './model-evaluator';
 import type { ModelTrainer, TrainingCheckpoint } from './model-trainer';
 import { MonotonicProgress } from './monotonic-progress';
+import type { OutageWait } from './outage-wait';
 import { nextCandidateVersion, siteCandidateVersion } from './versions';
 
 export type TrainingRunStore = Pick<
@@ -77,6 +78,8 @@ export interface TrainingRunDependencies {
   control: RunControl;
   settings: TrainingRunSettings;
   logger: Logger;
+  /** Steps that need object storage or the database wait out their outages through it; without it they run once. */
+  outageWait?: Pick<OutageWait, 'run'>;
 }
 
 /** Reports job progress (BullMQ's job.updateProgress). */
@@ -131,7 +134,7 @@ export class TrainingRunService {
 
   async process(job: TrainingJob, reportJobProgress: ProgressSink = () => undefined): Promise<TrainingResult> {
     const { runs, control, logger } = this.deps;
-    const run = await runs.findById(job.runId);
+    const run = await this.patiently('reading the run', () => runs.findById(job.runId));
     if (!run) return { runId: job.runId, status: 'failed', error: `Training run ${job.runId} does not exist` };
     if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
       return { runId: run.id, status: run.status, error: run.error ?? undefined };
@@ -145,22 +148,23 @@ export class TrainingRunService {
 
     const release = await control.holdLease(run.id);
     const resuming = run.status === 'running';
-    await runs.markRunning(run.id);
     const log = (line: string) => `${new Date().toISOString()} ${line}`;
     const progress = new MonotonicProgress(run.progress, reportJobProgress, (value, extra) =>
       runs.reportProgress(run.id, value, { ...extra, logLine: extra?.logLine ? log(extra.logLine) : undefined }),
     );
     const cancellation = this.watchCancellation(run.id);
+    const patiently = <T>(step: string, attempt: () => Promise<T>) => this.patiently(step, attempt, progress, cancellation);
     const runDir = join(this.deps.settings.workDir, run.id);
     try {
+      await patiently('starting the run', () => runs.markRunning(run.id));
       await rm(runDir, { recursive: true, force: true });
       await mkdir(runDir, { recursive: true });
       const result =
         job.kind === 'calibration'
-          ? await this.calibrateSite(run, job, runDir, progress, cancellation)
-          : await this.retrain(run, job, runDir, progress, cancellation, resuming);
+          ? await this.calibrateSite(run, job, runDir, progress, cancellation, patiently)
+          : await this.retrain(run, job, runDir, progress, cancellation, patiently, resuming);
       await progress.flush();
-      await runs.finish(run.id, 'succeeded', { metrics: result.metrics });
+      await patiently('recording the result', () => runs.finish(run.id, 'succeeded', { metrics: result.metrics }));
       await reportJobProgress(1);
       logger.info({ runId: run.id, modelVersion: result.modelVersion }, `Training run ${run.id} succeeded`);
       return { runId: run.id, status: 'succeeded', modelVersion: result.modelVersion, metrics: result.metrics };
@@ -189,18 +193,20 @@ export class TrainingRunService {
     runDir: string,
     progress: MonotonicProgress,
     cancellation: CancellationWatch,
+    patiently: Patiently,
     resuming: boolean,
   ) {
     const { settings, registry, checkpoints, runs } = this.deps;
     const params = retrainParamsSchema.parse(job.params);
-    const checkpoint = resuming && run.checkpointKey ? await checkpoints.load(run.checkpointKey) : undefined;
+    const checkpointKey = resuming ? run.checkpointKey : null;
+    const checkpoint = checkpointKey ? await patiently('reading the checkpoint', () => checkpoints.load(checkpointKey)) : undefined;
     await progress.report(undefined, {
       logLine: checkpoint
         ? `resuming after epoch ${checkpoint.epoch}/${checkpoint.epochs} from ${run.checkpointKey}`
         : 'assembling the data set',
     });
 
-    const recordings = await this.deps.data.assemble(join(runDir, 'data'));
+    const recordings = await patiently('assembling the data set', () => this.deps.data.assemble(join(runDir, 'data')));
     const { held: evaluation, rest: development } = splitByRecordHash(recordings, settings.evaluationFraction, 'evaluation');
     const { held: validation, rest: training } = splitByRecordHash(development, VALIDATION_FRACTION, 'validation');
     const evaluationFingerprint = datasetFingerprint(evaluation);
@@ -209,12 +215,12 @@ export class TrainingRunService {
       logLine: `data: ${recordings.length} recordings (training ${training.length}, validation ${validation.length}, evaluation ${evaluation.length}, fingerprint ${evaluationFingerprint})`,
     });
 
-    const version = nextCandidateVersion((await registry.list()).map((row) => row.version));
+    const version = nextCandidateVersion((await patiently('listing model versions', () => registry.list())).map((row) => row.version));
     const candidateDir = join(runDir, version);
     // A retrain keeps the serving model's input (its features) and whether it has a heart-cycle model
     // (with its weight), so the two compare like for like.
-    const servingRow = await registry.findPromoted();
-    const servingManifest = servingRow ? readModelManifest(await registry.materialise(servingRow.version, settings.modelCacheDir)) : undefined;
+    const serving = await patiently('fetching the serving model', () => this.promotedModel());
+    const servingManifest = serving ? readModelManifest(serving.dir) : undefined;
     const modelInput = servingManifest ? modelInputOfManifest(servingManifest) : undefined;
     const started = Date.now();
     const history: Pick<EpochReport, 'epoch' | 'loss' | 'validationAuc' | 'validationMacc'>[] = [];
@@ -268,13 +274,9 @@ export class TrainingRunService {
     await progress.report(STAGE.exported, { logLine: `exported ${version} (tfjs, ONNX, model card)` });
 
     const candidate = await this.deps.evaluator.evaluate(candidateDir, evaluation);
-    const promotedRow = await registry.findPromoted();
-    const promoted = promotedRow
-      ? await this.deps.evaluator.evaluate(
-          await registry.materialise(promotedRow.version, settings.modelCacheDir),
-          evaluation,
-        )
-      : undefined;
+    // Fetched again: an admin may have promoted another version while this one trained.
+    const promotedNow = await patiently('fetching the serving model', () => this.promotedModel());
+    const promoted = promotedNow ? await this.deps.evaluator.evaluate(promotedNow.dir, evaluation) : undefined;
     cancellation.check();
     const decision = this.decide(candidate, promoted);
     await progress.report(STAGE.evaluated, {
@@ -289,7 +291,7 @@ export class TrainingRunService {
       decision,
     };
     await mergeJson(join(candidateDir, 'metrics.json'), { evaluation: evaluationMetrics });
-    return this.registerAndDecide(run, candidateDir, version, decision, {
+    return patiently(`registering ${version}`, () => this.registerAndDecide(run, candidateDir, version, decision, {
       stage: 'done',
       version,
       epochs: trained.report.history.length,
@@ -297,7 +299,7 @@ export class TrainingRunService {
       validation: trained.report.validation.overall,
       evaluation: evaluationMetrics,
       resumedFromEpoch: trained.resumedFromEpoch ?? null,
-    });
+    }));
   }
 
   /** Refits the serving model's calibration and threshold on a site's records; weights untouched. */
@@ -307,13 +309,16 @@ export class TrainingRunService {
     runDir: string,
     progress: MonotonicProgress,
     cancellation: CancellationWatch,
+    patiently: Patiently,
   ) {
-    const { registry, settings } = this.deps;
+    const { registry } = this.deps;
     const params = siteCalibrationParamsSchema.parse({ site: run.site ?? undefined, ...job.params });
-    const promotedRow = await registry.findPromoted();
-    if (!promotedRow) throw new Error('Site calibration needs a promoted model to calibrate; none is promoted');
-    const promotedDir = await registry.materialise(promotedRow.version, settings.modelCacheDir);
-    const records: LabelledRecording[] = await this.deps.data.siteSamples(join(runDir, 'data'), params.site);
+    const promotedModel = await patiently('fetching the serving model', () => this.promotedModel());
+    if (!promotedModel) throw new Error('Site calibration needs a promoted model to calibrate; none is promoted');
+    const { version: promotedVersion, dir: promotedDir } = promotedModel;
+    const records: LabelledRecording[] = await patiently(`collecting site ${params.site}'s recordings`, () =>
+      this.deps.data.siteSamples(join(runDir, 'data'), params.site),
+    );
     const counts = { normal: records.filter((r) => r.label === 'normal').length, abnormal: records.filter((r) => r.label === 'abnormal').length };
     if (counts.normal < 3 || counts.abnormal < 3)
       throw new Error(
@@ -323,7 +328,7 @@ export class TrainingRunService {
     cancellation.check();
 
     const scored = await this.deps.evaluator.scoreRecords(promotedDir, records);
-    await progress.report(0.6, { logLine: `scored ${scored.length} recordings with ${promotedRow.version}` });
+    await progress.report(0.6, { logLine: `scored ${scored.length} recordings with ${promotedVersion}` });
     // Keep at least a third of the records out of the fit, to judge it.
     const calibrationCount = Math.min(params.calibrationRecords, Math.floor((scored.length * 2) / 3));
     const { calibration: fitSet, rest } = splitForSiteCalibration(scored, calibrationCount, params.seed);
@@ -339,14 +344,18 @@ export class TrainingRunService {
       { evaluationFingerprint, macc: before.macc, sensitivity: before.sensitivity },
     );
 
-    const version = siteCandidateVersion(promotedRow.version, params.site, (await registry.list()).map((r) => r.version));
+    const version = siteCandidateVersion(
+      promotedVersion,
+      params.site,
+      (await patiently('listing model versions', () => registry.list())).map((r) => r.version),
+    );
     const candidateDir = join(runDir, version);
     await mkdir(candidateDir, { recursive: true });
     for (const entry of await readdir(promotedDir, { withFileTypes: true }))
       if (entry.isFile()) await copyFile(join(promotedDir, entry.name), join(candidateDir, entry.name));
     const siteCalibration = {
       site: params.site,
-      baseVersion: promotedRow.version,
+      baseVersion: promotedVersion,
       calibrationRecords: fitSet.length,
       evaluationRecords: rest.length,
       evaluationFingerprint,
@@ -363,12 +372,38 @@ export class TrainingRunService {
     await mergeJson(join(candidateDir, promotedManifest.artifacts.metrics ?? 'metrics.json'), {
       version,
       siteCalibration,
-      evaluation: { fingerprint: evaluationFingerprint, count: rest.length, candidate: summary(after), promoted: { version: promotedRow.version, ...summary(before) }, decision },
+      evaluation: { fingerprint: evaluationFingerprint, count: rest.length, candidate: summary(after), promoted: { version: promotedVersion, ...summary(before) }, decision },
     });
     await progress.report(0.8, {
       logLine: `site ${params.site}: MAcc on ${rest.length} held-out records ${before.macc.toFixed(3)} -> ${after.macc.toFixed(3)}`,
     });
-    return this.registerAndDecide(run, candidateDir, version, decision, { stage: 'done', version, siteCalibration, decision });
+    return patiently(`registering ${version}`, () =>
+      this.registerAndDecide(run, candidateDir, version, decision, { stage: 'done', version, siteCalibration, decision }),
+    );
+  }
+
+  /** The promoted version and its directory in the local model cache, or undefined when none is promoted. */
+  private async promotedModel(): Promise<{ version: string; dir: string } | undefined> {
+    const row = await this.deps.registry.findPromoted();
+    if (!row) return undefined;
+    return { version: row.version, dir: await this.deps.registry.materialise(row.version, this.deps.settings.modelCacheDir) };
+  }
+
+  /** Runs a step through the outage wait (when there is one), its waits logged on the run. */
+  private patiently<T>(
+    step: string,
+    attempt: () => Promise<T>,
+    progress?: MonotonicProgress,
+    cancellation?: CancellationWatch,
+  ): Promise<T> {
+    if (!this.deps.outageWait) return attempt();
+    return this.deps.outageWait.run(step, attempt, {
+      onWait: (message) => {
+        this.deps.logger.warn(message);
+        void progress?.report(undefined, { logLine: message });
+      },
+      beforeRetry: () => cancellation?.check(),
+    });
   }
 
   private decide(candidate: ModelEvaluation | Parameters<typeof decidePromotion>[0]['candidate'], promoted?: Parameters<typeof decidePromotion>[0]['candidate']): PromotionDecision {
@@ -412,6 +447,8 @@ export class TrainingRunService {
     };
   }
 }
+
+type Patiently = <T>(step: string, attempt: () => Promise<T>) => Promise<T>;
 
 interface CancellationWatch {
   /** Throws TrainingCancelledError once a cancel was requested. */

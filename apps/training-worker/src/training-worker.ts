@@ -4,6 +4,7 @@ import type { Config } from '@heartbeat/config';
 import {
   AuditRepository,
   connectDatabase,
+  isDatabaseUnavailable,
   ModelVersionsRepository,
   RecordingsRepository,
   TrainingRunsRepository,
@@ -22,7 +23,7 @@ import {
   TRAINING_LEASE_TTL_MS,
   type JobWorker,
 } from '@heartbeat/queue';
-import { ObjectStorage } from '@heartbeat/storage';
+import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
 import {
   Counter,
   createLogger,
@@ -35,6 +36,7 @@ import { Redis } from 'ioredis';
 import { DataSetAssembler } from './data-set';
 import { ModelEvaluator } from './model-evaluator';
 import { decodeCheckpoint, encodeCheckpoint, ModelTrainer } from './model-trainer';
+import { OutageWait } from './outage-wait';
 import { TrainingRunService, type CheckpointStore, type RunControl } from './training-run.service';
 
 export const SERVICE = 'training-worker';
@@ -139,6 +141,12 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
       promotionMaxSensitivityDrop: config.training.promotionMaxSensitivityDrop,
     },
     logger,
+    outageWait: new OutageWait({
+      unavailableDependency: (error) =>
+        error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
+      retryMs: config.trainingWorker.dependencyRetryMs,
+      limitMs: config.trainingWorker.dependencyWaitLimitMs,
+    }),
   });
 
   const metricsRegistry = createMetricsRegistry({ service: SERVICE });

@@ -182,6 +182,8 @@ const variables = {
   TRAINING_BASE_DATA_DIR: [nonEmpty('TRAINING_BASE_DATA_DIR'), undefined],
   TRAINING_WORK_DIR: [nonEmpty('TRAINING_WORK_DIR'), 'tmp/training'],
   TRAINING_EVALUATION_FRACTION: [fraction('TRAINING_EVALUATION_FRACTION'), '0.2'],
+  TRAINING_DEPENDENCY_RETRY_MS: [integer('TRAINING_DEPENDENCY_RETRY_MS', { min: 100, max: 600_000 }), '5000'],
+  TRAINING_DEPENDENCY_WAIT_LIMIT_MS: [integer('TRAINING_DEPENDENCY_WAIT_LIMIT_MS', { min: 0, max: 86_400_000 }), '900000'],
   PROMOTION_MIN_MACC_GAIN: [fraction('PROMOTION_MIN_MACC_GAIN'), '0'],
   PROMOTION_MAX_SENSITIVITY_DROP: [fraction('PROMOTION_MAX_SENSITIVITY_DROP'), '0.02'],
 
@@ -282,6 +284,10 @@ function buildConfig(s: Settings) {
       metricsPort: s.TRAINING_WORKER_METRICS_PORT,
       /** Scratch space of training runs (data set, model directories); one subdirectory per run. */
       workDir: path.resolve(REPOSITORY_ROOT, s.TRAINING_WORK_DIR),
+      /** While S3 or PostgreSQL is out of reach, a run's step tries again after this pause... */
+      dependencyRetryMs: s.TRAINING_DEPENDENCY_RETRY_MS,
+      /** ...until it has waited this long in all; then the run fails, naming the dependency. */
+      dependencyWaitLimitMs: s.TRAINING_DEPENDENCY_WAIT_LIMIT_MS,
     },
     training: {
       /** Object-storage prefix of the base data set, used when TRAINING_BASE_DATA_DIR is not set. */
