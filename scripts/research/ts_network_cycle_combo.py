@@ -7,6 +7,7 @@ shipped split's training part). Prints AUC per fold for each cache and weight.
 
   /usr/bin/python3 scripts/research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
   HARNESS=vrex3-s11 /usr/bin/python3 scripts/research/ts_network_cycle_combo.py - cycle-feats-frames-win128.npy   # a harness run's networks
+  ... ts_network_cycle_combo.py models/1.5.0 'cycle-feats-emission-{fold}-win128-p2.npy'   # one cache per fold
 
 Options by environment: HARNESS=<run> (harness.py's score files instead of the TypeScript networks),
 SCALE=1 (with HARNESS: logits divided by their spread on the network's own validation records),
@@ -75,16 +76,22 @@ else:
     sets = {'in-distribution': network_scores(os.path.join(ROOT, model_dir, 'validation-scores.json'))}
     for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training-e']:
         sets[subset] = network_scores(os.path.join(ROOT, 'tmp', 'loso', subset, 'held-out-scores.json'))
-for cache in caches:
-    X = np.load(os.path.join(HERE, cache))
+def features(cache, fold):
+    """A cache's features; a name with {fold} holds one cache per fold (cycle_emission.py, whose
+    segmentation of a fold was learnt without the held-out database)."""
+    X = np.load(os.path.join(HERE, cache.format(fold=fold)))
     if os.environ.get('DROP'):  # DROP=14,15: leave out those feature columns
         X = np.delete(X, [int(c) for c in os.environ['DROP'].split(',')], axis=1)
+    return X
+
+
+for cache in caches:
     for w in json.loads(os.environ.get('WEIGHTS', '[0, 0.25, 0.5, 1]')):
         out = {}
         for name, (rows, logits) in sets.items():
             train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
                 np.array([i for i, r in enumerate(index) if r['subset'] != name])
-            out[name] = auc(y[rows], logits + w * cycle_model_logits(X, train, rows)) if w else auc(y[rows], logits)
+            out[name] = auc(y[rows], logits + w * cycle_model_logits(features(cache, name), train, rows)) if w else auc(y[rows], logits)
         held = [out[s] for s in ['training-a', 'training-b', 'training-d', 'training-e']]
         print(f'{cache} w={w}: ' + ' '.join(f'{k} {v:.3f}' for k, v in out.items()) +
               f' | mean a,b,d,e {np.mean(held):.3f} worst {min(held):.3f}', flush=True)
