@@ -76,6 +76,12 @@ export class PredictionQueueRepository {
     return removed;
   }
 
+  /** The ids among `jobIds` that have no job in the queue at all (never queued, or long gone). */
+  async withoutJob(jobIds: readonly string[]): Promise<string[]> {
+    const jobs = await Promise.all(jobIds.map((id) => this.predictions.bull.getJob(id)));
+    return jobIds.filter((_, i) => !jobs[i]);
+  }
+
   /**
    * The job's result, or JobTimeoutError / JobFailedError from the queue lib. Takes the job handle
    * from enqueueInteractive, so waiting costs no extra look-up.

@@ -1,9 +1,9 @@
 // Screening batches: creation honours the client's Idempotency-Key, and counters are updated
 // atomically by whichever worker finishes a prediction, so no coordinator is needed.
-import { and, count, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
-import { batches, type Batch, type BatchStatus } from '../schema';
+import { batches, predictions, type Batch, type BatchStatus } from '../schema';
 
 export interface CreateBatch {
   totalCount: number;
@@ -141,6 +141,21 @@ export class BatchesRepository {
       .where(and(eq(batches.id, id), eq(batches.status, 'receiving')))
       .returning();
     return batch;
+  }
+
+  /**
+   * `receiving` batches whose upload has gone quiet: neither the batch nor any of its predictions
+   * was created at or after `quietSince`, oldest first. A gateway that died mid-upload leaves such a
+   * batch behind, holding its idempotency key.
+   */
+  async listStaleReceiving(quietSince: Date, limit = 100): Promise<Batch[]> {
+    const recentPrediction = sql`exists (select 1 from ${predictions} where ${predictions.batchId} = ${batches.id} and ${predictions.createdAt} >= ${quietSince})`;
+    return this.db
+      .select()
+      .from(batches)
+      .where(and(eq(batches.status, 'receiving'), lt(batches.createdAt, quietSince), sql`not ${recentPrediction}`))
+      .orderBy(asc(batches.createdAt))
+      .limit(limit);
   }
 
   /**

@@ -109,6 +109,15 @@ export class PredictionsRepository {
     return prediction;
   }
 
+  /** Ids of the batch's predictions that have no outcome yet. */
+  async listPendingIds(batchId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: predictions.id })
+      .from(predictions)
+      .where(and(eq(predictions.batchId, batchId), eq(predictions.status, 'pending')));
+    return rows.map((row) => row.id);
+  }
+
   async setJobId(id: string, jobId: string): Promise<void> {
     await this.db.update(predictions).set({ jobId }).where(eq(predictions.id, id));
   }

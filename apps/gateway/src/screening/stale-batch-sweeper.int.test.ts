@@ -1,0 +1,127 @@
+// What a gateway that died mid-upload leaves behind (a `receiving` batch holding its Idempotency-Key,
+// a stored recording queued, one stored but never queued), and another gateway ending it, on the real
+// Postgres and Redis of the integration run.
+import { randomUUID } from 'node:crypto';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig, type Config } from '@heartbeat/config';
+import {
+  batches,
+  BatchesRepository,
+  connectDatabase,
+  PredictionsRepository,
+  RecordingsRepository,
+  type Batch,
+  type DatabaseConnection,
+} from '@heartbeat/db';
+import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
+import { createGatewayApp } from '../gateway-app';
+import { UPLOAD_ABORTED } from './batch-intake';
+
+const HOUR_AGO = () => new Date(Date.now() - 60 * 60 * 1000);
+
+let config: Config;
+let connection: DatabaseConnection;
+let batchRows: BatchesRepository;
+let predictionRows: PredictionsRepository;
+let queue: JobQueue<'predictions'>;
+let gateway: NestExpressApplication | undefined;
+
+beforeAll(async () => {
+  const env = inject('integrationEnv');
+  config = loadConfig({
+    ...env,
+    QUEUE_PREFIX: `${env.QUEUE_PREFIX}:stale-batches`,
+    BATCH_RECEIVING_TIMEOUT_MS: String(10 * 60 * 1000),
+    BATCH_SWEEP_INTERVAL_MS: '200',
+  });
+  connection = connectDatabase(config.db.url, { poolSize: 2 });
+  batchRows = new BatchesRepository(connection.db);
+  predictionRows = new PredictionsRepository(connection.db);
+  queue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await queue?.bull.obliterate({ force: true }).catch(() => undefined);
+  await queue?.close();
+  await connection?.close();
+});
+
+/** A receiving batch and its predictions as a gateway leaves them, created `at` that time. */
+async function receivingBatch(at: Date, statuses: ('queued' | 'never queued' | 'succeeded')[]) {
+  const idempotencyKey = `upload-${randomUUID()}`;
+  const { batch } = await batchRows.create({ totalCount: 0, idempotencyKey, receiving: true });
+  await connection.db
+    .update(batches)
+    .set({ createdAt: at, totalCount: statuses.length })
+    .where(eq(batches.id, batch.id));
+  const rows = [];
+  for (const status of statuses) {
+    const recording = await new RecordingsRepository(connection.db).create({
+      storageKey: `recordings/${randomUUID()}`,
+      sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+      originalFileName: 'a0001.wav',
+      format: 'wav',
+      sizeBytes: 1000,
+    });
+    const prediction = await predictionRows.create({
+      recordingId: recording.id,
+      batchId: batch.id,
+      status: status === 'succeeded' ? 'succeeded' : 'pending',
+      createdAt: at,
+    });
+    if (status === 'queued')
+      await queue.add(
+        {
+          recordingId: recording.id,
+          storageKey: recording.storageKey,
+          predictionId: prediction.id,
+          batchId: batch.id,
+          requestedAt: at.toISOString(),
+        },
+        { jobId: prediction.id },
+      );
+    rows.push(prediction);
+  }
+  return { batch, idempotencyKey, predictions: rows };
+}
+
+async function batchNoLongerReceiving(id: string, timeoutMs = 10_000): Promise<Batch> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const batch = (await batchRows.findById(id))!;
+    if (batch.status !== 'receiving') return batch;
+    if (Date.now() > deadline) throw new Error(`Batch ${id} still receiving after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a batch left receiving by a gateway that stopped mid-upload', () => {
+  it('is failed by another gateway, frees its Idempotency-Key and fails only the recordings that will never be screened', async () => {
+    const crashed = await receivingBatch(HOUR_AGO(), ['queued', 'never queued', 'succeeded']);
+    const uploading = await receivingBatch(new Date(), ['queued']);
+
+    gateway = await createGatewayApp(config, { logger: false });
+    await gateway.init();
+    const ended = await batchNoLongerReceiving(crashed.batch.id);
+
+    expect(ended.status).toBe('failed');
+    expect(ended.idempotencyKey).toBeNull();
+    expect(await batchRows.findByIdempotencyKey(crashed.idempotencyKey)).toBeUndefined();
+    const [queued, neverQueued, succeeded] = await Promise.all(
+      crashed.predictions.map((p) => predictionRows.findById(p.id)),
+    );
+    expect(queued).toMatchObject({ status: 'failed', errorCode: UPLOAD_ABORTED });
+    expect(neverQueued).toMatchObject({ status: 'failed', errorCode: UPLOAD_ABORTED });
+    expect(neverQueued!.errorMessage).toMatch(/send the batch again/);
+    expect(succeeded!.status).toBe('succeeded');
+    expect(await queue.bull.getJob(crashed.predictions[0]!.id)).toBeUndefined();
+
+    // An upload still in progress is left alone.
+    expect((await batchRows.findById(uploading.batch.id))!.status).toBe('receiving');
+    expect((await predictionRows.findById(uploading.predictions[0]!.id))!.status).toBe('pending');
+    expect(await queue.bull.getJob(uploading.predictions[0]!.id)).toBeDefined();
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Batch } from '@heartbeat/db';
+import { UPLOAD_ABORTED } from './batch-intake';
+import {
+  StaleBatchSweeper,
+  STALE_UPLOAD_MESSAGE,
+  type StaleBatchSweeperDependencies,
+} from './stale-batch-sweeper';
+
+const batch = (id: string) => ({ id, status: 'receiving' }) as Batch;
+
+function sweeper(options: {
+  stale: Batch[];
+  lostToAnotherGateway?: string[];
+  pending: Record<string, string[]>;
+  waiting: string[];
+  withJob: string[];
+}) {
+  const deps = {
+    batches: {
+      listStaleReceiving: vi.fn(async () => options.stale),
+      abandonReceiving: vi.fn(async (id: string) =>
+        options.lostToAnotherGateway?.includes(id) ? undefined : { ...batch(id), status: 'failed' as const },
+      ),
+    },
+    predictions: {
+      listPendingIds: vi.fn(async (batchId: string) => options.pending[batchId] ?? []),
+      fail: vi.fn(async () => undefined),
+    },
+    queue: {
+      removeWaiting: vi.fn(async (ids: readonly string[]) =>
+        ids.filter((id) => options.waiting.includes(id)),
+      ),
+      withoutJob: vi.fn(async (ids: readonly string[]) => ids.filter((id) => !options.withJob.includes(id))),
+    },
+    quietMs: 30 * 60 * 1000,
+    now: () => Date.parse('2026-12-01T12:00:00Z'),
+  } satisfies StaleBatchSweeperDependencies;
+  return { subject: new StaleBatchSweeper(deps), deps };
+}
+
+describe('StaleBatchSweeper', () => {
+  it('looks for batches quiet since the timeout and fails the recordings taken back or never queued', async () => {
+    const { subject, deps } = sweeper({
+      stale: [batch('b1')],
+      pending: { b1: ['waiting', 'running', 'never-queued'] },
+      waiting: ['waiting'],
+      withJob: ['waiting', 'running'],
+    });
+
+    expect(await subject.sweep()).toEqual([{ batchId: 'b1', unscreened: 2 }]);
+
+    expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
+    expect(deps.queue.withoutJob).toHaveBeenCalledWith(['running', 'never-queued']);
+    expect(deps.predictions.fail.mock.calls).toEqual([
+      ['waiting', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
+      ['never-queued', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
+    ]);
+  });
+
+  it('leaves a batch another gateway ended first to that gateway', async () => {
+    const { subject, deps } = sweeper({
+      stale: [batch('b1'), batch('b2')],
+      lostToAnotherGateway: ['b1'],
+      pending: { b1: ['p1'], b2: [] },
+      waiting: [],
+      withJob: [],
+    });
+
+    expect(await subject.sweep()).toEqual([{ batchId: 'b2', unscreened: 0 }]);
+    expect(deps.predictions.listPendingIds).not.toHaveBeenCalledWith('b1');
+    expect(deps.predictions.fail).not.toHaveBeenCalled();
+  });
+});
