@@ -17,7 +17,7 @@ import { ApiV1Controller } from './screening/api-v1.controller';
 import { DeadLetterService } from './screening/dead-letter.service';
 import { PrototypeScreeningController } from './screening/prototype.controller';
 import { ScreeningService } from './screening/screening.service';
-import { StaleBatchSweepSchedule } from './screening/stale-batch-sweeper';
+import { StaleUploadSweepSchedule } from './screening/stale-upload-sweeper';
 import { SubmissionsService } from './screening/submissions.service';
 import { gatewayMetricsProvider, GatewayTelemetry } from './telemetry/gateway-telemetry';
 import { UploadsService } from './uploads/uploads.service';
@@ -43,7 +43,7 @@ export class AppModule {
         ScreeningService,
         SubmissionsService,
         DeadLetterService,
-        StaleBatchSweepSchedule,
+        StaleUploadSweepSchedule,
         InsightsService,
         gatewayMetricsProvider,
         GatewayTelemetry,

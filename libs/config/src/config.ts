@@ -156,8 +156,8 @@ const variables = {
   ],
   MAX_BATCH_FILES: [integer('MAX_BATCH_FILES', { min: 1, max: 100_000 }), '1000'],
   PREDICT_TIMEOUT_MS: [integer('PREDICT_TIMEOUT_MS', { min: 1, max: 3_600_000 }), '30000'],
-  BATCH_RECEIVING_TIMEOUT_MS: [integer('BATCH_RECEIVING_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '1800000'],
-  BATCH_SWEEP_INTERVAL_MS: [integer('BATCH_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
+  STALE_UPLOAD_TIMEOUT_MS: [integer('STALE_UPLOAD_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '1800000'],
+  STALE_UPLOAD_SWEEP_INTERVAL_MS: [integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
   PUBLIC_READS: [boolean('PUBLIC_READS'), 'true'],
   RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
 
@@ -260,10 +260,13 @@ function buildConfig(s: Settings) {
       maxUploadBytes: s.MAX_UPLOAD_BYTES,
       maxBatchFiles: s.MAX_BATCH_FILES,
       predictTimeoutMs: s.PREDICT_TIMEOUT_MS,
-      /** A batch still `receiving` after this long without a new recording was left by a gateway that died mid-upload. */
-      batchReceivingTimeoutMs: s.BATCH_RECEIVING_TIMEOUT_MS,
-      /** How often the gateway looks for such batches. */
-      batchSweepIntervalMs: s.BATCH_SWEEP_INTERVAL_MS,
+      /**
+       * A batch still `receiving` after this long without a new recording, or a single recording
+       * pending this long without a job, was left by a request that died (e.g. its gateway stopped).
+       */
+      staleUploadTimeoutMs: s.STALE_UPLOAD_TIMEOUT_MS,
+      /** How often the gateway looks for them. */
+      staleUploadSweepIntervalMs: s.STALE_UPLOAD_SWEEP_INTERVAL_MS,
       publicReads: s.PUBLIC_READS,
       rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
     },

@@ -209,6 +209,8 @@ export const predictions = pgTable(
     index('predictions_batch_id_idx').on(t.batchId),
     index('predictions_created_at_idx').on(t.createdAt),
     index('predictions_label_created_at_idx').on(t.label, t.createdAt),
+    // Small: only what has no outcome yet (the gateway's sweep for predictions never queued).
+    index('predictions_pending_created_at_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
     check(
       'predictions_probability_range',
       sql`${t.probability} is null or (${t.probability} >= 0 and ${t.probability} <= 1)`,

@@ -14,6 +14,8 @@ import { API_V1, presentBatch } from './presenters';
 export const REJECTED_FILE_ACTION = 'batch.file_rejected';
 /** Error code of a queued recording whose batch upload failed before it finished. */
 export const UPLOAD_ABORTED = 'UPLOAD_ABORTED';
+/** Error code of a single recording (/predict) that was stored but never queued. */
+export const NOT_QUEUED = 'NOT_QUEUED';
 
 export interface BatchSubmitter {
   /** API key id of the caller, when there is one. */

@@ -13,7 +13,7 @@ function staged(index: number, name = `r${index}.wav`): StagedRecording {
   return { index, fileName: name, storageKey: `recordings/${'a'.repeat(63)}${index}`, sha256: `${'a'.repeat(63)}${index}`, sizeBytes: 100, format: 'wav' };
 }
 
-function fakes(result: () => Promise<PredictionResult>, { handoffDown = false } = {}) {
+function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, queueDown = false } = {}) {
   const recordings: Recording[] = [];
   const handedOff = new Map<string, Buffer>();
   const predictions: Prediction[] = [];
@@ -78,7 +78,11 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false } 
     { record: async (event: { action: string; details: unknown }) => audit.push(event), list: async () => ({ items: [], total: 0, limit: 1000, offset: 0 }) } as never,
     {
       enqueueMany: async (payloads: typeof jobs) => (jobs.push(...payloads), payloads.map((p) => p.predictionId)),
-      enqueueInteractive: async (payload: (typeof jobs)[number]) => (jobs.push(payload), { id: payload.predictionId }),
+      enqueueInteractive: async (payload: (typeof jobs)[number]) => {
+        if (queueDown) throw new Error('Reached the max retries per request limit');
+        jobs.push(payload);
+        return { id: payload.predictionId };
+      },
       removeWaiting: async (ids: string[]) => {
         const removed = ids.filter((id) => !started.has(id));
         removedJobs.push(...removed);
@@ -252,6 +256,13 @@ describe('ScreeningService.predict', () => {
     expect(reply.status).toBe(202);
     expect(reply.body).toMatchObject({ status: 'pending', statusUrl: expect.stringMatching(/^\/api\/v1\/predictions\//) });
     expect(reply.headers?.Location).toBe((reply.body as { statusUrl: string }).statusUrl);
+  });
+
+  it('fails the stored prediction with NOT_QUEUED, instead of leaving it pending, when the queue cannot take the job', async () => {
+    const { service, predictions } = fakes(async () => succeeded, { queueDown: true });
+    await expect(service.predict(staged(0), {})).rejects.toThrow('Reached the max retries per request limit');
+    expect(predictions).toHaveLength(1);
+    expect(predictions[0]).toMatchObject({ status: 'failed', errorCode: 'NOT_QUEUED' });
   });
 
   it("answers 422 with the worker's error code for a recording that cannot be screened", async () => {

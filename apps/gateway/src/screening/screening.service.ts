@@ -10,10 +10,10 @@ import { ObjectStorage } from '@heartbeat/storage';
 import { ApiError, notFound } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import { CONFIG } from '../common/tokens';
-import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
+import { PredictionQueueRepository, type QueuedPrediction } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import type { StagedRecording, StagingOutcome } from '../uploads/uploads.service';
-import { BatchIntake, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
+import { BatchIntake, NOT_QUEUED, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
 import type { BatchCreatedDto, BatchFileDto, BatchResultsDto, BatchStatusDto, DownloadLinkDto, PredictionDto, PredictPendingDto, PredictResultDto } from './dto';
 import { API_V1, CSV_COLUMNS, csvCell, csvRow, presentBatch, presentPrediction } from './presenters';
 
@@ -56,12 +56,21 @@ export class ScreeningService {
     const recording = await this.registerUpload(staged, submitter, predictionId);
     // The bytes are stored already; the handoff only spares the worker reading them back.
     if (staged.bytes) await this.handoff.offer(predictionId, staged.bytes).catch(() => false);
-    const job = await this.queue.enqueueInteractive({
-      recordingId: recording.recordingId,
-      storageKey: recording.storageKey,
-      predictionId,
-      requestedAt: new Date().toISOString(),
-    });
+    let job: QueuedPrediction;
+    try {
+      job = await this.queue.enqueueInteractive({
+        recordingId: recording.recordingId,
+        storageKey: recording.storageKey,
+        predictionId,
+        requestedAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      // Otherwise the stored recording's prediction would stay pending for ever (best effort: the
+      // database may be the thing that is down; the stale-upload sweep catches what is left).
+      const message = 'The job queue could not be reached, so this recording was not screened; send it again.';
+      await this.predictions.fail(predictionId, { code: NOT_QUEUED, message }).catch(() => undefined);
+      throw error;
+    }
     this.metrics.predictionsQueued.inc({ source: 'predict' });
     const jobId = job.id ?? predictionId;
     let result: PredictionResult;

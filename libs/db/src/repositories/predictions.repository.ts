@@ -1,6 +1,6 @@
 // Predictions: one row per (recording, request). Created pending when a job is queued, then
 // completed with the model's answer or failed with a typed error code.
-import { and, count, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import {
@@ -115,6 +115,17 @@ export class PredictionsRepository {
       .select({ id: predictions.id })
       .from(predictions)
       .where(and(eq(predictions.batchId, batchId), eq(predictions.status, 'pending')));
+    return rows.map((row) => row.id);
+  }
+
+  /** Pending predictions outside any batch (single /predict requests) created before `before`, oldest first. */
+  async listPendingSingles(before: Date, limit = 500): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: predictions.id })
+      .from(predictions)
+      .where(and(isNull(predictions.batchId), eq(predictions.status, 'pending'), lt(predictions.createdAt, before)))
+      .orderBy(predictions.createdAt)
+      .limit(limit);
     return rows.map((row) => row.id);
   }
 

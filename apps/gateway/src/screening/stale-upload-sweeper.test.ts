@@ -1,11 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Batch } from '@heartbeat/db';
-import { UPLOAD_ABORTED } from './batch-intake';
+import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
 import {
-  StaleBatchSweeper,
+  NEVER_QUEUED_MESSAGE,
+  StaleUploadSweeper,
   STALE_UPLOAD_MESSAGE,
-  type StaleBatchSweeperDependencies,
-} from './stale-batch-sweeper';
+  type StaleUploadSweeperDependencies,
+} from './stale-upload-sweeper';
 
 const batch = (id: string) => ({ id, status: 'receiving' }) as Batch;
 
@@ -13,6 +14,7 @@ function sweeper(options: {
   stale: Batch[];
   lostToAnotherGateway?: string[];
   pending: Record<string, string[]>;
+  pendingSingles?: string[];
   waiting: string[];
   withJob: string[];
 }) {
@@ -25,6 +27,7 @@ function sweeper(options: {
     },
     predictions: {
       listPendingIds: vi.fn(async (batchId: string) => options.pending[batchId] ?? []),
+      listPendingSingles: vi.fn(async (_before: Date) => options.pendingSingles ?? []),
       fail: vi.fn(async () => undefined),
     },
     queue: {
@@ -35,11 +38,11 @@ function sweeper(options: {
     },
     quietMs: 30 * 60 * 1000,
     now: () => Date.parse('2026-12-01T12:00:00Z'),
-  } satisfies StaleBatchSweeperDependencies;
-  return { subject: new StaleBatchSweeper(deps), deps };
+  } satisfies StaleUploadSweeperDependencies;
+  return { subject: new StaleUploadSweeper(deps), deps };
 }
 
-describe('StaleBatchSweeper', () => {
+describe('StaleUploadSweeper', () => {
   it('looks for batches quiet since the timeout and fails the recordings taken back or never queued', async () => {
     const { subject, deps } = sweeper({
       stale: [batch('b1')],
@@ -48,7 +51,7 @@ describe('StaleBatchSweeper', () => {
       withJob: ['waiting', 'running'],
     });
 
-    expect(await subject.sweep()).toEqual([{ batchId: 'b1', unscreened: 2 }]);
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], neverQueued: 0 });
 
     expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
     expect(deps.queue.withoutJob).toHaveBeenCalledWith(['running', 'never-queued']);
@@ -67,8 +70,24 @@ describe('StaleBatchSweeper', () => {
       withJob: [],
     });
 
-    expect(await subject.sweep()).toEqual([{ batchId: 'b2', unscreened: 0 }]);
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], neverQueued: 0 });
     expect(deps.predictions.listPendingIds).not.toHaveBeenCalledWith('b1');
     expect(deps.predictions.fail).not.toHaveBeenCalled();
+  });
+
+  it('fails a single recording pending since the timeout only when it has no job at all', async () => {
+    const { subject, deps } = sweeper({
+      stale: [],
+      pending: {},
+      pendingSingles: ['queued-long-ago', 'never-queued'],
+      waiting: [],
+      withJob: ['queued-long-ago'],
+    });
+
+    expect(await subject.sweep()).toEqual({ batches: [], neverQueued: 1 });
+    expect(deps.predictions.listPendingSingles).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
+    expect(deps.predictions.fail.mock.calls).toEqual([
+      ['never-queued', { code: NOT_QUEUED, message: NEVER_QUEUED_MESSAGE }],
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 // A gateway that dies mid-upload (killed pod, out of memory) cannot abandon its batch: the batch
 // would stay `receiving` for ever, holding the client's Idempotency-Key (every retry answered 409),
-// with predictions that were stored but never queued left pending. Every gateway sweeps for such
-// batches now and then and ends them as BatchIntake.abandon() would have.
+// with predictions that were stored but never queued left pending. The same death between storing a
+// /predict recording and queueing it leaves that prediction pending. Every gateway sweeps for both
+// now and then and ends them as the request itself would have.
 import {
   Inject,
   Injectable,
@@ -13,11 +14,11 @@ import type { Config } from '@heartbeat/config';
 import { BatchesRepository, PredictionsRepository } from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
-import { UPLOAD_ABORTED } from './batch-intake';
+import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
 
-export interface StaleBatchSweeperDependencies {
+export interface StaleUploadSweeperDependencies {
   batches: Pick<BatchesRepository, 'listStaleReceiving' | 'abandonReceiving'>;
-  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'fail'>;
+  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'listPendingSingles' | 'fail'>;
   queue: Pick<PredictionQueueRepository, 'removeWaiting' | 'withoutJob'>;
   /** A receiving batch with no new recording for this long is taken as broken off. */
   quietMs: number;
@@ -30,16 +31,29 @@ export interface AbandonedBatch {
   unscreened: number;
 }
 
+export interface SweepOutcome {
+  batches: AbandonedBatch[];
+  /** Single recordings (/predict) stored but never queued, failed with NOT_QUEUED. */
+  neverQueued: number;
+}
+
+export const NEVER_QUEUED_MESSAGE =
+  'The request that stored this recording ended before it was queued for screening, so it was not screened; send it again.';
+
 export const STALE_UPLOAD_MESSAGE =
   'The batch upload broke off before it finished (the gateway receiving it stopped), so this recording was not screened; send the batch again.';
 
-export class StaleBatchSweeper {
-  constructor(private readonly deps: StaleBatchSweeperDependencies) {}
+export class StaleUploadSweeper {
+  constructor(private readonly deps: StaleUploadSweeperDependencies) {}
 
-  /** Ends every stale receiving batch; safe to run on several gateways at once. */
-  async sweep(): Promise<AbandonedBatch[]> {
-    const { batches, predictions, queue } = this.deps;
+  /** Ends every stale receiving batch and single recording never queued; safe on several gateways at once. */
+  async sweep(): Promise<SweepOutcome> {
     const quietSince = new Date((this.deps.now ?? Date.now)() - this.deps.quietMs);
+    return { batches: await this.sweepBatches(quietSince), neverQueued: await this.sweepSingles(quietSince) };
+  }
+
+  private async sweepBatches(quietSince: Date): Promise<AbandonedBatch[]> {
+    const { batches, predictions, queue } = this.deps;
     const abandoned: AbandonedBatch[] = [];
     for (const stale of await batches.listStaleReceiving(quietSince)) {
       // Only the gateway whose UPDATE changes the row goes on; for the others it is no longer receiving.
@@ -54,13 +68,21 @@ export class StaleBatchSweeper {
     }
     return abandoned;
   }
+
+  /** A pending single prediction this old with no job at all can no longer be screened. */
+  private async sweepSingles(before: Date): Promise<number> {
+    const { predictions, queue } = this.deps;
+    const orphans = await queue.withoutJob(await predictions.listPendingSingles(before));
+    for (const id of orphans) await predictions.fail(id, { code: NOT_QUEUED, message: NEVER_QUEUED_MESSAGE });
+    return orphans.length;
+  }
 }
 
-/** Runs the sweeper at start-up and every BATCH_SWEEP_INTERVAL_MS while the gateway runs. */
+/** Runs the sweeper at start-up and every STALE_UPLOAD_SWEEP_INTERVAL_MS while the gateway runs. */
 @Injectable()
-export class StaleBatchSweepSchedule implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('StaleBatchSweep');
-  private readonly sweeper: StaleBatchSweeper;
+export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('StaleUploadSweep');
+  private readonly sweeper: StaleUploadSweeper;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
@@ -70,17 +92,17 @@ export class StaleBatchSweepSchedule implements OnApplicationBootstrap, OnModule
     @Inject(PredictionsRepository) predictions: PredictionsRepository,
     @Inject(PredictionQueueRepository) queue: PredictionQueueRepository,
   ) {
-    this.sweeper = new StaleBatchSweeper({
+    this.sweeper = new StaleUploadSweeper({
       batches,
       predictions,
       queue,
-      quietMs: config.gateway.batchReceivingTimeoutMs,
+      quietMs: config.gateway.staleUploadTimeoutMs,
     });
   }
 
   onApplicationBootstrap(): void {
     this.sweepNow();
-    this.timer = setInterval(() => this.sweepNow(), this.config.gateway.batchSweepIntervalMs);
+    this.timer = setInterval(() => this.sweepNow(), this.config.gateway.staleUploadSweepIntervalMs);
     this.timer.unref();
   }
 
@@ -94,14 +116,18 @@ export class StaleBatchSweepSchedule implements OnApplicationBootstrap, OnModule
     if (this.running) return;
     this.running = this.sweeper
       .sweep()
-      .then((abandoned) => {
-        for (const { batchId, unscreened } of abandoned)
+      .then(({ batches, neverQueued }) => {
+        for (const { batchId, unscreened } of batches)
           this.logger.warn(
             `Batch ${batchId} stopped receiving mid-upload; marked failed, ${unscreened} unscreened recording(s) failed with ${UPLOAD_ABORTED}`,
           );
+        if (neverQueued > 0)
+          this.logger.warn(
+            `${neverQueued} recording(s) stored but never queued (their request ended first) failed with ${NOT_QUEUED}`,
+          );
       })
       .catch((error: unknown) =>
-        this.logger.warn(`Stale batch sweep failed, will try again: ${(error as Error).message}`),
+        this.logger.warn(`Stale upload sweep failed, will try again: ${(error as Error).message}`),
       )
       .finally(() => (this.running = undefined));
   }

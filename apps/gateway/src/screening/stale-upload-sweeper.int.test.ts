@@ -1,6 +1,6 @@
-// What a gateway that died mid-upload leaves behind (a `receiving` batch holding its Idempotency-Key,
-// a stored recording queued, one stored but never queued), and another gateway ending it, on the real
-// Postgres and Redis of the integration run.
+// What a gateway that died mid-request leaves behind (a `receiving` batch holding its Idempotency-Key,
+// a stored recording queued, one stored but never queued; a /predict recording never queued), and
+// another gateway ending it, on the real Postgres and Redis of the integration run.
 import { randomUUID } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { eq } from 'drizzle-orm';
@@ -17,7 +17,7 @@ import {
 } from '@heartbeat/db';
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
 import { createGatewayApp } from '../gateway-app';
-import { UPLOAD_ABORTED } from './batch-intake';
+import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
 
 const HOUR_AGO = () => new Date(Date.now() - 60 * 60 * 1000);
 
@@ -33,8 +33,8 @@ beforeAll(async () => {
   config = loadConfig({
     ...env,
     QUEUE_PREFIX: `${env.QUEUE_PREFIX}:stale-batches`,
-    BATCH_RECEIVING_TIMEOUT_MS: String(10 * 60 * 1000),
-    BATCH_SWEEP_INTERVAL_MS: '200',
+    STALE_UPLOAD_TIMEOUT_MS: String(10 * 60 * 1000),
+    STALE_UPLOAD_SWEEP_INTERVAL_MS: '200',
   });
   connection = connectDatabase(config.db.url, { poolSize: 2 });
   batchRows = new BatchesRepository(connection.db);
@@ -49,43 +49,55 @@ afterAll(async () => {
   await connection?.close();
 });
 
+type Left = 'queued' | 'never queued' | 'succeeded';
+
+/** A stored recording and its prediction created `at` that time, queued or not, as a request leaves them. */
+async function storedPrediction(at: Date, left: Left, batchId: string | null) {
+  const recording = await new RecordingsRepository(connection.db).create({
+    storageKey: `recordings/${randomUUID()}`,
+    sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'),
+    originalFileName: 'a0001.wav',
+    format: 'wav',
+    sizeBytes: 1000,
+  });
+  const prediction = await predictionRows.create({
+    recordingId: recording.id,
+    batchId,
+    status: left === 'succeeded' ? 'succeeded' : 'pending',
+    createdAt: at,
+  });
+  if (left === 'queued')
+    await queue.add(
+      {
+        recordingId: recording.id,
+        storageKey: recording.storageKey,
+        predictionId: prediction.id,
+        batchId: batchId ?? undefined,
+        requestedAt: at.toISOString(),
+      },
+      { jobId: prediction.id },
+    );
+  return prediction;
+}
+
 /** A receiving batch and its predictions as a gateway leaves them, created `at` that time. */
-async function receivingBatch(at: Date, statuses: ('queued' | 'never queued' | 'succeeded')[]) {
+async function receivingBatch(at: Date, left: Left[]) {
   const idempotencyKey = `upload-${randomUUID()}`;
   const { batch } = await batchRows.create({ totalCount: 0, idempotencyKey, receiving: true });
   await connection.db
     .update(batches)
-    .set({ createdAt: at, totalCount: statuses.length })
+    .set({ createdAt: at, totalCount: left.length })
     .where(eq(batches.id, batch.id));
   const rows = [];
-  for (const status of statuses) {
-    const recording = await new RecordingsRepository(connection.db).create({
-      storageKey: `recordings/${randomUUID()}`,
-      sha256: randomUUID().replace(/-/g, '').padEnd(64, '0'),
-      originalFileName: 'a0001.wav',
-      format: 'wav',
-      sizeBytes: 1000,
-    });
-    const prediction = await predictionRows.create({
-      recordingId: recording.id,
-      batchId: batch.id,
-      status: status === 'succeeded' ? 'succeeded' : 'pending',
-      createdAt: at,
-    });
-    if (status === 'queued')
-      await queue.add(
-        {
-          recordingId: recording.id,
-          storageKey: recording.storageKey,
-          predictionId: prediction.id,
-          batchId: batch.id,
-          requestedAt: at.toISOString(),
-        },
-        { jobId: prediction.id },
-      );
-    rows.push(prediction);
-  }
+  for (const each of left) rows.push(await storedPrediction(at, each, batch.id));
   return { batch, idempotencyKey, predictions: rows };
+}
+
+/** A gateway (no HTTP listener needed) whose sweep runs every 200 ms; started once for the file. */
+async function startSweepingGateway(): Promise<void> {
+  if (gateway) return;
+  gateway = await createGatewayApp(config, { logger: false });
+  await gateway.init();
 }
 
 async function batchNoLongerReceiving(id: string, timeoutMs = 10_000): Promise<Batch> {
@@ -103,8 +115,7 @@ describe('a batch left receiving by a gateway that stopped mid-upload', () => {
     const crashed = await receivingBatch(HOUR_AGO(), ['queued', 'never queued', 'succeeded']);
     const uploading = await receivingBatch(new Date(), ['queued']);
 
-    gateway = await createGatewayApp(config, { logger: false });
-    await gateway.init();
+    await startSweepingGateway();
     const ended = await batchNoLongerReceiving(crashed.batch.id);
 
     expect(ended.status).toBe('failed');
@@ -123,5 +134,25 @@ describe('a batch left receiving by a gateway that stopped mid-upload', () => {
     expect((await batchRows.findById(uploading.batch.id))!.status).toBe('receiving');
     expect((await predictionRows.findById(uploading.predictions[0]!.id))!.status).toBe('pending');
     expect(await queue.bull.getJob(uploading.predictions[0]!.id)).toBeDefined();
+  });
+});
+
+describe('a single recording whose request died before it was queued', () => {
+  it('fails with NOT_QUEUED once it is older than the timeout, while queued or recent ones stay pending', async () => {
+    const orphan = await storedPrediction(HOUR_AGO(), 'never queued', null);
+    const queuedLongAgo = await storedPrediction(HOUR_AGO(), 'queued', null);
+    const recent = await storedPrediction(new Date(), 'never queued', null);
+    await startSweepingGateway();
+
+    const deadline = Date.now() + 10_000;
+    while ((await predictionRows.findById(orphan.id))!.status === 'pending' && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(await predictionRows.findById(orphan.id)).toMatchObject({
+      status: 'failed',
+      errorCode: NOT_QUEUED,
+    });
+    expect((await predictionRows.findById(queuedLongAgo.id))!.status).toBe('pending');
+    expect((await predictionRows.findById(recent.id))!.status).toBe('pending');
   });
 });

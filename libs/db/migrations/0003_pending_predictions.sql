@@ -1,0 +1,1 @@
+CREATE INDEX "predictions_pending_created_at_idx" ON "predictions" USING btree ("created_at") WHERE "predictions"."status" = 'pending';
