@@ -240,7 +240,14 @@ export class TrainingService {
       const active = await this.infra.runs.findActive();
       if (active) throw this.alreadyActive(active);
       const created = await this.infra.runs.create({ kind: run.kind, params: run.params, site: run.site ?? null, requestedBy: principal?.keyId });
-      await this.infra.queue.add({ runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() }, { jobId: created.id });
+      try {
+        await this.infra.queue.add({ runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() }, { jobId: created.id });
+      } catch (error) {
+        // Otherwise the run would stay queued without a job, and every later start would be refused as active.
+        const message = 'The training queue could not be reached, so the run never started; start it again.';
+        await this.infra.runs.finish(created.id, 'failed', { error: message }).catch(() => undefined);
+        throw error;
+      }
       await this.infra.audit.record({
         action: run.kind === 'retrain' ? 'training.started' : 'site_calibration.started',
         actorKeyId: principal?.keyId,
