@@ -17,6 +17,7 @@ import {
 } from '@heartbeat/db';
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
 import { createGatewayApp } from '../gateway-app';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
 
 const HOUR_AGO = () => new Date(Date.now() - 60 * 60 * 1000);
@@ -134,6 +135,9 @@ describe('a batch left receiving by a gateway that stopped mid-upload', () => {
     expect((await batchRows.findById(uploading.batch.id))!.status).toBe('receiving');
     expect((await predictionRows.findById(uploading.predictions[0]!.id))!.status).toBe('pending');
     expect(await queue.bull.getJob(uploading.predictions[0]!.id)).toBeDefined();
+    expect(await gateway!.get(GatewayMetrics).registry.metrics()).toMatch(
+      /heartbeat_gateway_stale_uploads_ended_total\{kind="batch"[^}]*\} 1\b/,
+    );
   });
 });
 

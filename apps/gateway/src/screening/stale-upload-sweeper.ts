@@ -14,6 +14,7 @@ import type { Config } from '@heartbeat/config';
 import { BatchesRepository, PredictionsRepository } from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
+import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
 
 export interface StaleUploadSweeperDependencies {
@@ -91,6 +92,7 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
     @Inject(BatchesRepository) batches: BatchesRepository,
     @Inject(PredictionsRepository) predictions: PredictionsRepository,
     @Inject(PredictionQueueRepository) queue: PredictionQueueRepository,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {
     this.sweeper = new StaleUploadSweeper({
       batches,
@@ -117,6 +119,8 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
     this.running = this.sweeper
       .sweep()
       .then(({ batches, neverQueued }) => {
+        this.metrics.staleUploadsEnded.inc({ kind: 'batch' }, batches.length);
+        this.metrics.staleUploadsEnded.inc({ kind: 'single' }, neverQueued);
         for (const { batchId, unscreened } of batches)
           this.logger.warn(
             `Batch ${batchId} stopped receiving mid-upload; marked failed, ${unscreened} unscreened recording(s) failed with ${UPLOAD_ABORTED}`,

@@ -22,6 +22,7 @@ export class GatewayMetrics {
   readonly uploadedFiles: Counter<'outcome'>;
   readonly batchesCreated: Counter;
   readonly predictionsQueued: Counter<'source'>;
+  readonly staleUploadsEnded: Counter<'kind'>;
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registry = createMetricsRegistry({ service: 'gateway', defaultMetrics: options.defaultMetrics ?? true });
@@ -59,6 +60,12 @@ export class GatewayMetrics {
       name: 'heartbeat_gateway_predictions_queued_total',
       help: 'Prediction jobs queued, by source: predict (interactive /predict) or batch',
       labelNames: ['source'],
+      registers: [registry],
+    });
+    this.staleUploadsEnded = new Counter({
+      name: 'heartbeat_gateway_stale_uploads_ended_total',
+      help: 'Requests that died part-way (e.g. their gateway stopped) ended by the stale-upload sweep, by kind: batch (left receiving) or single (a /predict recording never queued)',
+      labelNames: ['kind'],
       registers: [registry],
     });
     const queueDepth = options.queueDepth;
