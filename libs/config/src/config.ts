@@ -261,8 +261,8 @@ function buildConfig(s: Settings) {
       maxBatchFiles: s.MAX_BATCH_FILES,
       predictTimeoutMs: s.PREDICT_TIMEOUT_MS,
       /**
-       * A batch still `receiving` after this long without a new recording, or a single recording
-       * pending this long without a job, was left by a request that died (e.g. its gateway stopped).
+       * A batch still `receiving` after this long without a new recording was left by a request that
+       * died (e.g. its gateway stopped); a prediction pending this long without a job is queued again.
        */
       staleUploadTimeoutMs: s.STALE_UPLOAD_TIMEOUT_MS,
       /** How often the gateway looks for them. */

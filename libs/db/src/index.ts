@@ -8,6 +8,8 @@ export { BatchesRepository, type CreateBatch } from './repositories/batches.repo
 export { ModelVersionsRepository } from './repositories/model-versions.repository';
 export {
   PredictionsRepository,
+  type PendingCursor,
+  type PendingPrediction,
   type PredictionFilter,
   type PredictionFailure,
   type PredictionOutcome,

@@ -1,6 +1,6 @@
 // What a gateway that died mid-request leaves behind (a `receiving` batch holding its Idempotency-Key,
-// a stored recording queued, one stored but never queued; a /predict recording never queued), and
-// another gateway ending it, on the real Postgres and Redis of the integration run.
+// a stored recording queued, one stored but never queued; predictions whose job is gone), and
+// another gateway's sweep dealing with it, on the real Postgres and Redis of the integration run.
 import { randomUUID } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { eq } from 'drizzle-orm';
@@ -18,7 +18,7 @@ import {
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
 import { createGatewayApp } from '../gateway-app';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
-import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
+import { UPLOAD_ABORTED } from './batch-intake';
 
 const HOUR_AGO = () => new Date(Date.now() - 60 * 60 * 1000);
 
@@ -136,27 +136,42 @@ describe('a batch left receiving by a gateway that stopped mid-upload', () => {
     expect((await predictionRows.findById(uploading.predictions[0]!.id))!.status).toBe('pending');
     expect(await queue.bull.getJob(uploading.predictions[0]!.id)).toBeDefined();
     expect(await gateway!.get(GatewayMetrics).registry.metrics()).toMatch(
-      /heartbeat_gateway_stale_uploads_ended_total\{kind="batch"[^}]*\} 1\b/,
+      /heartbeat_gateway_stale_batches_ended_total\{[^}]*\} 1\b/,
     );
   });
 });
 
-describe('a single recording whose request died before it was queued', () => {
-  it('fails with NOT_QUEUED once it is older than the timeout, while queued or recent ones stay pending', async () => {
-    const orphan = await storedPrediction(HOUR_AGO(), 'never queued', null);
+describe('a pending prediction whose job is gone (its request died before queueing it, or Redis lost the queue)', () => {
+  it('is queued again from the database once older than the timeout; queued, recent and abandoned ones are left alone', async () => {
+    const single = await storedPrediction(HOUR_AGO(), 'never queued', null);
+    const { batch: running } = await batchRows.create({ totalCount: 1 });
+    const inBatch = await storedPrediction(HOUR_AGO(), 'never queued', running.id);
     const queuedLongAgo = await storedPrediction(HOUR_AGO(), 'queued', null);
     const recent = await storedPrediction(new Date(), 'never queued', null);
+    const { batch: failed } = await batchRows.create({ totalCount: 1 });
+    await batchRows.setStatus(failed.id, 'failed');
+    const inFailedBatch = await storedPrediction(HOUR_AGO(), 'never queued', failed.id);
     await startSweepingGateway();
 
     const deadline = Date.now() + 10_000;
-    while ((await predictionRows.findById(orphan.id))!.status === 'pending' && Date.now() < deadline)
+    while (!(await queue.bull.getJob(inBatch.id)) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
 
-    expect(await predictionRows.findById(orphan.id)).toMatchObject({
-      status: 'failed',
-      errorCode: NOT_QUEUED,
+    expect((await queue.bull.getJob(single.id))?.data).toMatchObject({
+      predictionId: single.id,
+      recordingId: single.recordingId,
     });
-    expect((await predictionRows.findById(queuedLongAgo.id))!.status).toBe('pending');
-    expect((await predictionRows.findById(recent.id))!.status).toBe('pending');
+    expect((await queue.bull.getJob(inBatch.id))?.data).toMatchObject({
+      predictionId: inBatch.id,
+      batchId: running.id,
+    });
+    expect((await queue.bull.getJob(queuedLongAgo.id))?.data.requestedAt).toBeDefined();
+    expect(await queue.bull.getJob(recent.id)).toBeUndefined();
+    expect(await queue.bull.getJob(inFailedBatch.id)).toBeUndefined();
+    for (const prediction of [single, inBatch, recent])
+      expect((await predictionRows.findById(prediction.id))!.status).toBe('pending');
+    expect(await gateway!.get(GatewayMetrics).registry.metrics()).toMatch(
+      /heartbeat_gateway_predictions_requeued_total\{[^}]*\} 2\b/,
+    );
   });
 });

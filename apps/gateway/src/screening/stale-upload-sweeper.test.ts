@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Batch } from '@heartbeat/db';
-import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
+import type { Batch, PendingCursor, PendingPrediction } from '@heartbeat/db';
+import { UPLOAD_ABORTED } from './batch-intake';
 import {
-  NEVER_QUEUED_MESSAGE,
   StaleUploadSweeper,
   STALE_UPLOAD_MESSAGE,
   type StaleUploadSweeperDependencies,
@@ -14,7 +13,9 @@ function sweeper(options: {
   stale: Batch[];
   lostToAnotherGateway?: string[];
   pending: Record<string, string[]>;
-  pendingSingles?: string[];
+  /** Pending predictions to screen, oldest first (listPendingToScreen pages through them). */
+  toScreen?: PendingPrediction[];
+  pageSize?: number;
   waiting: string[];
   withJob: string[];
 }) {
@@ -27,7 +28,13 @@ function sweeper(options: {
     },
     predictions: {
       listPendingIds: vi.fn(async (batchId: string) => options.pending[batchId] ?? []),
-      listPendingSingles: vi.fn(async (_before: Date) => options.pendingSingles ?? []),
+      listPendingToScreen: vi.fn(
+        async (_before: Date, { after, limit = 500 }: { after?: PendingCursor; limit?: number } = {}) => {
+          const rows = options.toScreen ?? [];
+          const start = after ? rows.findIndex((row) => row.id === after.id) + 1 : 0;
+          return rows.slice(start, start + limit);
+        },
+      ),
       fail: vi.fn(async () => undefined),
     },
     queue: {
@@ -35,8 +42,11 @@ function sweeper(options: {
         ids.filter((id) => options.waiting.includes(id)),
       ),
       withoutJob: vi.fn(async (ids: readonly string[]) => ids.filter((id) => !options.withJob.includes(id))),
+      enqueueMany: vi.fn(async (payloads: { predictionId: string }[]) => payloads.map((p) => p.predictionId)),
     },
     quietMs: 30 * 60 * 1000,
+    pageSize: options.pageSize ?? 500,
+    pagesPerSweep: 2,
     now: () => Date.parse('2026-12-01T12:00:00Z'),
   } satisfies StaleUploadSweeperDependencies;
   return { subject: new StaleUploadSweeper(deps), deps };
@@ -51,7 +61,7 @@ describe('StaleUploadSweeper', () => {
       withJob: ['waiting', 'running'],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], neverQueued: 0 });
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], requeued: 0 });
 
     expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
     expect(deps.queue.withoutJob).toHaveBeenCalledWith(['running', 'never-queued']);
@@ -70,24 +80,80 @@ describe('StaleUploadSweeper', () => {
       withJob: [],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], neverQueued: 0 });
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], requeued: 0 });
     expect(deps.predictions.listPendingIds).not.toHaveBeenCalledWith('b1');
     expect(deps.predictions.fail).not.toHaveBeenCalled();
   });
 
-  it('fails a single recording pending since the timeout only when it has no job at all', async () => {
+  it('queues again, with what the job needs, the pending predictions whose job is gone', async () => {
+    const at = new Date('2026-12-01T10:00:00Z');
+    const row = (id: string, batchId: string | null) => ({
+      id,
+      createdAt: at,
+      recordingId: `rec-${id}`,
+      storageKey: `recordings/${id}`,
+      batchId,
+    });
     const { subject, deps } = sweeper({
       stale: [],
       pending: {},
-      pendingSingles: ['queued-long-ago', 'never-queued'],
+      toScreen: [row('lost-single', null), row('queued', 'b1'), row('lost-in-batch', 'b1')],
       waiting: [],
-      withJob: ['queued-long-ago'],
+      withJob: ['queued'],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [], neverQueued: 1 });
-    expect(deps.predictions.listPendingSingles).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
-    expect(deps.predictions.fail.mock.calls).toEqual([
-      ['never-queued', { code: NOT_QUEUED, message: NEVER_QUEUED_MESSAGE }],
+    expect(await subject.sweep()).toEqual({ batches: [], requeued: 2 });
+    expect(deps.predictions.listPendingToScreen).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'), {
+      after: undefined,
+      limit: 500,
+    });
+    expect(deps.queue.enqueueMany).toHaveBeenCalledWith([
+      {
+        predictionId: 'lost-single',
+        recordingId: 'rec-lost-single',
+        storageKey: 'recordings/lost-single',
+        batchId: undefined,
+        requestedAt: at.toISOString(),
+      },
+      {
+        predictionId: 'lost-in-batch',
+        recordingId: 'rec-lost-in-batch',
+        storageKey: 'recordings/lost-in-batch',
+        batchId: 'b1',
+        requestedAt: at.toISOString(),
+      },
     ]);
+    expect(deps.predictions.fail).not.toHaveBeenCalled();
+  });
+
+  it('reads a long backlog a few pages per sweep, going on where the last sweep stopped', async () => {
+    const rows = Array.from({ length: 5 }, (_, i) => ({
+      id: `p${i}`,
+      createdAt: new Date(0),
+      recordingId: `r${i}`,
+      storageKey: `k${i}`,
+      batchId: null,
+    }));
+    const { subject, deps } = sweeper({
+      stale: [],
+      pending: {},
+      toScreen: rows,
+      pageSize: 2,
+      waiting: [],
+      withJob: [],
+    });
+    const requeuedIds = () =>
+      deps.queue.enqueueMany.mock.calls.flatMap(([payloads]) => payloads.map((p) => p.predictionId));
+
+    expect((await subject.sweep()).requeued).toBe(4);
+    expect(requeuedIds()).toEqual(['p0', 'p1', 'p2', 'p3']);
+    expect((await subject.sweep()).requeued).toBe(1);
+    expect(requeuedIds()).toEqual(['p0', 'p1', 'p2', 'p3', 'p4']);
+    // The end was reached: the next sweep starts from the oldest again.
+    await subject.sweep();
+    expect(deps.predictions.listPendingToScreen).toHaveBeenLastCalledWith(expect.any(Date), {
+      after: { createdAt: new Date(0), id: 'p1' },
+      limit: 2,
+    });
   });
 });

@@ -1,8 +1,9 @@
 // A gateway that dies mid-upload (killed pod, out of memory) cannot abandon its batch: the batch
 // would stay `receiving` for ever, holding the client's Idempotency-Key (every retry answered 409),
-// with predictions that were stored but never queued left pending. The same death between storing a
-// /predict recording and queueing it leaves that prediction pending. Every gateway sweeps for both
-// now and then and ends them as the request itself would have.
+// with predictions that were stored but never queued left pending. Every gateway sweeps for such
+// batches now and then and ends them as the request itself would have. The same sweep queues again
+// any prediction still to screen whose job is gone (its request died between storing and queueing,
+// or Redis lost its data): the database and the stored recording are enough to screen it.
 import {
   Inject,
   Injectable,
@@ -11,18 +12,21 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { BatchesRepository, PredictionsRepository } from '@heartbeat/db';
+import { BatchesRepository, PredictionsRepository, type PendingCursor } from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
-import { NOT_QUEUED, UPLOAD_ABORTED } from './batch-intake';
+import { UPLOAD_ABORTED } from './batch-intake';
 
 export interface StaleUploadSweeperDependencies {
   batches: Pick<BatchesRepository, 'listStaleReceiving' | 'abandonReceiving'>;
-  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'listPendingSingles' | 'fail'>;
-  queue: Pick<PredictionQueueRepository, 'removeWaiting' | 'withoutJob'>;
-  /** A receiving batch with no new recording for this long is taken as broken off. */
+  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'listPendingToScreen' | 'fail'>;
+  queue: Pick<PredictionQueueRepository, 'removeWaiting' | 'withoutJob' | 'enqueueMany'>;
+  /** A receiving batch with no new recording for this long is taken as broken off; a pending prediction this old without a job, as orphaned. */
   quietMs: number;
+  /** Rows read per page while looking for orphaned predictions, and pages per sweep. */
+  pageSize?: number;
+  pagesPerSweep?: number;
   now?: () => number;
 }
 
@@ -34,23 +38,23 @@ export interface AbandonedBatch {
 
 export interface SweepOutcome {
   batches: AbandonedBatch[];
-  /** Single recordings (/predict) stored but never queued, failed with NOT_QUEUED. */
-  neverQueued: number;
+  /** Pending predictions whose job was gone, queued again. */
+  requeued: number;
 }
-
-export const NEVER_QUEUED_MESSAGE =
-  'The request that stored this recording ended before it was queued for screening, so it was not screened; send it again.';
 
 export const STALE_UPLOAD_MESSAGE =
   'The batch upload broke off before it finished (the gateway receiving it stopped), so this recording was not screened; send the batch again.';
 
 export class StaleUploadSweeper {
+  /** Where the orphan scan goes on at the next sweep, so a long backlog is covered over several. */
+  private cursor?: PendingCursor;
+
   constructor(private readonly deps: StaleUploadSweeperDependencies) {}
 
-  /** Ends every stale receiving batch and single recording never queued; safe on several gateways at once. */
+  /** Ends every stale receiving batch and re-queues orphaned predictions; safe on several gateways at once. */
   async sweep(): Promise<SweepOutcome> {
     const quietSince = new Date((this.deps.now ?? Date.now)() - this.deps.quietMs);
-    return { batches: await this.sweepBatches(quietSince), neverQueued: await this.sweepSingles(quietSince) };
+    return { batches: await this.sweepBatches(quietSince), requeued: await this.requeueOrphans(quietSince) };
   }
 
   private async sweepBatches(quietSince: Date): Promise<AbandonedBatch[]> {
@@ -70,12 +74,33 @@ export class StaleUploadSweeper {
     return abandoned;
   }
 
-  /** A pending single prediction this old with no job at all can no longer be screened. */
-  private async sweepSingles(before: Date): Promise<number> {
-    const { predictions, queue } = this.deps;
-    const orphans = await queue.withoutJob(await predictions.listPendingSingles(before));
-    for (const id of orphans) await predictions.fail(id, { code: NOT_QUEUED, message: NEVER_QUEUED_MESSAGE });
-    return orphans.length;
+  /**
+   * Queues again the pending predictions created before `before` that have no job. The job id is the
+   * prediction id, so a gateway racing this one, or a job that appeared meanwhile, is not doubled.
+   */
+  private async requeueOrphans(before: Date): Promise<number> {
+    const { predictions, queue, pageSize = 500, pagesPerSweep = 20 } = this.deps;
+    let requeued = 0;
+    for (let page = 0; page < pagesPerSweep; page++) {
+      const rows = await predictions.listPendingToScreen(before, { after: this.cursor, limit: pageSize });
+      // A short page is the end: the next sweep starts from the oldest again.
+      const last = rows.at(-1);
+      this.cursor = rows.length === pageSize && last ? { createdAt: last.createdAt, id: last.id } : undefined;
+      const orphans = new Set(await queue.withoutJob(rows.map((row) => row.id)));
+      const payloads = rows
+        .filter((row) => orphans.has(row.id))
+        .map((row) => ({
+          predictionId: row.id,
+          recordingId: row.recordingId,
+          storageKey: row.storageKey,
+          batchId: row.batchId ?? undefined,
+          requestedAt: row.createdAt.toISOString(),
+        }));
+      await queue.enqueueMany(payloads);
+      requeued += payloads.length;
+      if (!this.cursor) break;
+    }
+    return requeued;
   }
 }
 
@@ -118,16 +143,16 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
     if (this.running) return;
     this.running = this.sweeper
       .sweep()
-      .then(({ batches, neverQueued }) => {
-        this.metrics.staleUploadsEnded.inc({ kind: 'batch' }, batches.length);
-        this.metrics.staleUploadsEnded.inc({ kind: 'single' }, neverQueued);
+      .then(({ batches, requeued }) => {
+        this.metrics.staleBatchesEnded.inc(batches.length);
+        this.metrics.predictionsRequeued.inc(requeued);
         for (const { batchId, unscreened } of batches)
           this.logger.warn(
             `Batch ${batchId} stopped receiving mid-upload; marked failed, ${unscreened} unscreened recording(s) failed with ${UPLOAD_ABORTED}`,
           );
-        if (neverQueued > 0)
+        if (requeued > 0)
           this.logger.warn(
-            `${neverQueued} recording(s) stored but never queued (their request ended first) failed with ${NOT_QUEUED}`,
+            `${requeued} pending prediction(s) had no job (their request died before queueing it, or Redis lost it); queued again`,
           );
       })
       .catch((error: unknown) =>

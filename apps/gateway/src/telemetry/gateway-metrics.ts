@@ -22,7 +22,8 @@ export class GatewayMetrics {
   readonly uploadedFiles: Counter<'outcome'>;
   readonly batchesCreated: Counter;
   readonly predictionsQueued: Counter<'source'>;
-  readonly staleUploadsEnded: Counter<'kind'>;
+  readonly staleBatchesEnded: Counter;
+  readonly predictionsRequeued: Counter;
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registry = createMetricsRegistry({ service: 'gateway', defaultMetrics: options.defaultMetrics ?? true });
@@ -62,10 +63,14 @@ export class GatewayMetrics {
       labelNames: ['source'],
       registers: [registry],
     });
-    this.staleUploadsEnded = new Counter({
-      name: 'heartbeat_gateway_stale_uploads_ended_total',
-      help: 'Requests that died part-way (e.g. their gateway stopped) ended by the stale-upload sweep, by kind: batch (left receiving) or single (a /predict recording never queued)',
-      labelNames: ['kind'],
+    this.staleBatchesEnded = new Counter({
+      name: 'heartbeat_gateway_stale_batches_ended_total',
+      help: 'Batches left receiving by a request that died part-way (e.g. its gateway stopped), failed by the stale-upload sweep',
+      registers: [registry],
+    });
+    this.predictionsRequeued = new Counter({
+      name: 'heartbeat_gateway_predictions_requeued_total',
+      help: 'Pending predictions found without a job (request died before queueing it, or Redis lost it) and queued again by the sweep',
       registers: [registry],
     });
     const queueDepth = options.queueDepth;

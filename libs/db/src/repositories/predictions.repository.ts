@@ -1,10 +1,12 @@
 // Predictions: one row per (recording, request). Created pending when a job is queued, then
 // completed with the model's answer or failed with a typed error code.
-import { and, count, desc, eq, gte, isNull, lt, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import {
+  batches,
   predictions,
+  recordings,
   type NewPrediction,
   type Prediction,
   type PredictionLabel,
@@ -54,6 +56,19 @@ export function failedColumns(error: PredictionFailure) {
     modelVersion: error.modelVersion,
     completedAt: new Date(),
   };
+}
+
+/** Where listPendingToScreen stopped: the last row's creation time and id. */
+export interface PendingCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** A pending prediction with what its job needs. */
+export interface PendingPrediction extends PendingCursor {
+  recordingId: string;
+  storageKey: string;
+  batchId: string | null;
 }
 
 export class PredictionsRepository {
@@ -118,15 +133,36 @@ export class PredictionsRepository {
     return rows.map((row) => row.id);
   }
 
-  /** Pending predictions outside any batch (single /predict requests) created before `before`, oldest first. */
-  async listPendingSingles(before: Date, limit = 500): Promise<string[]> {
-    const rows = await this.db
-      .select({ id: predictions.id })
+  /**
+   * Pending predictions created before `before` that a worker should still screen: single ones
+   * (/predict) and those of batches whose upload ended (not receiving, not failed or cancelled),
+   * with what a job needs, in (createdAt, id) order after `after`.
+   */
+  async listPendingToScreen(before: Date, { after, limit = 500 }: { after?: PendingCursor; limit?: number } = {}): Promise<PendingPrediction[]> {
+    const afterCursor = after
+      ? or(gt(predictions.createdAt, after.createdAt), and(eq(predictions.createdAt, after.createdAt), gt(predictions.id, after.id)))
+      : undefined;
+    return this.db
+      .select({
+        id: predictions.id,
+        recordingId: predictions.recordingId,
+        storageKey: recordings.storageKey,
+        batchId: predictions.batchId,
+        createdAt: predictions.createdAt,
+      })
       .from(predictions)
-      .where(and(isNull(predictions.batchId), eq(predictions.status, 'pending'), lt(predictions.createdAt, before)))
-      .orderBy(predictions.createdAt)
+      .innerJoin(recordings, eq(recordings.id, predictions.recordingId))
+      .leftJoin(batches, eq(batches.id, predictions.batchId))
+      .where(
+        and(
+          eq(predictions.status, 'pending'),
+          lt(predictions.createdAt, before),
+          or(isNull(predictions.batchId), inArray(batches.status, ['pending', 'running'])),
+          afterCursor,
+        ),
+      )
+      .orderBy(asc(predictions.createdAt), asc(predictions.id))
       .limit(limit);
-    return rows.map((row) => row.id);
   }
 
   async setJobId(id: string, jobId: string): Promise<void> {
