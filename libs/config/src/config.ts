@@ -156,7 +156,7 @@ const variables = {
   ],
   MAX_BATCH_FILES: [integer('MAX_BATCH_FILES', { min: 1, max: 100_000 }), '1000'],
   PREDICT_TIMEOUT_MS: [integer('PREDICT_TIMEOUT_MS', { min: 1, max: 3_600_000 }), '30000'],
-  STALE_UPLOAD_TIMEOUT_MS: [integer('STALE_UPLOAD_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '1800000'],
+  STALE_UPLOAD_TIMEOUT_MS: [integer('STALE_UPLOAD_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '900000'],
   STALE_UPLOAD_SWEEP_INTERVAL_MS: [integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
   PUBLIC_READS: [boolean('PUBLIC_READS'), 'true'],
   RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
