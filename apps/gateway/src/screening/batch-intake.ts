@@ -17,6 +17,21 @@ export const UPLOAD_ABORTED = 'UPLOAD_ABORTED';
 /** Error code of a single recording (/predict) that was stored but never queued. */
 export const NOT_QUEUED = 'NOT_QUEUED';
 
+/**
+ * What an abandoned batch will not screen: its jobs still waiting are taken back (running ones
+ * finish), and their predictions and those never queued fail with UPLOAD_ABORTED. Returns the ids
+ * of the predictions failed.
+ */
+export async function failUnstartedRecordings(
+  deps: { queue: Pick<PredictionQueueRepository, 'removeWaiting'>; predictions: Pick<PredictionsRepository, 'fail'> },
+  { queued, neverQueued }: { queued: readonly string[]; neverQueued: readonly string[] },
+  message: string,
+): Promise<string[]> {
+  const unscreened = [...(await deps.queue.removeWaiting(queued)), ...neverQueued];
+  await Promise.all(unscreened.map((id) => deps.predictions.fail(id, { code: UPLOAD_ABORTED, message })));
+  return unscreened;
+}
+
 export interface BatchSubmitter {
   /** API key id of the caller, when there is one. */
   keyId?: string;
@@ -119,10 +134,9 @@ export class BatchIntake {
     if (!batch) return;
     try {
       await this.deps.batches.abandonReceiving(batch.id);
-      const removed = new Set(await this.deps.queue.removeWaiting(this.queued.filter((q) => q.enqueued).map((q) => q.predictionId)));
-      const notStarted = this.queued.filter((q) => !q.enqueued || removed.has(q.predictionId));
+      const ids = (enqueued: boolean) => this.queued.filter((q) => q.enqueued === enqueued).map((q) => q.predictionId);
       const message = 'The batch upload failed before it finished, so this recording was not screened; send the batch again.';
-      await Promise.all(notStarted.map((q) => this.deps.predictions.fail(q.predictionId, { code: UPLOAD_ABORTED, message })));
+      await failUnstartedRecordings(this.deps, { queued: ids(true), neverQueued: ids(false) }, message);
     } catch {
       // Leftovers are harmless: the batch no longer counts outcomes, and a retry makes a new one.
     }

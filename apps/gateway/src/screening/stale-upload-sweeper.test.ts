@@ -64,7 +64,8 @@ describe('StaleUploadSweeper', () => {
     expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], requeued: 0 });
 
     expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
-    expect(deps.queue.withoutJob).toHaveBeenCalledWith(['running', 'never-queued']);
+    expect(deps.queue.withoutJob).toHaveBeenCalledWith(['waiting', 'running', 'never-queued']);
+    expect(deps.queue.removeWaiting).toHaveBeenCalledWith(['waiting', 'running']);
     expect(deps.predictions.fail.mock.calls).toEqual([
       ['waiting', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
       ['never-queued', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],

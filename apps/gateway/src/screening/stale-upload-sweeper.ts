@@ -16,7 +16,7 @@ import { BatchesRepository, PredictionsRepository, type PendingCursor } from '@h
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
-import { UPLOAD_ABORTED } from './batch-intake';
+import { failUnstartedRecordings, UPLOAD_ABORTED } from './batch-intake';
 
 export interface StaleUploadSweeperDependencies {
   batches: Pick<BatchesRepository, 'listStaleReceiving' | 'abandonReceiving'>;
@@ -63,12 +63,15 @@ export class StaleUploadSweeper {
     for (const stale of await batches.listStaleReceiving(quietSince)) {
       // Only the gateway whose UPDATE changes the row goes on; for the others it is no longer receiving.
       if (!(await batches.abandonReceiving(stale.id))) continue;
+      // The database does not say which pending predictions were queued; the queue does.
       const pending = await predictions.listPendingIds(stale.id);
-      const removed = await queue.removeWaiting(pending);
-      const neverQueued = await queue.withoutJob(pending.filter((id) => !removed.includes(id)));
-      const unscreened = [...removed, ...neverQueued];
-      for (const id of unscreened)
-        await predictions.fail(id, { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE });
+      const neverQueued = await queue.withoutJob(pending);
+      const queued = pending.filter((id) => !neverQueued.includes(id));
+      const unscreened = await failUnstartedRecordings(
+        this.deps,
+        { queued, neverQueued },
+        STALE_UPLOAD_MESSAGE,
+      );
       abandoned.push({ batchId: stale.id, unscreened: unscreened.length });
     }
     return abandoned;
