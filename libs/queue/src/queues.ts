@@ -139,7 +139,10 @@ export function isQueueUnavailable(error: unknown): boolean {
 /** A producer's handle on one queue: adds validated jobs and waits for validated results. */
 export class JobQueue<N extends JobQueueName> {
   readonly bull: Queue<JobPayload<N>, JobResult<N>>;
-  private events?: Promise<QueueEvents>;
+  /** The event reader once made: close() reaches it even while it still waits for Redis. */
+  private events?: QueueEvents;
+  private eventsReady?: Promise<QueueEvents>;
+  private closed = false;
 
   constructor(
     readonly name: N,
@@ -192,16 +195,16 @@ export class JobQueue<N extends JobQueueName> {
   }
 
   async close(): Promise<void> {
-    const events = await this.events?.catch(() => undefined);
-    await Promise.all([events?.close(), this.bull.close()]);
+    this.closed = true;
+    await Promise.all([this.events?.close(), this.bull.close()]);
   }
 
   private queueEvents(): Promise<QueueEvents> {
-    if (!this.events) {
-      this.events = this.startQueueEvents();
-      this.events.catch(() => (this.events = undefined)); // the next wait tries again
+    if (!this.eventsReady) {
+      this.eventsReady = this.startQueueEvents();
+      this.eventsReady.catch(() => (this.eventsReady = undefined)); // the next wait tries again
     }
-    return this.events;
+    return this.eventsReady;
   }
 
   /**
@@ -215,12 +218,14 @@ export class JobQueue<N extends JobQueueName> {
     // Connections made from a URL are ioredis clients; BullMQ's client type leaves out XREVRANGE.
     const client = (await backend.client) as unknown as Pick<Redis, 'xrevrange'>;
     const [newest] = await client.xrevrange(backend.keys.events, '+', '-', 'COUNT', 1);
+    if (this.closed) throw new Error(`The ${this.name} queue handle is closed`);
     const events = new QueueEvents(this.name, {
       connection: connectionOptions(this.connection),
       prefix: this.connection.prefix,
       lastEventId: newest?.[0] ?? '0-0',
     });
     events.on('error', this.onError);
+    this.events = events;
     await events.waitUntilReady();
     return events;
   }
