@@ -83,14 +83,16 @@ def per_channel_energy_norm(energy, s=0.04, alpha=0.98, delta=2.0, r=0.5, eps=1e
 
 
 # ---------------- augmentation (port of augmentation.ts) -----------------
-def crop_and_stretch(sig, length, stretch, rng):
+def crop_and_stretch(sig, length, stretch, rng, with_index=False):
     src_len = max(2, round(length / stretch))
     src = sig if len(sig) >= src_len else np.resize(sig, src_len)
     start = rng.integers(0, len(src) - src_len + 1)
     pos = start + np.arange(length) * ((src_len - 1) / max(1, length - 1))
     left = np.floor(pos).astype(np.int64); frac = pos - left
     right = np.minimum(left + 1, len(src) - 1)
-    return (src[left] * (1 - frac) + src[right] * frac).astype(np.float32)
+    w = (src[left] * (1 - frac) + src[right] * frac).astype(np.float32)
+    # with_index: also the sample of `sig` each output sample comes from (for the phase channels)
+    return (w, np.rint(pos).astype(np.int64) % len(sig)) if with_index else w
 
 
 def biquad(x, kind, f, q, gain_db=0.0):
@@ -119,13 +121,19 @@ def device_augment(w, rng, aug):
     return (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
 
 
-def augment(sig, rng, aug):
+def augment(sig, rng, aug, with_index=False):
     stretch = 1 + rng.uniform(-aug['stretch'], aug['stretch'])
     if rng.random() < aug['short']:
         clip = min(WIN, round(rng.uniform(2, 4.5) * SR))
-        w = np.resize(crop_and_stretch(sig, clip, stretch, rng), WIN)
+        w, index = crop_and_stretch(sig, clip, stretch, rng, True)
+        w, index = np.resize(w, WIN), np.resize(index, WIN)
     else:
-        w = crop_and_stretch(sig, WIN, stretch, rng)
+        w, index = crop_and_stretch(sig, WIN, stretch, rng, True)
+    w = augment_device(w, rng, aug)
+    return (w, index) if with_index else w
+
+
+def augment_device(w, rng, aug):
     if rng.random() < aug['filt']:
         ch = rng.random()
         if ch < 0.4: w = biquad(w, 'lowpass', rng.uniform(150, 450), rng.uniform(0.5, 1))
@@ -137,6 +145,57 @@ def augment(sig, rng, aug):
         p = np.mean(w * w); snr = rng.uniform(*aug['snr'])
         w = w + np.sqrt(p / 10 ** (snr / 10)) * rng.standard_normal(WIN).astype(np.float32)
     return (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
+
+
+# ---------------- phase channels (cfg "phase": true) -----------------
+# The HSMM's heart-cycle state of every input frame (phase_states.py), given to the network as four
+# one-hot channels beside the log-mel, so its filters can tell a sound in systole from one in diastole.
+_PHASE = {}
+STATE_HOP = 40  # samples per state frame (20 ms)
+
+
+def phase_states(rec):
+    if not _PHASE:
+        z = np.load(os.path.join(HERE, 'phase-states.npz'))
+        states, offsets = z['states'], z['offsets']
+        for i, rid in enumerate(z['ids']): _PHASE[str(rid)] = states[offsets[i]:offsets[i + 1]]
+    return _PHASE[rec['id']]
+
+
+def phase_channels(states, index, feats):
+    """[4, frames, mels] one-hot states at each feature frame's centre; index = source sample per
+    window sample (-1 = padding, no state)."""
+    frames = 1 + len(index) // feats.hop
+    centre = index[np.minimum(np.arange(frames) * feats.hop, len(index) - 1)]
+    st = np.where(centre >= 0, states[np.minimum(np.maximum(centre, 0) // STATE_HOP, len(states) - 1)], -1)
+    onehot = (st[None, :] == np.arange(4)[:, None]).astype(np.float32)  # [4, frames]
+    return np.repeat(onehot[:, :, None], feats.n_mels, axis=2)
+
+
+def heart_sound_norm(m, ph):
+    """Log-mel [B, 1, frames, mels] less each band's mean over the S1 and S2 frames (the heart sounds
+    as the recording's own calibration signal: a device's colouring is a per-band offset in the log
+    domain, and so is any murmur's loudness against the heart sounds), then divided by the RMS."""
+    sounds = (ph[:, 0:1] + ph[:, 2:3])  # [B, 1, frames, mels], 1 on S1/S2 frames
+    count = sounds.sum(dim=2, keepdim=True)
+    mean_sounds = (m * sounds).sum(dim=2, keepdim=True) / count.clamp_min(1)
+    mean_all = m.mean(dim=2, keepdim=True)
+    m = m - torch.where(count >= 3, mean_sounds, mean_all)
+    return m / m.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-3)
+
+
+def with_phase(m, ph, feats):
+    if feats.snorm: m = heart_sound_norm(m, ph)
+    return torch.cat([m, ph], dim=1) if feats.phase_input else m
+
+
+def window_index(x, max_seconds=None, short='tile'):
+    """Source sample of every sample of recording_windows(x, ...), -1 for zero padding."""
+    n = len(x) if not max_seconds else min(len(x), int(max_seconds * SR))
+    if n < WIN and short == 'exact': return np.arange(n)[None, :]
+    if n < WIN and short == 'zeros': return np.concatenate([np.arange(n), -np.ones(WIN - n, np.int64)])[None, :]
+    if n < WIN: return (np.arange(WIN) % n)[None, :]
+    return np.stack([np.arange(st, st + WIN) for st in window_starts(n)])
 
 
 from scipy.signal import butter, sosfilt
@@ -324,9 +383,14 @@ def score(model, feats, recs, max_seconds=None, bs=128, short='tile'):
     model.eval(); out = []
     for r in recs:
         w = recording_windows(r['x'], max_seconds, short)
+        if getattr(feats, 'phase', False):
+            idx = window_index(r['x'], max_seconds, short); st = phase_states(r)
+            ph = torch.from_numpy(np.stack([phase_channels(st, k, feats) for k in idx]))
         logits = []
         for i in range(0, len(w), bs):
-            logits.append(model(feats(torch.from_numpy(w[i:i + bs]))))
+            m = feats(torch.from_numpy(w[i:i + bs]))
+            if getattr(feats, 'phase', False): m = with_phase(m, ph[i:i + bs], feats)
+            logits.append(model(m))
         out.append(torch.cat(logits).mean().item())
     return np.array(out)
 
@@ -378,7 +442,11 @@ def group_robust_loss(logits, y, batch, cfg, group_weights):
 def train(train_recs, val_recs, cfg, log=print):
     rng = np.random.default_rng(cfg.get('seed', 2016)); torch.manual_seed(cfg.get('seed', 2016))
     feats = Features(**cfg.get('features', {}))
-    model = cfg.get('model_fn', lambda: Cnn(**cfg.get('cnn', {})))()
+    # "phase": states as input channels; "snorm": per-band mean of the heart-sound frames removed
+    feats.phase_input, feats.snorm = bool(cfg.get('phase')), bool(cfg.get('snorm'))
+    feats.phase = feats.phase_input or feats.snorm
+    if feats.snorm: feats.norm = 'none'
+    model = cfg.get('model_fn', lambda: Cnn(**{**cfg.get('cnn', {}), **({'in_ch': 5} if feats.phase_input else {})}))()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.get('lr', 2e-3), weight_decay=cfg.get('wd', 0))
     sampler = Sampler(train_recs, cfg.get('power', 0.5))
     normals = [r for r in train_recs if r['y'] == 0]
@@ -395,7 +463,7 @@ def train(train_recs, val_recs, cfg, log=print):
         model.train(); tot = 0
         for b in range(wpe // bs):
             batch = [sampler.next(rng) for _ in range(bs)]
-            xs, ys, ds = [], [], [subsets.index(r['subset']) for r in batch]
+            xs, ys, ds, phs = [], [], [subsets.index(r['subset']) for r in batch], []
             for r in batch:
                 if r['y'] == 1 and rng.random() < cfg.get('synth', 0):
                     for _ in range(5):
@@ -405,13 +473,20 @@ def train(train_recs, val_recs, cfg, log=print):
                         if m is not None: break
                     if m is not None:
                         xs.append(device_augment(m, rng, aug)); ys.append(1); continue
-                xs.append(augment(r['x'], rng, aug)); ys.append(r['y'])
+                if feats.phase:
+                    w, index = augment(r['x'], rng, aug, with_index=True)
+                    xs.append(w); phs.append(phase_channels(phase_states(r), index, feats))
+                else:
+                    xs.append(augment(r['x'], rng, aug))
+                ys.append(r['y'])
             x = torch.from_numpy(np.stack(xs))
             y = torch.tensor(ys, dtype=torch.float32)
             with torch.no_grad():
                 m = feats(x)
+                if feats.snorm: m = heart_sound_norm(m, torch.from_numpy(np.stack(phs)))
                 for i in range(bs):
                     if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
+                if feats.phase_input: m = torch.cat([m, torch.from_numpy(np.stack(phs))], dim=1)
             if cfg.get('mixup'):
                 # mixup (Zhang et al. 2018) across the batch, which mixes databases as well as labels
                 lam = torch.tensor(rng.beta(cfg['mixup'], cfg['mixup'], size=bs), dtype=torch.float32)
