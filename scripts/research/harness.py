@@ -129,11 +129,6 @@ def augment(sig, rng, aug, with_index=False):
         w, index = np.resize(w, WIN), np.resize(index, WIN)
     else:
         w, index = crop_and_stretch(sig, WIN, stretch, rng, True)
-    w = augment_device(w, rng, aug)
-    return (w, index) if with_index else w
-
-
-def augment_device(w, rng, aug):
     if rng.random() < aug['filt']:
         ch = rng.random()
         if ch < 0.4: w = biquad(w, 'lowpass', rng.uniform(150, 450), rng.uniform(0.5, 1))
@@ -144,7 +139,8 @@ def augment_device(w, rng, aug):
     if rng.random() < aug['noise']:
         p = np.mean(w * w); snr = rng.uniform(*aug['snr'])
         w = w + np.sqrt(p / 10 ** (snr / 10)) * rng.standard_normal(WIN).astype(np.float32)
-    return (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
+    w = (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
+    return (w, index) if with_index else w
 
 
 # ---------------- phase channels (cfg "phase": true) -----------------
@@ -483,10 +479,11 @@ def train(train_recs, val_recs, cfg, log=print):
             y = torch.tensor(ys, dtype=torch.float32)
             with torch.no_grad():
                 m = feats(x)
-                if feats.snorm: m = heart_sound_norm(m, torch.from_numpy(np.stack(phs)))
+                ph = torch.from_numpy(np.stack(phs)) if feats.phase else None
+                if feats.snorm: m = heart_sound_norm(m, ph)
                 for i in range(bs):
                     if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
-                if feats.phase_input: m = torch.cat([m, torch.from_numpy(np.stack(phs))], dim=1)
+                if feats.phase_input: m = torch.cat([m, ph], dim=1)
             if cfg.get('mixup'):
                 # mixup (Zhang et al. 2018) across the batch, which mixes databases as well as labels
                 lam = torch.tensor(rng.beta(cfg['mixup'], cfg['mixup'], size=bs), dtype=torch.float32)
