@@ -64,6 +64,7 @@ program
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
   .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model)", nonNegativeNumber, DEFAULT_CYCLE_MODEL_WEIGHT)
   .addOption(new Option('--input <spec>', 'model input: default (64 log-mel bands 25-1000 Hz every 20 ms) or compact (32 bands 25-400 Hz every 40 ms, a quarter of the compute)').choices(['default', 'compact']).default('default'))
+  .addOption(new Option('--normalisation <over>', "each band's mean is removed over the whole window, or over the frames the heart-sound segmentation puts in S1 or S2").choices(['window', 'heart-sounds']).default('window'))
   .action(async (opts) => {
     process.exitCode = await trainCommand(opts);
   });

@@ -1,5 +1,5 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule } from '@heartbeat/model';
+import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule, type WindowNormalisation } from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -15,6 +15,7 @@ export async function trainCommand(opts: {
   syntheticMurmurs: number;
   thresholdRule: ThresholdRule;
   input: 'default' | 'compact';
+  normalisation: WindowNormalisation;
   cycleModelWeight: number;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -24,7 +25,7 @@ export async function trainCommand(opts: {
     version: opts.version,
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
-    modelInput: opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT,
+    modelInput: { ...(opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT), normalisation: opts.normalisation },
     cycleModelWeight: opts.cycleModelWeight,
     params: {
       epochs: opts.epochs,

@@ -11,6 +11,7 @@ import {
   heartCycleFeatures,
   heartSoundSpectrogram,
   median,
+  type HeartSoundSegment,
   type HeartSoundSpectrogram,
   type HeartSoundWindowLength,
 } from '@heartbeat/audio';
@@ -51,9 +52,11 @@ export function cycleFeaturesOf(
   signal: Float32Array,
   windowLength: HeartSoundWindowLength,
   spectrogram?: HeartSoundSpectrogram,
+  /** segmentHeartSounds of the signal on that spectrogram, when the caller has it already. */
+  segments?: readonly HeartSoundSegment[],
 ): Float64Array | null {
   const usable = spectrogram?.config.winLength === windowLength ? spectrogram : heartSoundSpectrogram(signal, windowLength);
-  return heartCycleFeatures(signal, usable);
+  return heartCycleFeatures(signal, usable, usable === spectrogram ? segments : undefined);
 }
 
 /**

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { heartSoundSpectrogram } from '@heartbeat/audio';
+import { heartSoundSpectrogram, type HeartSoundSegment } from '@heartbeat/audio';
+import { syntheticHeartRecording } from '../cycle-model/synthetic-heart-recording.test-support';
+import { seededRandom } from '../training/random';
 import {
   COMPACT_MODEL_INPUT,
+  heartSoundMask,
+  type ModelInputSpec,
+  segmentForNormalisation,
+  windowHeartSoundFrames,
   MEL_BANDS,
   WINDOW_FRAMES,
   WINDOW_SAMPLES,
@@ -88,5 +94,65 @@ describe('model input', () => {
     expect(recordingWindows(signal, COMPACT_MODEL_INPUT, heartSoundSpectrogram(signal, 80)).features).toEqual(
       fromHeartSounds.features,
     );
+  });
+
+  describe('normalised over the heart sounds', () => {
+    const overSounds: ModelInputSpec = { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' };
+
+    it("removes each band's mean over the heart-sound frames, so those frames average zero", () => {
+      const frames = 12;
+      const bands = 3;
+      const values = Float32Array.from({ length: frames * bands }, (_, i) => Math.cos(i * 0.9) + (i % bands));
+      const sounds = Uint8Array.from({ length: frames }, (_, t) => (t % 4 === 0 ? 1 : 0));
+      const out = normaliseWindowFeatures(values, frames, bands, sounds);
+      for (let band = 0; band < bands; band++) {
+        const soundMean = [0, 4, 8].reduce((sum, t) => sum + out[t * bands + band], 0) / 3;
+        expect(soundMean).toBeCloseTo(0, 5);
+      }
+      const all = normaliseWindowFeatures(Float32Array.from(values), frames, bands);
+      expect(Array.from(out)).not.toEqual(Array.from(all));
+    });
+
+    it('falls back to the window mean when fewer than three frames are heart sounds', () => {
+      const values = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i * 1.3) * (1 + (i % 3)));
+      const twoSounds = Uint8Array.from({ length: 10 }, (_, t) => (t === 2 || t === 7 ? 1 : 0));
+      expect(normaliseWindowFeatures(Float32Array.from(values), 10, 3, twoSounds)).toEqual(normaliseWindowFeatures(Float32Array.from(values), 10, 3));
+    });
+
+    it('marks the 20-ms steps inside S1 and S2 only', () => {
+      const segments: HeartSoundSegment[] = [
+        { state: 'S1', start: 0, end: 80 },
+        { state: 'systole', start: 80, end: 200 },
+        { state: 'S2', start: 200, end: 280 },
+        { state: 'diastole', start: 280, end: 400 },
+      ];
+      expect(Array.from(heartSoundMask(segments, 400).steps)).toEqual([1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0]);
+    });
+
+    it('reads each frame at its centre in the recording, through the window start and the repetition of a short clip', () => {
+      const mask = { steps: Uint8Array.from([1, 0, 0, 1, 1]), stepSamples: 40 };
+      const shape = { samples: 200, frames: 6, bands: 1, values: 6 };
+      // Frame t is centred on window sample 40t (the last clamped to 199), which came from recording sample (s + 80) % 200.
+      expect(Array.from(windowHeartSoundFrames(mask, shape, 40, (s) => (s + 80) % 200))).toEqual([0, 1, 1, 1, 0, 0]);
+    });
+
+    it('gives every window of a heart recording the features of the window alone with its heart-sound frames', () => {
+      const signal = syntheticHeartRecording(true, seededRandom(7));
+      const segments = segmentForNormalisation(signal);
+      expect(segments.filter((s) => s.state === 'S1').length).toBeGreaterThan(5);
+      const mask = heartSoundMask(segments, signal.length);
+      const shape = windowShape(overSounds);
+      const windows = recordingWindows(signal, overSounds);
+      expect(windows.windowCount).toBeGreaterThan(1);
+      windows.startSeconds.forEach((startSeconds, index) => {
+        const start = Math.round(startSeconds * 2000);
+        const frames = windowHeartSoundFrames(mask, shape, overSounds.featureConfig.hopLength, (s) => start + s);
+        const alone = windowFeatures(signal.subarray(start, start + shape.samples), overSounds, frames);
+        expect(windows.features.subarray(index * shape.values, (index + 1) * shape.values)).toEqual(alone);
+      });
+      expect(windows.features).not.toEqual(recordingWindows(signal, COMPACT_MODEL_INPUT).features);
+      // The 64-ms heart-sound spectrogram, when the caller has it, gives the same segmentation and features.
+      expect(recordingWindows(signal, overSounds, heartSoundSpectrogram(signal, 128)).features).toEqual(windows.features);
+    });
   });
 });

@@ -13,10 +13,17 @@ import {
 
 describe('model manifest input', () => {
   it('reads back the input spec a manifest was written with', () => {
-    for (const spec of [DEFAULT_MODEL_INPUT, COMPACT_MODEL_INPUT]) {
+    for (const spec of [DEFAULT_MODEL_INPUT, COMPACT_MODEL_INPUT, { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' as const }]) {
       const input = modelInputOfManifest({ version: '9.9.9', input: describeModelInput(spec) });
       expect(input).toEqual({ ...spec, featureConfig: { ...spec.featureConfig } });
     }
+  });
+
+  it('names how a window is normalised, so a model is never fed windows normalised another way', () => {
+    expect(describeModelInput(COMPACT_MODEL_INPUT).normalisation).toBe('per-window-band-mean-and-std');
+    const overSounds = describeModelInput({ ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' });
+    expect(overSounds.normalisation).toBe('per-window-heart-sound-band-mean-and-std');
+    expect(modelInputOfManifest({ version: '9.9.9', input: overSounds }).normalisation).toBe('heart-sounds');
   });
 
   it('describes the shipped models 1.0.0 and 1.1.0 as the default input', () => {

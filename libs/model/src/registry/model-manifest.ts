@@ -5,9 +5,15 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '@heartbeat/audio';
 import { z } from 'zod';
-import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, windowShape, type ModelInputSpec } from '../input/model-input';
+import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, windowShape, type ModelInputSpec, type WindowNormalisation } from '../input/model-input';
 
 export const MANIFEST_FILE = 'heartbeat-model.json';
+
+/** How a manifest names each WindowNormalisation. */
+const WINDOW_NORMALISATION_NAMES = {
+  window: 'per-window-band-mean-and-std',
+  'heart-sounds': 'per-window-heart-sound-band-mean-and-std',
+} as const satisfies Record<WindowNormalisation, string>;
 
 const calibrationSchema = z.object({ slope: z.number(), intercept: z.number() });
 
@@ -23,7 +29,7 @@ export const modelManifestSchema = z.object({
     frames: z.number().int().positive(),
     melBands: z.number().int().positive(),
     featureConfig: z.record(z.string(), z.unknown()),
-    normalisation: z.literal('per-window-band-mean-and-std'),
+    normalisation: z.enum([WINDOW_NORMALISATION_NAMES.window, WINDOW_NORMALISATION_NAMES['heart-sounds']]),
   }),
   decision: z.object({
     calibration: calibrationSchema,
@@ -66,7 +72,7 @@ export function describeModelInput(input: ModelInputSpec = DEFAULT_MODEL_INPUT):
     frames,
     melBands: bands,
     featureConfig: { ...input.featureConfig },
-    normalisation: 'per-window-band-mean-and-std',
+    normalisation: WINDOW_NORMALISATION_NAMES[input.normalisation ?? 'window'],
   };
 }
 
@@ -87,7 +93,8 @@ export function modelInputOfManifest(manifest: Pick<ModelManifest, 'version' | '
   }
   if (input.sampleRate !== MODEL_SAMPLE_RATE || featureConfig.sampleRate !== MODEL_SAMPLE_RATE)
     throw new ModelDirectoryError(`Model ${manifest.version} expects ${input.sampleRate} Hz input; this version of HeartBeat conditions audio to ${MODEL_SAMPLE_RATE} Hz.`);
-  const spec: ModelInputSpec = { windowSeconds: input.windowSeconds, hopSeconds: input.hopSeconds, featureConfig };
+  const normalisation = (Object.keys(WINDOW_NORMALISATION_NAMES) as WindowNormalisation[]).find((key) => WINDOW_NORMALISATION_NAMES[key] === input.normalisation)!;
+  const spec: ModelInputSpec = { windowSeconds: input.windowSeconds, hopSeconds: input.hopSeconds, featureConfig, ...(normalisation === 'window' ? {} : { normalisation }) };
   const { frames, bands } = windowShape(spec);
   if (frames !== input.frames || bands !== input.melBands)
     throw new ModelDirectoryError(`Model ${manifest.version}: its feature config makes ${frames}x${bands} windows, but the manifest says ${input.frames}x${input.melBands}.`);

@@ -7,6 +7,8 @@ import { createUntrainedModelDirectory } from '../testing/untrained-model-direct
 import { readModelManifest } from '../registry/model-manifest';
 import { sigmoid } from '../training/record-decision';
 import { loadRecordingScreener } from './load-screener';
+import { decodeAudio, heartSoundSpectrogram, prepareSignal } from '@heartbeat/audio';
+import { COMPACT_MODEL_INPUT, recordingWindows, segmentForNormalisation } from '../input/model-input';
 import { decideFromWindowLogits, prepareRecording } from './recording-screener';
 
 const recording = new Uint8Array(readFileSync(join(__dirname, '../../../audio/test/fixtures/a0238.flac')));
@@ -53,5 +55,15 @@ describe('recording screener', () => {
     expect(() => decideFromWindowLogits(prepared, new Float32Array(prepared.windowCount), manifest)).toThrow(
       /needs its heart-cycle model/,
     );
+  });
+
+  it('normalises windows over the heart sounds of the segmentation it keeps, for a version whose input asks for it', async () => {
+    const input = { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' as const };
+    const prepared = await prepareRecording(recording, {}, input);
+    const signal = prepareSignal(await decodeAudio(recording));
+    expect(prepared.heartSoundSegments).toEqual(segmentForNormalisation(signal));
+    expect(prepared.heartSoundSpectrogram).toEqual(heartSoundSpectrogram(signal, 128));
+    expect(prepared.features).toEqual(recordingWindows(signal, input).features);
+    expect(prepared.features).not.toEqual((await prepareRecording(recording, {}, COMPACT_MODEL_INPUT)).features);
   });
 });

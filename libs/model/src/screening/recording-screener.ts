@@ -6,13 +6,22 @@ import {
   decodeAudio,
   type DecodeOptions,
   heartSoundSpectrogram,
+  type HeartSoundSegment,
   type HeartSoundSpectrogram,
   type HeartSoundWindowLength,
   prepareSignal,
 } from '@heartbeat/audio';
 import { cycleFeaturesOf, cycleModelLogit, type WeightedCycleModel } from '../cycle-model/cycle-model';
 import type { WindowClassifier } from '../inference/window-classifier';
-import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, recordingWindows, type ModelInputSpec } from '../input/model-input';
+import {
+  DEFAULT_MODEL_INPUT,
+  MODEL_SAMPLE_RATE,
+  NORMALISATION_SEGMENTATION_WINDOW,
+  normalisesOverHeartSounds,
+  recordingWindows,
+  segmentForNormalisation,
+  type ModelInputSpec,
+} from '../input/model-input';
 import { modelInputOfManifest, type ModelManifest } from '../registry/model-manifest';
 import { aggregateWindowLogits, calibratedProbability, decideLabel, recordingScore, type RecordingLabel } from '../training/record-decision';
 
@@ -44,6 +53,8 @@ export interface PreparedRecording {
   signal: Float32Array;
   /** Computed when the model version has a heart-cycle model; the network's windows reuse its frames where they can. */
   heartSoundSpectrogram?: HeartSoundSpectrogram;
+  /** The segmentation the input's heart-sound normalisation read (segmentForNormalisation), when it has one. */
+  heartSoundSegments?: HeartSoundSegment[];
   features: Float32Array;
   windowCount: number;
   startSeconds: number[];
@@ -56,7 +67,8 @@ export interface PreparedRecording {
 
 /**
  * The CPU-side half of screening (no model): decode, condition, quality, window features for a model's
- * input, and the heart-sound spectrogram with `heartSoundWindow` when the version has a heart-cycle model.
+ * input, and the heart-sound spectrogram with `heartSoundWindow` when the version has a heart-cycle model
+ * (or the 64-ms one when only the input's heart-sound normalisation needs it).
  */
 export async function prepareRecording(
   bytes: Uint8Array,
@@ -67,11 +79,15 @@ export async function prepareRecording(
   const decoded = await decodeAudio(bytes, decodeOptions);
   const signal = prepareSignal(decoded);
   const quality = assessSignalQuality(signal, MODEL_SAMPLE_RATE, decoded.samples).score;
-  const spectrogram = heartSoundWindow === undefined ? undefined : heartSoundSpectrogram(signal, heartSoundWindow);
-  const windows = recordingWindows(signal, input, spectrogram);
+  const overSounds = normalisesOverHeartSounds(input);
+  const window = heartSoundWindow ?? (overSounds ? NORMALISATION_SEGMENTATION_WINDOW : undefined);
+  const spectrogram = window === undefined ? undefined : heartSoundSpectrogram(signal, window);
+  const segments = overSounds ? segmentForNormalisation(signal, spectrogram) : undefined;
+  const windows = recordingWindows(signal, input, spectrogram, segments);
   return {
     signal,
     heartSoundSpectrogram: spectrogram,
+    heartSoundSegments: segments,
     features: windows.features,
     windowCount: windows.windowCount,
     startSeconds: windows.startSeconds,
@@ -90,7 +106,8 @@ export async function prepareRecording(
 export function heartCycleLogit(prepared: PreparedRecording, cycleModel: WeightedCycleModel | undefined): number | undefined {
   if (!cycleModel) return undefined;
   const { model } = cycleModel;
-  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram));
+  const sharesSegmentation = model.spectrogramWindowLength === NORMALISATION_SEGMENTATION_WINDOW ? prepared.heartSoundSegments : undefined;
+  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram, sharesSegmentation));
 }
 
 /**

@@ -33,8 +33,18 @@ export const DEFAULT_AUGMENTATION: AugmentationOptions = {
   syntheticMurmurProbability: 0,
 };
 
+/** A window cut from a recording, and the recording sample each of its samples came from. */
+export interface CroppedWindow {
+  samples: Float32Array;
+  sourceSampleAt: (windowSample: number) => number;
+}
+
 /** A random crop of `length` samples, stretched in time by `stretch` (>1 = slower heart). */
 export function cropAndStretch(signal: Float32Array, length: number, stretch: number, random: Random): Float32Array {
+  return cropAndStretchWithSource(signal, length, stretch, random).samples;
+}
+
+function cropAndStretchWithSource(signal: Float32Array, length: number, stretch: number, random: Random): CroppedWindow {
   const sourceLength = Math.max(2, Math.round(length / stretch));
   const source = signal.length >= sourceLength ? signal : tile(signal, sourceLength);
   const start = Math.floor(random() * (source.length - sourceLength + 1));
@@ -47,7 +57,7 @@ export function cropAndStretch(signal: Float32Array, length: number, stretch: nu
     const right = Math.min(left + 1, source.length - 1);
     out[i] = source[left] * (1 - fraction) + source[right] * fraction;
   }
-  return out;
+  return { samples: out, sourceSampleAt: (i) => Math.round(start + i * step) % signal.length };
 }
 
 function tile(signal: Float32Array, length: number): Float32Array {
@@ -107,10 +117,17 @@ export function augmentSignalWindow(
 
 /** Where the window starts, heart rate (time stretch) and short clips repeated to fill it. */
 export function cropRandomWindow(signal: Float32Array, length: number, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): Float32Array {
+  return cropRandomWindowWithSource(signal, length, random, options).samples;
+}
+
+/** cropRandomWindow, also telling where each sample came from (the same random draws). */
+export function cropRandomWindowWithSource(signal: Float32Array, length: number, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): CroppedWindow {
   const stretch = 1 + uniform(random, -options.maxTimeStretch, options.maxTimeStretch);
   const short = random() < options.shortClipProbability;
   const clipLength = short ? Math.min(length, Math.round(uniform(random, 2, 4.5) * MODEL_SAMPLE_RATE)) : length;
-  return short ? Float32Array.from(repeatToLength(cropAndStretch(signal, clipLength, stretch, random), length)) : cropAndStretch(signal, length, stretch, random);
+  if (!short) return cropAndStretchWithSource(signal, length, stretch, random);
+  const clip = cropAndStretchWithSource(signal, clipLength, stretch, random);
+  return { samples: Float32Array.from(repeatToLength(clip.samples, length)), sourceSampleAt: (i) => clip.sourceSampleAt(i % clipLength) };
 }
 
 /** Another stethoscope and room: a random filter, background noise and gain, in place. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initTfBackend } from '../network/backend';
-import { buildHeartSoundCnn } from '../network/cnn';
+import { buildHeartSoundCnn, networkInputShape } from '../network/cnn';
 import type { LabelledRecording } from '../data/labelled-recordings';
-import { MODEL_SAMPLE_RATE } from '../input/model-input';
+import { COMPACT_MODEL_INPUT, MODEL_SAMPLE_RATE, type ModelInputSpec } from '../input/model-input';
 import type { ConditionedRecording } from './conditioned-signals';
 import { gaussian, seededRandom } from './random';
 import { trainWindowClassifier } from './trainer';
@@ -57,6 +57,21 @@ describe('training loop', () => {
     expect(outcome.validationMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(outcome.validationMetrics.auc).toBeGreaterThanOrEqual(0.95);
     expect(Number.isFinite(outcome.calibration.slope)).toBe(true);
+    outcome.model.dispose();
+  }, 120_000);
+
+  it('learns them as well with the compact input normalised over the heart sounds', async () => {
+    await initTfBackend('wasm');
+    const modelInput: ModelInputSpec = { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' };
+    const outcome = await trainWindowClassifier({
+      training: syntheticSet(24, 1),
+      validation: syntheticSet(16, 2),
+      modelInput,
+      buildModel: () => buildHeartSoundCnn({ blockFilters: [4, 8, 8], seed: 3, inputShape: networkInputShape(modelInput) }),
+      params: { epochs: 4, windowsPerEpoch: 96, batchSize: 16, learningRate: 5e-3, finalLearningRate: 1e-3, patience: 4 },
+    });
+    expect(outcome.validationMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
+    expect(outcome.validationMetrics.auc).toBeGreaterThanOrEqual(0.95);
     outcome.model.dispose();
   }, 120_000);
 });

@@ -2,10 +2,21 @@
 // after every epoch; the best epoch's weights kept; calibration and threshold fitted on validation.
 import * as tf from '@tensorflow/tfjs';
 import type { LabelledRecording } from '../data/labelled-recordings';
-import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows, windowFeatures, windowShape } from '../input/model-input';
+import {
+  DEFAULT_MODEL_INPUT,
+  type HeartSoundMask,
+  heartSoundMask,
+  type ModelInputSpec,
+  normalisesOverHeartSounds,
+  recordingWindows,
+  segmentForNormalisation,
+  windowFeatures,
+  windowHeartSoundFrames,
+  windowShape,
+} from '../input/model-input';
 import { binaryMetrics, thresholdMaximisingMacc, thresholdMaximisingSiteMacc, type BinaryMetrics } from '../metrics/binary-metrics';
 import { compileHeartSoundCnn } from '../network/logit-loss';
-import { type AugmentationOptions, DEFAULT_AUGMENTATION, augmentSignalWindow, cropRandomWindow, imitateDevice, maskRandomBands } from './augmentation';
+import { type AugmentationOptions, type CroppedWindow, DEFAULT_AUGMENTATION, cropRandomWindowWithSource, imitateDevice, maskRandomBands } from './augmentation';
 import type { ConditionedRecording } from './conditioned-signals';
 import { seededRandom } from './random';
 import { type Calibration, aggregateWindowLogits, calibratedProbability, fitPlattCalibration } from './record-decision';
@@ -93,7 +104,7 @@ export interface TrainingInput {
 export async function trainWindowClassifier(input: TrainingInput): Promise<TrainingOutcome> {
   const params = { ...DEFAULT_TRAINING_PARAMS, ...input.params };
   const random = seededRandom(params.seed);
-  const signals = new Map(input.training.map((c) => [c.recording.id + '\u0000' + c.recording.subset, c.signal]));
+  const sources = new TrainingSources(input.training);
   const sampler = new BalancedRecordingSampler(input.training.map((c) => c.recording));
   const modelInput = input.modelInput ?? DEFAULT_MODEL_INPUT;
   const shape = windowShape(modelInput);
@@ -116,7 +127,7 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
       // wasm work is synchronous: give timers and sockets (cancel checks, lock renewal, progress
       // writes of a training worker) one turn per batch.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const { features, labels } = sampleTrainingBatch(sampler, signals, params, random, modelInput);
+      const { features, labels } = sampleTrainingBatch(sampler, sources, params, random, modelInput);
       const x = tf.tensor4d(features, [labels.length, shape.frames, shape.bands, 1]);
       const y = tf.tensor2d(labels, [labels.length, 1]);
       const result = await model.trainOnBatch(x, y);
@@ -217,9 +228,38 @@ function setLearningRate(model: tf.LayersModel, learningRate: number): void {
   (model.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
 }
 
+/** The training recordings' signals, and where their heart sounds are (segmented once, when first needed). */
+class TrainingSources {
+  private readonly signals: Map<string, Float32Array>;
+  private readonly masks = new Map<string, HeartSoundMask>();
+
+  constructor(training: readonly ConditionedRecording[]) {
+    this.signals = new Map(training.map((c) => [TrainingSources.keyOf(c.recording), c.signal]));
+  }
+
+  signalOf(recording: LabelledRecording): Float32Array {
+    return this.signals.get(TrainingSources.keyOf(recording))!;
+  }
+
+  heartSoundMaskOf(recording: LabelledRecording): HeartSoundMask {
+    const key = TrainingSources.keyOf(recording);
+    let mask = this.masks.get(key);
+    if (!mask) {
+      const signal = this.signalOf(recording);
+      mask = heartSoundMask(segmentForNormalisation(signal), signal.length);
+      this.masks.set(key, mask);
+    }
+    return mask;
+  }
+
+  private static keyOf(recording: LabelledRecording): string {
+    return recording.id + '\u0000' + recording.subset;
+  }
+}
+
 function sampleTrainingBatch(
   sampler: BalancedRecordingSampler,
-  signals: Map<string, Float32Array>,
+  sources: TrainingSources,
   params: TrainingParams,
   random: () => number,
   modelInput: ModelInputSpec,
@@ -227,13 +267,22 @@ function sampleTrainingBatch(
   const shape = windowShape(modelInput);
   const features = new Float32Array(params.batchSize * shape.values);
   const labels = new Float32Array(params.batchSize);
-  const signalOf = (recording: LabelledRecording) => signals.get(recording.id + '\u0000' + recording.subset)!;
+  const soundFramesOf = (recording: LabelledRecording, crop: CroppedWindow) =>
+    normalisesOverHeartSounds(modelInput)
+      ? windowHeartSoundFrames(sources.heartSoundMaskOf(recording), shape, modelInput.featureConfig.hopLength, crop.sourceSampleAt)
+      : undefined;
   for (let i = 0; i < params.batchSize; i++) {
     const recording = sampler.next(random);
     // No draw when the option is off, so the random stream (and a seeded run) stays what it was.
     const synthetic = recording.label === 'abnormal' && params.augmentation.syntheticMurmurProbability > 0 && random() < params.augmentation.syntheticMurmurProbability;
-    const murmur = synthetic ? syntheticMurmurWindow(sampler, signalOf, random, params.augmentation, shape.samples) : undefined;
-    const window = windowFeatures(murmur ?? augmentSignalWindow(signalOf(recording), shape.samples, random, params.augmentation), modelInput);
+    const murmur = synthetic ? syntheticMurmurWindow(sampler, sources, random, params.augmentation, shape.samples) : undefined;
+    let window: Float32Array;
+    if (murmur) {
+      window = windowFeatures(murmur.samples, modelInput, soundFramesOf(murmur.donor, murmur));
+    } else {
+      const crop = cropRandomWindowWithSource(sources.signalOf(recording), shape.samples, random, params.augmentation);
+      window = windowFeatures(imitateDevice(crop.samples, random, params.augmentation), modelInput, soundFramesOf(recording, crop));
+    }
     if (random() < params.augmentation.frequencyMaskProbability) {
       maskRandomBands(window, shape.frames, shape.bands, random, params.augmentation.maxMaskedBands);
     }
@@ -243,17 +292,19 @@ function sampleTrainingBatch(
   return { features, labels };
 }
 
-/** An abnormal training window made from a normal recording of any database plus a synthetic murmur. */
+/** An abnormal training window made from a normal recording of any database (the donor) plus a synthetic murmur. */
 function syntheticMurmurWindow(
   sampler: BalancedRecordingSampler,
-  signalOf: (recording: LabelledRecording) => Float32Array,
+  sources: TrainingSources,
   random: () => number,
   augmentation: AugmentationOptions,
   windowSamples: number,
-): Float32Array | undefined {
+): (CroppedWindow & { donor: LabelledRecording }) | undefined {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const murmur = addSyntheticMurmur(cropRandomWindow(signalOf(sampler.anyNormal(random)), windowSamples, random, augmentation), random);
-    if (murmur) return imitateDevice(murmur, random, augmentation);
+    const donor = sampler.anyNormal(random);
+    const crop = cropRandomWindowWithSource(sources.signalOf(donor), windowSamples, random, augmentation);
+    const murmur = addSyntheticMurmur(crop.samples, random);
+    if (murmur) return { ...crop, samples: imitateDevice(murmur, random, augmentation), donor };
   }
   return undefined;
 }
