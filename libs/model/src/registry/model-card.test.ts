@@ -96,3 +96,19 @@ describe('model card: the heart-cycle model', () => {
     expect(card(folds)).not.toContain('Heart-cycle model');
   });
 });
+
+describe('model card: normalisation over the heart sounds', () => {
+  const overSounds = { ...manifest, input: { ...manifest.input, normalisation: 'per-window-heart-sound-band-mean-and-std' as const } };
+
+  it('says so, and gives the option in the leave-one-subset-out command', () => {
+    const text = renderModelCard({
+      manifest: overSounds,
+      training,
+      leaveOneSubsetOut: folds,
+      trainCommand: `${trainCommand} --normalisation heart-sounds --cycle-model-weight 0.5`,
+    });
+    expect(text).toContain('the mean over its S1 and S2 frames removed');
+    expect(text).toContain('HEARTBEAT_TRAIN_ARGS="--input compact --normalisation heart-sounds --cycle-model-weight 0.5"');
+    expect(card(folds)).not.toContain('S1 and S2 frames');
+  });
+});

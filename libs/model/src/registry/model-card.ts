@@ -79,7 +79,7 @@ const THRESHOLD_RULES = {
 function leaveOneSubsetOutCommand(trainCommand: string, fullLength: boolean): string {
   const option = (name: string) => new RegExp(`--${name}\\s+(\\S+)`).exec(trainCommand)?.[1];
   const args = [
-    ...(option('input') ? [`--input ${option('input')}`] : []),
+    ...(['input', 'normalisation', 'cycle-model-weight'] as const).filter((name) => option(name)).map((name) => `--${name} ${option(name)}`),
     ...(fullLength ? ['epochs', 'windows-per-epoch', 'max-minutes'].filter((name) => option(name)).map((name) => `--${name} ${option(name)}`) : []),
   ];
   return `${args.length > 0 ? `HEARTBEAT_TRAIN_ARGS="${args.join(' ')}" ` : ''}bash scripts/model/leave-one-subset-out.sh <modelDir>`;
@@ -193,7 +193,11 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
   band-passed 25-400 Hz, cut into ${manifest.input.windowSeconds}-s windows every ${manifest.input.hopSeconds} s
   (clips shorter than a window are repeated to fill it).
 - Features: ${manifest.input.melBands}-band log-mel spectrogram${featureRange(manifest)}, ${manifest.input.frames} frames per window, each window
-  normalised per band (mean removed: a stethoscope's frequency response is a per-band offset in the log domain)
+  normalised per band (${
+    manifest.input.normalisation === 'per-window-heart-sound-band-mean-and-std'
+      ? 'the mean over its S1 and S2 frames removed, so the heart sounds calibrate each band; the heart-cycle segmentation below finds them; a stethoscope\'s frequency response is a per-band offset in the log domain'
+      : 'mean removed: a stethoscope\'s frequency response is a per-band offset in the log domain'
+  })
   and by its standard deviation.
 - Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
   dense logit), about 80k parameters. The record's score is the mean of its window logits${
