@@ -464,10 +464,12 @@ def train(train_recs, val_recs, cfg, log=print):
                 if r['y'] == 1 and rng.random() < cfg.get('synth', 0):
                     for _ in range(5):
                         donor = normals[rng.integers(len(normals))]
-                        w = augment(donor['x'], rng, {**aug, 'filt': 0, 'noise': 0})
+                        w, index = augment(donor['x'], rng, {**aug, 'filt': 0, 'noise': 0}, with_index=True)
                         m = add_synthetic_murmur(w, rng)
                         if m is not None: break
                     if m is not None:
+                        # the donor's heart-cycle states, so that phase channels and snorm see where its sounds are
+                        if feats.phase: phs.append(phase_channels(phase_states(donor), index, feats))
                         xs.append(device_augment(m, rng, aug)); ys.append(1); continue
                 if feats.phase:
                     w, index = augment(r['x'], rng, aug, with_index=True)
