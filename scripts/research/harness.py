@@ -136,11 +136,30 @@ def augment(sig, rng, aug, with_index=False):
         else: w = biquad(w, 'peaking', rng.uniform(40, 400), rng.uniform(0.5, 2), rng.uniform(-9, 9))
     if aug.get('extra') and rng.random() < 0.5:  # a second, independent EQ stage
         w = biquad(w, 'peaking', rng.uniform(40, 400), rng.uniform(0.5, 2), rng.uniform(-12, 12))
-    if rng.random() < aug['noise']:
+    if aug.get('cnoise'):
+        if rng.random() < aug['cnoise'].get('p', 0.7): w = w + coloured_noise(w, rng, aug['cnoise'])
+    elif rng.random() < aug['noise']:
         p = np.mean(w * w); snr = rng.uniform(*aug['snr'])
         w = w + np.sqrt(p / 10 ** (snr / 10)) * rng.standard_normal(WIN).astype(np.float32)
     w = (w * 10 ** (rng.uniform(-6, 6) / 20)).astype(np.float32)
     return (w, index) if with_index else w
+
+
+def coloured_noise(w, rng, cfg):
+    """Noise confined to the analysed band (25-400 Hz) with a random spectral slope (1/f^alpha: white
+    to brown) and random gains of +-gain_db at four anchor frequencies, at a random in-band SNR
+    ("aug": {"cnoise": {...}} replaces the white noise). Within a database the recordings' long-term
+    spectral shape tracks the label, in opposite directions on different databases (band_shape.py);
+    a noise floor of random shape and level should stop the network from reading either."""
+    n = len(w); f = np.fft.rfftfreq(n, 1 / SR)
+    band = (f >= 25) & (f <= 400)
+    alpha = rng.uniform(*cfg.get('alpha', (0, 3)))
+    anchors = np.array([25, 60, 150, 400]); gains = rng.uniform(-1, 1, 4) * cfg.get('gain_db', 10)
+    shape_db = -10 * alpha * np.log10(np.maximum(f, 25) / 25) + np.interp(np.log(np.maximum(f, 25)), np.log(anchors), gains)
+    spectrum = (rng.standard_normal(len(f)) + 1j * rng.standard_normal(len(f))) * 10 ** (shape_db / 20) * band
+    noise = np.fft.irfft(spectrum, n).astype(np.float32)
+    snr = rng.uniform(*cfg.get('snr', (3, 30)))
+    return noise * np.sqrt(np.mean(w * w) / 10 ** (snr / 10) / max(np.mean(noise * noise), 1e-12))
 
 
 # ---------------- phase channels (cfg "phase": true) -----------------
@@ -168,7 +187,7 @@ def phase_channels(states, index, feats):
     return np.repeat(onehot[:, :, None], feats.n_mels, axis=2)
 
 
-def heart_sound_norm(m, ph):
+def heart_sound_norm(m, ph, per_band=False):
     """Log-mel [B, 1, frames, mels] less each band's mean over the S1 and S2 frames (the heart sounds
     as the recording's own calibration signal: a device's colouring is a per-band offset in the log
     domain, and so is any murmur's loudness against the heart sounds), then divided by the RMS."""
@@ -177,11 +196,14 @@ def heart_sound_norm(m, ph):
     mean_sounds = (m * sounds).sum(dim=2, keepdim=True) / count.clamp_min(1)
     mean_all = m.mean(dim=2, keepdim=True)
     m = m - torch.where(count >= 3, mean_sounds, mean_all)
-    return m / m.pow(2).mean(dim=(1, 2, 3), keepdim=True).sqrt().clamp_min(1e-3)
+    # per_band ("band_rms"): each band by its own RMS, so that how far a band's heart sounds stand out
+    # of its noise floor (a device's and a room's signature as much as the patient's) is no cue either
+    dims = (1, 2) if per_band else (1, 2, 3)
+    return m / m.pow(2).mean(dim=dims, keepdim=True).sqrt().clamp_min(1e-3)
 
 
 def with_phase(m, ph, feats):
-    if feats.snorm: m = heart_sound_norm(m, ph)
+    if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms)
     return torch.cat([m, ph], dim=1) if feats.phase_input else m
 
 
@@ -266,12 +288,39 @@ class MixStyle(nn.Module):
         return normed * (lam * sig + (1 - lam) * sig[perm]).detach() + (lam * mu + (1 - lam) * mu[perm]).detach()
 
 
+class InstanceBatchNorm(nn.Module):
+    """IBN-a (Pan et al. 2018): half of the channels normalised per instance (a window's own mean and
+    spread per channel, which carry its device's imprint), the other half by batch norm, in the early
+    blocks only: the instance half removes appearance, the batch half keeps what discriminates."""
+    def __init__(self, f):
+        super().__init__(); self.half = f // 2
+        self.inorm = nn.InstanceNorm2d(self.half, eps=1e-3, affine=True)
+        self.bnorm = nn.BatchNorm2d(f - self.half, eps=1e-3, momentum=0.01)
+
+    def forward(self, x):
+        return torch.cat([self.inorm(x[:, :self.half]), self.bnorm(x[:, self.half:])], dim=1)
+
+
+class ResidualFrequencyNorm(nn.Module):
+    """Residual normalisation (Kim et al., DCASE 2021, for unseen recording devices): x * lam plus x
+    normalised per frequency row over channels and time within each window (instance frequency-wise
+    normalisation), so a device's per-band gain is taken out of the feature maps as well as the input."""
+    def __init__(self, lam=0.1):
+        super().__init__(); self.lam = lam
+
+    def forward(self, x):  # [B, C, frames, mels]
+        mu = x.mean(dim=(1, 2), keepdim=True); var = x.var(dim=(1, 2), keepdim=True, unbiased=False)
+        return self.lam * x + (x - mu) / (var + 1e-5).sqrt()
+
+
 class Cnn(nn.Module):
-    def __init__(self, blocks=(8, 16, 32, 64, 96), dropout=0.3, in_ch=1, freqmix=None, mixstyle=None):
+    def __init__(self, blocks=(8, 16, 32, 64, 96), dropout=0.3, in_ch=1, freqmix=None, mixstyle=None, ibn=0, resnorm=None):
         super().__init__()
         layers = [MixStyle(dims=(2,), **freqmix)] if freqmix else []; c = in_ch
         for i, f in enumerate(blocks):
-            layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.01), nn.ReLU()]
+            norm = InstanceBatchNorm(f) if i < ibn else nn.BatchNorm2d(f, eps=1e-3, momentum=0.01)
+            layers += [nn.Conv2d(c, f, 3, padding=1, bias=False), norm, nn.ReLU()]
+            if resnorm and i < resnorm.get('blocks', 3): layers.append(ResidualFrequencyNorm(resnorm.get('lam', 0.1)))
             if mixstyle and i < 2: layers.append(MixStyle(**mixstyle))
             if i < len(blocks) - 1: layers.append(nn.MaxPool2d(2))
             c = f
@@ -331,13 +380,13 @@ def recording_windows(x, max_seconds=None, short='tile'):
 
 class Sampler:
     """Label-balanced; within a label each (subset,label) cell weighted by size**power."""
-    def __init__(self, recs, power=0.5):
-        self.pools = {}
+    def __init__(self, recs, power=0.5, upweight=None):
+        self.pools = {}; upweight = upweight or {}
         for y in (0, 1):
             members = [r for r in recs if r['y'] == y]
             cells = {}
             for r in members: cells[r['subset']] = cells.get(r['subset'], 0) + 1
-            w = np.array([cells[r['subset']] ** (power - 1) for r in members])
+            w = np.array([cells[r['subset']] ** (power - 1) * upweight.get(r['id'], 1) for r in members])
             self.pools[y] = (members, w / w.sum())
 
     def next(self, rng):
@@ -435,16 +484,31 @@ def group_robust_loss(logits, y, batch, cfg, group_weights):
     return risks.mean() + cfg['vrex'] * risks.var(unbiased=False)
 
 
+def jtt_upweights(train_recs, val_recs, cfg, log):
+    """Just Train Twice (Liu et al. 2021): a short first run finds the training recordings it gets
+    wrong (at its own MAcc-best threshold on the training records); the real run samples those lam
+    times as often ("jtt": {"epochs": 3, "lam": 5}). The hope: the errors are where a database's
+    shortcut (recording conditions that track the label inside it) does not hold, so the second run
+    leans on what holds everywhere."""
+    j = cfg['jtt']
+    first, feats = train(train_recs, val_recs, {**cfg, 'jtt': None, 'epochs': j.get('epochs', 3), 'select_from': 1}, log=lambda *a: None)
+    s = score(first, feats, train_recs); y = np.array([r['y'] for r in train_recs])
+    _, thr = macc_best(y, s); wrong = (s >= thr).astype(int) != y
+    print(f'JTT: {wrong.sum()} of {len(y)} training recordings wrong after {j.get("epochs", 3)} epochs', flush=True)
+    return {r['id']: j.get('lam', 5) for r, w in zip(train_recs, wrong) if w}
+
+
 def train(train_recs, val_recs, cfg, log=print):
     rng = np.random.default_rng(cfg.get('seed', 2016)); torch.manual_seed(cfg.get('seed', 2016))
     feats = Features(**cfg.get('features', {}))
     # "phase": states as input channels; "snorm": per-band mean of the heart-sound frames removed
     feats.phase_input, feats.snorm = bool(cfg.get('phase')), bool(cfg.get('snorm'))
     feats.phase = feats.phase_input or feats.snorm
+    feats.band_rms = bool(cfg.get('band_rms'))
     if feats.snorm: feats.norm = 'none'
     model = cfg.get('model_fn', lambda: Cnn(**{**cfg.get('cnn', {}), **({'in_ch': 5} if feats.phase_input else {})}))()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.get('lr', 2e-3), weight_decay=cfg.get('wd', 0))
-    sampler = Sampler(train_recs, cfg.get('power', 0.5))
+    sampler = Sampler(train_recs, cfg.get('power', 0.5), jtt_upweights(train_recs, val_recs, cfg, log) if cfg.get('jtt') else None)
     normals = [r for r in train_recs if r['y'] == 0]
     aug = {**DEFAULT_AUG, **cfg.get('aug', {})}
     subsets = sorted(set(r['subset'] for r in train_recs))
@@ -482,7 +546,7 @@ def train(train_recs, val_recs, cfg, log=print):
             with torch.no_grad():
                 m = feats(x)
                 ph = torch.from_numpy(np.stack(phs)) if feats.phase else None
-                if feats.snorm: m = heart_sound_norm(m, ph)
+                if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms)
                 for i in range(bs):
                     if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
                 if feats.phase_input: m = torch.cat([m, ph], dim=1)

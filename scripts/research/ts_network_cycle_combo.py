@@ -12,7 +12,8 @@ shipped split's training part). Prints AUC per fold for each cache and weight.
 Options by environment: HARNESS=<run> (harness.py's score files instead of the TypeScript networks),
 SCALE=1 (with HARNESS: logits divided by their spread on the network's own validation records),
 WEIGHTS='[0, 0.5]' (the grid of w), GBM='{...}' (boosting settings), CELL_WEIGHTS=1 (boosting with
-equal (database, label) cells), CYCLE_MODEL=lr (logistic regression instead), DROP=14,15 (columns left out).
+equal (database, label) cells), CYCLE_MODEL=lr (logistic regression instead), DROP=14,15 (columns left out),
+CONSISTENT=1 (only columns whose direction agrees across the training databases).
 """
 import json, os, sys
 import numpy as np
@@ -34,7 +35,28 @@ def network_scores(file):
 GBM = json.loads(os.environ.get('GBM', '{}'))
 
 
+def consistent_columns(X, train, margin=0.05, min_per_label=5):
+    """Columns whose association with the label points the same way in every training database
+    (CONSISTENT=1): a database counts for a direction when the feature alone ranks it with AUC beyond
+    0.5 +- margin; a column with databases on both sides is left out, being a cue of the database's
+    recording conditions rather than of the heart."""
+    keep = []
+    for j in range(X.shape[1]):
+        sides = set()
+        for subset in sorted({index[i]['subset'] for i in train}):
+            rows = np.array([i for i in train if index[i]['subset'] == subset and not np.isnan(X[i, j])])
+            if len(rows) == 0 or min(y[rows].sum(), (1 - y[rows]).sum()) < min_per_label: continue
+            a = auc(y[rows], X[rows, j])
+            if abs(a - 0.5) > margin: sides.add(a > 0.5)
+        if len(sides) < 2: keep.append(j)
+    return keep
+
+
 def cycle_model_logits(X, train, test):
+    if os.environ.get('CONSISTENT') == '1':
+        keep = consistent_columns(X, train)
+        print(f'   consistent columns: {len(keep)} of {X.shape[1]}', flush=True)
+        X = X[:, keep]
     Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
     if os.environ.get('CYCLE_MODEL') == 'lr':  # logistic regression on standardised features instead
         from sklearn.linear_model import LogisticRegression
