@@ -13,7 +13,8 @@ Options by environment: HARNESS=<run> (harness.py's score files instead of the T
 SCALE=1 (with HARNESS: logits divided by their spread on the network's own validation records),
 WEIGHTS='[0, 0.5]' (the grid of w), GBM='{...}' (boosting settings), CELL_WEIGHTS=1 (boosting with
 equal (database, label) cells), CYCLE_MODEL=lr (logistic regression instead), DROP=14,15 (columns left out),
-CONSISTENT=1 (only columns whose direction agrees across the training databases).
+CONSISTENT=1 (only columns whose direction agrees across the training databases; CONSISTENT_FROM=17 tests
+only the columns from the 18th on).
 """
 import json, os, sys
 import numpy as np
@@ -54,7 +55,9 @@ def consistent_columns(X, train, margin=0.05, min_per_label=5):
 
 def cycle_model_logits(X, train, test):
     if os.environ.get('CONSISTENT') == '1':
-        keep = consistent_columns(X, train)
+        # CONSISTENT_FROM=17: test only the columns from there on (those a cache adds to the shipped 17)
+        first = int(os.environ.get('CONSISTENT_FROM', '0'))
+        keep = list(range(first)) + [first + j for j in consistent_columns(X[:, first:], train)]
         print(f'   consistent columns: {len(keep)} of {X.shape[1]}', flush=True)
         X = X[:, keep]
     Xf = np.where(np.isnan(X), np.nanmedian(X[train], axis=0), X)
