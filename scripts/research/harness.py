@@ -187,7 +187,7 @@ def phase_channels(states, index, feats):
     return np.repeat(onehot[:, :, None], feats.n_mels, axis=2)
 
 
-def heart_sound_norm(m, ph, per_band=False):
+def heart_sound_norm(m, ph, per_band=False, gaps_only=False, sounds_only=False):
     """Log-mel [B, 1, frames, mels] less each band's mean over the S1 and S2 frames (the heart sounds
     as the recording's own calibration signal: a device's colouring is a per-band offset in the log
     domain, and so is any murmur's loudness against the heart sounds), then divided by the RMS."""
@@ -199,11 +199,15 @@ def heart_sound_norm(m, ph, per_band=False):
     # per_band ("band_rms"): each band by its own RMS, so that how far a band's heart sounds stand out
     # of its noise floor (a device's and a room's signature as much as the patient's) is no cue either
     dims = (1, 2) if per_band else (1, 2, 3)
-    return m / m.pow(2).mean(dim=dims, keepdim=True).sqrt().clamp_min(1e-3)
+    m = m / m.pow(2).mean(dim=dims, keepdim=True).sqrt().clamp_min(1e-3)
+    # gaps_only ("gaps_only"): the S1/S2 frames set to 0 (their mean) after normalising, so the network
+    # judges only what lies between the sounds against them, not the sounds' own timbre (a device's)
+    # sounds_only ("sounds_only"): the reverse, only the S1/S2 frames kept
+    return m * (1 - sounds) if gaps_only else m * sounds if sounds_only else m
 
 
 def with_phase(m, ph, feats):
-    if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms)
+    if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms, feats.gaps_only, feats.sounds_only)
     return torch.cat([m, ph], dim=1) if feats.phase_input else m
 
 
@@ -504,7 +508,7 @@ def train(train_recs, val_recs, cfg, log=print):
     # "phase": states as input channels; "snorm": per-band mean of the heart-sound frames removed
     feats.phase_input, feats.snorm = bool(cfg.get('phase')), bool(cfg.get('snorm'))
     feats.phase = feats.phase_input or feats.snorm
-    feats.band_rms = bool(cfg.get('band_rms'))
+    feats.band_rms, feats.gaps_only, feats.sounds_only = bool(cfg.get('band_rms')), bool(cfg.get('gaps_only')), bool(cfg.get('sounds_only'))
     if feats.snorm: feats.norm = 'none'
     model = cfg.get('model_fn', lambda: Cnn(**{**cfg.get('cnn', {}), **({'in_ch': 5} if feats.phase_input else {})}))()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.get('lr', 2e-3), weight_decay=cfg.get('wd', 0))
@@ -546,7 +550,7 @@ def train(train_recs, val_recs, cfg, log=print):
             with torch.no_grad():
                 m = feats(x)
                 ph = torch.from_numpy(np.stack(phs)) if feats.phase else None
-                if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms)
+                if feats.snorm: m = heart_sound_norm(m, ph, feats.band_rms, feats.gaps_only, feats.sounds_only)
                 for i in range(bs):
                     if rng.random() < aug['fmask']: mask_bands(m[i], rng, aug['maxbands'])
                 if feats.phase_input: m = torch.cat([m, ph], dim=1)
