@@ -63,6 +63,23 @@ describe('isDatabaseUnavailable', () => {
     }
   });
 
+  it('survives a checked-out connection ending between two statements, and recognises the next one failing', async () => {
+    const client = await connection.pool.connect();
+    try {
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
+      await connection.pool.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      // The server's notice arrives while no statement runs: without a listener of ours it would be an
+      // uncaught 'error' event, which Vitest reports as an unhandled error and fails the run.
+      await ended;
+      const error = await failureOf(client.query('select 1'));
+      expect(isDatabaseUnavailable(error)).toBe(true);
+    } finally {
+      client.release(true);
+    }
+    expect(await connection.ping()).toBe(true);
+  });
+
   it('does not mistake a query the database refused for an outage', async () => {
     const error = await failureOf(connection.db.execute(sql`select * from no_such_table`));
     expect(error).toBeInstanceOf(Error);

@@ -21,6 +21,10 @@ export function connectDatabase(
   const pool = new Pool({ connectionString: url, max: poolSize });
   // An idle client losing its connection (database restart) must not crash the process; the pool reconnects.
   pool.on('error', () => undefined);
+  // Neither may a checked-out one (a transaction between two statements): the pool listens only to idle
+  // clients, so the event would be unhandled. The statement in flight, or the next, fails with an error
+  // isDatabaseUnavailable recognises, and the pool discards the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzle({ client: pool, schema });
   return {
     db,
