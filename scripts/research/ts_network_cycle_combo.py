@@ -14,7 +14,8 @@ SCALE=1 (with HARNESS: logits divided by their spread on the network's own valid
 WEIGHTS='[0, 0.5]' (the grid of w), GBM='{...}' (boosting settings), CELL_WEIGHTS=1 (boosting with
 equal (database, label) cells), CYCLE_MODEL=lr (logistic regression instead), DROP=14,15 (columns left out),
 CONSISTENT=1 (only columns whose direction agrees across the training databases; CONSISTENT_FROM=17 tests
-only the columns from the 18th on).
+only the columns from the 18th on), SECOND=<run> with HARNESS (a second harness run's logits added at
+matched scale, weighted by each v of SECOND_WEIGHTS='[0, 0.5, 1]').
 """
 import json, os, sys
 import numpy as np
@@ -79,13 +80,13 @@ def cycle_model_logits(X, train, test):
     return model.fit(Xf[train], y[train], sample_weight=sample_weight).decision_function(Xf[test])
 
 
-def harness_scores(run, part):
+def harness_scores(run, part, matched_scale=os.environ.get('SCALE') == '1'):
     """A harness.py run's scores (HARNESS=<run name>) instead of the TypeScript networks': its
     in-distribution validation records, or a fold's held-out subset, in index order."""
     d = np.load(os.path.join(HERE, f'scores-{run}-{part}.npz'))
     # SCALE=1 divides the logits by their spread on the network's own validation records, so that
     # networks whose logits are smaller are compared at the same effective weight of the cycle model.
-    scale = np.std(d['val_s']) if os.environ.get('SCALE') == '1' else 1.0
+    scale = np.std(d['val_s']) if matched_scale else 1.0
     if part == 'indist':
         return np.array([i for i, r in enumerate(index) if r['validation']]), np.asarray(d['val_s']) / scale
     return np.array([i for i, r in enumerate(index) if r['subset'] == part]), np.asarray(d['test_s']) / scale
@@ -97,6 +98,9 @@ if run:
     sets = {'in-distribution': harness_scores(run, 'indist')}
     for subset in ['training-a', 'training-b', 'training-d', 'training-e']:
         sets[subset] = harness_scores(run, subset)
+second_run = os.environ.get('SECOND')
+if second_run:
+    seconds = {name: harness_scores(second_run, 'indist' if name == 'in-distribution' else name, True)[1] for name in sets}
 else:
     sets = {'in-distribution': network_scores(os.path.join(ROOT, model_dir, 'validation-scores.json'))}
     for subset in ['training-a', 'training-b', 'training-c', 'training-d', 'training-e']:
@@ -111,12 +115,14 @@ def features(cache, fold):
 
 
 for cache in caches:
-    for w in json.loads(os.environ.get('WEIGHTS', '[0, 0.25, 0.5, 1]')):
-        out = {}
-        for name, (rows, logits) in sets.items():
-            train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
-                np.array([i for i, r in enumerate(index) if r['subset'] != name])
-            out[name] = auc(y[rows], logits + w * cycle_model_logits(features(cache, name), train, rows)) if w else auc(y[rows], logits)
-        held = [out[s] for s in ['training-a', 'training-b', 'training-d', 'training-e']]
-        print(f'{cache} w={w}: ' + ' '.join(f'{k} {v:.3f}' for k, v in out.items()) +
-              f' | mean a,b,d,e {np.mean(held):.3f} worst {min(held):.3f}', flush=True)
+    for v in json.loads(os.environ.get('SECOND_WEIGHTS', '[0, 0.5, 1]')) if second_run else [0]:
+        for w in json.loads(os.environ.get('WEIGHTS', '[0, 0.25, 0.5, 1]')):
+            out = {}
+            for name, (rows, logits) in sets.items():
+                if v: logits = logits + v * seconds[name]
+                train = np.setdiff1d(np.arange(len(index)), rows) if name == 'in-distribution' else \
+                    np.array([i for i, r in enumerate(index) if r['subset'] != name])
+                out[name] = auc(y[rows], logits + w * cycle_model_logits(features(cache, name), train, rows)) if w else auc(y[rows], logits)
+            held = [out[s] for s in ['training-a', 'training-b', 'training-d', 'training-e']]
+            print(f'{cache}{f" v={v}" if second_run else ""} w={w}: ' + ' '.join(f'{k} {a:.3f}' for k, a in out.items()) +
+                  f' | mean a,b,d,e {np.mean(held):.3f} worst {min(held):.3f}', flush=True)
