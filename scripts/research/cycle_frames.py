@@ -59,13 +59,25 @@ def segment(x, logmel=None):
     return H.viterbi(H.emissions_fixed(feat), lo, hi, logdur)
 
 
+def sound_centres(segs):
+    """Centre frames of the S1 and S2 segments, starting at the first S1."""
+    sounds = [sg for sg in segs if sg[0] in (H.S1, H.S2) and sg[1] > 0]
+    while sounds and sounds[0][0] != H.S1: sounds = sounds[1:]
+    return [(a + b) // 2 for _, a, b in sounds]
+
+
+def valid_cycles(c):
+    """(S1, S2, next S1) centre frames of each cycle with a plausible systole, shorter than its diastole."""
+    for i in range(0, len(c) - 2, 2):
+        s1, s2, nxt = c[i], c[i + 1], c[i + 2]
+        if 0.15 * FS < s2 - s1 < 0.6 * FS and s2 - s1 < nxt - s2 + 0.1 * FS: yield s1, s2, nxt
+
+
 def cycle_features(x):
     L = mel_power(x)
     segs = segment(x, L)
     nan = np.full(26 if EXTRA else 17, np.nan)
-    sounds = [sg for sg in segs if sg[0] in (H.S1, H.S2) and sg[1] > 0]
-    while sounds and sounds[0][0] != H.S1: sounds = sounds[1:]
-    c = [(a + b) // 2 for _, a, b in sounds]
+    c = sound_centres(segs)
     if len(c) < 4: return nan
     P = np.exp(L)
     band = np.stack([P[:, BAND_OF_MEL == k].sum(axis=1) for k in range(len(BANDS))])  # [4, frames]
@@ -75,9 +87,7 @@ def cycle_features(x):
         return (cum[k, b] - cum[k, a]) / max(b - a, 1)
     half, margin = 2, 3  # frames: +-40 ms around a sound's centre frame, 60 ms clear of it
     rows = []
-    for i in range(0, len(c) - 2, 2):
-        s1, s2, nxt = c[i], c[i + 1], c[i + 2]
-        if not (0.15 * FS < s2 - s1 < 0.6 * FS and s2 - s1 < nxt - s2 + 0.1 * FS): continue
+    for s1, s2, nxt in valid_cycles(c):
         row = []
         for k in range(len(BANDS)):
             e_s1 = mean_energy(k, s1 - half, s1 + half + 1) + 1e-12

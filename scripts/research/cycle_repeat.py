@@ -13,7 +13,6 @@ from multiprocessing import Pool
 import numpy as np
 from harness import RECS, HERE
 import cycle_frames as CF
-import segment_hsmm as H
 
 POINTS = {'systole': 6, 'diastole': 8}
 MARGIN = 3  # frames clear of a sound's centre, as cycle_frames.py
@@ -41,16 +40,12 @@ def repeat_features(i):
     x = RECS[i]['x']
     L = CF.mel_power(x); segs = CF.segment(x, L)
     out = np.full(2 * len(CF.BANDS), np.nan)
-    sounds = [sg for sg in segs if sg[0] in (H.S1, H.S2) and sg[1] > 0]
-    while sounds and sounds[0][0] != H.S1: sounds = sounds[1:]
-    c = [(a + b) // 2 for _, a, b in sounds]
+    c = CF.sound_centres(segs)
     if len(c) < 4: return out
     P = np.exp(L)
     energy = [np.log(P[:, CF.BAND_OF_MEL == k].sum(axis=1) + 1e-12) for k in range(len(CF.BANDS))]
     profiles = {(k, ph): [] for k in range(len(CF.BANDS)) for ph in POINTS}
-    for j in range(0, len(c) - 2, 2):
-        s1, s2, nxt = c[j], c[j + 1], c[j + 2]
-        if not (0.15 * CF.FS < s2 - s1 < 0.6 * CF.FS and s2 - s1 < nxt - s2 + 0.1 * CF.FS): continue
+    for s1, s2, nxt in CF.valid_cycles(c):
         for k in range(len(CF.BANDS)):
             for ph, (a, b) in (('systole', (s1 + MARGIN, s2 - MARGIN + 1)), ('diastole', (s2 + MARGIN, nxt - MARGIN + 1))):
                 p = profile(energy[k], a, b, POINTS[ph])
