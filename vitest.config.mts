@@ -23,8 +23,8 @@ export default defineConfig({
         oxc: false,
         test: {
           name: 'unit',
-          include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/node_modules/**', 'apps/console/app/**', 'apps/console/.next/**'],
+          include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts', '{helm,deploy,research}/**/test/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.browser.test.ts', '**/node_modules/**', 'apps/console/app/**', 'apps/console/.next/**'],
           environment: 'node',
           // Generous: several tests spawn the CLI or sox/ffmpeg, and a loaded 2-core machine is slow.
           testTimeout: 120_000,
@@ -36,7 +36,7 @@ export default defineConfig({
         oxc: false,
         test: {
           name: 'integration',
-          include: ['{apps,libs}/**/*.int.test.ts'],
+          include: ['{apps,libs,deploy}/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           environment: 'node',
           globalSetup: ['./test/integration-setup.ts'],
