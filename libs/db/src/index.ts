@@ -21,3 +21,4 @@ export {
 } from './repositories/screening.repository';
 export { RecordingsRepository } from './repositories/recordings.repository';
 export { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';
+export { SitesRepository, type SiteWithCalibration } from './repositories/sites.repository';

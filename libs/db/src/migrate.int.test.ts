@@ -56,6 +56,8 @@ describe('runMigrations', () => {
       'model_versions',
       'predictions',
       'recordings',
+      'site_calibrations',
+      'sites',
       'training_runs',
       'training_samples',
     ]);

@@ -21,7 +21,7 @@ beforeAll(() => {
 
 afterEach(async () => {
   await connection.db.execute(
-    sql`truncate api_keys, audit_events, batches, model_versions, predictions, recordings, training_runs, training_samples cascade`,
+    sql`truncate api_keys, audit_events, batches, model_versions, predictions, recordings, training_runs, training_samples, sites cascade`,
   );
 });
 
@@ -370,18 +370,31 @@ describe('TrainingRunsRepository', () => {
 });
 
 describe('TrainingSamplesRepository', () => {
-  it('ignores the same recording added twice from the same source and counts labels', async () => {
+  it('ignores the same recording added twice for the same site and counts labels by recording', async () => {
     const recordings = new RecordingsRepository(connection.db);
     const samples = new TrainingSamplesRepository(connection.db);
     const normal = await recordings.create(aRecording({ sha256: sha('c') }));
     const abnormal = await recordings.create(aRecording({ sha256: sha('d') }));
 
     expect(await samples.add({ recordingId: normal.id, label: 'normal', site: 'st-marys' })).toBeDefined();
-    expect(await samples.add({ recordingId: normal.id, label: 'normal' })).toBeUndefined();
+    expect(await samples.add({ recordingId: normal.id, label: 'normal', site: 'st-marys' })).toBeUndefined();
     await samples.add({ recordingId: abnormal.id, label: 'abnormal' });
+    expect(await samples.add({ recordingId: abnormal.id, label: 'abnormal' })).toBeUndefined();
 
     expect(await samples.countByLabel()).toEqual({ normal: 1, abnormal: 1 });
     expect((await samples.list({ site: 'st-marys' })).total).toBe(1);
+  });
+
+  it('tags a recording already uploaded for another site for this site too', async () => {
+    const recordings = new RecordingsRepository(connection.db);
+    const samples = new TrainingSamplesRepository(connection.db);
+    const shared = await recordings.create(aRecording({ sha256: sha('e') }));
+
+    expect(await samples.add({ recordingId: shared.id, label: 'normal', site: 'st-marys' })).toBeDefined();
+    expect(await samples.add({ recordingId: shared.id, label: 'normal', site: 'st-ives' })).toMatchObject({ site: 'st-ives' });
+
+    expect((await samples.list({ site: 'st-ives' })).total).toBe(1);
+    expect(await samples.countByLabel()).toEqual({ normal: 1, abnormal: 0 });
   });
 });
 

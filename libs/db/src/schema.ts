@@ -39,6 +39,8 @@ export const trainingRunKind = pgEnum('training_run_kind', ['retrain', 'calibrat
 export const trainingLabel = pgEnum('training_label', ['normal', 'abnormal']);
 export const trainingSampleSource = pgEnum('training_sample_source', ['base', 'upload']);
 export const apiKeyRole = pgEnum('api_key_role', ['screening', 'admin']);
+/** `active`: the site's requests use it; `superseded`: an older fit; `refused`: the fit was refused (see refusalCode). */
+export const siteCalibrationStatus = pgEnum('site_calibration_status', ['active', 'superseded', 'refused']);
 
 /** One model score per analysis window of a recording. */
 export interface WindowScore {
@@ -53,6 +55,8 @@ export interface PredictionDecision {
   threshold: number;
   minimumQuality: number;
   site?: string;
+  /** The site calibration (site_calibrations.id) that made the decision, when one did. */
+  calibrationId?: string;
 }
 
 /** Where a model version's files live in object storage, by format (e.g. onnx, tfjs, card). */
@@ -76,6 +80,8 @@ export const apiKeys = pgTable(
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** Site whose calibration this key's screening requests use when they name none. */
+    defaultSiteId: uuid('default_site_id').references(() => sites.id, { onDelete: 'set null' }),
   },
   (t) => [uniqueIndex('api_keys_key_hash_idx').on(t.keyHash)],
 );
@@ -232,8 +238,70 @@ export const trainingSamples = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    unique('training_samples_recording_source_key').on(t.recordingId, t.source),
+    // A recording may be a sample of several sites (each tags its own copy); null site = no site.
+    unique('training_samples_recording_source_site_key').on(t.recordingId, t.source, t.site).nullsNotDistinct(),
     index('training_samples_site_idx').on(t.site),
+  ],
+);
+
+/** A hospital's screening site: its own stethoscope and population, so its own operating point. */
+export const sites = pgTable(
+  'sites',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The site tag: what requests and training uploads name (`site`, X-HeartBeat-Site). */
+    name: text('name').notNull(),
+    device: text('device'),
+    owner: text('owner'),
+    createdAt: createdAt(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('sites_name_idx').on(t.name),
+    check('sites_name_format', sql`${t.name} ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$'`),
+  ],
+);
+
+/** Figures of a site calibration fit, all on the site's own labelled recordings. */
+export type SiteCalibrationMetrics = Record<string, unknown>;
+
+/**
+ * A site's decision on top of whichever model is promoted: p_site = sigmoid(slope * logit(p_model) +
+ * intercept), abnormal when p_site >= threshold. Rows are never changed after they are written
+ * except for their status, so a prediction's calibrationId always names the rule it used.
+ */
+export const siteCalibrations = pgTable(
+  'site_calibrations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    siteId: uuid('site_id')
+      .notNull()
+      .references(() => sites.id, { onDelete: 'cascade' }),
+    status: siteCalibrationStatus('status').notNull(),
+    /** The model version whose scores it was fitted on. */
+    baseModelVersion: text('base_model_version').notNull(),
+    slope: doublePrecision('slope'),
+    intercept: doublePrecision('intercept'),
+    threshold: doublePrecision('threshold'),
+    /** Stable code of a refused fit (SITE_RANKING_TOO_WEAK...), and why in words. */
+    refusalCode: text('refusal_code'),
+    refusalReason: text('refusal_reason'),
+    normalRecords: integer('normal_records').notNull().default(0),
+    abnormalRecords: integer('abnormal_records').notNull().default(0),
+    metrics: jsonb('metrics').$type<SiteCalibrationMetrics>().notNull().default({}),
+    trainingRunId: uuid('training_run_id').references(() => trainingRuns.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('site_calibrations_site_created_idx').on(t.siteId, t.createdAt),
+    // One calibration in force per site; a new fit supersedes the old one in the same transaction.
+    uniqueIndex('site_calibrations_one_active_idx')
+      .on(t.siteId)
+      .where(sql`${t.status} = 'active'`),
+    check(
+      'site_calibrations_decision',
+      sql`${t.status} = 'refused' or (${t.slope} > 0 and ${t.intercept} is not null and ${t.threshold} >= 0 and ${t.threshold} <= 1)`,
+    ),
   ],
 );
 
@@ -269,6 +337,11 @@ export type TrainingRun = typeof trainingRuns.$inferSelect;
 export type NewTrainingRun = typeof trainingRuns.$inferInsert;
 export type TrainingSample = typeof trainingSamples.$inferSelect;
 export type NewTrainingSample = typeof trainingSamples.$inferInsert;
+export type Site = typeof sites.$inferSelect;
+export type NewSite = typeof sites.$inferInsert;
+export type SiteCalibration = typeof siteCalibrations.$inferSelect;
+export type NewSiteCalibration = typeof siteCalibrations.$inferInsert;
+export type SiteCalibrationStatus = (typeof siteCalibrationStatus.enumValues)[number];
 export type AuditEvent = typeof auditEvents.$inferSelect;
 export type NewAuditEvent = typeof auditEvents.$inferInsert;
 

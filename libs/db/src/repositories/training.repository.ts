@@ -1,5 +1,5 @@
 // Training runs (status, progress, metrics, log) and the labelled samples they learn from.
-import { count, desc, eq, inArray, sql } from 'drizzle-orm';
+import { count, countDistinct, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import {
@@ -125,7 +125,7 @@ export class TrainingRunsRepository {
 export class TrainingSamplesRepository {
   constructor(private readonly db: Database) {}
 
-  /** Adds a sample; returns undefined when this recording is already a sample from the same source. */
+  /** Adds a sample; returns undefined when this recording is already a sample from the same source and site. */
   async add(sample: NewTrainingSample): Promise<TrainingSample | undefined> {
     const [created] = await this.db.insert(trainingSamples).values(sample).onConflictDoNothing().returning();
     return created;
@@ -147,9 +147,10 @@ export class TrainingSamplesRepository {
     return { items, limit, offset, total: totals?.total ?? 0 };
   }
 
+  /** Labelled recordings by label (a recording tagged for several sites counts once). */
   async countByLabel(): Promise<{ normal: number; abnormal: number }> {
     const rows = await this.db
-      .select({ label: trainingSamples.label, total: count() })
+      .select({ label: trainingSamples.label, total: countDistinct(trainingSamples.recordingId) })
       .from(trainingSamples)
       .groupBy(trainingSamples.label);
     const counts = { normal: 0, abnormal: 0 };
