@@ -1,4 +1,4 @@
-// Builds the configured Nest application (used by main.ts and by the tests): error format,
+// Builds the configured Nest application (used by main.ts and by the tests): JSON logs, error format,
 // validation, body limits, HTTP metrics, OpenAPI at /docs, and the bootstrap admin key.
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { Config } from '@heartbeat/config';
+import { createLogger, NestJsonLogger, silentLogger, type Logger } from '@heartbeat/telemetry';
 import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ApiExceptionFilter } from './common/api-exception.filter';
@@ -13,7 +14,19 @@ import { createValidationPipe } from './common/validation';
 import { GatewayMetrics } from './telemetry/gateway-metrics';
 
 export interface GatewayAppOptions {
-  logger?: false | ('error' | 'warn' | 'log')[];
+  /**
+   * Where the gateway logs, as JSON lines: a logger, false for nothing, or the Nest levels to keep
+   * (tests). Default: stdout at LOG_LEVEL.
+   */
+  logger?: false | ('error' | 'warn' | 'log')[] | Logger;
+}
+
+function gatewayLogger(config: Config, option: GatewayAppOptions['logger']): Logger {
+  if (option === false) return silentLogger();
+  if (option === undefined) return createLogger({ service: 'gateway', level: config.logLevel });
+  if (!Array.isArray(option)) return option;
+  const level = option.includes('log') ? 'info' : option.includes('warn') ? 'warn' : option.includes('error') ? 'error' : 'silent';
+  return createLogger({ service: 'gateway', level });
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -31,8 +44,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 export async function createGatewayApp(config: Config, options: GatewayAppOptions = {}): Promise<NestExpressApplication> {
+  const logger = gatewayLogger(config, options.logger);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    logger: options.logger ?? ['error', 'warn', 'log'],
+    logger: new NestJsonLogger(logger),
     bodyParser: false,
   });
   // First, so every request is counted, including those refused by the guard or the body parser.
@@ -41,7 +55,7 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   app.useBodyParser('json', { limit: '2mb' });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.disable('x-powered-by');
-  app.useGlobalFilters(new ApiExceptionFilter());
+  app.useGlobalFilters(new ApiExceptionFilter(logger));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });

@@ -1,6 +1,7 @@
 // Inference worker entry point. By default it supervises one worker process per CPU core it may use
 // (INFERENCE_PROCESSES overrides; 1 runs the worker in this process): each consumes prediction jobs
 // with the promoted model until SIGTERM/SIGINT, then finishes its in-flight jobs and exits.
+import { tracing } from './tracing';
 import { ConfigError, loadConfig, type Config } from '@heartbeat/config';
 import {
   createLogger,
@@ -35,7 +36,8 @@ function processStopper(
       stopping = true;
       logger.info({ reason }, 'Stop requested');
       stop().then(
-        () => process.exit(0),
+        // Spans still buffered are exported before the process goes.
+        () => tracing?.shutdown().finally(() => process.exit(0)) ?? process.exit(0),
         (error: unknown) => {
           logger.error({ err: (error as Error).message }, 'Shutdown failed');
           process.exit(1);

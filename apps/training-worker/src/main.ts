@@ -1,5 +1,6 @@
 // Training worker: consumes training jobs one at a time (retrain and site calibration), and serves
 // /health/live, /health/ready and /metrics for the orchestrator.
+import { tracing } from './tracing';
 import { ConfigError, loadConfig } from '@heartbeat/config';
 import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
 import { SERVICE, startTrainingWorker } from './training-worker';
@@ -9,7 +10,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ service: SERVICE, level: config.logLevel });
   const worker = await startTrainingWorker({ config, logger });
-  const shutdown = () => void worker.stop().then(() => process.exit(0));
+  const shutdown = () =>
+    void worker
+      .stop()
+      .then(() => tracing?.shutdown())
+      .finally(() => process.exit(0));
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

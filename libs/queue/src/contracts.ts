@@ -14,7 +14,20 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 /** Redis pub/sub channel on which the registry announces a newly promoted model version. */
 export const MODEL_PROMOTED_CHANNEL = 'heartbeat:model-promoted';
 
+/** Redis pub/sub channel on which a site's new calibration is announced (message: the site's name). */
+export const SITE_CALIBRATION_CHANGED_CHANNEL = 'heartbeat:site-calibration-changed';
+
+/** A site's name (tag): what requests, uploads and calibrations name it by. */
+export const SITE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
+const siteName = z.string().regex(SITE_NAME_PATTERN, 'site names are 1-40 letters, digits and dashes');
+
 const schemaVersion = z.literal(1).default(1);
+
+/**
+ * W3C trace context (traceparent, tracestate) of the request that queued the job, so the worker's
+ * spans join that request's trace. Optional: absent when tracing is off.
+ */
+const traceContext = z.record(z.string(), z.string()).optional();
 
 export const windowScoreSchema = z.object({
   startSeconds: z.number().nonnegative(),
@@ -32,7 +45,10 @@ export const predictionJobSchema = z.object({
   batchId: z.uuid().optional(),
   /** Pin a model version; the promoted one is used when absent. */
   modelVersion: z.string().min(1).optional(),
+  /** The site whose calibration (the one in force when the job runs) decides; the model's own decision when absent. */
+  site: siteName.optional(),
   requestedAt: z.iso.datetime({ offset: true }),
+  traceContext,
 });
 
 export const predictionErrorSchema = z.object({
@@ -55,6 +71,8 @@ export const predictionResultSchema = z.discriminatedUnion('status', [
     /** Decision threshold applied, and the site whose calibration made the decision, if any. */
     threshold: z.number().min(0).max(1).optional(),
     site: z.string().min(1).optional(),
+    /** The site calibration applied (absent: the model's own decision). */
+    calibrationId: z.uuid().optional(),
     latencyMs: z.number().nonnegative(),
   }),
   z.object({
@@ -74,6 +92,7 @@ export const trainingJobSchema = z.object({
   /** Hyper-parameters and data selection (epochs, learning rate, site...), passed to the model lib. */
   params: z.record(z.string(), z.unknown()).default({}),
   requestedAt: z.iso.datetime({ offset: true }).optional(),
+  traceContext,
 });
 
 export const trainingResultSchema = z.object({
@@ -159,12 +178,17 @@ export const retrainParamsSchema = z
   })
   .strict();
 
-/** `params` of a calibration job: which site, and how many of its records fit the decision. */
+/**
+ * `params` of a calibration job: which site, and how its threshold keeps sensitivity (every one of
+ * the site's labelled recordings is used for the decision).
+ */
 export const siteCalibrationParamsSchema = z
   .object({
-    site: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/, 'site tags are letters, digits and dashes'),
-    calibrationRecords: z.number().int().min(4).max(10_000).default(30),
-    seed: z.number().int().default(2016),
+    site: siteName,
+    /** How far below the model's validation sensitivity the site's local sensitivity may go. */
+    sensitivityMargin: z.number().min(0).max(0.5).default(0.05),
+    /** Standard errors of room the threshold keeps above that target, for the local counts. */
+    confidenceZ: z.number().min(0).max(3).default(1),
   })
   .strict();
 

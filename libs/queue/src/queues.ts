@@ -10,6 +10,7 @@ import {
   type JobsOptions,
 } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { contextFromCarrier, currentTraceContext, withSpan } from '@heartbeat/telemetry';
 import { z } from 'zod';
 import {
   JOB_CONTRACTS,
@@ -164,11 +165,11 @@ export class JobQueue<N extends JobQueueName> {
     payload: JobPayloadInput<N>,
     options: JobsOptions = {},
   ): Promise<Job<JobPayload<N>, JobResult<N>>> {
-    const data = parsePayload(this.name, payload);
-    return (await this.bull.add(this.name as never, data as never, options)) as Job<
-      JobPayload<N>,
-      JobResult<N>
-    >;
+    return withSpan(`${this.name} publish`, { kind: 'producer', attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': this.name } }, async () => {
+      const carried = (payload as { traceContext?: Record<string, string> }).traceContext;
+      const data = parsePayload(this.name, { ...payload, traceContext: carried ?? currentTraceContext() });
+      return (await this.bull.add(this.name as never, data as never, options)) as Job<JobPayload<N>, JobResult<N>>;
+    });
   }
 
   /**
@@ -342,7 +343,17 @@ export function createWorker<N extends JobQueueName>(
       }
       let result: JobResult<N>;
       try {
-        result = await processor(payload, job);
+        // The job's span continues the trace of the request that queued it.
+        const carried = (payload as { traceContext?: Record<string, string> }).traceContext;
+        result = await withSpan(
+          `${name} process`,
+          {
+            kind: 'consumer',
+            parent: contextFromCarrier(carried),
+            attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': name, 'messaging.message.id': job.id ?? '', 'heartbeat.job.attempt': job.attemptsMade + 1 },
+          },
+          () => processor(payload, job),
+        );
       } catch (error) {
         if (!(error instanceof DependencyUnavailableError)) throw error;
         options.onHold?.(error, holdMs);

@@ -1,5 +1,5 @@
-// @heartbeat/telemetry: Prometheus metrics, health probes, structured logs and heap tuning, the same for
-// every service.
+// @heartbeat/telemetry: Prometheus metrics, health probes, structured logs, trace context and heap
+// tuning, the same for every service. Starting the tracing SDK is '@heartbeat/telemetry/tracing'.
 export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
 export {
   startTelemetryServer,
@@ -8,7 +8,9 @@ export {
   type TelemetryServer,
   type TelemetryServerOptions,
 } from './telemetry-server';
-export { createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+export { activeTraceFields, createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+export { NestJsonLogger } from './nest-logger';
+export { annotateActiveSpan, contextFromCarrier, currentTraceContext, withSpan, type SpanOptions } from './trace-context';
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export { aggregateMetrics, type MetricsSnapshot } from './metrics-aggregate';
 export { HEAP_GROWING_PERCENT, tuneGarbageCollection } from './garbage-collection';

@@ -1,4 +1,6 @@
 import { PassThrough } from 'node:stream';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logger';
 
@@ -39,5 +41,29 @@ describe('structured logger', () => {
     logger.warn('loud');
     await new Promise((resolve) => setImmediate(resolve));
     expect(lines.map((line) => line.msg)).toEqual(['loud']);
+  });
+});
+
+describe('trace ids on log lines', () => {
+  it('adds trace_id and span_id to lines written inside a span, and nothing outside one', async () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const { stream, lines } = capture();
+      const logger = createLogger({ service: 'gateway', destination: stream });
+      const span = trace.wrapSpanContext({
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.SAMPLED,
+      });
+      context.with(trace.setSpan(context.active(), span), () => logger.info('inside'));
+      logger.info('outside');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lines[0]).toMatchObject({ msg: 'inside', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', trace_flags: '01' });
+      expect(lines[1]).not.toHaveProperty('trace_id');
+    } finally {
+      context.disable();
+      manager.disable();
+    }
   });
 });

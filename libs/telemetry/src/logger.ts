@@ -1,5 +1,7 @@
 // Structured JSON logs (one object per line on stdout) so the platform's log collector can index
-// them by service, level and fields instead of parsing free text.
+// them by service, level and fields instead of parsing free text. A line written inside a traced
+// request or job carries that trace's trace_id and span_id, so logs and traces join up.
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 
 export type Logger = PinoLogger;
@@ -14,6 +16,17 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/** The active span's ids, in the field names of OpenTelemetry's log data model; empty outside a span. */
+export function activeTraceFields(): { trace_id?: string; span_id?: string; trace_flags?: string } {
+  const spanContext = trace.getSpan(context.active())?.spanContext();
+  if (!spanContext || !isSpanContextValid(spanContext)) return {};
+  return {
+    trace_id: spanContext.traceId,
+    span_id: spanContext.spanId,
+    trace_flags: `0${spanContext.traceFlags.toString(16)}`.slice(-2),
+  };
+}
+
 export function createLogger({ service, level = 'info', base = {}, destination }: LoggerOptions): Logger {
   return pino(
     {
@@ -21,6 +34,7 @@ export function createLogger({ service, level = 'info', base = {}, destination }
       base: { service, pid: process.pid, ...base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: activeTraceFields,
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
   );

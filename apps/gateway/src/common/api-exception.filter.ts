@@ -1,11 +1,12 @@
 // Turns every error into {statusCode, code, message}: ApiErrors as they are, Nest's own HTTP
 // exceptions (unknown route, body too large) with a code derived from the status, S3, Redis or
 // PostgreSQL out of reach 503 with Retry-After (the client should try again), anything else 500.
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@heartbeat/db';
 import { isQueueUnavailable } from '@heartbeat/queue';
 import { StorageUnavailableError } from '@heartbeat/storage';
+import { silentLogger, type Logger } from '@heartbeat/telemetry';
 import { ApiError, type ApiErrorBody } from './api-error';
 
 /** Seconds a client is asked to wait before retrying while a dependency is out of reach. */
@@ -65,17 +66,30 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
   return { body: { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' }, headers: {} };
 }
 
+/**
+ * A 4xx is the client's mistake answered as designed: info, no stack. A 503 for a dependency out of
+ * reach is an outage the operator already sees elsewhere: warn, no stack. Any other 5xx is our
+ * fault: error with the stack. The path is logged without its query string.
+ */
+export function logErrorResponse(logger: Logger, request: Request, body: ApiErrorBody, error: unknown): void {
+  const path = request.originalUrl.split('?', 1)[0];
+  const fields = { method: request.method, path, statusCode: body.statusCode, code: body.code };
+  const summary = `${request.method} ${path} answered ${body.statusCode} ${body.code}`;
+  if (body.statusCode < 500) logger.info(fields, summary);
+  else if (body.code === 'SERVICE_UNAVAILABLE') logger.warn({ ...fields, reason: (error as Error)?.message }, summary);
+  else logger.error({ ...fields, err: error }, summary);
+}
+
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger('Gateway');
+  constructor(private readonly logger: Logger = silentLogger()) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
     const response = context.getResponse<Response>();
     const request = context.getRequest<Request>();
     const { body, headers } = toErrorBody(error);
-    if (body.statusCode >= 500)
-      this.logger.error(`${request.method} ${request.originalUrl}: ${(error as Error)?.stack ?? String(error)}`);
+    logErrorResponse(this.logger, request, body, error);
     if (response.headersSent) {
       response.destroy();
       return;

@@ -13,6 +13,7 @@ import {
   type PredictionResult,
   type QueueConnection,
 } from '@heartbeat/queue';
+import { currentTraceContext } from '@heartbeat/telemetry';
 
 export interface DeadLetterEntry extends DeadLetterJob {
   id: string;
@@ -53,7 +54,7 @@ export class PredictionQueueRepository {
   async enqueueMany(payloads: (PredictionJobInput & { predictionId: string })[]): Promise<string[]> {
     if (payloads.length === 0) return [];
     const jobs = payloads.map((payload) => {
-      const data = predictionJobSchema.parse(payload);
+      const data = predictionJobSchema.parse({ ...payload, traceContext: payload.traceContext ?? currentTraceContext() });
       return { name: QUEUE_NAMES.predictions, data, opts: { jobId: payload.predictionId, priority: BATCH_JOB_PRIORITY } };
     });
     const added = await this.predictions.bull.addBulk(jobs as never);
