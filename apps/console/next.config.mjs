@@ -1,8 +1,19 @@
+import { dirname, resolve } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
-  // The console talks to the gateway; it has no server-side dependencies of its own yet.
   poweredByHeader: false,
+  // The workspace libs are TypeScript sources: the gateway client, and the audio lib's log-mel that
+  // draws the same spectrogram the model sees.
+  transpilePackages: ['@heartbeat/api-client', '@heartbeat/audio'],
+  // CONSOLE_STANDALONE=1 next build: a self-contained server (.next/standalone) for container images.
+  ...(process.env.CONSOLE_STANDALONE === '1' ? { output: 'standalone', outputFileTracingRoot: repositoryRoot } : {}),
+  turbopack: { root: repositoryRoot },
 };
 
 export default nextConfig;

@@ -1,1 +1,2 @@
-export {};
+export { GatewayClient, GatewayError, queryString, type GatewayClientOptions } from './gateway-client';
+export type * from './types';

@@ -1,0 +1,35 @@
+'use client';
+// The main navigation; marks the current page for screen readers (aria-current).
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+import type { Role } from '@heartbeat/api-client';
+
+const PAGES = [
+  { href: '/', title: 'Overview' },
+  { href: '/screen', title: 'Screen' },
+  { href: '/history', title: 'History' },
+  { href: '/models', title: 'Models' },
+  { href: '/training', title: 'Training' },
+  { href: '/metrics', title: 'Metrics' },
+];
+
+export function Navigation({ role }: { role: Role }) {
+  const path = usePathname();
+  return (
+    <nav className="main" aria-label="Main">
+      <ul>
+        {PAGES.map((page) => {
+          const current = page.href === '/' ? path === '/' : path.startsWith(page.href);
+          return (
+            <li key={page.href}>
+              <Link href={page.href} aria-current={current ? 'page' : undefined}>
+                {page.title}
+                {role !== 'admin' && (page.href === '/training' || page.href === '/models') ? <span className="small"> (view)</span> : null}
+              </Link>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}
