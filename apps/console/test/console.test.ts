@@ -17,7 +17,7 @@ function freePort(): Promise<number> {
   });
 }
 
-describe('console', () => {
+describe('console (next build, next start)', () => {
   let server: ReturnType<typeof spawn>;
   let base: string;
 
@@ -51,9 +51,36 @@ describe('console', () => {
     expect(await response.json()).toEqual({ status: 'ok', service: 'console' });
   });
 
-  it('serves its start page with a link to the API documentation', async () => {
-    const html = await (await fetch(base)).text();
+  it('sends a visitor without a session to the sign-in page', async () => {
+    const response = await fetch(`${base}/history`, { redirect: 'manual' });
+    expect([303, 307, 308]).toContain(response.status);
+    expect(new URL(response.headers.get('location') ?? '', base).pathname).toBe('/sign-in');
+  });
+
+  it('serves a sign-in form that asks for the API key', async () => {
+    const html = await (await fetch(`${base}/sign-in`)).text();
     expect(html).toContain('HeartBeat');
-    expect(html).toContain('/docs');
+    expect(html).toMatch(/<input[^>]*type="password"[^>]*>/);
+    expect(html).toContain('npm run api-key');
+  });
+
+  it('refuses to forward to the gateway without a session, and with a forged cookie', async () => {
+    const id = '6f1c2f4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f';
+    const anonymous = await fetch(`${base}/api/gateway/api/v1/predictions/${id}`);
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).code).toBe('SIGNED_OUT');
+    const forged = await fetch(`${base}/api/gateway/api/v1/predictions/${id}`, { headers: { cookie: 'hb_session=eyJhcGlLZXkiOiJoYl94In0' } });
+    expect(forged.status).toBe(401);
+  });
+
+  it('forwards only the allow-listed gateway calls', async () => {
+    const response = await fetch(`${base}/api/gateway/api/v1/api-keys`);
+    expect(response.status).toBe(404);
+    expect((await response.json()).message).toContain('does not forward');
+  });
+
+  it('refuses a cross-site write before looking at the session', async () => {
+    const response = await fetch(`${base}/api/gateway/api/v1/batches`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: 'x' });
+    expect(response.status).toBe(403);
   });
 });
