@@ -55,7 +55,8 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   app.useBodyParser('json', { limit: '2mb' });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.disable('x-powered-by');
-  app.useGlobalFilters(new ApiExceptionFilter(logger));
+  const metrics = app.get(GatewayMetrics);
+  app.useGlobalFilters(new ApiExceptionFilter(logger, (dependency, request) => metrics.dependencyFailed(dependency, request)));
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });

@@ -1,6 +1,7 @@
-// The inference worker's Prometheus metrics: job outcomes and latency, dynamic-batch sizes, the
-// model version and backend being served, and the jobs in flight.
-import { Counter, Gauge, Histogram, type Registry } from '@heartbeat/telemetry';
+// The inference worker's Prometheus metrics: job outcomes, latency and time spent waiting in the
+// queue, dynamic-batch sizes, the model version and backend being served, model load times, the
+// jobs in flight, and dependency failures by job step.
+import { Counter, createDependencyErrorCounter, Gauge, Histogram, type Dependency, type Registry } from '@heartbeat/telemetry';
 import type { JobOutcome } from './prediction-processor';
 
 export class InferenceMetrics {
@@ -13,6 +14,9 @@ export class InferenceMetrics {
   readonly modelSwaps: Counter;
   readonly inFlight: Gauge;
   readonly recordingReads: Counter<'source'>;
+  readonly jobWait: Histogram;
+  readonly modelLoad: Histogram<'kind'>;
+  readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
   constructor(registry: Registry, inFlight: () => number) {
     const registers = [registry];
@@ -74,8 +78,35 @@ export class InferenceMetrics {
         this.set(inFlight());
       },
     });
+    this.jobWait = new Histogram({
+      name: 'heartbeat_inference_job_wait_seconds',
+      help: 'Time a prediction job waited in the queue, from being queued to a worker starting it (first attempts).',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+    this.modelLoad = new Histogram({
+      name: 'heartbeat_model_load_duration_seconds',
+      help: "Time to fetch and load a model version until it serves: 'initial' at start-up, 'swap' for a newly promoted version.",
+      labelNames: ['kind'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    this.dependencyErrors = createDependencyErrorCounter(registry);
     for (const outcome of ['succeeded', 'rejected', 'error'] satisfies JobOutcome[])
       this.jobs.inc({ outcome }, 0);
+  }
+
+  /** A job started: `queuedAt` is when it was queued (ms since the epoch); retries are not counted as waits. */
+  jobStarted({ queuedAt, attempt }: { queuedAt: number; attempt: number }, now = Date.now()): void {
+    if (attempt === 1) this.jobWait.observe(Math.max(0, (now - queuedAt) / 1000));
+  }
+
+  modelLoaded(kind: 'initial' | 'swap', seconds: number): void {
+    this.modelLoad.observe({ kind }, seconds);
+  }
+
+  dependencyFailed(dependency: Dependency, operation: string): void {
+    this.dependencyErrors.inc({ dependency, operation });
   }
 
   jobFinished(outcome: JobOutcome, seconds: number): void {

@@ -272,6 +272,8 @@ export interface WorkerOptions {
   holdOnUnavailableMs?: number;
   /** Called when a job met an unreachable dependency and went back to the queue. */
   onHold?: (error: DependencyUnavailableError, holdMs: number) => void;
+  /** Called as a job starts: when it was queued (ms since the epoch) and which attempt this is (1 = first). */
+  onJobStarted?: (job: { queuedAt: number; attempt: number }) => void;
 }
 
 /** A consumer of one queue. Close it on shutdown: in-flight jobs finish first. */
@@ -341,6 +343,7 @@ export function createWorker<N extends JobQueueName>(
       } catch (error) {
         throw new UnrecoverableError((error as Error).message);
       }
+      options.onJobStarted?.({ queuedAt: job.timestamp, attempt: job.attemptsMade + 1 });
       let result: JobResult<N>;
       try {
         // The job's span continues the trace of the request that queued it.

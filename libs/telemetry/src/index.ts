@@ -1,6 +1,11 @@
 // @heartbeat/telemetry: Prometheus metrics, health probes, structured logs, trace context and heap
 // tuning, the same for every service. Starting the tracing SDK is '@heartbeat/telemetry/tracing'.
-export { createMetricsRegistry, type MetricsRegistryOptions } from './metrics-registry';
+export {
+  createDependencyErrorCounter,
+  createMetricsRegistry,
+  type Dependency,
+  type MetricsRegistryOptions,
+} from './metrics-registry';
 export {
   startTelemetryServer,
   type MetricsSource,

@@ -6,8 +6,12 @@ import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '@heartbeat/db';
 import { isQueueUnavailable } from '@heartbeat/queue';
 import { StorageUnavailableError } from '@heartbeat/storage';
-import { silentLogger, type Logger } from '@heartbeat/telemetry';
+import { silentLogger, type Dependency, type Logger } from '@heartbeat/telemetry';
 import { ApiError, type ApiErrorBody } from './api-error';
+
+/** A refused request body up to this size is read to its end before the answer (see ApiExceptionFilter). */
+const DRAIN_BEFORE_ANSWER_BYTES = 256 * 1024 * 1024;
+const DRAIN_BEFORE_ANSWER_MS = 30_000;
 
 /** Seconds a client is asked to wait before retrying while a dependency is out of reach. */
 const DEPENDENCY_RETRY_AFTER_SECONDS = 5;
@@ -44,14 +48,8 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
     const code = type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : type === 'entity.parse.failed' ? 'MALFORMED_JSON' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
     return { body: { statusCode: status, code, message: (error as Error).message }, headers: {} };
   }
-  const dependency =
-    error instanceof StorageUnavailableError
-      ? 'object storage'
-      : isQueueUnavailable(error)
-        ? 'its job queue (Redis)'
-        : isDatabaseUnavailable(error)
-          ? 'its database'
-          : undefined;
+  const unavailable = unavailableDependency(error);
+  const dependency = unavailable && DEPENDENCY_NAMES[unavailable];
   if (dependency)
     return {
       body: {
@@ -80,9 +78,23 @@ export function logErrorResponse(logger: Logger, request: Request, body: ApiErro
   else logger.error({ ...fields, err: error }, summary);
 }
 
+const DEPENDENCY_NAMES: Record<Dependency, string> = { s3: 'object storage', redis: 'its job queue (Redis)', postgres: 'its database' };
+
+/** Which dependency `error` says is out of reach, if any. */
+export function unavailableDependency(error: unknown): Dependency | undefined {
+  if (error instanceof StorageUnavailableError) return 's3';
+  if (isQueueUnavailable(error)) return 'redis';
+  if (isDatabaseUnavailable(error)) return 'postgres';
+  return undefined;
+}
+
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger = silentLogger()) {}
+  constructor(
+    private readonly logger: Logger = silentLogger(),
+    /** Told of every request that failed because a dependency was out of reach (the dependency-error counter). */
+    private readonly onDependencyUnavailable?: (dependency: Dependency, request: Request) => void,
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const context = host.switchToHttp();
@@ -90,13 +102,32 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = context.getRequest<Request>();
     const { body, headers } = toErrorBody(error);
     logErrorResponse(this.logger, request, body, error);
+    const dependency = unavailableDependency(error);
+    if (dependency) this.onDependencyUnavailable?.(dependency, request);
     if (response.headersSent) {
       response.destroy();
       return;
     }
     for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-    // The request body may still be arriving (a rejected upload); discard it so the connection stays usable.
-    if (!request.readableEnded) request.resume();
-    response.status(body.statusCode).json(body);
+    const send = (): void => void response.status(body.statusCode).json(body);
+    if (request.readableEnded) return send();
+    // The request body may still be arriving (a refused upload). A client still writing when the
+    // answer comes and the connection closes sees EPIPE instead of the answer, so the rest of a
+    // body of bounded size is read and dropped first; a larger one is answered at once and the
+    // connection closed.
+    request.resume();
+    const announced = Number(request.headers['content-length']);
+    if (!(announced <= DRAIN_BEFORE_ANSWER_BYTES)) {
+      response.setHeader('Connection', 'close');
+      return send();
+    }
+    const timer = setTimeout(send, DRAIN_BEFORE_ANSWER_MS);
+    const answer = () => {
+      clearTimeout(timer);
+      if (!response.headersSent) send();
+    };
+    request.once('end', answer);
+    request.once('error', answer);
+    request.once('close', answer);
   }
 }

@@ -29,12 +29,23 @@ export interface PredictionQueueDepth {
   delayed: number;
 }
 
+/** How far behind the prediction queue is, and how many jobs were given up on. */
+export interface PredictionQueueBacklog {
+  /** Age of the oldest job waiting to start (interactive or batch); 0 when none waits. */
+  oldestWaitingAgeSeconds: number;
+  /** Entries in the dead-letter queue. */
+  deadLetterJobs: number;
+}
+
 /**
  * Batch jobs go to BullMQ's prioritized set, which its workers only take from once the plain wait
  * list is empty. Interactive /predict jobs go to that wait list (FIFO), so they run ahead of any
  * batch backlog and in arrival order among themselves.
  */
 export const BATCH_JOB_PRIORITY = 10;
+
+/** Every state a dead-letter entry can be in (nothing consumes them, so in practice `waiting`). */
+const DEAD_LETTER_STATES: JobType[] = ['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'];
 
 export class PredictionQueueRepository {
   private readonly predictions: JobQueue<typeof QUEUE_NAMES.predictions>;
@@ -97,9 +108,24 @@ export class PredictionQueueRepository {
     return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
   }
 
+  /** The backlog gauges: the oldest waiting job's age, and the size of the dead-letter queue. */
+  async backlog(now = Date.now()): Promise<PredictionQueueBacklog> {
+    // Oldest first: the wait list's tail and the prioritized set's lowest score (one priority for all batch jobs).
+    const [waiting, prioritized, deadLetter] = await Promise.all([
+      this.predictions.bull.getJobs(['waiting'], 0, 0, true),
+      this.predictions.bull.getJobs(['prioritized'], 0, 0, true),
+      this.deadLetter.bull.getJobCounts(...DEAD_LETTER_STATES),
+    ]);
+    const enqueued = [...waiting, ...prioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
+    return {
+      oldestWaitingAgeSeconds: enqueued.length ? Math.max(0, (now - Math.min(...enqueued)) / 1000) : 0,
+      deadLetterJobs: Object.values(deadLetter).reduce((sum, n) => sum + n, 0),
+    };
+  }
+
   /** Jobs that exhausted their attempts (or were rejected as invalid), newest first. */
   async listDeadLetter({ limit, offset }: { limit: number; offset: number }): Promise<{ items: DeadLetterEntry[]; total: number }> {
-    const states: JobType[] = ['waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'];
+    const states = DEAD_LETTER_STATES;
     const [jobs, counts] = await Promise.all([
       this.deadLetter.bull.getJobs(states, offset, offset + limit - 1, false),
       this.deadLetter.bull.getJobCounts(...states),

@@ -45,4 +45,19 @@ describe('GatewayMetrics', () => {
     expect(text).toContain('heartbeat_gateway_queue_jobs{state="waiting",service="gateway"} 0');
     expect(text).toContain('heartbeat_gateway_queue_jobs{state="active",service="gateway"} 2');
   });
+
+  it('reads the oldest waiting job\'s age and the dead-letter queue once per scrape', async () => {
+    let reads = 0;
+    const metrics = new GatewayMetrics({
+      defaultMetrics: false,
+      queueBacklog: async () => {
+        reads += 1;
+        return { oldestWaitingAgeSeconds: 42.5, deadLetterJobs: 3 };
+      },
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('heartbeat_gateway_queue_oldest_waiting_job_age_seconds{service="gateway"} 42.5');
+    expect(text).toContain('heartbeat_gateway_dead_letter_jobs{service="gateway"} 3');
+    expect(reads).toBe(1);
+  });
 });

@@ -1,12 +1,23 @@
 // The gateway's Prometheus metrics: HTTP traffic by route, upload volume, batches and predictions
-// submitted, and the depth of the prediction queue (read from BullMQ when scraped).
+// submitted, the prediction queue's depth and backlog age and the dead-letter queue (read from
+// BullMQ when scraped), and dependency failures by route.
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, createMetricsRegistry, Gauge, Histogram, type Registry } from '@heartbeat/telemetry';
-import type { PredictionQueueDepth } from '../infrastructure/prediction-queue.repository';
+import {
+  Counter,
+  createDependencyErrorCounter,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  type Dependency,
+  type Registry,
+} from '@heartbeat/telemetry';
+import type { PredictionQueueBacklog, PredictionQueueDepth } from '../infrastructure/prediction-queue.repository';
 
 export interface GatewayMetricsOptions {
   /** Reads the prediction queue's depth at scrape time; without it the gauge stays empty. */
   queueDepth?: () => Promise<PredictionQueueDepth>;
+  /** Reads the oldest waiting job's age and the dead-letter queue's size at scrape time. */
+  queueBacklog?: () => Promise<PredictionQueueBacklog>;
   /** Node's process metrics (default true; tests turn them off). */
   defaultMetrics?: boolean;
 }
@@ -24,6 +35,7 @@ export class GatewayMetrics {
   readonly predictionsQueued: Counter<'source'>;
   readonly staleBatchesEnded: Counter;
   readonly predictionsRequeued: Counter;
+  readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
   constructor(options: GatewayMetricsOptions = {}) {
     const registry = createMetricsRegistry({ service: 'gateway', defaultMetrics: options.defaultMetrics ?? true });
@@ -73,6 +85,33 @@ export class GatewayMetrics {
       help: 'Pending predictions found without a job (request died before queueing it, or Redis lost it) and queued again by the sweep',
       registers: [registry],
     });
+    this.dependencyErrors = createDependencyErrorCounter(registry);
+    // One read of the backlog per scrape, shared by the two gauges that show it.
+    let backlogRead: Promise<PredictionQueueBacklog | undefined> | undefined;
+    const backlog = () => {
+      backlogRead ??= (options.queueBacklog?.() ?? Promise.resolve(undefined))
+        .catch(() => undefined)
+        .finally(() => setTimeout(() => (backlogRead = undefined), 0));
+      return backlogRead;
+    };
+    new Gauge({
+      name: 'heartbeat_gateway_queue_oldest_waiting_job_age_seconds',
+      help: 'Age of the oldest prediction job waiting to start, interactive or batch (0 when none waits)',
+      registers: [registry],
+      async collect() {
+        const read = await backlog();
+        if (read) this.set(read.oldestWaitingAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'heartbeat_gateway_dead_letter_jobs',
+      help: 'Jobs in the dead-letter queue: prediction or training jobs that failed for good, kept for inspection (GET /api/v1/dead-letter)',
+      registers: [registry],
+      async collect() {
+        const read = await backlog();
+        if (read) this.set(read.deadLetterJobs);
+      },
+    });
     const queueDepth = options.queueDepth;
     new Gauge({
       name: 'heartbeat_gateway_queue_jobs',
@@ -89,14 +128,17 @@ export class GatewayMetrics {
     });
   }
 
+  /** Counts a request that failed because `dependency` was out of reach, under its route template. */
+  dependencyFailed(dependency: Dependency, request: Request): void {
+    this.dependencyErrors.inc({ dependency, operation: `${request.method} ${routeOf(request)}` });
+  }
+
   /** Express middleware counting and timing every request under its route template (/api/v1/batches/:id). */
   httpMiddleware(): (request: Request, response: Response, next: NextFunction) => void {
     return (request, response, next) => {
       const started = process.hrtime.bigint();
       response.once('close', () => {
-        // req.route is set once Express matched a route; its path is the template, not the URL.
-        const routePath = (request.route as { path?: unknown } | undefined)?.path;
-        const route = typeof routePath === 'string' ? `${request.baseUrl}${routePath}` : UNMATCHED_ROUTE;
+        const route = routeOf(request);
         const status = response.writableFinished ? String(response.statusCode) : 'aborted';
         this.httpRequests.inc({ route, method: request.method, status });
         this.httpRequestDuration.observe({ route, method: request.method }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -104,4 +146,11 @@ export class GatewayMetrics {
       next();
     };
   }
+}
+
+/** The route template a request matched (/api/v1/batches/:id), or `unmatched`. */
+function routeOf(request: Request): string {
+  // req.route is set once Express matched a route; its path is the template, not the URL.
+  const routePath = (request.route as { path?: unknown } | undefined)?.path;
+  return typeof routePath === 'string' ? `${request.baseUrl}${routePath}` : UNMATCHED_ROUTE;
 }

@@ -8,7 +8,8 @@ import { GatewayMetrics } from './gateway-metrics';
 
 export const gatewayMetricsProvider: Provider = {
   provide: GatewayMetrics,
-  useFactory: (queue: PredictionQueueRepository) => new GatewayMetrics({ queueDepth: () => queue.depth() }),
+  useFactory: (queue: PredictionQueueRepository) =>
+    new GatewayMetrics({ queueDepth: () => queue.depth(), queueBacklog: () => queue.backlog() }),
   inject: [PredictionQueueRepository],
 };
 
