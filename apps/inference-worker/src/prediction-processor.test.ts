@@ -180,16 +180,20 @@ describe('PredictionProcessor', () => {
     });
   });
 
-  it('fails bad audio without retry, recording its typed code on the row and the batch', async () => {
+  it('answers bad audio with a failed result carrying its typed code (no retry, no dead letter), and records it on the row and the batch', async () => {
     const { processor, predictions, batchOutcomes, outcomes } = setup({
       prepare: async () => {
         throw new AudioError('UNSUPPORTED_FORMAT', 'Unsupported audio format: got a PNG file');
       },
     });
     const payload = job({ batchId: randomUUID() });
-    const failure = processor.process(payload, attempt());
-    await expect(failure).rejects.toBeInstanceOf(UnrecoverableError);
-    await expect(failure).rejects.toThrow('UNSUPPORTED_FORMAT: Unsupported audio format: got a PNG file');
+    const result = await processor.process(payload, attempt());
+    expect(result).toMatchObject({
+      status: 'failed',
+      predictionId: payload.predictionId,
+      error: { code: 'UNSUPPORTED_FORMAT', message: 'Unsupported audio format: got a PNG file' },
+      modelVersion: '1.0.0',
+    });
     expect(predictions.failed.get(payload.predictionId!)).toMatchObject({
       code: 'UNSUPPORTED_FORMAT',
       modelVersion: '1.0.0',
@@ -205,7 +209,7 @@ describe('PredictionProcessor', () => {
       },
     });
     const payload = job();
-    await expect(processor.process(payload, attempt())).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(processor.process(payload, attempt())).resolves.toMatchObject({ status: 'failed', error: { code: 'RECORDING_NOT_FOUND' } });
     expect(predictions.failed.get(payload.predictionId!)?.code).toBe('RECORDING_NOT_FOUND');
   });
 
@@ -280,7 +284,7 @@ describe('PredictionProcessor', () => {
   it('rejects a job pinned to a version this worker does not serve', async () => {
     const { processor, predictions } = setup();
     const payload = job({ modelVersion: '9.9.9' });
-    await expect(processor.process(payload, attempt())).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(processor.process(payload, attempt())).resolves.toMatchObject({ status: 'failed', error: { code: 'MODEL_VERSION_UNAVAILABLE' } });
     expect(predictions.failed.get(payload.predictionId!)?.code).toBe('MODEL_VERSION_UNAVAILABLE');
   });
 

@@ -1,6 +1,8 @@
 // One prediction job: fetch the recording, prepare it, score its windows through the served model's
 // dynamic batcher, decide, and write the outcome where the gateway reads it. Bad input (the
-// recording is not usable audio) is recorded on the prediction row and never retried; S3 or
+// recording is not usable audio) is an answer, not a failure: it is recorded on the prediction row
+// and the job completes with a `failed` result carrying the audio error's code (never retried, never
+// dead-lettered), which /predict answers with 422; S3 or
 // Postgres out of reach puts the job back in the queue (DependencyUnavailableError), without
 // spending an attempt; anything else is thrown so BullMQ retries it with backoff.
 import { isAudioError, type DecodeOptions, type HeartSoundWindowLength } from '@heartbeat/audio';
@@ -18,7 +20,6 @@ import {
 import type { ServedModel } from '@heartbeat/model-registry';
 import { DependencyUnavailableError, type PredictionJob, type PredictionResult } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
-import { UnrecoverableError } from 'bullmq';
 
 /** Input that no retry can fix; `code` is stored on the prediction row. */
 export class BadInputError extends Error {
@@ -131,7 +132,13 @@ export class PredictionProcessor {
           throw saveError;
         });
         this.finished('rejected', started, modelVersion, error);
-        throw new UnrecoverableError(`${error.code}: ${error.message}`);
+        return {
+          status: 'failed',
+          predictionId: payload.predictionId,
+          error: { code: error.code, message: error.message },
+          modelVersion,
+          latencyMs: latencyMs(),
+        };
       }
       if (isLastAttempt(job)) {
         // Record the failure so the prediction and its batch are finished, not pending forever.
