@@ -26,7 +26,8 @@ export type DecodeOptions = Partial<DecodeLimits> & {
 // -90 dBFS: below one 16-bit step, so only digital silence or dither counts as silent.
 const SILENCE_PEAK = 10 ** (-90 / 20);
 
-export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedAudio> {
+export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}): Promise<DecodedAudio> {
+  const bytes = plainBytes(input);
   const limits = { ...DEFAULT_DECODE_LIMITS, ...options };
   if (bytes.length === 0) throw emptyFile();
   if (bytes.length > limits.maxBytes) throw fileTooLarge(bytes.length, limits.maxBytes);
@@ -68,6 +69,15 @@ export function decodeWfdbRecord(headerText: string, signalFile: Uint8Array, opt
   const header = parseWfdbHeader(headerText, limits);
   const signal = readWfdbSignal(header, signalFile);
   return checkDecoded({ samples: signal.samples, sampleRate: signal.sampleRate, channels: signal.signalCount }, 'wfdb', limits);
+}
+
+/**
+ * The same memory as a plain Uint8Array. A Node Buffer's slice() is a view, not a copy, so a
+ * decoder that copies a misaligned chunk with slice() before reading 16- or 32-bit samples gets
+ * the same odd offset back and fails; small Buffers (pooled, or Redis replies) often start at one.
+ */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
 function checkDecoded(pcm: MonoPcm, format: AudioFormat, limits: DecodeLimits): DecodedAudio {
