@@ -1,5 +1,6 @@
 export {
   ObjectStorage,
+  attachmentDisposition,
   ObjectNotFoundError,
   ObjectTooLargeError,
   StorageUnavailableError,

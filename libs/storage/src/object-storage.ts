@@ -149,6 +149,9 @@ class HashingCounter extends Transform {
   constructor(private readonly maxBytes?: number) {
     super();
   }
+  get overflowed(): boolean {
+    return this.maxBytes !== undefined && this.size > this.maxBytes;
+  }
   override _transform(
     chunk: Buffer,
     _encoding: BufferEncoding,
@@ -160,6 +163,18 @@ class HashingCounter extends Transform {
     this.hash.update(chunk);
     done(null, chunk);
   }
+}
+
+/**
+ * A Content-Disposition for saving a file under `fileName` (RFC 6266): an ASCII `filename` for old
+ * clients (other characters, quotes, backslashes and control characters as "_") and the exact name
+ * in `filename*` (RFC 5987, UTF-8, percent-encoded), which every current browser prefers.
+ */
+export function attachmentDisposition(fileName: string): string {
+  // eslint-disable-next-line no-control-regex
+  const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
 export class ObjectStorage {
@@ -220,6 +235,8 @@ export class ObjectStorage {
     } catch (error) {
       await upload.abort().catch(() => undefined);
       await this.delete(temporaryKey).catch(() => undefined);
+      // The upload may fail first (its body was cut off), but the reason is the size.
+      if (counter.overflowed) throw new ObjectTooLargeError(options.maxBytes!);
       throw error;
     }
     const sha256 = counter.hash.digest('hex');
@@ -378,9 +395,7 @@ export class ObjectStorage {
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
-      ResponseContentDisposition: downloadName
-        ? `attachment; filename="${downloadName.replaceAll('"', '')}"`
-        : undefined,
+      ResponseContentDisposition: downloadName ? attachmentDisposition(downloadName) : undefined,
     });
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }

@@ -4,6 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { ApiError } from '../common/api-error';
+import { normaliseFileName } from '../uploads/file-name';
+import { malformedMultipart } from '../uploads/multipart';
 
 export type TrainingLabel = 'normal' | 'abnormal';
 
@@ -67,18 +69,24 @@ export async function readTrainingUpload(
       parser = busboy({
         headers: request.headers,
         limits: { files: options.maxFiles + 1, fileSize: options.maxFileBytes + 1, fields: 2 * options.maxFiles + 10 },
+        defParamCharset: 'utf8',
       });
     } catch (error) {
-      failure = new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${(error as Error).message}`);
+      failure = malformedMultipart((error as Error).message);
       resolve();
       return;
     }
     parser.on('file', (field, stream, info) => {
+      // A body cut off mid-file fails this stream ("Unexpected end of form"); unheard, it would end the process.
+      stream.on('error', (error: Error) => {
+        failure ??= malformedMultipart(error.message);
+        resolve();
+      });
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       if (field === 'files' || field === 'file') {
         // Registered now, not at the stream's end: the `labels` field that follows may arrive first.
-        const file: RawFile = { index: files.length, fileName: info.filename || `file-${files.length + 1}`, bytes: Buffer.alloc(0), tooLarge: false };
+        const file: RawFile = { index: files.length, fileName: normaliseFileName(info.filename ?? '', `file-${files.length + 1}`), bytes: Buffer.alloc(0), tooLarge: false };
         files.push(file);
         stream.on('end', () => {
           file.bytes = Buffer.concat(chunks);
@@ -108,10 +116,14 @@ export async function readTrainingUpload(
       failure ??= new ApiError(413, 'TOO_MANY_FILES', `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`);
     });
     parser.on('error', (error: Error) => {
-      failure ??= new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${error.message}`);
+      failure ??= malformedMultipart(error.message);
       resolve();
     });
     parser.on('close', () => resolve());
+    request.on('error', (error: Error) => {
+      failure ??= malformedMultipart(error.message);
+      resolve();
+    });
     request.pipe(parser);
   });
   if (failure) throw failure;

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { ApiError } from '../common/api-error';
+import { normaliseFileName } from './file-name';
 
 export interface IncomingFile {
   /** Position of the file in the request, from 0. */
@@ -19,6 +20,15 @@ export interface MultipartOptions {
   fieldNames: readonly string[];
   maxFiles: number;
   maxFileBytes: number;
+}
+
+/** 400 for a multipart body that cannot be read (cut off before its closing boundary, malformed parts). */
+export function malformedMultipart(reason: string): ApiError {
+  return new ApiError(
+    400,
+    'MALFORMED_MULTIPART',
+    `The multipart request cannot be read: ${reason}. Send the whole request again; if it keeps failing, check that the client sends a complete multipart/form-data body.`,
+  );
 }
 
 export function isMultipart(request: IncomingMessage): boolean {
@@ -39,9 +49,11 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
     parser = busboy({
       headers: request.headers,
       limits: { files: options.maxFiles, fileSize: options.maxFileBytes + 1, fields: 100, fieldSize: 64 * 1024 },
+      // File names as browsers and curl send them (UTF-8), not busboy's default Latin-1.
+      defParamCharset: 'utf8',
     });
   } catch (error) {
-    throw new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${(error as Error).message}`);
+    throw malformedMultipart((error as Error).message);
   }
 
   const pending: IncomingFile[] = [];
@@ -55,6 +67,12 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
   let index = 0;
 
   parser.on('file', (fieldName, stream, info) => {
+    // busboy fails the file being read when the body ends early ("Unexpected end of form"); an
+    // 'error' event without a listener would take the whole process down.
+    stream.on('error', (error: Error) => {
+      failure ??= malformedMultipart(error.message);
+      notify();
+    });
     if (!options.fieldNames.includes(fieldName)) {
       stream.resume();
       failure ??= new ApiError(400, 'UNEXPECTED_FIELD', `Unexpected file field "${fieldName}"; send recordings in the field "${options.fieldNames[0]}".`, {
@@ -62,7 +80,8 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
         expected: options.fieldNames,
       });
     } else {
-      pending.push({ index: index++, fieldName, fileName: info.filename || `file-${index}`, mimeType: info.mimeType, stream });
+      pending.push({ index, fieldName, fileName: normaliseFileName(info.filename ?? '', `file-${index + 1}`), mimeType: info.mimeType, stream });
+      index += 1;
     }
     notify();
   });
@@ -71,17 +90,19 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
     notify();
   });
   parser.on('error', (error: Error) => {
-    failure ??= new ApiError(400, 'MALFORMED_MULTIPART', `The multipart request cannot be read: ${error.message}`);
+    failure ??= malformedMultipart(error.message);
     notify();
   });
   parser.on('close', () => {
     finished = true;
     notify();
   });
-  request.on('aborted', () => {
-    failure ??= new ApiError(400, 'MALFORMED_MULTIPART', 'The client closed the connection before the upload finished.');
+  const clientGone = () => {
+    failure ??= malformedMultipart('the client closed the connection before the upload finished');
     notify();
-  });
+  };
+  request.on('aborted', clientGone);
+  request.on('error', clientGone);
   request.pipe(parser);
 
   try {

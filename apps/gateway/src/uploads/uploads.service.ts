@@ -10,7 +10,7 @@ import { ApiError } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { FormatSniffer } from './format-sniffer';
-import type { IncomingFile } from './multipart';
+import { malformedMultipart, type IncomingFile } from './multipart';
 
 export const RECORDINGS_PREFIX = 'recordings';
 /** Uploads whose bytes have all arrived but whose storage step is still finishing, at most. */
@@ -181,6 +181,11 @@ export class UploadsService {
   private async startStaging(file: IncomingFile, createdKeys?: string[], { keepBytes = false } = {}): Promise<StagedRecording | RejectedFile> {
     const maxBytes = this.config.gateway.maxUploadBytes;
     const sniffer = new FormatSniffer();
+    // An error of the request's file stream (a body cut off mid-file) must reach the store below
+    // instead of leaving it waiting for an end that never comes. Not pipeline(): that would destroy
+    // busboy's stream when the sniffer refuses a file, and busboy would never reach the next part.
+    const forwardError = (error: Error) => sniffer.destroy(malformedMultipart(error.message));
+    file.stream.once('error', forwardError);
     file.stream.pipe(sniffer);
     try {
       const stored = await this.store(sniffer, { prefix: RECORDINGS_PREFIX, contentType: file.mimeType || 'application/octet-stream', maxBytes });
@@ -194,7 +199,7 @@ export class UploadsService {
       // Let busboy go on to the next part: the rest of this file is read and dropped.
       file.stream.unpipe(sniffer);
       file.stream.resume();
-      const refusal = error instanceof ObjectTooLargeError ? fileTooLarge(maxBytes) : error instanceof ApiError ? error : undefined;
+      const refusal = error instanceof ObjectTooLargeError || file.stream.truncated ? fileTooLarge(maxBytes) : error instanceof ApiError ? error : undefined;
       if (!refusal) throw error;
       this.metrics.uploadedFiles.inc({ outcome: 'rejected' });
       return { index: file.index, fileName: file.fileName, ...rejection(refusal) };
