@@ -10,9 +10,10 @@ async function main(): Promise<void> {
   tuneGarbageCollection();
   const config = loadConfig();
   const app = await createGatewayApp(config);
-  await app.listen(config.gateway.port, '0.0.0.0');
+  await app.listen(config.gateway.port, config.gateway.host);
   const metricsPort = await app.get(GatewayTelemetry).start(config.gateway.metricsPort);
-  console.log(`HeartBeat gateway listening on http://127.0.0.1:${config.gateway.port} (API docs at /docs, metrics on :${metricsPort}/metrics)`);
+  const shownHost = config.gateway.host === '0.0.0.0' || config.gateway.host === '::' ? '127.0.0.1' : config.gateway.host;
+  console.log(`HeartBeat gateway listening on http://${shownHost}:${config.gateway.port} (bound to ${config.gateway.host}; API docs at /docs, metrics on :${metricsPort}/metrics)`);
 }
 
 main().catch((error: unknown) => {

@@ -148,6 +148,8 @@ const variables = {
   S3_PRESIGNED_URL_TTL_SECONDS: [integer('S3_PRESIGNED_URL_TTL_SECONDS', { min: 1, max: 604_800 }), '900'],
 
   PORT: [port('PORT'), '8000'],
+  /** Address the gateway listens on: loopback unless a deployment opens it (the images set 0.0.0.0). */
+  HOST: [nonEmpty('HOST'), '127.0.0.1'],
   GATEWAY_METRICS_PORT: [port('GATEWAY_METRICS_PORT'), '9100'],
   HEARTBEAT_BOOTSTRAP_API_KEY: [nonEmpty('HEARTBEAT_BOOTSTRAP_API_KEY'), undefined],
   MAX_UPLOAD_BYTES: [
@@ -158,7 +160,7 @@ const variables = {
   PREDICT_TIMEOUT_MS: [integer('PREDICT_TIMEOUT_MS', { min: 1, max: 3_600_000 }), '30000'],
   STALE_UPLOAD_TIMEOUT_MS: [integer('STALE_UPLOAD_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '900000'],
   STALE_UPLOAD_SWEEP_INTERVAL_MS: [integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
-  PUBLIC_READS: [boolean('PUBLIC_READS'), 'true'],
+  PUBLIC_READS: [boolean('PUBLIC_READS'), 'false'],
   RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
 
   CONSOLE_PORT: [port('CONSOLE_PORT'), '3000'],
@@ -255,6 +257,7 @@ function buildConfig(s: Settings) {
     },
     gateway: {
       port: s.PORT,
+      host: s.HOST,
       metricsPort: s.GATEWAY_METRICS_PORT,
       bootstrapApiKey: s.HEARTBEAT_BOOTSTRAP_API_KEY,
       maxUploadBytes: s.MAX_UPLOAD_BYTES,
@@ -267,6 +270,7 @@ function buildConfig(s: Settings) {
       staleUploadTimeoutMs: s.STALE_UPLOAD_TIMEOUT_MS,
       /** How often the gateway looks for them. */
       staleUploadSweepIntervalMs: s.STALE_UPLOAD_SWEEP_INTERVAL_MS,
+      /** Lets reads (not recording downloads) through without a key: off unless a site turns it on. */
       publicReads: s.PUBLIC_READS,
       rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
     },

@@ -7,12 +7,15 @@ export interface Principal {
   role: ApiKeyRole;
 }
 
-/** What an endpoint requires. `read` is open to anyone when PUBLIC_READS is on. */
-export type AccessLevel = 'public' | 'read' | 'screening' | 'admin';
+/**
+ * What an endpoint requires. `read` is open to anyone only when PUBLIC_READS is on; `recording` (the
+ * audio itself) always needs a key, whatever PUBLIC_READS says.
+ */
+export type AccessLevel = 'public' | 'read' | 'recording' | 'screening' | 'admin';
 
 export const ROLE_GRANTS: Record<ApiKeyRole, readonly AccessLevel[]> = {
-  screening: ['public', 'read', 'screening'],
-  admin: ['public', 'read', 'screening', 'admin'],
+  screening: ['public', 'read', 'recording', 'screening'],
+  admin: ['public', 'read', 'recording', 'screening', 'admin'],
 };
 
 export type RequestWithPrincipal = { principal?: Principal };
