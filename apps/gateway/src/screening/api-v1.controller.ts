@@ -115,6 +115,7 @@ export class ApiV1Controller {
   }
 
   @Get('recordings/:id/download')
+  @Access('recording')
   @ApiOperation({ summary: 'Download a recording: redirects to a presigned URL (or returns it with ?format=json / Accept: application/json)' })
   @ApiFoundResponse({ description: 'Redirect to the presigned URL' })
   @ApiOkResponse({ type: DownloadLinkDto })
