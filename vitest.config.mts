@@ -24,7 +24,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts', '{helm,deploy,research}/**/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.browser.test.ts', '**/node_modules/**', 'apps/console/app/**', 'apps/console/.next/**'],
+          exclude: ['**/*.int.test.ts', '**/*.browser.test.ts', '**/node_modules/**', 'helm/*/files/**', 'apps/console/app/**', 'apps/console/.next/**'],
           environment: 'node',
           // Generous: several tests spawn the CLI or sox/ffmpeg, and a loaded 2-core machine is slow.
           testTimeout: 120_000,
