@@ -24,3 +24,6 @@ export * from './training/synthetic-murmur';
 export * from './cycle-model/gradient-boosting';
 export * from './cycle-model/cycle-model';
 export * from './cycle-model/cycle-model-training';
+export * from './segmentation/heart-cycle-annotation';
+export * from './segmentation/segmentation-score';
+export * from './segmentation/segmentation-model-fit';

@@ -116,13 +116,16 @@ export function checkHeartSoundSpectrogram(spectrogram: HeartSoundSpectrogram): 
 export function segmentHeartSounds(
   signal: Float32Array,
   spectrogram: HeartSoundSpectrogram = heartSoundSpectrogram(signal),
+  trained?: HeartSoundSegmentationModel,
 ): HeartSoundSegment[] {
   checkHeartSoundSpectrogram(spectrogram);
   if (spectrogram.frames < SEGMENTATION.minSeconds * SEGMENTATION.featureRateHz) return [];
   const { homomorphic, energy } = envelopeFeatures(spectrogram);
   const { beatsPerMinute, systoleSec } = estimateHeartRate(homomorphic);
-  const model = durationModel(beatsPerMinute, systoleSec);
-  const emission = emissionLogLikelihoods(homomorphic, energy);
+  const model = durationModel(beatsPerMinute, systoleSec, trained?.durations);
+  const emission = trained
+    ? trainedEmissionLogLikelihoods(heartSoundFrameFeatures(spectrogram, { homomorphic, energy }), trained.emission)
+    : emissionLogLikelihoods(homomorphic, energy);
   const step = HEART_SOUND_SPECTROGRAM.hopLength;
   return decodeStates(emission, model).map(({ state, start, end }) => ({
     state: HEART_SOUND_STATES[state],
@@ -227,21 +230,24 @@ type DurationModel = {
   readonly logProbability: Float64Array[];
 };
 
-function durationModel(beatsPerMinute: number, systoleSec: number): DurationModel {
+/** A fitted duration spread of zero would leave every other duration impossible and the decoding without a path. */
+const MIN_DURATION_SD_SEC = 0.005;
+
+function durationModel(beatsPerMinute: number, systoleSec: number, durations: SegmentationDurations = SEGMENTATION): DurationModel {
   const rate = SEGMENTATION.featureRateHz;
   const beatSec = 60 / beatsPerMinute;
   const mean = [
-    SEGMENTATION.s1.meanSec,
-    systoleSec - SEGMENTATION.s1.meanSec,
-    SEGMENTATION.s2.meanSec,
-    beatSec - systoleSec - SEGMENTATION.s2.meanSec,
+    durations.s1.meanSec,
+    systoleSec - durations.s1.meanSec,
+    durations.s2.meanSec,
+    beatSec - systoleSec - durations.s2.meanSec,
   ].map((s) => s * rate);
   const sd = [
-    SEGMENTATION.s1.sdSec,
-    SEGMENTATION.systoleSdSec,
-    SEGMENTATION.s2.sdSec,
+    durations.s1.sdSec,
+    durations.systoleSdSec,
+    durations.s2.sdSec,
     0.07 * Math.max(mean[3] / rate, 0.05) + 0.006,
-  ].map((s) => s * rate);
+  ].map((s) => Math.max(s, MIN_DURATION_SD_SEC) * rate);
   mean[1] = Math.max(mean[1], 0.06 * rate);
   mean[3] = Math.max(mean[3], 0.1 * rate);
   const shortest = mean.map((m, j) => Math.max(1, Math.floor(m - 3 * sd[j])));
@@ -263,6 +269,101 @@ function emissionLogLikelihoods(homomorphic: Float64Array, energy: Float64Array)
     const loud = -softplus(-a);
     const quiet = -softplus(a);
     output.set([loud, quiet, loud, quiet], t * 4);
+  }
+  return output;
+}
+
+/**
+ * A segmentation fitted on hand-annotated recordings (Springer's approach): a four-class logistic
+ * regression over heartSoundFrameFeatures gives P(state | frame), divided by the state's prior for
+ * the HSMM's emission; and S1, S2 and systole durations measured on the annotations.
+ */
+export interface HeartSoundSegmentationModel {
+  readonly emission: {
+    /** Names of heartSoundFrameFeatures' columns it was fitted on (checked: a different list is refused). */
+    readonly featureNames: readonly string[];
+    /** Per state (S1, systole, S2, diastole): an intercept followed by one weight per feature. */
+    readonly weights: readonly (readonly number[])[];
+    /** log P(state) over the fitting frames. */
+    readonly logPriors: readonly number[];
+  };
+  readonly durations?: SegmentationDurations;
+}
+
+export interface SegmentationDurations {
+  readonly s1: { readonly meanSec: number; readonly sdSec: number };
+  readonly s2: { readonly meanSec: number; readonly sdSec: number };
+  readonly systoleSdSec: number;
+}
+
+/** Envelope offsets (frames of 20 ms) whose values describe a frame's surroundings: a sound's rise and fall, and what lies 200 ms away. */
+const CONTEXT_OFFSETS = [-10, -6, -3, -1, 1, 3, 6, 10] as const;
+/** Mel bands summed into each of the coarse bands whose level (against the recording's median) is a feature. */
+const COARSE_BAND_WIDTH = 4;
+
+/** Column names of heartSoundFrameFeatures for a 32-band spectrogram. */
+export const HEART_SOUND_FRAME_FEATURE_NAMES: readonly string[] = Object.freeze([
+  'homomorphic',
+  'energy',
+  ...CONTEXT_OFFSETS.map((offset) => `homomorphic[${offset > 0 ? '+' : ''}${offset}]`),
+  ...Array.from({ length: HEART_SOUND_SPECTROGRAM.nMels / COARSE_BAND_WIDTH }, (_, b) => `band${b}`),
+]);
+
+/**
+ * What a trained emission model reads per 20-ms frame, frame-major (frames x names): the normalised
+ * homomorphic envelope and log amplitude, the envelope at nearby frames (clamped at the edges), and
+ * each coarse band's log power against its median over the recording (scaled by its inter-quartile range).
+ */
+export function heartSoundFrameFeatures(
+  spectrogram: HeartSoundSpectrogram,
+  envelopes: { homomorphic: Float64Array; energy: Float64Array } = envelopeFeatures(spectrogram),
+): { values: Float64Array; names: readonly string[] } {
+  const { power, frames, mels } = spectrogram;
+  const names = HEART_SOUND_FRAME_FEATURE_NAMES;
+  const width = names.length;
+  const coarse = mels / COARSE_BAND_WIDTH;
+  const values = new Float64Array(frames * width);
+  const { homomorphic, energy } = envelopes;
+  const bandLogs = Array.from({ length: coarse }, () => new Float64Array(frames));
+  for (let t = 0; t < frames; t++)
+    for (let b = 0; b < coarse; b++) {
+      let sum = 0;
+      for (let m = b * COARSE_BAND_WIDTH; m < (b + 1) * COARSE_BAND_WIDTH; m++) sum += power[t * mels + m];
+      bandLogs[b][t] = 0.5 * Math.log(sum);
+    }
+  const bands = bandLogs.map(robustlyNormalised);
+  for (let t = 0; t < frames; t++) {
+    const row = t * width;
+    values[row] = homomorphic[t];
+    values[row + 1] = energy[t];
+    CONTEXT_OFFSETS.forEach((offset, k) => {
+      values[row + 2 + k] = homomorphic[Math.min(frames - 1, Math.max(0, t + offset))];
+    });
+    for (let b = 0; b < coarse; b++) values[row + 2 + CONTEXT_OFFSETS.length + b] = bands[b][t];
+  }
+  return { values, names };
+}
+
+function trainedEmissionLogLikelihoods(
+  { values, names }: { values: Float64Array; names: readonly string[] },
+  emission: HeartSoundSegmentationModel['emission'],
+): Float64Array {
+  if (emission.featureNames.length !== names.length || emission.featureNames.some((name, k) => name !== names[k]))
+    throw new RangeError(`this segmentation model reads features ${emission.featureNames.join(', ')}, but this build computes ${names.join(', ')}`);
+  const width = names.length;
+  const frames = values.length / width;
+  const output = new Float64Array(frames * 4);
+  const scores = new Float64Array(4);
+  for (let t = 0; t < frames; t++) {
+    for (let j = 0; j < 4; j++) {
+      const w = emission.weights[j];
+      let z = w[0];
+      for (let k = 0; k < width; k++) z += w[k + 1] * values[t * width + k];
+      scores[j] = z;
+    }
+    const top = Math.max(scores[0], scores[1], scores[2], scores[3]);
+    const logSum = top + Math.log(Math.exp(scores[0] - top) + Math.exp(scores[1] - top) + Math.exp(scores[2] - top) + Math.exp(scores[3] - top));
+    for (let j = 0; j < 4; j++) output[t * 4 + j] = scores[j] - logSum - emission.logPriors[j];
   }
   return output;
 }
