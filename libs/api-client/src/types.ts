@@ -166,6 +166,10 @@ export interface PromotedModelMetrics {
   promotedAt: string | null;
   createdAt: string;
   metrics: Record<string, unknown>;
+  /** Versions the live inference workers report serving. */
+  servedVersions?: string[];
+  evaluatedOn?: { split: string; recordings: number | null };
+  perSubset?: Record<string, Record<string, unknown>>;
   macc?: number;
   auc?: number;
   sensitivity?: number;

@@ -11,11 +11,26 @@ export class InsightsController {
   constructor(private readonly insights: InsightsService) {}
 
   @Get('metrics')
-  @ApiOperation({ summary: "The promoted model's evaluation figures (MAcc, sensitivity, specificity...)" })
+  @ApiOperation({
+    summary: "The promoted model's evaluation figures (MAcc, AUC, sensitivity, specificity...) on its validation split, per subset, and the versions the workers serve",
+  })
   @ApiOkResponse({
     schema: {
       type: 'object',
-      example: { modelVersion: '1.0.0', status: 'promoted', promotedAt: '2026-05-04T10:00:00.000Z', macc: 0.86, sensitivity: 0.88, specificity: 0.84, metrics: { macc: 0.86 } },
+      example: {
+        modelVersion: '1.6.0',
+        status: 'promoted',
+        promotedAt: '2026-12-02T10:00:00.000Z',
+        createdAt: '2026-12-02T10:00:00.000Z',
+        servedVersions: ['1.6.0'],
+        evaluatedOn: { split: 'validation', recordings: 533 },
+        macc: 0.885,
+        auc: 0.957,
+        sensitivity: 0.87,
+        specificity: 0.899,
+        metrics: { macc: 0.885, auc: 0.957, sensitivity: 0.87, specificity: 0.899 },
+        perSubset: { 'training-a': { macc: 0.78, auc: 0.845 } },
+      },
     },
   })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'NO_PROMOTED_MODEL' })

@@ -3,6 +3,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ModelVersionsRepository, PredictionsRepository, RecordingsRepository, TrainingSamplesRepository } from '@heartbeat/db';
 import { ApiError } from '../common/api-error';
+import { WorkerPresenceRepository } from '../infrastructure/worker-presence.repository';
 import type { PredictionHistoryQueryDto, PredictionPageDto } from '../screening/dto';
 import { presentPrediction } from '../screening/presenters';
 
@@ -13,8 +14,41 @@ export interface ModelMetricsReport {
   status: string;
   promotedAt: string | null;
   createdAt: string;
+  /** Versions the live inference workers report serving (the promoted one, or the one before it mid-swap). */
+  servedVersions: string[];
+  /** Where the figures come from: the version's own validation split, and how many recordings. */
+  evaluatedOn: { split: string; recordings: number | null };
+  /** The overall evaluation figures (accuracy, sensitivity, specificity, macc, auc...), also at the root. */
   metrics: Record<string, unknown>;
+  perSubset: Record<string, unknown>;
   [figure: string]: unknown;
+}
+
+type StoredMetrics = Record<string, unknown> & { validation?: { overall?: Record<string, unknown>; perSubset?: Record<string, unknown> } };
+
+/**
+ * What GET /metrics says about a model version: its evaluation figures, not the training record
+ * stored with them (epoch history, dataset fingerprint). A version's metrics.json keeps the figures
+ * under validation.overall; a version registered with flat figures is shown as it is.
+ */
+export function modelMetricsReport(
+  version: { version: string; status: string; promotedAt: Date | null; createdAt: Date; metrics: Record<string, unknown> },
+  servedVersions: string[],
+): ModelMetricsReport {
+  const stored = version.metrics as StoredMetrics;
+  const overall = stored.validation?.overall;
+  const figures = overall ?? Object.fromEntries(Object.entries(stored).filter(([, value]) => typeof value === 'number'));
+  return {
+    ...figures,
+    modelVersion: version.version,
+    status: version.status,
+    promotedAt: version.promotedAt?.toISOString() ?? null,
+    createdAt: version.createdAt.toISOString(),
+    servedVersions,
+    evaluatedOn: { split: overall ? 'validation' : 'as registered', recordings: typeof figures.count === 'number' ? figures.count : null },
+    metrics: figures,
+    perSubset: stored.validation?.perSubset ?? {},
+  };
 }
 
 export interface ClassDistribution {
@@ -29,20 +63,15 @@ export class InsightsService {
     @Inject(PredictionsRepository) private readonly predictions: PredictionsRepository,
     @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
     @Inject(TrainingSamplesRepository) private readonly trainingSamples: TrainingSamplesRepository,
+    @Inject(WorkerPresenceRepository) private readonly workers: Pick<WorkerPresenceRepository, 'list'>,
   ) {}
 
-  /** The promoted model's metrics; its top-level figures are also spread at the root, as the prototype had them. */
+  /** The promoted model's evaluation figures, also spread at the root as the prototype had them, and what the workers serve. */
   async modelMetrics(): Promise<ModelMetricsReport> {
-    const promoted = await this.modelVersions.findPromoted();
+    const [promoted, workers] = await Promise.all([this.modelVersions.findPromoted(), this.workers.list().catch(() => [])]);
     if (!promoted) throw new ApiError(404, 'NO_PROMOTED_MODEL', 'No model version is promoted yet; the inference worker registers the shipped model on its first start.');
-    return {
-      ...promoted.metrics,
-      modelVersion: promoted.version,
-      status: promoted.status,
-      promotedAt: promoted.promotedAt?.toISOString() ?? null,
-      createdAt: promoted.createdAt.toISOString(),
-      metrics: promoted.metrics,
-    };
+    const served = [...new Set(workers.filter((worker) => worker.ready && worker.modelVersion).map((worker) => String(worker.modelVersion)))].sort();
+    return modelMetricsReport(promoted, served);
   }
 
   async predictionHistory(query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
