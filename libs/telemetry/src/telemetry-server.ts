@@ -32,6 +32,16 @@ export interface TelemetryServer {
   close(): Promise<void>;
 }
 
+/** `heartbeat_ready{service}`: 1 while /health/ready answers 200, 0 while it answers 503. */
+function readinessMetric(service: string, ready: boolean): string {
+  const label = service.replace(/["\\\n]/g, '_');
+  return (
+    '# HELP heartbeat_ready Whether the service reports itself ready (/health/ready answers 200): 1, or 0 (503).\n' +
+    '# TYPE heartbeat_ready gauge\n' +
+    `heartbeat_ready{service="${label}"} ${ready ? 1 : 0}\n`
+  );
+}
+
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(body));
@@ -41,6 +51,10 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
   const { service, registry } = options;
   const startedAt = Date.now();
   const uptimeSeconds = () => Math.round((Date.now() - startedAt) / 1000);
+
+  async function readiness(): Promise<ReadinessReport> {
+    return options.ready ? options.ready() : { ready: true };
+  }
 
   async function liveness(response: ServerResponse): Promise<void> {
     const live = options.live ? await options.live() : true;
@@ -61,17 +75,20 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
       return;
     }
     switch (path) {
-      case '/metrics':
+      case '/metrics': {
+        // Readiness as a metric too, so an alert can see what the orchestrator's probe sees.
+        const [metrics, report] = await Promise.all([registry.metrics(), readiness()]);
         response.writeHead(200, { 'content-type': registry.contentType });
-        response.end(await registry.metrics());
+        response.end(`${metrics}${readinessMetric(service, report.ready)}`);
         return;
+      }
       // /health stays as an alias of liveness for the container HEALTHCHECKs.
       case '/health':
       case '/health/live':
         await liveness(response);
         return;
       case '/health/ready': {
-        const report = options.ready ? await options.ready() : { ready: true };
+        const report = await readiness();
         sendJson(response, report.ready ? 200 : 503, {
           status: report.ready ? 'ready' : 'not_ready',
           service,
