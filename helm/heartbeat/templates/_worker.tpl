@@ -122,6 +122,7 @@ metadata:
   name: {{ include "heartbeat.componentName" (list $ .component) }}
   labels:
     {{- include "heartbeat.componentLabels" (list $ .component) | nindent 4 }}
+    heartbeat.dev/scrape-job: heartbeat-{{ .component }}
 spec:
   type: ClusterIP
   selector:
