@@ -22,6 +22,9 @@ import { SubmissionsService } from './screening/submissions.service';
 import { gatewayMetricsProvider, GatewayTelemetry } from './telemetry/gateway-telemetry';
 import { UploadsService } from './uploads/uploads.service';
 import { TrainingModule } from './training/training.module';
+import { SiteResolver } from './sites/site-resolver';
+import { SitesController } from './sites/sites.controller';
+import { SitesService } from './sites/sites.service';
 
 export { CONFIG };
 
@@ -32,7 +35,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [TrainingModule],
-      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController],
+      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController, SitesController],
       providers: [
         { provide: CONFIG, useValue: config },
         ...infrastructureProviders,
@@ -42,6 +45,8 @@ export class AppModule {
         UploadsService,
         ScreeningService,
         SubmissionsService,
+        SiteResolver,
+        SitesService,
         DeadLetterService,
         StaleUploadSweepSchedule,
         InsightsService,

@@ -11,6 +11,7 @@ import {
   ModelVersionsRepository,
   PredictionsRepository,
   ScreeningRepository,
+  SitesRepository,
 } from '@heartbeat/db';
 import {
   createClassifierLoader,
@@ -18,7 +19,14 @@ import {
   ModelRegistry,
   PromotionWatcher,
 } from '@heartbeat/model-registry';
-import { createWorker, QUEUE_NAMES, RecordingHandoff, WorkerPresencePublisher, type JobWorker } from '@heartbeat/queue';
+import {
+  createWorker,
+  QUEUE_NAMES,
+  RecordingHandoff,
+  SITE_CALIBRATION_CHANGED_CHANNEL,
+  WorkerPresencePublisher,
+  type JobWorker,
+} from '@heartbeat/queue';
 import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
 import {
   createLogger,
@@ -33,6 +41,7 @@ import { Redis } from 'ioredis';
 import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
 import { RecordingSource } from './recording-source';
+import { SiteDecisions } from './site-decisions';
 
 export const SERVICE = 'inference-worker';
 
@@ -88,6 +97,8 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     bundledModelsRoot: options.bundledModelsRoot,
     onWarning: (message, error) => logger.warn({ err: (error as Error | undefined)?.message }, message),
   });
+
+  const siteDecisions = new SiteDecisions(new SitesRepository(database.db));
 
   // Declared before use by the closures below; assigned as start-up proceeds.
   let processor: PredictionProcessor | undefined;
@@ -180,6 +191,11 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         ready: readiness,
       });
     await storage.ensureBucket();
+    // A new site calibration takes effect at once; the cache's expiry covers a missed announcement.
+    subscriber.on('message', (channel: string, site: string) => {
+      if (channel === SITE_CALIBRATION_CHANGED_CHANNEL) siteDecisions.invalidate(site);
+    });
+    await subscriber.subscribe(SITE_CALIBRATION_CHANGED_CHANNEL);
     const promoted = await registry.ensureBundledModelRegistered();
     await host.load(promoted.version);
 
@@ -194,6 +210,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       predictions: new PredictionsRepository(database.db),
       batches: new BatchesRepository(database.db),
       models: host,
+      sites: siteDecisions,
       unavailableDependency: (error) =>
         error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
       onJobFinished: ({ outcome, seconds, error }) => {

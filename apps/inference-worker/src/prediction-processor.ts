@@ -20,6 +20,7 @@ import {
 import type { ServedModel } from '@heartbeat/model-registry';
 import { DependencyUnavailableError, type PredictionJob, type PredictionResult } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
+import { UnknownSiteError, type SiteDecisions } from './site-decisions';
 
 /** Input that no retry can fix; `code` is stored on the prediction row. */
 export class BadInputError extends Error {
@@ -43,6 +44,8 @@ export interface PredictionProcessorDependencies {
   predictions: Pick<PredictionsRepository, 'create'>;
   batches: Pick<BatchesRepository, 'recordOutcome'>;
   models: { acquire(): Lease<ServedModel> | undefined };
+  /** Per-site decisions on top of the served model; without it a job's site is ignored. */
+  sites?: Pick<SiteDecisions, 'decisionFor'>;
   prepare?: (
     bytes: Uint8Array,
     options: DecodeOptions,
@@ -116,6 +119,7 @@ export class PredictionProcessor {
         modelVersion: outcome.modelVersion,
         threshold: outcome.decision?.threshold,
         site: outcome.decision?.site,
+        calibrationId: outcome.decision?.calibrationId,
         latencyMs: outcome.latencyMs,
       };
     } catch (caught) {
@@ -158,6 +162,11 @@ export class PredictionProcessor {
   }
 
   private async screen(payload: PredictionJob, model: ServedModel) {
+    // The job's site decides with its calibration in force, on top of this model: no model swap.
+    const applied = this.deps.sites
+      ? await this.deps.sites.decisionFor(payload.site, model.manifest.decision)
+      : { policy: model.manifest.decision, site: undefined, calibrationId: undefined };
+    const manifest = applied.calibrationId ? { ...model.manifest, decision: { ...model.manifest.decision, ...applied.policy } } : model.manifest;
     let bytes: Buffer;
     try {
       bytes = await this.deps.recordings.read(payload);
@@ -174,7 +183,7 @@ export class PredictionProcessor {
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     // While the batch fills and the network runs off this thread.
     const cycleLogit = heartCycleLogit(prepared, model.cycleModel);
-    const decision = decideFromWindowLogits(prepared, await inference, model.manifest, model.cycleModel, cycleLogit);
+    const decision = decideFromWindowLogits(prepared, await inference, manifest, model.cycleModel, cycleLogit);
     const { windowSeconds } = model.manifest.input;
     const windowScores: WindowScore[] = decision.windowLogits.map((logit, index) => {
       const startSeconds = decision.windowStartSeconds[index] ?? 0;
@@ -184,7 +193,7 @@ export class PredictionProcessor {
         // A window's probability as if the recording were that window (with the recording's cycle logit).
         probability: calibratedProbability(
           recordingScore(logit, model.cycleModel && { logit: decision.cycleLogit!, weight: model.cycleModel.weight }),
-          model.manifest.decision.calibration,
+          manifest.decision.calibration,
         ),
       };
     });
@@ -193,7 +202,13 @@ export class PredictionProcessor {
       probability: decision.probability,
       windowScores,
       qualityScore: decision.quality,
-      decision: model.manifest.decision,
+      decision: {
+        calibration: manifest.decision.calibration,
+        threshold: manifest.decision.threshold,
+        minimumQuality: manifest.decision.minimumQuality,
+        ...(applied.site ? { site: applied.site } : {}),
+        ...(applied.calibrationId ? { calibrationId: applied.calibrationId } : {}),
+      },
     };
   }
 
@@ -258,6 +273,7 @@ export class PredictionProcessor {
 
 function asBadInput(error: unknown): BadInputError | undefined {
   if (error instanceof BadInputError) return error;
+  if (error instanceof UnknownSiteError) return new BadInputError(error.code, error.message);
   if (isAudioError(error)) return new BadInputError(error.code, error.message);
   return undefined;
 }

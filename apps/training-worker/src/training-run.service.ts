@@ -2,20 +2,21 @@
 // evaluation of the candidate and the serving model on the same held-out set, the promotion policy,
 // registration, and the run's final status. Every external system arrives as an injected
 // collaborator, so the control flow is tested without Postgres, Redis or S3.
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrainingRun } from '@heartbeat/db';
+import type { SitesRepository, TrainingRun } from '@heartbeat/db';
 import {
+  checkSiteRecordCounts,
   datasetFingerprint,
-  fitSiteDecision,
-  metricsWithDecision,
+  fitSiteOperatingPointOnScores,
   modelInputOfManifest,
   readModelManifest,
-  splitForSiteCalibration,
-  writeModelManifest,
+  SiteCalibrationError,
   type BinaryMetrics,
   type EpochReport,
   type LabelledRecording,
+  type SiteFit,
 } from '@heartbeat/model';
 import { decidePromotion, type ModelRegistry, type PromotionDecision } from '@heartbeat/model-registry';
 import {
@@ -30,7 +31,7 @@ import type { ModelEvaluation, ModelEvaluator } from './model-evaluator';
 import type { ModelTrainer, TrainingCheckpoint } from './model-trainer';
 import { MonotonicProgress } from './monotonic-progress';
 import type { OutageWait } from './outage-wait';
-import { nextCandidateVersion, siteCandidateVersion } from './versions';
+import { nextCandidateVersion } from './versions';
 
 export type TrainingRunStore = Pick<
   import('@heartbeat/db').TrainingRunsRepository,
@@ -41,6 +42,11 @@ export type RegistryPort = Pick<
   ModelRegistry,
   'findPromoted' | 'list' | 'materialise' | 'registerModelDirectory' | 'promote' | 'withdraw'
 >;
+
+/** Sites and their calibrations; announce() tells the inference workers a site's calibration changed. */
+export type SiteCalibrationStore = Pick<SitesRepository, 'findByName' | 'recordCalibration'> & {
+  announce(site: string): Promise<unknown>;
+};
 
 export interface CheckpointStore {
   /** Stores the checkpoint and returns the key to record on the run. */
@@ -74,6 +80,7 @@ export interface TrainingRunDependencies {
   trainer: Pick<ModelTrainer, 'train'>;
   evaluator: Pick<ModelEvaluator, 'evaluate' | 'scoreRecords'>;
   registry: RegistryPort;
+  sites: SiteCalibrationStore;
   checkpoints: CheckpointStore;
   control: RunControl;
   settings: TrainingRunSettings;
@@ -84,6 +91,20 @@ export interface TrainingRunDependencies {
 
 /** Reports job progress (BullMQ's job.updateProgress). */
 export type ProgressSink = (progress: number) => Promise<unknown> | void;
+
+/** A site calibration the fit refused: the run fails with the refusal's code. */
+export class SiteCalibrationRefusedError extends Error {
+  readonly code: string;
+  constructor(
+    readonly refusal: SiteCalibrationError,
+    readonly calibrationId: string,
+    readonly site: string,
+  ) {
+    super(`${refusal.code}: ${refusal.message}`);
+    this.name = 'SiteCalibrationRefusedError';
+    this.code = refusal.code;
+  }
+}
 
 export class TrainingCancelledError extends Error {
   constructor() {
@@ -176,7 +197,11 @@ export class TrainingRunService {
         return { runId: run.id, status: 'cancelled', error: error.message };
       }
       const message = error instanceof Error ? error.message : String(error);
-      await runs.finish(run.id, 'failed', { error: message });
+      const refusal =
+        error instanceof SiteCalibrationRefusedError
+          ? { metrics: { stage: 'refused', site: error.site, calibrationId: error.calibrationId, refusal: { code: error.code, message: error.refusal.message, ...error.refusal.figures } } }
+          : {};
+      await runs.finish(run.id, 'failed', { error: message, ...refusal });
       logger.error({ runId: run.id, err: message }, `Training run ${run.id} failed`);
       return { runId: run.id, status: 'failed', error: message };
     } finally {
@@ -302,7 +327,11 @@ export class TrainingRunService {
     }));
   }
 
-  /** Refits the serving model's calibration and threshold on a site's records; weights untouched. */
+  /**
+   * Fits a site's operating point on all its labelled recordings, scored by the serving model, and
+   * stores it as the site's calibration (on top of whichever model is promoted; no model version).
+   * A refused fit is stored too, with its code, and the run fails with that code.
+   */
   private async calibrateSite(
     run: TrainingRun,
     job: TrainingJob,
@@ -311,75 +340,91 @@ export class TrainingRunService {
     cancellation: CancellationWatch,
     patiently: Patiently,
   ) {
-    const { registry } = this.deps;
+    const { sites } = this.deps;
     const params = siteCalibrationParamsSchema.parse({ site: run.site ?? undefined, ...job.params });
+    const site = await patiently('reading the site', () => sites.findByName(params.site));
+    if (!site) throw new Error(`Site ${params.site} does not exist; create it (POST /api/v1/sites) and upload its labelled recordings first`);
     const promotedModel = await patiently('fetching the serving model', () => this.promotedModel());
-    if (!promotedModel) throw new Error('Site calibration needs a promoted model to calibrate; none is promoted');
-    const { version: promotedVersion, dir: promotedDir } = promotedModel;
+    if (!promotedModel) throw new Error('Site calibration needs a promoted model to calibrate on; none is promoted');
+    const { version: baseModelVersion, dir: promotedDir } = promotedModel;
     const records: LabelledRecording[] = await patiently(`collecting site ${params.site}'s recordings`, () =>
       this.deps.data.siteSamples(join(runDir, 'data'), params.site),
     );
-    const counts = { normal: records.filter((r) => r.label === 'normal').length, abnormal: records.filter((r) => r.label === 'abnormal').length };
-    if (counts.normal < 3 || counts.abnormal < 3)
-      throw new Error(
-        `Site ${params.site} has ${counts.normal} normal and ${counts.abnormal} abnormal labelled recordings; calibration needs at least 3 of each (upload them with site=${params.site})`,
+    const uploaded = countLabels(records);
+    const refuse = async (error: SiteCalibrationError, counts: { normal: number; abnormal: number }): Promise<never> => {
+      const refused = await patiently('recording the refusal', () =>
+        sites.recordCalibration({
+          siteId: site.id,
+          status: 'refused',
+          baseModelVersion,
+          refusalCode: error.code,
+          refusalReason: error.message,
+          normalRecords: counts.normal,
+          abnormalRecords: counts.abnormal,
+          metrics: { ...error.figures, uploaded: records.length },
+          trainingRunId: run.id,
+        }),
       );
-    await progress.report(0.1, { logLine: `site ${params.site}: ${records.length} labelled recordings` });
+      throw new SiteCalibrationRefusedError(error, refused.id, params.site);
+    };
+    try {
+      checkSiteRecordCounts(uploaded);
+    } catch (error) {
+      if (error instanceof SiteCalibrationError) await refuse(error, uploaded);
+      throw error;
+    }
+    await progress.report(0.1, { logLine: `site ${params.site}: ${records.length} labelled recordings (${uploaded.normal} normal, ${uploaded.abnormal} abnormal)` });
     cancellation.check();
 
     const scored = await this.deps.evaluator.scoreRecords(promotedDir, records);
-    await progress.report(0.6, { logLine: `scored ${scored.length} recordings with ${promotedVersion}` });
-    // Keep at least a third of the records out of the fit, to judge it.
-    const calibrationCount = Math.min(params.calibrationRecords, Math.floor((scored.length * 2) / 3));
-    const { calibration: fitSet, rest } = splitForSiteCalibration(scored, calibrationCount, params.seed);
-    const siteDecision = fitSiteDecision(fitSet);
-    const promotedManifest = readModelManifest(promotedDir);
-    const before = metricsWithDecision(rest, promotedManifest.decision);
-    const after = metricsWithDecision(rest, siteDecision);
-    const evaluationFingerprint = datasetFingerprint(
-      records.filter((r) => rest.some((s) => s.id === r.id)),
-    );
-    const decision = this.decide(
-      { evaluationFingerprint, macc: after.macc, sensitivity: after.sensitivity },
-      { evaluationFingerprint, macc: before.macc, sensitivity: before.sensitivity },
-    );
-
-    const version = siteCandidateVersion(
-      promotedVersion,
-      params.site,
-      (await patiently('listing model versions', () => registry.list())).map((r) => r.version),
-    );
-    const candidateDir = join(runDir, version);
-    await mkdir(candidateDir, { recursive: true });
-    for (const entry of await readdir(promotedDir, { withFileTypes: true }))
-      if (entry.isFile()) await copyFile(join(promotedDir, entry.name), join(candidateDir, entry.name));
-    const siteCalibration = {
-      site: params.site,
-      baseVersion: promotedVersion,
-      calibrationRecords: fitSet.length,
-      evaluationRecords: rest.length,
-      evaluationFingerprint,
-      before: summary(before),
-      after: summary(after),
+    cancellation.check();
+    const used = countLabels(scored);
+    await progress.report(0.7, {
+      logLine: `scored ${scored.length} of ${records.length} recordings with ${baseModelVersion}${scored.length < records.length ? ` (${records.length - scored.length} could not be decoded)` : ''}`,
+    });
+    const manifest = readModelManifest(promotedDir);
+    const baseSensitivity = validationSensitivity(promotedDir, manifest.artifacts.metrics);
+    let fit: SiteFit;
+    try {
+      fit = fitSiteOperatingPointOnScores(scored, manifest.decision, {
+        baseSensitivity,
+        sensitivityMargin: params.sensitivityMargin,
+        confidenceZ: params.confidenceZ,
+      });
+    } catch (error) {
+      if (error instanceof SiteCalibrationError) return refuse(error, used);
+      throw error;
+    }
+    const metrics = {
+      ...fit.figures,
+      baseSensitivity,
+      sensitivityMargin: params.sensitivityMargin,
+      confidenceZ: params.confidenceZ,
+      uploaded: records.length,
+      undecodable: records.length - scored.length,
     };
-    writeModelManifest(candidateDir, {
-      ...promotedManifest,
-      version,
-      createdAt: new Date().toISOString(),
-      decision: { ...promotedManifest.decision, ...siteDecision, site: params.site },
-      training: { ...promotedManifest.training, siteCalibration },
-    });
-    await mergeJson(join(candidateDir, promotedManifest.artifacts.metrics ?? 'metrics.json'), {
-      version,
-      siteCalibration,
-      evaluation: { fingerprint: evaluationFingerprint, count: rest.length, candidate: summary(after), promoted: { version: promotedVersion, ...summary(before) }, decision },
-    });
-    await progress.report(0.8, {
-      logLine: `site ${params.site}: MAcc on ${rest.length} held-out records ${before.macc.toFixed(3)} -> ${after.macc.toFixed(3)}`,
-    });
-    return patiently(`registering ${version}`, () =>
-      this.registerAndDecide(run, candidateDir, version, decision, { stage: 'done', version, siteCalibration, decision }),
+    const calibration = await patiently('recording the calibration', () =>
+      sites.recordCalibration({
+        siteId: site.id,
+        status: 'active',
+        baseModelVersion,
+        ...fit.decision,
+        normalRecords: used.normal,
+        abnormalRecords: used.abnormal,
+        metrics,
+        trainingRunId: run.id,
+      }),
     );
+    await sites
+      .announce(params.site)
+      .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message }, 'Could not announce the new site calibration; workers pick it up when their cache expires'));
+    await progress.report(0.95, {
+      logLine: `site ${params.site}: threshold ${fit.decision.threshold.toFixed(3)} on all ${scored.length} records, local sensitivity ${fit.figures.sensitivity.toFixed(3)} (95 % lower bound ${fit.figures.sensitivityLowerBound.toFixed(3)}; target ${fit.figures.targetSensitivity.toFixed(3)}), specificity ${fit.figures.specificity.toFixed(3)} (model's own threshold: ${fit.figures.modelSensitivity.toFixed(3)} / ${fit.figures.modelSpecificity.toFixed(3)})`,
+    });
+    return {
+      modelVersion: undefined,
+      metrics: { stage: 'done', site: params.site, calibrationId: calibration.id, baseModelVersion, decision: fit.decision, ...metrics },
+    };
   }
 
   /** The promoted version and its directory in the local model cache, or undefined when none is promoted. */
@@ -464,4 +509,22 @@ async function mergeJson(file: string, extra: Record<string, unknown>): Promise<
     // a missing metrics file starts empty
   }
   await writeFile(file, JSON.stringify({ ...current, ...extra }, null, 2) + '\n');
+}
+
+function countLabels(records: readonly { label: string }[]): { normal: number; abnormal: number } {
+  return { normal: records.filter((r) => r.label === 'normal').length, abnormal: records.filter((r) => r.label === 'abnormal').length };
+}
+
+/** The model's own validation sensitivity (metrics.json), which a site's threshold must keep. */
+function validationSensitivity(modelDir: string, metricsFile = 'metrics.json'): number {
+  let metrics: { validation?: { overall?: { sensitivity?: unknown } } };
+  try {
+    metrics = JSON.parse(readFileSync(join(modelDir, metricsFile), 'utf8')) as typeof metrics;
+  } catch (error) {
+    throw new Error(`Cannot read the serving model's validation figures (${metricsFile}): ${(error as Error).message}`, { cause: error });
+  }
+  const sensitivity = metrics.validation?.overall?.sensitivity;
+  if (typeof sensitivity !== 'number' || !(sensitivity > 0 && sensitivity <= 1))
+    throw new Error(`The serving model's ${metricsFile} has no validation sensitivity (validation.overall.sensitivity), which site calibration keeps`);
+  return sensitivity;
 }

@@ -7,6 +7,7 @@ import {
   isDatabaseUnavailable,
   ModelVersionsRepository,
   RecordingsRepository,
+  SitesRepository,
   TrainingRunsRepository,
   TrainingSamplesRepository,
   type TrainingSample,
@@ -18,6 +19,7 @@ import {
   isTrainingCancelRequested,
   isTrainingRunLeased,
   QUEUE_NAMES,
+  SITE_CALIBRATION_CHANGED_CHANNEL,
   trainingCancelKey,
   trainingLeaseKey,
   TRAINING_LEASE_TTL_MS,
@@ -131,6 +133,9 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     trainer: new ModelTrainer(),
     evaluator: new ModelEvaluator(),
     registry,
+    sites: Object.assign(new SitesRepository(database.db), {
+      announce: (site: string) => redis.publish(SITE_CALIBRATION_CHANGED_CHANNEL, site),
+    }),
     checkpoints,
     control,
     settings: {

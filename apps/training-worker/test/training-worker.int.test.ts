@@ -302,30 +302,49 @@ describe('retraining', () => {
 });
 
 describe('site calibration', () => {
-  it('refits the serving model\'s decision on a site\'s records into a candidate judged on the held-out part', async () => {
-    const form = new FormData();
-    form.append('site', 'clinic-b');
-    form.append('label', 'normal');
-    for (let i = 0; i < 3; i++) form.append('files', new Blob([new Uint8Array(syntheticWav(10 + i))]), `n${i}.wav`);
-    await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: form });
-    const abnormal = new FormData();
-    abnormal.append('site', 'clinic-b');
-    abnormal.append('label', 'abnormal');
-    for (let i = 0; i < 3; i++) abnormal.append('files', new Blob([new Uint8Array(syntheticWav(20 + i))]), `a${i}.wav`);
-    await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: abnormal });
+  it("fits a site's operating point on all its records, with no model version, or refuses it with a code", async () => {
+    const created = await fetch(`${base}/api/v1/sites`, { method: 'POST', headers: json(admin), body: JSON.stringify({ name: 'clinic-b', device: 'synthetic' }) });
+    expect(created.status).toBe(201);
+    for (const [label, seeds] of [['normal', [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 30, 31]], ['abnormal', [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 32, 33]]] as const) {
+      const form = new FormData();
+      form.append('site', 'clinic-b');
+      form.append('label', label);
+      for (const seed of seeds) form.append('files', new Blob([new Uint8Array(syntheticWav(seed))]), `${label}-${seed}.wav`);
+      expect((await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: form })).status).toBe(200);
+    }
+    const versionsBefore = (await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json()).items.length;
 
-    const response = await fetch(`${base}/api/v1/site-calibrations`, { method: 'POST', headers: json(admin), body: JSON.stringify({ site: 'clinic-b', calibrationRecords: 4 }) });
+    const response = await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, { method: 'POST', headers: json(admin), body: '{}' });
     expect(response.status).toBe(202);
     const { id } = await response.json();
     const ended = await waitFor('the calibration to end', async () => {
       const { run } = await trainingStatus();
       return run && run.id === id && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
-    }, 60_000);
-    expect(ended.status, JSON.stringify(ended)).toBe('succeeded');
-    const model = await (await fetch(`${base}/api/v1/models/5.0.1-site.clinic-b`, { headers: auth(admin) })).json();
-    expect(model.metrics.siteCalibration).toMatchObject({ site: 'clinic-b', baseVersion: BASE_VERSION, calibrationRecords: 4, evaluationRecords: 2 });
-    expect(model.status).toBe(model.metrics.evaluation.decision.promote ? 'promoted' : 'rejected');
-    if (model.status === 'promoted') await fetch(`${base}/api/v1/models/rollback`, { method: 'POST', headers: json(admin), body: '{}' });
+    }, 120_000);
+
+    // The untrained model's ranking of synthetic recordings decides which; both must be complete.
+    const history = await (await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, { headers: auth(admin) })).json();
+    expect(history.items).toHaveLength(1);
+    const [attempt] = history.items;
+    expect(attempt).toMatchObject({ baseModelVersion: BASE_VERSION, records: { normal: 12, abnormal: 12 }, trainingRunId: id });
+    if (ended.status === 'succeeded') {
+      expect(attempt.status).toBe('active');
+      expect(attempt.decision.threshold).toBeGreaterThan(0);
+      expect(attempt.local.sensitivity).toBeGreaterThanOrEqual(attempt.local.targetSensitivity);
+      expect(ended.metrics).toMatchObject({ site: 'clinic-b', calibrationId: attempt.id, records: 24, uploaded: 24 });
+      const site = await (await fetch(`${base}/api/v1/sites/clinic-b`, { headers: auth(admin) })).json();
+      expect(site).toMatchObject({ status: 'calibrated', records: { normal: 12, abnormal: 12 }, calibration: { id: attempt.id } });
+    } else {
+      expect(ended.status).toBe('failed');
+      expect(attempt.status).toBe('refused');
+      expect(attempt.refusal.code).toMatch(/^SITE_RANKING_(INVERTED|TOO_WEAK)$/);
+      expect(ended.error).toMatch(new RegExp(`^${attempt.refusal.code}: `));
+      const active = await fetch(`${base}/api/v1/sites/clinic-b/calibration`, { headers: auth(admin) });
+      expect(active.status).toBe(404);
+      expect(await active.json()).toMatchObject({ code: 'SITE_NOT_CALIBRATED', details: { lastAttempt: { id: attempt.id } } });
+    }
+    // A site calibration is not a model version: the registry is unchanged.
+    expect((await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json()).items).toHaveLength(versionsBefore);
   });
 });
 

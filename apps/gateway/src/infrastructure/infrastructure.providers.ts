@@ -11,6 +11,7 @@ import {
   PredictionsRepository,
   RecordingsRepository,
   ScreeningRepository,
+  SitesRepository,
   TrainingSamplesRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
@@ -31,6 +32,7 @@ const databaseRepositories = [
   PredictionsRepository,
   RecordingsRepository,
   ScreeningRepository,
+  SitesRepository,
   TrainingSamplesRepository,
 ] as const;
 

@@ -36,7 +36,7 @@ import { DeadLetterService } from './dead-letter.service';
 import { submissionContext } from './request-context';
 import { ScreeningService } from './screening.service';
 import { SubmissionsService } from './submissions.service';
-import { IdempotencyKeyHeader } from './upload-docs';
+import { IdempotencyKeyHeader, SiteHeader } from './upload-docs';
 
 function wants(request: Request, type: string): boolean {
   return (request.headers.accept ?? '').toLowerCase().includes(type);
@@ -63,19 +63,31 @@ export class ApiV1Controller {
   @ApiBody({
     schema: {
       oneOf: [
-        { type: 'object', properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } },
+        {
+          type: 'object',
+          properties: {
+            site: { type: 'string', description: "Decide with this site's calibration (before the files; or the header X-HeartBeat-Site)" },
+            files: { type: 'array', items: { type: 'string', format: 'binary' } },
+          },
+        },
         { $ref: getSchemaPath(CreateBatchFromKeysDto) },
       ],
     },
   })
   @IdempotencyKeyHeader()
+  @SiteHeader()
   @ApiAcceptedResponse({ type: BatchCreatedDto })
   async createBatch(@Req() request: Request, @Res() response: Response, @Body() body: unknown): Promise<void> {
     const context = submissionContext(request, 'POST /api/v1/batches');
     const reply = isMultipart(request)
       ? await this.submissions.batchFromUploads(request, context)
-      : await this.submissions.batchFromKeys((await validateBody(CreateBatchFromKeysDto, body)).keys, context);
+      : await this.batchFromKeys(body, context);
     sendReply(response, reply);
+  }
+
+  private async batchFromKeys(body: unknown, context: ReturnType<typeof submissionContext>) {
+    const { keys, site } = await validateBody(CreateBatchFromKeysDto, body);
+    return this.submissions.batchFromKeys(keys, context, site);
   }
 
   @Get('batches/:id')

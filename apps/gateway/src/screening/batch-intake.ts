@@ -35,6 +35,8 @@ export async function failUnstartedRecordings(
 export interface BatchSubmitter {
   /** API key id of the caller, when there is one. */
   keyId?: string;
+  /** The site whose calibration decides (see SiteResolver); the model's own decision when absent. */
+  site?: string;
 }
 
 export interface BatchIntakeDependencies {
@@ -96,7 +98,14 @@ export class BatchIntake {
     const entry: QueuedFile = { file, recordingId: recording.recordingId, predictionId, enqueued: false };
     this.queued.push(entry);
     await this.deps.queue.enqueueMany([
-      { recordingId: recording.recordingId, storageKey: recording.storageKey, predictionId, batchId: batch.id, requestedAt: new Date().toISOString() },
+      {
+        recordingId: recording.recordingId,
+        storageKey: recording.storageKey,
+        predictionId,
+        batchId: batch.id,
+        ...(this.submitter.site ? { site: this.submitter.site } : {}),
+        requestedAt: new Date().toISOString(),
+      },
     ]);
     entry.enqueued = true;
     this.deps.metrics.predictionsQueued.inc({ source: 'batch' });

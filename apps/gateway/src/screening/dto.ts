@@ -30,12 +30,19 @@ export class PredictionDto {
   @ApiPropertyOptional({ type: [WindowScoreDto], nullable: true }) windows!: WindowScoreDto[] | null;
   @ApiPropertyOptional({ example: '1.0.0', nullable: true, type: String }) modelVersion!: string | null;
   @ApiPropertyOptional({
-    description: 'Site whose calibration made the decision (null: the model version\'s own calibration)',
+    description: 'Site the request was decided for (field site, header X-HeartBeat-Site or the API key\'s default; null: none)',
     example: 'clinic-b',
     nullable: true,
     type: String,
   })
   site!: string | null;
+  @ApiPropertyOptional({
+    description: "The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision",
+    example: UUID_EXAMPLE,
+    nullable: true,
+    type: String,
+  })
+  calibrationId!: string | null;
   @ApiPropertyOptional({ description: 'Decision threshold on the probability that was applied', example: 0.12, nullable: true, type: Number })
   threshold!: number | null;
   @ApiPropertyOptional({ example: 42, nullable: true, type: Number }) latencyMs!: number | null;
@@ -117,6 +124,12 @@ export class CreateBatchFromKeysDto {
   @IsNotEmpty({ each: true })
   @MaxLength(1024, { each: true })
   keys!: string[];
+
+  @ApiPropertyOptional({ example: 'clinic-b', description: "Decide with this site's calibration (as the header X-HeartBeat-Site)" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  site?: string;
 }
 
 export class BatchResultsQueryDto extends PageQueryDto {

@@ -17,6 +17,7 @@ export function presentPrediction(prediction: Prediction, recording?: Pick<Recor
     windows: prediction.windowScores,
     modelVersion: prediction.modelVersion,
     site: prediction.decision?.site ?? null,
+    calibrationId: prediction.decision?.calibrationId ?? null,
     threshold: prediction.decision?.threshold ?? null,
     latencyMs: prediction.latencyMs,
     error: prediction.errorCode ? { code: prediction.errorCode, message: prediction.errorMessage ?? '' } : null,

@@ -22,7 +22,7 @@ export class PrototypeScreeningController {
   @MultipartUpload('file', 'The recording (WAV, FLAC, MP3 or OGG)')
   @ApiOkResponse({ type: PredictResultDto })
   @ApiAcceptedResponse({ type: PredictPendingDto, description: 'Still running; poll statusUrl' })
-  @ApiUnprocessableEntityResponse({ type: ApiErrorDto, description: 'The recording cannot be screened (TOO_SHORT, CORRUPT_AUDIO, SILENT...)' })
+  @ApiUnprocessableEntityResponse({ type: ApiErrorDto, description: 'The recording cannot be screened (TOO_SHORT, CORRUPT_AUDIO, SILENT...), or UNKNOWN_SITE: the site named does not exist' })
   async predict(@Req() request: Request, @Res() response: Response): Promise<void> {
     sendReply(response, await this.submissions.predictUpload(request, submissionContext(request, 'POST /predict')));
   }

@@ -62,6 +62,7 @@ export class ScreeningService {
         recordingId: recording.recordingId,
         storageKey: recording.storageKey,
         predictionId,
+        ...(submitter.site ? { site: submitter.site } : {}),
         requestedAt: new Date().toISOString(),
       });
     } catch (error) {
@@ -107,6 +108,7 @@ export class ScreeningService {
       windows: result.windows,
       modelVersion: result.modelVersion,
       site: result.site ?? null,
+      calibrationId: result.calibrationId ?? null,
       threshold: result.threshold ?? null,
       latencyMs: result.latencyMs,
       error: null,

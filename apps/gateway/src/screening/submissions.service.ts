@@ -9,13 +9,16 @@ import { CONFIG } from '../common/tokens';
 import { IdempotencyService, idempotencyScope } from '../idempotency/idempotency.service';
 import { readMultipartFiles } from '../uploads/multipart';
 import { UploadsService } from '../uploads/uploads.service';
-import { ScreeningService } from './screening.service';
+import { SiteResolver } from '../sites/site-resolver';
+import { ScreeningService, type Submitter } from './screening.service';
 
 export interface SubmissionContext {
   /** Route template, part of the idempotency scope. */
   route: string;
   keyId?: string;
   idempotencyKey?: string;
+  /** X-HeartBeat-Site, as sent. */
+  siteHeader?: string | string[];
 }
 
 @Injectable()
@@ -24,6 +27,7 @@ export class SubmissionsService {
     @Inject(UploadsService) private readonly uploads: UploadsService,
     @Inject(ScreeningService) private readonly screening: ScreeningService,
     @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(SiteResolver) private readonly siteResolver: Pick<SiteResolver, 'resolve'>,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -31,14 +35,16 @@ export class SubmissionsService {
   predictUpload(request: IncomingMessage, context: SubmissionContext): Promise<Reply> {
     return this.idempotency.run(this.scope(context), async () => {
       this.assertContentLength(request, 1);
-      const files = readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 1, maxFileBytes: this.config.gateway.maxUploadBytes });
+      const form = siteField();
+      const files = readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 1, maxFileBytes: this.config.gateway.maxUploadBytes, onField: form.onField });
       try {
         const first = await files.next();
         if (first.done) throw new ApiError(400, 'NO_FILES', 'No recording in the request: send it in the multipart field "file".');
         const staged = await this.uploads.stageOne(first.value);
         const rest = await files.next();
         if (!rest.done) throw new ApiError(413, 'TOO_MANY_FILES', 'POST /predict takes one recording; use /batch-predict or /api/v1/batches for several.');
-        return await this.screening.predict(staged, { keyId: context.keyId });
+        const site = await this.siteResolver.resolve({ field: form.value, header: context.siteHeader, keyId: context.keyId });
+        return await this.screening.predict(staged, { keyId: context.keyId, site });
       } finally {
         await files.return(undefined);
       }
@@ -54,12 +60,23 @@ export class SubmissionsService {
     return this.idempotency.run(scope, async () => {
       const maxFiles = this.config.gateway.maxBatchFiles;
       this.assertContentLength(request, maxFiles);
-      const intake = await this.screening.receiveBatch({ keyId: context.keyId }, idempotencyScope(scope));
+      const submitter: Submitter = { keyId: context.keyId };
+      const intake = await this.screening.receiveBatch(submitter, idempotencyScope(scope));
       // A retry of a batch that exists: answer with it without storing the upload again.
       if (intake.alreadySubmitted) return intake.finish();
-      const files = readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes: this.config.gateway.maxUploadBytes });
+      const form = siteField();
+      const files = readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes: this.config.gateway.maxUploadBytes, onField: form.onField });
+      // The site field comes before the files, so it is known when the first file is accepted; the
+      // intake reads the submitter's site as it queues each file.
+      let resolving: Promise<void> | undefined;
+      const resolveSite = () =>
+        (resolving ??= this.siteResolver.resolve({ field: form.value, header: context.siteHeader, keyId: context.keyId }).then((site) => void (submitter.site = site)));
       try {
-        await this.uploads.stageAll(files, (result) => ('code' in result ? intake.reject(result) : intake.accept(result)));
+        await this.uploads.stageAll(files, async (result) => {
+          await resolveSite();
+          return 'code' in result ? intake.reject(result) : intake.accept(result);
+        });
+        await resolveSite();
         return await intake.finish();
       } catch (error) {
         await intake.abandon();
@@ -69,13 +86,14 @@ export class SubmissionsService {
   }
 
   /** JSON POST /api/v1/batches: recordings already in the bucket, by key. */
-  batchFromKeys(keys: string[], context: SubmissionContext): Promise<Reply> {
+  batchFromKeys(keys: string[], context: SubmissionContext, siteField?: string): Promise<Reply> {
     return this.idempotency.run(this.scope(context), async () => {
       const maxFiles = this.config.gateway.maxBatchFiles;
       if (keys.length > maxFiles)
         throw new ApiError(413, 'TOO_MANY_FILES', `Too many recordings: at most ${maxFiles} per batch (MAX_BATCH_FILES), got ${keys.length}.`, { maxFiles });
+      const site = await this.siteResolver.resolve({ field: siteField, header: context.siteHeader, keyId: context.keyId });
       const outcome = await this.uploads.stageStoredKeys(keys);
-      return this.screening.submitBatch(outcome, { keyId: context.keyId }, idempotencyScope(this.scope(context)));
+      return this.screening.submitBatch(outcome, { keyId: context.keyId, site }, idempotencyScope(this.scope(context)));
     });
   }
 
@@ -93,4 +111,17 @@ export class SubmissionsService {
         maxUploadBytes: this.config.gateway.maxUploadBytes,
       });
   }
+}
+
+/** Collects the multipart field `site`, which must come before the files it applies to. */
+function siteField(): { value?: string; onField: (name: string, value: string, filesSoFar: number) => void } {
+  const form: { value?: string; onField: (name: string, value: string, filesSoFar: number) => void } = {
+    onField: (name, value, filesSoFar) => {
+      if (name !== 'site') return;
+      if (filesSoFar > 0)
+        throw new ApiError(400, 'SITE_FIELD_AFTER_FILES', 'The field "site" came after the recordings it should apply to: send it before the files, or use the header X-HeartBeat-Site.');
+      form.value = value;
+    },
+  };
+  return form;
 }

@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import { Access } from '../auth/access.decorator';
 import type { RequestWithPrincipal } from '../auth/principal';
 import { PageQueryDto } from '../common/dto';
-import { ModelActionDto, RetrainDto, SiteCalibrationDto } from './dto';
+import { ModelActionDto, RetrainDto } from './dto';
 import { readTrainingUpload } from './training-upload';
 import { TrainingService } from './training.service';
 
@@ -90,14 +90,6 @@ export class TrainingApiV1Controller {
   @ApiOperation({ summary: 'Cancel a queued run at once, or a running one at its next batch' })
   cancel(@Param('id') id: string, @Req() request: AuthedRequest) {
     return this.training.cancel(id, request.principal);
-  }
-
-  @Post('site-calibrations')
-  @HttpCode(202)
-  @Access('admin')
-  @ApiOperation({ summary: "Refit the serving model's calibration and threshold on a site's labelled recordings (weights untouched)" })
-  calibrate(@Body() body: SiteCalibrationDto, @Req() request: AuthedRequest) {
-    return this.training.startSiteCalibration(body, request.principal);
   }
 
   @Get('models')

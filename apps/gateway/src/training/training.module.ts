@@ -8,5 +8,7 @@ import { TrainingService } from './training.service';
 @Module({
   controllers: [TrainingPrototypeController, TrainingApiV1Controller],
   providers: [...trainingInfrastructureProviders, TrainingService],
+  // The sites module starts site calibration runs through it.
+  exports: [TrainingService],
 })
 export class TrainingModule {}

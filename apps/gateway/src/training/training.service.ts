@@ -6,7 +6,7 @@ import type { Config } from '@heartbeat/config';
 import { decodeAudio, isAudioError, MIN_RECORDING_SEC } from '@heartbeat/audio';
 import type { ModelVersion, TrainingRun } from '@heartbeat/db';
 import { ModelRegistryError } from '@heartbeat/model-registry';
-import { requestTrainingCancel, retrainParamsSchema, siteCalibrationParamsSchema } from '@heartbeat/queue';
+import { requestTrainingCancel, retrainParamsSchema, siteCalibrationParamsSchema, type SiteCalibrationParams } from '@heartbeat/queue';
 import { z } from 'zod';
 import { ApiError } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
@@ -118,7 +118,12 @@ export class TrainingService {
         if (sample)
           outcome.accepted.push({ index: file.index, fileName: file.fileName, label: file.label, sha256: stored.sha256, recordingId: recording.id, site: sample.site });
         else
-          outcome.duplicates.push({ index: file.index, fileName: file.fileName, sha256: stored.sha256, message: 'Already a training sample (same sha256); ignored.' });
+          outcome.duplicates.push({
+            index: file.index,
+            fileName: file.fileName,
+            sha256: stored.sha256,
+            message: `Already a training sample${upload.site ? ` of site ${upload.site}` : ''} (same sha256); ignored. A recording uploaded for another site is tagged for this one too.`,
+          });
       } catch (error) {
         const code = isAudioError(error) ? error.code : (error as { code?: unknown }).code === 'TOO_SHORT' ? 'TOO_SHORT' : undefined;
         if (!code) throw error;
@@ -141,11 +146,9 @@ export class TrainingService {
     return this.startRun({ kind: 'retrain', params: parsed }, principal);
   }
 
-  async startSiteCalibration(body: { site: string; calibrationRecords?: number; seed?: number }, principal?: Principal) {
-    const parsed = parseParams(siteCalibrationParamsSchema, body);
-    const sites = await this.infra.samples.list({ site: parsed.site }, { limit: 1 });
-    if (sites.total === 0)
-      throw new ApiError(404, 'NO_SITE_SAMPLES', `No labelled recordings for site "${parsed.site}"; upload them with site=${parsed.site} first.`);
+  /** Queues a site calibration run; SitesService checks the site and its records first. */
+  async startSiteCalibration(params: SiteCalibrationParams, principal?: Principal) {
+    const parsed = parseParams(siteCalibrationParamsSchema, params);
     return this.startRun({ kind: 'calibration', params: parsed, site: parsed.site }, principal);
   }
 

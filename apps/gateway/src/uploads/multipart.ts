@@ -20,6 +20,11 @@ export interface MultipartOptions {
   fieldNames: readonly string[];
   maxFiles: number;
   maxFileBytes: number;
+  /**
+   * Called for each text field in the order sent (a field before a file is seen before that file is
+   * yielded) with the number of files so far; an ApiError it throws fails the request.
+   */
+  onField?: (name: string, value: string, filesSoFar: number) => void;
 }
 
 /** 400 for a multipart body that cannot be read (cut off before its closing boundary, malformed parts). */
@@ -84,6 +89,15 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
       index += 1;
     }
     notify();
+  });
+  parser.on('field', (name: string, value: string) => {
+    try {
+      options.onField?.(name, value, index);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      failure ??= error;
+      notify();
+    }
   });
   parser.on('filesLimit', () => {
     failure ??= new ApiError(413, 'TOO_MANY_FILES', `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`, { maxFiles: options.maxFiles });
