@@ -114,10 +114,15 @@ else
 fi
 
 say "Waiting for an inference worker to load the model (the first start registers the shipped model)"
+WORKER_READY_URL="http://127.0.0.1:${INFERENCE_WORKER_METRICS_PORT:-9101}/health/ready"
+# The worker's readiness probe says why it cannot start (e.g. a registered model whose files are gone
+# from the bucket); after a minute of that, or 180 s in all, the quickstart gives up with its words.
 for i in $(seq 1 360); do
   check_alive
   curl -fsS "$BASE/health" 2>/dev/null | grep -q '"modelLoaded":true' && break
-  [ "$i" -eq 360 ] && fail "no inference worker became ready within 180 s; see .local-stack/logs/inference-worker.log"
+  reason="$(curl -sS "$WORKER_READY_URL" 2>/dev/null | "$NODE" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{process.stdout.write(JSON.parse(s).checks?.startFailure??"")}catch{}})' || true)"
+  [ -n "$reason" ] && [ "$i" -ge 120 ] && fail "the inference worker cannot load the model: $reason"
+  [ "$i" -eq 360 ] && fail "no inference worker became ready within 180 s${reason:+ ($reason)}; see .local-stack/logs/inference-worker.log"
   sleep 0.5
 done
 

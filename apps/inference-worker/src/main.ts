@@ -72,6 +72,10 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
     logger,
     serveTelemetry: false,
     workerId: configuredId === undefined ? undefined : `${configuredId}-${processNumber}`,
+  }).catch((error: unknown) => {
+    // The supervisor restarts us; meanwhile its readiness probe says why we are not serving.
+    PARENT_CHANNEL.send({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });
+    throw error;
   });
   process.off('disconnect', orphanedWhileStarting);
   const stopper = processStopper(logger, () => worker.stop());

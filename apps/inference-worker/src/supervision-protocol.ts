@@ -21,12 +21,14 @@ export type SupervisorMessage =
 
 export type WorkerProcessMessage =
   | { type: 'started'; workerId: string }
+  /** Sent just before a process that could not start exits, so the supervisor can say why it is not ready. */
+  | { type: 'failed'; reason: string }
   | { type: 'report'; requestId: number; metrics: MetricsSnapshot; readiness: ReadinessReport };
 
 export function isWorkerProcessMessage(message: unknown): message is WorkerProcessMessage {
   if (typeof message !== 'object' || message === null) return false;
   const { type } = message as { type?: unknown };
-  return type === 'started' || type === 'report';
+  return type === 'started' || type === 'report' || type === 'failed';
 }
 
 export function isSupervisorMessage(message: unknown): message is SupervisorMessage {

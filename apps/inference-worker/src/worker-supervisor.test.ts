@@ -102,6 +102,21 @@ describe('WorkerSupervisor', () => {
     });
   });
 
+  it('says why a process could not start (a model whose files are missing) until a later start succeeds', async () => {
+    vi.useFakeTimers();
+    const { supervisor, spawned } = supervise(1);
+    const reason = 'Model version 1.6.0 is registered but its file models/1.6.0/model.onnx is missing from object storage';
+    spawned[0].emit({ type: 'failed', reason });
+    spawned[0].exit(1);
+    expect(await supervisor.readiness()).toMatchObject({ ready: false, checks: { startFailure: reason, workers: [{ startFailure: reason }] } });
+
+    await vi.advanceTimersByTimeAsync(1000);
+    spawned[1].started();
+    const recovered = await supervisor.readiness();
+    expect(recovered.ready).toBe(true);
+    expect(recovered.checks).not.toHaveProperty('startFailure');
+  });
+
   it("serves the processes' metrics added up, with its own process gauge and restart counter", async () => {
     const { supervisor, spawned } = supervise(2);
     spawned[0].started().jobs.inc(3);

@@ -47,6 +47,8 @@ interface Slot {
   restartsInARow: number;
   restartTimer?: NodeJS.Timeout;
   exited?: Promise<void>;
+  /** Why the last start of this slot's process failed, until a start succeeds. */
+  startFailure?: string;
 }
 
 type ReportMessage = Extract<WorkerProcessMessage, { type: 'report' }>;
@@ -120,11 +122,13 @@ export class WorkerSupervisor {
       pid: slot.process?.pid ?? null,
       ready: report?.readiness.ready ?? false,
       ...(report?.readiness.checks ?? {}),
+      ...(slot.startFailure ? { startFailure: slot.startFailure } : {}),
     }));
     const readyCount = processes.filter((process) => process.ready).length;
+    const startFailure = this.slots.find((slot) => slot.startFailure)?.startFailure;
     return {
       ready: !this.stopping && readyCount === this.slots.length,
-      checks: { processes: this.slots.length, readyProcesses: readyCount, workers: processes },
+      checks: { processes: this.slots.length, readyProcesses: readyCount, workers: processes, ...(startFailure ? { startFailure } : {}) },
     };
   }
 
@@ -185,6 +189,11 @@ export class WorkerSupervisor {
       if (!isWorkerProcessMessage(message)) return;
       if (message.type === 'started') {
         slot.workerId = message.workerId;
+        slot.startFailure = undefined;
+        return;
+      }
+      if (message.type === 'failed') {
+        slot.startFailure = message.reason;
         return;
       }
       this.pending.get(message.requestId)?.settle(message);

@@ -7,6 +7,7 @@ export class ModelRegistryError extends Error {
       | 'NO_BUNDLED_MODEL'
       | 'NO_PREVIOUS_VERSION'
       | 'MODEL_ARTIFACTS_INVALID'
+      | 'MODEL_ARTIFACTS_MISSING'
       | 'MODEL_VERSION_PROMOTED',
     message: string,
   ) {

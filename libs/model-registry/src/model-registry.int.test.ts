@@ -126,6 +126,24 @@ describe('model registry', () => {
     expect(await readdir(cacheDir)).toEqual(['2.2.0']);
   });
 
+  it('uploads the files of a shipped version again when the bucket lost them (a database that outlived its bucket)', async () => {
+    const row = (await registry.findByVersion('2.1.0'))!;
+    for (const key of Object.values(row.artifactKeys)) await storage.delete(key);
+    await registry.ensureBundledModelRegistered();
+    const dir = await registry.materialise('2.1.0', join(workDir, 'cache-after-wipe'));
+    expect(readModelManifest(dir).version).toBe('2.1.0');
+  });
+
+  it('names the missing file and what to do when a version that is not shipped lost its files', async () => {
+    const row = (await registry.findByVersion('2.2.0'))!;
+    const onnx = Object.values(row.artifactKeys).find((key) => key.endsWith('.onnx'))!;
+    await storage.delete(onnx);
+    await expect(registry.materialise('2.2.0', join(workDir, 'cache-missing'))).rejects.toMatchObject({
+      code: 'MODEL_ARTIFACTS_MISSING',
+      message: expect.stringMatching(new RegExp(`${onnx.replaceAll('.', '\\.')} is missing from object storage.*Restore the bucket`)),
+    });
+  });
+
   it('refuses to materialise a version that is not registered', async () => {
     await expect(registry.materialise('9.9.9', join(workDir, 'cache'))).rejects.toMatchObject({
       code: 'MODEL_VERSION_NOT_FOUND',

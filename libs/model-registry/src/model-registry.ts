@@ -17,6 +17,7 @@ import type {
 } from '@heartbeat/db';
 import { bundledModelDirs, CYCLE_MODEL_FILE, MANIFEST_FILE, readModelManifest, type ModelManifest } from '@heartbeat/model';
 import { MODEL_PROMOTED_CHANNEL, modelPromotedEventSchema, type ModelPromotedEvent } from '@heartbeat/queue';
+import { ObjectNotFoundError } from '@heartbeat/storage';
 import { ModelRegistryError, versionNotFound } from './errors';
 
 /** The rows half of the registry (ModelVersionsRepository satisfies it). */
@@ -29,6 +30,8 @@ export type ModelVersionStore = Pick<
 export interface ArtifactStore {
   putAt(key: string, body: Buffer | Uint8Array | string, options?: { contentType?: string }): Promise<void>;
   getStream(key: string): Promise<Readable>;
+  /** The object's description, or undefined when nothing is stored under the key. */
+  head(key: string): Promise<unknown>;
 }
 
 /** Where promotions are announced (an ioredis client satisfies it). */
@@ -155,6 +158,13 @@ export class ModelRegistry {
     const existing = await this.modelVersions.findByVersion(manifest.version);
     if (existing) {
       outcome = { modelVersion: existing, created: false };
+      // A database that outlived its bucket (a new bucket, a restored database): the row would
+      // point at nothing and every worker would fail to load it. The directory has the files.
+      const missing = await this.missingArtifacts(existing);
+      if (missing.length > 0) {
+        this.onWarning(`Model version ${manifest.version} was registered but ${missing.length} of its files were missing from object storage (${missing.join(', ')}); uploaded them again from ${dir}`);
+        await this.uploadArtifacts(dir, manifest.version);
+      }
     } else {
       const artifactKeys = await this.uploadArtifacts(dir, manifest.version);
       outcome = await this.createRow({
@@ -227,10 +237,19 @@ export class ModelRegistry {
     await mkdir(temporary);
     try {
       for (const key of keys) {
-        await pipeline(
-          await this.artifacts.getStream(key),
-          createWriteStream(join(temporary, basename(key))),
-        );
+        let source: Readable;
+        try {
+          source = await this.artifacts.getStream(key);
+        } catch (error) {
+          if (!(error instanceof ObjectNotFoundError)) throw error;
+          throw new ModelRegistryError(
+            'MODEL_ARTIFACTS_MISSING',
+            `Model version ${version} is registered but its file ${key} is missing from object storage (bucket emptied or replaced?). ` +
+              `Restore the bucket from its backup, or promote a version whose files are there (POST /api/v1/models/{version}/promote), ` +
+              `or register the version again from its directory; a shipped version (models/) is uploaded again at the next worker start.`,
+          );
+        }
+        await pipeline(source, createWriteStream(join(temporary, basename(key))));
       }
       const manifest = readModelManifest(temporary);
       if (manifest.version !== version)
@@ -346,6 +365,12 @@ export class ModelRegistry {
       );
       return false;
     }
+  }
+
+  private async missingArtifacts(row: ModelVersion): Promise<string[]> {
+    const keys = Object.values(row.artifactKeys);
+    const found = await Promise.all(keys.map((key) => this.artifacts.head(key)));
+    return keys.filter((_, i) => found[i] === undefined);
   }
 
   private async uploadArtifacts(dir: string, version: string): Promise<Record<string, string>> {
