@@ -15,6 +15,7 @@ export class InferenceMetrics {
   readonly inFlight: Gauge;
   readonly recordingReads: Counter<'source'>;
   readonly jobWait: Histogram;
+  readonly predictions: Counter<'label' | 'model_version'>;
   readonly modelLoad: Histogram<'kind'>;
   readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
@@ -92,6 +93,12 @@ export class InferenceMetrics {
       registers,
     });
     this.dependencyErrors = createDependencyErrorCounter(registry);
+    this.predictions = new Counter({
+      name: 'heartbeat_inference_predictions_total',
+      help: 'Recordings screened, by label (normal, abnormal, unsure) and model version.',
+      labelNames: ['label', 'model_version'],
+      registers,
+    });
     for (const outcome of ['succeeded', 'rejected', 'error'] satisfies JobOutcome[])
       this.jobs.inc({ outcome }, 0);
   }
@@ -99,6 +106,11 @@ export class InferenceMetrics {
   /** A job started: `queuedAt` is when it was queued (ms since the epoch); retries are not counted as waits. */
   jobStarted({ queuedAt, attempt }: { queuedAt: number; attempt: number }, now = Date.now()): void {
     if (attempt === 1) this.jobWait.observe(Math.max(0, (now - queuedAt) / 1000));
+  }
+
+  /** A job's answer: a screened recording counts under its label; a rejected one under `rejected`. */
+  answered(result: { status: 'succeeded'; label: string; modelVersion: string } | { status: 'failed'; modelVersion?: string }): void {
+    this.predictions.inc({ label: result.status === 'succeeded' ? result.label : 'rejected', model_version: result.modelVersion ?? 'none' });
   }
 
   modelLoaded(kind: 'initial' | 'swap', seconds: number): void {

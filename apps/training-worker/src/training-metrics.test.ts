@@ -27,7 +27,8 @@ describe('TrainingMetrics', () => {
     expect(text).toContain('heartbeat_training_epoch{service="training-worker"} 4');
     expect(text).toContain('heartbeat_training_epochs{service="training-worker"} 12');
     expect(text).toContain('heartbeat_training_loss{service="training-worker"} 0.3125');
-    expect(text).toContain('heartbeat_training_validation_score{metric="auc",service="training-worker"} 0.91');
+    expect(text).toContain('heartbeat_training_validation_auc{service="training-worker"} 0.91');
+    expect(text).toContain('heartbeat_training_validation_macc{service="training-worker"} 0.84');
     expect(text).toContain('heartbeat_training_last_progress_timestamp_seconds{service="training-worker"} 1030');
   });
 

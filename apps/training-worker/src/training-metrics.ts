@@ -20,7 +20,8 @@ export class TrainingMetrics {
   readonly epoch: Gauge;
   readonly epochs: Gauge;
   readonly loss: Gauge;
-  readonly validation: Gauge<'metric'>;
+  readonly validationAuc: Gauge;
+  readonly validationMacc: Gauge;
 
   constructor(registry: Registry, private readonly now: () => number = Date.now) {
     const registers = [registry];
@@ -60,10 +61,14 @@ export class TrainingMetrics {
       help: 'Training loss of the last completed epoch.',
       registers,
     });
-    this.validation = new Gauge({
-      name: 'heartbeat_training_validation_score',
-      help: 'Validation figure of the last completed epoch, by metric: auc or macc (0-1).',
-      labelNames: ['metric'],
+    this.validationAuc = new Gauge({
+      name: 'heartbeat_training_validation_auc',
+      help: 'Validation AUC (0-1) after the last completed epoch.',
+      registers,
+    });
+    this.validationMacc = new Gauge({
+      name: 'heartbeat_training_validation_macc',
+      help: 'Validation MAcc, the mean of sensitivity and specificity (0-1), after the last completed epoch.',
       registers,
     });
     this.active.set(0);
@@ -80,18 +85,14 @@ export class TrainingMetrics {
     this.progress.set(progress);
     this.lastProgress.set(this.now() / 1000);
     if (!metrics) return;
-    const number = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
     const set = (gauge: Gauge, value: unknown) => {
-      const n = number(value);
-      if (n !== undefined) gauge.set(n);
+      if (typeof value === 'number' && Number.isFinite(value)) gauge.set(value);
     };
     set(this.epoch, metrics.epoch);
     set(this.epochs, metrics.epochs);
     set(this.loss, metrics.loss);
-    const auc = number(metrics.validationAuc);
-    const macc = number(metrics.validationMacc);
-    if (auc !== undefined) this.validation.set({ metric: 'auc' }, auc);
-    if (macc !== undefined) this.validation.set({ metric: 'macc' }, macc);
+    set(this.validationAuc, metrics.validationAuc);
+    set(this.validationMacc, metrics.validationMacc);
   }
 
   runFinished(status: string): void {

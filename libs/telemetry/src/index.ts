@@ -7,6 +7,7 @@ export {
   type MetricsRegistryOptions,
 } from './metrics-registry';
 export {
+  readinessExposition,
   startTelemetryServer,
   type MetricsSource,
   type ReadinessReport,

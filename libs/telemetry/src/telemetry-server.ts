@@ -33,7 +33,7 @@ export interface TelemetryServer {
 }
 
 /** `heartbeat_ready{service}`: 1 while /health/ready answers 200, 0 while it answers 503. */
-function readinessMetric(service: string, ready: boolean): string {
+export function readinessExposition(service: string, ready: boolean): string {
   const label = service.replace(/["\\\n]/g, '_');
   return (
     '# HELP heartbeat_ready Whether the service reports itself ready (/health/ready answers 200): 1, or 0 (503).\n' +
@@ -79,7 +79,7 @@ export async function startTelemetryServer(options: TelemetryServerOptions): Pro
         // Readiness as a metric too, so an alert can see what the orchestrator's probe sees.
         const [metrics, report] = await Promise.all([registry.metrics(), readiness()]);
         response.writeHead(200, { 'content-type': registry.contentType });
-        response.end(`${metrics}${readinessMetric(service, report.ready)}`);
+        response.end(`${metrics}${readinessExposition(service, report.ready)}`);
         return;
       }
       // /health stays as an alias of liveness for the container HEALTHCHECKs.
