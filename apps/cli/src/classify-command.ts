@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { listAudioFiles } from '@heartbeat/model';
 import { type OutputFormat, type ResultRow, csvHeader, formatCsvLine, formatJsonLine, formatTable, isFailed } from './output-format';
+import { pairWfdbFiles } from './recording-file';
 import { ScreeningPool } from './screening-pool';
 
 export interface ClassifyOptions {
@@ -34,7 +35,7 @@ export function expandInputs(inputs: string[]): { files: string[]; missing: stri
       files.push(...listAudioFiles(input));
     } else files.push(input);
   }
-  return { files, missing, hadFolder };
+  return { files: pairWfdbFiles(files, existsSync), missing, hadFolder };
 }
 
 export async function classifyCommand(inputs: string[], options: ClassifyOptions, io: ConsoleStreams): Promise<number> {

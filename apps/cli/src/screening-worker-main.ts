@@ -1,9 +1,9 @@
 // One screening worker thread: loads the model once, then screens the files it is sent.
-import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadRecordingScreener } from '@heartbeat/model';
 import type { WorkerReady, WorkerReply, WorkerRequest } from './screening-pool';
 import { errorCodeAndMessage } from './errors';
+import { readRecordingFile } from './recording-file';
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   port.on('message', async (request: WorkerRequest) => {
     let reply: WorkerReply;
     try {
-      const bytes = new Uint8Array(await readFile(request.path));
+      const bytes = await readRecordingFile(request.path);
       reply = { id: request.id, ok: true, result: await screener.screen(bytes) };
     } catch (error) {
       reply = { id: request.id, ok: false, ...errorCodeAndMessage(error) };

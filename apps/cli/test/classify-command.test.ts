@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudio } from '@heartbeat/audio';
+import { buildWav } from '../../../libs/audio/test/wav-builder';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const heartbeat = join(repoRoot, 'bin', 'heartbeat.js');
@@ -55,6 +57,27 @@ describe('heartbeat classify', () => {
     const { code, stdout } = run('classify', ...paths, '--format', 'jsonl');
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toHaveLength(300);
+  });
+
+  it('screens a WFDB record (.hea beside its .dat) as the same samples in a WAV, once, however it is named', async () => {
+    const record = mkdtempSync(join(tmpdir(), 'heartbeat-cli-wfdb-'));
+    const decoded = await decodeAudio(new Uint8Array(readFileSync(join(fixtures, 'a0238.flac'))));
+    const pcm = Int16Array.from(decoded.samples, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))));
+    writeFileSync(join(record, 'a0238.dat'), new Uint8Array(pcm.buffer));
+    writeFileSync(join(record, 'a0238.hea'), `a0238 1 2000 ${pcm.length}\na0238.dat 16 1000(0)/mV 16 0 0 0 0 PCG\n`);
+    writeFileSync(join(record, 'same-samples.wav'), buildWav({ sampleRate: 2000, data: new Uint8Array(pcm.buffer) }));
+    const rowsOf = (...args: string[]) => {
+      const { code, stdout, stderr } = run('classify', ...args, '--format', 'jsonl', '--workers', '1');
+      expect(code, stderr).toBe(0);
+      return Object.fromEntries(stdout.trim().split('\n').map((line) => JSON.parse(line)).map((row) => [row.file.split('/').pop(), row]));
+    };
+    const fromFolder = rowsOf(record);
+    expect(Object.keys(fromFolder).sort()).toEqual(['a0238.hea', 'same-samples.wav']);
+    const { file: _hea, ...record_ } = fromFolder['a0238.hea'];
+    const { file: _wav, ...wav } = fromFolder['same-samples.wav'];
+    expect(record_).toEqual(wav);
+    const named = rowsOf(join(record, 'a0238.hea'), join(record, 'a0238.dat'));
+    expect(Object.keys(named)).toEqual(['a0238.hea']);
   });
 
   it('exits 0 when every file is screened, and writes CSV with a header', () => {

@@ -7,6 +7,7 @@ export { detectFormat, type AudioFormat, type DetectedFormat } from './decode/de
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode/limits';
 export { parseWavHeader, type WavHeader } from './decode/wav-header';
 export { parseWfdbHeader, readWfdbSignal, type WfdbHeader, type WfdbSignalSpec } from './decode/wfdb';
+export { floatWav, wfdbRecordAsWav, wfdbSignalFileName } from './decode/wfdb-record';
 export { resample } from './dsp/resample';
 export { median, percentile, percentileOfSorted } from './dsp/percentile';
 export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';

@@ -100,7 +100,7 @@ export function readWfdbSignal(header: WfdbHeader, datBytes: Uint8Array, signalI
   return { samples, sampleRate: header.sampleRate, signalCount: header.signals.length };
 }
 
-function pickHeartSoundSignal(header: WfdbHeader): number {
+export function pickHeartSoundSignal(header: WfdbHeader): number {
   const index = header.signals.findIndex((signal) => /\bPCG\b|heart ?sound/i.test(signal.description));
   return index >= 0 ? index : 0;
 }
