@@ -1,0 +1,201 @@
+// The heart-cycle model with a segmentation fitted on the hand-corrected annotations instead of the
+// product's fixed HSMM, beside a trained version's network (its mean window logits from
+// validation-scores.json / held-out-scores.json, as refit-cycle-model.ts reads them). For each
+// version directory given: the segmentation is fitted on that version's own training records (never
+// its validation or held-out records), the cycle model is refitted with each segmentation on the same
+// records, and the decision is refitted on the validation scores, as `heartbeat train` does.
+//   npm exec -- node -r @swc-node/register scripts/research/cycle-segmentation-check.ts models/1.6.0 tmp/site-loso/folds/training-*
+//     [--emission-only] [--weight 0.5] [--stride 10] [--iterations 150]
+// Prints, per directory, the cycle model alone (AUC) and beside the network (AUC, MAcc) with the
+// product's segmentation and the fitted one; writes tmp/seg/cycle-check-<dir name>.json.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  HEART_SOUND_SPECTROGRAM,
+  heartSoundSpectrogram,
+  median,
+  melFilterbank,
+  segmentHeartSounds,
+  type HeartSoundSegment,
+  type HeartSoundSegmentationModel,
+  type HeartSoundSpectrogram,
+} from '@heartbeat/audio';
+import {
+  annotatedFrames,
+  binaryMetrics,
+  cycleFeaturesOf,
+  DEFAULT_GRADIENT_BOOSTING,
+  DEFAULT_SEGMENTATION_FIT,
+  fitGradientBoosting,
+  predictLogit,
+  discoverLabelledRecordings,
+  fitDecision,
+  fitSegmentationModelOnFrames,
+  loadConditionedSignals,
+  parseHeartCycleAnnotation,
+  readModelManifest,
+  recordingScore,
+  reportFor,
+  splitOf,
+  type LabelledRecording,
+  type RecordScoreRow,
+} from '@heartbeat/model';
+
+const root = join(__dirname, '../..');
+const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
+const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const VALUED = new Set(['--weight', '--stride', '--iterations']);
+const dirs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !VALUED.has(all[i - 1] ?? ''));
+const weight = Number(option('--weight') ?? 0.5);
+const fitOptions = {
+  ...DEFAULT_SEGMENTATION_FIT,
+  frameStride: Number(option('--stride') ?? 10),
+  iterations: Number(option('--iterations') ?? 150),
+  fitDurations: !process.argv.includes('--emission-only'),
+};
+const WINDOW = 128;
+const aligned = process.argv.includes('--aligned');
+const suffix = `${process.argv.includes('--emission-only') ? '-emission' : ''}${aligned ? '-aligned' : ''}`;
+
+/** The cycle model's recipe (class-balanced gradient boosting, training medians for missing values) on any feature rows. */
+function fitRows(rows: (Float64Array | null)[], labels: number[]): (row: Float64Array | null) => number {
+  const width = rows.find((r) => r !== null)!.length;
+  const medians = Array.from({ length: width }, (_, k) => median(rows.filter((r) => r !== null && Number.isFinite(r[k])).map((r) => r![k])));
+  const impute = (row: Float64Array | null) => (row === null ? Float64Array.from(medians) : row.map((v, k) => (Number.isFinite(v) ? v : medians[k])));
+  const positives = labels.filter((y) => y === 1).length;
+  const weights = labels.map((y) => labels.length / (2 * (y === 1 ? positives : labels.length - positives)));
+  const trees = fitGradientBoosting(rows.map(impute), labels, weights, DEFAULT_GRADIENT_BOOSTING);
+  return (row) => predictLogit(trees, impute(row));
+}
+
+/** Coarse bands of the heart-cycle features (25-50, 50-100, 100-200, 200-400 Hz): each mel band by where it peaks. */
+const BANDS_HZ = [25, 50, 100, 200, 400];
+const BAND_OF_MEL = melFilterbank(HEART_SOUND_SPECTROGRAM).map((weights) => {
+  let peak = 0;
+  for (let k = 1; k < weights.length; k++) if (weights[k] > weights[peak]) peak = k;
+  const hz = (peak * HEART_SOUND_SPECTROGRAM.sampleRate) / HEART_SOUND_SPECTROGRAM.nFft;
+  return Math.max(0, Math.min(3, BANDS_HZ.findIndex((edge, i) => hz >= edge && hz < BANDS_HZ[i + 1])));
+});
+const THIRDS = 3;
+const ALIGNED_FEATURES = 4 * 2 * THIRDS;
+
+/**
+ * Systole and diastole each cut into thirds of their own length in every beat (so beats of different
+ * rates line up), per band the log of each third's mean power against the beat's own S1 and S2 power,
+ * the median over beats: where in the cycle the energy between the sounds lies (an ejection murmur
+ * peaks mid-systole, a regurgitant one fills it, a diastolic rumble sits early or late in diastole).
+ */
+function alignedCycleFeatures({ power, frames, mels }: HeartSoundSpectrogram, segments: readonly HeartSoundSegment[]): Float64Array | null {
+  const step = HEART_SOUND_SPECTROGRAM.hopLength;
+  const sounds = segments.filter((s) => (s.state === 'S1' || s.state === 'S2') && s.start > 0).map((s) => ({ state: s.state, from: Math.round(s.start / step), to: Math.round(s.end / step) }));
+  const bandPower = (from: number, to: number) => {
+    const out = new Float64Array(4);
+    const a = Math.max(0, from);
+    const b = Math.min(frames, to);
+    for (let t = a; t < b; t++) for (let m = 0; m < mels; m++) out[BAND_OF_MEL[m]] += power[t * mels + m];
+    return out.map((v) => v / Math.max(1, b - a) + 1e-12);
+  };
+  const rows: number[][] = [];
+  for (let i = 0; i + 2 < sounds.length; i++) {
+    const [s1, s2, next] = [sounds[i], sounds[i + 1], sounds[i + 2]];
+    if (s1.state !== 'S1' || s2.state !== 'S2' || next.state !== 'S1') continue;
+    const systole = [s1.to, s2.from];
+    const diastole = [s2.to, next.from];
+    if (systole[1] - systole[0] < THIRDS || diastole[1] - diastole[0] < THIRDS || next.from > frames) continue;
+    const reference = bandPower(s1.from, s1.to).map((v, b) => 0.5 * (v + bandPower(s2.from, s2.to)[b]));
+    const row: number[] = [];
+    for (const [a, b] of [systole, diastole])
+      for (let k = 0; k < THIRDS; k++) {
+        const energy = bandPower(a + Math.floor(((b - a) * k) / THIRDS), a + Math.floor(((b - a) * (k + 1)) / THIRDS));
+        for (let band = 0; band < 4; band++) row.push(Math.log(energy[band] / reference[band]));
+      }
+    rows.push(row);
+  }
+  if (rows.length < 2) return null;
+  return Float64Array.from({ length: ALIGNED_FEATURES }, (_, k) => median(rows.map((r) => r[k])));
+}
+const keyOf = (r: { subset: string; id: string }) => `${r.subset}/${r.id}`;
+const annotationPath = (r: LabelledRecording) => join(dirname(r.path), 'segmentation', `${r.id}.csv`);
+
+async function main(): Promise<void> {
+  const recordings = discoverLabelledRecordings(data);
+  const { loaded } = await loadConditionedSignals(recordings, { cacheDir: join(root, '.cache/conditioned') });
+  const signals = new Map(loaded.map((c) => [keyOf(c.recording), c.signal]));
+  const spectrograms = new Map(loaded.map((c) => [keyOf(c.recording), heartSoundSpectrogram(c.signal, WINDOW)]));
+  const annotations = new Map(
+    recordings.filter((r) => existsSync(annotationPath(r))).map((r) => [keyOf(r), parseHeartCycleAnnotation(readFileSync(annotationPath(r), 'utf8'))]),
+  );
+  const frames = new Map(
+    [...annotations].map(([key, annotation]) => [key, annotatedFrames({ spectrogram: spectrograms.get(key)!, annotation }, fitOptions.frameStride)]),
+  );
+  console.log(`${loaded.length} recordings, ${annotations.size} annotated; spectrograms ready`);
+  const featuresWith = (set: LabelledRecording[], segmentation?: HeartSoundSegmentationModel) =>
+    set.map((r) => {
+      const spectrogram = spectrograms.get(keyOf(r))!;
+      const signal = signals.get(keyOf(r))!;
+      const segments = segmentHeartSounds(signal, spectrogram, segmentation);
+      const base = cycleFeaturesOf(signal, WINDOW, spectrogram, segments);
+      if (!aligned) return base;
+      const extra = alignedCycleFeatures(spectrogram, segments);
+      return Float64Array.from([...(base ?? new Array<number>(17).fill(NaN)), ...(extra ?? new Array<number>(ALIGNED_FEATURES).fill(NaN))]);
+    });
+
+  for (const dir of dirs) {
+    const manifest = readModelManifest(dir);
+    const split = splitOf(manifest, recordings);
+    const annotatedTraining = split.training.filter((r) => annotations.has(keyOf(r)));
+    const segmentation = fitSegmentationModelOnFrames(
+      annotatedTraining.map((r) => frames.get(keyOf(r))!),
+      annotatedTraining.map((r) => annotations.get(keyOf(r))!),
+      fitOptions,
+    );
+    const byKey = new Map([...split.validation, ...split.heldOut].map((r) => [keyOf(r), r]));
+    const networkScores = (file: string) =>
+      existsSync(join(dir, file))
+        ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as RecordScoreRow[]).map((row) => ({ recording: byKey.get(keyOf(row))!, meanLogit: row.meanLogit, fileCycleLogit: row.cycleLogit }))
+        : [];
+    const validation = networkScores('validation-scores.json');
+    const heldOut = networkScores('held-out-scores.json');
+    const labels = (set: { label: string }[]) => set.map((r) => (r.label === 'abnormal' ? 1 : 0));
+    const result: Record<string, unknown> = { dir, training: split.training.length, annotatedTraining: annotatedTraining.length, segmentation };
+    for (const [name, seg] of [
+      ['product', undefined],
+      ['fitted', segmentation],
+    ] as const) {
+      const model = fitRows(featuresWith(split.training, seg), labels(split.training));
+      const logits = (set: typeof validation) => featuresWith(set.map((s) => s.recording), seg).map((f) => model(f));
+      const combine = (set: typeof validation, cycle: number[]) =>
+        set.map((s, i) => ({ recording: s.recording, cycleLogit: cycle[i], score: recordingScore(s.meanLogit, { logit: cycle[i], weight }) }));
+      const validationScored = combine(validation, logits(validation));
+      const heldOutScored = combine(heldOut, logits(heldOut));
+      if (name === 'product') {
+        const drift = Math.max(0, ...validation.map((s, i) => Math.abs((s.fileCycleLogit ?? NaN) - validationScored[i].cycleLogit)));
+        console.log(`${basename(dir)}: the product segmentation's cycle logits differ from the version's own by at most ${drift.toExponential(2)}`);
+      }
+      const decision = fitDecision(validationScored, manifest.decision.thresholdRule ?? 'pooled-macc');
+      const report = (set: typeof validationScored) => (set.length ? reportFor(set, decision.calibration, decision.threshold) : undefined);
+      const cycleAlone = (set: typeof validationScored) =>
+        set.length ? binaryMetrics(labels(set.map((s) => s.recording)), set.map((s) => 1 / (1 + Math.exp(-s.cycleLogit))), 0.5).auc : undefined;
+      const entry = {
+        validation: report(validationScored),
+        heldOut: report(heldOutScored),
+        cycleAloneValidationAuc: cycleAlone(validationScored),
+        cycleAloneHeldOutAuc: cycleAlone(heldOutScored),
+      };
+      result[name] = entry;
+      const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
+      console.log(
+        `| ${basename(dir)} | ${name} | cycle alone: validation ${f(entry.cycleAloneValidationAuc)}, held out ${f(entry.cycleAloneHeldOutAuc)} | ` +
+          `beside the network: validation AUC ${f(entry.validation?.overall.auc)} MAcc ${f(entry.validation?.overall.macc)} | held out AUC ${f(entry.heldOut?.overall.auc)} MAcc ${f(entry.heldOut?.overall.macc)} | ` +
+          `validation per subset AUC ${Object.entries(entry.validation?.perSubset ?? {}).map(([s, m]) => `${s.slice(-1)} ${f(m.auc)}`).join(', ')} |`,
+      );
+    }
+    mkdirSync(join(root, 'tmp/seg'), { recursive: true });
+    writeFileSync(join(root, `tmp/seg/cycle-check-${basename(dir)}${suffix}.json`), JSON.stringify(result, null, 1));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
