@@ -154,7 +154,9 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     findPromoted: () => registry.findPromoted(),
     currentVersion: () => host.current?.version,
     onPromoted: async (version) => {
+      const loading = performance.now();
       await host.load(version);
+      metrics.modelLoaded('swap', (performance.now() - loading) / 1000);
     },
     subscriber,
     pollIntervalMs: settings.modelPollIntervalMs,
@@ -197,7 +199,9 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     });
     await subscriber.subscribe(SITE_CALIBRATION_CHANGED_CHANNEL);
     const promoted = await registry.ensureBundledModelRegistered();
+    const loading = performance.now();
     await host.load(promoted.version);
+    metrics.modelLoaded('initial', (performance.now() - loading) / 1000);
 
     processor = new PredictionProcessor({
       recordings: new RecordingSource({
@@ -224,13 +228,20 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       },
     });
     const jobProcessor = processor;
-    worker = createWorker(QUEUE_NAMES.predictions, (payload, job) => jobProcessor.process(payload, job), {
+    worker = createWorker(QUEUE_NAMES.predictions, async (payload, job) => {
+      const result = await jobProcessor.process(payload, job);
+      metrics.answered(result);
+      return result;
+    }, {
       connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
       concurrency: settings.concurrency,
       onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
       holdOnUnavailableMs: settings.dependencyHoldMs,
-      onHold: (error, holdMs) =>
-        logger.warn({ err: error.message, holdMs }, 'A dependency is out of reach: job returned to the queue, which holds off before trying again'),
+      onHold: (error, holdMs) => {
+        metrics.dependencyFailed(error.dependency === 'Object storage' ? 's3' : 'postgres', 'prediction job');
+        logger.warn({ err: error.message, holdMs }, 'A dependency is out of reach: job returned to the queue, which holds off before trying again');
+      },
+      onJobStarted: (job) => metrics.jobStarted(job),
     });
     await worker.waitUntilReady();
     await watcher.start();

@@ -21,6 +21,7 @@ import type { ServedModel } from '@heartbeat/model-registry';
 import { DependencyUnavailableError, type PredictionJob, type PredictionResult } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
 import { UnknownSiteError, type SiteDecisions } from './site-decisions';
+import { annotateActiveSpan, withSpan } from '@heartbeat/telemetry';
 
 /** Input that no retry can fix; `code` is stored on the prediction row. */
 export class BadInputError extends Error {
@@ -100,6 +101,13 @@ export class PredictionProcessor {
       if (!lease) throw new Error('No model is loaded yet');
       const model = lease.value;
       modelVersion = model.version;
+      // Ids and the model version only: the trace never carries file names or audio.
+      annotateActiveSpan({
+        'heartbeat.prediction.id': payload.predictionId ?? '',
+        'heartbeat.batch.id': payload.batchId ?? '',
+        'heartbeat.recording.id': payload.recordingId,
+        'heartbeat.model.version': model.version,
+      });
       if (payload.modelVersion && payload.modelVersion !== model.version)
         throw new BadInputError(
           'MODEL_VERSION_UNAVAILABLE',
@@ -107,7 +115,7 @@ export class PredictionProcessor {
         );
       const result = await this.screen(payload, model);
       const outcome: PredictionOutcome = { ...result, modelVersion: model.version, latencyMs: latencyMs() };
-      const predictionId = await this.saveSuccess(payload, job, outcome);
+      const predictionId = await withSpan('prediction.save', {}, () => this.saveSuccess(payload, job, outcome));
       this.finished('succeeded', started, modelVersion);
       return {
         status: 'succeeded',
@@ -126,12 +134,12 @@ export class PredictionProcessor {
       this.holdIfUnavailable(caught, started, modelVersion);
       const error = asBadInput(caught) ?? (caught as Error);
       if (error instanceof BadInputError) {
-        await this.saveFailure(payload, job, {
+        await withSpan('prediction.save', {}, () => this.saveFailure(payload, job, {
           code: error.code,
           message: error.message,
           latencyMs: latencyMs(),
           modelVersion,
-        }).catch((saveError: unknown) => {
+        })).catch((saveError: unknown) => {
           this.holdIfUnavailable(saveError, started, modelVersion);
           throw saveError;
         });
@@ -169,7 +177,11 @@ export class PredictionProcessor {
     const manifest = applied.calibrationId ? { ...model.manifest, decision: { ...model.manifest.decision, ...applied.policy } } : model.manifest;
     let bytes: Buffer;
     try {
-      bytes = await this.deps.recordings.read(payload);
+      bytes = await withSpan('recording.read', {}, async (span) => {
+        const read = await this.deps.recordings.read(payload);
+        span.setAttribute('heartbeat.recording.bytes', read.byteLength);
+        return read;
+      });
     } catch (error) {
       if (error instanceof ObjectNotFoundError)
         throw new BadInputError(
@@ -178,8 +190,17 @@ export class PredictionProcessor {
         );
       throw error;
     }
-    const prepared = await this.prepare(bytes, {}, model.input, model.cycleModel?.model.spectrogramWindowLength);
-    const inference = model.batcher.predictLogits(prepared.features, prepared.windowCount);
+    const prepared = await withSpan('audio.prepare', {}, async (span) => {
+      const done = await this.prepare(bytes, {}, model.input, model.cycleModel?.model.spectrogramWindowLength);
+      span.setAttributes({ 'heartbeat.audio.duration_seconds': done.durationSeconds, 'heartbeat.windows': done.windowCount });
+      return done;
+    });
+    // The model call, through the dynamic batcher: this recording's windows share calls with other jobs'.
+    const inference = withSpan(
+      'model.infer',
+      { attributes: { 'heartbeat.model.version': model.version, 'heartbeat.windows': prepared.windowCount } },
+      () => model.batcher.predictLogits(prepared.features, prepared.windowCount),
+    );
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     // While the batch fills and the network runs off this thread.
     const cycleLogit = heartCycleLogit(prepared, model.cycleModel);

@@ -26,19 +26,13 @@ import {
   type JobWorker,
 } from '@heartbeat/queue';
 import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
-import {
-  Counter,
-  createLogger,
-  createMetricsRegistry,
-  Gauge,
-  startTelemetryServer,
-  type Logger,
-} from '@heartbeat/telemetry';
+import { createLogger, createMetricsRegistry, startTelemetryServer, type Logger } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
 import { DataSetAssembler } from './data-set';
 import { ModelEvaluator } from './model-evaluator';
 import { decodeCheckpoint, encodeCheckpoint, ModelTrainer } from './model-trainer';
 import { OutageWait } from './outage-wait';
+import { reportingProgressTo, TrainingMetrics } from './training-metrics';
 import { TrainingRunService, type CheckpointStore, type RunControl } from './training-run.service';
 
 export const SERVICE = 'training-worker';
@@ -113,8 +107,10 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     },
   };
 
+  const metricsRegistry = createMetricsRegistry({ service: SERVICE });
+  const trainingMetrics = new TrainingMetrics(metricsRegistry);
   const service = new TrainingRunService({
-    runs,
+    runs: reportingProgressTo(runs, trainingMetrics),
     data: new DataSetAssembler(
       {
         async listSamples(filter) {
@@ -154,19 +150,6 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     }),
   });
 
-  const metricsRegistry = createMetricsRegistry({ service: SERVICE });
-  const runsTotal = new Counter({
-    name: 'heartbeat_training_runs_total',
-    help: 'Training runs finished by this worker, by status.',
-    labelNames: ['status'],
-    registers: [metricsRegistry],
-  });
-  const progressGauge = new Gauge({
-    name: 'heartbeat_training_progress',
-    help: 'Progress (0-1) of the run this worker is executing; 0 when idle.',
-    registers: [metricsRegistry],
-  });
-
   let worker: JobWorker<typeof QUEUE_NAMES.training> | undefined;
   let ready = false;
   let busy = false;
@@ -187,15 +170,18 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
       QUEUE_NAMES.training,
       async (payload, job) => {
         busy = true;
+        trainingMetrics.runStarted();
+        // 'error': the run threw and its job will be retried.
+        let status = 'error';
         try {
           const result = await service.process(payload, (progress) => {
-            progressGauge.set(progress);
+            trainingMetrics.progressed(progress);
             return job.updateProgress(progress);
           });
-          runsTotal.inc({ status: result.status });
+          status = result.status;
           return result;
         } finally {
-          progressGauge.set(0);
+          trainingMetrics.runFinished(status);
           busy = false;
         }
       },
