@@ -112,3 +112,35 @@ describe('model card: normalisation over the heart sounds', () => {
     expect(card(folds)).not.toContain('S1 and S2 frames');
   });
 });
+
+describe('model card: site operating points', () => {
+  const range = (mean: number, min: number, max: number) => ({ mean, min, max });
+  const figures = (se: number, sp: number) => ({ sensitivity: range(se, se - 0.1, se + 0.05), specificity: range(sp, sp - 0.1, sp + 0.1), macc: range((se + sp) / 2, 0.5, 0.7) });
+  const fold = {
+    subset: 'training-b',
+    records: 416,
+    normal: 315,
+    abnormal: 101,
+    heldOutAuc: 0.64,
+    baseSensitivity: 0.9,
+    labelled: { normal: 15, abnormal: 15 },
+    judgedOn: 386,
+    seeds: 10,
+    fitted: 7,
+    refusals: { SITE_RANKING_TOO_WEAK: 3 },
+    uncalibratedAllSeeds: figures(0.86, 0.09),
+    uncalibratedFittedSeeds: figures(0.85, 0.1),
+    calibrated: figures(0.88, 0.3),
+    trials: [],
+  };
+
+  it('tabulates each fold: what was labelled, how many fits were refused and why, own threshold beside the site operating point', () => {
+    const text = renderModelCard({ manifest, training, trainCommand, siteOperatingPoints: { method: '15 of each class', foldNetworks: ['tmp/folds/training-b'], folds: [fold] } });
+    expect(text).toContain('| training-b | 416 (315 normal) | 0.640 | 15 + 15 | 7/10 (refused: 3 SITE_RANKING_TOO_WEAK) | 0.850 / 0.100 / 0.475 | 0.880 (0.780-0.930) / 0.300 (0.200-0.400) / 0.590 (0.500-0.700) |');
+    expect(text).toContain('bash scripts/model/site-operating-points.sh <modelDir>');
+  });
+
+  it('says when it was not measured', () => {
+    expect(renderModelCard({ manifest, training, trainCommand })).toMatch(/## Site operating points[^\n]*\nNot measured for this version\./);
+  });
+});

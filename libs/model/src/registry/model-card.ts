@@ -31,6 +31,38 @@ export interface LeaveOneSubsetOutResult {
   stopped?: { bestEpoch: number; lastEpoch: number; because: string };
 }
 
+type Range = { mean: number; min: number; max: number };
+type OperatingFigures = { sensitivity: Range; specificity: Range; macc: Range };
+
+/** Site calibration measured on one leave-one-subset-out fold (scripts/model/site-operating-points.ts). */
+export interface SiteOperatingPointsFold {
+  subset: string;
+  records: number;
+  normal: number;
+  abnormal: number;
+  heldOutAuc: number;
+  /** The fold network's validation sensitivity, which the site threshold keeps (less the margin). */
+  baseSensitivity: number;
+  labelled: { normal: number; abnormal: number };
+  /** Records of the left-out database judged (not labelled). */
+  judgedOn: number;
+  seeds: number;
+  /** Seeds whose fit was not refused. */
+  fitted: number;
+  refusals: Record<string, number>;
+  uncalibratedAllSeeds: OperatingFigures;
+  uncalibratedFittedSeeds: OperatingFigures;
+  calibrated?: OperatingFigures;
+  localOnLabelled?: { sensitivity: Range; specificity: Range };
+  trials: unknown[];
+}
+
+export interface SiteOperatingPointsReport {
+  method: string;
+  foldNetworks: string[];
+  folds: SiteOperatingPointsFold[];
+}
+
 export interface TrainingLength {
   epochs: number;
   windowsPerEpoch: number;
@@ -51,6 +83,7 @@ export interface ModelCardInput {
   training: CardTrainingReport;
   leaveOneSubsetOut?: LeaveOneSubsetOutResult[];
   trainCommand: string;
+  siteOperatingPoints?: SiteOperatingPointsReport;
   /** Analysis window (samples at 2 kHz) of the heart-cycle model's spectrogram, when the version has one. */
   cycleModelSpectrogramWindow?: number;
 }
@@ -132,6 +165,36 @@ function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number |
   );
 }
 
+const span = (r: Range) => `${fmt(r.mean)} (${fmt(r.min)}-${fmt(r.max)})`;
+
+function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
+  if (!report || report.folds.length === 0) return 'Not measured for this version.';
+  const rows = report.folds.map((r) => {
+    const refused = Object.entries(r.refusals).map(([code, n]) => `${n} ${code}`).join(', ');
+    const fitted = `${r.fitted}/${r.seeds}${refused ? ` (refused: ${refused})` : ''}`;
+    const own = r.fitted > 0 ? r.uncalibratedFittedSeeds : r.uncalibratedAllSeeds;
+    const site = r.calibrated;
+    return `| ${r.subset} | ${r.records} (${r.normal} normal) | ${fmt(r.heldOutAuc)} | ${r.labelled.normal} + ${r.labelled.abnormal} | ${fitted} | ${fmt(own.sensitivity.mean)} / ${fmt(own.specificity.mean)} / ${fmt(own.macc.mean)} | ${
+      site ? `${span(site.sensitivity)} / ${span(site.specificity)} / ${span(site.macc)}` : 'none fitted'
+    } |`;
+  });
+  return [
+    'A site labels a few local recordings; the product fits a calibration on top of the model and a threshold that keeps',
+    "sensitivity first: the highest threshold that still detects n x target + sqrt(n x target x (1 - target)) of the site's n abnormal",
+    "records (target = the network's validation sensitivity - 0.05), on all the labelled records; it refuses when they are",
+    'one-class or too few, or when the ranking is inverted or not above chance (AUC lower bound). Each row takes the fold network',
+    `that never saw the database (previous section) and labels ${report.method}; figures are on the database's other`,
+    "records: Se / Sp / MAcc with the fold network's own threshold and with the site's operating point (mean and range",
+    'over the seeds whose fit was not refused; the own-threshold column averages the same seeds, or all when none fitted).',
+    '',
+    "| left-out database | records | held-out AUC | labelled (normal + abnormal) | fits | own threshold: Se / Sp / MAcc | site operating point: Se / Sp / MAcc |",
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Fold networks: ${report.foldNetworks.join(', ')}; \`bash scripts/model/site-operating-points.sh <modelDir>\` reproduces the table.`,
+  ].join('\n');
+}
+
 export function renderModelCard(input: ModelCardInput): string {
   const { manifest, training } = input;
   const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
@@ -159,27 +222,19 @@ export function renderModelCard(input: ModelCardInput): string {
           'then screens every record of the left-out subset with the threshold chosen on the other subsets.',
           'This is what a new hospital with a different stethoscope gets before any site calibration.',
           '',
-          '| left-out subset | records | AUC | MAcc | sensitivity | specificity | in-distribution AUC | in-distribution MAcc | site calibration on 30 records: MAcc before -> after (other records) |',
-          '|---|---|---|---|---|---|---|---|---|',
+          '| left-out subset | records | AUC | MAcc | sensitivity | specificity | in-distribution AUC | in-distribution MAcc |',
+          '|---|---|---|---|---|---|---|---|',
           ...loso.map(
             (r) =>
-              `| ${r.subset} | ${r.heldOut.count} | ${fmt(r.heldOut.auc)} | ${fmt(r.heldOut.macc)} | ${fmt(r.heldOut.sensitivity)} | ${fmt(r.heldOut.specificity)} | ${fmt(r.inDistribution.auc)} | ${fmt(r.inDistribution.macc)} | ${
-                r.siteCalibrated && r.beforeSiteCalibrationOnSameRecords
-                  ? `${fmt(r.beforeSiteCalibrationOnSameRecords.macc)} -> ${fmt(r.siteCalibrated.macc)}`
-                  : r.siteCalibrationRefused
-                    ? 'refused: ranking inverted at this site'
-                    : 'not measured'
-              } |`,
+              `| ${r.subset} | ${r.heldOut.count} | ${fmt(r.heldOut.auc)} | ${fmt(r.heldOut.macc)} | ${fmt(r.heldOut.sensitivity)} | ${fmt(r.heldOut.specificity)} | ${fmt(r.inDistribution.auc)} | ${fmt(r.inDistribution.macc)} |`,
           ),
           '',
           foldLengthSentence(loso, manifest, input.trainCommand),
           'retraining the same recipe with other seeds moved the held-out AUC by up to 0.3 on training-e and',
           '0.05 on training-d (docs/MODEL_RESEARCH.md), so read those two rows as a range, not a point.',
-          'Site calibration refits only the calibration and threshold on 30 records of the left-out subset;',
-          'it is refused where the fitted slope is not positive (the network ranks that site upside down).',
-          'Subsets training-c (26 records) and training-d (47) are too small for 30 calibration records plus a',
-          'meaningful rest; their site-calibration figures rest on very few records.',
+          'What site calibration makes of these databases is in the next section.',
         ].join('\n');
+  const siteSection = renderSiteOperatingPoints(input.siteOperatingPoints);
   return `# Model card: ${manifest.name} ${manifest.version}
 
 Created ${manifest.createdAt}. Decision support only: it flags recordings for a cardiologist to review
@@ -234,6 +289,9 @@ ${metricsTable(validationRows)}
 
 ## Generalisation to an unseen database (leave one subset out)
 ${losoSection}
+
+## Site operating points (site calibration on a database the model never saw)
+${siteSection}
 
 ## Intended use and limits
 - Intended: to prioritise heart sound recordings for review by a clinician, in adults and children, at sites

@@ -6,11 +6,12 @@ import { ONNX_MODEL_FILE } from '../inference/window-classifier';
 import { initTfBackend } from '../network/backend';
 import { exportToOnnx } from '../network/onnx-export';
 import { loadCycleModelOf } from '../cycle-model/cycle-model';
-import { type CardTrainingReport, type LeaveOneSubsetOutResult, renderModelCard } from './model-card';
+import { type CardTrainingReport, type LeaveOneSubsetOutResult, renderModelCard, type SiteOperatingPointsReport } from './model-card';
 import { readModelManifest, writeModelManifest } from './model-manifest';
 
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
 export const LEAVE_ONE_SUBSET_OUT_FILE = 'leave-one-subset-out.json';
+export const SITE_OPERATING_POINTS_FILE = 'site-operating-points.json';
 
 export async function finaliseModelDirectory(modelDir: string, options: { trainCommand: string }): Promise<void> {
   await initTfBackend('auto');
@@ -30,10 +31,12 @@ export function writeModelCardFile(modelDir: string): void {
   const training = JSON.parse(readFileSync(join(modelDir, manifest.artifacts.metrics ?? 'metrics.json'), 'utf8')) as CardTrainingReport;
   const losoFile = join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE);
   const leaveOneSubsetOut = existsSync(losoFile) ? (JSON.parse(readFileSync(losoFile, 'utf8')) as LeaveOneSubsetOutResult[]) : undefined;
+  const siteFile = join(modelDir, SITE_OPERATING_POINTS_FILE);
+  const siteOperatingPoints = existsSync(siteFile) ? (JSON.parse(readFileSync(siteFile, 'utf8')) as SiteOperatingPointsReport) : undefined;
   const trainCommand = String(manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016');
   const cycleModelSpectrogramWindow = loadCycleModelOf(modelDir, manifest)?.model.spectrogramWindowLength;
   writeFileSync(
     join(modelDir, MODEL_CARD_FILE),
-    renderModelCard({ manifest, training, leaveOneSubsetOut, trainCommand, cycleModelSpectrogramWindow }),
+    renderModelCard({ manifest, training, leaveOneSubsetOut, siteOperatingPoints, trainCommand, cycleModelSpectrogramWindow }),
   );
 }
