@@ -52,12 +52,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('has the whole stack, with Prometheus and Grafana reading deploy/prometheus and deploy/grafana', () => {
+  it('has the whole stack, with Prometheus and Grafana reading deploy/prometheus and deploy/grafana/dashboards', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       [...APPS, 'postgres', 'redis', 'minio', 'minio-create-bucket', 'prometheus', 'grafana'].sort(),
     );
     expect(compose.services.prometheus!.volumes).toContain('./deploy/prometheus:/etc/heartbeat/rules:ro');
-    expect(compose.services.grafana!.volumes).toContain('./deploy/grafana:/var/lib/grafana/dashboards/heartbeat:ro');
+    expect(compose.services.grafana!.volumes).toContain('./deploy/grafana/dashboards:/var/lib/grafana/dashboards/heartbeat:ro');
     for (const dependency of ['postgres', 'redis', 'minio']) expect(compose.services[dependency]!.healthcheck, dependency).toBeDefined();
   });
 

@@ -43,7 +43,7 @@ function monitoringFiles(): { ruleGroups: number; dashboards: number } {
     const doc = parse(readFileSync(file, 'utf8')) as { groups?: unknown[]; tests?: unknown } | null;
     if (doc && Array.isArray(doc.groups) && doc.tests === undefined) ruleGroups += doc.groups.length;
   }
-  const dashboards = walk(path.join(REPOSITORY_ROOT, 'deploy', 'grafana')).filter((f) => f.endsWith('.json')).length;
+  const dashboards = walk(path.join(REPOSITORY_ROOT, 'deploy', 'grafana', 'dashboards')).filter((f) => f.endsWith('.json')).length;
   return { ruleGroups, dashboards };
 }
 
