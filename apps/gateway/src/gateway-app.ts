@@ -11,6 +11,7 @@ import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { createValidationPipe } from './common/validation';
+import { accessLog } from './telemetry/access-log';
 import { GatewayMetrics } from './telemetry/gateway-metrics';
 
 export interface GatewayAppOptions {
@@ -51,6 +52,7 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   });
   // First, so every request is counted, including those refused by the guard or the body parser.
   app.use(app.get(GatewayMetrics).httpMiddleware());
+  app.use(accessLog(logger));
   // Only JSON bodies are parsed here; multipart uploads are streamed by the upload service.
   app.useBodyParser('json', { limit: '2mb' });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');

@@ -217,10 +217,12 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       sites: siteDecisions,
       unavailableDependency: (error) =>
         error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
-      onJobFinished: ({ outcome, seconds, error }) => {
+      onJobFinished: ({ outcome, seconds, modelVersion, error }) => {
         metrics.jobFinished(outcome, seconds);
+        // One line per job, inside its trace (trace_id joins it to the request that queued it).
+        if (outcome === 'succeeded') logger.info({ outcome, modelVersion, seconds }, 'Prediction job succeeded');
         // A held job is logged by onHold.
-        if (error && outcome !== 'held')
+        else if (error && outcome !== 'held')
           logger[outcome === 'rejected' ? 'info' : 'warn'](
             { outcome, err: error.message },
             'Prediction job did not succeed',

@@ -1,0 +1,298 @@
+// Observability of the real stack: the gateway and an inference worker run as separate processes
+// (their own main.ts, as deployed) with tracing configured only through OTEL_* variables, exporting
+// OTLP/HTTP JSON to a receiver on loopback. One /predict gives ONE trace that crosses both
+// processes (HTTP -> queue -> worker -> recording read -> decode/features -> model -> database),
+// both services' log lines for it carry its trace id, and neither the trace nor the logs name the
+// uploaded file. Client errors are logged at info without stacks, every line of the gateway's
+// output is JSON, and both services' /metrics pass `promtool check metrics`.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const RECORDING = path.join(ROOT, 'samples/training-a/a0114.flac');
+/** A file name that must never reach a log line or a span. */
+const FILE_NAME = `jane-doe-1962-03-14-${randomBytes(3).toString('hex')}.flac`;
+const API_KEY = `hb_observability_${randomBytes(12).toString('hex')}`;
+
+interface ExportedSpan {
+  service: string;
+  scope: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  attributes: Record<string, unknown>;
+}
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+}
+interface OtlpAttribute {
+  key: string;
+  value: OtlpValue;
+}
+
+function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    (list ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue]),
+  );
+}
+
+/** An OTLP/HTTP receiver (JSON encoding) that keeps every span it is sent. */
+function startOtlpReceiver(spans: ExportedSpan[]): Promise<Server> {
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          resourceSpans?: {
+            resource?: { attributes?: OtlpAttribute[] };
+            scopeSpans?: { scope?: { name?: string }; spans?: (Omit<ExportedSpan, 'service' | 'scope' | 'attributes'> & { attributes?: OtlpAttribute[] })[] }[];
+          }[];
+        };
+        for (const resource of body.resourceSpans ?? []) {
+          const service = String(attributes(resource.resource?.attributes)['service.name']);
+          for (const scope of resource.scopeSpans ?? [])
+            for (const span of scope.spans ?? [])
+              spans.push({ ...span, service, scope: scope.scope?.name ?? '', attributes: attributes(span.attributes) });
+        }
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{}');
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface ServiceProcess {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startService(main: string, env: Record<string, string>): ServiceProcess {
+  let output = '';
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, main)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function stop(service: ServiceProcess | undefined): Promise<void> {
+  if (!service || service.child.exitCode !== null) return;
+  service.child.kill('SIGTERM');
+  await new Promise((resolve) => service.child.once('exit', resolve));
+}
+
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        throw new Error(`Not a JSON log line: ${line.slice(0, 300)}`);
+      }
+    });
+}
+
+let receiver: Server;
+const spans: ExportedSpan[] = [];
+let gateway: ServiceProcess | undefined;
+let worker: ServiceProcess | undefined;
+let base: string;
+let gatewayMetricsPort: number;
+let workerMetricsPort: number;
+let workDir: string;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    for (const [name, service] of [['gateway', gateway], ['inference worker', worker]] as const)
+      if (service && service.child.exitCode !== null)
+        throw new Error(`${name} exited (${service.child.exitCode}) while waiting for ${what}:\n${service.output().slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}:\n${gateway?.output().slice(-2000)}\n${worker?.output().slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-observability-'));
+  receiver = await startOtlpReceiver(spans);
+  const integrationEnv = inject('integrationEnv');
+  const [gatewayPort, metricsPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+  gatewayMetricsPort = metricsPort;
+  workerMetricsPort = workerPort;
+  const env = {
+    ...integrationEnv,
+    QUEUE_PREFIX: `${integrationEnv.QUEUE_PREFIX}:observability`,
+    LOG_LEVEL: 'info',
+    // Standard OpenTelemetry variables only; short export delay so the test need not wait 5 s.
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+    OTEL_TRACES_SAMPLER: 'always_on',
+    OTEL_BSP_SCHEDULE_DELAY: '200',
+  };
+  worker = startService('apps/inference-worker/src/main.ts', {
+    ...env,
+    INFERENCE_PROCESSES: '1',
+    INFERENCE_WORKER_METRICS_PORT: String(workerPort),
+    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
+  });
+  gateway = startService('apps/gateway/src/main.ts', {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: String(gatewayPort),
+    GATEWAY_METRICS_PORT: String(metricsPort),
+    HEARTBEAT_BOOTSTRAP_API_KEY: API_KEY,
+    PREDICT_TIMEOUT_MS: '60000',
+  });
+  base = `http://127.0.0.1:${gatewayPort}`;
+  await waitFor('an inference worker with its model loaded', async () => {
+    const health = (await (await fetch(`${base}/health`)).json()) as { modelLoaded?: boolean };
+    return health.modelLoaded ? health : undefined;
+  }, 240_000);
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.all([stop(gateway), stop(worker)]);
+  await new Promise((resolve) => receiver?.close(resolve));
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('logs', () => {
+  it('the gateway writes only JSON lines, and logs client errors (4xx) at info without a stack', async () => {
+    const answers = [
+      await fetch(`${base}/api/v1/batches`, { method: 'POST' }), // no key: 401
+      await fetch(`${base}/no-such-route`), // 404
+      await fetch(`${base}/api/v1/batches`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: '{"not json',
+      }), // 400
+      await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${API_KEY}` },
+        body: (() => {
+          const form = new FormData();
+          form.append('file', new Blob([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')]), 'picture.png');
+          return form;
+        })(),
+      }), // 415
+    ];
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.every((status) => status >= 400 && status < 500)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const lines = jsonLines(gateway!.output());
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(line).toMatchObject({ service: 'gateway', level: expect.any(String), msg: expect.any(String) });
+    const clientErrors = lines.filter((line) => typeof line.statusCode === 'number' && line.statusCode >= 400);
+    expect(clientErrors.map((line) => line.statusCode).sort()).toEqual([...statuses].sort());
+    for (const line of clientErrors) {
+      expect(line.level).toBe('info');
+      expect(line).toHaveProperty('code');
+      expect(JSON.stringify(line)).not.toMatch(/\\n\s+at |"stack"/);
+    }
+    expect(lines.filter((line) => line.level === 'error' || line.level === 'fatal')).toEqual([]);
+  });
+});
+
+describe('one /predict', () => {
+  let traceId: string;
+  let predictionId: string;
+
+  beforeAll(async () => {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(readFileSync(RECORDING))]), FILE_NAME);
+    const response = await fetch(`${base}/predict`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: form });
+    const body = (await response.json()) as { predictionId?: string; id?: string };
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    predictionId = (body.predictionId ?? body.id)!;
+    expect(predictionId).toBeTruthy();
+    // Spans are exported in batches: wait for the worker's database write and the gateway's request.
+    traceId = await waitFor('the trace of the /predict', async () => {
+      const save = spans.find((span) => span.name === 'prediction.save' && span.service === 'inference-worker');
+      const job = save && spans.find((span) => span.spanId === save.parentSpanId);
+      if (!job) return undefined;
+      const server = spans.find((span) => span.traceId === job.traceId && span.service === 'gateway' && span.kind === 2);
+      return server ? job.traceId : undefined;
+    }, 30_000);
+  }, 120_000);
+
+  it('is ONE trace whose spans come from the gateway and the inference worker processes', () => {
+    const trace = spans.filter((span) => span.traceId === traceId);
+    expect(new Set(trace.map((span) => span.service))).toEqual(new Set(['gateway', 'inference-worker']));
+    // Connected: every span's parent is in the trace, and there is one root, the gateway's HTTP request.
+    const ids = new Set(trace.map((span) => span.spanId));
+    const roots = trace.filter((span) => !span.parentSpanId || !ids.has(span.parentSpanId));
+    expect(roots.map((span) => [span.service, span.kind, span.name])).toEqual([['gateway', 2, expect.stringMatching(/^POST/)]]);
+  });
+
+  it('covers HTTP -> queue -> worker -> recording read -> decode/features -> model -> database write', () => {
+    const trace = spans.filter((span) => span.traceId === traceId);
+    const named = (name: string, service: string) => trace.find((span) => span.name === name && span.service === service);
+    const publish = named('predictions publish', 'gateway');
+    const job = named('predictions process', 'inference-worker');
+    expect(publish).toBeDefined();
+    expect(job?.parentSpanId).toBe(publish?.spanId);
+    for (const step of ['recording.read', 'audio.prepare', 'model.infer', 'prediction.save'])
+      expect(named(step, 'inference-worker')?.parentSpanId, step).toBe(job?.spanId);
+    const save = named('prediction.save', 'inference-worker')!;
+    expect(trace.some((span) => span.scope.includes('instrumentation-pg') && span.parentSpanId === save.spanId)).toBe(true);
+    expect(job?.attributes).toMatchObject({ 'heartbeat.prediction.id': predictionId, 'heartbeat.model.version': expect.any(String) });
+  });
+
+  it('never carries the uploaded file name in a span, and the trace id is on both services\' log lines', () => {
+    expect(JSON.stringify(spans)).not.toContain(FILE_NAME);
+    for (const [name, service] of [['gateway', gateway!], ['inference-worker', worker!]] as const) {
+      const output = service.output();
+      expect(output, `${name} logs`).not.toContain(FILE_NAME);
+      const lines = jsonLines(output).filter((line) => line.trace_id === traceId);
+      expect(lines.length, `${name} lines with the trace id`).toBeGreaterThan(0);
+      expect(lines.every((line) => typeof line.span_id === 'string')).toBe(true);
+    }
+  });
+});
+
+describe.skipIf(spawnSync('promtool', ['--version']).status !== 0)('live /metrics', () => {
+  it.each([
+    ['gateway', () => gatewayMetricsPort],
+    ['inference worker', () => workerMetricsPort],
+  ])("the %s's exposition passes promtool check metrics", async (_name, port) => {
+    const text = await (await fetch(`http://127.0.0.1:${port()}/metrics`)).text();
+    expect(text).toContain('heartbeat_ready');
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
+    expect(check.status).toBe(0);
+  });
+});
