@@ -8,6 +8,7 @@ import type { Reply } from '../common/reply';
 import { CONFIG } from '../common/tokens';
 import { IdempotencyService, idempotencyScope } from '../idempotency/idempotency.service';
 import { readMultipartFiles } from '../uploads/multipart';
+import { pairWfdbParts } from '../uploads/wfdb-parts';
 import { UploadsService } from '../uploads/uploads.service';
 import { SiteResolver } from '../sites/site-resolver';
 import { ScreeningService, type Submitter } from './screening.service';
@@ -36,7 +37,9 @@ export class SubmissionsService {
     return this.idempotency.run(this.scope(context), async () => {
       this.assertContentLength(request, 1);
       const form = siteField();
-      const files = readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 1, maxFileBytes: this.config.gateway.maxUploadBytes, onField: form.onField });
+      // Two parts at most: a WFDB record is its .hea and its .dat, which pairWfdbParts joins into one recording.
+      const maxFileBytes = this.config.gateway.maxUploadBytes;
+      const files = pairWfdbParts(readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 2, maxFileBytes, onField: form.onField }), maxFileBytes);
       try {
         const first = await files.next();
         if (first.done) throw new ApiError(400, 'NO_FILES', 'No recording in the request: send it in the multipart field "file".');
@@ -65,7 +68,8 @@ export class SubmissionsService {
       // A retry of a batch that exists: answer with it without storing the upload again.
       if (intake.alreadySubmitted) return intake.finish();
       const form = siteField();
-      const files = readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes: this.config.gateway.maxUploadBytes, onField: form.onField });
+      const maxFileBytes = this.config.gateway.maxUploadBytes;
+      const files = pairWfdbParts(readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes, onField: form.onField }), maxFileBytes);
       // The site field comes before the files, so it is known when the first file is accepted; the
       // intake reads the submitter's site as it queues each file.
       let resolving: Promise<void> | undefined;

@@ -15,7 +15,7 @@ export function rejectionFor(detected: DetectedFormat): ApiError | undefined {
   if (!detected.supported && detected.description === 'an empty file')
     return new ApiError(415, 'EMPTY_FILE', 'The uploaded file is empty (0 bytes). Check that the recording finished saving and upload it again.');
   const description = detected.supported
-    ? 'a PhysioNet WFDB header (.hea) without its signal file; convert the record to WAV or FLAC first'
+    ? 'a PhysioNet WFDB header (.hea) without its signal file; send the record\'s .hea and .dat files together in one request (named <record>.hea and the .dat its header names)'
     : detected.description;
   return new ApiError(415, 'UNSUPPORTED_FORMAT', `Unsupported audio format: expected ${SUPPORTED_UPLOAD_FORMATS}, got ${description}.`, {
     detected: description,

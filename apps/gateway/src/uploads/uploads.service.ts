@@ -184,7 +184,7 @@ export class UploadsService {
     // An error of the request's file stream (a body cut off mid-file) must reach the store below
     // instead of leaving it waiting for an end that never comes. Not pipeline(): that would destroy
     // busboy's stream when the sniffer refuses a file, and busboy would never reach the next part.
-    const forwardError = (error: Error) => sniffer.destroy(malformedMultipart(error.message));
+    const forwardError = (error: Error) => sniffer.destroy(error instanceof ApiError ? error : malformedMultipart(error.message));
     file.stream.once('error', forwardError);
     file.stream.pipe(sniffer);
     try {
