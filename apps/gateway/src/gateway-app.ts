@@ -1,6 +1,7 @@
 // Builds the configured Nest application (used by main.ts and by the tests): JSON logs, error format,
 // validation, body limits, HTTP metrics, OpenAPI at /docs, and the bootstrap admin key.
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -42,6 +43,20 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config);
+}
+
+/**
+ * Idle keep-alive connections live longer than a client's or a load balancer's (65 s, beyond the
+ * usual 60 s), so the server is never the one closing a connection a client is just reusing (the
+ * client's next request would die with EPIPE); request headers must arrive within 20 s, a whole
+ * request (a batch upload) within 30 min, so a slow client cannot hold a connection for ever.
+ */
+export const SERVER_TIMEOUTS = { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 20_000, requestTimeoutMs: 30 * 60_000 };
+
+export function applyServerTimeouts(server: Server): void {
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs;
+  server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs;
+  server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs;
 }
 
 export async function createGatewayApp(config: Config, options: GatewayAppOptions = {}): Promise<NestExpressApplication> {

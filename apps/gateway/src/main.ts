@@ -4,7 +4,7 @@ import { tracing } from './tracing';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@heartbeat/config';
 import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
-import { createGatewayApp } from './gateway-app';
+import { applyServerTimeouts, createGatewayApp } from './gateway-app';
 import { GatewayTelemetry } from './telemetry/gateway-telemetry';
 
 async function main(): Promise<void> {
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   // Nest closes the app on these signals; the spans still buffered go out meanwhile.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void tracing?.shutdown());
   await app.listen(config.gateway.port, config.gateway.host);
+  applyServerTimeouts(app.getHttpServer());
   const metricsPort = await app.get(GatewayTelemetry).start(config.gateway.metricsPort);
   const shownHost = config.gateway.host === '0.0.0.0' || config.gateway.host === '::' ? '127.0.0.1' : config.gateway.host;
   logger.info({ host: config.gateway.host, port: config.gateway.port, metricsPort }, `HeartBeat gateway listening on http://${shownHost}:${config.gateway.port} (bound to ${config.gateway.host}; API docs at /docs, metrics on :${metricsPort}/metrics)`);
