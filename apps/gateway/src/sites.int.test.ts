@@ -11,7 +11,15 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
-import { connectDatabase, modelVersions, ModelVersionsRepository, SitesRepository, type DatabaseConnection, type SiteCalibration } from '@heartbeat/db';
+import {
+  connectDatabase,
+  modelVersions,
+  ModelVersionsRepository,
+  PredictionsRepository,
+  SitesRepository,
+  type DatabaseConnection,
+  type SiteCalibration,
+} from '@heartbeat/db';
 import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { SITE_CALIBRATION_CHANGED_CHANNEL } from '@heartbeat/queue';
@@ -233,6 +241,9 @@ describe('site operating points', () => {
     });
     expect(results).toHaveLength(2);
     for (const item of results) expect(item).toMatchObject({ status: 'succeeded', site: 'ward-lenient', calibrationId: calibrations.lenient!.id, label: 'abnormal' });
+    // The rows keep the site the request named, so a job queued again (stale-upload sweep, retried submission) keeps it too.
+    const rows = await new PredictionsRepository(connection.db).list({ batchId }, { limit: 10 });
+    expect(rows.items.map((row) => row.requestedSite)).toEqual(['ward-lenient', 'ward-lenient']);
 
     const stored = await storage.putBuffer(await fixture('e01440.flac'));
     const byKeys = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: json(screening), body: JSON.stringify({ keys: [stored.key], site: 'ward-strict' }) });

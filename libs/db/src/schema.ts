@@ -195,6 +195,8 @@ export const predictions = pgTable(
       .references(() => recordings.id, { onDelete: 'cascade' }),
     batchId: uuid('batch_id').references(() => batches.id, { onDelete: 'set null' }),
     jobId: text('job_id'),
+    /** The site the request named: its job decides with that site's calibration, re-queued or not. */
+    requestedSite: text('requested_site'),
     status: predictionStatus('status').notNull().default('pending'),
     /** Version string of the model that produced it (not a FK: a bundled model may predate the registry). */
     modelVersion: text('model_version'),

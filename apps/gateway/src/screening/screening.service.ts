@@ -216,7 +216,7 @@ export class ScreeningService {
 
   private registerUpload(file: StagedRecording, submitter: Submitter, predictionId: string, batchId?: string): Promise<RegisteredUpload> {
     const recording = { storageKey: file.storageKey, sha256: file.sha256, originalFileName: file.fileName, format: file.format, sizeBytes: file.sizeBytes, uploadedBy: submitter.keyId };
-    return this.screening.registerUpload({ recording, predictionId, batchId });
+    return this.screening.registerUpload({ recording, predictionId, batchId, site: submitter.site });
   }
 
   private async withFileNames(predictions: Prediction[]): Promise<PredictionDto[]> {
@@ -241,7 +241,14 @@ export class ScreeningService {
     const pending = predictions.filter((p) => p.status === 'pending');
     // Job ids are prediction ids, so jobs that are already queued are not added twice.
     await this.queue.enqueueMany(
-      pending.map((p) => ({ recordingId: p.recordingId, storageKey: recordings.get(p.recordingId)!.storageKey, predictionId: p.id, batchId: batch.id, requestedAt: p.createdAt.toISOString() })),
+      pending.map((p) => ({
+        recordingId: p.recordingId,
+        storageKey: recordings.get(p.recordingId)!.storageKey,
+        predictionId: p.id,
+        batchId: batch.id,
+        ...(p.requestedSite ? { site: p.requestedSite } : {}),
+        requestedAt: p.createdAt.toISOString(),
+      })),
     );
     const rejected = await this.rejectedFiles(batch.id);
     const queued: BatchFileDto[] = predictions

@@ -86,19 +86,20 @@ describe('StaleUploadSweeper', () => {
     expect(deps.predictions.fail).not.toHaveBeenCalled();
   });
 
-  it('queues again, with what the job needs, the pending predictions whose job is gone', async () => {
+  it('queues again, with what the job needs (its site too), the pending predictions whose job is gone', async () => {
     const at = new Date('2026-12-01T10:00:00Z');
-    const row = (id: string, batchId: string | null) => ({
+    const row = (id: string, batchId: string | null, site: string | null = null) => ({
       id,
       createdAt: at,
       recordingId: `rec-${id}`,
       storageKey: `recordings/${id}`,
       batchId,
+      site,
     });
     const { subject, deps } = sweeper({
       stale: [],
       pending: {},
-      toScreen: [row('lost-single', null), row('queued', 'b1'), row('lost-in-batch', 'b1')],
+      toScreen: [row('lost-single', null), row('queued', 'b1'), row('lost-in-batch', 'b1', 'clinic-b')],
       waiting: [],
       withJob: ['queued'],
     });
@@ -121,6 +122,7 @@ describe('StaleUploadSweeper', () => {
         recordingId: 'rec-lost-in-batch',
         storageKey: 'recordings/lost-in-batch',
         batchId: 'b1',
+        site: 'clinic-b',
         requestedAt: at.toISOString(),
       },
     ]);
@@ -134,6 +136,7 @@ describe('StaleUploadSweeper', () => {
       recordingId: `r${i}`,
       storageKey: `k${i}`,
       batchId: null,
+      site: null,
     }));
     const { subject, deps } = sweeper({
       stale: [],

@@ -97,6 +97,7 @@ export class StaleUploadSweeper {
           recordingId: row.recordingId,
           storageKey: row.storageKey,
           batchId: row.batchId ?? undefined,
+          ...(row.site ? { site: row.site } : {}),
           requestedAt: row.createdAt.toISOString(),
         }));
       await queue.enqueueMany(payloads);

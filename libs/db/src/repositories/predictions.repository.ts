@@ -69,6 +69,8 @@ export interface PendingPrediction extends PendingCursor {
   recordingId: string;
   storageKey: string;
   batchId: string | null;
+  /** The site the request named, which the re-queued job must keep. */
+  site: string | null;
 }
 
 export class PredictionsRepository {
@@ -148,6 +150,7 @@ export class PredictionsRepository {
         recordingId: predictions.recordingId,
         storageKey: recordings.storageKey,
         batchId: predictions.batchId,
+        site: predictions.requestedSite,
         createdAt: predictions.createdAt,
       })
       .from(predictions)

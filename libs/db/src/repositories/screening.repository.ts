@@ -18,6 +18,8 @@ export interface UploadToScreen {
   predictionId: string;
   /** A batch that is `receiving`: the recording counts towards its running total. */
   batchId?: string;
+  /** The site the request named (see predictions.requestedSite). */
+  site?: string;
 }
 
 export interface RegisteredUpload {
@@ -30,7 +32,7 @@ export class ScreeningRepository {
   constructor(private readonly db: Database) {}
 
   /** The recordings row and its pending prediction; with a batch, one more recording in its total. */
-  async registerUpload({ recording, predictionId, batchId }: UploadToScreen): Promise<RegisteredUpload> {
+  async registerUpload({ recording, predictionId, batchId, site }: UploadToScreen): Promise<RegisteredUpload> {
     const recordingId = randomUUID();
     const newRecording = this.db.$with('new_recording').as(
       this.db
@@ -44,6 +46,7 @@ export class ScreeningRepository {
       batchId,
       status: 'pending' as const,
       jobId: predictionId,
+      requestedSite: site ?? null,
     };
     if (batchId === undefined) {
       await this.db.with(newRecording).insert(predictions).values(pending);

@@ -1,0 +1,1 @@
+ALTER TABLE "predictions" ADD COLUMN "requested_site" text;
