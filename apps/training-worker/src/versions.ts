@@ -1,5 +1,5 @@
 // Version numbers of the candidates a run registers: a retrain is the next minor version after every
-// registered release; a site calibration is a patch of the serving version tagged with the site.
+// registered release (site versions registered before sites had their own calibrations count too).
 
 interface SemVer {
   major: number;
@@ -22,16 +22,4 @@ export function nextCandidateVersion(registered: readonly string[]): string {
   const highest = versions.at(-1);
   if (!highest) return '1.0.0';
   return `${highest.major}.${highest.minor + 1}.0`;
-}
-
-/** `<major>.<minor>.<patch+n>-site.<tag>` for the first n that is not registered yet. */
-export function siteCandidateVersion(baseVersion: string, site: string, registered: readonly string[]): string {
-  const base = parseSemVer(baseVersion);
-  if (!base) throw new RangeError(`"${baseVersion}" is not a semantic version`);
-  const tag = site.toLowerCase().replace(/[^0-9a-z-]+/g, '-');
-  const taken = new Set(registered);
-  for (let patch = base.patch + 1; ; patch++) {
-    const candidate = `${base.major}.${base.minor}.${patch}-site.${tag}`;
-    if (!taken.has(candidate)) return candidate;
-  }
 }
