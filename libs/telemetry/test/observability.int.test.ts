@@ -4,15 +4,20 @@
 // processes (HTTP -> queue -> worker -> recording read -> decode/features -> model -> database),
 // both services' log lines for it carry its trace id, and neither the trace nor the logs name the
 // uploaded file. Client errors are logged at info without stacks, every line of the gateway's
-// output is JSON, and both services' /metrics pass `promtool check metrics`.
+// output is JSON, and every service's live /metrics passes `promtool check metrics`. Then a real Prometheus
+// (Debian `prometheus`) scrapes the three services with deploy/prometheus's configuration: every
+// query of the generated Grafana dashboard returns data, no alert rule's expression holds on the
+// healthy stack, and the service-down alert's does once the inference worker stops.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { dashboardExpressions } from '../../../deploy/grafana/src/heartbeat-dashboard';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const RECORDING = path.join(ROOT, 'samples/training-a/a0114.flac');
@@ -126,6 +131,8 @@ let receiver: Server;
 const spans: ExportedSpan[] = [];
 let gateway: ServiceProcess | undefined;
 let worker: ServiceProcess | undefined;
+let training: ServiceProcess | undefined;
+let trainingMetricsPort: number;
 let base: string;
 let gatewayMetricsPort: number;
 let workerMetricsPort: number;
@@ -136,7 +143,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    for (const [name, service] of [['gateway', gateway], ['inference worker', worker]] as const)
+    for (const [name, service] of [['gateway', gateway], ['inference worker', worker], ['training worker', training]] as const)
       if (service && service.child.exitCode !== null)
         throw new Error(`${name} exited (${service.child.exitCode}) while waiting for ${what}:\n${service.output().slice(-3000)}`);
     if (Date.now() > deadline)
@@ -149,7 +156,8 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-observability-'));
   receiver = await startOtlpReceiver(spans);
   const integrationEnv = inject('integrationEnv');
-  const [gatewayPort, metricsPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, metricsPort, workerPort, trainingPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  trainingMetricsPort = trainingPort;
   gatewayMetricsPort = metricsPort;
   workerMetricsPort = workerPort;
   const env = {
@@ -176,6 +184,11 @@ beforeAll(async () => {
     HEARTBEAT_BOOTSTRAP_API_KEY: API_KEY,
     PREDICT_TIMEOUT_MS: '60000',
   });
+  training = startService('apps/training-worker/src/main.ts', {
+    ...env,
+    TRAINING_WORKER_METRICS_PORT: String(trainingPort),
+    TRAINING_WORK_DIR: path.join(workDir, 'training'),
+  });
   base = `http://127.0.0.1:${gatewayPort}`;
   await waitFor('an inference worker with its model loaded', async () => {
     const health = (await (await fetch(`${base}/health`)).json()) as { modelLoaded?: boolean };
@@ -184,7 +197,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.all([stop(gateway), stop(worker)]);
+  await stopPrometheus();
+  await Promise.all([stop(gateway), stop(worker), stop(training)]);
   await new Promise((resolve) => receiver?.close(resolve));
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -288,11 +302,105 @@ describe.skipIf(spawnSync('promtool', ['--version']).status !== 0)('live /metric
   it.each([
     ['gateway', () => gatewayMetricsPort],
     ['inference worker', () => workerMetricsPort],
+    ['training worker', () => trainingMetricsPort],
   ])("the %s's exposition passes promtool check metrics", async (_name, port) => {
     const text = await (await fetch(`http://127.0.0.1:${port()}/metrics`)).text();
     expect(text).toContain('heartbeat_ready');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
     expect(check.status).toBe(0);
+  });
+});
+
+// --- A real Prometheus scraping the stack ---------------------------------------------------------
+
+const PROMETHEUS_AVAILABLE = spawnSync('prometheus', ['--version']).status === 0;
+if (!PROMETHEUS_AVAILABLE) console.warn('prometheus not found: skipping the live-Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).');
+const RULES = path.join(ROOT, 'deploy/prometheus/rules/heartbeat.rules.yml');
+let prometheus: ChildProcess | undefined;
+let prometheusLog = '';
+let prometheusUrl: string;
+
+async function stopPrometheus(): Promise<void> {
+  if (!prometheus || prometheus.exitCode !== null) return;
+  prometheus.kill('SIGTERM');
+  await new Promise((resolve) => prometheus!.once('exit', resolve));
+}
+
+async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+  const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: unknown } };
+  if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`);
+  return body.data.resultType === 'vector' ? (body.data.result as { metric: Record<string, string>; value: [number, string] }[]) : [];
+}
+
+/** A dashboard expression as Grafana would send it, with its variables filled in. */
+function concrete(expr: string): string {
+  return expr.replaceAll('$__rate_interval', '1m').replaceAll('$service', '.*');
+}
+
+describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack with deploy/prometheus', () => {
+  const alertRules = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((group) => group.rules);
+
+  beforeAll(async () => {
+    // deploy/prometheus/prometheus.yml with this run's ports, a 1-s scrape and the rules by absolute path.
+    const config = parse(readFileSync(path.join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+      global: Record<string, string>;
+      rule_files: string[];
+      scrape_configs: { static_configs: { targets: string[]; labels: { service: string } }[] }[];
+    };
+    const ports: Record<string, number> = { gateway: gatewayMetricsPort, 'inference-worker': workerMetricsPort, 'training-worker': trainingMetricsPort };
+    config.global = { scrape_interval: '1s', evaluation_interval: '1s' };
+    config.rule_files = [RULES];
+    for (const job of config.scrape_configs) for (const target of job.static_configs) target.targets = [`127.0.0.1:${ports[target.labels.service]}`];
+    const dir = path.join(workDir, 'prometheus');
+    writeFileSync(`${dir}.yml`, stringify(config));
+    const port = await freePort();
+    prometheusUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawn('prometheus', [`--config.file=${dir}.yml`, `--storage.tsdb.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus.stderr?.on('data', (chunk: Buffer) => (prometheusLog += chunk.toString()));
+    await waitFor('Prometheus to scrape all three services', async () => {
+      if (prometheus?.exitCode !== null) throw new Error(`prometheus exited: ${prometheusLog.slice(-2000)}`);
+      const up = await query('up == 1');
+      return up.length === 3 ? up : undefined;
+    }, 30_000);
+    // Traffic Prometheus sees happen: a few screenings and a client error.
+    for (let i = 0; i < 3; i++) {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(readFileSync(RECORDING))]), `scrape-${i}.flac`);
+      const response = await fetch(`${base}/predict`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: form });
+      expect(response.status).toBe(200);
+    }
+    await fetch(`${base}/no-such-route`);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+  }, 90_000);
+
+  it('answers every query of the generated dashboard with data', async () => {
+    const empty: string[] = [];
+    for (const expr of dashboardExpressions()) if ((await query(concrete(expr))).length === 0) empty.push(expr);
+    expect(empty).toEqual([]);
+  });
+
+  it('holds no alert rule\'s expression on the healthy stack', async () => {
+    const holding: string[] = [];
+    for (const rule of alertRules) {
+      const result = await query(rule.expr);
+      if (result.length > 0) holding.push(`${rule.alert}: ${JSON.stringify(result)}`);
+    }
+    expect(holding).toEqual([]);
+  });
+
+  it('sees the service-down alert\'s expression become true for the inference worker once it stops', async () => {
+    const down = alertRules.find((rule) => rule.alert === 'HeartBeatServiceDown')!;
+    expect(await query(down.expr)).toEqual([]);
+    // Stopped on purpose: no longer watched for an unexpected exit.
+    const stopping = worker;
+    worker = undefined;
+    await stop(stopping);
+    const result = await waitFor('the service-down expression to hold', async () => {
+      const series = await query(down.expr);
+      return series.length > 0 ? series : undefined;
+    }, 15_000);
+    expect(result.map((series) => series.metric.service)).toEqual(['inference-worker']);
   });
 });
