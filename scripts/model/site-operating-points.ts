@@ -17,6 +17,8 @@ import {
 } from '@heartbeat/model';
 
 const PER_CLASS = 15;
+/** More labels per class, for how many a hospital should label (where the database has them). */
+const MORE_PER_CLASS = [30, 50];
 const SEEDS = Array.from({ length: 10 }, (_, i) => 2016 + i);
 
 const [modelDir, ...foldDirs] = process.argv.slice(2);
@@ -28,7 +30,7 @@ if (!modelDir || foldDirs.length === 0) {
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
 const range = (values: number[]) => ({ mean: mean(values), min: Math.min(...values), max: Math.max(...values) });
 
-function fold(dir: string): SiteOperatingPointsFold | undefined {
+function fold(dir: string, perClass = PER_CLASS): SiteOperatingPointsFold | undefined {
   const scoresFile = join(dir, 'held-out-scores.json');
   if (!existsSync(scoresFile)) {
     console.error(`${dir}: no held-out-scores.json (not a leave-one-subset-out run); skipped`);
@@ -41,7 +43,7 @@ function fold(dir: string): SiteOperatingPointsFold | undefined {
   };
   const records = readRecordScores(scoresFile);
   const baseSensitivity = metrics.validation.overall.sensitivity;
-  const trials = SEEDS.map((seed) => siteCalibrationTrial(records, manifest.decision, { baseSensitivity, seed, perClass: PER_CLASS }));
+  const trials = SEEDS.map((seed) => siteCalibrationTrial(records, manifest.decision, { baseSensitivity, seed, perClass }));
   const fitted = trials.filter((t) => t.after);
   const refusals: Record<string, number> = {};
   for (const t of trials) if (t.refused) refusals[t.refused.code] = (refusals[t.refused.code] ?? 0) + 1;
@@ -75,11 +77,19 @@ function fold(dir: string): SiteOperatingPointsFold | undefined {
   };
 }
 
-const folds = foldDirs.map(fold).filter((f): f is SiteOperatingPointsFold => f !== undefined).sort((a, b) => a.subset.localeCompare(b.subset));
+const folds = foldDirs.map((dir) => fold(dir)).filter((f): f is SiteOperatingPointsFold => f !== undefined).sort((a, b) => a.subset.localeCompare(b.subset));
+// Only where the database has that many of each class beyond what stays out to judge.
+const moreLabels = MORE_PER_CLASS.flatMap((perClass) =>
+  foldDirs
+    .map((dir) => fold(dir, perClass))
+    .filter((f): f is SiteOperatingPointsFold => f !== undefined && f.labelled.normal === perClass && f.labelled.abnormal === perClass)
+    .map(({ trials: _trials, ...summary }) => ({ perClass, ...summary })),
+).sort((a, b) => a.subset.localeCompare(b.subset) || a.perClass - b.perClass);
 const report = {
   method: `${PER_CLASS} recordings of each class (at most two thirds of a class, so the rest can judge) drawn with seeds ${SEEDS[0]}-${SEEDS.at(-1)}`,
   foldNetworks: foldDirs,
   folds,
+  moreLabels,
 };
 writeFileSync(join(modelDir, SITE_OPERATING_POINTS_FILE), JSON.stringify(report, null, 2) + '\n');
 writeModelCardFile(modelDir);
@@ -93,3 +103,8 @@ for (const r of folds) {
       (after ? ` | site Se ${f(after.sensitivity.mean)} (${f(after.sensitivity.min)}-${f(after.sensitivity.max)}) Sp ${f(after.specificity.mean)} MAcc ${f(after.macc.mean)}` : ''),
   );
 }
+for (const r of moreLabels)
+  console.log(
+    `${r.subset} with ${r.perClass} + ${r.perClass} labelled: fitted ${r.fitted}/${r.seeds}` +
+      (r.calibrated ? ` | site Se ${f(r.calibrated.sensitivity.mean)} Sp ${f(r.calibrated.specificity.mean)} MAcc ${f(r.calibrated.macc.mean)}` : ''),
+  );

@@ -61,6 +61,8 @@ export interface SiteOperatingPointsReport {
   method: string;
   foldNetworks: string[];
   folds: SiteOperatingPointsFold[];
+  /** The same with more labelled recordings per class, where the database has them. */
+  moreLabels?: (Omit<SiteOperatingPointsFold, 'trials'> & { perClass: number })[];
 }
 
 export interface TrainingLength {
@@ -86,6 +88,49 @@ export interface ModelCardInput {
   siteOperatingPoints?: SiteOperatingPointsReport;
   /** Analysis window (samples at 2 kHz) of the heart-cycle model's spectrogram, when the version has one. */
   cycleModelSpectrogramWindow?: number;
+  /** The heart-cycle model's feature set (cycle-model.ts CYCLE_FEATURE_SETS), when the version has one. */
+  cycleModelFeatureSet?: string;
+  /** The heart-sound segmentation against hand-corrected annotations (segmentation-score.json), when measured. */
+  segmentation?: SegmentationScoreReport;
+  /** Validation records cut to their first seconds (short-clips.json), when measured. */
+  shortClips?: ShortClipReport;
+}
+
+export interface SegmentationScoreReport {
+  command: string;
+  rows: { set: string; records: number; precision: number; recall: number; f1: number; s1F1: number; s2F1: number; noisyOnsetsPerSecond: number }[];
+}
+
+export interface ShortClipReport {
+  command: string;
+  rows: { seconds: number; auc: number; macc: number; sensitivity: number; specificity: number }[];
+}
+
+function renderSegmentation(report?: SegmentationScoreReport): string {
+  if (!report || report.rows.length === 0) return 'Not measured for this version.';
+  return [
+    'S1 and S2 onsets found within 60 ms of the hand-corrected annotations of the development data (Liu et al. 2016;',
+    'Springer et al. report F1 about 0.96 for their HSMM on this data); onsets put inside annotated noise are counted per second of it.',
+    '',
+    '| set | records | precision | recall | F1 | S1 F1 | S2 F1 | onsets per second of noise |',
+    '|---|---|---|---|---|---|---|---|',
+    ...report.rows.map((r) => `| ${r.set} | ${r.records} | ${fmt(r.precision)} | ${fmt(r.recall)} | ${fmt(r.f1)} | ${fmt(r.s1F1)} | ${fmt(r.s2F1)} | ${r.noisyOnsetsPerSecond.toFixed(2)} |`),
+    '',
+    `\`${report.command}\``,
+  ].join('\n');
+}
+
+function renderShortClips(report?: ShortClipReport): string {
+  if (!report || report.rows.length === 0) return 'Not measured for this version.';
+  return [
+    "The validation records cut to their first seconds, screened with the version's own threshold.",
+    '',
+    '| first seconds | AUC | MAcc | sensitivity | specificity |',
+    '|---|---|---|---|---|',
+    ...report.rows.map((r) => `| ${r.seconds} | ${fmt(r.auc)} | ${fmt(r.macc)} | ${fmt(r.sensitivity)} | ${fmt(r.specificity)} |`),
+    '',
+    `\`${report.command}\``,
+  ].join('\n');
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
@@ -148,7 +193,7 @@ function featureRange(manifest: ModelManifest): string {
   return ` (${fMin}-${fMax} Hz, a frame every ${Math.round((1000 * hopLength) / sampleRate)} ms)`;
 }
 
-function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number | undefined): string {
+function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number | undefined, featureSet?: string): string {
   if (!manifest.artifacts.cycleModel) return '';
   const window = spectrogramWindow
     ? ` of a mel spectrogram (a frame every 20 ms, a ${(1000 * spectrogramWindow) / 2000}-ms window${
@@ -159,6 +204,10 @@ function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number |
     '\n- Heart-cycle model: each recording is segmented into S1, systole, S2 and diastole (a duration-dependent\n' +
     `  hidden semi-Markov model on the frame energy${window}, after Springer et al. 2016); 17 features relative to the\n` +
     '  cycle (per band 25-400 Hz: energy in systole and diastole against the heart sounds and each other; rhythm)\n' +
+    (featureSet === 'cycle+aligned'
+      ? "  and 24 that line the beats up (every beat's systole and diastole cut into thirds of their own length; per band,\n" +
+        "  each third's power against the same beat's S1 and S2; medians over the beats)\n"
+      : '') +
     '  feed gradient-boosted trees (150 trees of up to 31 leaves, classes balanced), fitted on the same training\n' +
     '  recordings. Ratios within a recording travel across stethoscopes better than the network: on the research\n' +
     '  replica it raised the held-out AUC of training-d and training-e and lowered training-b (docs/MODEL_RESEARCH.md).'
@@ -166,6 +215,25 @@ function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number |
 }
 
 const span = (r: Range) => `${fmt(r.mean)} (${fmt(r.min)}-${fmt(r.max)})`;
+
+function moreLabelsTable(report: SiteOperatingPointsReport): string[] {
+  const rows = report.moreLabels ?? [];
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'With more labelled recordings (same seeds, where the database has that many of each class):',
+    '',
+    '| left-out database | labelled per class | fits | own threshold: Se / Sp / MAcc | site operating point: Se / Sp / MAcc |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const own = r.fitted > 0 ? r.uncalibratedFittedSeeds : r.uncalibratedAllSeeds;
+      const site = r.calibrated;
+      return `| ${r.subset} | ${r.perClass} | ${r.fitted}/${r.seeds} | ${fmt(own.sensitivity.mean)} / ${fmt(own.specificity.mean)} / ${fmt(own.macc.mean)} | ${
+        site ? `${span(site.sensitivity)} / ${span(site.specificity)} / ${span(site.macc)}` : 'none fitted'
+      } |`;
+    }),
+  ];
+}
 
 function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
   if (!report || report.folds.length === 0) return 'Not measured for this version.';
@@ -190,6 +258,7 @@ function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
     "| left-out database | records | held-out AUC | labelled (normal + abnormal) | fits | own threshold: Se / Sp / MAcc | site operating point: Se / Sp / MAcc |",
     '|---|---|---|---|---|---|---|',
     ...rows,
+    ...moreLabelsTable(report),
     '',
     `Fold networks: ${report.foldNetworks.join(', ')}; \`bash scripts/model/site-operating-points.sh <modelDir>\` reproduces the table.`,
   ].join('\n');
@@ -201,9 +270,13 @@ export function renderModelCard(input: ModelCardInput): string {
   const augmentation = (manifest.training?.params as { augmentation?: { syntheticMurmurProbability?: number } } | undefined)?.augmentation;
   const syntheticMurmurs = augmentation?.syntheticMurmurProbability ?? 0;
   const refit = manifest.training as { decisionRefittedFrom?: string; decisionRefitCommand?: string } | undefined;
-  const refitSentence = refit?.decisionRefittedFrom
-    ? `\nThe network is version ${refit.decisionRefittedFrom}'s; this version refits only the decision (calibration and threshold) on\nthe same validation scores:\n\n\`\`\`\n${refit.decisionRefitCommand ?? ''}\n\`\`\`\n`
+  const cycleRefit = manifest.training as { cycleModelRefittedFrom?: string; cycleModelRefitCommand?: string } | undefined;
+  const cycleRefitSentence = cycleRefit?.cycleModelRefittedFrom
+    ? `\nThe network is version ${cycleRefit.cycleModelRefittedFrom}'s (the command above); this version fits the heart-cycle model again on the\nsame training records and refits the decision on the same validation scores:\n\n\`\`\`\n${cycleRefit.cycleModelRefitCommand ?? ''}\n\`\`\`\n`
     : '';
+  const refitSentence = cycleRefitSentence + (refit?.decisionRefittedFrom
+    ? `\nThe network is version ${refit.decisionRefittedFrom}'s; this version refits only the decision (calibration and threshold) on\nthe same validation scores:\n\n\`\`\`\n${refit.decisionRefitCommand ?? ''}\n\`\`\`\n`
+    : '');
   const syntheticMurmurSentence =
     syntheticMurmurs > 0
       ? `\n${Math.round(syntheticMurmurs * 100)} % of the abnormal training windows are normal recordings of any database with a synthetic murmur\n` +
@@ -259,7 +332,7 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
     manifest.decision.cycleModelWeight ? ` plus ${manifest.decision.cycleModelWeight} x the heart-cycle model's logit` : ''
   }, calibrated by Platt
   scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
-  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest, input.cycleModelSpectrogramWindow)}
+  abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest, input.cycleModelSpectrogramWindow, input.cycleModelFeatureSet)}
 - Artifacts: \`${manifest.artifacts.tfjs}\` (TensorFlow.js), \`${manifest.artifacts.onnx ?? 'model.onnx'}\` (ONNX, the serving default),${
     manifest.artifacts.cycleModel ? ` \`${manifest.artifacts.cycleModel}\` (heart-cycle model),` : ''
   }
@@ -292,6 +365,12 @@ ${losoSection}
 
 ## Site operating points (site calibration on a database the model never saw)
 ${siteSection}
+
+## Heart-sound segmentation
+${renderSegmentation(input.segmentation)}
+
+## Short clips
+${renderShortClips(input.shortClips)}
 
 ## Intended use and limits
 - Intended: to prioritise heart sound recordings for review by a clinician, in adults and children, at sites
