@@ -1,5 +1,7 @@
 'use client';
-// Promote / roll back / retire with a confirmation dialog that asks for the reason kept in the audit trail.
+// Promote / roll back / retire with a confirmation dialog that asks for the reason kept in the audit
+// trail. One component per version, so the outcome stays on screen when the buttons change with
+// the version's new status.
 import { useRef, useState, useTransition } from 'react';
 import { promoteVersion, retireVersion, rollBack, type ActionOutcome } from '../app/models/actions';
 
@@ -11,24 +13,36 @@ const TEXT: Record<Kind, { button: string; title: (v: string) => string; body: s
   retire: { button: 'Retire', title: (v) => `Retire ${v}?`, body: 'The version can no longer be promoted. Recorded in the audit trail.' },
 };
 
-export function ModelAction({ kind, version }: { kind: Kind; version: string }) {
+export function ModelActions({ version, status }: { version: string; status: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const [kind, setKind] = useState<Kind>('promote');
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const [pending, startTransition] = useTransition();
+  const kinds: Kind[] = status === 'promoted' ? ['rollback'] : status === 'retired' ? [] : ['promote', 'retire'];
+  const open = (next: Kind) => {
+    setKind(next);
+    setReason('');
+    dialog.current?.showModal();
+  };
   const confirm = () =>
     startTransition(async () => {
       const result = kind === 'promote' ? await promoteVersion(version, reason) : kind === 'rollback' ? await rollBack(reason) : await retireVersion(version, reason);
-      setOutcome(result);
       dialog.current?.close();
+      setOutcome(result);
     });
   return (
     <>
-      <button type="button" className={kind === 'retire' ? 'danger' : kind === 'rollback' ? 'secondary' : undefined} onClick={() => dialog.current?.showModal()} data-testid={`${kind}-${version}`}>
-        {TEXT[kind].button}
-      </button>
-      <dialog ref={dialog} aria-labelledby={`dialog-${kind}-${version}`}>
-        <h2 id={`dialog-${kind}-${version}`}>{TEXT[kind].title(version)}</h2>
+      <div className="form-row">
+        {kinds.map((k) => (
+          <button key={k} type="button" className={k === 'retire' ? 'danger' : k === 'rollback' ? 'secondary' : undefined} onClick={() => open(k)} data-testid={`${k}-${version}`}>
+            {TEXT[k].button}
+          </button>
+        ))}
+        {kinds.length === 0 ? <span className="muted small">A retired version cannot be promoted again.</span> : null}
+      </div>
+      <dialog ref={dialog} aria-labelledby={`dialog-${version}`}>
+        <h2 id={`dialog-${version}`}>{TEXT[kind].title(version)}</h2>
         <p>{TEXT[kind].body}</p>
         <p>
           <label>

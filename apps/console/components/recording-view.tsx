@@ -1,29 +1,24 @@
 'use client';
 // Waveform, log-mel spectrogram and per-window scores of one recording on a shared time axis, with
-// playback and a moving cursor. The audio is decoded by the browser (Web Audio); the spectrogram is
-// the audio lib's own log-mel of the conditioned 2 kHz signal, i.e. what the model was shown.
+// playback (Web Audio) and a moving cursor. The console server decodes the recording with the audio
+// lib (browsers refuse PhysioNet's 2 kHz files); the browser conditions it and computes the lib's
+// log-mel, i.e. the spectrogram the model was shown.
 import { useEffect, useRef, useState } from 'react';
 import type { WindowScore } from '@heartbeat/api-client';
 import { prepareSignal } from '@heartbeat/audio/src/dsp/condition';
+import { resample } from '@heartbeat/audio/src/dsp/resample';
 import { logMelSpectrogram } from '@heartbeat/audio/src/features/log-mel';
 import { robustRange, scoreColour, timeSpan, viridis, waveformEnvelope } from '../lib/drawing';
 
 const MODEL_RATE = 2000;
+/** Web Audio buffers need at least 3 kHz; slower recordings are resampled to this for playback. */
+const PLAYBACK_MIN_RATE = 8000;
 const WIDTH = 1200;
 
 interface Decoded {
-  buffer: AudioBuffer;
+  playback: { samples: Float32Array; sampleRate: number };
   prepared: Float32Array;
   duration: number;
-}
-
-function mono(buffer: AudioBuffer): Float32Array {
-  const out = new Float32Array(buffer.length);
-  for (let c = 0; c < buffer.numberOfChannels; c++) {
-    const channel = buffer.getChannelData(c);
-    for (let i = 0; i < out.length; i++) out[i] += channel[i] / buffer.numberOfChannels;
-  }
-  return out;
 }
 
 function setup(canvas: HTMLCanvasElement, height: number): CanvasRenderingContext2D {
@@ -117,7 +112,7 @@ function drawScores(canvas: HTMLCanvasElement, decoded: Decoded, windows: Window
   }
 }
 
-export function RecordingView({ source, windows, threshold }: { source: File | string; windows: WindowScore[] | null; threshold: number | null }) {
+export function RecordingView({ recordingId, windows, threshold }: { recordingId: string; windows: WindowScore[] | null; threshold: number | null }) {
   const [decoded, setDecoded] = useState<Decoded | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [playing, setPlaying] = useState(false);
@@ -125,41 +120,38 @@ export function RecordingView({ source, windows, threshold }: { source: File | s
   const waveform = useRef<HTMLCanvasElement>(null);
   const spectrogram = useRef<HTMLCanvasElement>(null);
   const scores = useRef<HTMLCanvasElement>(null);
-  const audio = useRef<{ context: AudioContext; node: AudioBufferSourceNode | null; startedAt: number; offset: number } | null>(null);
+  // Created on the first Play (a user gesture), so the browser's autoplay policy never blocks it.
+  const audio = useRef<{ context: AudioContext | null; node: AudioBufferSourceNode | null; startedAt: number; offset: number }>({ context: null, node: null, startedAt: 0, offset: 0 });
   const frame = useRef<number>(0);
 
   useEffect(() => {
     let cancelled = false;
     (async () => {
       try {
-        let bytes: ArrayBuffer;
-        if (typeof source === 'string') {
-          const response = await fetch(source);
-          if (!response.ok) {
-            const body = (await response.json().catch(() => null)) as { message?: string } | null;
-            throw new Error(body?.message ?? `the console answered ${response.status}`);
-          }
-          bytes = await response.arrayBuffer();
-        } else bytes = await source.arrayBuffer();
-        const context = new AudioContext();
-        const buffer = await context.decodeAudioData(bytes).catch(() => {
-          throw new Error('this browser cannot decode the file for display (WAV, FLAC, MP3 and OGG play in current browsers); the result above is still valid');
-        });
-        const prepared = prepareSignal({ samples: mono(buffer), sampleRate: buffer.sampleRate });
-        if (cancelled) return void context.close();
-        audio.current = { context, node: null, startedAt: 0, offset: 0 };
-        setDecoded({ buffer, prepared, duration: prepared.length / MODEL_RATE });
+        const response = await fetch(`/api/recordings/${recordingId}/samples`);
+        if (!response.ok) {
+          const body = (await response.json().catch(() => null)) as { message?: string } | null;
+          throw new Error(body?.message ?? `the console answered ${response.status}`);
+        }
+        const sampleRate = Number(response.headers.get('x-sample-rate'));
+        const samples = new Float32Array(await response.arrayBuffer());
+        const prepared = prepareSignal({ samples, sampleRate });
+        const playback = sampleRate >= PLAYBACK_MIN_RATE ? { samples, sampleRate } : { samples: resample(samples, sampleRate, PLAYBACK_MIN_RATE), sampleRate: PLAYBACK_MIN_RATE };
+        if (cancelled) return;
+        setDecoded({ playback, prepared, duration: prepared.length / MODEL_RATE });
       } catch (error) {
         if (!cancelled) setProblem((error as Error).message);
       }
     })();
+    const state = audio.current;
     return () => {
       cancelled = true;
       cancelAnimationFrame(frame.current);
-      audio.current?.node?.stop();
-      void audio.current?.context.close().catch(() => undefined);
+      state.node?.stop();
+      void state.context?.close().catch(() => undefined);
+      state.context = null;
     };
-  }, [source]);
+  }, [recordingId]);
 
   useEffect(() => {
     if (!decoded || !waveform.current || !spectrogram.current || !scores.current) return;
@@ -170,7 +162,7 @@ export function RecordingView({ source, windows, threshold }: { source: File | s
 
   const stop = () => {
     const state = audio.current;
-    if (!state?.node) return;
+    if (!state.node || !state.context) return;
     state.offset = Math.min(decoded?.duration ?? 0, state.offset + state.context.currentTime - state.startedAt);
     state.node.onended = null;
     state.node.stop();
@@ -181,14 +173,18 @@ export function RecordingView({ source, windows, threshold }: { source: File | s
 
   const play = async (from?: number) => {
     const state = audio.current;
-    if (!state || !decoded) return;
+    if (!decoded) return;
     if (state.node) stop();
     if (from !== undefined) state.offset = from;
     if (state.offset >= decoded.duration - 0.05) state.offset = 0;
-    await state.context.resume();
-    const node = state.context.createBufferSource();
-    node.buffer = decoded.buffer;
-    node.connect(state.context.destination);
+    state.context ??= new AudioContext();
+    const context = state.context;
+    await context.resume();
+    const buffer = context.createBuffer(1, decoded.playback.samples.length, decoded.playback.sampleRate);
+    buffer.copyToChannel(decoded.playback.samples as Float32Array<ArrayBuffer>, 0);
+    const node = context.createBufferSource();
+    node.buffer = buffer;
+    node.connect(context.destination);
     node.onended = () => {
       state.node = null;
       state.offset = 0;
@@ -197,10 +193,10 @@ export function RecordingView({ source, windows, threshold }: { source: File | s
     };
     node.start(0, state.offset);
     state.node = node;
-    state.startedAt = state.context.currentTime;
+    state.startedAt = context.currentTime;
     setPlaying(true);
     const tick = () => {
-      setPosition(Math.min(decoded.duration, state.offset + state.context.currentTime - state.startedAt));
+      setPosition(Math.min(decoded.duration, state.offset + context.currentTime - state.startedAt));
       frame.current = requestAnimationFrame(tick);
     };
     tick();
@@ -208,12 +204,12 @@ export function RecordingView({ source, windows, threshold }: { source: File | s
 
   const seek = (seconds: number) => {
     setPosition(seconds);
-    if (audio.current) audio.current.offset = seconds;
+    audio.current.offset = seconds;
     if (playing) void play(seconds);
   };
 
   if (problem) return <p className="note">The recording cannot be drawn: {problem}.</p>;
-  if (!decoded) return <p className="muted" role="status">Decoding the recording in the browser…</p>;
+  if (!decoded) return <p className="muted" role="status">Loading the recording…</p>;
 
   const cursor = `${(position / decoded.duration) * 100}%`;
   return (

@@ -14,23 +14,23 @@ const LABEL_MEANING: Record<string, string> = {
 export function ProbabilityGauge({ probability, threshold }: { probability: number; threshold: number | null }) {
   const angle = (value: number) => Math.PI * (1 - value);
   const point = (value: number, radius: number) => [60 + radius * Math.cos(angle(value)), 60 - radius * Math.sin(angle(value))];
-  const [nx, ny] = point(probability, 44);
+  const [nx, ny] = point(probability, 40);
   const [tx0, ty0] = point(threshold ?? 0.5, 36);
   const [tx1, ty1] = point(threshold ?? 0.5, 56);
   return (
-    <svg viewBox="0 0 120 70" width="180" role="img" aria-label={`Probability of abnormal: ${percent(probability)}`}>
+    <svg viewBox="0 0 120 84" width="180" role="img" aria-label={`Probability of abnormal: ${percent(probability)}`}>
       <path d="M 10 60 A 50 50 0 0 1 110 60" fill="none" stroke="#d5dae0" strokeWidth="10" />
       <path d={`M 10 60 A 50 50 0 0 1 ${point(probability, 50)[0]} ${point(probability, 50)[1]}`} fill="none" stroke={probability >= (threshold ?? 0.5) ? '#b3261e' : '#1d6b33'} strokeWidth="10" />
       <line x1={tx0} y1={ty0} x2={tx1} y2={ty1} stroke="#1b1f24" strokeWidth="2" />
       <line x1="60" y1="60" x2={nx} y2={ny} stroke="#1b1f24" strokeWidth="3" />
-      <text x="60" y="56" textAnchor="middle" fontSize="13" fontWeight="700" fill="#1b1f24">
+      <text x="60" y="80" textAnchor="middle" fontSize="14" fontWeight="700" fill="#1b1f24">
         {percent(probability, 0)}
       </text>
     </svg>
   );
 }
 
-export function ResultCard({ prediction, source, duration }: { prediction: Prediction; source: File | string | null; duration?: number | null }) {
+export function ResultCard({ prediction, duration }: { prediction: Prediction; duration?: number | null }) {
   const strongest = strongestWindow(prediction.windows);
   const lastWindow = prediction.windows?.at(-1);
   return (
@@ -76,7 +76,16 @@ export function ResultCard({ prediction, source, duration }: { prediction: Predi
           </dl>
         </div>
       )}
-      {source ? <RecordingView source={source} windows={prediction.windows} threshold={prediction.threshold} /> : null}
+      {prediction.status === 'succeeded' ? (
+        <>
+          <RecordingView recordingId={prediction.recordingId} windows={prediction.windows} threshold={prediction.threshold} />
+          <p className="small">
+            <a href={`/api/recordings/${prediction.recordingId}`} download={prediction.fileName ?? undefined}>
+              Download the recording
+            </a>
+          </p>
+        </>
+      ) : null}
     </section>
   );
 }

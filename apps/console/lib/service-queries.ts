@@ -20,6 +20,15 @@ export const SERVICE_CHARTS: ServiceChart[] = [
     queries: [0.5, 0.95, 0.99].map((q) => ({ name: `p${q * 100}`, promql: quantile(q, 'heartbeat_gateway_http_request_duration_seconds') })),
   },
   { id: 'queue', title: 'Prediction queue depth, by state', unit: 'jobs', queries: [{ promql: 'sum by (state) (heartbeat_gateway_queue_jobs)' }] },
+  {
+    id: 'backlog-age',
+    title: 'Backlog age (oldest waiting job) and dead-letter jobs',
+    unit: 's / jobs',
+    queries: [
+      { name: 'oldest waiting (s)', promql: 'max(heartbeat_gateway_queue_oldest_waiting_job_age_seconds)' },
+      { name: 'dead-letter jobs', promql: 'max(heartbeat_gateway_dead_letter_jobs)' },
+    ],
+  },
   { id: 'job-outcomes', title: 'Inference jobs per second, by outcome', unit: 'jobs/s', queries: [{ promql: 'sum by (outcome) (rate(heartbeat_inference_jobs_total[1m]))' }] },
   {
     id: 'job-duration',
@@ -45,11 +54,10 @@ export const SERVICE_CHARTS: ServiceChart[] = [
   { id: 'targets', title: 'Scrape targets up', unit: '', queries: [{ promql: 'up' }] },
 ];
 
-/** A legend entry for a series: the query's name, else its distinguishing labels. */
+/** A legend entry for a series: the query's name, else its most telling label. */
 export function seriesName(queryName: string | undefined, labels: Record<string, string>): string {
   if (queryName) return queryName;
+  for (const key of ['status', 'state', 'outcome', 'job']) if (labels[key] !== undefined) return `${key}=${labels[key]}`;
   const entries = Object.entries(labels).filter(([key]) => key !== '__name__');
-  if (entries.length === 0) return 'value';
-  const preferred = entries.filter(([key]) => ['status', 'state', 'outcome', 'job', 'instance'].includes(key));
-  return (preferred.length > 0 ? preferred : entries).map(([key, value]) => `${key}=${value}`).join(' ');
+  return entries.length === 0 ? 'value' : entries.map(([key, value]) => `${key}=${value}`).join(' ');
 }

@@ -26,7 +26,9 @@ describe('Prometheus readers', () => {
     });
     expect(outcome).toEqual({ ok: true, series: [{ labels: { state: 'waiting' }, points: [{ t: 1_700_000_000_000, v: 4 }] }] });
     expect(seriesFromAnswer({ status: 'error', error: 'parse error' })).toEqual({ ok: false, error: 'parse error' });
-    expect(seriesName(undefined, { state: 'waiting', instance: 'x' })).toBe('state=waiting instance=x');
+    expect(seriesName(undefined, { state: 'waiting', instance: 'x' })).toBe('state=waiting');
+    expect(seriesName(undefined, { instance: '127.0.0.1:9100', job: 'heartbeat-gateway' })).toBe('job=heartbeat-gateway');
+    expect(seriesName(undefined, { instance: 'x' })).toBe('instance=x');
     expect(seriesName('p95', { state: 'waiting' })).toBe('p95');
   });
 });

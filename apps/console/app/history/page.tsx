@@ -65,7 +65,7 @@ export default async function HistoryPage({ searchParams }: { searchParams: Prom
           <>
             <HistoryChart buckets={chart.buckets} unit={chart.unit} />
             <p className="muted small">
-              Per {chart.unit}, by result, for the {sample.value.items.length === sample.value.total ? 'all' : `${sample.value.items.length} most recent of the`}{' '}
+              Per {chart.unit}, by result, for {sample.value.items.length === sample.value.total ? 'all' : `the ${sample.value.items.length} most recent of the`}{' '}
               {sample.value.total} predictions matching the dates and batch (any result).
             </p>
           </>

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import type { ModelVersion } from '@heartbeat/api-client';
 import { LearningCurve } from '../../components/learning-curve';
-import { ModelAction } from '../../components/model-actions';
+import { ModelActions } from '../../components/model-actions';
 import { summariseModel } from '../../lib/model-metrics';
 import { figure } from '../../lib/presentation';
 import { gatewayFor, requireSession } from '../../lib/server-session';
@@ -27,15 +27,7 @@ function Details({ model, admin }: { model: ModelVersion; admin: boolean }) {
           Promotion policy after training: {summary.decision.promote ? 'promote' : 'keep the serving model'} — {summary.decision.reason}
         </p>
       ) : null}
-      {admin ? (
-        <div className="form-row">
-          {model.status !== 'promoted' && model.status !== 'retired' ? <ModelAction kind="promote" version={model.version} /> : null}
-          {model.status === 'promoted' ? <ModelAction kind="rollback" version={model.version} /> : null}
-          {model.status !== 'promoted' && model.status !== 'retired' ? <ModelAction kind="retire" version={model.version} /> : null}
-        </div>
-      ) : (
-        <p className="muted small">Promoting, rolling back and retiring need an admin key.</p>
-      )}
+      {admin ? <ModelActions key={model.version} version={model.version} status={model.status} /> : <p className="muted small">Promoting, rolling back and retiring need an admin key.</p>}
       <div className="grid">
         <div>
           <h3>Validation ({o?.count ?? '—'} recordings)</h3>

@@ -140,7 +140,7 @@ function SingleView({ job }: { job: Single }) {
         <progress max={1} value={job.sent < 1 ? job.sent : undefined} aria-label="Upload progress" />
       </div>
     );
-  return <ResultCard prediction={job.prediction} source={job.file} />;
+  return <ResultCard prediction={job.prediction} />;
 }
 
 function BatchView({ job }: { job: Batch }) {

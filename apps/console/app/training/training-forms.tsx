@@ -49,7 +49,7 @@ export function UploadTrainingData() {
         </label>
         <label>
           Label (all files)
-          <select value={label} onChange={(event) => setLabel(event.target.value)}>
+          <select value={label} onChange={(event) => setLabel(event.target.value)} data-testid="training-label">
             <option value="normal">normal</option>
             <option value="abnormal">abnormal</option>
           </select>

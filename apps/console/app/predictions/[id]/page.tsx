@@ -18,7 +18,7 @@ export default async function PredictionPage({ params }: { params: Promise<{ id:
       </p>
       <h1>Result</h1>
       {prediction.ok ? (
-        <ResultCard prediction={prediction.value} source={`/api/recordings/${prediction.value.recordingId}`} />
+        <ResultCard prediction={prediction.value} />
       ) : (
         <p className="error">
           {prediction.code === 'PREDICTION_NOT_FOUND' || prediction.code === 'VALIDATION_FAILED' ? 'There is no prediction with this id.' : `The prediction could not be loaded: ${prediction.error}`}
