@@ -3,11 +3,12 @@
 // window logits from validation-scores.json (and held-out-scores.json for a leave-one-subset-out run),
 // and the decision refitted on those scores, as `heartbeat train` would have done after the network.
 //   npm exec -- node -r @swc-node/register scripts/model/refit-cycle-model.ts <fromDir> <toDir> <version>
-//     [--data ../shared/data/physionet2016] [--cache .cache/conditioned] [--weight 0.25] [--window 128]
+//     [--data ../shared/data/physionet2016] [--cache .cache/conditioned] [--weight 0.25] [--window 128] [--cycle-features cycle+aligned]
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeartSoundWindowLength } from '@heartbeat/audio';
 import {
+  CYCLE_FEATURE_SETS,
   CYCLE_MODEL_SPECTROGRAM_WINDOW,
   cycleModelManifestFields,
   DEFAULT_CYCLE_MODEL_WEIGHT,
@@ -20,6 +21,7 @@ import {
   writeModelCardFile,
   writeModelManifest,
   writeRecordScores,
+  type CycleFeatureSet,
   type LabelledRecording,
   type RecordScoreRow,
   type TrainingReport,
@@ -34,9 +36,10 @@ const dataDir = option('data', '../shared/data/physionet2016');
 const cacheDir = option('cache', '.cache/conditioned');
 const weight = Number(option('weight', String(DEFAULT_CYCLE_MODEL_WEIGHT)));
 const windowLength = Number(option('window', String(CYCLE_MODEL_SPECTROGRAM_WINDOW))) as HeartSoundWindowLength;
-if (!fromDir || !toDir || !version || !(weight > 0)) {
+const featureSet = option('cycle-features', 'cycle') as CycleFeatureSet;
+if (!fromDir || !toDir || !version || !(weight > 0) || !CYCLE_FEATURE_SETS.includes(featureSet)) {
   console.error(
-    'usage: refit-cycle-model.ts <fromDir> <toDir> <version> [--data DIR] [--cache DIR] [--weight W > 0] [--window 80|128]',
+    `usage: refit-cycle-model.ts <fromDir> <toDir> <version> [--data DIR] [--cache DIR] [--weight W > 0] [--window 80|128] [--cycle-features ${CYCLE_FEATURE_SETS.join('|')}]`,
   );
   process.exit(2);
 }
@@ -66,6 +69,7 @@ async function main(): Promise<void> {
     thresholdRule: source.decision.thresholdRule ?? 'pooled-macc',
     outDir: toDir,
     spectrogramWindowLength: windowLength,
+    featureSet,
   });
   const decide = (scores: typeof cycle.validationScores) => reportFor(scores, cycle.calibration, cycle.threshold);
   writeRecordScores(join(toDir, 'validation-scores.json'), cycle.validationScores);

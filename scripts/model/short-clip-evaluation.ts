@@ -40,7 +40,7 @@ if (!dataDir || modelDirs.length === 0) {
         const clip = seconds ? signal.subarray(0, seconds * 2000) : signal;
         const windows = recordingWindows(clip, input);
         const meanLogit = aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount));
-        scores.push(recordingScore(meanLogit, cycle && { logit: cycleModelLogit(cycle.model, cycleFeaturesOf(clip, cycle.model.spectrogramWindowLength)), weight: cycle.weight }));
+        scores.push(recordingScore(meanLogit, cycle && { logit: cycleModelLogit(cycle.model, cycleFeaturesOf(clip, cycle.model.spectrogramWindowLength, undefined, undefined, cycle.model.featureSet)), weight: cycle.weight }));
         labels.push(recording.label === 'abnormal' ? 1 : 0);
       }
       const length = seconds ? `first ${seconds} s` : 'whole recording';

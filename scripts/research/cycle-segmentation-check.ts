@@ -5,20 +5,19 @@
 // its validation or held-out records), the cycle model is refitted with each segmentation on the same
 // records, and the decision is refitted on the validation scores, as `heartbeat train` does.
 //   npm exec -- node -r @swc-node/register scripts/research/cycle-segmentation-check.ts models/1.6.0 tmp/site-loso/folds/training-*
-//     [--emission-only] [--weight 0.5] [--stride 10] [--iterations 150]
+//     [--emission-only] [--aligned] [--product-only] [--weight 0.5] [--stride 10] [--iterations 150]
+// --aligned adds alignedHeartCycleFeatures (systole and diastole in thirds, per band) to the 17 features.
 // Prints, per directory, the cycle model alone (AUC) and beside the network (AUC, MAcc) with the
 // product's segmentation and the fitted one; writes tmp/seg/cycle-check-<dir name>.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
-  HEART_SOUND_SPECTROGRAM,
+  ALIGNED_CYCLE_FEATURE_NAMES,
+  alignedHeartCycleFeatures,
   heartSoundSpectrogram,
   median,
-  melFilterbank,
   segmentHeartSounds,
-  type HeartSoundSegment,
   type HeartSoundSegmentationModel,
-  type HeartSoundSpectrogram,
 } from '@heartbeat/audio';
 import {
   annotatedFrames,
@@ -68,52 +67,7 @@ function fitRows(rows: (Float64Array | null)[], labels: number[]): (row: Float64
   return (row) => predictLogit(trees, impute(row));
 }
 
-/** Coarse bands of the heart-cycle features (25-50, 50-100, 100-200, 200-400 Hz): each mel band by where it peaks. */
-const BANDS_HZ = [25, 50, 100, 200, 400];
-const BAND_OF_MEL = melFilterbank(HEART_SOUND_SPECTROGRAM).map((weights) => {
-  let peak = 0;
-  for (let k = 1; k < weights.length; k++) if (weights[k] > weights[peak]) peak = k;
-  const hz = (peak * HEART_SOUND_SPECTROGRAM.sampleRate) / HEART_SOUND_SPECTROGRAM.nFft;
-  return Math.max(0, Math.min(3, BANDS_HZ.findIndex((edge, i) => hz >= edge && hz < BANDS_HZ[i + 1])));
-});
-const THIRDS = 3;
-const ALIGNED_FEATURES = 4 * 2 * THIRDS;
-
-/**
- * Systole and diastole each cut into thirds of their own length in every beat (so beats of different
- * rates line up), per band the log of each third's mean power against the beat's own S1 and S2 power,
- * the median over beats: where in the cycle the energy between the sounds lies (an ejection murmur
- * peaks mid-systole, a regurgitant one fills it, a diastolic rumble sits early or late in diastole).
- */
-function alignedCycleFeatures({ power, frames, mels }: HeartSoundSpectrogram, segments: readonly HeartSoundSegment[]): Float64Array | null {
-  const step = HEART_SOUND_SPECTROGRAM.hopLength;
-  const sounds = segments.filter((s) => (s.state === 'S1' || s.state === 'S2') && s.start > 0).map((s) => ({ state: s.state, from: Math.round(s.start / step), to: Math.round(s.end / step) }));
-  const bandPower = (from: number, to: number) => {
-    const out = new Float64Array(4);
-    const a = Math.max(0, from);
-    const b = Math.min(frames, to);
-    for (let t = a; t < b; t++) for (let m = 0; m < mels; m++) out[BAND_OF_MEL[m]] += power[t * mels + m];
-    return out.map((v) => v / Math.max(1, b - a) + 1e-12);
-  };
-  const rows: number[][] = [];
-  for (let i = 0; i + 2 < sounds.length; i++) {
-    const [s1, s2, next] = [sounds[i], sounds[i + 1], sounds[i + 2]];
-    if (s1.state !== 'S1' || s2.state !== 'S2' || next.state !== 'S1') continue;
-    const systole = [s1.to, s2.from];
-    const diastole = [s2.to, next.from];
-    if (systole[1] - systole[0] < THIRDS || diastole[1] - diastole[0] < THIRDS || next.from > frames) continue;
-    const reference = bandPower(s1.from, s1.to).map((v, b) => 0.5 * (v + bandPower(s2.from, s2.to)[b]));
-    const row: number[] = [];
-    for (const [a, b] of [systole, diastole])
-      for (let k = 0; k < THIRDS; k++) {
-        const energy = bandPower(a + Math.floor(((b - a) * k) / THIRDS), a + Math.floor(((b - a) * (k + 1)) / THIRDS));
-        for (let band = 0; band < 4; band++) row.push(Math.log(energy[band] / reference[band]));
-      }
-    rows.push(row);
-  }
-  if (rows.length < 2) return null;
-  return Float64Array.from({ length: ALIGNED_FEATURES }, (_, k) => median(rows.map((r) => r[k])));
-}
+const ALIGNED_FEATURES = ALIGNED_CYCLE_FEATURE_NAMES.length;
 const keyOf = (r: { subset: string; id: string }) => `${r.subset}/${r.id}`;
 const annotationPath = (r: LabelledRecording) => join(dirname(r.path), 'segmentation', `${r.id}.csv`);
 
@@ -136,7 +90,7 @@ async function main(): Promise<void> {
       const segments = segmentHeartSounds(signal, spectrogram, segmentation);
       const base = cycleFeaturesOf(signal, WINDOW, spectrogram, segments);
       if (!aligned) return base;
-      const extra = alignedCycleFeatures(spectrogram, segments);
+      const extra = alignedHeartCycleFeatures(spectrogram, segments);
       return Float64Array.from([...(base ?? new Array<number>(17).fill(NaN)), ...(extra ?? new Array<number>(ALIGNED_FEATURES).fill(NaN))]);
     });
 
@@ -160,7 +114,7 @@ async function main(): Promise<void> {
     const result: Record<string, unknown> = { dir, training: split.training.length, annotatedTraining: annotatedTraining.length, segmentation };
     for (const [name, seg] of [
       ['product', undefined],
-      ['fitted', segmentation],
+      ...(process.argv.includes('--product-only') ? [] : ([['fitted', segmentation]] as const)),
     ] as const) {
       const model = fitRows(featuresWith(split.training, seg), labels(split.training));
       const logits = (set: typeof validation) => featuresWith(set.map((s) => s.recording), seg).map((f) => model(f));

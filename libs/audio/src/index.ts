@@ -45,4 +45,4 @@ export {
   type HeartSoundSegment,
   type HeartSoundState,
 } from './segmentation/heart-sound-segmentation';
-export { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './features/heart-cycle-features';
+export { ALIGNED_CYCLE_FEATURE_NAMES, alignedHeartCycleFeatures, HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './features/heart-cycle-features';

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../decode/decode-audio';
 import { MODEL_SAMPLE_RATE, prepareSignal } from '../dsp/condition';
-import { heartSoundSpectrogram } from '../segmentation/heart-sound-segmentation';
-import { HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './heart-cycle-features';
+import { heartSoundSpectrogram, segmentHeartSounds } from '../segmentation/heart-sound-segmentation';
+import { ALIGNED_CYCLE_FEATURE_NAMES, alignedHeartCycleFeatures, HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './heart-cycle-features';
 
 const RATE = MODEL_SAMPLE_RATE;
 const FIXTURES = join(__dirname, '../../test/fixtures');
@@ -68,5 +68,24 @@ describe('heart-cycle features', () => {
         expect(value, `${id} ${HEART_CYCLE_FEATURE_NAMES[k]}`).toBeCloseTo(expected.cycleFeatures[k], 6),
       );
     }
+  });
+
+  it('place a systolic murmur in the systolic thirds of its band, above mid-diastole', () => {
+    const aligned = (signal: Float32Array) => {
+      const spectrogram = heartSoundSpectrogram(signal, 128);
+      return alignedHeartCycleFeatures(spectrogram, segmentHeartSounds(signal, spectrogram))!;
+    };
+    const [quiet, murmur] = [aligned(beats(0)), aligned(beats(0.5))];
+    expect(quiet).toHaveLength(ALIGNED_CYCLE_FEATURE_NAMES.length);
+    const at = (name: string) => ALIGNED_CYCLE_FEATURE_NAMES.indexOf(name);
+    // Against mid-diastole of the same recording, so a murmur that leaks into the heart sounds' frames does not matter.
+    const systoleOverDiastole = (f: Float64Array, third: number) =>
+      f[at(`systole third ${third}/heart sounds 100-200 Hz`)] - f[at('diastole third 2/heart sounds 100-200 Hz')];
+    for (const third of [1, 2, 3]) expect(systoleOverDiastole(murmur, third) - systoleOverDiastole(quiet, third)).toBeGreaterThan(1);
+  });
+
+  it('align nothing when the segmentation has no two complete beats', () => {
+    const spectrogram = heartSoundSpectrogram(new Float32Array(3 * RATE), 128);
+    expect(alignedHeartCycleFeatures(spectrogram, [{ state: 'S1', start: 400, end: 600 }, { state: 'systole', start: 600, end: 1000 }])).toBeNull();
   });
 });

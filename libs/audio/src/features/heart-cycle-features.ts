@@ -113,6 +113,61 @@ export function heartCycleFeatures(
   return Float64Array.from(features);
 }
 
+/** Parts each systole and each diastole is cut into, in proportion to its own length. */
+const CYCLE_THIRDS = 3;
+
+export const ALIGNED_CYCLE_FEATURE_NAMES = (['systole', 'diastole'] as const).flatMap((phase) =>
+  Array.from({ length: CYCLE_THIRDS }, (_, third) =>
+    BANDS_HZ.map(([low, high]) => `${phase} third ${third + 1}/heart sounds ${low}-${high} Hz`),
+  ).flat(),
+);
+
+/**
+ * Where in the cycle the energy between the heart sounds lies: every beat's systole (end of S1 to
+ * start of S2) and diastole (end of S2 to the next S1) cut into thirds of their own length, so beats
+ * of different rates line up; per band the log of each third's mean power against the same beat's S1
+ * and S2, the median over beats (ALIGNED_CYCLE_FEATURE_NAMES). An ejection murmur peaks mid-systole, a
+ * regurgitant one fills it, a diastolic rumble sits early or late in diastole. Null with fewer than
+ * two complete beats.
+ */
+export function alignedHeartCycleFeatures(spectrogram: HeartSoundSpectrogram, segments: readonly HeartSoundSegment[]): Float64Array | null {
+  checkHeartSoundSpectrogram(spectrogram);
+  const { power, frames, mels } = spectrogram;
+  const step = HEART_SOUND_SPECTROGRAM.hopLength;
+  const sounds = segments
+    .filter((s) => (s.state === 'S1' || s.state === 'S2') && s.start > 0)
+    .map((s) => ({ state: s.state, from: Math.round(s.start / step), to: Math.round(s.end / step) }));
+  const bands = BANDS_HZ.length;
+  const bandPower = (from: number, to: number): Float64Array => {
+    const out = new Float64Array(bands);
+    const a = Math.max(0, from);
+    const b = Math.min(frames, to);
+    for (let t = a; t < b; t++) for (let m = 0; m < mels; m++) out[BAND_OF_MEL[m]] += power[t * mels + m];
+    return out.map((v) => v / Math.max(1, b - a) + 1e-12);
+  };
+  const rows: number[][] = [];
+  for (let i = 0; i + 2 < sounds.length; i++) {
+    const [s1, s2, next] = [sounds[i], sounds[i + 1], sounds[i + 2]];
+    if (s1.state !== 'S1' || s2.state !== 'S2' || next.state !== 'S1') continue;
+    const phases = [
+      [s1.to, s2.from],
+      [s2.to, next.from],
+    ];
+    if (phases.some(([a, b]) => b - a < CYCLE_THIRDS) || next.from > frames) continue;
+    const first = bandPower(s1.from, s1.to);
+    const second = bandPower(s2.from, s2.to);
+    const row: number[] = [];
+    for (const [a, b] of phases)
+      for (let k = 0; k < CYCLE_THIRDS; k++) {
+        const energy = bandPower(a + Math.floor(((b - a) * k) / CYCLE_THIRDS), a + Math.floor(((b - a) * (k + 1)) / CYCLE_THIRDS));
+        for (let band = 0; band < bands; band++) row.push(Math.log(energy[band] / (0.5 * (first[band] + second[band]))));
+      }
+    rows.push(row);
+  }
+  if (rows.length < 2) return null;
+  return Float64Array.from(ALIGNED_CYCLE_FEATURE_NAMES, (_, k) => median(rows.map((row) => row[k])));
+}
+
 /** Centre frames of S1, S2, S1, ... from the first S1 the recording does not cut off. */
 function soundCentreFrames(segments: readonly HeartSoundSegment[]): number[] {
   const step = HEART_SOUND_SPECTROGRAM.hopLength;

@@ -14,6 +14,7 @@ import {
   cycleModelLogit,
   fitCycleModel,
   writeCycleModel,
+  type CycleFeatureSet,
   type CycleModel,
 } from './cycle-model';
 
@@ -63,18 +64,24 @@ export function trainCycleModel<S extends Scored>(options: {
   outDir: string;
   /** Default CYCLE_MODEL_SPECTROGRAM_WINDOW. */
   spectrogramWindowLength?: HeartSoundWindowLength;
+  /** Default 'cycle' (the 17 features of models up to 1.6.0). */
+  featureSet?: CycleFeatureSet;
 }): CycleModelOutcome<S> {
   const windowLength = options.spectrogramWindowLength ?? CYCLE_MODEL_SPECTROGRAM_WINDOW;
+  const featureSet = options.featureSet ?? 'cycle';
+  const featuresOf = (signal: Float32Array) => cycleFeaturesOf(signal, windowLength, undefined, undefined, featureSet);
   const cycleModel = fitCycleModel(
-    options.training.map((c) => cycleFeaturesOf(c.signal, windowLength)),
+    options.training.map((c) => featuresOf(c.signal)),
     options.training.map((c) => (c.recording.label === 'abnormal' ? 1 : 0)),
     windowLength,
+    undefined,
+    featureSet,
   );
   const score = <T extends Scored>(records: T[]) =>
     records.map((record) => {
       const signal = options.signalOf(record.recording);
       if (!signal) throw new Error(`no conditioned signal for ${record.recording.id}`);
-      const cycleLogit = cycleModelLogit(cycleModel, cycleFeaturesOf(signal, windowLength));
+      const cycleLogit = cycleModelLogit(cycleModel, featuresOf(signal));
       return {
         ...record,
         cycleLogit,

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
+import { ALIGNED_CYCLE_FEATURE_NAMES, HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
 import { seededRandom } from '../training/random';
 import { syntheticHeartRecording } from './synthetic-heart-recording.test-support';
 import {
   CYCLE_MODEL_SPECTROGRAM_WINDOW,
+  cycleFeatureNames,
   cycleFeaturesOf,
   cycleModelLogit,
   fitCycleModel,
@@ -72,5 +73,25 @@ describe('heart-cycle model', () => {
     expect(() => readCycleModel(file)).toThrow(/spectrogramWindowLength: must be one of 80, 128/);
     writeFileSync(file, '{');
     expect(() => readCycleModel(file)).toThrow(/cannot be read as a heart-cycle model/);
+  });
+
+  it('fits and reads back a model on the features that line the beats up as well', () => {
+    const random = seededRandom(3);
+    const labels = Array.from({ length: 60 }, (_, i) => i % 2);
+    const features = labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random), CYCLE_MODEL_SPECTROGRAM_WINDOW, undefined, undefined, 'cycle+aligned'));
+    expect(features[0]).toHaveLength(HEART_CYCLE_FEATURE_NAMES.length + ALIGNED_CYCLE_FEATURE_NAMES.length);
+    const aligned = fitCycleModel(features, labels, CYCLE_MODEL_SPECTROGRAM_WINDOW, undefined, 'cycle+aligned');
+    expect(aligned.featureNames).toEqual(cycleFeatureNames('cycle+aligned'));
+    const file = join(directory, 'aligned.json');
+    writeCycleModel(file, aligned);
+    const read = readCycleModel(file);
+    expect(read.featureSet).toBe('cycle+aligned');
+    expect(cycleModelLogit(read, features[1])).toBe(cycleModelLogit(aligned, features[1]));
+    writeFileSync(file, JSON.stringify({ ...aligned, featureSet: undefined }));
+    expect(() => readCycleModel(file)).toThrow(/fitted on other heart-cycle features/);
+  });
+
+  it('writes no feature set for the original 17 features, so older versions read the file', () => {
+    expect('featureSet' in model).toBe(false);
   });
 });

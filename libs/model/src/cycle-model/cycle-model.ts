@@ -6,11 +6,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  ALIGNED_CYCLE_FEATURE_NAMES,
+  alignedHeartCycleFeatures,
   HEART_CYCLE_FEATURE_NAMES,
   HEART_SOUND_WINDOW_LENGTHS,
   heartCycleFeatures,
   heartSoundSpectrogram,
   median,
+  segmentHeartSounds,
   type HeartSoundSegment,
   type HeartSoundSpectrogram,
   type HeartSoundWindowLength,
@@ -33,10 +36,24 @@ export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
  */
 export const CYCLE_MODEL_SPECTROGRAM_WINDOW: HeartSoundWindowLength = 128;
 
+/**
+ * Which heart-cycle features a model reads: 'cycle' the 17 of HEART_CYCLE_FEATURE_NAMES (models up to
+ * 1.6.0); 'cycle+aligned' those and ALIGNED_CYCLE_FEATURE_NAMES, systole and diastole in thirds of
+ * every beat, per band (docs/MODEL_RESEARCH.md, thirteenth session).
+ */
+export const CYCLE_FEATURE_SETS = ['cycle', 'cycle+aligned'] as const;
+export type CycleFeatureSet = (typeof CYCLE_FEATURE_SETS)[number];
+
+export function cycleFeatureNames(featureSet: CycleFeatureSet): string[] {
+  return featureSet === 'cycle' ? [...HEART_CYCLE_FEATURE_NAMES] : [...HEART_CYCLE_FEATURE_NAMES, ...ALIGNED_CYCLE_FEATURE_NAMES];
+}
+
 export interface CycleModel {
   kind: typeof CYCLE_MODEL_KIND;
   /** Analysis window (samples at 2 kHz) of the heart-sound spectrogram its features are measured on. */
   spectrogramWindowLength: HeartSoundWindowLength;
+  /** Absent in files written before there was a choice: 'cycle'. */
+  featureSet?: CycleFeatureSet;
   featureNames: string[];
   /** Training medians, used for a feature a recording does not yield (too few clean cycles). */
   medians: number[];
@@ -54,9 +71,19 @@ export function cycleFeaturesOf(
   spectrogram?: HeartSoundSpectrogram,
   /** segmentHeartSounds of the signal on that spectrogram, when the caller has it already. */
   segments?: readonly HeartSoundSegment[],
+  featureSet: CycleFeatureSet = 'cycle',
 ): Float64Array | null {
   const usable = spectrogram?.config.winLength === windowLength ? spectrogram : heartSoundSpectrogram(signal, windowLength);
-  return heartCycleFeatures(signal, usable, usable === spectrogram ? segments : undefined);
+  const sounds = (usable === spectrogram ? segments : undefined) ?? segmentHeartSounds(signal, usable);
+  const cycle = heartCycleFeatures(signal, usable, sounds);
+  if (featureSet === 'cycle') return cycle;
+  const aligned = alignedHeartCycleFeatures(usable, sounds);
+  if (!cycle && !aligned) return null;
+  // A part the recording does not yield is imputed from the training medians (cycleModelLogit).
+  return Float64Array.from([
+    ...(cycle ?? new Array<number>(HEART_CYCLE_FEATURE_NAMES.length).fill(NaN)),
+    ...(aligned ?? new Array<number>(ALIGNED_CYCLE_FEATURE_NAMES.length).fill(NaN)),
+  ]);
 }
 
 /**
@@ -68,11 +95,14 @@ export function fitCycleModel(
   labels: readonly number[],
   spectrogramWindowLength: HeartSoundWindowLength,
   options: GradientBoostingOptions = DEFAULT_GRADIENT_BOOSTING,
+  featureSet: CycleFeatureSet = 'cycle',
 ): CycleModel {
   const present = features.filter((row): row is Float64Array => row !== null);
   if (present.length === 0)
     throw new RangeError('no recording yielded heart-cycle features; the cycle model cannot be fitted');
-  const medians = HEART_CYCLE_FEATURE_NAMES.map((_, k) => median(present.map((row) => row[k])));
+  const featureNames = cycleFeatureNames(featureSet);
+  // The aligned part of a row may be missing (NaN) while the rest is there.
+  const medians = featureNames.map((_, k) => median(present.map((row) => row[k]).filter((value) => featureSet === 'cycle' || Number.isFinite(value))));
   const positives = labels.filter((y) => y === 1).length;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0)
@@ -82,7 +112,8 @@ export function fitCycleModel(
   return {
     kind: CYCLE_MODEL_KIND,
     spectrogramWindowLength,
-    featureNames: [...HEART_CYCLE_FEATURE_NAMES],
+    ...(featureSet === 'cycle' ? {} : { featureSet }),
+    featureNames,
     medians,
     trees: fitGradientBoosting(rows, [...labels], weights, options),
   };
@@ -117,6 +148,7 @@ const cycleModelSchema = z.object({
       message: `must be one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')}`,
     })
     .default(80),
+  featureSet: z.enum(CYCLE_FEATURE_SETS).optional(),
   featureNames: z.array(z.string()),
   medians: z.array(z.number()),
   trees: z.object({
@@ -146,11 +178,12 @@ export function readCycleModel(file: string): CycleModel {
       `${file} is not a valid heart-cycle model: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
     );
   const model = parsed.data as CycleModel;
-  const expected = HEART_CYCLE_FEATURE_NAMES.join(', ');
+  const names = cycleFeatureNames(model.featureSet ?? 'cycle');
+  const expected = names.join(', ');
   if (
     model.featureNames.join(', ') !== expected ||
-    model.medians.length !== HEART_CYCLE_FEATURE_NAMES.length ||
-    model.trees.featureCount !== HEART_CYCLE_FEATURE_NAMES.length
+    model.medians.length !== names.length ||
+    model.trees.featureCount !== names.length
   )
     throw new ModelDirectoryError(
       `${file} was fitted on other heart-cycle features (${model.featureNames.join(', ')}) than this version of HeartBeat computes (${expected}).`,

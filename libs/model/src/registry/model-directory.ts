@@ -6,12 +6,23 @@ import { ONNX_MODEL_FILE } from '../inference/window-classifier';
 import { initTfBackend } from '../network/backend';
 import { exportToOnnx } from '../network/onnx-export';
 import { loadCycleModelOf } from '../cycle-model/cycle-model';
-import { type CardTrainingReport, type LeaveOneSubsetOutResult, renderModelCard, type SiteOperatingPointsReport } from './model-card';
+import {
+  type CardTrainingReport,
+  type LeaveOneSubsetOutResult,
+  renderModelCard,
+  type SegmentationScoreReport,
+  type ShortClipReport,
+  type SiteOperatingPointsReport,
+} from './model-card';
 import { readModelManifest, writeModelManifest } from './model-manifest';
 
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
 export const LEAVE_ONE_SUBSET_OUT_FILE = 'leave-one-subset-out.json';
 export const SITE_OPERATING_POINTS_FILE = 'site-operating-points.json';
+/** The version's segmentation scored against hand-corrected annotations (scripts/research/segmentation-score.ts --card). */
+export const SEGMENTATION_SCORE_FILE = 'segmentation-score.json';
+/** Its validation records cut to their first seconds (scripts/model/short-clip-evaluation.ts --card). */
+export const SHORT_CLIPS_FILE = 'short-clips.json';
 
 export async function finaliseModelDirectory(modelDir: string, options: { trainCommand: string }): Promise<void> {
   await initTfBackend('auto');
@@ -34,9 +45,20 @@ export function writeModelCardFile(modelDir: string): void {
   const siteFile = join(modelDir, SITE_OPERATING_POINTS_FILE);
   const siteOperatingPoints = existsSync(siteFile) ? (JSON.parse(readFileSync(siteFile, 'utf8')) as SiteOperatingPointsReport) : undefined;
   const trainCommand = String(manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016');
-  const cycleModelSpectrogramWindow = loadCycleModelOf(modelDir, manifest)?.model.spectrogramWindowLength;
+  const cycleModel = loadCycleModelOf(modelDir, manifest)?.model;
+  const optional = <T>(file: string): T | undefined => (existsSync(join(modelDir, file)) ? (JSON.parse(readFileSync(join(modelDir, file), 'utf8')) as T) : undefined);
   writeFileSync(
     join(modelDir, MODEL_CARD_FILE),
-    renderModelCard({ manifest, training, leaveOneSubsetOut, siteOperatingPoints, trainCommand, cycleModelSpectrogramWindow }),
+    renderModelCard({
+      manifest,
+      training,
+      leaveOneSubsetOut,
+      siteOperatingPoints,
+      trainCommand,
+      cycleModelSpectrogramWindow: cycleModel?.spectrogramWindowLength,
+      cycleModelFeatureSet: cycleModel?.featureSet,
+      segmentation: optional<SegmentationScoreReport>(SEGMENTATION_SCORE_FILE),
+      shortClips: optional<ShortClipReport>(SHORT_CLIPS_FILE),
+    }),
   );
 }

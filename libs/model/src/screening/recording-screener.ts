@@ -107,7 +107,7 @@ export function heartCycleLogit(prepared: PreparedRecording, cycleModel: Weighte
   if (!cycleModel) return undefined;
   const { model } = cycleModel;
   const sharesSegmentation = model.spectrogramWindowLength === NORMALISATION_SEGMENTATION_WINDOW ? prepared.heartSoundSegments : undefined;
-  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram, sharesSegmentation));
+  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram, sharesSegmentation, model.featureSet));
 }
 
 /**
