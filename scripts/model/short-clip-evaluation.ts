@@ -1,8 +1,17 @@
 // How a model holds up on short recordings: its validation records (recomputed from its manifest)
 // cut to their first N seconds, screened through the ONNX backend (and the version's heart-cycle
 // model, when it has one), AUC and best-threshold MAcc.
-//   npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts <dataDir> <modelDir...>
+//   npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts <dataDir> <modelDir...> [--card]
+// --card also writes each version's short-clips.json (AUC, and MAcc, sensitivity and specificity at the
+// version's own calibration and threshold) for its model card, and rewrites the card.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
+  binaryMetrics,
+  calibratedProbability,
+  SHORT_CLIPS_FILE,
+  writeModelCardFile,
+  type ShortClipReport,
   aggregateWindowLogits,
   areaUnderRoc,
   cycleFeaturesOf,
@@ -19,7 +28,8 @@ import {
   validationRecordsOf,
 } from '@heartbeat/model';
 
-const [dataDir, ...modelDirs] = process.argv.slice(2);
+const card = process.argv.includes('--card');
+const [dataDir, ...modelDirs] = process.argv.slice(2).filter((a) => a !== '--card');
 if (!dataDir || modelDirs.length === 0) {
   console.error('usage: short-clip-evaluation.ts <dataDir> <modelDir...>');
   process.exit(2);
@@ -33,6 +43,7 @@ if (!dataDir || modelDirs.length === 0) {
     const { loaded } = await loadConditionedSignals(validationRecordsOf(manifest, all), { cacheDir: '.cache/conditioned' });
     const classifier = await loadWindowClassifier(modelDir, { backend: 'onnx' });
     const cycle = loadCycleModelOf(modelDir, manifest);
+    const rows: ShortClipReport['rows'] = [];
     for (const seconds of [2, 3, 5, 0]) {
       const labels: number[] = [];
       const scores: number[] = [];
@@ -44,7 +55,17 @@ if (!dataDir || modelDirs.length === 0) {
         labels.push(recording.label === 'abnormal' ? 1 : 0);
       }
       const length = seconds ? `first ${seconds} s` : 'whole recording';
-      console.log(`${modelDir}  ${length.padEnd(15)}  records ${loaded.length}  AUC ${areaUnderRoc(labels, scores).toFixed(3)}  best MAcc ${thresholdMaximisingMacc(labels, scores).macc.toFixed(3)}`);
+      const shipped = binaryMetrics(labels, scores.map((score) => calibratedProbability(score, manifest.decision.calibration)), manifest.decision.threshold);
+      if (seconds) rows.push({ seconds, auc: shipped.auc, macc: shipped.macc, sensitivity: shipped.sensitivity, specificity: shipped.specificity });
+      console.log(
+        `${modelDir}  ${length.padEnd(15)}  records ${loaded.length}  AUC ${areaUnderRoc(labels, scores).toFixed(3)}  best MAcc ${thresholdMaximisingMacc(labels, scores).macc.toFixed(3)}` +
+          `  own threshold: MAcc ${shipped.macc.toFixed(3)} Se ${shipped.sensitivity.toFixed(3)} Sp ${shipped.specificity.toFixed(3)}`,
+      );
+    }
+    if (card) {
+      const report: ShortClipReport = { command: `npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts ${dataDir} ${modelDir} --card`, rows };
+      writeFileSync(join(modelDir, SHORT_CLIPS_FILE), JSON.stringify(report, null, 1) + '\n');
+      writeModelCardFile(modelDir);
     }
     await classifier.dispose();
   }

@@ -7,6 +7,8 @@
 // leave-one-subset-out (fitted on the other subsets' training records, scored on every record of the
 // subset) and in-distribution (fitted on the model split's training records, scored on its validation
 // records). Validation records of the model's split are never fitted on. Writes tmp/seg/<name>.json.
+// --card <modelDir> (the product's HSMM only) writes the per-subset table to the version's
+// segmentation-score.json and rewrites its model card.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { heartSoundSpectrogram, segmentHeartSounds, type HeartSoundSegmentationModel, type HeartSoundSpectrogram } from '@heartbeat/audio';
@@ -22,7 +24,10 @@ import {
   onsetMetrics,
   parseHeartCycleAnnotation,
   scoreSegmentation,
+  SEGMENTATION_SCORE_FILE,
+  writeModelCardFile,
   type HeartCycleAnnotation,
+  type SegmentationScoreReport,
   type LabelledRecording,
   type SegmentationScore,
 } from '@heartbeat/model';
@@ -98,6 +103,27 @@ async function main(): Promise<void> {
   report('validation', held.length, rows.validation);
   mkdirSync(join(root, 'tmp/seg'), { recursive: true });
   writeFileSync(join(root, `tmp/seg/${name}.json`), JSON.stringify({ rows, model }, null, 1));
+  const cardDir = option('--card');
+  if (cardDir && !fitting) {
+    const count = (subset?: string) => entries.filter((e) => !subset || e.recording.subset === subset).length;
+    const report: SegmentationScoreReport = {
+      command: 'npm exec -- node -r @swc-node/register scripts/research/segmentation-score.ts --card ' + cardDir,
+      rows: [...SUBSETS, 'all'].map((set) => {
+        const score = rows[set];
+        const both = onsetMetrics(score.S1, score.S2);
+        return {
+          set: set === 'all' ? '**all annotated**' : set,
+          records: count(set === 'all' ? undefined : set),
+          ...both,
+          s1F1: onsetMetrics(score.S1).f1,
+          s2F1: onsetMetrics(score.S2).f1,
+          noisyOnsetsPerSecond: score.noisySeconds > 0 ? score.noisyOnsets / score.noisySeconds : 0,
+        };
+      }),
+    };
+    writeFileSync(join(cardDir, SEGMENTATION_SCORE_FILE), JSON.stringify(report, null, 1) + '\n');
+    writeModelCardFile(cardDir);
+  }
 }
 
 function report(label: string, records: number, score: SegmentationScore): void {
