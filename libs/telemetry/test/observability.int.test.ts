@@ -23,6 +23,8 @@ const ROOT = path.resolve(__dirname, '../../..');
 const RECORDING = path.join(ROOT, 'samples/training-a/a0114.flac');
 /** A file name that must never reach a log line or a span. */
 const FILE_NAME = `jane-doe-1962-03-14-${randomBytes(3).toString('hex')}.flac`;
+/** The same, for a file sent in a batch. */
+const BATCH_FILE_NAME = `john-roe-1970-01-01-${randomBytes(3).toString('hex')}.flac`;
 const API_KEY = `hb_observability_${randomBytes(12).toString('hex')}`;
 
 interface ExportedSpan {
@@ -261,6 +263,17 @@ describe('one /predict', () => {
       const server = spans.find((span) => span.traceId === job.traceId && span.service === 'gateway' && span.kind === 2);
       return server ? job.traceId : undefined;
     }, 30_000);
+    // And a batch, through the other upload path.
+    const batchForm = new FormData();
+    batchForm.append('files', new Blob([new Uint8Array(readFileSync(RECORDING))]), BATCH_FILE_NAME);
+    const created = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: batchForm });
+    const batch = (await created.json()) as { statusUrl: string };
+    expect(created.status, JSON.stringify(batch)).toBe(202);
+    await waitFor('the batch to complete', async () => {
+      const status = (await (await fetch(`${base}${batch.statusUrl}`, { headers: { Authorization: `Bearer ${API_KEY}` } })).json()) as { status: string };
+      return status.status === 'completed' ? status : undefined;
+    }, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }, 120_000);
 
   it('is ONE trace whose spans come from the gateway and the inference worker processes', () => {
@@ -286,11 +299,11 @@ describe('one /predict', () => {
     expect(job?.attributes).toMatchObject({ 'heartbeat.prediction.id': predictionId, 'heartbeat.model.version': expect.any(String) });
   });
 
-  it('never carries the uploaded file name in a span, and the trace id is on both services\' log lines', () => {
-    expect(JSON.stringify(spans)).not.toContain(FILE_NAME);
+  it('never carries an uploaded file name (/predict or batch) in a span or a log line, and the trace id is on both services\' log lines', () => {
+    for (const fileName of [FILE_NAME, BATCH_FILE_NAME]) expect(JSON.stringify(spans)).not.toContain(fileName);
     for (const [name, service] of [['gateway', gateway!], ['inference-worker', worker!]] as const) {
       const output = service.output();
-      expect(output, `${name} logs`).not.toContain(FILE_NAME);
+      for (const fileName of [FILE_NAME, BATCH_FILE_NAME]) expect(output, `${name} logs`).not.toContain(fileName);
       const lines = jsonLines(output).filter((line) => line.trace_id === traceId);
       expect(lines.length, `${name} lines with the trace id`).toBeGreaterThan(0);
       expect(lines.every((line) => typeof line.span_id === 'string')).toBe(true);
