@@ -97,6 +97,9 @@ async function compileWorkspace(relativeDir) {
 }
 
 const started = Date.now();
+// Sources changed after this instant may not be in the build: bin/heartbeat.js runs dist/ only when
+// no source is newer (mtime resolution leaves a margin of a second).
+const sourcesReadAt = started - 1000;
 await rm(OUT, { recursive: true, force: true });
 const workspaces = [];
 for (const group of ['apps', 'libs']) {
@@ -123,6 +126,7 @@ await writeFile(
   { mode: 0o755 },
 );
 await writeFile(path.join(OUT, 'package.json'), '{ "private": true, "type": "commonjs" }\n');
+await writeFile(path.join(OUT, 'build-info.json'), `${JSON.stringify({ sourcesReadAt })}\n`);
 
 const files = results.reduce((sum, result) => sum + result.compiled, 0);
 console.log(`Compiled ${files} files of ${results.length} workspaces into ${path.relative(ROOT, OUT) || '.'}/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -1,10 +1,11 @@
 // `heartbeat classify <files or folders...>`: screens every recording with no services running.
 import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
-import { listAudioFiles } from '@heartbeat/model';
+import { listAudioFiles } from '@heartbeat/model/screening';
 import { type OutputFormat, type ResultRow, csvHeader, formatCsvLine, formatJsonLine, formatTable, isFailed } from './output-format';
 import { pairWfdbFiles } from './recording-file';
-import { ScreeningPool } from './screening-pool';
+import { type Screening, ScreeningPool } from './screening-pool';
 
 export interface ClassifyOptions {
   modelDir: string;
@@ -46,9 +47,11 @@ export async function classifyCommand(inputs: string[], options: ClassifyOptions
     return EXIT_FATAL;
   }
 
-  let pool: ScreeningPool;
+  let pool: Screening;
   try {
-    pool = await ScreeningPool.start({ modelDir: options.modelDir, backend: options.backend, workers: options.workers });
+    // A worker thread loads its own model (~0.2 s of CPU): never more threads than files.
+    const workers = options.workers ?? Math.min(files.length, availableParallelism());
+    pool = await ScreeningPool.start({ modelDir: options.modelDir, backend: options.backend, workers });
   } catch (error) {
     io.stderr.write(`Cannot load the model from ${options.modelDir}: ${(error as Error).message}\n`);
     return EXIT_FATAL;

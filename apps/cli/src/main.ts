@@ -1,10 +1,12 @@
-// The `heartbeat` command line. Thin wiring: each command lives in its own module.
+// The `heartbeat` command line. Thin wiring: each command lives in its own module, loaded when that
+// command runs, so `classify` does not load TensorFlow.js and the training code (`train` does).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CYCLE_MODEL_WEIGHT, defaultModelDir } from '@heartbeat/model';
-import { tuneGarbageCollection } from '@heartbeat/telemetry';
-import { classifyCommand } from './classify-command';
-import { evaluateCommand } from './evaluate-command';
-import { trainCommand } from './train-command';
+import { defaultModelDir } from '@heartbeat/model/screening';
+import { tuneGarbageCollection } from '@heartbeat/telemetry/garbage-collection';
+
+// Specifiers in variables: SWC turns import() into require() (which finds the .ts sources in
+// development and the .js files in dist/), and TypeScript types each through a type query.
+const COMMAND_MODULES = { classify: './classify-command', train: './train-command', evaluate: './evaluate-command' };
 
 const program = new Command()
   .name('heartbeat')
@@ -40,6 +42,7 @@ program
   .option('--no-progress', 'no progress bar on stderr')
   .addHelpText('after', '\nExit codes: 0 all screened, 3 some files failed (each has an error row), 1 nothing could run.')
   .action(async (paths: string[], opts) => {
+    const { classifyCommand } = (await import(COMMAND_MODULES.classify)) as typeof import('./classify-command');
     process.exitCode = await classifyCommand(
       paths,
       { modelDir: opts.model, format: opts.format, backend: opts.backend, workers: opts.workers, progress: opts.progress && process.stderr.isTTY === true },
@@ -62,10 +65,11 @@ program
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
   .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['pooled-macc', 'site-balanced-macc']).default('pooled-macc'))
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
-  .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model)", nonNegativeNumber, DEFAULT_CYCLE_MODEL_WEIGHT)
+  .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model; default: the training recipe's DEFAULT_CYCLE_MODEL_WEIGHT)", nonNegativeNumber)
   .addOption(new Option('--input <spec>', 'model input: default (64 log-mel bands 25-1000 Hz every 20 ms) or compact (32 bands 25-400 Hz every 40 ms, a quarter of the compute)').choices(['default', 'compact']).default('default'))
   .addOption(new Option('--normalisation <over>', "each band's mean is removed over the whole window, or over the frames the heart-sound segmentation puts in S1 or S2").choices(['window', 'heart-sounds']).default('window'))
   .action(async (opts) => {
+    const { trainCommand } = (await import(COMMAND_MODULES.train)) as typeof import('./train-command');
     process.exitCode = await trainCommand(opts);
   });
 
@@ -78,6 +82,7 @@ program
   .option('--validation-split', "only the model's own validation records (never trained on), recomputed from its manifest")
   .option('--workers <n>', 'worker threads (default: one per core)', positiveInteger)
   .action(async (opts) => {
+    const { evaluateCommand } = (await import(COMMAND_MODULES.evaluate)) as typeof import('./evaluate-command');
     process.exitCode = await evaluateCommand(opts);
   });
 

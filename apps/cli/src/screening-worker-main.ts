@@ -1,9 +1,8 @@
 // One screening worker thread: loads the model once, then screens the files it is sent.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadRecordingScreener } from '@heartbeat/model';
-import type { WorkerReady, WorkerReply, WorkerRequest } from './screening-pool';
-import { errorCodeAndMessage } from './errors';
-import { readRecordingFile } from './recording-file';
+import { loadRecordingScreener } from '@heartbeat/model/screening';
+import type { WorkerReady, WorkerRequest } from './screening-pool';
+import { screenFile } from './screen-file';
 
 async function main(): Promise<void> {
   const port = parentPort!;
@@ -16,14 +15,7 @@ async function main(): Promise<void> {
   }
   port.postMessage({ ready: true, backend: screener.backend, modelVersion: screener.manifest.version, threshold: screener.manifest.decision.threshold } satisfies WorkerReady);
   port.on('message', async (request: WorkerRequest) => {
-    let reply: WorkerReply;
-    try {
-      const bytes = await readRecordingFile(request.path);
-      reply = { id: request.id, ok: true, result: await screener.screen(bytes) };
-    } catch (error) {
-      reply = { id: request.id, ok: false, ...errorCodeAndMessage(error) };
-    }
-    port.postMessage(reply);
+    port.postMessage({ id: request.id, ...(await screenFile(screener, request.path)) });
   });
 }
 

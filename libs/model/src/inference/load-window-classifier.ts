@@ -1,10 +1,12 @@
 // Opens a model version directory with the requested runtime.
 import { join } from 'node:path';
 import { OnnxWindowClassifier, type OnnxClassifierOptions } from './onnx-window-classifier';
-import { TfjsWindowClassifier, type TfjsClassifierOptions } from './tfjs-window-classifier';
+import type { TfjsClassifierOptions } from './tfjs-window-classifier';
 import { ONNX_MODEL_FILE, type WindowClassifier } from './window-classifier';
 
 export type InferenceRuntime = 'onnx' | 'tfjs';
+
+const TFJS_CLASSIFIER_MODULE = './tfjs-window-classifier';
 
 export interface LoadWindowClassifierOptions extends OnnxClassifierOptions, TfjsClassifierOptions {
   /** Defaults to 'onnx', the faster runtime. */
@@ -18,6 +20,11 @@ export async function loadWindowClassifier(
 ): Promise<WindowClassifier> {
   const runtime = options.backend ?? 'onnx';
   if (runtime === 'onnx') return OnnxWindowClassifier.create(join(modelDir, ONNX_MODEL_FILE), options);
-  if (runtime === 'tfjs') return TfjsWindowClassifier.load(modelDir, options);
+  if (runtime === 'tfjs') {
+    // TensorFlow.js takes ~0.25 s of CPU to load: only the tfjs runtime pays for it. (A specifier in a
+    // variable: SWC's CommonJS output requires the .ts source or the compiled .js alike.)
+    const { TfjsWindowClassifier } = (await import(TFJS_CLASSIFIER_MODULE)) as typeof import('./tfjs-window-classifier');
+    return TfjsWindowClassifier.load(modelDir, options);
+  }
   throw new Error(`Unknown inference backend '${String(runtime)}': expected 'onnx' or 'tfjs'`);
 }
