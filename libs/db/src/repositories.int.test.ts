@@ -291,6 +291,30 @@ describe('ScreeningRepository', () => {
     expect(await new PredictionsRepository(connection.db).findById(second)).toMatchObject({ status: 'failed', errorCode: 'UNSUPPORTED_FORMAT', label: null });
   });
 
+  it('keeps counting the outcomes of a batch whose upload broke off, so its counts reach its total and it stays failed', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const batches = new BatchesRepository(connection.db);
+    const predictions = new PredictionsRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    const [running, unstarted] = [randomUUID(), randomUUID()];
+    await screening.registerUpload({ recording: aRecording(), predictionId: running, batchId: batch.id });
+    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: unstarted, batchId: batch.id });
+    const abandoned = await batches.abandonReceiving(batch.id);
+
+    expect(await screening.failPrediction(unstarted, batch.id, { code: 'UPLOAD_ABORTED', message: 'broke off' })).toBe(true);
+    // The job a worker had already started finishes after the batch was abandoned.
+    expect(await screening.completePrediction(running, batch.id, outcome)).toBe(true);
+    expect(await batches.findById(batch.id)).toMatchObject({ status: 'failed', totalCount: 2, succeededCount: 1, failedCount: 1, finishedAt: abandoned!.finishedAt });
+
+    // A pending prediction of a broken-off batch is listed to be failed, not screened.
+    const orphan = randomUUID();
+    const { batch: other } = await batches.create({ totalCount: 0, receiving: true });
+    await screening.registerUpload({ recording: aRecording({ sha256: sha('e') }), predictionId: orphan, batchId: other.id });
+    await batches.abandonReceiving(other.id);
+    const listed = (await predictions.listPendingToScreen(new Date(Date.now() + 60_000), { limit: 10_000 })).find((row) => row.id === orphan);
+    expect(listed).toMatchObject({ batchId: other.id, batchAbandoned: true });
+  });
+
   it('completes a prediction without a batch', async () => {
     const screening = new ScreeningRepository(connection.db);
     const predictionId = randomUUID();

@@ -2,7 +2,7 @@
 // prediction and its job at once, so workers screen the first files while the rest still uploads.
 // The batch stays `receiving` (it cannot complete) until finish() fixes its total.
 import { randomUUID } from 'node:crypto';
-import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, RegisteredUpload } from '@heartbeat/db';
+import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, RegisteredUpload, ScreeningRepository } from '@heartbeat/db';
 import { ApiError } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import type { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
@@ -18,18 +18,58 @@ export const UPLOAD_ABORTED = 'UPLOAD_ABORTED';
 export const NOT_QUEUED = 'NOT_QUEUED';
 
 /**
- * What an abandoned batch will not screen: its jobs still waiting are taken back (running ones
- * finish), and their predictions and those never queued fail with UPLOAD_ABORTED. Returns the ids
- * of the predictions failed.
+ * What an abandoned batch will not screen: its predictions never queued, and its jobs still waiting
+ * (taken back; running ones finish), fail with UPLOAD_ABORTED and count as failed in the batch.
+ * Returns the ids of the predictions failed. The never-queued ones go first, as they need only the
+ * database: with Redis out, the queued ones stay pending (their jobs run when it is back, or the
+ * stale-upload sweep fails them if Redis lost them).
  */
 export async function failUnstartedRecordings(
-  deps: { queue: Pick<PredictionQueueRepository, 'removeWaiting'>; predictions: Pick<PredictionsRepository, 'fail'> },
+  deps: { queue: Pick<PredictionQueueRepository, 'removeWaiting'>; outcomes: Pick<ScreeningRepository, 'failPrediction'> },
+  batchId: string,
   { queued, neverQueued }: { queued: readonly string[]; neverQueued: readonly string[] },
   message: string,
 ): Promise<string[]> {
-  const unscreened = [...(await deps.queue.removeWaiting(queued)), ...neverQueued];
-  await Promise.all(unscreened.map((id) => deps.predictions.fail(id, { code: UPLOAD_ABORTED, message })));
-  return unscreened;
+  const fail = async (ids: readonly string[]) => {
+    const failed = await Promise.all(ids.map((id) => deps.outcomes.failPrediction(id, batchId, { code: UPLOAD_ABORTED, message })));
+    return ids.filter((_, i) => failed[i]);
+  };
+  const unscreened = await fail(neverQueued);
+  let removed: string[];
+  try {
+    removed = await deps.queue.removeWaiting(queued);
+  } catch {
+    return unscreened;
+  }
+  return [...unscreened, ...(await fail(removed))];
+}
+
+export interface BrokenOffBatchDependencies {
+  batches: Pick<BatchesRepository, 'abandonReceiving'>;
+  predictions: Pick<PredictionsRepository, 'listPendingIds'>;
+  queue: Pick<PredictionQueueRepository, 'removeWaiting' | 'withoutJob'>;
+  outcomes: Pick<ScreeningRepository, 'failPrediction'>;
+}
+
+/**
+ * Ends a `receiving` batch whose request is gone (a crashed gateway, or a request that could not
+ * abandon it): failed, its Idempotency-Key freed, its unstarted recordings failed. Undefined when it
+ * was not receiving (another gateway ended it first); else the ids of the predictions failed.
+ */
+export async function endBrokenOffBatch(deps: BrokenOffBatchDependencies, batchId: string, message: string): Promise<string[] | undefined> {
+  // Only the caller whose UPDATE changes the row goes on; for the others it is no longer receiving.
+  if (!(await deps.batches.abandonReceiving(batchId))) return undefined;
+  // The database does not say which pending predictions were queued; the queue does.
+  const pending = await deps.predictions.listPendingIds(batchId);
+  let neverQueued: string[];
+  try {
+    neverQueued = await deps.queue.withoutJob(pending);
+  } catch {
+    // Redis is out: the sweep's orphan pass fails those without a job once it is back.
+    return [];
+  }
+  const queued = pending.filter((id) => !neverQueued.includes(id));
+  return failUnstartedRecordings(deps, batchId, { queued, neverQueued }, message);
 }
 
 export interface BatchSubmitter {
@@ -41,7 +81,7 @@ export interface BatchSubmitter {
 
 export interface BatchIntakeDependencies {
   batches: Pick<BatchesRepository, 'create' | 'countReceived' | 'finishReceiving' | 'abandonReceiving' | 'findById'>;
-  predictions: Pick<PredictionsRepository, 'fail'>;
+  outcomes: Pick<ScreeningRepository, 'failPrediction'>;
   audit: Pick<AuditRepository, 'record'>;
   queue: Pick<PredictionQueueRepository, 'enqueueMany' | 'removeWaiting'>;
   metrics: GatewayMetrics;
@@ -125,7 +165,10 @@ export class BatchIntake {
     if (!batch) throw this.nothingToScreen();
     await this.countRejections(batch);
     const total = this.queued.length + this.rejected.length;
-    const current = (await this.deps.batches.finishReceiving(batch.id, total)) ?? (await this.deps.batches.findById(batch.id)) ?? batch;
+    const current = await this.deps.batches.finishReceiving(batch.id, total);
+    // No longer receiving: it went quiet past STALE_UPLOAD_TIMEOUT_MS and a sweep or a retry ended it.
+    if (!current)
+      throw new ApiError(409, 'UPLOAD_ENDED', 'This batch upload was ended before it finished (it was idle longer than STALE_UPLOAD_TIMEOUT_MS, or a retry took over); send the batch again.');
     const files: BatchFileDto[] = [
       ...this.queued.map(({ file, recordingId, predictionId }) => ({ index: file.index, fileName: file.fileName, status: 'queued' as const, recordingId, predictionId, sha256: file.sha256 })),
       ...this.rejected.map(presentRejected),
@@ -145,7 +188,7 @@ export class BatchIntake {
       await this.deps.batches.abandonReceiving(batch.id);
       const ids = (enqueued: boolean) => this.queued.filter((q) => q.enqueued === enqueued).map((q) => q.predictionId);
       const message = 'The batch upload failed before it finished, so this recording was not screened; send the batch again.';
-      await failUnstartedRecordings(this.deps, { queued: ids(true), neverQueued: ids(false) }, message);
+      await failUnstartedRecordings(this.deps, batch.id, { queued: ids(true), neverQueued: ids(false) }, message);
     } catch {
       // Leftovers are harmless: the batch no longer counts outcomes, and a retry makes a new one.
     }

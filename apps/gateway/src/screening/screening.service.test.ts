@@ -24,6 +24,12 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
   /** Job ids a worker has started: removeWaiting leaves them alone. */
   const started = new Set<string>();
   const batch = (id: string) => batches.find((b) => b.id === id)!;
+  /** Flip to take Redis out: every batch queue call throws, as ioredis does once its retries run out. */
+  const outage = { redis: false };
+  const redis = <T>(work: () => T): T => {
+    if (outage.redis) throw new Error('Reached the max retries per request limit');
+    return work();
+  };
   const metrics = new GatewayMetrics({ defaultMetrics: false });
   const service = new ScreeningService(
     {
@@ -43,10 +49,19 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
         if (batchId && batch(batchId).status === 'receiving') batch(batchId).totalCount++;
         return { recordingId: row.id, storageKey: row.storageKey, predictionId };
       },
+      // As the real one: only a pending prediction fails, and its batch counts it unless cancelled or completed.
+      failPrediction: async (id: string, batchId: string | undefined, error: { code: string }) => {
+        const prediction = predictions.find((p) => p.id === id);
+        if (prediction?.status !== 'pending') return false;
+        Object.assign(prediction, { status: 'failed', errorCode: error.code });
+        if (batchId && ['receiving', 'pending', 'running', 'failed'].includes(batch(batchId).status)) batch(batchId).failedCount++;
+        return true;
+      },
     } as never,
     {
       create: async (p: NewPrediction) => predictions.push({ ...p, createdAt: new Date() } as Prediction),
       fail: async (id: string, error: { code: string }) => Object.assign(predictions.find((p) => p.id === id)!, { status: 'failed', errorCode: error.code }),
+      listPendingIds: async (batchId: string) => predictions.filter((p) => p.batchId === batchId && p.status === 'pending').map((p) => p.id),
       list: async (filter: { batchId?: string }) => {
         const items = predictions.filter((p) => p.batchId === filter.batchId);
         return { items, total: items.length, limit: 1000, offset: 0 };
@@ -67,8 +82,8 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
         if (rejected) row.failedCount++;
         return { ...row };
       },
-      finishReceiving: async (id: string, totalCount: number) => Object.assign(batch(id), { totalCount, status: 'running' }),
-      abandonReceiving: async (id: string) => Object.assign(batch(id), { status: 'failed', idempotencyKey: null }),
+      finishReceiving: async (id: string, totalCount: number) => (batch(id).status === 'receiving' ? Object.assign(batch(id), { totalCount, status: 'running' }) : undefined),
+      abandonReceiving: async (id: string) => (batch(id).status === 'receiving' ? Object.assign(batch(id), { status: 'failed', idempotencyKey: null }) : undefined),
       recordOutcome: async (id: string) => {
         batch(id).failedCount++;
         return batch(id);
@@ -77,17 +92,19 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     } as never,
     { record: async (event: { action: string; details: unknown }) => audit.push(event), list: async () => ({ items: [], total: 0, limit: 1000, offset: 0 }) } as never,
     {
-      enqueueMany: async (payloads: typeof jobs) => (jobs.push(...payloads), payloads.map((p) => p.predictionId)),
+      enqueueMany: async (payloads: typeof jobs) => redis(() => (jobs.push(...payloads), payloads.map((p) => p.predictionId))),
+      withoutJob: async (ids: string[]) => redis(() => ids.filter((id) => !jobs.some((j) => j.predictionId === id) || removedJobs.includes(id))),
       enqueueInteractive: async (payload: (typeof jobs)[number]) => {
         if (queueDown) throw new Error('Reached the max retries per request limit');
         jobs.push(payload);
         return { id: payload.predictionId };
       },
-      removeWaiting: async (ids: string[]) => {
-        const removed = ids.filter((id) => !started.has(id));
-        removedJobs.push(...removed);
-        return removed;
-      },
+      removeWaiting: async (ids: string[]) =>
+        redis(() => {
+          const removed = ids.filter((id) => !started.has(id));
+          removedJobs.push(...removed);
+          return removed;
+        }),
       waitForResult: result,
     } as never,
     {} as never,
@@ -101,7 +118,7 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     metrics,
     config,
   );
-  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics, handedOff };
+  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics, handedOff, outage };
 }
 
 const succeeded: PredictionResult = { status: 'succeeded', label: 'abnormal', probability: 0.8, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 4 };
@@ -200,6 +217,51 @@ describe('ScreeningService.receiveBatch (multipart uploads)', () => {
     expect(removedJobs).toEqual([jobs[1]!.predictionId]);
     expect(predictions.map((p) => p.status)).toEqual(['pending', 'failed']);
     expect(predictions[1]!.errorCode).toBe('UPLOAD_ABORTED');
+    // The recording failed with UPLOAD_ABORTED counts as failed in the batch.
+    expect(batches[0]).toMatchObject({ totalCount: 2, failedCount: 1 });
+  });
+
+  it('with Redis out mid-upload, fails the recordings it never queued instead of leaving them pending', async () => {
+    const { service, batches, predictions, outage } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({}, 'scope-redis-out');
+    await intake.accept(staged(0));
+    outage.redis = true;
+    await expect(intake.accept(staged(1))).rejects.toThrow('max retries');
+    await intake.abandon();
+    expect(batches[0]).toMatchObject({ status: 'failed', failedCount: 1 });
+    // The queued one keeps its job (screened when Redis is back); the other will never have one.
+    expect(predictions.map((p) => [p.status, p.errorCode])).toEqual([
+      ['pending', undefined],
+      ['failed', 'UPLOAD_ABORTED'],
+    ]);
+  });
+
+  it('never answers a retry with a partial batch: a batch of the key still receiving (its request died) is ended and the retry starts afresh', async () => {
+    const { service, batches, predictions, removedJobs } = fakes(async () => succeeded);
+    const died = await service.receiveBatch({}, 'scope-retried');
+    await died.accept(staged(0));
+    await died.accept(staged(1));
+    // The request died here: no finish(), no abandon().
+
+    const retry = await service.receiveBatch({}, 'scope-retried');
+    expect(retry.alreadySubmitted).toBe(false);
+    for (const index of [0, 1, 2]) await retry.accept(staged(index));
+    const reply = await retry.finish();
+
+    expect(reply.status).toBe(202);
+    expect(reply.body).toMatchObject({ total: 3, accepted: 3 });
+    expect(reply.body.batchId).not.toBe(batches[0]!.id);
+    expect(batches[0]).toMatchObject({ status: 'failed', idempotencyKey: null, totalCount: 2, failedCount: 2 });
+    expect(removedJobs).toEqual(predictions.slice(0, 2).map((p) => p.id));
+    expect(predictions.slice(0, 2).map((p) => p.errorCode)).toEqual(['UPLOAD_ABORTED', 'UPLOAD_ABORTED']);
+  });
+
+  it('answers 409 UPLOAD_ENDED, not 202, when its batch was ended while the upload was still arriving', async () => {
+    const { service, batches } = fakes(async () => succeeded);
+    const intake = await service.receiveBatch({}, 'scope-slow');
+    await intake.accept(staged(0));
+    batches[0]!.status = 'failed';
+    await expect(intake.finish()).rejects.toMatchObject({ statusCode: 409, code: 'UPLOAD_ENDED' });
   });
 
   it('says a batch already exists for the idempotency key, and answers with it without creating anything', async () => {

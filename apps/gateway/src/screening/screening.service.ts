@@ -13,13 +13,15 @@ import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository, type QueuedPrediction } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import type { StagedRecording, StagingOutcome } from '../uploads/uploads.service';
-import { BatchIntake, NOT_QUEUED, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
+import { BatchIntake, endBrokenOffBatch, NOT_QUEUED, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
 import type { BatchCreatedDto, BatchFileDto, BatchResultsDto, BatchStatusDto, DownloadLinkDto, PredictionDto, PredictPendingDto, PredictResultDto } from './dto';
 import { API_V1, CSV_COLUMNS, csvCell, csvRow, presentBatch, presentPrediction } from './presenters';
 
 export type Submitter = BatchSubmitter;
 
 const INSERT_CONCURRENCY = 8;
+const RETRIED_UPLOAD_MESSAGE =
+  'The batch upload broke off before it finished; a retry with the same Idempotency-Key started the batch afresh, which screens the recordings it carries.';
 const CSV_PAGE = 1000;
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -39,7 +41,7 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (it
 export class ScreeningService {
   constructor(
     @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
-    @Inject(ScreeningRepository) private readonly screening: Pick<ScreeningRepository, 'registerUpload'>,
+    @Inject(ScreeningRepository) private readonly screening: Pick<ScreeningRepository, 'registerUpload' | 'failPrediction'>,
     @Inject(PredictionsRepository) private readonly predictions: PredictionsRepository,
     @Inject(BatchesRepository) private readonly batches: BatchesRepository,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
@@ -121,14 +123,25 @@ export class ScreeningService {
 
   /**
    * Starts receiving a batch (see BatchIntake). When the idempotency key already made a batch, the
-   * intake says so at once, so the caller can skip storing the upload again.
+   * intake says so at once, so the caller can skip storing the upload again. A batch of that key
+   * still `receiving` is a partial upload whose request died (the caller holds the key's lock, which
+   * a live request keeps renewing): it is ended and this request starts afresh, so a retry is never
+   * answered with a partial batch.
    */
   async receiveBatch(submitter: Submitter, idempotencyKey?: string): Promise<BatchIntake> {
-    const existing = idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
+    let existing = idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
+    if (existing?.status === 'receiving') {
+      await endBrokenOffBatch(
+        { batches: this.batches, predictions: this.predictions, queue: this.queue, outcomes: this.screening },
+        existing.id,
+        RETRIED_UPLOAD_MESSAGE,
+      );
+      existing = undefined;
+    }
     return new BatchIntake(
       {
         batches: this.batches,
-        predictions: this.predictions,
+        outcomes: this.screening,
         audit: this.audit,
         queue: this.queue,
         metrics: this.metrics,

@@ -154,7 +154,9 @@ describe('a pending prediction whose job is gone (its request died before queuei
     await startSweepingGateway();
 
     const deadline = Date.now() + 10_000;
-    while (!(await queue.bull.getJob(inBatch.id)) && Date.now() < deadline)
+    const settled = async () =>
+      (await queue.bull.getJob(inBatch.id)) && (await predictionRows.findById(inFailedBatch.id))!.status === 'failed';
+    while (!(await settled()) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
 
     expect((await queue.bull.getJob(single.id))?.data).toMatchObject({
@@ -170,6 +172,9 @@ describe('a pending prediction whose job is gone (its request died before queuei
     expect(await queue.bull.getJob(inFailedBatch.id)).toBeUndefined();
     for (const prediction of [single, inBatch, recent])
       expect((await predictionRows.findById(prediction.id))!.status).toBe('pending');
+    // A broken-off batch's recording whose job is gone will never be screened: failed, and counted.
+    expect(await predictionRows.findById(inFailedBatch.id)).toMatchObject({ status: 'failed', errorCode: UPLOAD_ABORTED });
+    expect(await batchRows.findById(failed.id)).toMatchObject({ status: 'failed', failedCount: 1 });
     expect(await gateway!.get(GatewayMetrics).registry.metrics()).toMatch(
       /heartbeat_gateway_predictions_requeued_total\{[^}]*\} 2\b/,
     );

@@ -18,7 +18,13 @@ function sweeper(options: {
   pageSize?: number;
   waiting: string[];
   withJob: string[];
+  /** Redis is out: every queue call throws. */
+  redisDown?: boolean;
 }) {
+  const redis = <T>(work: () => T): T => {
+    if (options.redisDown) throw new Error('Connection is closed.');
+    return work();
+  };
   const deps = {
     batches: {
       listStaleReceiving: vi.fn(async () => options.stale),
@@ -35,14 +41,16 @@ function sweeper(options: {
           return rows.slice(start, start + limit);
         },
       ),
-      fail: vi.fn(async () => undefined),
+    },
+    outcomes: {
+      failPrediction: vi.fn(async (_id: string, _batchId: string | undefined, _failure: { code: string; message: string }) => true),
     },
     queue: {
       removeWaiting: vi.fn(async (ids: readonly string[]) =>
-        ids.filter((id) => options.waiting.includes(id)),
+        redis(() => ids.filter((id) => options.waiting.includes(id))),
       ),
-      withoutJob: vi.fn(async (ids: readonly string[]) => ids.filter((id) => !options.withJob.includes(id))),
-      enqueueMany: vi.fn(async (payloads: { predictionId: string }[]) => payloads.map((p) => p.predictionId)),
+      withoutJob: vi.fn(async (ids: readonly string[]) => redis(() => ids.filter((id) => !options.withJob.includes(id)))),
+      enqueueMany: vi.fn(async (payloads: { predictionId: string }[]) => redis(() => payloads.map((p) => p.predictionId))),
     },
     quietMs: 30 * 60 * 1000,
     pageSize: options.pageSize ?? 500,
@@ -61,15 +69,42 @@ describe('StaleUploadSweeper', () => {
       withJob: ['waiting', 'running'],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], requeued: 0 });
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], requeued: 0, failed: 0 });
 
     expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
     expect(deps.queue.withoutJob).toHaveBeenCalledWith(['waiting', 'running', 'never-queued']);
     expect(deps.queue.removeWaiting).toHaveBeenCalledWith(['waiting', 'running']);
-    expect(deps.predictions.fail.mock.calls).toEqual([
-      ['waiting', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
-      ['never-queued', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
+    // Counted as failed in the batch (failPrediction is given the batch).
+    expect(deps.outcomes.failPrediction.mock.calls).toEqual([
+      ['never-queued', 'b1', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
+      ['waiting', 'b1', { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE }],
     ]);
+  });
+
+  it('with Redis out, still ends the batch, and fails its pending predictions without a job once Redis is back', async () => {
+    const at = new Date('2026-12-01T10:00:00Z');
+    const options = {
+      stale: [batch('b1')],
+      pending: { b1: ['queued-then-lost', 'never-queued'] },
+      waiting: [],
+      withJob: [],
+      redisDown: true,
+    };
+    const { subject, deps } = sweeper(options);
+    await expect(subject.sweep()).rejects.toThrow('Connection is closed.');
+    expect(deps.batches.abandonReceiving).toHaveBeenCalledWith('b1');
+
+    // Redis is back (with its data lost); the broken-off batch is no longer receiving.
+    options.redisDown = false;
+    options.stale = [];
+    const row = (id: string) => ({ id, createdAt: at, recordingId: `rec-${id}`, storageKey: `k-${id}`, batchId: 'b1', site: null, batchAbandoned: true });
+    Object.assign(options, { toScreen: [row('queued-then-lost'), row('never-queued')] });
+    expect(await subject.sweep()).toEqual({ batches: [], requeued: 0, failed: 2 });
+    expect(deps.outcomes.failPrediction.mock.calls.map(([id, batchId, failure]) => [id, batchId, failure.code])).toEqual([
+      ['queued-then-lost', 'b1', UPLOAD_ABORTED],
+      ['never-queued', 'b1', UPLOAD_ABORTED],
+    ]);
+    expect(deps.queue.enqueueMany).toHaveBeenCalledWith([]);
   });
 
   it('leaves a batch another gateway ended first to that gateway', async () => {
@@ -81,9 +116,9 @@ describe('StaleUploadSweeper', () => {
       withJob: [],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], requeued: 0 });
+    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], requeued: 0, failed: 0 });
     expect(deps.predictions.listPendingIds).not.toHaveBeenCalledWith('b1');
-    expect(deps.predictions.fail).not.toHaveBeenCalled();
+    expect(deps.outcomes.failPrediction).not.toHaveBeenCalled();
   });
 
   it('queues again, with what the job needs (its site too), the pending predictions whose job is gone', async () => {
@@ -95,6 +130,7 @@ describe('StaleUploadSweeper', () => {
       storageKey: `recordings/${id}`,
       batchId,
       site,
+      batchAbandoned: false,
     });
     const { subject, deps } = sweeper({
       stale: [],
@@ -104,7 +140,7 @@ describe('StaleUploadSweeper', () => {
       withJob: ['queued'],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [], requeued: 2 });
+    expect(await subject.sweep()).toEqual({ batches: [], requeued: 2, failed: 0 });
     expect(deps.predictions.listPendingToScreen).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'), {
       after: undefined,
       limit: 500,
@@ -126,7 +162,7 @@ describe('StaleUploadSweeper', () => {
         requestedAt: at.toISOString(),
       },
     ]);
-    expect(deps.predictions.fail).not.toHaveBeenCalled();
+    expect(deps.outcomes.failPrediction).not.toHaveBeenCalled();
   });
 
   it('reads a long backlog a few pages per sweep, going on where the last sweep stopped', async () => {
@@ -137,6 +173,7 @@ describe('StaleUploadSweeper', () => {
       storageKey: `k${i}`,
       batchId: null,
       site: null,
+      batchAbandoned: false,
     }));
     const { subject, deps } = sweeper({
       stale: [],

@@ -12,15 +12,16 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { BatchesRepository, PredictionsRepository, type PendingCursor } from '@heartbeat/db';
+import { BatchesRepository, PredictionsRepository, ScreeningRepository, type PendingCursor } from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
-import { failUnstartedRecordings, UPLOAD_ABORTED } from './batch-intake';
+import { endBrokenOffBatch, UPLOAD_ABORTED } from './batch-intake';
 
 export interface StaleUploadSweeperDependencies {
   batches: Pick<BatchesRepository, 'listStaleReceiving' | 'abandonReceiving'>;
-  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'listPendingToScreen' | 'fail'>;
+  predictions: Pick<PredictionsRepository, 'listPendingIds' | 'listPendingToScreen'>;
+  outcomes: Pick<ScreeningRepository, 'failPrediction'>;
   queue: Pick<PredictionQueueRepository, 'removeWaiting' | 'withoutJob' | 'enqueueMany'>;
   /** A receiving batch with no new recording for this long is taken as broken off; a pending prediction this old without a job, as orphaned. */
   quietMs: number;
@@ -40,6 +41,8 @@ export interface SweepOutcome {
   batches: AbandonedBatch[];
   /** Pending predictions whose job was gone, queued again. */
   requeued: number;
+  /** Pending predictions of broken-off batches whose job was gone (Redis was out or lost it), failed with UPLOAD_ABORTED. */
+  failed: number;
 }
 
 export const STALE_UPLOAD_MESSAGE =
@@ -54,44 +57,38 @@ export class StaleUploadSweeper {
   /** Ends every stale receiving batch and re-queues orphaned predictions; safe on several gateways at once. */
   async sweep(): Promise<SweepOutcome> {
     const quietSince = new Date((this.deps.now ?? Date.now)() - this.deps.quietMs);
-    return { batches: await this.sweepBatches(quietSince), requeued: await this.requeueOrphans(quietSince) };
+    const batches = await this.sweepBatches(quietSince);
+    return { batches, ...(await this.settleOrphans(quietSince)) };
   }
 
   private async sweepBatches(quietSince: Date): Promise<AbandonedBatch[]> {
-    const { batches, predictions, queue } = this.deps;
     const abandoned: AbandonedBatch[] = [];
-    for (const stale of await batches.listStaleReceiving(quietSince)) {
-      // Only the gateway whose UPDATE changes the row goes on; for the others it is no longer receiving.
-      if (!(await batches.abandonReceiving(stale.id))) continue;
-      // The database does not say which pending predictions were queued; the queue does.
-      const pending = await predictions.listPendingIds(stale.id);
-      const neverQueued = await queue.withoutJob(pending);
-      const queued = pending.filter((id) => !neverQueued.includes(id));
-      const unscreened = await failUnstartedRecordings(
-        this.deps,
-        { queued, neverQueued },
-        STALE_UPLOAD_MESSAGE,
-      );
-      abandoned.push({ batchId: stale.id, unscreened: unscreened.length });
+    for (const stale of await this.deps.batches.listStaleReceiving(quietSince)) {
+      const unscreened = await endBrokenOffBatch(this.deps, stale.id, STALE_UPLOAD_MESSAGE);
+      if (unscreened) abandoned.push({ batchId: stale.id, unscreened: unscreened.length });
     }
     return abandoned;
   }
 
   /**
-   * Queues again the pending predictions created before `before` that have no job. The job id is the
-   * prediction id, so a gateway racing this one, or a job that appeared meanwhile, is not doubled.
+   * Queues again the pending predictions created before `before` that have no job, and fails those
+   * of broken-off batches. The job id is the prediction id, so a gateway racing this one, or a job
+   * that appeared meanwhile, is not doubled.
    */
-  private async requeueOrphans(before: Date): Promise<number> {
-    const { predictions, queue, pageSize = 500, pagesPerSweep = 20 } = this.deps;
+  private async settleOrphans(before: Date): Promise<{ requeued: number; failed: number }> {
+    const { predictions, queue, outcomes, pageSize = 500, pagesPerSweep = 20 } = this.deps;
     let requeued = 0;
+    let failed = 0;
     for (let page = 0; page < pagesPerSweep; page++) {
       const rows = await predictions.listPendingToScreen(before, { after: this.cursor, limit: pageSize });
       // A short page is the end: the next sweep starts from the oldest again.
       const last = rows.at(-1);
       this.cursor = rows.length === pageSize && last ? { createdAt: last.createdAt, id: last.id } : undefined;
       const orphans = new Set(await queue.withoutJob(rows.map((row) => row.id)));
+      for (const row of rows.filter((row) => orphans.has(row.id) && row.batchAbandoned))
+        if (await outcomes.failPrediction(row.id, row.batchId ?? undefined, { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE })) failed++;
       const payloads = rows
-        .filter((row) => orphans.has(row.id))
+        .filter((row) => orphans.has(row.id) && !row.batchAbandoned)
         .map((row) => ({
           predictionId: row.id,
           recordingId: row.recordingId,
@@ -104,7 +101,7 @@ export class StaleUploadSweeper {
       requeued += payloads.length;
       if (!this.cursor) break;
     }
-    return requeued;
+    return { requeued, failed };
   }
 }
 
@@ -120,12 +117,14 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
     @Inject(CONFIG) private readonly config: Config,
     @Inject(BatchesRepository) batches: BatchesRepository,
     @Inject(PredictionsRepository) predictions: PredictionsRepository,
+    @Inject(ScreeningRepository) outcomes: ScreeningRepository,
     @Inject(PredictionQueueRepository) queue: PredictionQueueRepository,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
   ) {
     this.sweeper = new StaleUploadSweeper({
       batches,
       predictions,
+      outcomes,
       queue,
       quietMs: config.gateway.staleUploadTimeoutMs,
     });
@@ -147,13 +146,15 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
     if (this.running) return;
     this.running = this.sweeper
       .sweep()
-      .then(({ batches, requeued }) => {
+      .then(({ batches, requeued, failed }) => {
         this.metrics.staleBatchesEnded.inc(batches.length);
         this.metrics.predictionsRequeued.inc(requeued);
         for (const { batchId, unscreened } of batches)
           this.logger.warn(
             `Batch ${batchId} stopped receiving mid-upload; marked failed, ${unscreened} unscreened recording(s) failed with ${UPLOAD_ABORTED}`,
           );
+        if (failed > 0)
+          this.logger.warn(`${failed} pending prediction(s) of broken-off batches had no job; failed with ${UPLOAD_ABORTED}`);
         if (requeued > 0)
           this.logger.warn(
             `${requeued} pending prediction(s) had no job (their request died before queueing it, or Redis lost it); queued again`,

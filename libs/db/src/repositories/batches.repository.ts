@@ -16,8 +16,12 @@ export interface CreateBatch {
   receiving?: boolean;
 }
 
-/** States in which a batch still counts outcomes. */
-export const OPEN_STATES = sql`(${batches.status} in ('receiving', 'pending', 'running'))`;
+/**
+ * States in which a batch still counts outcomes. A `failed` batch is one whose upload broke off: the
+ * recordings it had already queued are still screened (or failed with UPLOAD_ABORTED), and its
+ * counts must reach its total like any other batch's.
+ */
+export const COUNTING_STATES = sql`(${batches.status} in ('receiving', 'pending', 'running', 'failed'))`;
 
 /** The batch columns after one more outcome (see BatchesRepository.recordOutcome). */
 export function countedOutcome(outcome: 'succeeded' | 'failed') {
@@ -25,12 +29,13 @@ export function countedOutcome(outcome: 'succeeded' | 'failed') {
     outcome === 'succeeded' ? sql`${batches.succeededCount} + 1` : sql`${batches.succeededCount}`;
   const failed = outcome === 'failed' ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`;
   const receiving = sql`${batches.status} = 'receiving'`;
+  const abandoned = sql`${batches.status} = 'failed'`;
   const done = sql`(${succeeded}) + (${failed}) >= ${batches.totalCount}`;
   return {
     succeededCount: succeeded,
     failedCount: failed,
-    status: sql`case when ${receiving} then 'receiving'::batch_status when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
-    finishedAt: sql`case when ${receiving} then null when ${done} then now() else null end`,
+    status: sql`case when ${receiving} then 'receiving'::batch_status when ${abandoned} then 'failed'::batch_status when ${done} then 'completed'::batch_status else 'running'::batch_status end`,
+    finishedAt: sql`case when ${receiving} then null when ${abandoned} then ${batches.finishedAt} when ${done} then now() else null end`,
   };
 }
 
@@ -103,7 +108,7 @@ export class BatchesRepository {
     const [batch] = await this.db
       .update(batches)
       .set(countedOutcome(outcome))
-      .where(and(eq(batches.id, id), OPEN_STATES))
+      .where(and(eq(batches.id, id), COUNTING_STATES))
       .returning();
     return batch;
   }

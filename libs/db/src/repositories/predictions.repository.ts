@@ -1,6 +1,6 @@
 // Predictions: one row per (recording, request). Created pending when a job is queued, then
 // completed with the model's answer or failed with a typed error code.
-import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import {
@@ -71,6 +71,8 @@ export interface PendingPrediction extends PendingCursor {
   batchId: string | null;
   /** The site the request named, which the re-queued job must keep. */
   site: string | null;
+  /** Its batch's upload broke off (`failed`): the recording is to be failed, not screened. */
+  batchAbandoned: boolean;
 }
 
 export class PredictionsRepository {
@@ -136,9 +138,9 @@ export class PredictionsRepository {
   }
 
   /**
-   * Pending predictions created before `before` that a worker should still screen: single ones
-   * (/predict) and those of batches whose upload ended (not receiving, not failed or cancelled),
-   * with what a job needs, in (createdAt, id) order after `after`.
+   * Pending predictions created before `before` that are not being received: single ones
+   * (/predict) and those of batches whose upload ended (pending, running) or broke off (failed;
+   * `batchAbandoned`), with what a job needs, in (createdAt, id) order after `after`.
    */
   async listPendingToScreen(before: Date, { after, limit = 500 }: { after?: PendingCursor; limit?: number } = {}): Promise<PendingPrediction[]> {
     const afterCursor = after
@@ -152,6 +154,7 @@ export class PredictionsRepository {
         batchId: predictions.batchId,
         site: predictions.requestedSite,
         createdAt: predictions.createdAt,
+        batchAbandoned: sql<boolean>`coalesce(${batches.status} = 'failed', false)`,
       })
       .from(predictions)
       .innerJoin(recordings, eq(recordings.id, predictions.recordingId))
@@ -160,7 +163,7 @@ export class PredictionsRepository {
         and(
           eq(predictions.status, 'pending'),
           lt(predictions.createdAt, before),
-          or(isNull(predictions.batchId), inArray(batches.status, ['pending', 'running'])),
+          or(isNull(predictions.batchId), inArray(batches.status, ['pending', 'running', 'failed'])),
           afterCursor,
         ),
       )

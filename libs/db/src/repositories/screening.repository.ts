@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { batches, predictions, recordings, type NewRecording } from '../schema';
-import { countedOutcome, OPEN_STATES } from './batches.repository';
+import { countedOutcome, COUNTING_STATES } from './batches.repository';
 import {
   completedColumns,
   failedColumns,
@@ -93,7 +93,7 @@ export class ScreeningRepository {
       this.db
         .update(batches)
         .set(countedOutcome(outcome))
-        .where(and(eq(batches.id, batchId), OPEN_STATES, sql`exists (select 1 from ${finished})`))
+        .where(and(eq(batches.id, batchId), COUNTING_STATES, sql`exists (select 1 from ${finished})`))
         .returning({ id: batches.id }),
     );
     // `counted` runs although the query does not read it: PostgreSQL executes every data-modifying CTE.
