@@ -36,6 +36,8 @@ interface ExportedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  events?: { name: string; attributes?: OtlpAttribute[] }[];
+  links?: { traceId: string; spanId: string }[];
 }
 
 interface OtlpValue {
@@ -297,6 +299,17 @@ describe('one /predict', () => {
     const save = named('prediction.save', 'inference-worker')!;
     expect(trace.some((span) => span.scope.includes('instrumentation-pg') && span.parentSpanId === save.spanId)).toBe(true);
     expect(job?.attributes).toMatchObject({ 'heartbeat.prediction.id': predictionId, 'heartbeat.model.version': expect.any(String) });
+  });
+
+  it('names the dynamic batch the model call joined: an event on the call, and a model.batch span linked to it', () => {
+    const infer = spans.find((span) => span.traceId === traceId && span.name === 'model.infer')!;
+    const joined = infer.events?.find((event) => event.name === 'joined model batch');
+    const sequence = attributes(joined?.attributes)['heartbeat.model_batch.sequence'];
+    expect(sequence).toBeDefined();
+    const batch = spans.find(
+      (span) => span.name === 'model.batch' && span.attributes['heartbeat.model_batch.sequence'] === sequence && span.service === 'inference-worker',
+    );
+    expect(batch?.links?.map((link) => link.spanId)).toContain(infer.spanId);
   });
 
   it('never carries an uploaded file name (/predict or batch) in a span or a log line, and the trace id is on both services\' log lines', () => {

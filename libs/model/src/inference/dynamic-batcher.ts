@@ -2,6 +2,7 @@
 // model call (up to maxBatchSize windows, or whatever arrived within maxWaitMs), and each request
 // gets back exactly its own logits. One call at a time per classifier: while a batch runs, the
 // next one fills up, so under load batches grow by themselves and the wait never adds latency.
+import { context, ROOT_CONTEXT, trace, type Context, type Link } from '@opentelemetry/api';
 import { WINDOW_VALUES } from '../input/model-input';
 import type { WindowClassifier } from './window-classifier';
 
@@ -25,6 +26,8 @@ interface PendingRequest {
   nextWindow: number;
   windowCount: number;
   failed: boolean;
+  /** The caller's trace context: its span is told which batch it joined (a no-op without tracing). */
+  context: Context;
   resolve: (logits: Float32Array) => void;
   reject: (error: Error) => void;
 }
@@ -42,6 +45,7 @@ export class DynamicBatcher {
   private timer?: NodeJS.Timeout;
   private readonly valuesPerWindow: number;
   private idleWaiters: (() => void)[] = [];
+  private batches = 0;
 
   constructor(
     private readonly classifier: Pick<WindowClassifier, 'predictLogits'>,
@@ -81,6 +85,7 @@ export class DynamicBatcher {
         nextWindow: 0,
         windowCount,
         failed: false,
+        context: context.active(),
         resolve,
         reject,
       });
@@ -145,6 +150,19 @@ export class DynamicBatcher {
     const windows = slices.reduce((sum, slice) => sum + slice.windows, 0);
     const batch = this.assemble(slices, windows);
     const started = performance.now();
+    const requests = new Set(slices.map((s) => s.request));
+    // One span per model call, linked to the span of every request it serves; each of those spans
+    // gets an event naming the batch it joined.
+    const sequence = (this.batches += 1);
+    const joined = { 'heartbeat.model_batch.sequence': sequence, 'heartbeat.model_batch.windows': windows, 'heartbeat.model_batch.requests': requests.size };
+    const links: Link[] = [];
+    for (const request of requests) {
+      const span = trace.getSpan(request.context);
+      span?.addEvent('joined model batch', joined);
+      if (span) links.push({ context: span.spanContext() });
+    }
+    // A trace of its own (it serves several), whatever context the dispatch happens to run in.
+    const span = links.length > 0 ? trace.getTracer('heartbeat').startSpan('model.batch', { links, attributes: joined }, ROOT_CONTEXT) : undefined;
     let logits: Float32Array;
     try {
       logits = await this.classifier.predictLogits(batch, windows);
@@ -158,10 +176,12 @@ export class DynamicBatcher {
         request.reject(error as Error);
       }
       return;
+    } finally {
+      span?.end();
     }
     this.options.onBatch?.({
       windows,
-      requests: new Set(slices.map((s) => s.request)).size,
+      requests: requests.size,
       durationMs: performance.now() - started,
     });
     let offset = 0;
