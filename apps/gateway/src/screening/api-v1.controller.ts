@@ -31,7 +31,10 @@ import {
   DownloadQueryDto,
   IdParamDto,
   PredictionDto,
+  PredictionQueryDto,
 } from './dto';
+import { FHIR_JSON } from '@heartbeat/contracts';
+import type { DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { DeadLetterService } from './dead-letter.service';
 import { submissionContext } from './request-context';
 import { ScreeningService } from './screening.service';
@@ -99,8 +102,10 @@ export class ApiV1Controller {
   }
 
   @Get('batches/:id/results')
-  @ApiOperation({ summary: 'Batch results, as JSON pages or as one CSV (?format=csv or Accept: text/csv)' })
-  @ApiProduces('application/json', 'text/csv')
+  @ApiOperation({
+    summary: 'Batch results, as JSON pages, as one CSV (?format=csv or Accept: text/csv) or as a FHIR R4 DiagnosticReport (?format=fhir or Accept: application/fhir+json)',
+  })
+  @ApiProduces('application/json', 'text/csv', FHIR_JSON)
   @ApiOkResponse({ type: BatchResultsDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
   async getBatchResults(
@@ -108,7 +113,11 @@ export class ApiV1Controller {
     @Query() query: BatchResultsQueryDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<BatchResultsDto | string> {
+  ): Promise<BatchResultsDto | string | DiagnosticReport> {
+    if (query.format === 'fhir' || (query.format === undefined && wants(request, FHIR_JSON))) {
+      response.setHeader('Content-Type', `${FHIR_JSON}; charset=utf-8`);
+      return this.screening.getBatchReportFhir(id);
+    }
     if (query.format === 'csv' || (query.format === undefined && wants(request, 'text/csv'))) {
       const csv = await this.screening.getBatchResultsCsv(id);
       response.setHeader('Content-Type', 'text/csv; charset=utf-8');
@@ -119,10 +128,20 @@ export class ApiV1Controller {
   }
 
   @Get('predictions/:id')
-  @ApiOperation({ summary: 'One prediction (poll this after a 202 from /predict)' })
+  @ApiOperation({ summary: 'One prediction (poll this after a 202 from /predict); a FHIR R4 Observation with ?format=fhir or Accept: application/fhir+json' })
+  @ApiProduces('application/json', FHIR_JSON)
   @ApiOkResponse({ type: PredictionDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
-  getPrediction(@Param() { id }: IdParamDto): Promise<PredictionDto> {
+  getPrediction(
+    @Param() { id }: IdParamDto,
+    @Query() query: PredictionQueryDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<PredictionDto | Observation> {
+    if (query.format === 'fhir' || (query.format === undefined && wants(request, FHIR_JSON))) {
+      response.setHeader('Content-Type', `${FHIR_JSON}; charset=utf-8`);
+      return this.screening.getPredictionFhir(id);
+    }
     return this.screening.getPrediction(id);
   }
 

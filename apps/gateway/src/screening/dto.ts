@@ -133,10 +133,20 @@ export class CreateBatchFromKeysDto {
 }
 
 export class BatchResultsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'Also selectable with Accept: text/csv' })
+  @ApiPropertyOptional({
+    enum: ['json', 'csv', 'fhir'],
+    description: 'Also selectable with Accept: text/csv, or Accept: application/fhir+json for a FHIR R4 DiagnosticReport carrying one Observation per recording',
+  })
   @IsOptional()
-  @IsIn(['json', 'csv'])
-  format?: 'json' | 'csv';
+  @IsIn(['json', 'csv', 'fhir'])
+  format?: 'json' | 'csv' | 'fhir';
+}
+
+export class PredictionQueryDto {
+  @ApiPropertyOptional({ enum: ['json', 'fhir'], description: 'fhir: a FHIR R4 Observation (also with Accept: application/fhir+json)' })
+  @IsOptional()
+  @IsIn(['json', 'fhir'])
+  format?: 'json' | 'fhir';
 }
 
 export class PredictionHistoryQueryDto extends PageQueryDto {

@@ -1,6 +1,7 @@
-// Database rows to API shapes, and the CSV rendering of batch results.
+// Database rows to API shapes, and the rows of the batch CSV export.
 import type { Batch, Prediction, Recording } from '@heartbeat/db';
-import type { BatchStatusDto, PredictionDto } from './dto';
+import type { CsvValue } from '@heartbeat/contracts';
+import type { BatchFileDto, BatchStatusDto, PredictionDto } from './dto';
 
 export const API_V1 = '/api/v1';
 
@@ -58,30 +59,27 @@ export const CSV_COLUMNS = [
   'created_at',
   'completed_at',
 ] as const;
+export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  const text = String(value);
-  // Quote when needed; a leading = + - @ would be run as a formula by spreadsheets.
-  const guarded = /^[=+\-@]/.test(text) && Number.isNaN(Number(text)) ? `'${text}` : text;
-  return /[",\r\n]/.test(guarded) ? `"${guarded.replaceAll('"', '""')}"` : guarded;
+/** One prediction as a row of the batch CSV export (written by @heartbeat/contracts' toCsv). */
+export function csvRecord(prediction: PredictionDto): Record<CsvColumn, CsvValue> {
+  return {
+    prediction_id: prediction.id,
+    recording_id: prediction.recordingId,
+    file_name: prediction.fileName,
+    status: prediction.status,
+    label: prediction.label,
+    probability: prediction.probability,
+    quality: prediction.quality,
+    model_version: prediction.modelVersion,
+    error_code: prediction.error?.code,
+    error_message: prediction.error?.message,
+    created_at: prediction.createdAt,
+    completed_at: prediction.completedAt,
+  };
 }
 
-export function csvRow(prediction: PredictionDto): string {
-  return [
-    prediction.id,
-    prediction.recordingId,
-    prediction.fileName,
-    prediction.status,
-    prediction.label,
-    prediction.probability,
-    prediction.quality,
-    prediction.modelVersion,
-    prediction.error?.code,
-    prediction.error?.message,
-    prediction.createdAt,
-    prediction.completedAt,
-  ]
-    .map(csvCell)
-    .join(',');
+/** A file refused at upload as a row of the batch CSV export. */
+export function rejectedCsvRecord(file: Pick<BatchFileDto, 'fileName' | 'code' | 'message'>): Partial<Record<CsvColumn, CsvValue>> {
+  return { file_name: file.fileName, status: 'rejected', error_code: file.code, error_message: file.message };
 }

@@ -15,14 +15,17 @@ import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import type { StagedRecording, StagingOutcome } from '../uploads/uploads.service';
 import { BatchIntake, endBrokenOffBatch, NOT_QUEUED, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
 import type { BatchCreatedDto, BatchFileDto, BatchResultsDto, BatchStatusDto, DownloadLinkDto, PredictionDto, PredictPendingDto, PredictResultDto } from './dto';
-import { API_V1, CSV_COLUMNS, csvCell, csvRow, presentBatch, presentPrediction } from './presenters';
+import { API_V1, CSV_COLUMNS, csvRecord, presentBatch, presentPrediction, rejectedCsvRecord } from './presenters';
+import { batchDiagnosticReport, predictionObservation, toCsv } from '@heartbeat/contracts';
+import type { DiagnosticReport, Observation } from '@medplum/fhirtypes';
 
 export type Submitter = BatchSubmitter;
 
 const INSERT_CONCURRENCY = 8;
 const RETRIED_UPLOAD_MESSAGE =
   'The batch upload broke off before it finished; a retry with the same Idempotency-Key started the batch afresh, which screens the recordings it carries.';
-const CSV_PAGE = 1000;
+/** Predictions read per query when a whole batch is needed (CSV and FHIR exports, a retried submission). */
+const PAGE_SIZE = 1000;
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -195,15 +198,21 @@ export class ScreeningService {
   /** Every result of the batch as CSV (header + one line per recording, rejected files included). */
   async getBatchResultsCsv(id: string): Promise<string> {
     await this.findBatch(id);
-    const lines = [CSV_COLUMNS.join(',')];
-    for (let offset = 0; ; offset += CSV_PAGE) {
-      const page = await this.predictions.list({ batchId: id }, { limit: CSV_PAGE, offset });
-      for (const prediction of await this.withFileNames(page.items)) lines.push(csvRow(prediction));
-      if (offset + CSV_PAGE >= page.total) break;
-    }
-    for (const file of await this.rejectedFiles(id))
-      lines.push(['', '', file.fileName, 'rejected', '', '', '', '', file.code, file.message, '', ''].map(csvCell).join(','));
-    return `${lines.join('\r\n')}\r\n`;
+    const predictions = await this.withFileNames(await this.allPredictions(id));
+    const rejected = await this.rejectedFiles(id);
+    return toCsv(CSV_COLUMNS, [...predictions.map(csvRecord), ...rejected.map(rejectedCsvRecord)]);
+  }
+
+  /** The batch as a FHIR R4 DiagnosticReport carrying one Observation per recording. */
+  async getBatchReportFhir(id: string): Promise<DiagnosticReport> {
+    const batch = presentBatch(await this.findBatch(id));
+    const predictions = (await this.allPredictions(id)).map((prediction) => presentPrediction(prediction));
+    return batchDiagnosticReport(batch, predictions);
+  }
+
+  /** One prediction as a FHIR R4 Observation. */
+  async getPredictionFhir(id: string): Promise<Observation> {
+    return predictionObservation(await this.getPrediction(id));
   }
 
   async getPrediction(id: string): Promise<PredictionDto> {
@@ -242,14 +251,20 @@ export class ScreeningService {
     return events.items.map((event) => event.details as unknown as BatchFileDto).sort((a, b) => a.index - b.index);
   }
 
+  /** Every prediction of a batch, read page by page. */
+  private async allPredictions(batchId: string): Promise<Prediction[]> {
+    const predictions: Prediction[] = [];
+    for (let offset = 0; ; offset += PAGE_SIZE) {
+      const page = await this.predictions.list({ batchId }, { limit: PAGE_SIZE, offset });
+      predictions.push(...page.items);
+      if (offset + PAGE_SIZE >= page.total) break;
+    }
+    return predictions;
+  }
+
   /** The answer to a retried submission: the batch as it is now, with its files; re-queues any job lost before. */
   private async describeExistingBatch(batch: Batch): Promise<BatchCreatedDto> {
-    const predictions: Prediction[] = [];
-    for (let offset = 0; ; offset += CSV_PAGE) {
-      const page = await this.predictions.list({ batchId: batch.id }, { limit: CSV_PAGE, offset });
-      predictions.push(...page.items);
-      if (offset + CSV_PAGE >= page.total) break;
-    }
+    const predictions = await this.allPredictions(batch.id);
     const recordings = new Map((await this.recordings.findByIds(predictions.map((p) => p.recordingId))).map((r) => [r.id, r]));
     const pending = predictions.filter((p) => p.status === 'pending');
     // Job ids are prediction ids, so jobs that are already queued are not added twice.
