@@ -2,7 +2,7 @@
 // Also `list` and `revoke <id>`. Talks to the database directly, so it works before the gateway runs.
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { ApiKeysRepository, AuditRepository, connectDatabase } from '@heartbeat/db';
+import { ApiKeysRepository, AuditRepository, connectDatabase, SitesRepository } from '@heartbeat/db';
 import { ApiKeysService } from '../auth/api-keys.service';
 
 const ROLES = ['screening', 'admin'] as const;
@@ -12,11 +12,11 @@ function role(value: string): (typeof ROLES)[number] {
   return value as (typeof ROLES)[number];
 }
 
-async function withService<T>(action: (service: ApiKeysService) => Promise<T>): Promise<T> {
+async function withService<T>(action: (service: ApiKeysService, sites: SitesRepository) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const connection = connectDatabase(config.db.url, { poolSize: 2 });
   try {
-    return await action(new ApiKeysService(new ApiKeysRepository(connection.db), new AuditRepository(connection.db)));
+    return await action(new ApiKeysService(new ApiKeysRepository(connection.db), new AuditRepository(connection.db)), new SitesRepository(connection.db));
   } finally {
     await connection.close();
   }
@@ -29,9 +29,16 @@ program
   .description('Create a key and print its secret (shown only once)')
   .requiredOption('--role <role>', 'screening (can predict) or admin (can also train and promote)', role)
   .requiredOption('--name <name>', 'who or what will use the key')
+  .option('--site <site>', "the site whose calibration the key's screening requests use when they name none")
   .option('--json', 'print {id, name, role, secret} as JSON')
-  .action(async (options: { role: (typeof ROLES)[number]; name: string; json?: boolean }) => {
-    const { apiKey, secret } = await withService((service) => service.create({ role: options.role, name: options.name }));
+  .action(async (options: { role: (typeof ROLES)[number]; name: string; site?: string; json?: boolean }) => {
+    const { apiKey, secret } = await withService(async (service, sites) => {
+      const site = options.site === undefined ? undefined : await sites.findByName(options.site);
+      if (options.site !== undefined && !site) throw new InvalidArgumentError(`No site named "${options.site}"; create it first (POST /api/v1/sites)`);
+      const created = await service.create({ role: options.role, name: options.name });
+      if (site) await sites.setDefaultSiteOfKey(created.apiKey.id, site.id);
+      return created;
+    });
     if (options.json) console.log(JSON.stringify({ id: apiKey.id, name: apiKey.name, role: apiKey.role, secret }));
     else {
       console.log(`Created ${apiKey.role} key "${apiKey.name}" (id ${apiKey.id}).`);
