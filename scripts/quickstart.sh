@@ -2,14 +2,17 @@
 # `npm run quickstart`: HeartBeat running locally in one command. Installs the dependencies on a fresh
 # clone, brings up PostgreSQL/Redis/S3 (scripts/local-stack.sh) and applies migrations, starts the
 # gateway, one inference worker per core and the training worker in the background (logs in
-# .local-stack/logs), gets an admin API key, screens the sample recordings through the batch API and
-# keeps everything running until Ctrl-C, which stops what this script started.
+# .local-stack/logs), a Prometheus scraping them (127.0.0.1:9090) and the web console (port 3000),
+# gets an admin API key, screens the sample recordings through the batch API and keeps everything
+# running until Ctrl-C, which stops what this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 LOGS="$ROOT/.local-stack/logs"
 PORT="${PORT:-8000}"
 BASE="http://127.0.0.1:$PORT"
+CONSOLE_PORT="${CONSOLE_PORT:-3000}"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 
 say() { printf '\n==> %s\n' "$*"; }
 fail() {
@@ -30,6 +33,7 @@ bash scripts/local-stack.sh up
 STACK_STARTED=1
 
 listening "$PORT" && fail "port $PORT is already in use (another gateway?). Stop it or set PORT=<free port>."
+listening "$CONSOLE_PORT" && fail "port $CONSOLE_PORT is already in use (another console?). Stop it or set CONSOLE_PORT=<free port>."
 mkdir -p "$LOGS"
 PIDS=()
 NAMES=()
@@ -85,6 +89,57 @@ start_app gateway apps/gateway/src/main.ts
 INFERENCE_WORKER_ID="${INFERENCE_WORKER_ID:-quickstart}" start_app inference-worker apps/inference-worker/src/main.ts
 [ -f apps/training-worker/src/main.ts ] && start_app training-worker apps/training-worker/src/main.ts
 
+# Any other long-running process (the console, Prometheus), in its own session like the apps.
+start_process() {
+  local name=$1 dir=$2
+  shift 2
+  if command -v setsid >/dev/null; then
+    (cd "$dir" && exec setsid "$@") >"$LOGS/$name.log" 2>&1 &
+  else
+    (cd "$dir" && exec "$@") >"$LOGS/$name.log" 2>&1 &
+  fi
+  PIDS+=("$!")
+  NAMES+=("$name")
+  echo "    $name: pid $! (log .local-stack/logs/$name.log)"
+}
+
+# Prometheus (Debian package `prometheus`) scraping every service's metrics port, with the alert
+# rules from deploy/prometheus/ when there are any; the console's /metrics page reads it.
+PROMETHEUS_URL=""
+if ! command -v prometheus >/dev/null; then
+  echo "    prometheus is not installed (apt-get install prometheus): the console's /metrics page will say how to connect one"
+elif listening "$PROMETHEUS_PORT"; then
+  echo "    port $PROMETHEUS_PORT is in use: not starting Prometheus (set PROMETHEUS_PORT=<free port> for one of ours)"
+else
+  mkdir -p "$ROOT/.local-stack/prometheus"
+  {
+    echo "# Written by scripts/quickstart.sh: the local services' metrics ports."
+    echo "global: {scrape_interval: 5s, evaluation_interval: 15s}"
+    rules=$(ls "$ROOT"/deploy/prometheus/*rules*.yml 2>/dev/null || true)
+    if [ -n "$rules" ]; then
+      echo "rule_files:"
+      for rule in $rules; do echo "  - $rule"; done
+    fi
+    echo "scrape_configs:"
+    echo "  - {job_name: heartbeat-gateway, static_configs: [{targets: ['127.0.0.1:${GATEWAY_METRICS_PORT:-9100}']}]}"
+    echo "  - {job_name: heartbeat-inference-worker, static_configs: [{targets: ['127.0.0.1:${INFERENCE_WORKER_METRICS_PORT:-9101}']}]}"
+    echo "  - {job_name: heartbeat-training-worker, static_configs: [{targets: ['127.0.0.1:${TRAINING_WORKER_METRICS_PORT:-9102}']}]}"
+  } >"$ROOT/.local-stack/prometheus/prometheus.yml"
+  start_process prometheus "$ROOT" prometheus --config.file="$ROOT/.local-stack/prometheus/prometheus.yml" \
+    --storage.tsdb.path="$ROOT/.local-stack/prometheus/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+  PROMETHEUS_URL="http://127.0.0.1:$PROMETHEUS_PORT"
+fi
+
+# The web console: built once (again when its sources changed), then `next start`.
+CONSOLE_DIR="$ROOT/apps/console"
+if [ ! -f "$CONSOLE_DIR/.next/BUILD_ID" ] || [ -n "$(find "$CONSOLE_DIR" "$ROOT/libs/api-client" -path '*/.next' -prune -o -newer "$CONSOLE_DIR/.next/BUILD_ID" -type f -print -quit)" ]; then
+  say "Building the console (next build, about a minute)"
+  (cd "$CONSOLE_DIR" && NEXT_TELEMETRY_DISABLED=1 "$NODE" "$ROOT/node_modules/next/dist/bin/next" build >"$LOGS/console-build.log" 2>&1) ||
+    { tail -n 30 "$LOGS/console-build.log" >&2; fail "the console did not build; its log is above (.local-stack/logs/console-build.log)"; }
+fi
+HEARTBEAT_GATEWAY_URL="$BASE" GATEWAY_METRICS_URL="http://127.0.0.1:${GATEWAY_METRICS_PORT:-9100}/metrics" PROMETHEUS_URL="$PROMETHEUS_URL" NEXT_TELEMETRY_DISABLED=1 \
+  start_process console "$CONSOLE_DIR" "$NODE" "$ROOT/node_modules/next/dist/bin/next" start -p "$CONSOLE_PORT" -H 127.0.0.1
+
 check_alive() {
   local i
   [ "$STOPPING" -eq 1 ] && return 0
@@ -134,6 +189,8 @@ cat <<EOM
 HeartBeat is running.
   API           $BASE            (health: $BASE/health)
   API docs      $BASE/docs       (OpenAPI: $BASE/docs/openapi.json)
+  Console       http://127.0.0.1:$CONSOLE_PORT     (sign in with the admin key below)
+  Prometheus    ${PROMETHEUS_URL:-not started}
   Admin key     $API_KEY
   Logs          .local-stack/logs/
 
