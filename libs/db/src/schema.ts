@@ -1,5 +1,6 @@
 // The whole product's PostgreSQL schema. drizzle-kit generates the migrations in ../migrations from
 // this file, so later issues add columns here rather than redesign tables.
+import { PREDICTION_LABELS, type WindowScore } from '@heartbeat/contracts';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -18,7 +19,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
-export const predictionLabel = pgEnum('prediction_label', ['normal', 'abnormal', 'unsure']);
+export const predictionLabel = pgEnum('prediction_label', PREDICTION_LABELS);
 export const predictionStatus = pgEnum('prediction_status', ['pending', 'succeeded', 'failed']);
 /** `receiving`: files are still being uploaded, so the total is not final and the batch cannot complete. */
 export const batchStatus = pgEnum('batch_status', ['receiving', 'pending', 'running', 'completed', 'failed', 'cancelled']);
@@ -42,12 +43,8 @@ export const apiKeyRole = pgEnum('api_key_role', ['screening', 'admin']);
 /** `active`: the site's requests use it; `superseded`: an older fit; `refused`: the fit was refused (see refusalCode). */
 export const siteCalibrationStatus = pgEnum('site_calibration_status', ['active', 'superseded', 'refused']);
 
-/** One model score per analysis window of a recording. */
-export interface WindowScore {
-  startSeconds: number;
-  endSeconds: number;
-  probability: number;
-}
+/** One model score per analysis window of a recording (the contract's shape). */
+export type { WindowScore };
 
 /** The decision rule a prediction was made with (a site calibration changes it, not the weights). */
 export interface PredictionDecision {

@@ -1,5 +1,6 @@
 // The queue contract: names, job payloads, job results and events, each with one zod schema that
 // producers (gateway) and consumers (workers) both import. Bump schemaVersion on breaking changes.
+import { predictionLabelSchema, probabilitySchema, qualityScoreSchema, windowScoreSchema } from '@heartbeat/contracts';
 import { z } from 'zod';
 
 export const QUEUE_NAMES = {
@@ -29,11 +30,7 @@ const schemaVersion = z.literal(1).default(1);
  */
 const traceContext = z.record(z.string(), z.string()).optional();
 
-export const windowScoreSchema = z.object({
-  startSeconds: z.number().nonnegative(),
-  endSeconds: z.number().nonnegative(),
-  probability: z.number().min(0).max(1),
-});
+export { windowScoreSchema };
 
 export const predictionJobSchema = z.object({
   schemaVersion,
@@ -61,11 +58,9 @@ export const predictionResultSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('succeeded'),
     predictionId: z.uuid().optional(),
-    label: z.enum(['normal', 'abnormal', 'unsure']),
-    /** Probability that the recording is abnormal. */
-    probability: z.number().min(0).max(1),
-    /** Signal quality, 0 (unusable) to 1 (clean). */
-    quality: z.number().min(0).max(1),
+    label: predictionLabelSchema,
+    probability: probabilitySchema,
+    quality: qualityScoreSchema,
     windows: z.array(windowScoreSchema),
     modelVersion: z.string().min(1),
     /** Decision threshold applied, and the site whose calibration made the decision, if any. */

@@ -1,6 +1,8 @@
 // From window scores to one decision per recording: aggregate, calibrate, gate on quality, threshold.
 
-export type RecordingLabel = 'normal' | 'abnormal' | 'unsure';
+import type { PredictionLabel } from '@heartbeat/contracts';
+
+export type RecordingLabel = PredictionLabel;
 
 export interface Calibration {
   /** probability = sigmoid(slope * score + intercept), score as recordingScore gives it */
