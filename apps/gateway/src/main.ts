@@ -3,7 +3,7 @@
 import { tracing } from './tracing';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
+import { createLogger, exitOnStartupFailure, tuneGarbageCollection } from '@heartbeat/telemetry';
 import { applyServerTimeouts, createGatewayApp } from './gateway-app';
 import { GatewayTelemetry } from './telemetry/gateway-telemetry';
 
@@ -21,7 +21,4 @@ async function main(): Promise<void> {
   logger.info({ host: config.gateway.host, port: config.gateway.port, metricsPort }, `HeartBeat gateway listening on http://${shownHost}:${config.gateway.port} (bound to ${config.gateway.host}; API docs at /docs, metrics on :${metricsPort}/metrics)`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('gateway', error instanceof ConfigError ? error.message : error));

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '@heartbeat/config';
 import {
   createLogger,
   createMetricsRegistry,
+  exitOnStartupFailure,
   startTelemetryServer,
   tuneGarbageCollection,
   type Logger,
@@ -124,7 +125,4 @@ async function main(): Promise<void> {
   return runSupervisor(config, logger, processes);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error));

@@ -2,7 +2,7 @@
 // /health/live, /health/ready and /metrics for the orchestrator.
 import { tracing } from './tracing';
 import { ConfigError, loadConfig } from '@heartbeat/config';
-import { createLogger, tuneGarbageCollection } from '@heartbeat/telemetry';
+import { createLogger, exitOnStartupFailure, tuneGarbageCollection } from '@heartbeat/telemetry';
 import { SERVICE, startTrainingWorker } from './training-worker';
 
 async function main(): Promise<void> {
@@ -19,7 +19,4 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error));

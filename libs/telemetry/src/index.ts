@@ -14,7 +14,7 @@ export {
   type TelemetryServer,
   type TelemetryServerOptions,
 } from './telemetry-server';
-export { activeTraceFields, createLogger, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+export { activeTraceFields, createLogger, exitOnStartupFailure, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
 export { NestJsonLogger } from './nest-logger';
 export { annotateActiveSpan, contextFromCarrier, currentTraceContext, withSpan, type SpanOptions } from './trace-context';
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';

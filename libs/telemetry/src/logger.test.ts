@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { describe, expect, it } from 'vitest';
-import { createLogger } from './logger';
+import { describe, expect, it, vi } from 'vitest';
+import { createLogger, exitOnStartupFailure } from './logger';
 
 function capture() {
   const stream = new PassThrough();
@@ -64,6 +64,21 @@ describe('trace ids on log lines', () => {
     } finally {
       context.disable();
       manager.disable();
+    }
+  });
+});
+
+describe('a service that cannot start', () => {
+  it('says why on one fatal JSON line and exits with 1', async () => {
+    const { stream, lines } = capture();
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    try {
+      exitOnStartupFailure('gateway', 'DATABASE_URL must be a postgres:// URL', stream);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lines).toEqual([expect.objectContaining({ service: 'gateway', level: 'fatal', msg: 'gateway could not start: DATABASE_URL must be a postgres:// URL' })]);
+      expect(exit).toHaveBeenCalledWith(1);
+    } finally {
+      exit.mockRestore();
     }
   });
 });
