@@ -11,6 +11,7 @@ import http from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { decodeAudio } from '@heartbeat/audio';
+import { procCpuMs } from './process-cpu';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -62,20 +63,21 @@ async function screenThroughGateway(files: string[]): Promise<{ seconds: number;
   }
 }
 
-function screenWithCli(files: string[], modelVersion: string): { seconds: number; rows: number } {
+function screenWithCli(files: string[], modelVersion: string): { seconds: number; rows: number; cpuSeconds: number } {
   // The CLI gets one folder holding copies of the files: with hundreds of paths on its command line
   // it crashed (SIGSEGV) on this machine, while folders of the same size work.
   const folder = mkdtempSync(path.join(tmpdir(), 'heartbeat-bench-'));
   try {
     for (const file of files) copyFileSync(file, path.join(folder, path.basename(file)));
     const started = performance.now();
+    const cpuBefore = procCpuMs().children;
     const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/heartbeat.js'), 'classify', folder, '--format', 'jsonl', '--no-progress', '--model', path.join(ROOT, 'models', modelVersion)], {
       encoding: 'utf8',
       maxBuffer: 256 * 1024 * 1024,
     });
     if (run.status !== 0 && run.status !== 3)
       throw new Error(`heartbeat classify failed (status ${run.status}, signal ${run.signal}, ${run.error?.message ?? 'no spawn error'}): ${run.stderr.slice(-2000)}`);
-    return { seconds: (performance.now() - started) / 1000, rows: run.stdout.trim().split('\n').length };
+    return { seconds: (performance.now() - started) / 1000, rows: run.stdout.trim().split('\n').length, cpuSeconds: (procCpuMs().children - cpuBefore) / 1000 };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   if (!latencyOnly) console.error(`Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`);
   const gateway = latencyOnly ? undefined : await screenThroughGateway(files);
-  let cli: { seconds: number; rows: number } | undefined;
+  let cli: ReturnType<typeof screenWithCli> | undefined;
   if (!skipCli) {
     console.error('Screening the same files with `heartbeat classify`...');
     cli = screenWithCli(files, modelVersion);
@@ -191,7 +193,7 @@ async function main(): Promise<void> {
     loadAverageBefore: Number(loadBefore.toFixed(2)),
     loadAverageAfter: Number(loadavg()[0]!.toFixed(2)),
     gateway: gateway && { seconds: Number(gateway.seconds.toFixed(1)), recordingsPerSecond: Number(gatewayRate!.toFixed(1)), succeeded: gateway.succeeded, failed: gateway.failed },
-    cli: cli && { seconds: Number(cli.seconds.toFixed(1)), recordingsPerSecond: Number(cliRate!.toFixed(1)) },
+    cli: cli && { seconds: Number(cli.seconds.toFixed(1)), recordingsPerSecond: Number(cliRate!.toFixed(1)), cpuMsPerRecording: Number(((cli.cpuSeconds * 1000) / cli.rows).toFixed(2)) },
     gatewayVsCli: cliRate && gatewayRate ? Number((gatewayRate / cliRate).toFixed(2)) : undefined,
     predictLatencyMs: latency && { clients1: latencySummary(latency.one), clients16: latencySummary(latency.sixteen) },
   };
