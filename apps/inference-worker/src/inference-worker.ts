@@ -61,6 +61,8 @@ export interface InferenceWorkerOptions {
 
 export interface RunningInferenceWorker {
   readonly workerId: string;
+  /** The queue consumer's id, the owner of this process's job locks. */
+  readonly consumerId: string;
   /** The metrics/probe port, when this process serves one. */
   readonly telemetryPort: number | undefined;
   readonly modelVersion: string | undefined;
@@ -269,6 +271,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
   let stopped: Promise<void> | undefined;
   return {
     workerId,
+    consumerId: runningWorker.consumerId,
     telemetryPort: telemetry?.port,
     get modelVersion() {
       return host.current?.version;

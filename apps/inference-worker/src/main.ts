@@ -3,6 +3,7 @@
 // with the promoted model until SIGTERM/SIGINT, then finishes its in-flight jobs and exits.
 import { tracing } from './tracing';
 import { ConfigError, loadConfig, type Config } from '@heartbeat/config';
+import { QUEUE_NAMES, StalledJobReclaimer } from '@heartbeat/queue';
 import {
   createLogger,
   createMetricsRegistry,
@@ -87,6 +88,7 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
 async function runSupervisor(config: Config, logger: Logger, processes: number): Promise<void> {
   const settings = config.inferenceWorker;
   const registry = createMetricsRegistry({ service: SERVICE });
+  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
   const supervisor = new WorkerSupervisor({
     processes,
     spawn: (index) => forkWorkerProcess(index),
@@ -94,6 +96,7 @@ async function runSupervisor(config: Config, logger: Logger, processes: number):
     registry,
     // Each process waits up to the shutdown timeout for its jobs; allow for its own clean-up on top.
     stopTimeoutMs: settings.shutdownTimeoutMs + 15_000,
+    handBackJobs: (consumerId) => reclaimer.reclaim(consumerId),
   });
   const telemetry = await startTelemetryServer({
     service: SERVICE,
@@ -105,6 +108,7 @@ async function runSupervisor(config: Config, logger: Logger, processes: number):
   supervisor.start();
   const stopper = processStopper(logger, async () => {
     await supervisor.stop();
+    await reclaimer.close();
     await telemetry.close();
   });
   // A second signal is passed on: the supervisor tells its processes to exit without their jobs.

@@ -56,7 +56,7 @@ export interface ProcessStopper {
  * SIGTERM to the whole process group plus the supervisor's own stop is one request, not two.
  */
 export function answerSupervisor(
-  worker: Pick<RunningInferenceWorker, 'workerId' | 'report'>,
+  worker: Pick<RunningInferenceWorker, 'workerId' | 'consumerId' | 'report'>,
   channel: SupervisorChannel,
   stopper: ProcessStopper,
 ): void {
@@ -76,5 +76,5 @@ export function answerSupervisor(
     );
   });
   channel.onDisconnect(() => stopper.stop('supervisor gone'));
-  channel.send({ type: 'started', workerId: worker.workerId });
+  channel.send({ type: 'started', workerId: worker.workerId, consumerId: worker.consumerId });
 }

@@ -20,7 +20,8 @@ export type SupervisorMessage =
   | { type: 'stop' };
 
 export type WorkerProcessMessage =
-  | { type: 'started'; workerId: string }
+  /** consumerId: the BullMQ worker id that owns this process's job locks, so the supervisor can hand its jobs back if it dies. */
+  | { type: 'started'; workerId: string; consumerId?: string }
   /** Sent just before a process that could not start exits, so the supervisor can say why it is not ready. */
   | { type: 'failed'; reason: string }
   | { type: 'report'; requestId: number; metrics: MetricsSnapshot; readiness: ReadinessReport };

@@ -42,7 +42,7 @@ class FakeProcess implements SupervisedProcess {
     for (const listener of this.messageListeners) listener(message);
   }
   started(): this {
-    this.emit({ type: 'started', workerId: `worker-${this.pid}` });
+    this.emit({ type: 'started', workerId: `worker-${this.pid}`, consumerId: `consumer-${this.pid}` });
     return this;
   }
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
@@ -52,6 +52,7 @@ class FakeProcess implements SupervisedProcess {
 
 function supervise(processes: number, options: { stopTimeoutMs?: number; reportTimeoutMs?: number } = {}) {
   const spawned: FakeProcess[] = [];
+  const handedBack: string[] = [];
   const registry = createMetricsRegistry({ service: 'inference-worker', defaultMetrics: false });
   const supervisor = new WorkerSupervisor({
     processes,
@@ -67,9 +68,10 @@ function supervise(processes: number, options: { stopTimeoutMs?: number; reportT
     stableAfterMs: 60_000,
     reportTimeoutMs: options.reportTimeoutMs ?? 50,
     stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    handBackJobs: async (consumerId) => (handedBack.push(consumerId), [`job-of-${consumerId}`]),
   });
   supervisor.start();
-  return { supervisor, spawned };
+  return { supervisor, spawned, handedBack };
 }
 
 afterEach(() => vi.useRealTimers());
@@ -143,6 +145,19 @@ describe('WorkerSupervisor', () => {
     spawned[0].exit(1);
     expect(await readiness).toMatchObject({ ready: false, checks: { readyProcesses: 0 } });
     await supervisor.stop();
+  });
+
+  it("hands a dead process's jobs back at once, before its restart, and only that process's", async () => {
+    vi.useFakeTimers();
+    const { spawned, handedBack } = supervise(2);
+    spawned[0].started();
+    spawned[1].started();
+    spawned[0].exit(null, 'SIGKILL');
+    expect(handedBack).toEqual(['consumer-100']);
+    // A process that died before it started held no jobs.
+    await vi.advanceTimersByTimeAsync(1000);
+    spawned[2].exit(1);
+    expect(handedBack).toEqual(['consumer-100']);
   });
 
   it('restarts a process that died, waiting longer after each crash in a row', async () => {

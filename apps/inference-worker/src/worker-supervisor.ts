@@ -36,6 +36,11 @@ export interface WorkerSupervisorOptions {
   reportTimeoutMs?: number;
   /** After asking processes to stop, how long to wait before killing what is left. */
   stopTimeoutMs: number;
+  /**
+   * Hands the jobs a dead process's consumer held back to the queue (see StalledJobReclaimer), so
+   * they do not wait for the queue's stalled-job check; returns their ids.
+   */
+  handBackJobs?: (consumerId: string) => Promise<string[]>;
   now?: () => number;
 }
 
@@ -43,6 +48,7 @@ interface Slot {
   readonly index: number;
   process?: SupervisedProcess;
   workerId?: string;
+  consumerId?: string;
   startedAt: number;
   restartsInARow: number;
   restartTimer?: NodeJS.Timeout;
@@ -177,10 +183,13 @@ export class WorkerSupervisor {
     slot.exited = new Promise<void>((resolve) => {
       child.onExit((code, signal) => {
         for (const request of this.pending.values()) if (request.child === child) request.settle(undefined);
+        const consumerId = slot.process === child ? slot.consumerId : undefined;
         if (slot.process === child) {
           slot.process = undefined;
           slot.workerId = undefined;
+          slot.consumerId = undefined;
         }
+        if (consumerId !== undefined) this.handBack(slot, consumerId);
         resolve();
         if (!this.stopping) this.scheduleRestart(slot, code, signal);
       });
@@ -189,6 +198,7 @@ export class WorkerSupervisor {
       if (!isWorkerProcessMessage(message)) return;
       if (message.type === 'started') {
         slot.workerId = message.workerId;
+        slot.consumerId = message.consumerId;
         slot.startFailure = undefined;
         return;
       }
@@ -198,6 +208,24 @@ export class WorkerSupervisor {
       }
       this.pending.get(message.requestId)?.settle(message);
     });
+  }
+
+  private handBack(slot: Slot, consumerId: string): void {
+    this.options
+      .handBackJobs?.(consumerId)
+      .then((jobIds) => {
+        if (jobIds.length > 0)
+          this.options.logger.warn(
+            { process: slot.index + 1, jobs: jobIds.length },
+            `Handed ${jobIds.length} job(s) of exited process ${slot.index + 1} back to the queue`,
+          );
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn(
+          { process: slot.index + 1, err: (error as Error).message },
+          'Could not hand the exited process\'s jobs back; the queue retries them as stalled',
+        ),
+      );
   }
 
   private scheduleRestart(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {

@@ -17,6 +17,7 @@ export {
   type QueueConnection,
   type WorkerOptions,
 } from './queues';
+export { StalledJobReclaimer } from './stalled-job-reclaimer';
 export {
   listLiveWorkers,
   workerPresenceKey,

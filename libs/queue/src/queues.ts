@@ -288,6 +288,11 @@ export class JobWorker<N extends JobQueueName> {
     return this.worker.waitUntilReady();
   }
 
+  /** BullMQ's id of this consumer, the owner part of its job locks (see StalledJobReclaimer). */
+  get consumerId(): string {
+    return this.worker.id;
+  }
+
   async close(): Promise<void> {
     await this.worker.close();
     await Promise.all([this.deadLetterQueue?.close(), this.holds?.close()]);
