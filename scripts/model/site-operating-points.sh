@@ -17,4 +17,5 @@ for subset in training-a training-b training-c training-d training-e; do
     --input compact --normalisation heart-sounds --cycle-model-weight 0.5 --epochs 30 --windows-per-epoch 2048 \
     --max-minutes "${HEARTBEAT_FOLD_MINUTES:-13}"
 done
-npm exec -- node -r @swc-node/register scripts/model/site-operating-points.ts "$model_dir" "$folds"/training-*
+HEARTBEAT_FOLD_RECIPE="1.6.0's recipe (heartbeat train --input compact --normalisation heart-sounds --cycle-model-weight 0.5 --epochs 30 --windows-per-epoch 2048), each fold capped at ${HEARTBEAT_FOLD_MINUTES:-13} minutes" \
+  npm exec -- node -r @swc-node/register scripts/model/site-operating-points.ts "$model_dir" "$folds"/training-*

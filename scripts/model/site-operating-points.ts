@@ -88,6 +88,8 @@ const moreLabels = MORE_PER_CLASS.flatMap((perClass) =>
 const report = {
   method: `${PER_CLASS} recordings of each class (at most two thirds of a class, so the rest can judge) drawn with seeds ${SEEDS[0]}-${SEEDS.at(-1)}`,
   foldNetworks: foldDirs,
+  // How the fold networks were trained, as site-operating-points.sh says.
+  foldRecipe: process.env.HEARTBEAT_FOLD_RECIPE ?? 'see each fold directory\'s manifest',
   folds,
   moreLabels,
 };

@@ -137,7 +137,7 @@ describe('model card: site operating points', () => {
   it('tabulates each fold: what was labelled, how many fits were refused and why, own threshold beside the site operating point', () => {
     const text = renderModelCard({ manifest, training, trainCommand, siteOperatingPoints: { method: '15 of each class', foldNetworks: ['tmp/folds/training-b'], folds: [fold] } });
     expect(text).toContain('| training-b | 416 (315 normal) | 0.640 | 15 + 15 | 7/10 (refused: 3 SITE_RANKING_TOO_WEAK) | 0.850 / 0.100 / 0.475 | 0.880 (0.780-0.930) / 0.300 (0.200-0.400) / 0.590 (0.500-0.700) |');
-    expect(text).toContain('bash scripts/model/site-operating-points.sh <modelDir>');
+    expect(text).toContain("bash scripts/model/site-operating-points.sh <modelDir>` reproduces the tables");
   });
 
   it('says when it was not measured', () => {

@@ -60,6 +60,8 @@ export interface SiteOperatingPointsFold {
 export interface SiteOperatingPointsReport {
   method: string;
   foldNetworks: string[];
+  /** How the fold networks were trained. */
+  foldRecipe?: string;
   folds: SiteOperatingPointsFold[];
   /** The same with more labelled recordings per class, where the database has them. */
   moreLabels?: (Omit<SiteOperatingPointsFold, 'trials'> & { perClass: number })[];
@@ -260,7 +262,7 @@ function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
     ...rows,
     ...moreLabelsTable(report),
     '',
-    `Fold networks: ${report.foldNetworks.join(', ')}; \`bash scripts/model/site-operating-points.sh <modelDir>\` reproduces the table.`,
+    `Fold networks${report.foldRecipe ? ` (${report.foldRecipe})` : ''}: ${report.foldNetworks.join(', ')}; \`bash scripts/model/site-operating-points.sh <modelDir>\` reproduces the tables.`,
   ].join('\n');
 }
 
