@@ -6,9 +6,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import helmet from 'helmet';
 import type { Config } from '@heartbeat/config';
 import { createLogger, NestJsonLogger, silentLogger, type Logger } from '@heartbeat/telemetry';
 import { AppModule } from './app.module';
+import { ACCESS_EXTENSION } from './auth/access.decorator';
 import { ApiKeysService } from './auth/api-keys.service';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { createValidationPipe } from './common/validation';
@@ -39,10 +41,29 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'integrators use /api/v1. Writes need an API key (Authorization: Bearer <key> or X-API-Key). Every error is {statusCode, code, message}.',
     )
     .setVersion('1.0.0')
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .addServer('/', 'This gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key created with `npm run api-key -- create`' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  return declareAccess(SwaggerModule.createDocument(app, config));
+}
+
+/**
+ * Every operation says who may call it, as the guard decides: public ones need no key, the rest a
+ * key (bearer or X-API-Key) with the level in x-heartbeat-access; an operation without @Access gets
+ * the guard's default (read for GET and HEAD, screening for the rest).
+ */
+function declareAccess(document: OpenAPIObject): OpenAPIObject {
+  const keyed = [{ bearer: [] }, { 'api-key': [] }];
+  for (const operations of Object.values(document.paths)) {
+    for (const [method, operation] of Object.entries(operations) as [string, Record<string, unknown>][]) {
+      if (typeof operation !== 'object' || operation === null || !('responses' in operation)) continue;
+      operation[ACCESS_EXTENSION] ??= method === 'get' || method === 'head' ? 'read' : 'screening';
+      operation.security = operation[ACCESS_EXTENSION] === 'public' ? [] : keyed;
+    }
+  }
+  return document;
 }
 
 /**
@@ -72,6 +93,15 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   app.useBodyParser('json', { limit: '2mb' });
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.disable('x-powered-by');
+  // Security headers on every answer (helmet's defaults; their CSP still serves the /docs page).
+  app.use(helmet());
+  // Closed unless CORS_ORIGINS lists the browser origins that may call the API.
+  if (config.gateway.corsOrigins.length > 0)
+    app.enableCors({
+      origin: [...config.gateway.corsOrigins],
+      exposedHeaders: ['Location', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'Idempotent-Replayed', 'Content-Disposition'],
+      maxAge: 600,
+    });
   const metrics = app.get(GatewayMetrics);
   app.useGlobalFilters(new ApiExceptionFilter(logger, (dependency, request) => metrics.dependencyFailed(dependency, request)));
   app.useGlobalPipes(createValidationPipe());

@@ -1,7 +1,9 @@
 // The gateway in-process against the real Postgres, Redis and S3 server of the integration run.
 // Jobs are checked on the queue itself; a stand-in worker answers where a response needs one (the
 // real inference worker is exercised by gateway-worker.int.test.ts).
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -531,6 +533,19 @@ describe('rate limit, errors and documentation', () => {
       ]),
     );
     expect(document.components.schemas.BatchCreatedDto.properties.files).toBeDefined();
+  });
+
+  it('publishes an OpenAPI document that passes redocly lint without errors, every operation saying who may call it', async () => {
+    const document = await (await fetch(`${gateway.base}/docs/openapi.json`)).json();
+    const operations = Object.values(document.paths as Record<string, Record<string, { security?: unknown[]; 'x-heartbeat-access'?: string }>>).flatMap((path) => Object.values(path));
+    expect(operations.every((operation) => ['public', 'read', 'recording', 'screening', 'admin'].includes(operation['x-heartbeat-access']!))).toBe(true);
+    expect(operations.filter((operation) => operation.security?.length === 0).map((operation) => operation['x-heartbeat-access'])).toEqual(expect.arrayContaining(['public']));
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'heartbeat-openapi-')), 'openapi.json');
+    writeFileSync(file, JSON.stringify(document));
+    const lint = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/@redocly/cli/bin/cli.js'), 'lint', file, '--format=json'], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } });
+    const report = JSON.parse(lint.stdout) as { totals: { errors: number }; problems: { ruleId: string; severity: string; message: string }[] };
+    expect(report.problems.filter((problem) => problem.severity === 'error')).toEqual([]);
+    expect(report.totals.errors).toBe(0);
   });
 });
 

@@ -65,6 +65,7 @@ export class SitesController {
 
   @Get('sites/:name')
   @Access('read')
+  @ApiOperation({ summary: 'One site: its labelled records, the calibration in force and its status' })
   @ApiOkResponse({ type: SiteDto })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
   get(@Param() { name }: SiteNameParamDto): Promise<SiteDto> {

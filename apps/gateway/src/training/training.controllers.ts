@@ -68,18 +68,21 @@ export class TrainingApiV1Controller {
 
   @Get('training-runs')
   @Access('read')
+  @ApiOperation({ summary: 'Training runs, newest first' })
   list(@Query() page: PageQueryDto) {
     return this.training.listRuns(page);
   }
 
   @Get('training-status')
   @Access('read')
+  @ApiOperation({ summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail' })
   status() {
     return this.training.status();
   }
 
   @Get('training-runs/:id')
   @Access('read')
+  @ApiOperation({ summary: 'One training run with its progress, metrics, promotion decision and log' })
   get(@Param('id') id: string) {
     return this.training.getRun(id);
   }
@@ -109,6 +112,7 @@ export class TrainingApiV1Controller {
 
   @Get('models/:version')
   @Access('read')
+  @ApiOperation({ summary: 'One model version: status, metrics per subset, artifacts and audit trail' })
   model(@Param('version') version: string) {
     return this.training.getModel(version);
   }
