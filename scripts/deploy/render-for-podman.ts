@@ -4,7 +4,8 @@
 //  - only Deployments, ConfigMaps and Secrets are kept (podman runs no Services, Jobs, HPAs, policies;
 //    the migrations Job's work is done by the compose stack's migrate container on the same database);
 //  - pods use the host's network, so they reach the stack's PostgreSQL, Redis and S3 on loopback and
-//    serve their ports there (podman serves hostPorts, not Services);
+//    serve their ports there (podman serves hostPorts, not Services); the containers' port lists go
+//    (podman refuses port mappings on the host network) and the probes name port numbers;
 //  - secretKeyRef and configMapKeyRef are resolved into values (podman 4.3 does not read them from
 //    objects in the same file);
 //  - the probes stay: podman turns the liveness probe into a health check.
@@ -27,12 +28,18 @@ type Manifest = {
     template?: {
       spec: {
         hostNetwork?: boolean;
-        containers: { env?: EnvVar[]; envFrom?: { configMapRef?: { name: string } }[] }[];
+        containers: ({
+          env?: EnvVar[];
+          envFrom?: { configMapRef?: { name: string } }[];
+          ports?: { name: string; containerPort: number }[];
+        } & Partial<Record<(typeof PROBES)[number], { httpGet?: { port: string | number } }>>)[];
         serviceAccountName?: string;
       };
     };
   };
 };
+
+const PROBES = ['startupProbe', 'livenessProbe', 'readinessProbe'] as const;
 
 const SINGLE_NODE = [
   'gateway.replicaCount=1',
@@ -75,6 +82,13 @@ const pods = manifests
     pod.hostNetwork = true;
     delete pod.serviceAccountName;
     for (const container of pod.containers) {
+      // On the host network podman refuses port mappings: the probes name the port numbers instead.
+      const portNumbers = new Map((container.ports ?? []).map((port) => [port.name, port.containerPort]));
+      for (const probe of PROBES) {
+        const httpGet = container[probe]?.httpGet;
+        if (httpGet && typeof httpGet.port === 'string') httpGet.port = portNumbers.get(httpGet.port) ?? httpGet.port;
+      }
+      delete container.ports;
       const fromConfigMaps = (container.envFrom ?? []).flatMap((source) =>
         source.configMapRef ? Object.entries(configMaps.get(source.configMapRef.name) ?? {}).map(([name, value]) => ({ name, value })) : [],
       );

@@ -13,10 +13,10 @@
 #     pod's gateway;
 #  6. tears everything down and prints one line: the result and the image sizes.
 # Needs root (dockerd, podman), Debian's docker.io, docker-compose, podman, debootstrap
-# (apt-get install -y docker.io docker-compose containerd runc tini debootstrap podman), the npm
+# (apt-get install -y docker.io docker-compose containerd runc tini debootstrap podman catatonit), the npm
 # registry and the Debian mirror. CPU-heavy: builds run under nice. Not part of CI (see README).
 #   HEARTBEAT_SMOKE_DIR  engine data, cache, logs (default /tmp/heartbeat-deploy-smoke; kept between runs)
-#   HEARTBEAT_SMOKE_SOURCE=head  build from the last commit instead of the working tree
+#   HEARTBEAT_SMOKE_SOURCE=head  build from the last commit instead of the working tree (a snapshot of it)
 #   HEARTBEAT_SMOKE_KEEP=1       leave the stack and pods running at the end
 #   HEARTBEAT_SMOKE_SKIP_PODMAN=1  stop after the compose part
 set -euo pipefail
@@ -76,14 +76,16 @@ log "Base image (Debian bookworm + Node 24 from npm)"
 nice -n 10 bash scripts/deploy/base-image.sh local/heartbeat-base:node24 >"$dir/logs/base-image.log" 2>&1 ||
   { tail -n 20 "$dir/logs/base-image.log"; fail "base image"; }
 
-context="$ROOT"
+# Every image is built from one snapshot of the sources, so a file edited meanwhile cannot make the
+# images disagree (or send each build back to `npm ci`).
+context="$dir/source"
+rm -rf "$context" && mkdir -p "$context"
 revision="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [ "${HEARTBEAT_SMOKE_SOURCE:-}" = head ]; then
-  context="$dir/source"
-  rm -rf "$context" && mkdir -p "$context"
   git archive HEAD | tar -x -C "$context"
 else
   git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
+  git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -c 2>/dev/null | tar -x -C "$context"
 fi
 version="$(node -p "require('./package.json').version")"
 
@@ -173,7 +175,7 @@ sizes="${sizes%, }"
 
 podman_result="skipped"
 if [ "${HEARTBEAT_SMOKE_SKIP_PODMAN:-}" != 1 ]; then
-  command -v podman >/dev/null || fail "podman is missing: apt-get install -y podman"
+  command -v podman >/dev/null && command -v catatonit >/dev/null || fail "podman is missing: apt-get install -y podman catatonit"
   log "Helm chart on one node: podman kube play"
   # This machine: root lacks CAP_SYS_RESOURCE and has a hybrid cgroup mount (../shared/TOOLING.md).
   printf '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n' >"$podman_conf"
@@ -184,7 +186,7 @@ if [ "${HEARTBEAT_SMOKE_SKIP_PODMAN:-}" != 1 ]; then
   pod_gateway_port=$(free_port) pod_gateway_metrics=$(free_port) pod_worker_metrics=$(free_port)
   pod_training_metrics=$(free_port) pod_console_port=$(free_port)
   node -r @swc-node/register scripts/deploy/render-for-podman.ts \
-    --set "image.tag=smoke" --set "image.pullPolicy=Never" \
+    --set image.registry=localhost --set image.tag=smoke --set image.pullPolicy=Never \
     --set "database.url=postgres://postgres:postgres@127.0.0.1:$SMOKE_POSTGRES_PORT/heartbeat" \
     --set "redis.url=redis://127.0.0.1:$SMOKE_REDIS_PORT" \
     --set "s3.endpoint=http://127.0.0.1:$HEARTBEAT_S3_PORT" --set s3.accessKeyId=S3RVER --set s3.secretAccessKey=S3RVER \
