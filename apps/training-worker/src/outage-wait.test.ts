@@ -19,6 +19,16 @@ function failingWith(...errors: Error[]) {
 }
 
 describe('OutageWait', () => {
+  it('tells onUnavailable which dependency each failed try met, and in which step', async () => {
+    const met: [string, string][] = [];
+    const wait = new OutageWait({ ...settings, onUnavailable: (dependency, step) => met.push([dependency, step]) });
+    await wait.run('reading the checkpoint', failingWith(new Unreachable('connect ECONNREFUSED'), new Unreachable('socket hang up')));
+    expect(met).toEqual([
+      ['Object storage', 'reading the checkpoint'],
+      ['Object storage', 'reading the checkpoint'],
+    ]);
+  });
+
   it('tries again while a dependency is out of reach and returns what the step gives once it is back', async () => {
     const attempt = failingWith(
       new Unreachable('connect ECONNREFUSED'),

@@ -10,6 +10,8 @@ export interface OutageWaitSettings {
   retryMs: number;
   /** How long one step may wait in all before the run fails (ms). */
   limitMs: number;
+  /** Told every time a step finds a dependency out of reach (the dependency-error counter). */
+  onUnavailable?: (dependency: string, step: string) => void;
 }
 
 export class DependencyOutageError extends Error {
@@ -51,6 +53,7 @@ export class OutageWait {
       } catch (error) {
         const dependency = this.settings.unavailableDependency(error);
         if (!dependency) throw error;
+        this.settings.onUnavailable?.(dependency, step);
         const waited = this.now() - started;
         if (waited >= this.settings.limitMs) throw new DependencyOutageError(dependency, step, waited, error);
         hooks.onWait?.(

@@ -42,3 +42,15 @@ describe('TrainingMetrics', () => {
     expect(text).toContain('heartbeat_training_run_active{service="training-worker"} 0');
   });
 });
+
+describe('dependency errors in a training run', () => {
+  it('are counted by dependency and by the step that met them', async () => {
+    const registry = createMetricsRegistry({ service: 'training-worker', defaultMetrics: false });
+    const metrics = new TrainingMetrics(registry);
+    metrics.dependencyFailed('s3', 'reading the checkpoint');
+    metrics.dependencyFailed('s3', 'reading the checkpoint');
+    expect(await registry.metrics()).toContain(
+      'heartbeat_dependency_errors_total{dependency="s3",operation="reading the checkpoint",service="training-worker"} 2',
+    );
+  });
+});

@@ -1,7 +1,7 @@
 // The training worker's Prometheus metrics: runs finished by status, the current run's progress,
 // epoch, loss and validation figures (from the epoch reports it writes to the database), and when it
 // last moved, so a stuck run can be told from a slow one.
-import { Counter, Gauge, type Registry } from '@heartbeat/telemetry';
+import { Counter, createDependencyErrorCounter, Gauge, type Dependency, type Registry } from '@heartbeat/telemetry';
 
 /** The figures an epoch report carries in a run's metrics (training-run.service's onEpoch). */
 interface EpochFigures {
@@ -22,6 +22,7 @@ export class TrainingMetrics {
   readonly loss: Gauge;
   readonly validationAuc: Gauge;
   readonly validationMacc: Gauge;
+  readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
   constructor(registry: Registry, private readonly now: () => number = Date.now) {
     const registers = [registry];
@@ -71,8 +72,14 @@ export class TrainingMetrics {
       help: 'Validation MAcc, the mean of sensitivity and specificity (0-1), after the last completed epoch.',
       registers,
     });
+    this.dependencyErrors = createDependencyErrorCounter(registry);
     this.active.set(0);
     this.progress.set(0);
+  }
+
+  /** A run's step found S3 or PostgreSQL out of reach (it waits and tries again). */
+  dependencyFailed(dependency: Dependency, step: string): void {
+    this.dependencyErrors.inc({ dependency, operation: step });
   }
 
   runStarted(): void {

@@ -147,6 +147,7 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
         error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
       retryMs: config.trainingWorker.dependencyRetryMs,
       limitMs: config.trainingWorker.dependencyWaitLimitMs,
+      onUnavailable: (dependency, step) => trainingMetrics.dependencyFailed(dependency === 'Object storage' ? 's3' : 'postgres', step),
     }),
   });
 
