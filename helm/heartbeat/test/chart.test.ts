@@ -244,7 +244,14 @@ describe('helm/heartbeat', () => {
     const manifests = rendered[set]!;
     const secrets = manifests.filter((m) => m.kind === 'Secret').flatMap((m) => Object.values(m.stringData ?? {}));
     const configMaps = manifests.filter((m) => m.kind === 'ConfigMap').map((m) => JSON.stringify(m.data));
-    const secretValues = [...secrets, values.database.url, values.redis.url, 'test-s3-secret-key', 'hb_test_bootstrap_key'];
+    const secretValues = [
+      ...secrets,
+      values.database.url,
+      values.redis.url,
+      'test-s3-secret-key',
+      'hb_test_bootstrap_key',
+      'test-console-session-secret-0123456789abcdef',
+    ];
     for (const value of secretValues.filter((v) => v.length > 0)) {
       for (const configMap of configMaps) expect(configMap).not.toContain(value);
     }
@@ -269,6 +276,11 @@ describe('helm/heartbeat', () => {
       S3_ACCESS_KEY_ID: { name: 'heartbeat-s3', key: 'access-key' },
       S3_SECRET_ACCESS_KEY: { name: 'heartbeat-s3', key: 'secret-key' },
       HEARTBEAT_BOOTSTRAP_API_KEY: { name: 'heartbeat-api-key', key: 'key' },
+    });
+    const consoleEnv = podSpec(find(manifests, 'Deployment', '-console'))!.containers[0]!.env!;
+    expect(consoleEnv.find((e) => e.name === 'CONSOLE_SESSION_SECRET')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'heartbeat-console',
+      key: 'session-secret',
     });
   });
 
