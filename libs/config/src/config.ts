@@ -125,6 +125,28 @@ function nonEmpty(variable: string) {
   });
 }
 
+/** A comma-separated list of web origins (scheme://host[:port]); empty for none. */
+function originList(variable: string) {
+  return z.string().transform((value, ctx): string[] => {
+    const origins: string[] = [];
+    for (const item of value.split(',').map((each) => each.trim()).filter(Boolean)) {
+      let origin: string | undefined;
+      try {
+        const url = new URL(item);
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item.replace(/\/$/, '')) origin = url.origin;
+      } catch {
+        origin = undefined;
+      }
+      if (!origin) {
+        ctx.addIssue({ code: 'custom', message: `${variable} must list origins such as https://console.example.org, comma-separated (no path), got "${item}"` });
+        return z.NEVER;
+      }
+      origins.push(origin);
+    }
+    return origins;
+  });
+}
+
 // Each entry: the variable's schema and its dev-machine default (undefined = optional, no default).
 const variables = {
   NODE_ENV: [oneOf('NODE_ENV', NODE_ENVS), 'development'],
@@ -162,6 +184,8 @@ const variables = {
   STALE_UPLOAD_SWEEP_INTERVAL_MS: [integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
   PUBLIC_READS: [boolean('PUBLIC_READS'), 'false'],
   RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
+  CORS_ORIGINS: [originList('CORS_ORIGINS'), ''],
+  RECORDING_RETENTION_DAYS: [integer('RECORDING_RETENTION_DAYS', { min: 0, max: 36_500 }), '0'],
 
   CONSOLE_PORT: [port('CONSOLE_PORT'), '3000'],
 
@@ -273,6 +297,10 @@ function buildConfig(s: Settings) {
       /** Lets reads (not recording downloads) through without a key: off unless a site turns it on. */
       publicReads: s.PUBLIC_READS,
       rateLimitPerMinute: s.RATE_LIMIT_PER_MINUTE,
+      /** Browser origins allowed to call the API cross-origin; none (CORS closed) unless listed. */
+      corsOrigins: s.CORS_ORIGINS,
+      /** Recordings (their audio, predictions and training samples) older than this many days are purged; 0 keeps them. */
+      recordingRetentionDays: s.RECORDING_RETENTION_DAYS,
     },
     console: { port: s.CONSOLE_PORT },
     inferenceWorker: {

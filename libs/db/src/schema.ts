@@ -77,6 +77,8 @@ export const apiKeys = pgTable(
     createdAt: createdAt(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /** After this the key no longer authenticates (null: never expires); rotation sets it on the old key. */
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
     /** Site whose calibration this key's screening requests use when they name none. */
     defaultSiteId: uuid('default_site_id').references(() => sites.id, { onDelete: 'set null' }),
   },

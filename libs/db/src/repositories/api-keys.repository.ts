@@ -1,5 +1,5 @@
 // API keys: only hashes are stored; hashing and role checks belong to the gateway's auth service.
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { apiKeys, type ApiKey, type NewApiKey } from '../schema';
 
@@ -11,12 +11,25 @@ export class ApiKeysRepository {
     return created!;
   }
 
-  /** The key with this hash, unless it was revoked. */
+  /** The key with this hash, unless it was revoked or has expired. */
   async findActiveByHash(keyHash: string): Promise<ApiKey | undefined> {
     const [key] = await this.db
       .select()
       .from(apiKeys)
-      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
+      .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql`now()`))));
+    return key;
+  }
+
+  /**
+   * Makes an active key expire at `at` (sooner only: an earlier expiry is kept). Undefined when the
+   * key is unknown or revoked.
+   */
+  async expire(id: string, at: Date): Promise<ApiKey | undefined> {
+    const [key] = await this.db
+      .update(apiKeys)
+      .set({ expiresAt: sql`least(coalesce(${apiKeys.expiresAt}, ${at}), ${at})` })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
     return key;
   }
 
