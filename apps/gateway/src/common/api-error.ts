@@ -1,38 +1,11 @@
 // Every error the gateway answers with: an HTTP status, a stable machine-readable `code` clients can
 // branch on, and a message written for the person reading it.
 import { HttpException } from '@nestjs/common';
+import { ERROR_CODES, type ErrorCode } from './error-catalogue';
 
-export const API_ERROR_CODES = [
-  'API_KEY_MISSING',
-  'API_KEY_INVALID',
-  'FORBIDDEN_ROLE',
-  'RATE_LIMITED',
-  'VALIDATION_FAILED',
-  'NOT_FOUND',
-  'BATCH_NOT_FOUND',
-  'PREDICTION_NOT_FOUND',
-  'RECORDING_NOT_FOUND',
-  'API_KEY_NOT_FOUND',
-  'NO_PROMOTED_MODEL',
-  'FILE_TOO_LARGE',
-  'TOO_MANY_FILES',
-  'PAYLOAD_TOO_LARGE',
-  'NO_FILES',
-  'UNEXPECTED_FIELD',
-  'NOT_MULTIPART',
-  'MALFORMED_MULTIPART',
-  'UNSUPPORTED_FORMAT',
-  'UNSUPPORTED_MEDIA_TYPE',
-  'OBJECT_NOT_FOUND',
-  'IDEMPOTENCY_KEY_IN_USE',
-  'IDEMPOTENCY_KEY_INVALID',
-  'PREDICTION_FAILED',
-  'SERVICE_UNAVAILABLE',
-  'INTERNAL_ERROR',
-] as const;
-
-/** Codes of the gateway itself; audio errors reported by workers (TOO_SHORT, CORRUPT_AUDIO...) pass through. */
-export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+/** Every code the gateway sends, from the catalogue (one status and one meaning each). */
+export const API_ERROR_CODES = ERROR_CODES;
+export type ApiErrorCode = ErrorCode;
 
 export interface ApiErrorBody {
   statusCode: number;
@@ -44,7 +17,7 @@ export interface ApiErrorBody {
 export class ApiError extends HttpException {
   constructor(
     readonly statusCode: number,
-    readonly code: ApiErrorCode | (string & {}),
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
     /** Extra response headers, e.g. Retry-After for 429. */

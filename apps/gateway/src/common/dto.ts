@@ -2,13 +2,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ERROR_CODES, type ErrorCode } from './error-catalogue';
 
 export class ApiErrorDto {
   @ApiProperty({ example: 415 })
   statusCode!: number;
 
-  @ApiProperty({ example: 'UNSUPPORTED_FORMAT', description: 'Stable machine-readable error code' })
-  code!: string;
+  @ApiProperty({ enum: ERROR_CODES, example: 'UNSUPPORTED_FORMAT', description: 'Stable machine-readable error code; each has one status and one meaning (README, "Error codes")' })
+  code!: ErrorCode;
 
   @ApiProperty({
     example:

@@ -171,7 +171,7 @@ describe('ScreeningService.submitBatch', () => {
 });
 
 describe('ScreeningService.receiveBatch (multipart uploads)', () => {
-  const rejectedPng = { index: 1, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT', message: 'got a PNG image' };
+  const rejectedPng = { index: 1, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT' as const, message: 'got a PNG image' };
 
   it('queues each recording as soon as it is accepted, while the batch is still receiving', async () => {
     const { service, jobs, batches } = fakes(async () => succeeded);

@@ -8,6 +8,7 @@ import type { ModelVersion, TrainingRun } from '@heartbeat/db';
 import { ModelRegistryError } from '@heartbeat/model-registry';
 import { requestTrainingCancel, retrainParamsSchema, siteCalibrationParamsSchema, type SiteCalibrationParams } from '@heartbeat/queue';
 import { z } from 'zod';
+import { ERROR_CATALOGUE } from '../common/error-catalogue';
 import { ApiError } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
 import type { Principal } from '../auth/principal';
@@ -66,8 +67,7 @@ export function presentModel(row: ModelVersion) {
 
 function registryError(error: unknown): unknown {
   if (!(error instanceof ModelRegistryError)) return error;
-  const status = error.code === 'MODEL_VERSION_NOT_FOUND' ? 404 : error.code === 'MODEL_ARTIFACTS_INVALID' ? 500 : 409;
-  return new ApiError(status, error.code, error.message);
+  return new ApiError(ERROR_CATALOGUE[error.code].status, error.code, error.message);
 }
 
 function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {

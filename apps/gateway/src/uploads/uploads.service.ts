@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import { ObjectStorage, ObjectTooLargeError, type PutOptions, type StoredObject } from '@heartbeat/storage';
-import { ApiError } from '../common/api-error';
+import { ApiError, type ApiErrorCode } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { FormatSniffer } from './format-sniffer';
@@ -38,7 +38,7 @@ export interface RejectedFile {
   index: number;
   fileName: string;
   statusCode: number;
-  code: string;
+  code: ApiErrorCode;
   message: string;
 }
 
