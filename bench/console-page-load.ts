@@ -4,7 +4,8 @@
 // test/integration-setup.ts; the gateway, an inference worker and the console with `next start`),
 // inserts the predictions directly (30 days, three labels, a few failures, 12 window scores each),
 // then times, per page and load: the server's full HTML answer (fetch with the session cookie) and
-// Chromium's navigation until the `load` event (HTML, scripts, hydration, charts).
+// Chromium's navigation until the `load` event (HTML, scripts, hydration, charts); and, for
+// comparison, the gateway calls behind the pages on their own.
 import { performance } from 'node:perf_hooks';
 import { connectDatabase, predictions as predictionsTable, recordings } from '@heartbeat/db';
 import { loadConfig } from '@heartbeat/config';
@@ -101,6 +102,25 @@ async function main(): Promise<void> {
     const history = await (await fetch(`${stack.gatewayUrl}/visualizations/prediction-history?limit=1`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json();
     console.log(`the gateway reports ${history.total} predictions`);
     console.log(`load average before timing: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+    // The gateway calls behind the pages, alone (what the console waits for at best).
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    for (const call of [
+      '/health',
+      '/metrics',
+      '/visualizations/prediction-history?limit=8',
+      `/visualizations/prediction-history?limit=1&from=${since}`,
+      '/visualizations/prediction-history?limit=25',
+      '/visualizations/prediction-history?limit=1000',
+    ]) {
+      const times: number[] = [];
+      for (let i = 0; i < LOADS; i++) {
+        const started = performance.now();
+        await (await fetch(`${stack.gatewayUrl}${call}`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).arrayBuffer();
+        times.push(performance.now() - started);
+      }
+      console.log(`gateway ${call.replace(since, '<1 h ago>').padEnd(58)} ${summary(times)}`);
+    }
 
     for (const path of ['/', '/history', '/history?label=abnormal&page=40']) {
       const server: number[] = [];

@@ -19,7 +19,8 @@ export function ModelActions({ version, status }: { version: string; status: str
   const [reason, setReason] = useState('');
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const [pending, startTransition] = useTransition();
-  const kinds: Kind[] = status === 'promoted' ? ['rollback'] : status === 'retired' ? [] : ['promote', 'retire'];
+  // A retired version may serve again (a rollback does that); the gateway says so if it refuses.
+  const kinds: Kind[] = status === 'promoted' ? ['rollback'] : status === 'retired' ? ['promote'] : ['promote', 'retire'];
   const open = (next: Kind) => {
     setKind(next);
     setReason('');
@@ -39,7 +40,6 @@ export function ModelActions({ version, status }: { version: string; status: str
             {TEXT[k].button}
           </button>
         ))}
-        {kinds.length === 0 ? <span className="muted small">A retired version cannot be promoted again.</span> : null}
       </div>
       <dialog ref={dialog} aria-labelledby={`dialog-${version}`}>
         <h2 id={`dialog-${version}`}>{TEXT[kind].title(version)}</h2>

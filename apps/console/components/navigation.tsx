@@ -4,13 +4,14 @@ import Link from 'next/link';
 import { usePathname } from 'next/navigation';
 import type { Role } from '@heartbeat/api-client';
 
-const PAGES = [
+const PAGES: { href: string; title: string; adminOnly?: boolean }[] = [
   { href: '/', title: 'Overview' },
   { href: '/screen', title: 'Screen' },
   { href: '/history', title: 'History' },
   { href: '/models', title: 'Models' },
   { href: '/training', title: 'Training' },
   { href: '/metrics', title: 'Metrics' },
+  { href: '/keys', title: 'API keys', adminOnly: true },
 ];
 
 export function Navigation({ role }: { role: Role }) {
@@ -18,7 +19,7 @@ export function Navigation({ role }: { role: Role }) {
   return (
     <nav className="main" aria-label="Main">
       <ul>
-        {PAGES.map((page) => {
+        {PAGES.filter((page) => role === 'admin' || !page.adminOnly).map((page) => {
           const current = page.href === '/' ? path === '/' : path.startsWith(page.href);
           return (
             <li key={page.href}>

@@ -198,6 +198,17 @@ describe('console in the browser', () => {
     expect(await page.textContent(`[data-testid="status-${candidate}"]`)).not.toBe('promoted');
   });
 
+  it('lets an admin create an API key whose secret is shown once', async () => {
+    await page.goto(`${stack.consoleUrl}/keys`);
+    await page.fill('input[name=name]', 'ward-3 tablet');
+    await page.click('button:has-text("Create key")');
+    const secret = (await (await page.waitForSelector('[data-testid=new-secret]')).textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^hb_/);
+    await shot('keys');
+    const works = await fetch(`${stack.gatewayUrl}/api/v1/training-status`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(works.status).toBe(200);
+  });
+
   it('shows a screening user no model or training actions, and the gateway refuses them too', async () => {
     const { context, page: screening } = await newSignedInPage(stack.screeningKey);
     expect(await screening.textContent('[data-testid=role]')).toBe('screening');
@@ -207,6 +218,10 @@ describe('console in the browser', () => {
     expect(await screening.textContent('[data-testid=model-detail]')).toContain('need an admin key');
     await screening.goto(`${stack.consoleUrl}/training`);
     expect(await screening.locator('[data-testid=start-training]').count()).toBe(0);
+    expect(await screening.locator('nav a[href="/keys"]').count()).toBe(0);
+    await screening.goto(`${stack.consoleUrl}/keys`);
+    expect(new URL(screening.url()).pathname).toBe('/');
+    expect(await screening.textContent('main')).toContain('That page is for admins');
     const refused = await fetch(`${stack.gatewayUrl}/api/v1/models/rollback`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.screeningKey}`, 'content-type': 'application/json' },

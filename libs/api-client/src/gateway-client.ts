@@ -147,6 +147,9 @@ export class GatewayClient {
   trainingRun = (id: string) => this.json<TrainingRun>('GET', `/api/v1/training-runs/${encodeURIComponent(id)}`);
   startTraining = (params: Record<string, unknown> = {}) => this.json<TrainingRun>('POST', '/api/v1/training-runs', { body: { params } });
   cancelTraining = (id: string) => this.json<TrainingRun>('POST', `/api/v1/training-runs/${encodeURIComponent(id)}/cancel`, { body: {} });
+  apiKeys = () => this.json<ApiKeyInfo[]>('GET', '/api/v1/api-keys');
+  createApiKey = (name: string, role: Role) => this.json<{ apiKey: ApiKeyInfo; secret: string }>('POST', '/api/v1/api-keys', { body: { name, role } });
+  revokeApiKey = (id: string) => this.json<ApiKeyInfo>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
   startSiteCalibration = (site: string, calibrationRecords?: number) =>
     this.json<TrainingRun>('POST', '/api/v1/site-calibrations', { body: { site, calibrationRecords } });
 }

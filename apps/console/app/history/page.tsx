@@ -10,7 +10,9 @@ import { load } from '../../lib/settled';
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'History · HeartBeat' };
 
-const CHART_SAMPLE = 1000;
+// The gateway has no counts-by-day endpoint yet, so the chart buckets the newest predictions; 300
+// keep the page fast (1,000 rows with their window scores took the gateway ~0.5 s under load).
+const CHART_SAMPLE = 300;
 
 export default async function HistoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const session = await requireSession();
