@@ -60,7 +60,7 @@ wait_port "$REDIS_PORT" Redis; wait_port "$S3_PORT" s3rver
 REDIS_PID="$(cat "$WORK/redis.pid")"
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/heartbeat" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-export PORT HEARTBEAT_BOOTSTRAP_API_KEY="$KEY" RATE_LIMIT_PER_MINUTE=1000000 LOG_LEVEL=warn
+export PORT HEARTBEAT_BOOTSTRAP_API_KEY="$KEY" RATE_LIMIT_PER_MINUTE=1000000 LOG_LEVEL=warn MAX_BATCH_FILES=3000
 npm run --silent db:migrate >/dev/null
 GATEWAY_METRICS_PORT=$GW_METRICS "$NODE" -r @swc-node/register apps/gateway/src/main.ts >"$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
