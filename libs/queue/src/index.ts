@@ -2,8 +2,6 @@ export * from './contracts';
 export {
   createQueue,
   createWorker,
-  enqueuePrediction,
-  enqueueTraining,
   DEFAULT_HOLD_ON_UNAVAILABLE_MS,
   DEFAULT_JOB_OPTIONS,
   DependencyUnavailableError,

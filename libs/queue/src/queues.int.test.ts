@@ -7,7 +7,6 @@ import {
   createQueue,
   createWorker,
   DependencyUnavailableError,
-  enqueuePrediction,
   InvalidJobPayloadError,
   JobTimeoutError,
   type JobQueue,
@@ -68,7 +67,7 @@ describe('prediction queue', () => {
     );
     const payload = aPredictionJob();
 
-    const job = await enqueuePrediction(predictions, payload);
+    const job = await predictions.add(payload);
     const result = await predictions.waitForResult(job, 10_000);
 
     expect(received).toEqual([{ ...payload, schemaVersion: 1 }]);
@@ -93,7 +92,7 @@ describe('prediction queue', () => {
     });
     const freshProducer = createQueue(QUEUE_NAMES.predictions, connection);
     try {
-      const job = await enqueuePrediction(freshProducer, aPredictionJob());
+      const job = await freshProducer.add(aPredictionJob());
       const result = freshProducer.waitForResult(job, 5_000);
       await new Promise((resolve) => setTimeout(resolve, 300)); // the wait has checked the state by now
       workers.push(
@@ -124,13 +123,13 @@ describe('prediction queue', () => {
 
   it('refuses to enqueue a payload that breaks the contract', async () => {
     await expect(
-      enqueuePrediction(predictions, { ...aPredictionJob(), recordingId: 'not-a-uuid' }),
+      predictions.add({ ...aPredictionJob(), recordingId: 'not-a-uuid' }),
     ).rejects.toThrow(InvalidJobPayloadError);
     expect((await predictions.counts()).waiting).toBe(0);
   });
 
   it('gives up waiting after the timeout while the job stays queued', async () => {
-    const job = await enqueuePrediction(predictions, aPredictionJob());
+    const job = await predictions.add(aPredictionJob());
 
     await expect(predictions.waitForResult(job, 300)).rejects.toThrow(JobTimeoutError);
     expect(await job.getState()).toBe('waiting');
@@ -179,7 +178,7 @@ describe('prediction queue', () => {
       ),
     );
 
-    const job = await enqueuePrediction(predictions, aPredictionJob(), {
+    const job = await predictions.add(aPredictionJob(), {
       backoff: { type: 'fixed', delay: 50 },
     });
     const result = await predictions.waitForResult(job, 10_000);
@@ -206,7 +205,7 @@ describe('prediction queue', () => {
     workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }));
 
     // One attempt only: a spent attempt would fail the job for good.
-    const job = await enqueuePrediction(predictions, aPredictionJob(), { attempts: 1 });
+    const job = await predictions.add(aPredictionJob(), { attempts: 1 });
     const result = await predictions.waitForResult(job, 15_000);
 
     expect(result).toMatchObject({ status: 'failed', error: { code: 'TOO_SHORT' } });

@@ -236,24 +236,6 @@ export function createQueue<N extends JobQueueName>(name: N, connection: QueueCo
   return new JobQueue(name, connection, onError);
 }
 
-/** Enqueues one recording for prediction; the payload is validated against the shared schema. */
-export function enqueuePrediction(
-  queue: JobQueue<typeof QUEUE_NAMES.predictions>,
-  payload: JobPayloadInput<typeof QUEUE_NAMES.predictions>,
-  options?: JobsOptions,
-) {
-  return queue.add(payload, options);
-}
-
-/** Enqueues one training run; the payload is validated against the shared schema. */
-export function enqueueTraining(
-  queue: JobQueue<typeof QUEUE_NAMES.training>,
-  payload: JobPayloadInput<typeof QUEUE_NAMES.training>,
-  options?: JobsOptions,
-) {
-  return queue.add(payload, options);
-}
-
 export type JobProcessor<N extends JobQueueName> = (
   payload: JobPayload<N>,
   job: Job<JobPayload<N>, JobResult<N>>,
