@@ -7,6 +7,8 @@ import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ApiKeysService } from './auth/api-keys.service';
 import { CONFIG } from './common/tokens';
+import { DataProtectionController } from './data-protection/data-protection.controller';
+import { RecordingDeletionService, RetentionSchedule } from './data-protection/recording-deletion.service';
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
@@ -35,7 +37,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [TrainingModule],
-      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController, SitesController],
+      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController, SitesController, DataProtectionController],
       providers: [
         { provide: CONFIG, useValue: config },
         ...infrastructureProviders,
@@ -49,6 +51,8 @@ export class AppModule {
         SitesService,
         DeadLetterService,
         StaleUploadSweepSchedule,
+        RecordingDeletionService,
+        RetentionSchedule,
         InsightsService,
         gatewayMetricsProvider,
         GatewayTelemetry,

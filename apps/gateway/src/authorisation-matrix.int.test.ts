@@ -57,6 +57,8 @@ const RULES: Record<string, AccessLevel> = {
   'GET /api/v1/api-keys': 'admin',
   'POST /api/v1/api-keys/{id}/rotate': 'admin',
   'DELETE /api/v1/api-keys/{id}': 'admin',
+  'DELETE /api/v1/recordings/{id}': 'admin',
+  'GET /api/v1/audit-events': 'admin',
 };
 
 type Caller = 'no key' | 'malformed key' | 'revoked key' | 'expired key' | 'screening key' | 'admin key';

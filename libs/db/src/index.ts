@@ -19,6 +19,6 @@ export {
   type RegisteredUpload,
   type UploadToScreen,
 } from './repositories/screening.repository';
-export { RecordingsRepository } from './repositories/recordings.repository';
+export { RecordingsRepository, type RecordingUsage } from './repositories/recordings.repository';
 export { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';
 export { SitesRepository, type SiteWithCalibration } from './repositories/sites.repository';

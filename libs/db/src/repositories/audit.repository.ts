@@ -1,5 +1,5 @@
 // Append-only trail of who did what (key creation, promotions, retraining), for admins and auditors.
-import { and, count, desc, eq, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import { auditEvents, type AuditEvent, type NewAuditEvent } from '../schema';
@@ -13,7 +13,7 @@ export class AuditRepository {
   }
 
   async list(
-    filter: { subjectType?: string; subjectId?: string; action?: string } = {},
+    filter: { subjectType?: string; subjectId?: string; action?: string; actorKeyId?: string; from?: Date; to?: Date } = {},
     page?: PageRequest,
   ): Promise<Page<AuditEvent>> {
     const { limit, offset } = normalisePage(page);
@@ -21,6 +21,9 @@ export class AuditRepository {
     if (filter.subjectType) where.push(eq(auditEvents.subjectType, filter.subjectType));
     if (filter.subjectId) where.push(eq(auditEvents.subjectId, filter.subjectId));
     if (filter.action) where.push(eq(auditEvents.action, filter.action));
+    if (filter.actorKeyId) where.push(eq(auditEvents.actorKeyId, filter.actorKeyId));
+    if (filter.from) where.push(gte(auditEvents.createdAt, filter.from));
+    if (filter.to) where.push(lt(auditEvents.createdAt, filter.to));
     const condition = and(...where);
     const [items, [totals]] = await Promise.all([
       this.db

@@ -1,8 +1,16 @@
 // Uploaded recordings: metadata only; the bytes live in object storage under `storageKey`.
-import { count, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, lt, ne, notExists } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
-import { recordings, type NewRecording, type Recording } from '../schema';
+import { predictions, recordings, trainingSamples, type NewRecording, type Recording } from '../schema';
+
+/** What deleting a recording takes with it. */
+export interface RecordingUsage {
+  predictions: number;
+  trainingSamples: number;
+  /** Other recordings stored under the same object (the same bytes uploaded again). */
+  sharingObject: number;
+}
 
 export class RecordingsRepository {
   constructor(private readonly db: Database) {}
@@ -48,6 +56,38 @@ export class RecordingsRepository {
     return { items, limit, offset, total: totals?.total ?? 0 };
   }
 
+  async usage(recording: Pick<Recording, 'id' | 'storageKey'>): Promise<RecordingUsage> {
+    const [[byPrediction], [bySample], [byObject]] = await Promise.all([
+      this.db.select({ n: count() }).from(predictions).where(eq(predictions.recordingId, recording.id)),
+      this.db.select({ n: count() }).from(trainingSamples).where(eq(trainingSamples.recordingId, recording.id)),
+      this.db
+        .select({ n: count() })
+        .from(recordings)
+        .where(and(eq(recordings.storageKey, recording.storageKey), ne(recordings.id, recording.id))),
+    ]);
+    return { predictions: byPrediction?.n ?? 0, trainingSamples: bySample?.n ?? 0, sharingObject: byObject?.n ?? 0 };
+  }
+
+  /**
+   * Ids of recordings created before `cutoff`, oldest first, that are not training data (a training
+   * sample is kept with its data set; retention applies to screened recordings).
+   */
+  async listScreenedCreatedBefore(cutoff: Date, limit = 100): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: recordings.id })
+      .from(recordings)
+      .where(
+        and(
+          lt(recordings.createdAt, cutoff),
+          notExists(this.db.select({ one: trainingSamples.id }).from(trainingSamples).where(eq(trainingSamples.recordingId, recordings.id))),
+        ),
+      )
+      .orderBy(asc(recordings.createdAt), asc(recordings.id))
+      .limit(limit);
+    return rows.map((row) => row.id);
+  }
+
+  /** Deletes the row; its predictions and training samples go with it (ON DELETE CASCADE). */
   async delete(id: string): Promise<boolean> {
     const deleted = await this.db
       .delete(recordings)
