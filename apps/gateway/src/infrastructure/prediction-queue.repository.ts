@@ -1,5 +1,6 @@
 // The gateway's door to the job queue: enqueue prediction jobs (job id = prediction id, so a retry
 // never queues a recording twice), wait for one, and read the dead-letter queue.
+import { Logger } from '@nestjs/common';
 import type { Job, JobType } from 'bullmq';
 import {
   createQueue,
@@ -52,8 +53,11 @@ export class PredictionQueueRepository {
   private readonly deadLetter: JobQueue<typeof QUEUE_NAMES.deadLetter>;
 
   constructor(connection: QueueConnection) {
-    this.predictions = createQueue(QUEUE_NAMES.predictions, connection);
-    this.deadLetter = createQueue(QUEUE_NAMES.deadLetter, connection);
+    // Through Nest's logger, so Redis trouble is a JSON line like everything the gateway logs.
+    const logger = new Logger('PredictionQueue');
+    const onError = (error: Error) => logger.warn(`Queue connection problem: ${error.message}`);
+    this.predictions = createQueue(QUEUE_NAMES.predictions, connection, onError);
+    this.deadLetter = createQueue(QUEUE_NAMES.deadLetter, connection, onError);
   }
 
   /** Queues one interactive job for /predict, ahead of waiting batch work (see BATCH_JOB_PRIORITY). */

@@ -1,6 +1,6 @@
 // The training module's own handles on Postgres, Redis, S3, the training queue and the model
 // registry (the root module keeps its connections private), closed on shutdown.
-import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import {
   AuditRepository,
@@ -39,7 +39,10 @@ function createTrainingInfrastructure(config: Config): TrainingInfrastructure {
   redis.on('error', () => undefined);
   const storage = ObjectStorage.fromSettings(config.s3);
   const audit = new AuditRepository(database.db);
-  const queue = createQueue(QUEUE_NAMES.training, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+  const logger = new Logger('TrainingQueue');
+  const queue = createQueue(QUEUE_NAMES.training, { redisUrl: config.redis.url, prefix: config.queue.prefix }, (error) =>
+    logger.warn(`Queue connection problem: ${error.message}`),
+  );
   return {
     runs: new TrainingRunsRepository(database.db),
     samples: new TrainingSamplesRepository(database.db),
