@@ -52,6 +52,10 @@ type Plan = {
   readonly frameInput: Float64Array;
   readonly spectrum: Float64Array;
   readonly power: Float64Array;
+  /** Two frames as one complex signal (real part: the first, imaginary: the second), interleaved. */
+  readonly pairInput: Float64Array;
+  readonly pairSpectrum: Float64Array;
+  readonly secondPower: Float64Array;
 };
 
 const plans = new Map<string, Plan>();
@@ -75,8 +79,30 @@ export type MelPowerSpectrogram = {
   readonly config: FeatureConfig;
 };
 
-/** The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64. */
+/**
+ * The same frames as logMelSpectrogram before the logarithm (mel power + logOffset), in float64.
+ * Two real frames go through one complex FFT (a third less FFT time than one real FFT each); the
+ * result equals one real FFT per frame (melPowerSpectrogramOneFftPerFrame, the reference kept for
+ * the tests) to rounding, ~1e-15 relative: not to the bit.
+ */
 export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): MelPowerSpectrogram {
+  const frames = frameCount(samples.length, config);
+  const power = new Float64Array(frames * config.nMels);
+  const half = config.nFft / 2;
+  if (samples.length <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`);
+  const plan = planFor(config);
+  const padded = reflectPad(samples, half);
+  const { hopLength, nMels } = config;
+  let t = 0;
+  for (; t + 1 < frames; t += 2) {
+    computeFramePair(plan, config, padded, t * hopLength + plan.windowOffset, (t + 1) * hopLength + plan.windowOffset, power, t * nMels, (t + 1) * nMels);
+  }
+  if (t < frames) computeFrame(plan, config, padded, t * hopLength + plan.windowOffset, power, t * nMels, true);
+  return { power, frames, mels: nMels, config };
+}
+
+/** melPowerSpectrogram with one real FFT per frame: the reference its pairing of frames is tested against. */
+export function melPowerSpectrogramOneFftPerFrame(samples: Float32Array, config: FeatureConfig): MelPowerSpectrogram {
   const frames = frameCount(samples.length, config);
   const power = new Float64Array(frames * config.nMels);
   fillEveryFrame(samples, config, power, true);
@@ -218,6 +244,48 @@ function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, s
   }
 }
 
+/**
+ * Two Hann-windowed spans source[startA ..) and source[startB ..) -> mel power + offset into out at
+ * offsetA and offsetB. With z = a + i b, Z = FFT(z): A[k] = (Z[k] + conj Z[N-k]) / 2 and
+ * B[k] = (Z[k] - conj Z[N-k]) / 2i, because a and b are real.
+ */
+function computeFramePair(plan: Plan, config: FeatureConfig, source: Float32Array, startA: number, startB: number, out: Float64Array, offsetA: number, offsetB: number): void {
+  const { fft, window, windowOffset, bands, pairInput, pairSpectrum, power, secondPower } = plan;
+  const windowLength = window.length;
+  for (let i = 0, j = 2 * windowOffset; i < windowLength; i++, j += 2) {
+    pairInput[j] = source[startA + i] * window[i];
+    pairInput[j + 1] = source[startB + i] * window[i];
+  }
+  fft.transform(pairSpectrum, pairInput);
+  const n = config.nFft;
+  const { firstBin, offset, weights, lowBin, highBin } = bands;
+  for (let k = lowBin; k < highBin; k++) {
+    const mirror = 2 * ((n - k) % n);
+    const zr = pairSpectrum[2 * k];
+    const zi = pairSpectrum[2 * k + 1];
+    const wr = pairSpectrum[mirror];
+    const wi = pairSpectrum[mirror + 1];
+    const ar = zr + wr;
+    const ai = zi - wi;
+    const br = zi + wi;
+    const bi = wr - zr;
+    power[k] = 0.25 * (ar * ar + ai * ai);
+    secondPower[k] = 0.25 * (br * br + bi * bi);
+  }
+  const { nMels, logOffset } = config;
+  for (let m = 0; m < nMels; m++) {
+    const end = offset[m + 1];
+    let sumA = 0;
+    let sumB = 0;
+    for (let j = offset[m], k = firstBin[m]; j < end; j++, k++) {
+      sumA += weights[j] * power[k];
+      sumB += weights[j] * secondPower[k];
+    }
+    out[offsetA + m] = sumA + logOffset;
+    out[offsetB + m] = sumB + logOffset;
+  }
+}
+
 function planFor(config: FeatureConfig): Plan {
   const key = JSON.stringify(config);
   const cached = plans.get(key);
@@ -236,6 +304,9 @@ function planFor(config: FeatureConfig): Plan {
     frameInput: new Float64Array(nFft),
     spectrum: new Float64Array(2 * nFft),
     power: new Float64Array(nFft / 2 + 1),
+    pairInput: new Float64Array(2 * nFft),
+    pairSpectrum: new Float64Array(2 * nFft),
+    secondPower: new Float64Array(nFft / 2 + 1),
   };
   plans.set(key, plan);
   return plan;
