@@ -318,6 +318,26 @@ describe('hostile input on the real stack', () => {
     expect(items.get('a0114.hea')!.probability).toBeCloseTo(fromWav.probability, 4);
   });
 
+  it('answers every file of the committed hostile corpus with a 4xx and its stable code, never a 5xx, with both services up and their memory bounded', async () => {
+    const corpus = path.join(ROOT, 'libs/audio/test/fixtures/hostile-corpus');
+    const manifest = JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8')) as { name: string; files: string[]; code: string }[];
+    const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+    const before = { gateway: rss(gateway.pid!), worker: rss(worker.pid!) };
+    const answers: string[] = [];
+    for (const entry of manifest) {
+      const files = entry.files.map((name) => ({ name, bytes: readFileSync(path.join(corpus, name)) }));
+      const response = await fetch(`${base}/predict`, { method: 'POST', headers: auth, body: form('file', files) });
+      const body = await response.json();
+      answers.push(`${entry.name} ${response.status} ${body.code}`);
+      expect({ file: entry.name, status: response.status >= 400 && response.status < 500, code: body.code }).toEqual({ file: entry.name, status: true, code: entry.code });
+    }
+    expect(gateway.exitCode).toBeNull();
+    expect(worker.exitCode).toBeNull();
+    expect(rss(gateway.pid!) - before.gateway).toBeLessThan(200 * 1024 * 1024);
+    expect(rss(worker.pid!) - before.worker).toBeLessThan(300 * 1024 * 1024);
+    expect(answers).toHaveLength(manifest.length);
+  });
+
   it('presents a screened batch and its predictions as FHIR R4 resources that pass the official schema', async () => {
     const { created, items } = await screenBatch('/api/v1/batches', [odd[3]!, hostile[6]!]);
     const report = await fetch(`${base}${created.resultsUrl}`, { headers: { ...auth, Accept: 'application/fhir+json' } });
