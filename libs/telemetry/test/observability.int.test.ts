@@ -284,7 +284,8 @@ describe('one /predict', () => {
     // Connected: every span's parent is in the trace, and there is one root, the gateway's HTTP request.
     const ids = new Set(trace.map((span) => span.spanId));
     const roots = trace.filter((span) => !span.parentSpanId || !ids.has(span.parentSpanId));
-    expect(roots.map((span) => [span.service, span.kind, span.name])).toEqual([['gateway', 2, expect.stringMatching(/^POST/)]]);
+    expect(roots.map((span) => [span.service, span.kind, span.name])).toEqual([['gateway', 2, 'POST /predict']]);
+    expect(roots[0].attributes['http.route']).toBe('/predict');
   });
 
   it('covers HTTP -> queue -> worker -> recording read -> decode/features -> model -> database write', () => {
