@@ -7,6 +7,9 @@
 //   npm exec -- node -r @swc-node/register scripts/research/cycle-segmentation-check.ts models/1.6.0 tmp/site-loso/folds/training-*
 //     [--emission-only] [--aligned] [--product-only] [--weight 0.5] [--stride 10] [--iterations 150]
 // --aligned adds alignedHeartCycleFeatures (systole and diastole in thirds, per band) to the 17 features.
+// --crops 3,5 adds each training record's first 3 and 5 s as extra training rows (same label);
+// --clips 2 also scores the validation records' first 2 s (the version's ONNX network on the clip
+// plus the cycle model), at the decision fitted on the whole records.
 // Prints, per directory, the cycle model alone (AUC) and beside the network (AUC, MAcc) with the
 // product's segmentation and the fitted one; writes tmp/seg/cycle-check-<dir name>.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,7 +26,11 @@ import {
   annotatedFrames,
   binaryMetrics,
   cycleFeaturesOf,
+  aggregateWindowLogits,
   DEFAULT_GRADIENT_BOOSTING,
+  loadWindowClassifier,
+  modelInputOfManifest,
+  recordingWindows,
   DEFAULT_SEGMENTATION_FIT,
   fitGradientBoosting,
   predictLogit,
@@ -43,7 +50,7 @@ import {
 const root = join(__dirname, '../..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
 const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const VALUED = new Set(['--weight', '--stride', '--iterations']);
+const VALUED = new Set(['--weight', '--stride', '--iterations', '--crops', '--clips']);
 const dirs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !VALUED.has(all[i - 1] ?? ''));
 const weight = Number(option('--weight') ?? 0.5);
 const fitOptions = {
@@ -54,7 +61,7 @@ const fitOptions = {
 };
 const WINDOW = 128;
 const aligned = process.argv.includes('--aligned');
-const suffix = `${process.argv.includes('--emission-only') ? '-emission' : ''}${aligned ? '-aligned' : ''}`;
+const suffix = `${process.argv.includes('--emission-only') ? '-emission' : ''}${aligned ? '-aligned' : ''}${option('--crops') ? `-crops${option('--crops')}` : ''}`;
 
 /** The cycle model's recipe (class-balanced gradient boosting, training medians for missing values) on any feature rows. */
 function fitRows(rows: (Float64Array | null)[], labels: number[]): (row: Float64Array | null) => number {
@@ -83,10 +90,13 @@ async function main(): Promise<void> {
     [...annotations].map(([key, annotation]) => [key, annotatedFrames({ spectrogram: spectrograms.get(key)!, annotation }, fitOptions.frameStride)]),
   );
   console.log(`${loaded.length} recordings, ${annotations.size} annotated; spectrograms ready`);
-  const featuresWith = (set: LabelledRecording[], segmentation?: HeartSoundSegmentationModel) =>
+  const crops = (option('--crops') ?? '').split(',').filter(Boolean).map(Number);
+  const clipSeconds = option('--clips') ? Number(option('--clips')) : undefined;
+  const featuresWith = (set: LabelledRecording[], segmentation?: HeartSoundSegmentationModel, seconds?: number) =>
     set.map((r) => {
-      const spectrogram = spectrograms.get(keyOf(r))!;
-      const signal = signals.get(keyOf(r))!;
+      const whole = signals.get(keyOf(r))!;
+      const signal = seconds ? whole.subarray(0, seconds * 2000) : whole;
+      const spectrogram = seconds ? heartSoundSpectrogram(signal, WINDOW) : spectrograms.get(keyOf(r))!;
       const segments = segmentHeartSounds(signal, spectrogram, segmentation);
       const base = cycleFeaturesOf(signal, WINDOW, spectrogram, segments);
       if (!aligned) return base;
@@ -116,7 +126,10 @@ async function main(): Promise<void> {
       ['product', undefined],
       ...(process.argv.includes('--product-only') ? [] : ([['fitted', segmentation]] as const)),
     ] as const) {
-      const model = fitRows(featuresWith(split.training, seg), labels(split.training));
+      const model = fitRows(
+        [...featuresWith(split.training, seg), ...crops.flatMap((c) => featuresWith(split.training, seg, c))],
+        [...labels(split.training), ...crops.flatMap(() => labels(split.training))],
+      );
       const logits = (set: typeof validation) => featuresWith(set.map((s) => s.recording), seg).map((f) => model(f));
       const combine = (set: typeof validation, cycle: number[]) =>
         set.map((s, i) => ({ recording: s.recording, cycleLogit: cycle[i], score: recordingScore(s.meanLogit, { logit: cycle[i], weight }) }));
@@ -137,6 +150,21 @@ async function main(): Promise<void> {
         cycleAloneHeldOutAuc: cycleAlone(heldOutScored),
       };
       result[name] = entry;
+      if (clipSeconds) {
+        const input = modelInputOfManifest(manifest);
+        const classifier = await loadWindowClassifier(dir, { backend: 'onnx' });
+        const clipCycle = featuresWith(validation.map((s) => s.recording), seg, clipSeconds).map((f) => model(f));
+        const clipScores = [];
+        for (const [i, s] of validation.entries()) {
+          const windows = recordingWindows(signals.get(keyOf(s.recording))!.subarray(0, clipSeconds * 2000), input);
+          const meanLogit = aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount));
+          clipScores.push({ recording: s.recording, score: recordingScore(meanLogit, { logit: clipCycle[i], weight }) });
+        }
+        await classifier.dispose();
+        const clip = reportFor(clipScores, decision.calibration, decision.threshold).overall;
+        console.log(`  first ${clipSeconds} s: AUC ${clip.auc.toFixed(3)} MAcc ${clip.macc.toFixed(3)} (Se ${clip.sensitivity.toFixed(3)}, Sp ${clip.specificity.toFixed(3)})`);
+        (entry as Record<string, unknown>).clip = clip;
+      }
       const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
       console.log(
         `| ${basename(dir)} | ${name} | cycle alone: validation ${f(entry.cycleAloneValidationAuc)}, held out ${f(entry.cycleAloneHeldOutAuc)} | ` +
