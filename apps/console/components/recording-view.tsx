@@ -112,7 +112,17 @@ function drawScores(canvas: HTMLCanvasElement, decoded: Decoded, windows: Window
   }
 }
 
-export function RecordingView({ recordingId, windows, threshold }: { recordingId: string; windows: WindowScore[] | null; threshold: number | null }) {
+export function RecordingView({
+  recordingId,
+  windows,
+  threshold,
+  onDuration,
+}: {
+  recordingId: string;
+  windows: WindowScore[] | null;
+  threshold: number | null;
+  onDuration?: (seconds: number) => void;
+}) {
   const [decoded, setDecoded] = useState<Decoded | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [playing, setPlaying] = useState(false);
@@ -139,6 +149,7 @@ export function RecordingView({ recordingId, windows, threshold }: { recordingId
         const playback = sampleRate >= PLAYBACK_MIN_RATE ? { samples, sampleRate } : { samples: resample(samples, sampleRate, PLAYBACK_MIN_RATE), sampleRate: PLAYBACK_MIN_RATE };
         if (cancelled) return;
         setDecoded({ playback, prepared, duration: prepared.length / MODEL_RATE });
+        onDuration?.(samples.length / sampleRate);
       } catch (error) {
         if (!cancelled) setProblem((error as Error).message);
       }
@@ -151,7 +162,7 @@ export function RecordingView({ recordingId, windows, threshold }: { recordingId
       void state.context?.close().catch(() => undefined);
       state.context = null;
     };
-  }, [recordingId]);
+  }, [recordingId, onDuration]);
 
   useEffect(() => {
     if (!decoded || !waveform.current || !spectrogram.current || !scores.current) return;

@@ -1,6 +1,7 @@
 'use client';
 // One recording's result: the label, a probability gauge, the facts behind it, and the recording
 // itself with the per-window scores (explainability).
+import { useState } from 'react';
 import type { Prediction } from '@heartbeat/api-client';
 import { percent, strongestWindow } from '../lib/presentation';
 import { RecordingView } from './recording-view';
@@ -30,7 +31,9 @@ export function ProbabilityGauge({ probability, threshold }: { probability: numb
   );
 }
 
-export function ResultCard({ prediction, duration }: { prediction: Prediction; duration?: number | null }) {
+export function ResultCard({ prediction }: { prediction: Prediction }) {
+  // Known once the recording is decoded; until then the last window's end bounds it.
+  const [duration, setDuration] = useState<number | null>(null);
   const strongest = strongestWindow(prediction.windows);
   const lastWindow = prediction.windows?.at(-1);
   return (
@@ -78,7 +81,7 @@ export function ResultCard({ prediction, duration }: { prediction: Prediction; d
       )}
       {prediction.status === 'succeeded' ? (
         <>
-          <RecordingView recordingId={prediction.recordingId} windows={prediction.windows} threshold={prediction.threshold} />
+          <RecordingView recordingId={prediction.recordingId} windows={prediction.windows} threshold={prediction.threshold} onDuration={setDuration} />
           <p className="small">
             <a href={`/api/recordings/${prediction.recordingId}`} download={prediction.fileName ?? undefined}>
               Download the recording
