@@ -20,7 +20,6 @@ import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import {
   createQueue,
-  JobFailedError,
   listLiveWorkers,
   predictionResultSchema,
   QUEUE_NAMES,
@@ -137,20 +136,21 @@ describe('inference worker', () => {
     });
   });
 
-  it('fails a corrupt file alone, without retry, with its error code on the row and the batch', async () => {
+  it('answers a corrupt file alone with its error code (a completed job with a failed result, no retry), on the row and the batch', async () => {
     const { batch } = await new BatchesRepository(connection.db).create({ totalCount: 2 });
     const good = await recordings.enqueue('b0225.flac', { batchId: batch.id });
     const corrupt = await recordings.enqueue('broken.wav', {
       bytes: Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(8, 0xff)]),
       batchId: batch.id,
     });
-    await expect(queue.waitForResult(corrupt.job, 60_000)).rejects.toBeInstanceOf(JobFailedError);
+    const answer = await queue.waitForResult(corrupt.job, 60_000);
+    expect(answer).toMatchObject({ status: 'failed', error: { code: 'CORRUPT_AUDIO' } });
     await queue.waitForResult(good.job, 60_000);
-    const failedJob = await queue.bull.getJob(corrupt.job.id!);
-    expect(failedJob!.attemptsMade).toBe(1);
+    const answeredJob = await queue.bull.getJob(corrupt.job.id!);
+    expect(await answeredJob!.getState()).toBe('completed');
+    expect(answeredJob!.attemptsStarted).toBe(1);
     const row = await predictionRow(corrupt.predictionId);
     expect(row).toMatchObject({ status: 'failed', errorCode: 'CORRUPT_AUDIO' });
-    expect(failedJob!.failedReason).toContain(row!.errorCode!);
     expect(await new BatchesRepository(connection.db).findById(batch.id)).toMatchObject({
       status: 'completed',
       succeededCount: 1,
@@ -177,7 +177,8 @@ describe('inference worker', () => {
     expect(duringResults[0].modelVersion).toBe('3.0.0');
     expect(afterResults.map((r) => r.modelVersion)).toEqual(Array(6).fill('3.1.0'));
     expect(worker.modelVersion).toBe('3.1.0');
-    expect(await queue.counts()).toMatchObject({ failed: 1 }); // only the corrupt file of the previous test
+    // The corrupt file of the previous test completed with a failed result: no job failed.
+    expect(await queue.counts()).toMatchObject({ failed: 0 });
   });
 });
 
