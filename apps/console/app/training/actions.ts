@@ -40,10 +40,10 @@ export async function cancelTraining(runId: string): Promise<TrainingActionState
 
 export async function startCalibration(_state: TrainingActionState, form: FormData): Promise<TrainingActionState> {
   const site = String(form.get('site') ?? '').trim();
-  const records = String(form.get('calibrationRecords') ?? '').trim();
+  const margin = String(form.get('sensitivityMargin') ?? '').trim();
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/.test(site)) return { ok: false, message: 'The site tag is 1-40 letters, digits or dashes, as given when its recordings were uploaded.' };
   return attempt(async (gateway) => {
-    const run = await gateway.startSiteCalibration(site, records ? Number(records) : undefined);
+    const run = await gateway.startSiteCalibration(site, margin ? Number(margin) : undefined);
     return `Calibration for ${site} is ${run.status} (run ${run.id.slice(0, 8)}).`;
   });
 }

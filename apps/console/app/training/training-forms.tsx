@@ -147,8 +147,8 @@ export function SiteCalibration() {
           <input name="site" required placeholder="hospital-a" />
         </label>
         <label>
-          Recordings used to fit
-          <input name="calibrationRecords" type="number" min={4} placeholder="30" />
+          Sensitivity margin (below the model&apos;s validation sensitivity)
+          <input name="sensitivityMargin" type="number" min={0} max={0.5} step={0.01} placeholder="0.05" />
         </label>
         <button type="submit" disabled={pending}>
           {pending ? 'Starting…' : 'Calibrate'}
