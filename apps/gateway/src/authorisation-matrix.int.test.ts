@@ -5,6 +5,8 @@
 // headers, closed CORS, and no stack trace or internal path. Then key expiry and rotation, CORS
 // when configured, and 429 with Retry-After.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -162,6 +164,12 @@ describe('the authorisation matrix', () => {
     }
     expect(failures).toEqual([]);
     expect(cells).toBe(Object.keys(RULES).length * CALLERS.length);
+    // For docs/reliability.md (npm run reliability:report).
+    const out = path.resolve(__dirname, '../../../tmp/reliability');
+    mkdirSync(out, { recursive: true });
+    const byLevel: Record<string, number> = {};
+    for (const level of Object.values(RULES)) byLevel[level] = (byLevel[level] ?? 0) + 1;
+    writeFileSync(path.join(out, 'authorisation-matrix.json'), JSON.stringify({ at: new Date().toISOString(), routes: Object.keys(RULES).length, callers: CALLERS, cells, routesByLevel: byLevel, failures: failures.length }, null, 2));
   });
 });
 

@@ -4,7 +4,7 @@
 // screening endpoint; a body cut off mid-file is a 400, never a crash; bad audio never reaches the
 // dead-letter queue; /predict, the batch path and the CLI agree on short and odd-sized files.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -323,12 +323,12 @@ describe('hostile input on the real stack', () => {
     const manifest = JSON.parse(readFileSync(path.join(corpus, 'manifest.json'), 'utf8')) as { name: string; files: string[]; code: string }[];
     const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
     const before = { gateway: rss(gateway.pid!), worker: rss(worker.pid!) };
-    const answers: string[] = [];
+    const answers: { file: string; status: number; code: string }[] = [];
     for (const entry of manifest) {
       const files = entry.files.map((name) => ({ name, bytes: readFileSync(path.join(corpus, name)) }));
       const response = await fetch(`${base}/predict`, { method: 'POST', headers: auth, body: form('file', files) });
       const body = await response.json();
-      answers.push(`${entry.name} ${response.status} ${body.code}`);
+      answers.push({ file: entry.name, status: response.status, code: body.code });
       expect({ file: entry.name, status: response.status >= 400 && response.status < 500, code: body.code }).toEqual({ file: entry.name, status: true, code: entry.code });
     }
     expect(gateway.exitCode).toBeNull();
@@ -336,6 +336,10 @@ describe('hostile input on the real stack', () => {
     expect(rss(gateway.pid!) - before.gateway).toBeLessThan(200 * 1024 * 1024);
     expect(rss(worker.pid!) - before.worker).toBeLessThan(300 * 1024 * 1024);
     expect(answers).toHaveLength(manifest.length);
+    // For docs/reliability.md (npm run reliability:report).
+    mkdirSync(path.join(ROOT, 'tmp/reliability'), { recursive: true });
+    const growthMb = { gateway: (rss(gateway.pid!) - before.gateway) / 2 ** 20, worker: (rss(worker.pid!) - before.worker) / 2 ** 20 };
+    writeFileSync(path.join(ROOT, 'tmp/reliability/hostile-corpus.json'), JSON.stringify({ at: new Date().toISOString(), entries: manifest.length, files: manifest.reduce((n, e) => n + e.files.length, 0), answers, rssGrowthMb: growthMb }, null, 2));
   });
 
   it('presents a screened batch and its predictions as FHIR R4 resources that pass the official schema', async () => {
