@@ -69,6 +69,11 @@ describe('heart-cycle model', () => {
     broken.trees.trees[0][0] = { feature: 0, threshold: 0, left: 999, right: 1 };
     writeFileSync(file, JSON.stringify(broken));
     expect(() => readCycleModel(file)).toThrow(/refers to a feature or node that does not exist/);
+    for (const node of [{ feature: -1, threshold: 0, left: 1, right: 2 }, { feature: 0, threshold: '0', left: 1, right: 2 }, { feature: 0.5, threshold: 0, left: 1, right: 2 }, { leaf: 1 }, null]) {
+      broken.trees.trees[0][0] = node;
+      writeFileSync(file, JSON.stringify(broken));
+      expect(() => readCycleModel(file)).toThrow(/trees\.trees\.0\.0 is neither a split .* nor a leaf/);
+    }
     writeFileSync(file, JSON.stringify({ ...model, spectrogramWindowLength: 100 }));
     expect(() => readCycleModel(file)).toThrow(/spectrogramWindowLength: must be one of 80, 128/);
     writeFileSync(file, '{');

@@ -26,6 +26,7 @@ import {
   predictLogit,
   type GradientBoostedTrees,
   type GradientBoostingOptions,
+  type TreeNode,
 } from './gradient-boosting';
 
 export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
@@ -129,15 +130,17 @@ function imputed(row: Float64Array | null, medians: readonly number[]): Float64A
     : row.map((value, k) => (Number.isFinite(value) ? value : medians[k]));
 }
 
-const treeNodeSchema = z.union([
-  z.object({
-    feature: z.number().int().nonnegative(),
-    threshold: z.number(),
-    left: z.number().int().nonnegative(),
-    right: z.number().int().nonnegative(),
-  }),
-  z.object({ value: z.number() }),
-]);
+// The tree nodes (tens of thousands) are checked by isTreeNode, not by zod: a zod union per node cost
+// ~150 ms of CPU on the first read, a tenth of `heartbeat classify one.flac` (bench/README.md, issue 28).
+const isIndex = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0;
+
+/** A split {feature, threshold, left, right} (non-negative integer indices) or a leaf {value}. */
+function isTreeNode(node: unknown): node is TreeNode {
+  if (typeof node !== 'object' || node === null) return false;
+  const n = node as Record<string, unknown>;
+  if ('feature' in n) return isIndex(n.feature) && typeof n.threshold === 'number' && isIndex(n.left) && isIndex(n.right);
+  return typeof n.value === 'number';
+}
 
 const cycleModelSchema = z.object({
   kind: z.literal(CYCLE_MODEL_KIND),
@@ -154,7 +157,7 @@ const cycleModelSchema = z.object({
   trees: z.object({
     featureCount: z.number().int().positive(),
     baseline: z.number(),
-    trees: z.array(z.array(treeNodeSchema).min(1)),
+    trees: z.array(z.array(z.unknown()).min(1)),
   }),
 });
 
@@ -178,6 +181,14 @@ export function readCycleModel(file: string): CycleModel {
       `${file} is not a valid heart-cycle model: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
     );
   const model = parsed.data as CycleModel;
+  model.trees.trees.forEach((tree, t) =>
+    tree.forEach((node, i) => {
+      if (!isTreeNode(node))
+        throw new ModelDirectoryError(
+          `${file} is not a valid heart-cycle model: trees.trees.${t}.${i} is neither a split {feature, threshold, left, right} nor a leaf {value}.`,
+        );
+    }),
+  );
   const names = cycleFeatureNames(model.featureSet ?? 'cycle');
   const expected = names.join(', ');
   if (
