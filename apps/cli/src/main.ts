@@ -1,7 +1,7 @@
 // The `heartbeat` command line. Thin wiring: each command lives in its own module, loaded when that
 // command runs, so `classify` does not load TensorFlow.js and the training code (`train` does).
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultModelDir } from '@heartbeat/model/screening';
+import { DEFAULT_CYCLE_MODEL_WEIGHT, defaultModelDir } from '@heartbeat/model/screening';
 import { tuneGarbageCollection } from '@heartbeat/telemetry/garbage-collection';
 
 // Specifiers in variables: SWC turns import() into require() (which finds the .ts sources in
@@ -65,7 +65,7 @@ program
   .option('--cache <dir>', 'cache of conditioned audio', '.cache/conditioned')
   .addOption(new Option('--threshold-rule <rule>', 'how the decision threshold is chosen on validation').choices(['pooled-macc', 'site-balanced-macc']).default('pooled-macc'))
   .option('--synthetic-murmurs <share>', 'share of abnormal training windows drawn as normal recordings with a synthetic murmur', fraction, 0)
-  .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model; default: the training recipe's DEFAULT_CYCLE_MODEL_WEIGHT)", nonNegativeNumber)
+  .option('--cycle-model-weight <w>', "weight of the heart-cycle model's logit in the recording's score (0: no heart-cycle model)", nonNegativeNumber, DEFAULT_CYCLE_MODEL_WEIGHT)
   .addOption(new Option('--input <spec>', 'model input: default (64 log-mel bands 25-1000 Hz every 20 ms) or compact (32 bands 25-400 Hz every 40 ms, a quarter of the compute)').choices(['default', 'compact']).default('default'))
   .addOption(new Option('--normalisation <over>', "each band's mean is removed over the whole window, or over the frames the heart-sound segmentation puts in S1 or S2").choices(['window', 'heart-sounds']).default('window'))
   .action(async (opts) => {

@@ -1,5 +1,5 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_CYCLE_MODEL_WEIGHT, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule, type WindowNormalisation } from '@heartbeat/model';
+import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule, type WindowNormalisation } from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -16,8 +16,7 @@ export async function trainCommand(opts: {
   thresholdRule: ThresholdRule;
   input: 'default' | 'compact';
   normalisation: WindowNormalisation;
-  /** Unset: the recipe's DEFAULT_CYCLE_MODEL_WEIGHT. */
-  cycleModelWeight?: number;
+  cycleModelWeight: number;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const report = await runTrainCommand({
@@ -27,7 +26,7 @@ export async function trainCommand(opts: {
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
     modelInput: { ...(opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT), normalisation: opts.normalisation },
-    cycleModelWeight: opts.cycleModelWeight ?? DEFAULT_CYCLE_MODEL_WEIGHT,
+    cycleModelWeight: opts.cycleModelWeight,
     params: {
       epochs: opts.epochs,
       windowsPerEpoch: opts.windowsPerEpoch,

@@ -20,14 +20,8 @@ import {
 
 export const CYCLE_MODEL_FILE = 'cycle-model.json';
 
-/**
- * Weight of the heart-cycle logit in a new version's score: the largest of 0.25, 0.5 and 1 at which
- * neither the pooled AUC nor the pooled MAcc of the shipped network's own validation split falls
- * below the network's alone. With the 64-ms spectrogram that is 0.5; on the TypeScript
- * leave-one-subset-out folds every step up the grid raised the mean and the worst held-out database's
- * AUC (docs/MODEL_RESEARCH.md, fifth and sixth sessions).
- */
-export const DEFAULT_CYCLE_MODEL_WEIGHT = 0.5;
+// DEFAULT_CYCLE_MODEL_WEIGHT lives in ./cycle-model, which the CLI loads without the training code.
+export { DEFAULT_CYCLE_MODEL_WEIGHT } from './cycle-model';
 
 type Scored = { recording: LabelledRecording; meanLogit: number };
 

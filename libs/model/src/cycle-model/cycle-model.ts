@@ -32,6 +32,15 @@ import {
 export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
 
 /**
+ * Weight of the heart-cycle logit in a new version's score: the largest of 0.25, 0.5 and 1 at which
+ * neither the pooled AUC nor the pooled MAcc of the shipped network's own validation split falls
+ * below the network's alone. With the 64-ms spectrogram that is 0.5; on the TypeScript
+ * leave-one-subset-out folds every step up the grid raised the mean and the worst held-out database's
+ * AUC (docs/MODEL_RESEARCH.md, fifth and sixth sessions).
+ */
+export const DEFAULT_CYCLE_MODEL_WEIGHT = 0.5;
+
+/**
  * The heart-sound spectrogram window new heart-cycle models are fitted with: 64 ms, the compact CNN
  * input's, so a screener computes each frame once for both (model 1.3.0's used 40 ms).
  */
