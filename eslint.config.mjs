@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/config/**', 'scripts/**', 'test/**', 'bench/**', '**/*.int.test.ts', 'vitest.config.mts', 'bin/**', 'apps/console/**'],
+    files: ['libs/config/**', 'scripts/**', 'research/**', 'test/**', 'bench/**', '**/*.int.test.ts', 'vitest.config.mts', 'bin/**', 'apps/console/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -53,7 +53,7 @@ describe('heart-cycle features', () => {
   it.each([
     [80, 'heart-sound-segments.json'],
     [128, 'heart-sound-segments-win128.json'],
-  ] as const)('match the research replica (scripts/research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
+  ] as const)('match the research replica (research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
     const reference = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as Record<
       string,
       { cycleFeatures: number[] }

@@ -2,7 +2,7 @@
 // sounds against the heart sounds themselves (a murmur fills systole or diastole), plus the rhythm.
 // Ratios within one recording, so a stethoscope's gain and most of its frequency colouring cancel
 // out. Band energies are sums of the segmentation's mel bands, frame by frame. The research replica
-// (scripts/research/cycle_frames.py) is the reference.
+// (research/cycle_frames.py) is the reference.
 
 import {
   checkHeartSoundSpectrogram,

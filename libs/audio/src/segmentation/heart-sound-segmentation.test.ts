@@ -78,7 +78,7 @@ describe('heart-sound segmentation', () => {
   it.each([
     [80, 'heart-sound-segments.json'],
     [128, 'heart-sound-segments-win128.json'],
-  ] as const)('matches the research replica (scripts/research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
+  ] as const)('matches the research replica (research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
     const reference = JSON.parse(
       readFileSync(join(__dirname, '../../test/fixtures', fixture), 'utf8'),
     ) as Record<string, { segments: [number, number, number][] }>;

@@ -9,7 +9,7 @@
 // The envelope is the frame energy of one mel spectrogram of the whole recording (20-ms frames),
 // which the heart-cycle features reuse: a fraction of the work of a Hilbert envelope. With a 64-ms
 // analysis window those frames are also every frame the compact CNN input needs. The research
-// replica (scripts/research/cycle_frames.py) is the reference this file must match.
+// replica (research/cycle_frames.py) is the reference this file must match.
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
 import { percentileOfSorted } from '../dsp/percentile';

@@ -36,7 +36,7 @@ export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
  * neither the pooled AUC nor the pooled MAcc of the shipped network's own validation split falls
  * below the network's alone. With the 64-ms spectrogram that is 0.5; on the TypeScript
  * leave-one-subset-out folds every step up the grid raised the mean and the worst held-out database's
- * AUC (docs/MODEL_RESEARCH.md, fifth and sixth sessions).
+ * AUC (research/MODEL_RESEARCH.md, fifth and sixth sessions).
  */
 export const DEFAULT_CYCLE_MODEL_WEIGHT = 0.5;
 
@@ -49,7 +49,7 @@ export const CYCLE_MODEL_SPECTROGRAM_WINDOW: HeartSoundWindowLength = 128;
 /**
  * Which heart-cycle features a model reads: 'cycle' the 17 of HEART_CYCLE_FEATURE_NAMES (models up to
  * 1.6.0); 'cycle+aligned' those and ALIGNED_CYCLE_FEATURE_NAMES, systole and diastole in thirds of
- * every beat, per band (docs/MODEL_RESEARCH.md, thirteenth session).
+ * every beat, per band (research/MODEL_RESEARCH.md, thirteenth session).
  */
 export const CYCLE_FEATURE_SETS = ['cycle', 'cycle+aligned'] as const;
 export type CycleFeatureSet = (typeof CYCLE_FEATURE_SETS)[number];

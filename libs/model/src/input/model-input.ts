@@ -37,7 +37,7 @@ export interface ModelInputSpec {
  * 'window': every frame of the window. 'heart-sounds': the frames the heart-sound segmentation puts
  * in S1 or S2, so the recording's own heart sounds calibrate each band (a stethoscope's colouring is
  * a per-band offset in the log domain, and so is a murmur's loudness against the heart sounds); in
- * research it lifted the worst held-out database (docs/MODEL_RESEARCH.md, ninth session).
+ * research it lifted the worst held-out database (research/MODEL_RESEARCH.md, ninth session).
  */
 export type WindowNormalisation = 'window' | 'heart-sounds';
 
@@ -51,7 +51,7 @@ export const DEFAULT_MODEL_INPUT: ModelInputSpec = Object.freeze({
 /**
  * A cheaper input: 32 log-mel bands over the conditioned pass band (25-400 Hz) every 40 ms, a
  * quarter of the default's values per window. Research runs matched the default's validation AUC
- * (docs/MODEL_RESEARCH.md).
+ * (research/MODEL_RESEARCH.md).
  */
 export const COMPACT_MODEL_INPUT: ModelInputSpec = Object.freeze({
   windowSeconds: WINDOW_SECONDS,

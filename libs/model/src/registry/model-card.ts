@@ -212,7 +212,7 @@ function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number |
       : '') +
     '  feed gradient-boosted trees (150 trees of up to 31 leaves, classes balanced), fitted on the same training\n' +
     '  recordings. Ratios within a recording travel across stethoscopes better than the network: on the research\n' +
-    '  replica it raised the held-out AUC of training-d and training-e and lowered training-b (docs/MODEL_RESEARCH.md).'
+    '  replica it raised the held-out AUC of training-d and training-e and lowered training-b (research/MODEL_RESEARCH.md).'
   );
 }
 
@@ -306,7 +306,7 @@ export function renderModelCard(input: ModelCardInput): string {
           '',
           foldLengthSentence(loso, manifest, input.trainCommand),
           'retraining the same recipe with other seeds moved the held-out AUC by up to 0.3 on training-e and',
-          '0.05 on training-d (docs/MODEL_RESEARCH.md), so read those two rows as a range, not a point.',
+          '0.05 on training-d (research/MODEL_RESEARCH.md), so read those two rows as a range, not a point.',
           'What site calibration makes of these databases is in the next section.',
         ].join('\n');
   const siteSection = renderSiteOperatingPoints(input.siteOperatingPoints);

@@ -19,7 +19,7 @@ import { readModelManifest, writeModelManifest } from './model-manifest';
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
 export const LEAVE_ONE_SUBSET_OUT_FILE = 'leave-one-subset-out.json';
 export const SITE_OPERATING_POINTS_FILE = 'site-operating-points.json';
-/** The version's segmentation scored against hand-corrected annotations (scripts/research/segmentation-score.ts --card). */
+/** The version's segmentation scored against hand-corrected annotations (research/segmentation-score.ts --card). */
 export const SEGMENTATION_SCORE_FILE = 'segmentation-score.json';
 /** Its validation records cut to their first seconds (scripts/model/short-clip-evaluation.ts --card). */
 export const SHORT_CLIPS_FILE = 'short-clips.json';

@@ -30,7 +30,7 @@ export function aggregateWindowLogits(logits: ArrayLike<number>): number {
 
 /**
  * What the calibration reads for a recording: the network's mean window logit, plus the heart-cycle
- * model's logit times its weight when the model version has one (docs/MODEL_RESEARCH.md).
+ * model's logit times its weight when the model version has one (research/MODEL_RESEARCH.md).
  */
 export function recordingScore(meanLogit: number, cycle?: { logit: number; weight: number }): number {
   return cycle ? meanLogit + cycle.weight * cycle.logit : meanLogit;

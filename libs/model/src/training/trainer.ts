@@ -184,7 +184,7 @@ export type ThresholdRule = 'site-balanced-macc' | 'pooled-macc';
  * counting the same: on 1.1.0's validation it raised every subset's own MAcc (a 0.62 -> 0.72,
  * b 0.61 -> 0.74, d 0.60 -> 0.80) but cut overall sensitivity to 0.68 (0.48 in training-a), and on eight
  * leave-one-subset-out folds it changed the held-out MAcc by -0.06 to +0.13, +0.03 on average
- * (docs/MODEL_RESEARCH.md). It falls back to pooled when fewer than two sites have enough records of
+ * (research/MODEL_RESEARCH.md). It falls back to pooled when fewer than two sites have enough records of
  * both labels; `thresholdRule` says which applied.
  */
 export function fitDecision(

@@ -8,7 +8,7 @@ def macc(y,p):
 def argmax_thr(y,s):
     ths=np.unique(s); m=[macc(y,s>=t) for t in ths]; best=max(m); idx=[i for i,v in enumerate(m) if v>=best-1e-12]; return ths[idx[(len(idx)-1)//2]]
 def pooled_thr(y,s): return argmax_thr(y,s)
-HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tmp/research'))
+HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tmp/research'))
 rng=np.random.default_rng(0)
 for name in sys.argv[1:]:
   for f in sorted(glob.glob(os.path.join(HERE, f'scores-{name}-training-*.npz'))):

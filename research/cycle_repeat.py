@@ -5,8 +5,8 @@ diastole (clear of the sounds), every valid cycle's log-energy profile is resamp
 of points and centred; the feature is the mean correlation of each cycle's profile with the mean
 profile of the other cycles. Eight columns appended to the 17 of cycle-feats-frames-win128.npy:
 
-  CYCLE_WIN=128 /usr/bin/python3 scripts/research/cycle_repeat.py   # tmp/research/cycle-feats-frames-win128-repeat.npy
-  HARNESS=<run> SCALE=1 WEIGHTS='[0.5]' /usr/bin/python3 scripts/research/ts_network_cycle_combo.py - cycle-feats-frames-win128-repeat.npy
+  CYCLE_WIN=128 /usr/bin/python3 research/cycle_repeat.py   # tmp/research/cycle-feats-frames-win128-repeat.npy
+  HARNESS=<run> SCALE=1 WEIGHTS='[0.5]' /usr/bin/python3 research/ts_network_cycle_combo.py - cycle-feats-frames-win128-repeat.npy
 """
 import os, time
 from multiprocessing import Pool

@@ -4,9 +4,9 @@ and cycle_feats.py's band-energy ratios from mel bands instead of four zero-phas
 Same model and features, a fraction of the computation (one 256-point FFT per 20 ms instead of a
 whole-signal FFT pair and 32 biquad passes), so that it fits the CLI's time budget.
 
-  /usr/bin/python3 scripts/research/cycle_frames.py          # features cache + GBM/LR by LOSO
-  CYCLE_WIN=128 /usr/bin/python3 scripts/research/cycle_frames.py   # the same with a 64-ms window
-  CYCLE_WIN=128 CYCLE_EXTRA=1 /usr/bin/python3 scripts/research/cycle_frames.py   # + 9 systole/diastole-thirds features
+  /usr/bin/python3 research/cycle_frames.py          # features cache + GBM/LR by LOSO
+  CYCLE_WIN=128 /usr/bin/python3 research/cycle_frames.py   # the same with a 64-ms window
+  CYCLE_WIN=128 CYCLE_EXTRA=1 /usr/bin/python3 research/cycle_frames.py   # + 9 systole/diastole-thirds features
 """
 import os, sys, time
 import numpy as np

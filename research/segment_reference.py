@@ -9,7 +9,7 @@ import cycle_frames as C
 
 IDS = ['a0238', 'b0225', 'e01440']
 NAME = 'heart-sound-segments.json' if C.WIN == 80 else f'heart-sound-segments-win{C.WIN}.json'
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../libs/audio/test/fixtures', NAME)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '../libs/audio/test/fixtures', NAME)
 by_id = {r['id']: r for r in RECS}
 result = {}
 for i in IDS:

@@ -5,7 +5,7 @@ columns whatever the heart rate. A recording is the median of its cycles; a smal
 the time axis (where in the cycle) but pools frequency is judged by leave-one-subset-out, alone and
 rank-averaged with a window CNN run of harness.py (its saved fold scores).
 
-  /usr/bin/python3 scripts/research/cycle_cnn.py '{"seed": 11, "name": "cyc-s11", "with": "base-s11"}'
+  /usr/bin/python3 research/cycle_cnn.py '{"seed": 11, "name": "cyc-s11", "with": "base-s11"}'
 """
 import json, os, sys, time
 import numpy as np

@@ -1,5 +1,5 @@
 import numpy as np, glob, os, sys
-HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tmp/research'))
+HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tmp/research'))
 def macc(y,p):
     y=np.asarray(y); se=(p&(y==1)).sum()/max((y==1).sum(),1); sp=(~p&(y==0)).sum()/max((y==0).sum(),1); return (se+sp)/2
 def pooled_thr(y,s):

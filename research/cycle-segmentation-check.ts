@@ -4,7 +4,7 @@
 // version directory given: the segmentation is fitted on that version's own training records (never
 // its validation or held-out records), the cycle model is refitted with each segmentation on the same
 // records, and the decision is refitted on the validation scores, as `heartbeat train` does.
-//   npm exec -- node -r @swc-node/register scripts/research/cycle-segmentation-check.ts models/1.6.0 tmp/site-loso/folds/training-*
+//   npm exec -- node -r @swc-node/register research/cycle-segmentation-check.ts models/1.6.0 tmp/site-loso/folds/training-*
 //     [--emission-only] [--aligned] [--product-only] [--weight 0.5] [--stride 10] [--iterations 150]
 // --aligned adds alignedHeartCycleFeatures (systole and diastole in thirds, per band) to the 17 features.
 // --crops 3,5 adds each training record's first 3 and 5 s as extra training rows (same label);
@@ -47,7 +47,7 @@ import {
   type RecordScoreRow,
 } from '@heartbeat/model';
 
-const root = join(__dirname, '../..');
+const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
 const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const VALUED = new Set(['--weight', '--stride', '--iterations', '--crops', '--clips']);

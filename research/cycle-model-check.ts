@@ -2,7 +2,7 @@
 // dumped research signals: its logits in-distribution (fit on the model's training split, scored on
 // its validation split) and by leave-one-subset-out, written for hsmm_feats_combo.py to combine with
 // the window CNN's saved scores; prints the features' cost per recording.
-//   npm exec -- node -r @swc-node/register scripts/research/cycle-model-check.ts
+//   npm exec -- node -r @swc-node/register research/cycle-model-check.ts
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HeartSoundWindowLength } from '@heartbeat/audio';
@@ -16,7 +16,7 @@ type Entry = {
   length: number;
   validation: boolean;
 };
-const dir = join(__dirname, '../../tmp/research');
+const dir = join(__dirname, '../tmp/research');
 const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as Entry[];
 const bytes = readFileSync(join(dir, 'signals.f32'));
 const signals = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);

@@ -9,7 +9,7 @@ with its posteriors divided by the state priors as emissions (Springer's convers
 features and the gradient boosting of cycle_frames.py are then measured as there, by leave-one-
 subset-out: the emission model of a fold never sees the held-out database's frames.
 
-  CYCLE_WIN=128 /usr/bin/python3 scripts/research/cycle_emission.py   [PASSES=2 PROCS=2 EMISSION_FEATURES=base]
+  CYCLE_WIN=128 /usr/bin/python3 research/cycle_emission.py   [PASSES=2 PROCS=2 EMISSION_FEATURES=base]
 """
 import os, pickle, time
 from multiprocessing import Pool

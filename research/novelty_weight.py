@@ -1,7 +1,7 @@
 """A heart-cycle weight that depends on how unlike the training devices a recording sounds (research,
 not product code). The product adds w x the heart-cycle logit to the network's mean window logit
 with one w (0.5), chosen so that the network's own validation split does not suffer; on a held-out
-database a larger w is better (docs/MODEL_RESEARCH.md, sixth session). Here w = W_IN for a recording
+database a larger w is better (research/MODEL_RESEARCH.md, sixth session). Here w = W_IN for a recording
 whose long-term spectrum is like a training database's and W_OUT for one unlike all of them.
 
 Spectral signature of a recording: its mean log-mel spectrum (32 bands, 25-400 Hz, the heart-cycle
@@ -9,7 +9,7 @@ features' 64-ms frames) minus its own mean over bands (so gain does not count). 
 database is a Gaussian over signatures (shrunk covariance); a recording's novelty is its smallest
 Mahalanobis distance to them, as a percentile of the training records' own distances.
 
-  cd tmp/research && HARNESS=base-s11 CYCLE_WIN=128 /usr/bin/python3 ../../scripts/research/novelty_weight.py cycle-feats-emission-{fold}-win128-p1.npy
+  cd tmp/research && HARNESS=base-s11 CYCLE_WIN=128 /usr/bin/python3 ../../research/novelty_weight.py cycle-feats-emission-{fold}-win128-p1.npy
 """
 import json, os, sys
 import numpy as np

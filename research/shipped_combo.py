@@ -5,7 +5,7 @@ import numpy as np
 from harness import RECS, HERE, auc, macc_best
 
 version = sys.argv[1] if len(sys.argv) > 1 else '1.2.0'
-scores = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f'../../models/{version}/validation-scores.json')))
+scores = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f'../models/{version}/validation-scores.json')))
 by_id = {s['id']: s['meanLogit'] for s in scores}
 val = [r for r in RECS if r['val']]
 assert len(val) == len(scores) and all(r['id'] in by_id for r in val)

@@ -1,8 +1,8 @@
 // Scores heart-sound segmentations against the hand-corrected annotations of the shared data
 // (../shared/data/physionet2016/training-x/segmentation/): S1 and S2 onsets within 60 ms, precision,
 // recall and F1 per subset, and onsets put inside annotated noise (per second of it).
-//   npm exec -- node -r @swc-node/register scripts/research/segmentation-score.ts                  # the product's HSMM
-//   npm exec -- node -r @swc-node/register scripts/research/segmentation-score.ts --fit [--emission-only]
+//   npm exec -- node -r @swc-node/register research/segmentation-score.ts                  # the product's HSMM
+//   npm exec -- node -r @swc-node/register research/segmentation-score.ts --fit [--emission-only]
 // --fit fits the emission (and duration) models on annotated recordings and scores them held out:
 // leave-one-subset-out (fitted on the other subsets' training records, scored on every record of the
 // subset) and in-distribution (fitted on the model split's training records, scored on its validation
@@ -32,7 +32,7 @@ import {
   type SegmentationScore,
 } from '@heartbeat/model';
 
-const root = join(__dirname, '../..');
+const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
 const argument = (name: string) => process.argv.includes(name);
 const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   if (cardDir && !fitting) {
     const count = (subset?: string) => entries.filter((e) => !subset || e.recording.subset === subset).length;
     const report: SegmentationScoreReport = {
-      command: 'npm exec -- node -r @swc-node/register scripts/research/segmentation-score.ts --card ' + cardDir,
+      command: 'npm exec -- node -r @swc-node/register research/segmentation-score.ts --card ' + cardDir,
       rows: [...SUBSETS, 'all'].map((set) => {
         const score = rows[set];
         const both = onsetMetrics(score.S1, score.S2);

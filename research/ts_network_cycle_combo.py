@@ -5,8 +5,8 @@ the TypeScript leave-one-subset-out fold networks' logits on their held-out subs
 cache of cycle_frames.py (on every record the network did not score: the fold's other subsets, or the
 shipped split's training part). Prints AUC per fold for each cache and weight.
 
-  /usr/bin/python3 scripts/research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
-  HARNESS=vrex3-s11 /usr/bin/python3 scripts/research/ts_network_cycle_combo.py - cycle-feats-frames-win128.npy   # a harness run's networks
+  /usr/bin/python3 research/ts_network_cycle_combo.py models/1.5.0 cycle-feats-frames-win128.npy cycle-feats-frames-win128-extra.npy
+  HARNESS=vrex3-s11 /usr/bin/python3 research/ts_network_cycle_combo.py - cycle-feats-frames-win128.npy   # a harness run's networks
   ... ts_network_cycle_combo.py models/1.5.0 'cycle-feats-emission-{fold}-win128-p2.npy'   # one cache per fold
 
 Options by environment: HARNESS=<run> (harness.py's score files instead of the TypeScript networks),
@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from harness import HERE, auc
 
-ROOT = os.path.join(HERE, '..', '..')
+ROOT = os.path.join(HERE, '..')
 index = json.load(open(os.path.join(ROOT, 'tmp', 'research', 'index.json')))
 key = {(r['subset'], r['id']): i for i, r in enumerate(index)}
 y = np.array([r['label'] == 'abnormal' for r in index], dtype=int)

@@ -2,7 +2,7 @@
 phase-channel network of harness.py ("phase": true): the HSMM segmentation of cycle_frames.py
 (64-ms window, as shipped), 0 = S1, 1 = systole, 2 = S2, 3 = diastole, -1 = not segmented (< 2 s).
 
-  CYCLE_WIN=128 /usr/bin/python3 scripts/research/phase_states.py     # tmp/research/phase-states.npz
+  CYCLE_WIN=128 /usr/bin/python3 research/phase_states.py     # tmp/research/phase-states.npz
 """
 import os, time
 from multiprocessing import Pool

@@ -9,7 +9,7 @@ from scipy.signal import lfilter
 from sklearn.metrics import roc_auc_score
 
 torch.set_num_threads(int(os.environ.get('THREADS', '2')))
-HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tmp/research'))
+HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tmp/research'))
 SR = 2000
 WIN = 10000
 

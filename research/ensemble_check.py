@@ -4,7 +4,7 @@ import os, sys
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../tmp/research'))
+HERE = os.environ.get('RESEARCH_DIR', os.path.join(os.path.dirname(os.path.abspath(__file__)), '../tmp/research'))
 names = sys.argv[1:]
 for fold in ('indist', 'training-a', 'training-b', 'training-d', 'training-e'):
     runs = [np.load(os.path.join(HERE, f'scores-{n}-{fold}.npz')) for n in names if os.path.exists(os.path.join(HERE, f'scores-{n}-{fold}.npz'))]

@@ -2,7 +2,7 @@
 per subset, the AUC of each band's share of the 25-400 Hz power (Welch, 128-ms segments) and of the
 overall level, used as a score on their own. Above 0.5 the feature is higher in abnormal recordings.
 
-  /usr/bin/python3 scripts/research/band_shape.py
+  /usr/bin/python3 research/band_shape.py
 """
 import numpy as np
 from scipy.signal import welch
