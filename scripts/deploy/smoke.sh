@@ -17,6 +17,7 @@
 # registry and the Debian mirror. CPU-heavy: builds run under nice. Not part of CI (see README).
 #   HEARTBEAT_SMOKE_DIR  engine data, cache, logs (default /tmp/heartbeat-deploy-smoke; kept between runs)
 #   HEARTBEAT_SMOKE_SOURCE=head  build from the last commit instead of the working tree (a snapshot of it)
+#   HEARTBEAT_SMOKE_SOURCE=last  build from the previous run's snapshot (the image builds stay cached)
 #   HEARTBEAT_SMOKE_KEEP=1       leave the stack and pods running at the end
 #   HEARTBEAT_SMOKE_SKIP_PODMAN=1  stop after the compose part
 set -euo pipefail
@@ -79,11 +80,14 @@ nice -n 10 bash scripts/deploy/base-image.sh local/heartbeat-base:node24 >"$dir/
 # Every image is built from one snapshot of the sources, so a file edited meanwhile cannot make the
 # images disagree (or send each build back to `npm ci`).
 context="$dir/source"
-rm -rf "$context" && mkdir -p "$context"
 revision="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ "${HEARTBEAT_SMOKE_SOURCE:-}" = head ]; then
+if [ "${HEARTBEAT_SMOKE_SOURCE:-}" = last ] && [ -d "$context" ]; then
+  revision="$revision-snapshot"
+elif [ "${HEARTBEAT_SMOKE_SOURCE:-}" = head ]; then
+  rm -rf "$context" && mkdir -p "$context"
   git archive HEAD | tar -x -C "$context"
 else
+  rm -rf "$context" && mkdir -p "$context"
   git diff --quiet HEAD 2>/dev/null || revision="$revision-dirty"
   git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -c 2>/dev/null | tar -x -C "$context"
 fi
