@@ -138,6 +138,21 @@ describe('console in the browser', () => {
     await shot('result-card');
   });
 
+  it("lists the installation's sites on the training page with their status and labelled records", async () => {
+    const created = await fetch(`${stack.gatewayUrl}/api/v1/sites`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'browser-test-site', device: 'Littmann 3200' }),
+    });
+    expect(created.status).toBe(201);
+    await page.goto(`${stack.consoleUrl}/training`);
+    const sites = await page.textContent('[data-testid=sites]');
+    expect(sites).toContain('browser-test-site');
+    expect(sites).toContain('Littmann 3200');
+    expect(sites).toMatch(/0 normal, 0 abnormal/);
+    expect(sites).toContain('uncalibrated');
+  });
+
   it('starts a small training run as admin and follows its progress to the decision', async () => {
     await page.goto(`${stack.consoleUrl}/training`);
     await page.setInputFiles('[data-testid=training-files]', FIVE.slice(0, 2));

@@ -15,6 +15,7 @@ import type {
   Prediction,
   PromotedModelMetrics,
   Role,
+  Site,
   TrainingRun,
   Uptime,
 } from './types';
@@ -150,6 +151,7 @@ export class GatewayClient {
   apiKeys = () => this.json<ApiKeyInfo[]>('GET', '/api/v1/api-keys');
   createApiKey = (name: string, role: Role) => this.json<{ apiKey: ApiKeyInfo; secret: string }>('POST', '/api/v1/api-keys', { body: { name, role } });
   revokeApiKey = (id: string) => this.json<ApiKeyInfo>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
+  sites = () => this.json<{ items: Site[] }>('GET', '/api/v1/sites');
   /** Fits the site's operating point on all its labelled records; sensitivityMargin: how far below the model's validation sensitivity it may go. */
   startSiteCalibration = (site: string, sensitivityMargin?: number) =>
     this.json<TrainingRun>('POST', `/api/v1/sites/${encodeURIComponent(site)}/calibrations`, { body: sensitivityMargin === undefined ? {} : { sensitivityMargin } });

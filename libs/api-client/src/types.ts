@@ -217,3 +217,37 @@ export interface ApiKeyInfo {
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
+
+/** A site's fitted operating point (GET /api/v1/sites): p_site = sigmoid(slope * logit(p_model) + intercept). */
+export interface SiteCalibration {
+  id: string;
+  status: 'active' | 'superseded' | 'refused' | string;
+  baseModelVersion: string;
+  decision: { slope: number; intercept: number; threshold: number } | null;
+  records: { normal: number; abnormal: number };
+  local: {
+    sensitivity: number;
+    specificity: number;
+    sensitivityLowerBound: number;
+    specificityLowerBound: number;
+    auc: number;
+    aucLowerBound: number;
+    targetSensitivity: number;
+    modelSensitivity: number;
+    modelSpecificity: number;
+  } | null;
+  refusal: { code: string; reason: string } | null;
+  createdAt: string;
+}
+
+export interface Site {
+  name: string;
+  device: string | null;
+  owner: string | null;
+  records: { normal: number; abnormal: number };
+  status: 'uncalibrated' | 'calibrated' | 'refused' | string;
+  calibration: SiteCalibration | null;
+  lastRefusal: SiteCalibration | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -6,6 +6,7 @@ import { LearningCurve, type CurvePoint } from '../../components/learning-curve'
 import { figure, formatDuration, percent } from '../../lib/presentation';
 import { gatewayFor, requireSession } from '../../lib/server-session';
 import { load } from '../../lib/settled';
+import { SitesPanel } from './sites-panel';
 import { CancelRun, SiteCalibration, StartTraining, UploadTrainingData } from './training-forms';
 
 export const dynamic = 'force-dynamic';
@@ -86,7 +87,12 @@ export default async function TrainingPage() {
   const session = await requireSession();
   const admin = session.role === 'admin';
   const gateway = gatewayFor(session);
-  const [status, runs, distribution] = await Promise.all([load(gateway.trainingStatus()), load(gateway.trainingRuns({ limit: 10 })), load(gateway.classDistribution())]);
+  const [status, runs, distribution, sites] = await Promise.all([
+    load(gateway.trainingStatus()),
+    load(gateway.trainingRuns({ limit: 10 })),
+    load(gateway.classDistribution()),
+    load(gateway.sites()),
+  ]);
   const current = status.ok ? status.value.run : null;
   const active = current !== null && ACTIVE.has(current.status);
 
@@ -139,6 +145,7 @@ export default async function TrainingPage() {
       ) : (
         <p className="panel muted">No training run yet.{admin ? ' Start one above.' : ''}</p>
       )}
+      <SitesPanel sites={sites} />
       <section className="panel" aria-labelledby="runs-title">
         <h2 id="runs-title">Recent runs</h2>
         {!runs.ok ? (
