@@ -1,21 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/free-port';
 
 const consoleDir = resolve(__dirname, '..');
 const nextBin = join(consoleDir, '..', '..', 'node_modules', 'next', 'dist', 'bin', 'next');
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 describe('console (next build, next start)', () => {
   let server: ReturnType<typeof spawn>;

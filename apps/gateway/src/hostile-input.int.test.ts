@@ -5,7 +5,6 @@
 // dead-letter queue; /predict, the batch path and the CLI agree on short and odd-sized files.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import JSONSchemaValidator from '@asymmetrik/fhir-json-schema-validator';
@@ -14,6 +13,7 @@ import { decodeAudio } from '@heartbeat/audio';
 import { loadConfig } from '@heartbeat/config';
 import { ObjectStorage } from '@heartbeat/storage';
 import { buildWav, float32Samples, int16Samples } from '../../../libs/audio/test/wav-builder';
+import { freePort } from '../../../test/free-port';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_hostile-input-test-admin-key';
@@ -61,16 +61,6 @@ let workDir: string;
 let env: Record<string, string>;
 const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 function startService(entry: string, extraEnv: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, entry)], {

@@ -4,7 +4,6 @@
 // Real processes on the integration run's PostgreSQL, Redis and S3 server.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -12,6 +11,7 @@ import { loadConfig } from '@heartbeat/config';
 import { apiKeys, batches, connectDatabase, predictions, type DatabaseConnection } from '@heartbeat/db';
 import { buildWav, int16Samples } from '../../../libs/audio/test/wav-builder';
 import { hashApiKey } from './auth/api-key-secret';
+import { freePort } from '../../../test/free-port';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_upload-recovery-test-admin-key';
@@ -23,16 +23,6 @@ let connection: DatabaseConnection;
 const children: ChildProcess[] = [];
 let log = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function startGateway(): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();

@@ -2,7 +2,6 @@
 // model versions registered in the registry (the tests check the plumbing, not the model's skill).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -31,6 +30,7 @@ import { silentLogger } from '@heartbeat/telemetry';
 import { startInferenceWorker, type RunningInferenceWorker } from '../src/inference-worker';
 import { FIXTURES, QueuedRecordings } from './queued-recordings';
 import { workerTestEnv } from './worker-env';
+import { freePort } from '../../../test/free-port';
 
 const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const RECORDINGS = ['a0238.flac', 'b0225.flac', 'e01440.flac'];
@@ -322,10 +322,3 @@ function processExists(pid: number): boolean {
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
