@@ -1,10 +1,9 @@
 // Every error the gateway answers with: an HTTP status, a stable machine-readable `code` clients can
 // branch on, and a message written for the person reading it.
 import { HttpException } from '@nestjs/common';
-import { ERROR_CODES, type ErrorCode } from './error-catalogue';
+import type { ErrorCode } from './error-catalogue';
 
-/** Every code the gateway sends, from the catalogue (one status and one meaning each). */
-export const API_ERROR_CODES = ERROR_CODES;
+/** Every code the gateway sends: the catalogue's (one status and one meaning each). */
 export type ApiErrorCode = ErrorCode;
 
 export interface ApiErrorBody {

@@ -1,35 +1,24 @@
 // Every error code the gateway answers with, or records on a prediction, with one HTTP status and
 // one meaning each. ApiError only takes these codes; a test holds every construction to its status;
 // the OpenAPI document and the README list them.
-import { AUDIO_ERROR_CODES, type AudioErrorCode } from '@heartbeat/audio';
+import type { AudioErrorCode } from '@heartbeat/audio';
 
 export interface ErrorCodeEntry {
   status: number;
   meaning: string;
 }
 
-const AUDIO_STATUS: Record<AudioErrorCode, number> = {
-  UNSUPPORTED_FORMAT: 415,
-  EMPTY_FILE: 415,
-  FILE_TOO_LARGE: 413,
-  CORRUPT_AUDIO: 422,
-  TOO_SHORT: 422,
-  TOO_LONG: 422,
-  SILENT: 422,
-  BAD_SAMPLE_RATE: 422,
-  INVALID_SAMPLES: 422,
-};
-
-const AUDIO_MEANINGS: Record<AudioErrorCode, string> = {
-  UNSUPPORTED_FORMAT: 'The bytes are not a recording HeartBeat reads (WAV, FLAC, MP3, OGG/Opus, or a WFDB record as .hea + .dat); the message names what was sent.',
-  EMPTY_FILE: 'The file is empty (0 bytes).',
-  FILE_TOO_LARGE: 'A file is larger than MAX_UPLOAD_BYTES.',
-  CORRUPT_AUDIO: 'The recording is damaged or truncated and cannot be decoded.',
-  TOO_SHORT: 'The recording is shorter than 2 s.',
-  TOO_LONG: 'The recording is longer than 10 min.',
-  SILENT: 'The recording holds only silence.',
-  BAD_SAMPLE_RATE: 'The sample rate is missing or outside 500 Hz-192 kHz.',
-  INVALID_SAMPLES: 'The recording holds NaN or infinite samples.',
+/** The audio library's codes: 415/413 when the bytes are not a recording or too big, 422 when they cannot be screened. */
+const AUDIO_ERRORS: Record<AudioErrorCode, ErrorCodeEntry> = {
+  UNSUPPORTED_FORMAT: { status: 415, meaning: 'The bytes are not a recording HeartBeat reads (WAV, FLAC, MP3, OGG/Opus, or a WFDB record as .hea + .dat); the message names what was sent.' },
+  CORRUPT_AUDIO: { status: 422, meaning: 'The recording is damaged or truncated and cannot be decoded.' },
+  EMPTY_FILE: { status: 415, meaning: 'The file is empty (0 bytes).' },
+  TOO_SHORT: { status: 422, meaning: 'The recording is shorter than 2 s.' },
+  TOO_LONG: { status: 422, meaning: 'The recording is longer than 10 min.' },
+  SILENT: { status: 422, meaning: 'The recording holds only silence.' },
+  BAD_SAMPLE_RATE: { status: 422, meaning: 'The sample rate is missing or outside 500 Hz-192 kHz.' },
+  INVALID_SAMPLES: { status: 422, meaning: 'The recording holds NaN or infinite samples.' },
+  FILE_TOO_LARGE: { status: 413, meaning: 'A file is larger than MAX_UPLOAD_BYTES.' },
 };
 
 export const ERROR_CATALOGUE = {
@@ -67,7 +56,7 @@ export const ERROR_CATALOGUE = {
   TRAINING_RUN_NOT_FOUND: { status: 404, meaning: 'No training run with that id.' },
   SITE_NOT_FOUND: { status: 404, meaning: 'No site with that name.' },
   // Screening and training
-  ...(Object.fromEntries(AUDIO_ERROR_CODES.map((code) => [code, { status: AUDIO_STATUS[code], meaning: AUDIO_MEANINGS[code] }])) as Record<AudioErrorCode, ErrorCodeEntry>),
+  ...AUDIO_ERRORS,
   UNKNOWN_SITE: { status: 422, meaning: 'The request names a site that does not exist.' },
   MODEL_VERSION_UNAVAILABLE: { status: 422, meaning: 'The job asked for a model version no worker serves.' },
   PREDICTION_FAILED: { status: 503, meaning: 'Screening failed for a reason other than the recording (after its retries); retry later.' },
