@@ -23,8 +23,19 @@ export default defineConfig({
         oxc: false,
         test: {
           name: 'unit',
-          include: ['{apps,libs,bench,scripts}/**/src/**/*.test.ts', '{apps,libs}/**/test/**/*.test.ts', '{helm,deploy,research}/**/test/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.browser.test.ts', '**/node_modules/**', 'helm/*/files/**', 'apps/console/app/**', 'apps/console/.next/**'],
+          include: [
+            '{apps,libs,bench,scripts}/**/src/**/*.test.ts',
+            '{apps,libs}/**/test/**/*.test.ts',
+            '{helm,deploy,research}/**/test/**/*.test.ts',
+          ],
+          exclude: [
+            '**/*.int.test.ts',
+            '**/*.browser.test.ts',
+            '**/node_modules/**',
+            'helm/*/files/**',
+            'apps/console/app/**',
+            'apps/console/.next/**',
+          ],
           environment: 'node',
           // Generous: several tests spawn the CLI or sox/ffmpeg, and a loaded 2-core machine is slow.
           testTimeout: 120_000,

@@ -29,9 +29,21 @@ const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
 const WARM_UP_RECORDINGS = 5;
 
 type Stage = 'decode' | 'prepare' | 'windows' | 'heartSoundSpectrogram' | 'logMel' | 'heartCycles';
-const STAGES: readonly Stage[] = ['decode', 'prepare', 'windows', 'heartSoundSpectrogram', 'logMel', 'heartCycles'];
+const STAGES: readonly Stage[] = [
+  'decode',
+  'prepare',
+  'windows',
+  'heartSoundSpectrogram',
+  'logMel',
+  'heartCycles',
+];
 
-type Options = { limit: number; dataDir: string; logMel: FeatureConfig; heartSoundWindow: HeartSoundWindowLength };
+type Options = {
+  limit: number;
+  dataDir: string;
+  logMel: FeatureConfig;
+  heartSoundWindow: HeartSoundWindowLength;
+};
 
 function parseArguments(argv: readonly string[]): Options {
   const valueOf = (flag: string): string | undefined => {
@@ -41,7 +53,8 @@ function parseArguments(argv: readonly string[]): Options {
   const limit = Number(valueOf('--limit') ?? Infinity);
   if (!(limit > 0)) throw new Error('--limit must be a positive number');
   const heartSoundWindow = Number(valueOf('--heart-sound-window') ?? 80) as HeartSoundWindowLength;
-  const logMel = valueOf('--input') === 'compact' ? COMPACT_MODEL_INPUT.featureConfig : DEFAULT_FEATURE_CONFIG;
+  const logMel =
+    valueOf('--input') === 'compact' ? COMPACT_MODEL_INPUT.featureConfig : DEFAULT_FEATURE_CONFIG;
   return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR, logMel, heartSoundWindow };
 }
 
@@ -57,7 +70,11 @@ function listRecordings(dataDir: string, limit: number): string[] {
   return files.slice(0, Math.min(files.length, limit));
 }
 
-async function runPipeline(bytes: Uint8Array, stageMs: Record<Stage, number>, options: Options): Promise<{ audioSec: number; windows: number }> {
+async function runPipeline(
+  bytes: Uint8Array,
+  stageMs: Record<Stage, number>,
+  options: Options,
+): Promise<{ audioSec: number; windows: number }> {
   let mark = performance.now();
   const lap = (stage: Stage): void => {
     const now = performance.now();
@@ -90,7 +107,8 @@ async function main(): Promise<void> {
 
   const noTime = () => Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
   const warmUpStages = noTime();
-  for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS)) await runPipeline(bytes, warmUpStages, options);
+  for (const bytes of recordings.slice(0, WARM_UP_RECORDINGS))
+    await runPipeline(bytes, warmUpStages, options);
 
   const stageMs = noTime();
   let audioSec = 0;
@@ -113,14 +131,25 @@ async function main(): Promise<void> {
   const cpuSec = (cpu.user + cpu.system) / 1e6;
   const totalStageMs = Object.values(stageMs).reduce((sum, ms) => sum + ms, 0);
 
-  console.log(`recordings        ${recordings.length} (${encodedMb.toFixed(1)} MB FLAC, ${(audioSec / 3600).toFixed(2)} h of audio, ${windowCount} windows, ${failures} failed)`);
+  console.log(
+    `recordings        ${recordings.length} (${encodedMb.toFixed(1)} MB FLAC, ${(audioSec / 3600).toFixed(2)} h of audio, ${windowCount} windows, ${failures} failed)`,
+  );
   console.log(`wall time         ${wallSec.toFixed(2)} s`);
-  console.log(`CPU time          ${cpuSec.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`);
-  console.log(`recordings/s      ${(recordings.length / wallSec).toFixed(1)} (wall), ${(recordings.length / cpuSec).toFixed(1)} (per CPU-second)`);
-  console.log(`real-time factor  ${(audioSec / cpuSec).toFixed(0)}x audio seconds per CPU-second (${(audioSec / wallSec).toFixed(0)}x per wall second)`);
+  console.log(
+    `CPU time          ${cpuSec.toFixed(2)} s (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`,
+  );
+  console.log(
+    `recordings/s      ${(recordings.length / wallSec).toFixed(1)} (wall), ${(recordings.length / cpuSec).toFixed(1)} (per CPU-second)`,
+  );
+  console.log(
+    `real-time factor  ${(audioSec / cpuSec).toFixed(0)}x audio seconds per CPU-second (${(audioSec / wallSec).toFixed(0)}x per wall second)`,
+  );
   console.log(
     `stages (wall)     ${(Object.entries(stageMs) as [Stage, number][])
-      .map(([stage, ms]) => `${stage} ${((100 * ms) / totalStageMs).toFixed(0)}% (${((ms / audioSec) * 1000).toFixed(0)} us per audio-s)`)
+      .map(
+        ([stage, ms]) =>
+          `${stage} ${((100 * ms) / totalStageMs).toFixed(0)}% (${((ms / audioSec) * 1000).toFixed(0)} us per audio-s)`,
+      )
       .join(', ')}`,
   );
 }

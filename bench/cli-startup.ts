@@ -24,19 +24,32 @@ const variants: Variant[] = [
   { name: 'sources (SWC at start)', script: entry, env: { ...process.env, HEARTBEAT_FROM_SOURCES: '1' } },
 ];
 const before = valueOf('--before');
-if (before) variants.push({ name: `before: ${before}/dist`, script: join(before, 'dist', 'bin', 'heartbeat.js'), env: process.env });
+if (before)
+  variants.push({
+    name: `before: ${before}/dist`,
+    script: join(before, 'dist', 'bin', 'heartbeat.js'),
+    env: process.env,
+  });
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS helper bin/heartbeat.js uses
-const { compiledBuildIsCurrent } = require('../bin/compiled-build.js') as { compiledBuildIsCurrent: (root: string) => boolean };
+const { compiledBuildIsCurrent } = require('../bin/compiled-build.js') as {
+  compiledBuildIsCurrent: (root: string) => boolean;
+};
 const compiledCurrent = () => compiledBuildIsCurrent(ROOT);
 if (!existsSync(join(ROOT, 'dist', 'build-info.json')) || !compiledCurrent())
-  console.error('dist/ is missing or older than the sources: run `npm run build` first, or the compiled variant takes the SWC path too.');
+  console.error(
+    'dist/ is missing or older than the sources: run `npm run build` first, or the compiled variant takes the SWC path too.',
+  );
 
 const samples = new Map<string, { wallMs: number; cpuMs: number }[]>(variants.map((v) => [v.name, []]));
 for (let i = 0; i < runs + 1; i++) {
   for (const variant of variants) {
     const cpuBefore = procCpuMs().children;
     const started = performance.now();
-    const run = spawnSync(process.execPath, [variant.script, 'classify', file, '--format', 'jsonl', '--no-progress'], { env: variant.env, encoding: 'utf8' });
+    const run = spawnSync(
+      process.execPath,
+      [variant.script, 'classify', file, '--format', 'jsonl', '--no-progress'],
+      { env: variant.env, encoding: 'utf8' },
+    );
     const wallMs = performance.now() - started;
     if (run.status !== 0) throw new Error(`heartbeat classify exited ${run.status}: ${run.stderr}`);
     if (i > 0) samples.get(variant.name)!.push({ wallMs, cpuMs: procCpuMs().children - cpuBefore }); // run 0 warms the compile cache
@@ -54,7 +67,12 @@ console.log(
       results: Object.fromEntries(
         [...samples].map(([name, list]) => [
           name,
-          { medianWallMs: Math.round(median(list.map((s) => s.wallMs))), medianCpuMs: Math.round(median(list.map((s) => s.cpuMs))), wallMs: list.map((s) => Math.round(s.wallMs)), cpuMs: list.map((s) => Math.round(s.cpuMs)) },
+          {
+            medianWallMs: Math.round(median(list.map((s) => s.wallMs))),
+            medianCpuMs: Math.round(median(list.map((s) => s.cpuMs))),
+            wallMs: list.map((s) => Math.round(s.wallMs)),
+            cpuMs: list.map((s) => Math.round(s.cpuMs)),
+          },
         ]),
       ),
     },

@@ -65,8 +65,16 @@ async function seed(databaseUrl: string, count: number): Promise<void> {
             label: failed ? null : labels[n % labels.length],
             probability: failed ? null : probability,
             qualityScore: failed ? null : 0.8,
-            windowScores: failed ? null : Array.from({ length: 12 }, (_, w) => ({ startSeconds: w * 2.5, endSeconds: w * 2.5 + 5, probability })),
-            decision: failed ? null : { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.3 },
+            windowScores: failed
+              ? null
+              : Array.from({ length: 12 }, (_, w) => ({
+                  startSeconds: w * 2.5,
+                  endSeconds: w * 2.5 + 5,
+                  probability,
+                })),
+            decision: failed
+              ? null
+              : { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.3 },
             latencyMs: 40,
             errorCode: failed ? 'CORRUPT_AUDIO' : null,
             errorMessage: failed ? 'The file is not a readable FLAC stream.' : null,
@@ -83,13 +91,17 @@ async function seed(databaseUrl: string, count: number): Promise<void> {
 
 async function main(): Promise<void> {
   const provided: Record<string, Record<string, string>> = {};
-  const teardown = await setupIntegration({ provide: (key: string, value: Record<string, string>) => (provided[key] = value) } as never);
+  const teardown = await setupIntegration({
+    provide: (key: string, value: Record<string, string>) => (provided[key] = value),
+  } as never);
   const env = provided.integrationEnv;
   const stack = new BrowserStack({ env, build: BUILD });
   try {
     const seeding = performance.now();
     await seed(loadConfig(env).db.url, PREDICTIONS);
-    console.log(`seeded ${PREDICTIONS} predictions in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
+    console.log(
+      `seeded ${PREDICTIONS} predictions in ${((performance.now() - seeding) / 1000).toFixed(1)} s`,
+    );
     await stack.start();
     const context = await stack.browser!.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -99,9 +111,18 @@ async function main(): Promise<void> {
     await page.waitForURL(`${stack.consoleUrl}/`);
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
 
-    const history = await (await fetch(`${stack.gatewayUrl}/visualizations/prediction-history?limit=1`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).json();
+    const history = await (
+      await fetch(`${stack.gatewayUrl}/visualizations/prediction-history?limit=1`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+      })
+    ).json();
     console.log(`the gateway reports ${history.total} predictions`);
-    console.log(`load average before timing: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average before timing: ${(await import('node:os'))
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
 
     // The gateway calls behind the pages, alone (what the console waits for at best).
     const since = new Date(Date.now() - 3_600_000).toISOString();
@@ -116,7 +137,11 @@ async function main(): Promise<void> {
       const times: number[] = [];
       for (let i = 0; i < LOADS; i++) {
         const started = performance.now();
-        await (await fetch(`${stack.gatewayUrl}${call}`, { headers: { authorization: `Bearer ${stack.adminKey}` } })).arrayBuffer();
+        await (
+          await fetch(`${stack.gatewayUrl}${call}`, {
+            headers: { authorization: `Bearer ${stack.adminKey}` },
+          })
+        ).arrayBuffer();
         times.push(performance.now() - started);
       }
       console.log(`gateway ${call.replace(since, '<1 h ago>').padEnd(58)} ${summary(times)}`);
@@ -125,7 +150,8 @@ async function main(): Promise<void> {
     for (const path of ['/', '/history', '/history?label=abnormal&page=40']) {
       const server: number[] = [];
       const browser: number[] = [];
-      for (let i = 0; i < 3; i++) await fetch(`${stack.consoleUrl}${path}`, { headers: { cookie } }).then((r) => r.text());
+      for (let i = 0; i < 3; i++)
+        await fetch(`${stack.consoleUrl}${path}`, { headers: { cookie } }).then((r) => r.text());
       for (let i = 0; i < LOADS; i++) {
         const started = performance.now();
         const response = await fetch(`${stack.consoleUrl}${path}`, { headers: { cookie } });
@@ -136,7 +162,9 @@ async function main(): Promise<void> {
         await page.goto(`${stack.consoleUrl}${path}`, { waitUntil: 'load' });
         browser.push(performance.now() - navigation);
       }
-      console.log(`${path.padEnd(32)} server HTML: ${summary(server)} | browser to load: ${summary(browser)} (${LOADS} loads)`);
+      console.log(
+        `${path.padEnd(32)} server HTML: ${summary(server)} | browser to load: ${summary(browser)} (${LOADS} loads)`,
+      );
     }
   } finally {
     await stack.stop();

@@ -22,15 +22,28 @@ const config = heartSoundSpectrogramConfig(128);
 const N = config.nFft;
 const HALF_WINDOW = config.winLength / 2;
 const OFFSET = (N - config.winLength) / 2;
-const hann = Float64Array.from({ length: config.winLength }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / config.winLength));
-const bands = melFilterbank({ sampleRate: config.sampleRate, nFft: N, nMels: config.nMels, fMin: config.fMin, fMax: config.fMax });
+const hann = Float64Array.from(
+  { length: config.winLength },
+  (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / config.winLength),
+);
+const bands = melFilterbank({
+  sampleRate: config.sampleRate,
+  nFft: N,
+  nMels: config.nMels,
+  fMin: config.fMin,
+  fMax: config.fMax,
+});
 const firstBin = bands.map((w) => w.findIndex((x) => x > 0));
 const lastBin = bands.map((w) => w.length - 1 - [...w].reverse().findIndex((x) => x > 0));
 const LOW = Math.min(...firstBin);
 const HIGH = Math.max(...lastBin) + 1;
 
 /** A real FFT of the 256-point frame in `input` (only [OFFSET, OFFSET + winLength) non-zero) into power[LOW..HIGH). */
-type Candidate = { name: string; precision: string; power: (input: Float64Array, power: Float64Array) => void };
+type Candidate = {
+  name: string;
+  precision: string;
+  power: (input: Float64Array, power: Float64Array) => void;
+};
 
 async function candidates(): Promise<Candidate[]> {
   const list: Candidate[] = [];
@@ -48,7 +61,9 @@ async function candidates(): Promise<Candidate[]> {
   void spectrum;
 
   // PFFFT (SIMD build): ordered real transform, output [r0, r(N/2), r1, i1, r2, i2, ...], float32.
-  const pffftModule = (await import('@echogarden/pffft-wasm/simd' as string)) as { default: () => Promise<PffftModule> };
+  const pffftModule = (await import('@echogarden/pffft-wasm/simd' as string)) as {
+    default: () => Promise<PffftModule>;
+  };
   const pffft = await pffftModule.default();
   const setup = pffft._pffft_new_setup(N, 0);
   const inPtr = pffft._pffft_aligned_malloc(N * 4);
@@ -73,7 +88,9 @@ async function candidates(): Promise<Candidate[]> {
   const fetchOfNode = globalThis.fetch;
   (globalThis as { fetch?: unknown }).fetch = undefined;
   const kiss = (await import('kissfft-wasm' as string)) as KissModule;
-  await ((await import('kissfft-wasm/lib/wasm' as string)) as { waitLoading: () => Promise<void> }).waitLoading();
+  await (
+    (await import('kissfft-wasm/lib/wasm' as string)) as { waitLoading: () => Promise<void> }
+  ).waitLoading();
   globalThis.fetch = fetchOfNode;
   const kissConfig = new kiss.RealFFTConfig(N, false);
   const kissIn = new kiss.RealArray(N);
@@ -90,7 +107,9 @@ async function candidates(): Promise<Candidate[]> {
     },
   });
 
-  const fourier = (await import('fourier-transform' as string)) as { fft: (input: Float64Array, output?: [Float64Array, Float64Array]) => [Float64Array, Float64Array] };
+  const fourier = (await import('fourier-transform' as string)) as {
+    fft: (input: Float64Array, output?: [Float64Array, Float64Array]) => [Float64Array, Float64Array];
+  };
   const split: [Float64Array, Float64Array] = [new Float64Array(N / 2 + 1), new Float64Array(N / 2 + 1)];
   list.push({
     name: 'fourier-transform 2.5.0 fft (JS)',
@@ -107,7 +126,13 @@ type PffftModule = {
   HEAPF32: Float32Array;
   _pffft_new_setup(n: number, kind: number): number;
   _pffft_aligned_malloc(bytes: number): number;
-  _pffft_transform_ordered(setup: number, input: number, output: number, work: number, direction: number): void;
+  _pffft_transform_ordered(
+    setup: number,
+    input: number,
+    output: number,
+    work: number,
+    direction: number,
+  ): void;
 };
 type KissArray = { asFloat32Array(): Float32Array };
 type KissModule = {
@@ -120,7 +145,11 @@ type KissModule = {
 async function conditionedSignals(): Promise<Float32Array[]> {
   const files = readdirSync(DATA)
     .filter((d) => d.startsWith('training-'))
-    .flatMap((d) => readdirSync(join(DATA, d)).filter((f) => f.endsWith('.flac')).map((f) => join(DATA, d, f)))
+    .flatMap((d) =>
+      readdirSync(join(DATA, d))
+        .filter((f) => f.endsWith('.flac'))
+        .map((f) => join(DATA, d, f)),
+    )
     .sort();
   const step = Math.max(1, Math.floor(files.length / LIMIT));
   const chosen = files.filter((_, i) => i % step === 0).slice(0, LIMIT);
@@ -128,7 +157,12 @@ async function conditionedSignals(): Promise<Float32Array[]> {
 }
 
 /** Every interior frame (no reflect padding) of every signal through `candidate`; returns log-mel rows. */
-function run(candidate: Candidate, signals: Float32Array[], keep: boolean, fftOnly: boolean): { ms: number; frames: number; rows: Float64Array[] } {
+function run(
+  candidate: Candidate,
+  signals: Float32Array[],
+  keep: boolean,
+  fftOnly: boolean,
+): { ms: number; frames: number; rows: Float64Array[] } {
   const input = new Float64Array(N);
   const power = new Float64Array(N / 2 + 1);
   const rows: Float64Array[] = [];
@@ -136,7 +170,8 @@ function run(candidate: Candidate, signals: Float32Array[], keep: boolean, fftOn
   const started = process.cpuUsage();
   for (const signal of signals) {
     for (let centre = HALF_WINDOW; centre + HALF_WINDOW <= signal.length; centre += config.hopLength) {
-      for (let i = 0; i < config.winLength; i++) input[OFFSET + i] = signal[centre - HALF_WINDOW + i] * hann[i];
+      for (let i = 0; i < config.winLength; i++)
+        input[OFFSET + i] = signal[centre - HALF_WINDOW + i] * hann[i];
       candidate.power(input, power);
       frames++;
       if (fftOnly) continue;
@@ -164,7 +199,9 @@ async function main(): Promise<void> {
   for (const candidate of list) {
     const rows = run(candidate, signals, true, false).rows;
     let maxDiff = 0;
-    rows.forEach((row, i) => row.forEach((v, m) => (maxDiff = Math.max(maxDiff, Math.abs(v - reference[i][m])))));
+    rows.forEach((row, i) =>
+      row.forEach((v, m) => (maxDiff = Math.max(maxDiff, Math.abs(v - reference[i][m])))),
+    );
     const fftUs: number[] = [];
     const frameUs: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -198,8 +235,22 @@ async function main(): Promise<void> {
     paired.push(usPerAudioSecond(melPowerSpectrogram));
     single.push(usPerAudioSecond(melPowerSpectrogramOneFftPerFrame));
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)].toFixed(1);
-  console.log(JSON.stringify({ recordings: signals.length, frames: reference.length, rounds: ROUNDS, cpuTimeOnly: true, loadBefore: load, loadAfter: machineLoad() }, null, 1));
+  const median = (values: number[]) =>
+    [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)].toFixed(1);
+  console.log(
+    JSON.stringify(
+      {
+        recordings: signals.length,
+        frames: reference.length,
+        rounds: ROUNDS,
+        cpuTimeOnly: true,
+        loadBefore: load,
+        loadAfter: machineLoad(),
+      },
+      null,
+      1,
+    ),
+  );
   console.table(report);
   console.log(
     JSON.stringify({

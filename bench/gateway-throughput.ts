@@ -36,34 +36,60 @@ function pickRecordings(n: number): string[] {
   const subsets = readdirSync(data)
     .filter((name) => name.startsWith('training-'))
     .sort()
-    .map((name) => readdirSync(path.join(data, name)).filter((f) => f.endsWith('.flac')).sort().map((f) => path.join(data, name, f)));
+    .map((name) =>
+      readdirSync(path.join(data, name))
+        .filter((f) => f.endsWith('.flac'))
+        .sort()
+        .map((f) => path.join(data, name, f)),
+    );
   const picked: string[] = [];
-  for (let i = 0; picked.length < n && subsets.some((s) => i < s.length); i++) for (const subset of subsets) if (i < subset.length && picked.length < n) picked.push(subset[i]!);
+  for (let i = 0; picked.length < n && subsets.some((s) => i < s.length); i++)
+    for (const subset of subsets) if (i < subset.length && picked.length < n) picked.push(subset[i]!);
   return picked;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function screenThroughGateway(files: string[]): Promise<{ seconds: number; succeeded: number; failed: number }> {
+async function screenThroughGateway(
+  files: string[],
+): Promise<{ seconds: number; succeeded: number; failed: number }> {
   const body = new FormData();
-  for (const file of files) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+  for (const file of files)
+    body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
   const started = performance.now();
   const response = await fetch(`${url}/api/v1/batches`, { method: 'POST', headers, body });
   const batch = (await response.json()) as { statusUrl: string; message?: string };
-  if (response.status !== 202) throw new Error(`POST /api/v1/batches: ${response.status} ${JSON.stringify(batch)}`);
+  if (response.status !== 202)
+    throw new Error(`POST /api/v1/batches: ${response.status} ${JSON.stringify(batch)}`);
   const uploaded = (performance.now() - started) / 1000;
   for (;;) {
-    const status = (await (await fetch(`${url}${batch.statusUrl}`, { headers })).json()) as { status: string; succeeded: number; failed: number; done: number; total: number };
-    process.stderr.write(`\r  gateway: ${status.done}/${status.total} (upload took ${uploaded.toFixed(1)} s)   `);
+    const status = (await (await fetch(`${url}${batch.statusUrl}`, { headers })).json()) as {
+      status: string;
+      succeeded: number;
+      failed: number;
+      done: number;
+      total: number;
+    };
+    process.stderr.write(
+      `\r  gateway: ${status.done}/${status.total} (upload took ${uploaded.toFixed(1)} s)   `,
+    );
     if (status.status === 'completed') {
       process.stderr.write('\n');
-      return { seconds: (performance.now() - started) / 1000, succeeded: status.succeeded, failed: status.failed };
+      return {
+        seconds: (performance.now() - started) / 1000,
+        succeeded: status.succeeded,
+        failed: status.failed,
+      };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-function screenWithCli(files: string[], modelVersion: string): { seconds: number; rows: number; cpuSeconds: number } {
+function screenWithCli(
+  files: string[],
+  modelVersion: string,
+): { seconds: number; rows: number; cpuSeconds: number } {
   // The CLI gets one folder holding copies of the files: with hundreds of paths on its command line
   // it crashed (SIGSEGV) on this machine, while folders of the same size work.
   const folder = mkdtempSync(path.join(tmpdir(), 'heartbeat-bench-'));
@@ -71,13 +97,32 @@ function screenWithCli(files: string[], modelVersion: string): { seconds: number
     for (const file of files) copyFileSync(file, path.join(folder, path.basename(file)));
     const started = performance.now();
     const cpuBefore = procCpuMs().children;
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/heartbeat.js'), 'classify', folder, '--format', 'jsonl', '--no-progress', '--model', path.join(ROOT, 'models', modelVersion)], {
-      encoding: 'utf8',
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/heartbeat.js'),
+        'classify',
+        folder,
+        '--format',
+        'jsonl',
+        '--no-progress',
+        '--model',
+        path.join(ROOT, 'models', modelVersion),
+      ],
+      {
+        encoding: 'utf8',
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    );
     if (run.status !== 0 && run.status !== 3)
-      throw new Error(`heartbeat classify failed (status ${run.status}, signal ${run.signal}, ${run.error?.message ?? 'no spawn error'}): ${run.stderr.slice(-2000)}`);
-    return { seconds: (performance.now() - started) / 1000, rows: run.stdout.trim().split('\n').length, cpuSeconds: (procCpuMs().children - cpuBefore) / 1000 };
+      throw new Error(
+        `heartbeat classify failed (status ${run.status}, signal ${run.signal}, ${run.error?.message ?? 'no spawn error'}): ${run.stderr.slice(-2000)}`,
+      );
+    return {
+      seconds: (performance.now() - started) / 1000,
+      rows: run.stdout.trim().split('\n').length,
+      cpuSeconds: (procCpuMs().children - cpuBefore) / 1000,
+    };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
@@ -103,7 +148,8 @@ async function twentySecondWav(files: string[]): Promise<Buffer> {
     wav.writeUInt16LE(16, 34);
     wav.write('data', 36);
     wav.writeUInt32LE(samples * 2, 40);
-    for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channel[i]! * 32767))), 44 + i * 2);
+    for (let i = 0; i < samples; i++)
+      wav.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(channel[i]! * 32767))), 44 + i * 2);
     return wav;
   }
   throw new Error('No recording of 20 s or more among the picked files');
@@ -113,22 +159,43 @@ async function twentySecondWav(files: string[]): Promise<Buffer> {
 function multipartBody(wav: Buffer): { body: Buffer; contentType: string } {
   const boundary = `----heartbeat-bench-${Date.now().toString(16)}`;
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="bench-20s.wav"\r\nContent-Type: audio/wav\r\n\r\n`;
-  return { body: Buffer.concat([Buffer.from(head), wav, Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    body: Buffer.concat([Buffer.from(head), wav, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 // The load generator shares the machine's two cores with the service, so it has to be cheap: a
 // pre-encoded body over keep-alive node:http connections costs a fraction of fetch + FormData per request.
-async function predictLatency(wav: Buffer, clients: number, total: number): Promise<{ p50: number; p99: number; mean: number; statuses: Record<number, number>; loadGeneratorCpuMsPerRequest: number }> {
+async function predictLatency(
+  wav: Buffer,
+  clients: number,
+  total: number,
+): Promise<{
+  p50: number;
+  p99: number;
+  mean: number;
+  statuses: Record<number, number>;
+  loadGeneratorCpuMsPerRequest: number;
+}> {
   const { body, contentType } = multipartBody(wav);
   const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const target = new URL('/predict', url);
   const post = () =>
     new Promise<number>((resolve, reject) => {
-      const request = http.request(target, { method: 'POST', agent, headers: { ...headers, 'Content-Type': contentType, 'Content-Length': body.length } }, (response) => {
-        response.on('data', () => undefined);
-        response.on('end', () => resolve(response.statusCode ?? 0));
-        response.on('error', reject);
-      });
+      const request = http.request(
+        target,
+        {
+          method: 'POST',
+          agent,
+          headers: { ...headers, 'Content-Type': contentType, 'Content-Length': body.length },
+        },
+        (response) => {
+          response.on('data', () => undefined);
+          response.on('end', () => resolve(response.statusCode ?? 0));
+          response.on('error', reject);
+        },
+      );
       request.on('error', reject);
       request.end(body);
     });
@@ -159,30 +226,51 @@ async function predictLatency(wav: Buffer, clients: number, total: number): Prom
 }
 
 function latencySummary(run: Awaited<ReturnType<typeof predictLatency>>) {
-  return { p50: Math.round(run.p50), p99: Math.round(run.p99), mean: Math.round(run.mean), statuses: run.statuses, loadGeneratorCpuMsPerRequest: Number(run.loadGeneratorCpuMsPerRequest.toFixed(2)) };
+  return {
+    p50: Math.round(run.p50),
+    p99: Math.round(run.p99),
+    mean: Math.round(run.mean),
+    statuses: run.statuses,
+    loadGeneratorCpuMsPerRequest: Number(run.loadGeneratorCpuMsPerRequest.toFixed(2)),
+  };
 }
 
 async function main(): Promise<void> {
-  const health = (await (await fetch(`${url}/health`)).json()) as { modelLoaded: boolean; modelVersions: string[]; workers: unknown[] };
-  if (!health.modelLoaded) throw new Error(`No ready inference worker behind ${url} (GET /health: ${JSON.stringify(health)})`);
+  const health = (await (await fetch(`${url}/health`)).json()) as {
+    modelLoaded: boolean;
+    modelVersions: string[];
+    workers: unknown[];
+  };
+  if (!health.modelLoaded)
+    throw new Error(`No ready inference worker behind ${url} (GET /health: ${JSON.stringify(health)})`);
   const modelVersion = health.modelVersions[0]!;
   const files = pickRecordings(count);
   const loadBefore = loadavg()[0]!;
-  if (!latencyOnly) console.error(`Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`);
+  if (!latencyOnly)
+    console.error(
+      `Screening ${files.length} recordings through ${url} (${health.workers.length} worker(s), model ${modelVersion})...`,
+    );
   const gateway = latencyOnly ? undefined : await screenThroughGateway(files);
   let cli: ReturnType<typeof screenWithCli> | undefined;
   if (!skipCli) {
     console.error('Screening the same files with `heartbeat classify`...');
     cli = screenWithCli(files, modelVersion);
   }
-  let latency: { one: Awaited<ReturnType<typeof predictLatency>>; sixteen: Awaited<ReturnType<typeof predictLatency>> } | undefined;
+  let latency:
+    | { one: Awaited<ReturnType<typeof predictLatency>>; sixteen: Awaited<ReturnType<typeof predictLatency>> }
+    | undefined;
   if (!batchOnly) {
     const wav = await twentySecondWav(files);
-    console.error(`/predict latency, 20-s WAV (${wav.length} bytes): warm-up, then ${requests} requests at 1 and at 16 clients...`);
+    console.error(
+      `/predict latency, 20-s WAV (${wav.length} bytes): warm-up, then ${requests} requests at 1 and at 16 clients...`,
+    );
     // Warm up both paths (a fresh gateway's first concurrent requests run unoptimised code).
     await predictLatency(wav, 1, 5);
     await predictLatency(wav, 16, 48);
-    latency = { one: await predictLatency(wav, 1, requests), sixteen: await predictLatency(wav, 16, requests) };
+    latency = {
+      one: await predictLatency(wav, 1, requests),
+      sixteen: await predictLatency(wav, 16, requests),
+    };
   }
   const gatewayRate = gateway ? files.length / gateway.seconds : undefined;
   const cliRate = cli ? cli.rows / cli.seconds : undefined;
@@ -192,10 +280,22 @@ async function main(): Promise<void> {
     cores: availableParallelism(),
     loadAverageBefore: Number(loadBefore.toFixed(2)),
     loadAverageAfter: Number(loadavg()[0]!.toFixed(2)),
-    gateway: gateway && { seconds: Number(gateway.seconds.toFixed(1)), recordingsPerSecond: Number(gatewayRate!.toFixed(1)), succeeded: gateway.succeeded, failed: gateway.failed },
-    cli: cli && { seconds: Number(cli.seconds.toFixed(1)), recordingsPerSecond: Number(cliRate!.toFixed(1)), cpuMsPerRecording: Number(((cli.cpuSeconds * 1000) / cli.rows).toFixed(2)) },
+    gateway: gateway && {
+      seconds: Number(gateway.seconds.toFixed(1)),
+      recordingsPerSecond: Number(gatewayRate!.toFixed(1)),
+      succeeded: gateway.succeeded,
+      failed: gateway.failed,
+    },
+    cli: cli && {
+      seconds: Number(cli.seconds.toFixed(1)),
+      recordingsPerSecond: Number(cliRate!.toFixed(1)),
+      cpuMsPerRecording: Number(((cli.cpuSeconds * 1000) / cli.rows).toFixed(2)),
+    },
     gatewayVsCli: cliRate && gatewayRate ? Number((gatewayRate / cliRate).toFixed(2)) : undefined,
-    predictLatencyMs: latency && { clients1: latencySummary(latency.one), clients16: latencySummary(latency.sixteen) },
+    predictLatencyMs: latency && {
+      clients1: latencySummary(latency.one),
+      clients16: latencySummary(latency.sixteen),
+    },
   };
   console.log(JSON.stringify(report, null, 2));
 }

@@ -3,13 +3,22 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWindowClassifier, ONNX_MODEL_FILE, saveTfjsModel, type WindowClassifier } from '../libs/model/src/inference';
+import {
+  loadWindowClassifier,
+  ONNX_MODEL_FILE,
+  saveTfjsModel,
+  type WindowClassifier,
+} from '../libs/model/src/inference';
 import { buildHeartSoundCnn, exportToOnnx, initTfBackend } from '../libs/model/src/network';
 
 const BATCH = 32;
 const WINDOW_VALUES = 251 * 64;
 
-async function windowsPerSecond(classifier: WindowClassifier, batch: Float32Array, seconds: number): Promise<number> {
+async function windowsPerSecond(
+  classifier: WindowClassifier,
+  batch: Float32Array,
+  seconds: number,
+): Promise<number> {
   await classifier.predictLogits(batch, BATCH);
   let windows = 0;
   const started = performance.now();
@@ -31,9 +40,20 @@ async function main(): Promise<void> {
     model.dispose();
     const batch = Float32Array.from({ length: BATCH * WINDOW_VALUES }, (_, i) => -6 + Math.sin(i * 0.37) * 2);
     for (const backend of ['onnx', 'tfjs'] as const) {
-      const classifier = await loadWindowClassifier(dir, { backend, intraOpNumThreads: 1, tfBackend: 'wasm' });
+      const classifier = await loadWindowClassifier(dir, {
+        backend,
+        intraOpNumThreads: 1,
+        tfBackend: 'wasm',
+      });
       const rate = await windowsPerSecond(classifier, batch, seconds);
-      console.log(JSON.stringify({ backend: classifier.backend, batch: BATCH, threads: 1, windowsPerSecond: Math.round(rate) }));
+      console.log(
+        JSON.stringify({
+          backend: classifier.backend,
+          batch: BATCH,
+          threads: 1,
+          windowsPerSecond: Math.round(rate),
+        }),
+      );
       await classifier.dispose();
     }
   } finally {

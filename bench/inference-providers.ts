@@ -29,7 +29,11 @@ async function measure(classifier: OnnxWindowClassifier, all: Float32Array, n: n
   const wallSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  return { batch: n, windowsPerSecond: Math.round(windows / wallSeconds), windowsPerCpuSecond: Math.round(windows / cpuSeconds) };
+  return {
+    batch: n,
+    windowsPerSecond: Math.round(windows / wallSeconds),
+    windowsPerCpuSecond: Math.round(windows / cpuSeconds),
+  };
 }
 
 async function main(): Promise<void> {
@@ -39,14 +43,25 @@ async function main(): Promise<void> {
   const biggest = Math.max(...batches);
   const batch = new Float32Array(biggest * valuesPerWindow);
   for (let i = 0; i < batch.length; i++) batch[i] = Math.sin(i * 0.37) * 1.5; // normalised log-mel-like values
-  const report: Record<string, unknown> = { model: manifest.version, window: [frames, bands], intraOpThreads: threads, secondsPerBatchSize: seconds, loadBefore: machineLoad() };
+  const report: Record<string, unknown> = {
+    model: manifest.version,
+    window: [frames, bands],
+    intraOpThreads: threads,
+    secondsPerBatchSize: seconds,
+    loadBefore: machineLoad(),
+  };
   for (const provider of ['cpu', 'cuda'] as const) {
     // 'auto' tries CUDA only where its provider library is installed (forcing 'cuda' on a CPU-only
     // install makes onnxruntime print a native load error before falling back).
     const executionProvider: OnnxExecutionProvider = provider === 'cuda' ? 'auto' : 'cpu';
-    const classifier = await OnnxWindowClassifier.create(join(modelDir, ONNX_MODEL_FILE), { executionProvider, intraOpNumThreads: threads });
+    const classifier = await OnnxWindowClassifier.create(join(modelDir, ONNX_MODEL_FILE), {
+      executionProvider,
+      intraOpNumThreads: threads,
+    });
     if (provider === 'cuda' && classifier.backend !== 'onnxruntime-cuda') {
-      report.cuda = { skipped: `no CUDA execution provider here: ${classifier.cudaFallbackReason ?? "onnxruntime-node's CUDA provider library (libonnxruntime_providers_cuda.so) is not installed"}` };
+      report.cuda = {
+        skipped: `no CUDA execution provider here: ${classifier.cudaFallbackReason ?? "onnxruntime-node's CUDA provider library (libonnxruntime_providers_cuda.so) is not installed"}`,
+      };
       await classifier.dispose();
       continue;
     }

@@ -1,7 +1,12 @@
 // Measures training throughput (windows/s) of the HeartBeat CNN for one train step at batch 32.
 // Run: npm exec -- node -r @swc-node/register bench/model-train-step.ts [wasm|cpu] [steps]
 import * as tf from '@tensorflow/tfjs';
-import { buildHeartSoundCnn, compileHeartSoundCnn, countMultiplyAccumulates, initTfBackend } from '../libs/model/src/network';
+import {
+  buildHeartSoundCnn,
+  compileHeartSoundCnn,
+  countMultiplyAccumulates,
+  initTfBackend,
+} from '../libs/model/src/network';
 
 const BATCH = 32;
 
@@ -11,7 +16,10 @@ async function main(): Promise<void> {
   const model = buildHeartSoundCnn();
   compileHeartSoundCnn(model);
   const windows = tf.randomNormal([BATCH, 251, 64, 1], -6, 2, 'float32', 1);
-  const labels = tf.tensor2d(Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH, 1]);
+  const labels = tf.tensor2d(
+    Array.from({ length: BATCH }, (_, i) => i % 2),
+    [BATCH, 1],
+  );
   await model.trainOnBatch(windows, labels);
   const started = performance.now();
   for (let i = 0; i < steps; i++) await model.trainOnBatch(windows, labels);

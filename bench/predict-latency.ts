@@ -20,7 +20,9 @@ const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'physionet201
 if (!key) throw new Error('Pass --key <api-key> (or set HEARTBEAT_BOOTSTRAP_API_KEY)');
 
 async function twentySecondWav(): Promise<Buffer> {
-  for (const file of readdirSync(path.join(DATA, 'training-a')).filter((f) => f.endsWith('.flac')).sort()) {
+  for (const file of readdirSync(path.join(DATA, 'training-a'))
+    .filter((f) => f.endsWith('.flac'))
+    .sort()) {
     const audio = await decodeAudio(readFileSync(path.join(DATA, 'training-a', file)));
     const samples = audio.sampleRate * 20;
     if (audio.samples.length < samples) continue;
@@ -37,7 +39,8 @@ async function twentySecondWav(): Promise<Buffer> {
     wav.writeUInt16LE(16, 34);
     wav.write('data', 36);
     wav.writeUInt32LE(samples * 2, 40);
-    for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(audio.samples[i]! * 32767))), 44 + i * 2);
+    for (let i = 0; i < samples; i++)
+      wav.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(audio.samples[i]! * 32767))), 44 + i * 2);
     return wav;
   }
   throw new Error(`no recording of 20 s or more in ${DATA}/training-a`);
@@ -54,7 +57,12 @@ async function run(body: Buffer, contentType: string, connections: number, durat
     headers: { authorization: `Bearer ${key}`, 'content-type': contentType },
   });
   const cpu = process.cpuUsage(cpuBefore);
-  const statuses = { '2xx': result['2xx'], non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts };
+  const statuses = {
+    '2xx': result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
   return {
     clients: connections,
     requests: result.requests.total,
@@ -64,7 +72,9 @@ async function run(body: Buffer, contentType: string, connections: number, durat
     meanMs: Number(result.latency.average.toFixed(1)),
     maxMs: result.latency.max,
     statuses,
-    loadGeneratorCpuMsPerRequest: Number(((cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total)).toFixed(2)),
+    loadGeneratorCpuMsPerRequest: Number(
+      ((cpu.user + cpu.system) / 1000 / Math.max(1, result.requests.total)).toFixed(2),
+    ),
   };
 }
 
@@ -78,7 +88,13 @@ async function main(): Promise<void> {
   await run(body, contentType, 16, 5); // warm-up: a fresh gateway's first concurrent requests run unoptimised code
   const results = [];
   for (const clients of clientCounts) results.push(await run(body, contentType, clients, seconds));
-  console.log(JSON.stringify({ wavBytes: wav.length, secondsPerLoad: seconds, loadBefore, loadAfter: machineLoad(), results }, null, 2));
+  console.log(
+    JSON.stringify(
+      { wavBytes: wav.length, secondsPerLoad: seconds, loadBefore, loadAfter: machineLoad(), results },
+      null,
+      2,
+    ),
+  );
 }
 
 void main();

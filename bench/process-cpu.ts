@@ -10,7 +10,10 @@ export function procCpuMs(pid: number | 'self' = 'self'): { own: number; childre
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14 -> index 11.
   const [utime, stime, cutime, cstime] = fields.slice(11, 15).map(Number);
-  return { own: ((utime + stime) * 1000) / TICKS_PER_SECOND, children: ((cutime + cstime) * 1000) / TICKS_PER_SECOND };
+  return {
+    own: ((utime + stime) * 1000) / TICKS_PER_SECOND,
+    children: ((cutime + cstime) * 1000) / TICKS_PER_SECOND,
+  };
 }
 
 /** The 1-minute load average and the runnable/total task count, to print beside every figure. */

@@ -25,7 +25,9 @@ const started = performance.now();
 // `--window 128`: the heart-sound spectrogram with the compact CNN input's 64-ms window (default 40 ms).
 const windowFlag = process.argv.indexOf('--window');
 const windowLength = (windowFlag >= 0 ? Number(process.argv[windowFlag + 1]) : 80) as HeartSoundWindowLength;
-const features = index.map((r) => cycleFeaturesOf(signals.slice(r.offset, r.offset + r.length), windowLength));
+const features = index.map((r) =>
+  cycleFeaturesOf(signals.slice(r.offset, r.offset + r.length), windowLength),
+);
 const seconds = (performance.now() - started) / 1000;
 const audioSeconds = index.reduce((s, r) => s + r.length / 2000, 0);
 console.log(

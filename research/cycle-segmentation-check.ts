@@ -49,9 +49,12 @@ import {
 
 const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
-const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const option = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const VALUED = new Set(['--weight', '--stride', '--iterations', '--crops', '--clips']);
-const dirs = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !VALUED.has(all[i - 1] ?? ''));
+const dirs = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith('--') && !VALUED.has(all[i - 1] ?? ''));
 const weight = Number(option('--weight') ?? 0.5);
 const fitOptions = {
   ...DEFAULT_SEGMENTATION_FIT,
@@ -66,8 +69,11 @@ const suffix = `${process.argv.includes('--emission-only') ? '-emission' : ''}${
 /** The cycle model's recipe (class-balanced gradient boosting, training medians for missing values) on any feature rows. */
 function fitRows(rows: (Float64Array | null)[], labels: number[]): (row: Float64Array | null) => number {
   const width = rows.find((r) => r !== null)!.length;
-  const medians = Array.from({ length: width }, (_, k) => median(rows.filter((r) => r !== null && Number.isFinite(r[k])).map((r) => r![k])));
-  const impute = (row: Float64Array | null) => (row === null ? Float64Array.from(medians) : row.map((v, k) => (Number.isFinite(v) ? v : medians[k])));
+  const medians = Array.from({ length: width }, (_, k) =>
+    median(rows.filter((r) => r !== null && Number.isFinite(r[k])).map((r) => r![k])),
+  );
+  const impute = (row: Float64Array | null) =>
+    row === null ? Float64Array.from(medians) : row.map((v, k) => (Number.isFinite(v) ? v : medians[k]));
   const positives = labels.filter((y) => y === 1).length;
   const weights = labels.map((y) => labels.length / (2 * (y === 1 ? positives : labels.length - positives)));
   const trees = fitGradientBoosting(rows.map(impute), labels, weights, DEFAULT_GRADIENT_BOOSTING);
@@ -82,17 +88,28 @@ async function main(): Promise<void> {
   const recordings = discoverLabelledRecordings(data);
   const { loaded } = await loadConditionedSignals(recordings, { cacheDir: join(root, '.cache/conditioned') });
   const signals = new Map(loaded.map((c) => [keyOf(c.recording), c.signal]));
-  const spectrograms = new Map(loaded.map((c) => [keyOf(c.recording), heartSoundSpectrogram(c.signal, WINDOW)]));
+  const spectrograms = new Map(
+    loaded.map((c) => [keyOf(c.recording), heartSoundSpectrogram(c.signal, WINDOW)]),
+  );
   const annotations = new Map(
-    recordings.filter((r) => existsSync(annotationPath(r))).map((r) => [keyOf(r), parseHeartCycleAnnotation(readFileSync(annotationPath(r), 'utf8'))]),
+    recordings
+      .filter((r) => existsSync(annotationPath(r)))
+      .map((r) => [keyOf(r), parseHeartCycleAnnotation(readFileSync(annotationPath(r), 'utf8'))]),
   );
   const frames = new Map(
-    [...annotations].map(([key, annotation]) => [key, annotatedFrames({ spectrogram: spectrograms.get(key)!, annotation }, fitOptions.frameStride)]),
+    [...annotations].map(([key, annotation]) => [
+      key,
+      annotatedFrames({ spectrogram: spectrograms.get(key)!, annotation }, fitOptions.frameStride),
+    ]),
   );
   console.log(`${loaded.length} recordings, ${annotations.size} annotated; spectrograms ready`);
   const crops = (option('--crops') ?? '').split(',').filter(Boolean).map(Number);
   const clipSeconds = option('--clips') ? Number(option('--clips')) : undefined;
-  const featuresWith = (set: LabelledRecording[], segmentation?: HeartSoundSegmentationModel, seconds?: number) =>
+  const featuresWith = (
+    set: LabelledRecording[],
+    segmentation?: HeartSoundSegmentationModel,
+    seconds?: number,
+  ) =>
     set.map((r) => {
       const whole = signals.get(keyOf(r))!;
       const signal = seconds ? whole.subarray(0, seconds * 2000) : whole;
@@ -101,7 +118,10 @@ async function main(): Promise<void> {
       const base = cycleFeaturesOf(signal, WINDOW, spectrogram, segments);
       if (!aligned) return base;
       const extra = alignedHeartCycleFeatures(spectrogram, segments);
-      return Float64Array.from([...(base ?? new Array<number>(17).fill(NaN)), ...(extra ?? new Array<number>(ALIGNED_FEATURES).fill(NaN))]);
+      return Float64Array.from([
+        ...(base ?? new Array<number>(17).fill(NaN)),
+        ...(extra ?? new Array<number>(ALIGNED_FEATURES).fill(NaN)),
+      ]);
     });
 
   for (const dir of dirs) {
@@ -116,12 +136,21 @@ async function main(): Promise<void> {
     const byKey = new Map([...split.validation, ...split.heldOut].map((r) => [keyOf(r), r]));
     const networkScores = (file: string) =>
       existsSync(join(dir, file))
-        ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as RecordScoreRow[]).map((row) => ({ recording: byKey.get(keyOf(row))!, meanLogit: row.meanLogit, fileCycleLogit: row.cycleLogit }))
+        ? (JSON.parse(readFileSync(join(dir, file), 'utf8')) as RecordScoreRow[]).map((row) => ({
+            recording: byKey.get(keyOf(row))!,
+            meanLogit: row.meanLogit,
+            fileCycleLogit: row.cycleLogit,
+          }))
         : [];
     const validation = networkScores('validation-scores.json');
     const heldOut = networkScores('held-out-scores.json');
     const labels = (set: { label: string }[]) => set.map((r) => (r.label === 'abnormal' ? 1 : 0));
-    const result: Record<string, unknown> = { dir, training: split.training.length, annotatedTraining: annotatedTraining.length, segmentation };
+    const result: Record<string, unknown> = {
+      dir,
+      training: split.training.length,
+      annotatedTraining: annotatedTraining.length,
+      segmentation,
+    };
     for (const [name, seg] of [
       ['product', undefined],
       ...(process.argv.includes('--product-only') ? [] : ([['fitted', segmentation]] as const)),
@@ -130,19 +159,39 @@ async function main(): Promise<void> {
         [...featuresWith(split.training, seg), ...crops.flatMap((c) => featuresWith(split.training, seg, c))],
         [...labels(split.training), ...crops.flatMap(() => labels(split.training))],
       );
-      const logits = (set: typeof validation) => featuresWith(set.map((s) => s.recording), seg).map((f) => model(f));
+      const logits = (set: typeof validation) =>
+        featuresWith(
+          set.map((s) => s.recording),
+          seg,
+        ).map((f) => model(f));
       const combine = (set: typeof validation, cycle: number[]) =>
-        set.map((s, i) => ({ recording: s.recording, cycleLogit: cycle[i], score: recordingScore(s.meanLogit, { logit: cycle[i], weight }) }));
+        set.map((s, i) => ({
+          recording: s.recording,
+          cycleLogit: cycle[i],
+          score: recordingScore(s.meanLogit, { logit: cycle[i], weight }),
+        }));
       const validationScored = combine(validation, logits(validation));
       const heldOutScored = combine(heldOut, logits(heldOut));
       if (name === 'product') {
-        const drift = Math.max(0, ...validation.map((s, i) => Math.abs((s.fileCycleLogit ?? NaN) - validationScored[i].cycleLogit)));
-        console.log(`${basename(dir)}: the product segmentation's cycle logits differ from the version's own by at most ${drift.toExponential(2)}`);
+        const drift = Math.max(
+          0,
+          ...validation.map((s, i) => Math.abs((s.fileCycleLogit ?? NaN) - validationScored[i].cycleLogit)),
+        );
+        console.log(
+          `${basename(dir)}: the product segmentation's cycle logits differ from the version's own by at most ${drift.toExponential(2)}`,
+        );
       }
       const decision = fitDecision(validationScored, manifest.decision.thresholdRule ?? 'pooled-macc');
-      const report = (set: typeof validationScored) => (set.length ? reportFor(set, decision.calibration, decision.threshold) : undefined);
+      const report = (set: typeof validationScored) =>
+        set.length ? reportFor(set, decision.calibration, decision.threshold) : undefined;
       const cycleAlone = (set: typeof validationScored) =>
-        set.length ? binaryMetrics(labels(set.map((s) => s.recording)), set.map((s) => 1 / (1 + Math.exp(-s.cycleLogit))), 0.5).auc : undefined;
+        set.length
+          ? binaryMetrics(
+              labels(set.map((s) => s.recording)),
+              set.map((s) => 1 / (1 + Math.exp(-s.cycleLogit))),
+              0.5,
+            ).auc
+          : undefined;
       const entry = {
         validation: report(validationScored),
         heldOut: report(heldOutScored),
@@ -153,27 +202,46 @@ async function main(): Promise<void> {
       if (clipSeconds) {
         const input = modelInputOfManifest(manifest);
         const classifier = await loadWindowClassifier(dir, { backend: 'onnx' });
-        const clipCycle = featuresWith(validation.map((s) => s.recording), seg, clipSeconds).map((f) => model(f));
+        const clipCycle = featuresWith(
+          validation.map((s) => s.recording),
+          seg,
+          clipSeconds,
+        ).map((f) => model(f));
         const clipScores = [];
         for (const [i, s] of validation.entries()) {
-          const windows = recordingWindows(signals.get(keyOf(s.recording))!.subarray(0, clipSeconds * 2000), input);
-          const meanLogit = aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount));
-          clipScores.push({ recording: s.recording, score: recordingScore(meanLogit, { logit: clipCycle[i], weight }) });
+          const windows = recordingWindows(
+            signals.get(keyOf(s.recording))!.subarray(0, clipSeconds * 2000),
+            input,
+          );
+          const meanLogit = aggregateWindowLogits(
+            await classifier.predictLogits(windows.features, windows.windowCount),
+          );
+          clipScores.push({
+            recording: s.recording,
+            score: recordingScore(meanLogit, { logit: clipCycle[i], weight }),
+          });
         }
         await classifier.dispose();
         const clip = reportFor(clipScores, decision.calibration, decision.threshold).overall;
-        console.log(`  first ${clipSeconds} s: AUC ${clip.auc.toFixed(3)} MAcc ${clip.macc.toFixed(3)} (Se ${clip.sensitivity.toFixed(3)}, Sp ${clip.specificity.toFixed(3)})`);
+        console.log(
+          `  first ${clipSeconds} s: AUC ${clip.auc.toFixed(3)} MAcc ${clip.macc.toFixed(3)} (Se ${clip.sensitivity.toFixed(3)}, Sp ${clip.specificity.toFixed(3)})`,
+        );
         (entry as Record<string, unknown>).clip = clip;
       }
       const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(3));
       console.log(
         `| ${basename(dir)} | ${name} | cycle alone: validation ${f(entry.cycleAloneValidationAuc)}, held out ${f(entry.cycleAloneHeldOutAuc)} | ` +
           `beside the network: validation AUC ${f(entry.validation?.overall.auc)} MAcc ${f(entry.validation?.overall.macc)} | held out AUC ${f(entry.heldOut?.overall.auc)} MAcc ${f(entry.heldOut?.overall.macc)} | ` +
-          `validation per subset AUC ${Object.entries(entry.validation?.perSubset ?? {}).map(([s, m]) => `${s.slice(-1)} ${f(m.auc)}`).join(', ')} |`,
+          `validation per subset AUC ${Object.entries(entry.validation?.perSubset ?? {})
+            .map(([s, m]) => `${s.slice(-1)} ${f(m.auc)}`)
+            .join(', ')} |`,
       );
     }
     mkdirSync(join(root, 'tmp/seg'), { recursive: true });
-    writeFileSync(join(root, `tmp/seg/cycle-check-${basename(dir)}${suffix}.json`), JSON.stringify(result, null, 1));
+    writeFileSync(
+      join(root, `tmp/seg/cycle-check-${basename(dir)}${suffix}.json`),
+      JSON.stringify(result, null, 1),
+    );
   }
 }
 

@@ -12,14 +12,25 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const recordings = discoverLabelledRecordings(dataDir);
   // The same split as `heartbeat train` (fraction 0.2, seed 2016).
-  const validation = new Set(stratifiedSplit(recordings, 0.2, 2016).validation.map((r) => `${r.subset}/${r.id}`));
-  const { loaded, failed } = await loadConditionedSignals(recordings, { cacheDir: join(__dirname, '../.cache/conditioned') });
+  const validation = new Set(
+    stratifiedSplit(recordings, 0.2, 2016).validation.map((r) => `${r.subset}/${r.id}`),
+  );
+  const { loaded, failed } = await loadConditionedSignals(recordings, {
+    cacheDir: join(__dirname, '../.cache/conditioned'),
+  });
   const all = new Float32Array(loaded.reduce((n, c) => n + c.signal.length, 0));
   const index: object[] = [];
   let offset = 0;
   for (const { recording, signal } of loaded) {
     all.set(signal, offset);
-    index.push({ id: recording.id, subset: recording.subset, label: recording.label, offset, length: signal.length, validation: validation.has(`${recording.subset}/${recording.id}`) });
+    index.push({
+      id: recording.id,
+      subset: recording.subset,
+      label: recording.label,
+      offset,
+      length: signal.length,
+      validation: validation.has(`${recording.subset}/${recording.id}`),
+    });
     offset += signal.length;
   }
   writeFileSync(join(outDir, 'signals.f32'), new Uint8Array(all.buffer));

@@ -11,7 +11,12 @@
 // segmentation-score.json and rewrites its model card.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { heartSoundSpectrogram, segmentHeartSounds, type HeartSoundSegmentationModel, type HeartSoundSpectrogram } from '@heartbeat/audio';
+import {
+  heartSoundSpectrogram,
+  segmentHeartSounds,
+  type HeartSoundSegmentationModel,
+  type HeartSoundSpectrogram,
+} from '@heartbeat/audio';
 import {
   addSegmentationScores,
   developmentSplit,
@@ -35,7 +40,8 @@ import {
 const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');
 const argument = (name: string) => process.argv.includes(name);
-const option = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const option = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const SUBSETS = ['training-a', 'training-b', 'training-c', 'training-d', 'training-e'];
 const windowLength = 128;
 
@@ -47,45 +53,73 @@ function annotationPath(recording: LabelledRecording): string {
 
 async function main(): Promise<void> {
   const recordings = discoverLabelledRecordings(data);
-  const validation = new Set(developmentSplit(recordings, { validationFraction: 0.2, seed: 2016 }).validation.map((r) => r.path));
+  const validation = new Set(
+    developmentSplit(recordings, { validationFraction: 0.2, seed: 2016 }).validation.map((r) => r.path),
+  );
   const entries: Entry[] = recordings
     .filter((r) => existsSync(annotationPath(r)))
     .map((recording) => ({
       recording,
-      annotation: parseHeartCycleAnnotation(readFileSync(annotationPath(recording), 'utf8'), annotationPath(recording)),
+      annotation: parseHeartCycleAnnotation(
+        readFileSync(annotationPath(recording), 'utf8'),
+        annotationPath(recording),
+      ),
       validation: validation.has(recording.path),
     }));
   console.log(`${entries.length} of ${recordings.length} recordings have annotations`);
   const signalOf = async (recording: LabelledRecording) =>
-    (await loadConditionedSignals([recording], { cacheDir: join(root, '.cache/conditioned') })).loaded[0].signal;
+    (await loadConditionedSignals([recording], { cacheDir: join(root, '.cache/conditioned') })).loaded[0]
+      .signal;
 
   // Every spectrogram once, and the fitting frames once (each fold fits on a different subset of them).
   const stride = Number(option('--stride') ?? DEFAULT_SEGMENTATION_FIT.frameStride);
-  const options = { ...DEFAULT_SEGMENTATION_FIT, frameStride: stride, iterations: Number(option('--iterations') ?? DEFAULT_SEGMENTATION_FIT.iterations), fitDurations: !argument('--emission-only') };
+  const options = {
+    ...DEFAULT_SEGMENTATION_FIT,
+    frameStride: stride,
+    iterations: Number(option('--iterations') ?? DEFAULT_SEGMENTATION_FIT.iterations),
+    fitDurations: !argument('--emission-only'),
+  };
   const spectrograms = new Map<Entry, HeartSoundSpectrogram>();
   const frames = new Map<Entry, AnnotatedFrames>();
   for (const entry of entries) {
     const signal = await signalOf(entry.recording);
     const spectrogram = heartSoundSpectrogram(signal, windowLength);
     spectrograms.set(entry, spectrogram);
-    if (argument('--fit') && !entry.validation) frames.set(entry, annotatedFrames({ spectrogram, annotation: entry.annotation }, stride));
+    if (argument('--fit') && !entry.validation)
+      frames.set(entry, annotatedFrames({ spectrogram, annotation: entry.annotation }, stride));
   }
   console.log('spectrograms ready');
   const score = (subset: readonly Entry[], model?: HeartSoundSegmentationModel) =>
-    addSegmentationScores(subset.map((entry) => scoreSegmentation(entry.annotation, segmentHeartSounds(new Float32Array(0), spectrograms.get(entry)!, model))));
+    addSegmentationScores(
+      subset.map((entry) =>
+        scoreSegmentation(
+          entry.annotation,
+          segmentHeartSounds(new Float32Array(0), spectrograms.get(entry)!, model),
+        ),
+      ),
+    );
   const fit = (subset: readonly Entry[]) => {
     const started = performance.now();
-    const model = fitSegmentationModelOnFrames(subset.map((e) => frames.get(e)!), subset.map((e) => e.annotation), options);
-    console.log(`  fitted on ${subset.length} recordings in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const model = fitSegmentationModelOnFrames(
+      subset.map((e) => frames.get(e)!),
+      subset.map((e) => e.annotation),
+      options,
+    );
+    console.log(
+      `  fitted on ${subset.length} recordings in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     return model;
   };
 
   const rows: Record<string, SegmentationScore> = {};
   const fitting = argument('--fit');
-  const name = option('--name') ?? (fitting ? (argument('--emission-only') ? 'fitted-emission' : 'fitted') : 'product');
+  const name =
+    option('--name') ?? (fitting ? (argument('--emission-only') ? 'fitted-emission' : 'fitted') : 'product');
   for (const subset of SUBSETS) {
     const members = entries.filter((e) => e.recording.subset === subset);
-    const model = fitting ? fit(entries.filter((e) => e.recording.subset !== subset && !e.validation)) : undefined;
+    const model = fitting
+      ? fit(entries.filter((e) => e.recording.subset !== subset && !e.validation))
+      : undefined;
     rows[subset] = score(members, model);
     report(`${subset}${fitting ? ' (left out of fitting)' : ''}`, members.length, rows[subset]);
   }

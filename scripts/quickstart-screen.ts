@@ -16,7 +16,9 @@ interface Prediction {
 
 function findSamples(directory: string): { file: string; reference?: string }[] {
   const found: { file: string; reference?: string }[] = [];
-  for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(directory, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
     if (!entry.isDirectory()) continue;
     const folder = path.join(directory, entry.name);
     const references = new Map<string, string>();
@@ -27,7 +29,11 @@ function findSamples(directory: string): { file: string; reference?: string }[] 
         if (record && label) references.set(record.trim(), label.trim() === '1' ? 'abnormal' : 'normal');
       }
     for (const name of readdirSync(folder).sort())
-      if (/\.(wav|flac|mp3|ogg|opus)$/i.test(name)) found.push({ file: path.join(folder, name), reference: references.get(name.replace(/\.[^.]+$/, '')) });
+      if (/\.(wav|flac|mp3|ogg|opus)$/i.test(name))
+        found.push({
+          file: path.join(folder, name),
+          reference: references.get(name.replace(/\.[^.]+$/, '')),
+        });
   }
   return found;
 }
@@ -40,28 +46,51 @@ async function main(): Promise<void> {
   if (samples.length === 0) throw new Error(`No recordings found under ${samplesDir}`);
 
   const body = new FormData();
-  for (const { file } of samples) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
-  const created = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: { ...headers, 'Idempotency-Key': `quickstart-${Date.now()}` }, body });
-  const batch = (await created.json()) as { batchId: string; total: number; statusUrl: string; resultsUrl: string; message?: string };
-  if (created.status !== 202) throw new Error(`POST /api/v1/batches answered ${created.status}: ${JSON.stringify(batch)}`);
+  for (const { file } of samples)
+    body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+  const created = await fetch(`${base}/api/v1/batches`, {
+    method: 'POST',
+    headers: { ...headers, 'Idempotency-Key': `quickstart-${Date.now()}` },
+    body,
+  });
+  const batch = (await created.json()) as {
+    batchId: string;
+    total: number;
+    statusUrl: string;
+    resultsUrl: string;
+    message?: string;
+  };
+  if (created.status !== 202)
+    throw new Error(`POST /api/v1/batches answered ${created.status}: ${JSON.stringify(batch)}`);
   console.log(`Batch ${batch.batchId}: ${batch.total} recordings queued`);
 
-  const bar = new SingleBar({ format: 'screening [{bar}] {value}/{total} recordings | {failed} failed', hideCursor: true });
+  const bar = new SingleBar({
+    format: 'screening [{bar}] {value}/{total} recordings | {failed} failed',
+    hideCursor: true,
+  });
   bar.start(batch.total, 0, { failed: 0 });
   const deadline = Date.now() + 10 * 60_000;
   for (;;) {
-    const status = (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as { done: number; failed: number; status: string };
+    const status = (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as {
+      done: number;
+      failed: number;
+      status: string;
+    };
     bar.update(status.done, { failed: status.failed });
     if (status.status === 'completed' || status.status === 'failed') break;
     if (Date.now() > deadline) {
       bar.stop();
-      throw new Error('The batch did not finish within 10 minutes; check .local-stack/logs/inference-worker.log');
+      throw new Error(
+        'The batch did not finish within 10 minutes; check .local-stack/logs/inference-worker.log',
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   bar.stop();
 
-  const results = (await (await fetch(`${base}${batch.resultsUrl}?limit=1000`, { headers })).json()) as { items: Prediction[] };
+  const results = (await (await fetch(`${base}${batch.resultsUrl}?limit=1000`, { headers })).json()) as {
+    items: Prediction[];
+  };
   const reference = new Map(samples.map((s) => [path.basename(s.file), s.reference]));
   const rows = results.items
     .map((p) => ({
@@ -78,7 +107,9 @@ async function main(): Promise<void> {
   console.log(`\n${line([...columns])}\n${line(widths.map((w) => '-'.repeat(w)))}`);
   for (const row of rows) console.log(line(columns.map((c) => row[c])));
   const agree = rows.filter((r) => r.reference && r.label === r.reference).length;
-  console.log(`\n${agree} of ${rows.filter((r) => r.reference).length} agree with the PhysioNet reference label ('unsure' means the signal was too poor to judge).`);
+  console.log(
+    `\n${agree} of ${rows.filter((r) => r.reference).length} agree with the PhysioNet reference label ('unsure' means the signal was too poor to judge).`,
+  );
   console.log(`CSV: ${base}${batch.resultsUrl}?format=csv`);
 }
 

@@ -10,8 +10,10 @@ if [ ! -d node_modules ]; then
   bash scripts/install-deps.sh
 fi
 
-# A bare `npm test` also lints and typechecks; `npm test -- <vitest args>` runs just those tests.
+# A bare `npm test` also checks formatting, lints and typechecks; `npm test -- <vitest args>` runs just those tests.
 if [ "$#" -eq 0 ]; then
+  echo "==> prettier --check"
+  npm run -s format:check
   echo "==> eslint"
   npm run -s lint
   echo "==> tsc --noEmit"

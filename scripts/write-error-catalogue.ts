@@ -13,5 +13,10 @@ const section =
   '## Error codes\n\nEvery error answer is `{statusCode, code, message}`; a recording that cannot be screened in a batch carries the same `code` ' +
   'on its prediction. Each code has one status and one meaning (apps/gateway/src/common/error-catalogue.ts):\n\n' +
   `${block}\n\n`;
-writeFileSync(README, existing.test(readme) ? readme.replace(existing, block) : readme.replace('## Layout', `${section}## Layout`));
+writeFileSync(
+  README,
+  existing.test(readme)
+    ? readme.replace(existing, block)
+    : readme.replace('## Layout', `${section}## Layout`),
+);
 console.log(`README.md: error catalogue written`);

@@ -70,7 +70,6 @@ async function assertRedisAnswers(url: string): Promise<void> {
   }
 }
 
-
 /**
  * s3rver runs as a child process because it needs --openssl-legacy-provider (its ListObjectsV2
  * continuation tokens use a legacy cipher), which we do not want to impose on the test runner.

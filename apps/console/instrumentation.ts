@@ -4,5 +4,7 @@ export async function register(): Promise<void> {
   const { consoleConfig } = await import('./lib/config');
   const config = consoleConfig();
   if (!config.sessionSecret)
-    console.warn('console: CONSOLE_SESSION_SECRET is not set; sessions use a random per-process secret and end when the console restarts.');
+    console.warn(
+      'console: CONSOLE_SESSION_SECRET is not set; sessions use a random per-process secret and end when the console restarts.',
+    );
 }

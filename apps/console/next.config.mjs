@@ -14,7 +14,9 @@ const nextConfig = {
   // The audio lib's WebAssembly decoders load from node_modules at run time, as in the services.
   serverExternalPackages: ['audio-decode', '@audio/decode-flac'],
   // CONSOLE_STANDALONE=1 next build: a self-contained server (.next/standalone) for container images.
-  ...(process.env.CONSOLE_STANDALONE === '1' ? { output: 'standalone', outputFileTracingRoot: repositoryRoot } : {}),
+  ...(process.env.CONSOLE_STANDALONE === '1'
+    ? { output: 'standalone', outputFileTracingRoot: repositoryRoot }
+    : {}),
   turbopack: { root: repositoryRoot },
 };
 

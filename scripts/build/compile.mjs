@@ -25,7 +25,8 @@ async function filesUnder(dir) {
   const nested = await Promise.all(
     entries.map((entry) => {
       const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) return entry.name === 'test' || entry.name === 'node_modules' ? [] : filesUnder(full);
+      if (entry.isDirectory())
+        return entry.name === 'test' || entry.name === 'node_modules' ? [] : filesUnder(full);
       return [full];
     }),
   );
@@ -38,11 +39,16 @@ function compiledManifest(manifest) {
   const result = { ...manifest };
   if (result.main) result.main = toJs(result.main);
   const exportsToJs = (value) =>
-    typeof value === 'string' ? toJs(value) : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, exportsToJs(inner)]));
+    typeof value === 'string'
+      ? toJs(value)
+      : Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, exportsToJs(inner)]));
   if (result.exports) result.exports = exportsToJs(result.exports);
   delete result.types;
   delete result.devDependencies;
-  if (result.scripts?.start) result.scripts = { start: result.scripts.start.replace(/-r @swc-node\/register /, '').replace(/\.ts\b/, '.js') };
+  if (result.scripts?.start)
+    result.scripts = {
+      start: result.scripts.start.replace(/-r @swc-node\/register /, '').replace(/\.ts\b/, '.js'),
+    };
   else delete result.scripts;
   return result;
 }
@@ -61,7 +67,10 @@ async function compileWorkspace(relativeDir) {
   const targetDir = path.join(OUT, relativeDir);
   const manifest = JSON.parse(await readFile(path.join(sourceDir, 'package.json'), 'utf8'));
   await mkdir(targetDir, { recursive: true });
-  await writeFile(path.join(targetDir, 'package.json'), `${JSON.stringify(compiledManifest(manifest), null, 2)}\n`);
+  await writeFile(
+    path.join(targetDir, 'package.json'),
+    `${JSON.stringify(compiledManifest(manifest), null, 2)}\n`,
+  );
   let compiled = 0;
   for (const file of await filesUnder(path.join(sourceDir, 'src'))) {
     const relative = path.relative(sourceDir, file);
@@ -89,9 +98,11 @@ async function compileWorkspace(relativeDir) {
   }
   // Data the code reads at run time next to its sources (the database migrations).
   for (const dataDir of ['migrations']) {
-    await cp(path.join(sourceDir, dataDir), path.join(targetDir, dataDir), { recursive: true }).catch((error) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await cp(path.join(sourceDir, dataDir), path.join(targetDir, dataDir), { recursive: true }).catch(
+      (error) => {
+        if (error.code !== 'ENOENT') throw error;
+      },
+    );
   }
   return { name: manifest.name, compiled };
 }
@@ -106,7 +117,10 @@ for (const group of ['apps', 'libs']) {
   for (const entry of await readdir(path.join(ROOT, group), { withFileTypes: true })) {
     const relative = `${group}/${entry.name}`;
     if (!entry.isDirectory() || SKIPPED_WORKSPACES.has(relative)) continue;
-    const hasManifest = await readFile(path.join(ROOT, relative, 'package.json')).then(() => true, () => false);
+    const hasManifest = await readFile(path.join(ROOT, relative, 'package.json')).then(
+      () => true,
+      () => false,
+    );
     if (hasManifest) workspaces.push(relative);
   }
 }
@@ -129,4 +143,6 @@ await writeFile(path.join(OUT, 'package.json'), '{ "private": true, "type": "com
 await writeFile(path.join(OUT, 'build-info.json'), `${JSON.stringify({ sourcesReadAt })}\n`);
 
 const files = results.reduce((sum, result) => sum + result.compiled, 0);
-console.log(`Compiled ${files} files of ${results.length} workspaces into ${path.relative(ROOT, OUT) || '.'}/ in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `Compiled ${files} files of ${results.length} workspaces into ${path.relative(ROOT, OUT) || '.'}/ in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);

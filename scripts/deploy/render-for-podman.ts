@@ -17,7 +17,10 @@ import { helm, REPOSITORY_ROOT } from './helm';
 type EnvVar = {
   name: string;
   value?: string;
-  valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } };
+  valueFrom?: {
+    secretKeyRef?: { name: string; key: string };
+    configMapKeyRef?: { name: string; key: string };
+  };
 };
 type Manifest = {
   kind: string;
@@ -53,7 +56,9 @@ const SINGLE_NODE = [
   'migrations.enabled=false',
 ];
 
-const overrides = process.argv.slice(2).flatMap((arg, index, all) => (arg === '--set' && all[index + 1] ? [all[index + 1]!] : []));
+const overrides = process.argv
+  .slice(2)
+  .flatMap((arg, index, all) => (arg === '--set' && all[index + 1] ? [all[index + 1]!] : []));
 const rendered = helm([
   'template',
   'heartbeat',
@@ -64,12 +69,20 @@ const manifests = parseAllDocuments(rendered)
   .map((doc) => doc.toJS() as Manifest | null)
   .filter((doc): doc is Manifest => doc !== null);
 
-const configMaps = new Map(manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, m.data ?? {}]));
-const secrets = new Map(manifests.filter((m) => m.kind === 'Secret').map((m) => [m.metadata.name, m.stringData ?? {}]));
+const configMaps = new Map(
+  manifests.filter((m) => m.kind === 'ConfigMap').map((m) => [m.metadata.name, m.data ?? {}]),
+);
+const secrets = new Map(
+  manifests.filter((m) => m.kind === 'Secret').map((m) => [m.metadata.name, m.stringData ?? {}]),
+);
 
 const gatewayPort = configMaps.get('heartbeat-config')?.PORT ?? '8000';
 
-const lookup = (from: Map<string, Record<string, string>>, ref: { name: string; key: string }, kind: string): string => {
+const lookup = (
+  from: Map<string, Record<string, string>>,
+  ref: { name: string; key: string },
+  kind: string,
+): string => {
   const value = from.get(ref.name)?.[ref.key];
   if (value === undefined) throw new Error(`${kind} ${ref.name} has no key ${ref.key} in the rendered chart`);
   return value;
@@ -86,21 +99,37 @@ const pods = manifests
       const portNumbers = new Map((container.ports ?? []).map((port) => [port.name, port.containerPort]));
       for (const probe of PROBES) {
         const httpGet = container[probe]?.httpGet;
-        if (httpGet && typeof httpGet.port === 'string') httpGet.port = portNumbers.get(httpGet.port) ?? httpGet.port;
+        if (httpGet && typeof httpGet.port === 'string')
+          httpGet.port = portNumbers.get(httpGet.port) ?? httpGet.port;
       }
       delete container.ports;
       const fromConfigMaps = (container.envFrom ?? []).flatMap((source) =>
-        source.configMapRef ? Object.entries(configMaps.get(source.configMapRef.name) ?? {}).map(([name, value]) => ({ name, value })) : [],
+        source.configMapRef
+          ? Object.entries(configMaps.get(source.configMapRef.name) ?? {}).map(([name, value]) => ({
+              name,
+              value,
+            }))
+          : [],
       );
       delete container.envFrom;
       const own = (container.env ?? []).map((entry) => {
-        if (entry.valueFrom?.secretKeyRef) return { name: entry.name, value: lookup(secrets, entry.valueFrom.secretKeyRef, 'Secret') };
-        if (entry.valueFrom?.configMapKeyRef) return { name: entry.name, value: lookup(configMaps, entry.valueFrom.configMapKeyRef, 'ConfigMap') };
+        if (entry.valueFrom?.secretKeyRef)
+          return { name: entry.name, value: lookup(secrets, entry.valueFrom.secretKeyRef, 'Secret') };
+        if (entry.valueFrom?.configMapKeyRef)
+          return {
+            name: entry.name,
+            value: lookup(configMaps, entry.valueFrom.configMapKeyRef, 'ConfigMap'),
+          };
         return entry;
       });
-      container.env = [...fromConfigMaps.filter((entry) => !own.some((o) => o.name === entry.name)), ...own].map((entry) =>
+      container.env = [
+        ...fromConfigMaps.filter((entry) => !own.some((o) => o.name === entry.name)),
+        ...own,
+      ].map((entry) =>
         // No Service names on the host network: the console finds the gateway on loopback.
-        entry.name === 'HEARTBEAT_GATEWAY_URL' ? { name: entry.name, value: `http://127.0.0.1:${gatewayPort}` } : entry,
+        entry.name === 'HEARTBEAT_GATEWAY_URL'
+          ? { name: entry.name, value: `http://127.0.0.1:${gatewayPort}` }
+          : entry,
       );
     }
     return deployment;

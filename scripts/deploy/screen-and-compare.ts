@@ -17,21 +17,35 @@ const AUDIO = /\.(wav|flac|mp3|ogg|opus)$/i;
 function recordingsUnder(target: string): string[] {
   if (statSync(target).isFile()) return [target];
   return readdirSync(target, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? recordingsUnder(path.join(target, entry.name)) : AUDIO.test(entry.name) ? [path.join(target, entry.name)] : []))
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? recordingsUnder(path.join(target, entry.name))
+        : AUDIO.test(entry.name)
+          ? [path.join(target, entry.name)]
+          : [],
+    )
     .sort();
 }
 
 function cliAnswers(files: readonly string[]): Map<string, Answer> {
-  const output = execFileSync(process.execPath, [path.join(REPOSITORY_ROOT, 'bin', 'heartbeat.js'), 'classify', ...files, '--format', 'jsonl'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const output = execFileSync(
+    process.execPath,
+    [path.join(REPOSITORY_ROOT, 'bin', 'heartbeat.js'), 'classify', ...files, '--format', 'jsonl'],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const answers = new Map<string, Answer>();
   for (const line of output.split('\n').filter((l) => l.trim().startsWith('{'))) {
     const row = JSON.parse(line) as Answer & { file: string; error?: string };
     if (row.error) throw new Error(`the CLI could not screen ${row.file}: ${row.error}`);
-    answers.set(path.resolve(row.file), { label: row.label, probability: row.probability, quality: row.quality });
+    answers.set(path.resolve(row.file), {
+      label: row.label,
+      probability: row.probability,
+      quality: row.quality,
+    });
   }
   return answers;
 }
@@ -45,9 +59,12 @@ async function gatewayAnswer(gateway: string, key: string, file: string, timeout
   if (response.status === 202 && body.id) {
     const deadline = Date.now() + timeoutMs;
     while (body.status !== 'succeeded' && body.status !== 'failed') {
-      if (Date.now() > deadline) throw new Error(`${file}: no result within ${timeoutMs} ms (prediction ${body.id})`);
+      if (Date.now() > deadline)
+        throw new Error(`${file}: no result within ${timeoutMs} ms (prediction ${body.id})`);
       await new Promise((resolve) => setTimeout(resolve, 500));
-      body = (await (await fetch(`${gateway}/api/v1/predictions/${body.id}`, { headers })).json()) as typeof body;
+      body = (await (
+        await fetch(`${gateway}/api/v1/predictions/${body.id}`, { headers })
+      ).json()) as typeof body;
     }
   } else if (!response.ok) {
     throw new Error(`${file}: POST /predict answered ${response.status}: ${JSON.stringify(body)}`);
@@ -68,9 +85,13 @@ async function main(): Promise<void> {
     allowPositionals: true,
   });
   if (!values.gateway || !values.key || positionals.length === 0) {
-    throw new Error('usage: screen-and-compare.ts --gateway URL --key API_KEY [--limit N] FILES_OR_FOLDERS...');
+    throw new Error(
+      'usage: screen-and-compare.ts --gateway URL --key API_KEY [--limit N] FILES_OR_FOLDERS...',
+    );
   }
-  const files = positionals.flatMap((target) => recordingsUnder(path.resolve(target))).slice(0, values.limit ? Number(values.limit) : undefined);
+  const files = positionals
+    .flatMap((target) => recordingsUnder(path.resolve(target)))
+    .slice(0, values.limit ? Number(values.limit) : undefined);
   if (files.length === 0) throw new Error(`no recordings under ${positionals.join(', ')}`);
   const expected = cliAnswers(files);
   let differences = 0;

@@ -25,8 +25,13 @@ interface TargetOutcome {
 }
 
 function jazzerLoads(): string | undefined {
-  const probe = spawnSync(process.execPath, ['-e', "require('@jazzer.js/fuzzer')"], { cwd: ROOT, encoding: 'utf8' });
-  return probe.status === 0 ? undefined : (/GLIBC_[\d.]+/.exec(probe.stderr)?.[0] ?? probe.stderr.split('\n')[0]);
+  const probe = spawnSync(process.execPath, ['-e', "require('@jazzer.js/fuzzer')"], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  return probe.status === 0
+    ? undefined
+    : (/GLIBC_[\d.]+/.exec(probe.stderr)?.[0] ?? probe.stderr.split('\n')[0]);
 }
 
 function runJazzer(target: string): TargetOutcome {
@@ -34,11 +39,29 @@ function runJazzer(target: string): TargetOutcome {
   mkdirSync(corpus, { recursive: true });
   const run = spawnSync(
     process.execPath,
-    ['-r', '@swc-node/register', 'node_modules/@jazzer.js/core/dist/cli.js', `test/fuzz/${target}.fuzz.ts`, corpus, SEEDS, '-i', 'libs/audio', '--', `-max_total_time=${seconds}`, `-artifact_prefix=${CRASHES}/`],
+    [
+      '-r',
+      '@swc-node/register',
+      'node_modules/@jazzer.js/core/dist/cli.js',
+      `test/fuzz/${target}.fuzz.ts`,
+      corpus,
+      SEEDS,
+      '-i',
+      'libs/audio',
+      '--',
+      `-max_total_time=${seconds}`,
+      `-artifact_prefix=${CRASHES}/`,
+    ],
     { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   const executions = Number(/Done (\d+) runs/.exec(run.stderr)?.[1] ?? 0);
-  return { target, engine: 'jazzer.js (libFuzzer, coverage-guided)', seconds, executions, crashes: run.status === 0 ? [] : [run.stderr.slice(-2000)] };
+  return {
+    target,
+    engine: 'jazzer.js (libFuzzer, coverage-guided)',
+    seconds,
+    executions,
+    crashes: run.status === 0 ? [] : [run.stderr.slice(-2000)],
+  };
 }
 
 /** Deterministic PRNG so a run can be repeated with FUZZ_SEED. */
@@ -59,12 +82,24 @@ function mutate(seed: Uint8Array, other: Uint8Array, random: () => number): Uint
     const choice = pick(6);
     if (choice === 0 && bytes.length > 0) bytes[pick(bytes.length)] = pick(256);
     else if (choice === 1 && bytes.length > 0) bytes = bytes.slice(0, pick(bytes.length));
-    else if (choice === 2) bytes = Uint8Array.from([...bytes.subarray(0, Math.min(bytes.length, 4096)), ...Array.from({ length: pick(64) }, () => pick(256))]);
+    else if (choice === 2)
+      bytes = Uint8Array.from([
+        ...bytes.subarray(0, Math.min(bytes.length, 4096)),
+        ...Array.from({ length: pick(64) }, () => pick(256)),
+      ]);
     else if (choice === 3 && bytes.length > 4) {
       // An interesting integer (0, 1, -1, 2^31, 2^32-1) written over four bytes.
       const at = pick(Math.min(bytes.length - 4, 128));
-      new DataView(bytes.buffer, bytes.byteOffset).setUint32(at, [0, 1, 0xffffffff, 0x80000000, 0x7fffffff][pick(5)]!, random() < 0.5);
-    } else if (choice === 4) bytes = Uint8Array.from([...bytes.subarray(0, pick(bytes.length + 1)), ...other.subarray(pick(other.length + 1))]);
+      new DataView(bytes.buffer, bytes.byteOffset).setUint32(
+        at,
+        [0, 1, 0xffffffff, 0x80000000, 0x7fffffff][pick(5)]!,
+        random() < 0.5,
+      );
+    } else if (choice === 4)
+      bytes = Uint8Array.from([
+        ...bytes.subarray(0, pick(bytes.length + 1)),
+        ...other.subarray(pick(other.length + 1)),
+      ]);
     else if (bytes.length > 0) bytes[pick(bytes.length)] ^= 1 << pick(8);
   }
   return bytes;
@@ -72,7 +107,9 @@ function mutate(seed: Uint8Array, other: Uint8Array, random: () => number): Uint
 
 async function runMutationFuzzer(target: string): Promise<TargetOutcome> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { fuzz } = require(path.join(ROOT, 'test/fuzz', `${target}.fuzz.ts`)) as { fuzz: (data: Buffer) => unknown };
+  const { fuzz } = require(path.join(ROOT, 'test/fuzz', `${target}.fuzz.ts`)) as {
+    fuzz: (data: Buffer) => unknown;
+  };
   const seeds = readdirSync(SEEDS)
     .filter((name) => name !== 'manifest.json')
     .map((name) => new Uint8Array(readFileSync(path.join(SEEDS, name))));
@@ -81,7 +118,13 @@ async function runMutationFuzzer(target: string): Promise<TargetOutcome> {
   const deadline = Date.now() + seconds * 1000;
   let executions = 0;
   while (Date.now() < deadline) {
-    const input = Buffer.from(mutate(seeds[Math.floor(random() * seeds.length)]!, seeds[Math.floor(random() * seeds.length)]!, random));
+    const input = Buffer.from(
+      mutate(
+        seeds[Math.floor(random() * seeds.length)]!,
+        seeds[Math.floor(random() * seeds.length)]!,
+        random,
+      ),
+    );
     executions++;
     try {
       await fuzz(input);
@@ -99,15 +142,23 @@ async function runMutationFuzzer(target: string): Promise<TargetOutcome> {
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const missing = jazzerLoads();
-  if (missing) console.log(`jazzer.js cannot load its native fuzzer here (${missing}); running the mutation fuzzer instead.`);
+  if (missing)
+    console.log(
+      `jazzer.js cannot load its native fuzzer here (${missing}); running the mutation fuzzer instead.`,
+    );
   const outcomes: TargetOutcome[] = [];
   for (const target of TARGETS) {
     const outcome = missing ? await runMutationFuzzer(target) : runJazzer(target);
     outcomes.push(outcome);
-    console.log(`${target}: ${outcome.executions} executions in ${outcome.seconds} s (${outcome.engine}), ${outcome.crashes.length} crash(es)`);
+    console.log(
+      `${target}: ${outcome.executions} executions in ${outcome.seconds} s (${outcome.engine}), ${outcome.crashes.length} crash(es)`,
+    );
     for (const crash of outcome.crashes) console.log(crash);
   }
-  writeFileSync(path.join(OUT, 'summary.json'), `${JSON.stringify({ at: new Date().toISOString(), outcomes }, null, 2)}\n`);
+  writeFileSync(
+    path.join(OUT, 'summary.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), outcomes }, null, 2)}\n`,
+  );
   if (outcomes.some((outcome) => outcome.crashes.length > 0)) process.exitCode = 1;
 }
 

@@ -27,7 +27,11 @@ function leaveOneSubsetOutResult(runDir: string): LeaveOneSubsetOutResult | unde
     heldOut: report.heldOut.overall,
     inDistribution: report.validation.overall,
     trainingLength: trainingLengthOf(manifest),
-    stopped: { bestEpoch: report.bestEpoch, lastEpoch: report.history.length, because: report.stoppedBecause },
+    stopped: {
+      bestEpoch: report.bestEpoch,
+      lastEpoch: report.history.length,
+      because: report.stoppedBecause,
+    },
   };
   return result;
 }
@@ -40,5 +44,7 @@ writeFileSync(join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE), JSON.stringify(results,
 writeModelCardFile(modelDir);
 const f = (v: number) => v.toFixed(3);
 for (const r of results) {
-  console.log(`${r.subset}: held-out AUC ${f(r.heldOut.auc)} MAcc ${f(r.heldOut.macc)} | in-distribution AUC ${f(r.inDistribution.auc)} MAcc ${f(r.inDistribution.macc)}`);
+  console.log(
+    `${r.subset}: held-out AUC ${f(r.heldOut.auc)} MAcc ${f(r.heldOut.macc)} | in-distribution AUC ${f(r.inDistribution.auc)} MAcc ${f(r.inDistribution.macc)}`,
+  );
 }

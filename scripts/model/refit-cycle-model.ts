@@ -35,7 +35,9 @@ const option = (name: string, fallback: string): string => {
 const dataDir = option('data', '../shared/data/physionet2016');
 const cacheDir = option('cache', '.cache/conditioned');
 const weight = Number(option('weight', String(DEFAULT_CYCLE_MODEL_WEIGHT)));
-const windowLength = Number(option('window', String(CYCLE_MODEL_SPECTROGRAM_WINDOW))) as HeartSoundWindowLength;
+const windowLength = Number(
+  option('window', String(CYCLE_MODEL_SPECTROGRAM_WINDOW)),
+) as HeartSoundWindowLength;
 const featureSet = option('cycle-features', 'cycle') as CycleFeatureSet;
 if (!fromDir || !toDir || !version || !(weight > 0) || !CYCLE_FEATURE_SETS.includes(featureSet)) {
   console.error(
@@ -47,7 +49,10 @@ if (!fromDir || !toDir || !version || !(weight > 0) || !CYCLE_FEATURE_SETS.inclu
 async function main(): Promise<void> {
   const source = readModelManifest(fromDir);
   const split = splitOf(source, discoverLabelledRecordings(dataDir));
-  const { loaded, failed } = await loadConditionedSignals([...split.training, ...split.validation, ...split.heldOut], { cacheDir });
+  const { loaded, failed } = await loadConditionedSignals(
+    [...split.training, ...split.validation, ...split.heldOut],
+    { cacheDir },
+  );
   for (const f of failed) console.error(`skipped ${f.recording.path}: ${f.error}`);
   const keyOf = (r: { subset: string; id: string }) => `${r.subset}/${r.id}`;
   const signals = new Map(loaded.map((c) => [keyOf(c.recording), c]));
@@ -56,7 +61,10 @@ async function main(): Promise<void> {
   const networkScores = (file: string) =>
     (JSON.parse(readFileSync(join(fromDir, file), 'utf8')) as RecordScoreRow[]).map((row) => {
       const recording = recordings.get(keyOf(row));
-      if (!recording) throw new Error(`${file}: ${keyOf(row)} is not among ${fromDir}'s validation or held-out records in ${dataDir}`);
+      if (!recording)
+        throw new Error(
+          `${file}: ${keyOf(row)} is not among ${fromDir}'s validation or held-out records in ${dataDir}`,
+        );
       return { recording, meanLogit: row.meanLogit, windowLogits: [] as number[] };
     });
 
@@ -71,7 +79,8 @@ async function main(): Promise<void> {
     spectrogramWindowLength: windowLength,
     featureSet,
   });
-  const decide = (scores: typeof cycle.validationScores) => reportFor(scores, cycle.calibration, cycle.threshold);
+  const decide = (scores: typeof cycle.validationScores) =>
+    reportFor(scores, cycle.calibration, cycle.threshold);
   writeRecordScores(join(toDir, 'validation-scores.json'), cycle.validationScores);
   const validation = decide(cycle.validationScores);
   let heldOut: TrainingReport['heldOut'];
@@ -83,11 +92,15 @@ async function main(): Promise<void> {
 
   // The network is the source's; metrics, manifest and card are redone.
   for (const file of [source.artifacts.tfjs, 'weights.bin', source.artifacts.onnx ?? 'model.onnx']) {
-    if (fromDir !== toDir && existsSync(join(fromDir, file))) copyFileSync(join(fromDir, file), join(toDir, file));
+    if (fromDir !== toDir && existsSync(join(fromDir, file)))
+      copyFileSync(join(fromDir, file), join(toDir, file));
   }
   const metricsFile = source.artifacts.metrics ?? 'metrics.json';
   const metrics = JSON.parse(readFileSync(join(fromDir, metricsFile), 'utf8')) as TrainingReport;
-  writeFileSync(join(toDir, metricsFile), JSON.stringify({ ...metrics, version, validation, heldOut }, null, 2) + '\n');
+  writeFileSync(
+    join(toDir, metricsFile),
+    JSON.stringify({ ...metrics, version, validation, heldOut }, null, 2) + '\n',
+  );
   const fields = cycleModelManifestFields(cycle);
   writeModelManifest(toDir, {
     ...source,
@@ -111,10 +124,16 @@ async function main(): Promise<void> {
   if (source.artifacts.card) writeModelCardFile(toDir);
 
   const f = (v: number) => v.toFixed(3);
-  console.log(`${version}: heart-cycle model (${windowLength}-sample window, weight ${weight}), threshold ${f(cycle.threshold)}`);
+  console.log(
+    `${version}: heart-cycle model (${windowLength}-sample window, weight ${weight}), threshold ${f(cycle.threshold)}`,
+  );
   console.log(`  validation: MAcc ${f(validation.overall.macc)} AUC ${f(validation.overall.auc)}`);
-  for (const [subset, m] of Object.entries(validation.perSubset)) console.log(`    ${subset}: AUC ${f(m.auc)} MAcc ${f(m.macc)}`);
-  if (heldOut) console.log(`  held out ${heldOut.subset}: MAcc ${f(heldOut.overall.macc)} AUC ${f(heldOut.overall.auc)}`);
+  for (const [subset, m] of Object.entries(validation.perSubset))
+    console.log(`    ${subset}: AUC ${f(m.auc)} MAcc ${f(m.macc)}`);
+  if (heldOut)
+    console.log(
+      `  held out ${heldOut.subset}: MAcc ${f(heldOut.overall.macc)} AUC ${f(heldOut.overall.auc)}`,
+    );
 }
 
 main().catch((error: unknown) => {

@@ -40,7 +40,9 @@ if (!dataDir || modelDirs.length === 0) {
   for (const modelDir of modelDirs) {
     const manifest = readModelManifest(modelDir);
     const input = modelInputOfManifest(manifest);
-    const { loaded } = await loadConditionedSignals(validationRecordsOf(manifest, all), { cacheDir: '.cache/conditioned' });
+    const { loaded } = await loadConditionedSignals(validationRecordsOf(manifest, all), {
+      cacheDir: '.cache/conditioned',
+    });
     const classifier = await loadWindowClassifier(modelDir, { backend: 'onnx' });
     const cycle = loadCycleModelOf(modelDir, manifest);
     const rows: ShortClipReport['rows'] = [];
@@ -50,20 +52,53 @@ if (!dataDir || modelDirs.length === 0) {
       for (const { recording, signal } of loaded) {
         const clip = seconds ? signal.subarray(0, seconds * 2000) : signal;
         const windows = recordingWindows(clip, input);
-        const meanLogit = aggregateWindowLogits(await classifier.predictLogits(windows.features, windows.windowCount));
-        scores.push(recordingScore(meanLogit, cycle && { logit: cycleModelLogit(cycle.model, cycleFeaturesOf(clip, cycle.model.spectrogramWindowLength, undefined, undefined, cycle.model.featureSet)), weight: cycle.weight }));
+        const meanLogit = aggregateWindowLogits(
+          await classifier.predictLogits(windows.features, windows.windowCount),
+        );
+        scores.push(
+          recordingScore(
+            meanLogit,
+            cycle && {
+              logit: cycleModelLogit(
+                cycle.model,
+                cycleFeaturesOf(
+                  clip,
+                  cycle.model.spectrogramWindowLength,
+                  undefined,
+                  undefined,
+                  cycle.model.featureSet,
+                ),
+              ),
+              weight: cycle.weight,
+            },
+          ),
+        );
         labels.push(recording.label === 'abnormal' ? 1 : 0);
       }
       const length = seconds ? `first ${seconds} s` : 'whole recording';
-      const shipped = binaryMetrics(labels, scores.map((score) => calibratedProbability(score, manifest.decision.calibration)), manifest.decision.threshold);
-      if (seconds) rows.push({ seconds, auc: shipped.auc, macc: shipped.macc, sensitivity: shipped.sensitivity, specificity: shipped.specificity });
+      const shipped = binaryMetrics(
+        labels,
+        scores.map((score) => calibratedProbability(score, manifest.decision.calibration)),
+        manifest.decision.threshold,
+      );
+      if (seconds)
+        rows.push({
+          seconds,
+          auc: shipped.auc,
+          macc: shipped.macc,
+          sensitivity: shipped.sensitivity,
+          specificity: shipped.specificity,
+        });
       console.log(
         `${modelDir}  ${length.padEnd(15)}  records ${loaded.length}  AUC ${areaUnderRoc(labels, scores).toFixed(3)}  best MAcc ${thresholdMaximisingMacc(labels, scores).macc.toFixed(3)}` +
           `  own threshold: MAcc ${shipped.macc.toFixed(3)} Se ${shipped.sensitivity.toFixed(3)} Sp ${shipped.specificity.toFixed(3)}`,
       );
     }
     if (card) {
-      const report: ShortClipReport = { command: `npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts ${dataDir} ${modelDir} --card`, rows };
+      const report: ShortClipReport = {
+        command: `npm exec -- node -r @swc-node/register scripts/model/short-clip-evaluation.ts ${dataDir} ${modelDir} --card`,
+        rows,
+      };
       writeFileSync(join(modelDir, SHORT_CLIPS_FILE), JSON.stringify(report, null, 1) + '\n');
       writeModelCardFile(modelDir);
     }

@@ -14,13 +14,19 @@ export function sampleRecordings(): string[] {
   const samples = join(ROOT, 'samples');
   return readdirSync(samples, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
-    .flatMap((entry) => readdirSync(join(samples, entry.name)).filter((name) => name.endsWith('.flac')).map((name) => join(samples, entry.name, name)))
+    .flatMap((entry) =>
+      readdirSync(join(samples, entry.name))
+        .filter((name) => name.endsWith('.flac'))
+        .map((name) => join(samples, entry.name, name)),
+    )
     .sort();
 }
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
-  const dirs = bundledModelDirs().filter((dir) => wanted.length === 0 || wanted.includes(dir.split('/').pop()!));
+  const dirs = bundledModelDirs().filter(
+    (dir) => wanted.length === 0 || wanted.includes(dir.split('/').pop()!),
+  );
   const versions: Record<string, Record<string, unknown>> = {};
   for (const dir of dirs) {
     const screener = await loadRecordingScreener(dir);
@@ -39,7 +45,10 @@ async function main(): Promise<void> {
     versions[screener.manifest.version] = answers;
     process.stderr.write(`${screener.manifest.version}: ${Object.keys(answers).length} recordings\n`);
   }
-  writeFileSync(OUT, `${JSON.stringify({ recordedWith: 'scripts/perf/record-sample-predictions.ts', versions }, null, 1)}\n`);
+  writeFileSync(
+    OUT,
+    `${JSON.stringify({ recordedWith: 'scripts/perf/record-sample-predictions.ts', versions }, null, 1)}\n`,
+  );
 }
 
 if (require.main === module) void main();

@@ -3,7 +3,15 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { listAudioFiles } from '@heartbeat/model/screening';
-import { type OutputFormat, type ResultRow, csvHeader, formatCsvLine, formatJsonLine, formatTable, isFailed } from './output-format';
+import {
+  type OutputFormat,
+  type ResultRow,
+  csvHeader,
+  formatCsvLine,
+  formatJsonLine,
+  formatTable,
+  isFailed,
+} from './output-format';
 import { pairWfdbFiles } from './recording-file';
 import { type Screening, ScreeningPool } from './screening-pool';
 
@@ -39,11 +47,21 @@ export function expandInputs(inputs: string[]): { files: string[]; missing: stri
   return { files: pairWfdbFiles(files, existsSync), missing, hadFolder };
 }
 
-export async function classifyCommand(inputs: string[], options: ClassifyOptions, io: ConsoleStreams): Promise<number> {
+export async function classifyCommand(
+  inputs: string[],
+  options: ClassifyOptions,
+  io: ConsoleStreams,
+): Promise<number> {
   const { files, missing, hadFolder } = expandInputs(inputs);
-  const rows: ResultRow[] = missing.map((file) => ({ file, code: 'FILE_NOT_FOUND', error: `File or folder not found: ${file}` }));
+  const rows: ResultRow[] = missing.map((file) => ({
+    file,
+    code: 'FILE_NOT_FOUND',
+    error: `File or folder not found: ${file}`,
+  }));
   if (files.length === 0 && missing.length === 0) {
-    io.stderr.write(`No supported recordings found in ${inputs.join(', ')} (looked for .wav .flac .mp3 .ogg .opus .hea).\n`);
+    io.stderr.write(
+      `No supported recordings found in ${inputs.join(', ')} (looked for .wav .flac .mp3 .ogg .opus .hea).\n`,
+    );
     return EXIT_FATAL;
   }
 
@@ -65,11 +83,14 @@ export async function classifyCommand(inputs: string[], options: ClassifyOptions
   };
   rows.forEach((row) => streaming && emit(row));
 
-  const bar = options.progress && (hadFolder || files.length > 1) ? new SingleBar({
-    stream: io.stderr,
-    format: 'screening [{bar}] {value}/{total} recordings | {eta_formatted} left | {failed} failed',
-    hideCursor: true,
-  }) : undefined;
+  const bar =
+    options.progress && (hadFolder || files.length > 1)
+      ? new SingleBar({
+          stream: io.stderr,
+          format: 'screening [{bar}] {value}/{total} recordings | {eta_formatted} left | {failed} failed',
+          hideCursor: true,
+        })
+      : undefined;
   bar?.start(files.length, 0, { failed: 0 });
 
   // Results come back in completion order; they are written in input order.
@@ -80,7 +101,13 @@ export async function classifyCommand(inputs: string[], options: ClassifyOptions
     files.map(async (file, index) => {
       const outcome = await pool.screen(file);
       outcomes[index] = outcome.ok
-        ? { file, label: outcome.result.label, probability: outcome.result.probability, quality: outcome.result.quality, windows: outcome.result.windows }
+        ? {
+            file,
+            label: outcome.result.label,
+            probability: outcome.result.probability,
+            quality: outcome.result.quality,
+            windows: outcome.result.windows,
+          }
         : { file, code: outcome.code, error: outcome.error };
       if (!outcome.ok) failed++;
       bar?.increment(1, { failed });
@@ -96,6 +123,7 @@ export async function classifyCommand(inputs: string[], options: ClassifyOptions
   const all = [...rows, ...(outcomes as ResultRow[])];
   if (!streaming) io.stdout.write(formatTable(all) + '\n');
   const failures = all.filter(isFailed).length;
-  if (failures > 0) io.stderr.write(`${failures} of ${all.length} files could not be screened; see their error rows.\n`);
+  if (failures > 0)
+    io.stderr.write(`${failures} of ${all.length} files could not be screened; see their error rows.\n`);
   return failures > 0 ? EXIT_SOME_FILES_FAILED : EXIT_OK;
 }

@@ -2,15 +2,33 @@
 // the metrics per subset and overall.
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { discoverLabelledRecordings, evaluationReport, formatEvaluationTable, readModelManifest, type ScreenedRecording, validationRecordsOf } from '@heartbeat/model';
+import {
+  discoverLabelledRecordings,
+  evaluationReport,
+  formatEvaluationTable,
+  readModelManifest,
+  type ScreenedRecording,
+  validationRecordsOf,
+} from '@heartbeat/model';
 import { ScreeningPool } from './screening-pool';
 
-export async function evaluateCommand(opts: { data: string; model: string; out?: string; workers?: number; validationSplit?: boolean }): Promise<number> {
+export async function evaluateCommand(opts: {
+  data: string;
+  model: string;
+  out?: string;
+  workers?: number;
+  validationSplit?: boolean;
+}): Promise<number> {
   const all = discoverLabelledRecordings(opts.data);
   const recordings = opts.validationSplit ? validationRecordsOf(readModelManifest(opts.model), all) : all;
-  if (opts.validationSplit) process.stderr.write(`evaluating the model's own validation split: ${recordings.length} of ${all.length} recordings\n`);
+  if (opts.validationSplit)
+    process.stderr.write(
+      `evaluating the model's own validation split: ${recordings.length} of ${all.length} recordings\n`,
+    );
   const pool = await ScreeningPool.start({ modelDir: opts.model, backend: 'onnx', workers: opts.workers });
-  const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, format: 'evaluating [{bar}] {value}/{total}' }) : undefined;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ stream: process.stderr, format: 'evaluating [{bar}] {value}/{total}' })
+    : undefined;
   bar?.start(recordings.length, 0);
   const screened: ScreenedRecording[] = [];
   const failures: string[] = [];
@@ -26,7 +44,8 @@ export async function evaluateCommand(opts: { data: string; model: string; out?:
   await pool.close();
   const report = evaluationReport(screened, pool.modelVersion, pool.threshold);
   process.stdout.write(formatEvaluationTable(report) + '\n');
-  if (failures.length > 0) process.stderr.write(`${failures.length} recordings failed:\n${failures.join('\n')}\n`);
+  if (failures.length > 0)
+    process.stderr.write(`${failures.length} recordings failed:\n${failures.join('\n')}\n`);
   if (opts.out) {
     const records = screened.map(({ recording, result }) => ({
       id: recording.id,

@@ -2,11 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { csvHeader, formatCsvLine, formatJsonLine, formatTable } from './output-format';
 
 describe('classify output', () => {
-  const ok = { file: 'a.wav', label: 'abnormal' as const, probability: 0.912345, quality: 0.81234, windows: 4 };
+  const ok = {
+    file: 'a.wav',
+    label: 'abnormal' as const,
+    probability: 0.912345,
+    quality: 0.81234,
+    windows: 4,
+  };
   const failed = { file: 'b,c.wav', code: 'CORRUPT_AUDIO', error: 'The file is "broken".' };
 
   it('writes one JSON object per line with the documented field names', () => {
-    expect(JSON.parse(formatJsonLine(ok))).toEqual({ file: 'a.wav', label: 'abnormal', probability: 0.9123, quality: 0.812, windows: 4 });
+    expect(JSON.parse(formatJsonLine(ok))).toEqual({
+      file: 'a.wav',
+      label: 'abnormal',
+      probability: 0.9123,
+      quality: 0.812,
+      windows: 4,
+    });
     expect(JSON.parse(formatJsonLine(failed))).toEqual(failed);
     expect(formatJsonLine(failed)).not.toContain('\n');
   });

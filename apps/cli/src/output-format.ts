@@ -41,7 +41,15 @@ export function csvHeader(): string {
 
 export function formatCsvLine(row: ResultRow): string {
   const values: Record<(typeof CSV_COLUMNS)[number], string> = isFailed(row)
-    ? { file: row.file, label: '', probability: '', quality: '', windows: '', code: row.code, error: row.error }
+    ? {
+        file: row.file,
+        label: '',
+        probability: '',
+        quality: '',
+        windows: '',
+        code: row.code,
+        error: row.error,
+      }
     : {
         file: row.file,
         label: row.label,
@@ -61,7 +69,12 @@ export function formatTable(rows: ResultRow[]): string {
       ? [row.file, `error ${row.code}`, '', '', row.error]
       : [row.file, row.label, row.probability.toFixed(3), row.quality.toFixed(2), String(row.windows)],
   );
-  const widths = header.map((h, i) => Math.max(h.length, ...body.filter((r) => r[1].startsWith('error') === false || i < 2).map((r) => r[i].length)));
+  const widths = header.map((h, i) =>
+    Math.max(
+      h.length,
+      ...body.filter((r) => r[1].startsWith('error') === false || i < 2).map((r) => r[i].length),
+    ),
+  );
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))

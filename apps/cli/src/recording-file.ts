@@ -14,7 +14,10 @@ export async function readRecordingFile(path: string): Promise<Uint8Array> {
     signal = new Uint8Array(await readFile(signalPath));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new AudioError('UNSUPPORTED_FORMAT', `The WFDB header ${basename(path)} names the signal file ${basename(signalPath)}, which is not beside it; put the .dat file next to the .hea.`);
+    throw new AudioError(
+      'UNSUPPORTED_FORMAT',
+      `The WFDB header ${basename(path)} names the signal file ${basename(signalPath)}, which is not beside it; put the .dat file next to the .hea.`,
+    );
   }
   return wfdbRecordAsWav(headerText, signal);
 }

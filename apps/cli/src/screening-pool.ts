@@ -5,7 +5,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { loadRecordingScreener, type RecordingScreener, type ScreeningResult } from '@heartbeat/model/screening';
+import {
+  loadRecordingScreener,
+  type RecordingScreener,
+  type ScreeningResult,
+} from '@heartbeat/model/screening';
 import { screenFile } from './screen-file';
 
 export interface ScreeningPoolOptions {
@@ -23,7 +27,8 @@ export interface WorkerRequest {
 
 export type WorkerReply = { id: number } & PoolOutcome;
 
-export type WorkerReady = { ready: true; backend: string; modelVersion: string; threshold: number } | { ready: false; error: string };
+export type WorkerReady =
+  { ready: true; backend: string; modelVersion: string; threshold: number } | { ready: false; error: string };
 
 /** What the commands screen with: a pool of worker threads, or the main thread. */
 export interface Screening {
@@ -75,7 +80,10 @@ export class ScreeningPool implements Screening {
 
   static async start(options: ScreeningPoolOptions): Promise<Screening> {
     const count = Math.max(1, options.workers ?? availableParallelism());
-    if (count === 1) return new InThreadScreening(await loadRecordingScreener(options.modelDir, { backend: options.backend, threads: 1 }));
+    if (count === 1)
+      return new InThreadScreening(
+        await loadRecordingScreener(options.modelDir, { backend: options.backend, threads: 1 }),
+      );
     const pool = new ScreeningPool();
     await Promise.all(Array.from({ length: count }, () => pool.spawn(options)));
     return pool;

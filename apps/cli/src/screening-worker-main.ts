@@ -13,7 +13,12 @@ async function main(): Promise<void> {
     port.postMessage({ ready: false, error: (error as Error).message } satisfies WorkerReady);
     return;
   }
-  port.postMessage({ ready: true, backend: screener.backend, modelVersion: screener.manifest.version, threshold: screener.manifest.decision.threshold } satisfies WorkerReady);
+  port.postMessage({
+    ready: true,
+    backend: screener.backend,
+    modelVersion: screener.manifest.version,
+    threshold: screener.manifest.decision.threshold,
+  } satisfies WorkerReady);
   port.on('message', async (request: WorkerRequest) => {
     port.postMessage({ id: request.id, ...(await screenFile(screener, request.path)) });
   });

@@ -1,5 +1,13 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { COMPACT_MODEL_INPUT, DEFAULT_AUGMENTATION, DEFAULT_MODEL_INPUT, finaliseModelDirectory, runTrainCommand, type ThresholdRule, type WindowNormalisation } from '@heartbeat/model';
+import {
+  COMPACT_MODEL_INPUT,
+  DEFAULT_AUGMENTATION,
+  DEFAULT_MODEL_INPUT,
+  finaliseModelDirectory,
+  runTrainCommand,
+  type ThresholdRule,
+  type WindowNormalisation,
+} from '@heartbeat/model';
 
 export async function trainCommand(opts: {
   data: string;
@@ -25,7 +33,10 @@ export async function trainCommand(opts: {
     version: opts.version,
     holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
-    modelInput: { ...(opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT), normalisation: opts.normalisation },
+    modelInput: {
+      ...(opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT),
+      normalisation: opts.normalisation,
+    },
     cycleModelWeight: opts.cycleModelWeight,
     params: {
       epochs: opts.epochs,
@@ -38,9 +49,13 @@ export async function trainCommand(opts: {
     },
     log,
   });
-  await finaliseModelDirectory(opts.out, { trainCommand: `npx heartbeat ${process.argv.slice(2).join(' ')}` });
+  await finaliseModelDirectory(opts.out, {
+    trainCommand: `npx heartbeat ${process.argv.slice(2).join(' ')}`,
+  });
   const v = report.validation.overall;
-  log(`validation: MAcc ${v.macc.toFixed(3)} AUC ${v.auc.toFixed(3)} sensitivity ${v.sensitivity.toFixed(3)} specificity ${v.specificity.toFixed(3)}`);
+  log(
+    `validation: MAcc ${v.macc.toFixed(3)} AUC ${v.auc.toFixed(3)} sensitivity ${v.sensitivity.toFixed(3)} specificity ${v.specificity.toFixed(3)}`,
+  );
   if (report.heldOut) {
     const h = report.heldOut.overall;
     log(`held-out ${report.heldOut.subset}: MAcc ${h.macc.toFixed(3)} AUC ${h.auc.toFixed(3)}`);

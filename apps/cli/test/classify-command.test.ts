@@ -12,7 +12,11 @@ const fixtures = join(repoRoot, 'libs', 'audio', 'test', 'fixtures');
 const sharedTrainingA = join(repoRoot, '..', 'shared', 'data', 'physionet2016', 'training-a');
 
 function run(...args: string[]) {
-  const result = spawnSync(process.execPath, [heartbeat, ...args], { encoding: 'utf8', cwd: repoRoot, timeout: 120_000 });
+  const result = spawnSync(process.execPath, [heartbeat, ...args], {
+    encoding: 'utf8',
+    cwd: repoRoot,
+    timeout: 120_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -29,11 +33,20 @@ describe('heartbeat classify', () => {
 
   it('screens good files and gives corrupt ones an error row, exiting 3', () => {
     const { code, stdout } = run('classify', folder, '--format', 'jsonl', '--workers', '2');
-    const rows = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(rows).toHaveLength(4);
     const byName = Object.fromEntries(rows.map((row) => [row.file.split('/').pop(), row]));
     for (const good of ['a0238.flac', 'b0225.flac']) {
-      expect(Object.keys(byName[good]).sort()).toEqual(['file', 'label', 'probability', 'quality', 'windows']);
+      expect(Object.keys(byName[good]).sort()).toEqual([
+        'file',
+        'label',
+        'probability',
+        'quality',
+        'windows',
+      ]);
       expect(['normal', 'abnormal', 'unsure']).toContain(byName[good].label);
       expect(byName[good].probability).toBeGreaterThanOrEqual(0);
       expect(byName[good].probability).toBeLessThanOrEqual(1);
@@ -62,14 +75,28 @@ describe('heartbeat classify', () => {
   it('screens a WFDB record (.hea beside its .dat) as the same samples in a WAV, once, however it is named', async () => {
     const record = mkdtempSync(join(tmpdir(), 'heartbeat-cli-wfdb-'));
     const decoded = await decodeAudio(new Uint8Array(readFileSync(join(fixtures, 'a0238.flac'))));
-    const pcm = Int16Array.from(decoded.samples, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32768))));
+    const pcm = Int16Array.from(decoded.samples, (v) =>
+      Math.max(-32768, Math.min(32767, Math.round(v * 32768))),
+    );
     writeFileSync(join(record, 'a0238.dat'), new Uint8Array(pcm.buffer));
-    writeFileSync(join(record, 'a0238.hea'), `a0238 1 2000 ${pcm.length}\na0238.dat 16 1000(0)/mV 16 0 0 0 0 PCG\n`);
-    writeFileSync(join(record, 'same-samples.wav'), buildWav({ sampleRate: 2000, data: new Uint8Array(pcm.buffer) }));
+    writeFileSync(
+      join(record, 'a0238.hea'),
+      `a0238 1 2000 ${pcm.length}\na0238.dat 16 1000(0)/mV 16 0 0 0 0 PCG\n`,
+    );
+    writeFileSync(
+      join(record, 'same-samples.wav'),
+      buildWav({ sampleRate: 2000, data: new Uint8Array(pcm.buffer) }),
+    );
     const rowsOf = (...args: string[]) => {
       const { code, stdout, stderr } = run('classify', ...args, '--format', 'jsonl', '--workers', '1');
       expect(code, stderr).toBe(0);
-      return Object.fromEntries(stdout.trim().split('\n').map((line) => JSON.parse(line)).map((row) => [row.file.split('/').pop(), row]));
+      return Object.fromEntries(
+        stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line))
+          .map((row) => [row.file.split('/').pop(), row]),
+      );
     };
     const fromFolder = rowsOf(record);
     expect(Object.keys(fromFolder).sort()).toEqual(['a0238.hea', 'same-samples.wav']);

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-const { compiledBuildIsCurrent } = createRequire(__filename)('../../../bin/compiled-build.js') as { compiledBuildIsCurrent: (root: string) => boolean };
+const { compiledBuildIsCurrent } = createRequire(__filename)('../../../bin/compiled-build.js') as {
+  compiledBuildIsCurrent: (root: string) => boolean;
+};
 
 const HOUR_AGO = (Date.now() - 3_600_000) / 1000;
 

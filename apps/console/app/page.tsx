@@ -4,7 +4,14 @@ import type { HealthReport } from '@heartbeat/api-client';
 import { AutoRefresh } from '../components/auto-refresh';
 import { PredictionTable } from '../components/prediction-table';
 import { consoleConfig } from '../lib/config';
-import { DEPENDENCY_NAMES, dependencyAdvice, downDependencies, figure, formatDuration, type Dependency } from '../lib/presentation';
+import {
+  DEPENDENCY_NAMES,
+  dependencyAdvice,
+  downDependencies,
+  figure,
+  formatDuration,
+  type Dependency,
+} from '../lib/presentation';
 import { parsePrometheusText, queueDepth } from '../lib/prometheus-text';
 import { gatewayFor, requireSession } from '../lib/server-session';
 import { load } from '../lib/settled';
@@ -18,7 +25,11 @@ async function readQueueDepth(url: string): Promise<Record<string, number> | nul
   return queueDepth(parsePrometheusText(await response.text()));
 }
 
-export default async function OverviewPage({ searchParams }: { searchParams: Promise<{ forbidden?: string }> }) {
+export default async function OverviewPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ forbidden?: string }>;
+}) {
   const session = await requireSession();
   const { forbidden } = await searchParams;
   const config = consoleConfig();
@@ -39,12 +50,25 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
   return (
     <>
       <h1>Overview</h1>
-      {forbidden ? <p className="error">That page is for admins; your key has the {session.role} role.</p> : null}
+      {forbidden ? (
+        <p className="error">That page is for admins; your key has the {session.role} role.</p>
+      ) : null}
       <AutoRefresh seconds={5} renderedAt={new Date().toISOString()} />
       <section aria-labelledby="status-title" className="panel">
         <h2 id="status-title">
           System status:{' '}
-          <span data-testid="overall-status" className={report ? (report.status === 'ok' ? 'up' : report.status === 'degraded' ? 'degraded' : 'down') : 'down'}>
+          <span
+            data-testid="overall-status"
+            className={
+              report
+                ? report.status === 'ok'
+                  ? 'up'
+                  : report.status === 'degraded'
+                    ? 'degraded'
+                    : 'down'
+                : 'down'
+            }
+          >
             {report ? (report.status === 'ok' ? 'all up' : report.status) : 'gateway down'}
           </span>
         </h2>
@@ -57,7 +81,13 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
             {(['database', 'redis', 'storage', 'model'] as const).map((dependency) => (
               <div className="dep" key={dependency} data-testid={`dep-${dependency}`}>
                 <span>{DEPENDENCY_NAMES[dependency]}</span>
-                <strong className={statusOf(dependency) === 'up' ? 'up' : statusOf(dependency) === 'down' ? 'down' : 'muted'}>{statusOf(dependency)}</strong>
+                <strong
+                  className={
+                    statusOf(dependency) === 'up' ? 'up' : statusOf(dependency) === 'down' ? 'down' : 'muted'
+                  }
+                >
+                  {statusOf(dependency)}
+                </strong>
               </div>
             ))}
           </div>
@@ -74,7 +104,12 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 {report
                   ? report.workers.length === 0
                     ? 'none registered'
-                    : report.workers.map((w) => `${w.workerId} (${w.ready ? 'ready' : 'starting'}, ${w.modelVersion ?? 'no model'}, ${w.inFlight} in flight)`).join('; ')
+                    : report.workers
+                        .map(
+                          (w) =>
+                            `${w.workerId} (${w.ready ? 'ready' : 'starting'}, ${w.modelVersion ?? 'no model'}, ${w.inFlight} in flight)`,
+                        )
+                        .join('; ')
                   : '—'}
               </dd>
               <dt>Serving versions</dt>
@@ -84,7 +119,8 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
         </div>
         {down.map((dependency) => (
           <p className="fix" key={dependency} role="status">
-            <strong>{DEPENDENCY_NAMES[dependency]} is down.</strong> {dependencyAdvice(dependency, config.gatewayUrl)}
+            <strong>{DEPENDENCY_NAMES[dependency]} is down.</strong>{' '}
+            {dependencyAdvice(dependency, config.gatewayUrl)}
             {dependency === 'gateway' && !health.ok ? <span className="muted"> ({health.error})</span> : null}
           </p>
         ))}
@@ -108,7 +144,9 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
                 <dt>Specificity</dt>
                 <dd>{figure(model.value.specificity)}</dd>
                 <dt>Promoted</dt>
-                <dd>{model.value.promotedAt ? new Date(model.value.promotedAt).toLocaleString('en-GB') : '—'}</dd>
+                <dd>
+                  {model.value.promotedAt ? new Date(model.value.promotedAt).toLocaleString('en-GB') : '—'}
+                </dd>
               </dl>
               <p className="small">
                 <Link href="/models">All versions →</Link>
@@ -135,13 +173,16 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
             </dl>
           ) : (
             <p className="muted small">
-              Queue depth unknown: the gateway&apos;s metrics endpoint ({config.gatewayMetricsUrl}) {queue.ok ? 'has no queue figures yet' : `did not answer (${queue.error})`}. Set
+              Queue depth unknown: the gateway&apos;s metrics endpoint ({config.gatewayMetricsUrl}){' '}
+              {queue.ok ? 'has no queue figures yet' : `did not answer (${queue.error})`}. Set
               GATEWAY_METRICS_URL if it listens elsewhere.
             </p>
           )}
           <dl className="facts" style={{ marginTop: '.75rem' }}>
             <dt>Predictions, last 5 min</dt>
-            <dd>{lastFive.ok ? `${lastFive.value.total} (${(lastFive.value.total / 5).toFixed(1)} / min)` : '—'}</dd>
+            <dd>
+              {lastFive.ok ? `${lastFive.value.total} (${(lastFive.value.total / 5).toFixed(1)} / min)` : '—'}
+            </dd>
             <dt>Predictions, last hour</dt>
             <dd>{lastHour.ok ? lastHour.value.total : '—'}</dd>
           </dl>
@@ -157,7 +198,10 @@ export default async function OverviewPage({ searchParams }: { searchParams: Pro
             No predictions yet. <Link href="/screen">Screen a recording</Link> to see it here.
           </p>
         ) : (
-          <PredictionTable items={recent.value.items} caption={`The ${recent.value.items.length} newest of ${recent.value.total}. Open a row for its result card.`} />
+          <PredictionTable
+            items={recent.value.items}
+            caption={`The ${recent.value.items.length} newest of ${recent.value.total}. Open a row for its result card.`}
+          />
         )}
         <p className="small">
           <Link href="/history">Full history →</Link>

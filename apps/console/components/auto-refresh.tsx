@@ -17,7 +17,8 @@ export function AutoRefresh({ seconds, renderedAt }: { seconds: number; rendered
     <p className="muted small" aria-live="polite">
       Updated {new Date(renderedAt).toLocaleTimeString()} ·{' '}
       <label style={{ display: 'inline-flex', flexDirection: 'row', gap: '.3rem', fontWeight: 400 }}>
-        <input type="checkbox" checked={on} onChange={(event) => setOn(event.target.checked)} /> refresh every {seconds} s
+        <input type="checkbox" checked={on} onChange={(event) => setOn(event.target.checked)} /> refresh every{' '}
+        {seconds} s
       </label>
     </p>
   );

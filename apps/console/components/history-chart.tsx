@@ -5,7 +5,14 @@ import type { Bucket } from '../lib/history';
 
 export function HistoryChart({ buckets, unit }: { buckets: Bucket[]; unit: 'hour' | 'day' }) {
   const format = (iso: string) =>
-    unit === 'hour' ? new Date(iso).toLocaleString('en-GB', { day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit' }) : new Date(iso).toLocaleDateString('en-GB', { day: '2-digit', month: 'short' });
+    unit === 'hour'
+      ? new Date(iso).toLocaleString('en-GB', {
+          day: '2-digit',
+          month: 'short',
+          hour: '2-digit',
+          minute: '2-digit',
+        })
+      : new Date(iso).toLocaleDateString('en-GB', { day: '2-digit', month: 'short' });
   return (
     <div style={{ width: '100%', height: 260 }} data-testid="history-chart">
       <ResponsiveContainer>

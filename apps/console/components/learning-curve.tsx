@@ -19,9 +19,32 @@ export function LearningCurve({ points }: { points: CurvePoint[] }) {
           <YAxis domain={[0, 'auto']} />
           <Tooltip formatter={(value) => (typeof value === 'number' ? value.toFixed(3) : String(value))} />
           <Legend />
-          <Line type="monotone" dataKey="loss" stroke="#0b5cad" dot={false} isAnimationActive={false} connectNulls />
-          <Line type="monotone" dataKey="validationAuc" name="validation AUC" stroke="#1d6b33" dot={false} isAnimationActive={false} connectNulls />
-          <Line type="monotone" dataKey="validationMacc" name="validation MAcc" stroke="#b3261e" dot={false} isAnimationActive={false} connectNulls />
+          <Line
+            type="monotone"
+            dataKey="loss"
+            stroke="#0b5cad"
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            type="monotone"
+            dataKey="validationAuc"
+            name="validation AUC"
+            stroke="#1d6b33"
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
+          <Line
+            type="monotone"
+            dataKey="validationMacc"
+            name="validation MAcc"
+            stroke="#b3261e"
+            dot={false}
+            isAnimationActive={false}
+            connectNulls
+          />
         </LineChart>
       </ResponsiveContainer>
     </div>

@@ -11,7 +11,8 @@ export interface ChartSeries {
 
 export function MetricChart({ series, unit, id }: { series: ChartSeries[]; unit: string; id: string }) {
   const rows = new Map<number, Record<string, number>>();
-  for (const s of series) for (const p of s.points) rows.set(p.t, { ...(rows.get(p.t) ?? { t: p.t }), [s.name]: p.v });
+  for (const s of series)
+    for (const p of s.points) rows.set(p.t, { ...(rows.get(p.t) ?? { t: p.t }), [s.name]: p.v });
   const data = [...rows.values()].sort((a, b) => a.t - b.t);
   const time = (t: number) => new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
   return (
@@ -19,12 +20,33 @@ export function MetricChart({ series, unit, id }: { series: ChartSeries[]; unit:
       <ResponsiveContainer>
         <LineChart data={data} margin={{ top: 8, right: 16, left: 0, bottom: 0 }}>
           <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={time} scale="time" />
-          <YAxis tickFormatter={(v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(2)).toString())} label={{ value: unit, angle: -90, position: 'insideLeft' }} />
-          <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString('en-GB')} formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))} />
+          <XAxis
+            dataKey="t"
+            type="number"
+            domain={['dataMin', 'dataMax']}
+            tickFormatter={time}
+            scale="time"
+          />
+          <YAxis
+            tickFormatter={(v: number) =>
+              Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(2)).toString()
+            }
+            label={{ value: unit, angle: -90, position: 'insideLeft' }}
+          />
+          <Tooltip
+            labelFormatter={(t) => new Date(Number(t)).toLocaleTimeString('en-GB')}
+            formatter={(v) => (typeof v === 'number' ? v.toPrecision(3) : String(v))}
+          />
           <Legend />
           {series.map((s, index) => (
-            <Line key={s.name} dataKey={s.name} stroke={COLOURS[index % COLOURS.length]} dot={false} isAnimationActive={false} connectNulls />
+            <Line
+              key={s.name}
+              dataKey={s.name}
+              stroke={COLOURS[index % COLOURS.length]}
+              dot={false}
+              isAnimationActive={false}
+              connectNulls
+            />
           ))}
         </LineChart>
       </ResponsiveContainer>

@@ -8,9 +8,21 @@ import { promoteVersion, retireVersion, rollBack, type ActionOutcome } from '../
 type Kind = 'promote' | 'rollback' | 'retire';
 
 const TEXT: Record<Kind, { button: string; title: (v: string) => string; body: string }> = {
-  promote: { button: 'Promote', title: (v) => `Promote ${v}?`, body: 'Every inference worker switches to this version. This overrides the promotion policy and is recorded in the audit trail.' },
-  rollback: { button: 'Roll back', title: () => 'Roll back to the previous version?', body: 'The version that served before the current one serves again. Recorded in the audit trail.' },
-  retire: { button: 'Retire', title: (v) => `Retire ${v}?`, body: 'The version can no longer be promoted. Recorded in the audit trail.' },
+  promote: {
+    button: 'Promote',
+    title: (v) => `Promote ${v}?`,
+    body: 'Every inference worker switches to this version. This overrides the promotion policy and is recorded in the audit trail.',
+  },
+  rollback: {
+    button: 'Roll back',
+    title: () => 'Roll back to the previous version?',
+    body: 'The version that served before the current one serves again. Recorded in the audit trail.',
+  },
+  retire: {
+    button: 'Retire',
+    title: (v) => `Retire ${v}?`,
+    body: 'The version can no longer be promoted. Recorded in the audit trail.',
+  },
 };
 
 export function ModelActions({ version, status }: { version: string; status: string }) {
@@ -20,7 +32,8 @@ export function ModelActions({ version, status }: { version: string; status: str
   const [outcome, setOutcome] = useState<ActionOutcome | null>(null);
   const [pending, startTransition] = useTransition();
   // A retired version may serve again (a rollback does that); the gateway says so if it refuses.
-  const kinds: Kind[] = status === 'promoted' ? ['rollback'] : status === 'retired' ? ['promote'] : ['promote', 'retire'];
+  const kinds: Kind[] =
+    status === 'promoted' ? ['rollback'] : status === 'retired' ? ['promote'] : ['promote', 'retire'];
   const open = (next: Kind) => {
     setKind(next);
     setReason('');
@@ -28,7 +41,12 @@ export function ModelActions({ version, status }: { version: string; status: str
   };
   const confirm = () =>
     startTransition(async () => {
-      const result = kind === 'promote' ? await promoteVersion(version, reason) : kind === 'rollback' ? await rollBack(reason) : await retireVersion(version, reason);
+      const result =
+        kind === 'promote'
+          ? await promoteVersion(version, reason)
+          : kind === 'rollback'
+            ? await rollBack(reason)
+            : await retireVersion(version, reason);
       dialog.current?.close();
       setOutcome(result);
     });
@@ -36,7 +54,13 @@ export function ModelActions({ version, status }: { version: string; status: str
     <>
       <div className="form-row">
         {kinds.map((k) => (
-          <button key={k} type="button" className={k === 'retire' ? 'danger' : k === 'rollback' ? 'secondary' : undefined} onClick={() => open(k)} data-testid={`${k}-${version}`}>
+          <button
+            key={k}
+            type="button"
+            className={k === 'retire' ? 'danger' : k === 'rollback' ? 'secondary' : undefined}
+            onClick={() => open(k)}
+            data-testid={`${k}-${version}`}
+          >
             {TEXT[k].button}
           </button>
         ))}
@@ -47,7 +71,12 @@ export function ModelActions({ version, status }: { version: string; status: str
         <p>
           <label>
             Reason (for the audit trail)
-            <input value={reason} onChange={(event) => setReason(event.target.value)} maxLength={500} size={40} />
+            <input
+              value={reason}
+              onChange={(event) => setReason(event.target.value)}
+              maxLength={500}
+              size={40}
+            />
           </label>
         </p>
         <div className="form-row">

@@ -25,7 +25,9 @@ export function Navigation({ role }: { role: Role }) {
             <li key={page.href}>
               <Link href={page.href} aria-current={current ? 'page' : undefined}>
                 {page.title}
-                {role !== 'admin' && (page.href === '/training' || page.href === '/models') ? <span className="small"> (view)</span> : null}
+                {role !== 'admin' && (page.href === '/training' || page.href === '/models') ? (
+                  <span className="small"> (view)</span>
+                ) : null}
               </Link>
             </li>
           );

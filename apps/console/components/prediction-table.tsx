@@ -7,7 +7,10 @@ export function PredictionTable({ items, caption }: { items: Prediction[]; capti
   return (
     <div className="table-wrap">
       <table>
-        <caption className="muted small" style={{ textAlign: 'left', captionSide: 'bottom', paddingTop: '.4rem' }}>
+        <caption
+          className="muted small"
+          style={{ textAlign: 'left', captionSide: 'bottom', paddingTop: '.4rem' }}
+        >
           {caption}
         </caption>
         <thead>

@@ -29,7 +29,12 @@ function setup(canvas: HTMLCanvasElement, height: number): CanvasRenderingContex
   return context;
 }
 
-function drawWaveform(canvas: HTMLCanvasElement, decoded: Decoded, windows: WindowScore[], threshold: number | null) {
+function drawWaveform(
+  canvas: HTMLCanvasElement,
+  decoded: Decoded,
+  windows: WindowScore[],
+  threshold: number | null,
+) {
   const height = 140;
   const ctx = setup(canvas, height);
   ctx.fillStyle = '#ffffff';
@@ -87,7 +92,12 @@ function drawSpectrogram(canvas: HTMLCanvasElement, decoded: Decoded, windows: W
   }
 }
 
-function drawScores(canvas: HTMLCanvasElement, decoded: Decoded, windows: WindowScore[], threshold: number | null) {
+function drawScores(
+  canvas: HTMLCanvasElement,
+  decoded: Decoded,
+  windows: WindowScore[],
+  threshold: number | null,
+) {
   const height = 70;
   const ctx = setup(canvas, height);
   ctx.fillStyle = '#ffffff';
@@ -131,7 +141,12 @@ export function RecordingView({
   const spectrogram = useRef<HTMLCanvasElement>(null);
   const scores = useRef<HTMLCanvasElement>(null);
   // Created on the first Play (a user gesture), so the browser's autoplay policy never blocks it.
-  const audio = useRef<{ context: AudioContext | null; node: AudioBufferSourceNode | null; startedAt: number; offset: number }>({ context: null, node: null, startedAt: 0, offset: 0 });
+  const audio = useRef<{
+    context: AudioContext | null;
+    node: AudioBufferSourceNode | null;
+    startedAt: number;
+    offset: number;
+  }>({ context: null, node: null, startedAt: 0, offset: 0 });
   const frame = useRef<number>(0);
 
   useEffect(() => {
@@ -146,7 +161,10 @@ export function RecordingView({
         const sampleRate = Number(response.headers.get('x-sample-rate'));
         const samples = new Float32Array(await response.arrayBuffer());
         const prepared = prepareSignal({ samples, sampleRate });
-        const playback = sampleRate >= PLAYBACK_MIN_RATE ? { samples, sampleRate } : { samples: resample(samples, sampleRate, PLAYBACK_MIN_RATE), sampleRate: PLAYBACK_MIN_RATE };
+        const playback =
+          sampleRate >= PLAYBACK_MIN_RATE
+            ? { samples, sampleRate }
+            : { samples: resample(samples, sampleRate, PLAYBACK_MIN_RATE), sampleRate: PLAYBACK_MIN_RATE };
         if (cancelled) return;
         setDecoded({ playback, prepared, duration: prepared.length / MODEL_RATE });
         onDuration?.(samples.length / sampleRate);
@@ -174,7 +192,10 @@ export function RecordingView({
   const stop = () => {
     const state = audio.current;
     if (!state.node || !state.context) return;
-    state.offset = Math.min(decoded?.duration ?? 0, state.offset + state.context.currentTime - state.startedAt);
+    state.offset = Math.min(
+      decoded?.duration ?? 0,
+      state.offset + state.context.currentTime - state.startedAt,
+    );
     state.node.onended = null;
     state.node.stop();
     state.node = null;
@@ -220,7 +241,12 @@ export function RecordingView({
   };
 
   if (problem) return <p className="note">The recording cannot be drawn: {problem}.</p>;
-  if (!decoded) return <p className="muted" role="status">Loading the recording…</p>;
+  if (!decoded)
+    return (
+      <p className="muted" role="status">
+        Loading the recording…
+      </p>
+    );
 
   const cursor = `${(position / decoded.duration) * 100}%`;
   return (
@@ -231,7 +257,14 @@ export function RecordingView({
         </button>
         <label style={{ flex: 1 }}>
           Position {position.toFixed(1)} s of {decoded.duration.toFixed(1)} s
-          <input type="range" min={0} max={decoded.duration} step={0.1} value={position} onChange={(event) => seek(Number(event.target.value))} />
+          <input
+            type="range"
+            min={0}
+            max={decoded.duration}
+            step={0.1}
+            value={position}
+            onChange={(event) => seek(Number(event.target.value))}
+          />
         </label>
       </div>
       <div style={{ position: 'relative' }}>
@@ -253,12 +286,37 @@ export function RecordingView({
         <p className="small muted" style={{ margin: '.25rem 0' }}>
           Log-mel spectrogram (25-1000 Hz, 64 bands) with the per-window P(abnormal) as a white line.
         </p>
-        <canvas ref={spectrogram} data-testid="spectrogram" role="img" aria-label="Log-mel spectrogram with per-window scores" style={{ height: 192 }} />
+        <canvas
+          ref={spectrogram}
+          data-testid="spectrogram"
+          role="img"
+          aria-label="Log-mel spectrogram with per-window scores"
+          style={{ height: 192 }}
+        />
         <p className="small muted" style={{ margin: '.25rem 0' }}>
-          Per-window P(abnormal); dashed: the decision threshold{threshold !== null ? ` (${threshold.toFixed(2)})` : ''}.
+          Per-window P(abnormal); dashed: the decision threshold
+          {threshold !== null ? ` (${threshold.toFixed(2)})` : ''}.
         </p>
-        <canvas ref={scores} data-testid="window-scores" role="img" aria-label="Per-window probability of abnormal over time" style={{ height: 70 }} />
-        <div aria-hidden="true" data-testid="cursor" style={{ position: 'absolute', top: 0, bottom: 0, left: cursor, width: 2, background: '#f0a500', pointerEvents: 'none' }} />
+        <canvas
+          ref={scores}
+          data-testid="window-scores"
+          role="img"
+          aria-label="Per-window probability of abnormal over time"
+          style={{ height: 70 }}
+        />
+        <div
+          aria-hidden="true"
+          data-testid="cursor"
+          style={{
+            position: 'absolute',
+            top: 0,
+            bottom: 0,
+            left: cursor,
+            width: 2,
+            background: '#f0a500',
+            pointerEvents: 'none',
+          }}
+        />
       </div>
     </div>
   );

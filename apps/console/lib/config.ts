@@ -3,7 +3,10 @@
 import { z } from 'zod';
 
 const optionalUrl = (name: string) =>
-  z.preprocess((value) => (value === '' ? undefined : value), z.url({ message: `${name} must be a URL such as http://127.0.0.1:9090` }).optional());
+  z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.url({ message: `${name} must be a URL such as http://127.0.0.1:9090` }).optional(),
+  );
 
 const schema = z.object({
   HEARTBEAT_GATEWAY_URL: z.preprocess(
@@ -12,17 +15,25 @@ const schema = z.object({
   ),
   GATEWAY_METRICS_URL: z.preprocess(
     (value) => (value === '' || value === undefined ? 'http://127.0.0.1:9100/metrics' : value),
-    z.url({ message: "GATEWAY_METRICS_URL must be the gateway's Prometheus endpoint, such as http://127.0.0.1:9100/metrics" }),
+    z.url({
+      message:
+        "GATEWAY_METRICS_URL must be the gateway's Prometheus endpoint, such as http://127.0.0.1:9100/metrics",
+    }),
   ),
   PROMETHEUS_URL: optionalUrl('PROMETHEUS_URL'),
   GRAFANA_URL: optionalUrl('GRAFANA_URL'),
   CONSOLE_SESSION_SECRET: z.preprocess(
     (value) => (value === '' ? undefined : value),
-    z.string().min(32, 'CONSOLE_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+    z
+      .string()
+      .min(32, 'CONSOLE_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)')
+      .optional(),
   ),
   CONSOLE_SESSION_HOURS: z.preprocess(
     (value) => (value === '' || value === undefined ? '12' : value),
-    z.coerce.number({ message: 'CONSOLE_SESSION_HOURS must be a number of hours' }).positive('CONSOLE_SESSION_HOURS must be positive'),
+    z.coerce
+      .number({ message: 'CONSOLE_SESSION_HOURS must be a number of hours' })
+      .positive('CONSOLE_SESSION_HOURS must be positive'),
   ),
   CONSOLE_SECURE_COOKIES: z.preprocess(
     (value) => (value === '' || value === undefined ? 'auto' : value),
@@ -44,7 +55,9 @@ export interface ConsoleConfig {
 export function parseConsoleConfig(env: Record<string, string | undefined>): ConsoleConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    const problems = parsed.error.issues
+      .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
     throw new Error(`The console's configuration is invalid:\n${problems}`);
   }
   const s = parsed.data;

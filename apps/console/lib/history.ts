@@ -64,7 +64,10 @@ export interface Bucket {
 }
 
 /** Counts per day (or per hour when the predictions span less than two days), oldest first. */
-export function bucketByTime(items: Pick<Prediction, 'createdAt' | 'label' | 'status'>[]): { unit: 'hour' | 'day'; buckets: Bucket[] } {
+export function bucketByTime(items: Pick<Prediction, 'createdAt' | 'label' | 'status'>[]): {
+  unit: 'hour' | 'day';
+  buckets: Bucket[];
+} {
   if (items.length === 0) return { unit: 'day', buckets: [] };
   const times = items.map((item) => Date.parse(item.createdAt));
   const span = Math.max(...times) - Math.min(...times);
@@ -73,9 +76,16 @@ export function bucketByTime(items: Pick<Prediction, 'createdAt' | 'label' | 'st
   const counts = new Map<number, Bucket>();
   items.forEach((item, index) => {
     const key = Math.floor(times[index] / size) * size;
-    const bucket = counts.get(key) ?? { start: new Date(key).toISOString(), normal: 0, abnormal: 0, unsure: 0, failed: 0 };
+    const bucket = counts.get(key) ?? {
+      start: new Date(key).toISOString(),
+      normal: 0,
+      abnormal: 0,
+      unsure: 0,
+      failed: 0,
+    };
     if (item.status === 'failed') bucket.failed++;
-    else if (item.label === 'normal' || item.label === 'abnormal' || item.label === 'unsure') bucket[item.label]++;
+    else if (item.label === 'normal' || item.label === 'abnormal' || item.label === 'unsure')
+      bucket[item.label]++;
     counts.set(key, bucket);
   });
   return { unit, buckets: [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket) };

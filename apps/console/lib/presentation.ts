@@ -18,9 +18,9 @@ export function dependencyAdvice(dependency: Dependency, gatewayUrl: string): st
     case 'gateway':
       return `The console cannot reach the gateway at ${gatewayUrl}. Start it (npm run quickstart, or check the gateway pods: kubectl get pods -l app.kubernetes.io/component=gateway), then check HEARTBEAT_GATEWAY_URL. Screening is unavailable until it answers.`;
     case 'database':
-      return 'PostgreSQL does not answer the gateway: screening requests are answered 503 and retried by clients. Check the server (pg_isready) and the gateway\'s DATABASE_URL.';
+      return "PostgreSQL does not answer the gateway: screening requests are answered 503 and retried by clients. Check the server (pg_isready) and the gateway's DATABASE_URL.";
     case 'redis':
-      return 'Redis does not answer: no job can be queued or picked up. Check it (redis-cli ping) and the services\' REDIS_URL.';
+      return "Redis does not answer: no job can be queued or picked up. Check it (redis-cli ping) and the services' REDIS_URL.";
     case 'storage':
       return 'Object storage does not answer: uploads are refused and workers cannot read recordings; jobs wait. Check the S3 server and S3_ENDPOINT / S3_BUCKET.';
     case 'model':
@@ -32,7 +32,8 @@ export function dependencyAdvice(dependency: Dependency, gatewayUrl: string): st
 export function downDependencies(health: HealthReport | null): Dependency[] {
   if (!health) return ['gateway'];
   const down: Dependency[] = [];
-  for (const dependency of ['database', 'redis', 'storage', 'model'] as const) if (health.checks[dependency] === 'down') down.push(dependency);
+  for (const dependency of ['database', 'redis', 'storage', 'model'] as const)
+    if (health.checks[dependency] === 'down') down.push(dependency);
   return down;
 }
 
@@ -106,7 +107,9 @@ export function sortRows(rows: BatchRow[], key: SortKey, direction: 'asc' | 'des
 }
 
 /** The window that pushed hardest towards abnormal: where a cardiologist should listen first. */
-export function strongestWindow(windows: Prediction['windows']): { startSeconds: number; endSeconds: number; probability: number } | null {
+export function strongestWindow(
+  windows: Prediction['windows'],
+): { startSeconds: number; endSeconds: number; probability: number } | null {
   if (!windows || windows.length === 0) return null;
   return windows.reduce((best, window) => (window.probability > best.probability ? window : best));
 }

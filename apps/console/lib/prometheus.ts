@@ -10,11 +10,15 @@ export type QueryOutcome = { ok: true; series: Series[] } | { ok: false; error: 
 interface PrometheusAnswer {
   status: 'success' | 'error';
   error?: string;
-  data?: { resultType: string; result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[] };
+  data?: {
+    resultType: string;
+    result: { metric: Record<string, string>; value?: [number, string]; values?: [number, string][] }[];
+  };
 }
 
 export function seriesFromAnswer(answer: PrometheusAnswer): QueryOutcome {
-  if (answer.status !== 'success' || !answer.data) return { ok: false, error: answer.error ?? 'Prometheus answered without data' };
+  if (answer.status !== 'success' || !answer.data)
+    return { ok: false, error: answer.error ?? 'Prometheus answered without data' };
   return {
     ok: true,
     series: answer.data.result.map((result) => ({
@@ -26,11 +30,23 @@ export function seriesFromAnswer(answer: PrometheusAnswer): QueryOutcome {
   };
 }
 
-export async function queryRange(baseUrl: string, query: string, options: { minutes: number; stepSeconds: number; now?: number }): Promise<QueryOutcome> {
+export async function queryRange(
+  baseUrl: string,
+  query: string,
+  options: { minutes: number; stepSeconds: number; now?: number },
+): Promise<QueryOutcome> {
   const end = Math.floor((options.now ?? Date.now()) / 1000);
-  const params = new URLSearchParams({ query, start: String(end - options.minutes * 60), end: String(end), step: String(options.stepSeconds) });
+  const params = new URLSearchParams({
+    query,
+    start: String(end - options.minutes * 60),
+    end: String(end),
+    step: String(options.stepSeconds),
+  });
   try {
-    const response = await fetch(`${baseUrl}/api/v1/query_range?${params}`, { cache: 'no-store', signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${baseUrl}/api/v1/query_range?${params}`, {
+      cache: 'no-store',
+      signal: AbortSignal.timeout(5_000),
+    });
     return seriesFromAnswer((await response.json()) as PrometheusAnswer);
   } catch (error) {
     return { ok: false, error: `Prometheus at ${baseUrl} did not answer (${(error as Error).message}).` };
@@ -39,8 +55,13 @@ export async function queryRange(baseUrl: string, query: string, options: { minu
 
 export async function prometheusReachable(baseUrl: string): Promise<{ ok: boolean; message: string }> {
   try {
-    const response = await fetch(`${baseUrl}/-/ready`, { cache: 'no-store', signal: AbortSignal.timeout(3_000) });
-    return response.ok ? { ok: true, message: 'ready' } : { ok: false, message: `answered ${response.status}` };
+    const response = await fetch(`${baseUrl}/-/ready`, {
+      cache: 'no-store',
+      signal: AbortSignal.timeout(3_000),
+    });
+    return response.ok
+      ? { ok: true, message: 'ready' }
+      : { ok: false, message: `answered ${response.status}` };
   } catch (error) {
     return { ok: false, message: (error as Error).message };
   }

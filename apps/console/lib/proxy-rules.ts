@@ -30,4 +30,9 @@ export function sameOrigin(origin: string | null, host: string | null): boolean 
 /** Request headers passed on to the gateway; cookies and the browser's own headers stay behind. */
 export const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'idempotency-key'];
 /** Response headers passed back to the browser. */
-export const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'retry-after', 'x-ratelimit-remaining'];
+export const FORWARDED_RESPONSE_HEADERS = [
+  'content-type',
+  'content-disposition',
+  'retry-after',
+  'x-ratelimit-remaining',
+];

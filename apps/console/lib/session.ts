@@ -30,8 +30,11 @@ export function openSession(token: string | undefined, secret: string, now = Dat
     if (raw.length < 29) return null;
     const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
-    const session = JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as Session;
-    if (typeof session.apiKey !== 'string' || (session.role !== 'admin' && session.role !== 'screening')) return null;
+    const session = JSON.parse(
+      Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8'),
+    ) as Session;
+    if (typeof session.apiKey !== 'string' || (session.role !== 'admin' && session.role !== 'screening'))
+      return null;
     if (typeof session.expiresAt !== 'number' || session.expiresAt <= now) return null;
     return session;
   } catch {

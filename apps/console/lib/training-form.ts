@@ -15,7 +15,8 @@ export function retrainParamsFromForm(form: { get(name: string): unknown }): Par
     const text = String(form.get(name) ?? '').trim();
     if (text === '') continue;
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) return { ok: false, message: `${title} must be a whole number from ${min} to ${max}.` };
+    if (!Number.isInteger(value) || value < min || value > max)
+      return { ok: false, message: `${title} must be a whole number from ${min} to ${max}.` };
     params[name] = value;
   }
   const minutes = String(form.get('maxMinutes') ?? '').trim();
@@ -28,7 +29,10 @@ export function retrainParamsFromForm(form: { get(name: string): unknown }): Par
   if (filters !== '') {
     const values = filters.split(/[\s,]+/).map(Number);
     if (values.length > 8 || values.some((v) => !Number.isInteger(v) || v < 1 || v > 512))
-      return { ok: false, message: 'Network width is up to 8 whole numbers from 1 to 512, e.g. "4, 8" for a quick test run.' };
+      return {
+        ok: false,
+        message: 'Network width is up to 8 whole numbers from 1 to 512, e.g. "4, 8" for a quick test run.',
+      };
     params.blockFilters = values;
   }
   return { ok: true, params };

@@ -13,7 +13,11 @@ export function describeFailure(status: number, body: unknown): string {
   return `The console answered ${status}.`;
 }
 
-export function upload(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<UploadAnswer> {
+export function upload(
+  path: string,
+  form: FormData,
+  onProgress: (fraction: number) => void,
+): Promise<UploadAnswer> {
   return new Promise((resolve) => {
     const request = new XMLHttpRequest();
     request.open('POST', path);
@@ -35,11 +39,15 @@ export function upload(path: string, form: FormData, onProgress: (fraction: numb
   });
 }
 
-export async function getJson<T>(path: string): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
+export async function getJson<T>(
+  path: string,
+): Promise<{ ok: true; value: T } | { ok: false; message: string }> {
   try {
     const response = await fetch(path, { headers: { accept: 'application/json' }, cache: 'no-store' });
     const body = await response.json().catch(() => null);
-    return response.ok ? { ok: true, value: body as T } : { ok: false, message: describeFailure(response.status, body) };
+    return response.ok
+      ? { ok: true, value: body as T }
+      : { ok: false, message: describeFailure(response.status, body) };
   } catch {
     return { ok: false, message: 'The console did not answer; check your connection.' };
   }

@@ -13,18 +13,34 @@ export const ROOT = path.resolve(__dirname, '../../..');
 const CONSOLE_DIR = path.join(ROOT, 'apps/console');
 const NEXT_BIN = path.join(ROOT, 'node_modules/next/dist/bin/next');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 export { freePort };
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, log?: () => string): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  log?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs / 1000} s waiting for ${what}${log ? `:\n${log().slice(-3000)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `Timed out after ${timeoutMs / 1000} s waiting for ${what}${log ? `:\n${log().slice(-3000)}` : ''}`,
+      );
     await sleep(300);
   }
 }
@@ -59,8 +75,18 @@ export class BrowserStack {
 
   constructor(private readonly options: StackOptions) {}
 
-  private spawnService(name: string, command: string, args: string[], env: Record<string, string>, cwd = ROOT): Service {
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawnService(
+    name: string,
+    command: string,
+    args: string[],
+    env: Record<string, string>,
+    cwd = ROOT,
+  ): Service {
+    const child = spawn(command, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service: Service = { name, child, log: '' };
     const append = (chunk: Buffer) => {
       service.log = (service.log + chunk.toString()).slice(-20_000);
@@ -104,14 +130,28 @@ export class BrowserStack {
     await this.waitForGateway();
     this.adminKey = this.createKey('admin', 'console-browser-admin');
     this.screeningKey = this.createKey('screening', 'console-browser-screening');
-    this.spawnService('inference-worker', process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], this.env);
-    if (this.options.withTrainingWorker) this.spawnService('training-worker', process.execPath, ['-r', '@swc-node/register', 'apps/training-worker/src/main.ts'], this.env);
-    if (this.options.withPrometheus) await this.startPrometheus([this.gatewayMetricsPort, inferenceMetricsPort, trainingMetricsPort]);
+    this.spawnService(
+      'inference-worker',
+      process.execPath,
+      ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'],
+      this.env,
+    );
+    if (this.options.withTrainingWorker)
+      this.spawnService(
+        'training-worker',
+        process.execPath,
+        ['-r', '@swc-node/register', 'apps/training-worker/src/main.ts'],
+        this.env,
+      );
+    if (this.options.withPrometheus)
+      await this.startPrometheus([this.gatewayMetricsPort, inferenceMetricsPort, trainingMetricsPort]);
     await building;
     await this.startConsole();
     await waitFor(
       'an inference worker with the model loaded',
-      async () => ((await (await fetch(`${this.gatewayUrl}/health`)).json()) as { modelLoaded: boolean }).modelLoaded || undefined,
+      async () =>
+        ((await (await fetch(`${this.gatewayUrl}/health`)).json()) as { modelLoaded: boolean }).modelLoaded ||
+        undefined,
       240_000,
       () => this.logOf('inference-worker'),
     );
@@ -121,20 +161,36 @@ export class BrowserStack {
 
   private async buildConsole(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const build = spawn(process.execPath, [NEXT_BIN, 'build'], { cwd: CONSOLE_DIR, env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const build = spawn(process.execPath, [NEXT_BIN, 'build'], {
+        cwd: CONSOLE_DIR,
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let log = '';
       build.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
       build.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      build.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`next build failed (${code}):\n${log.slice(-4000)}`))));
+      build.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`next build failed (${code}):\n${log.slice(-4000)}`)),
+      );
     });
   }
 
   startGateway(): void {
-    this.spawnService('gateway', process.execPath, ['-r', '@swc-node/register', 'apps/gateway/src/main.ts'], this.env);
+    this.spawnService(
+      'gateway',
+      process.execPath,
+      ['-r', '@swc-node/register', 'apps/gateway/src/main.ts'],
+      this.env,
+    );
   }
 
   async waitForGateway(): Promise<void> {
-    await waitFor('the gateway to be ready', async () => (await fetch(`${this.gatewayUrl}/health/ready`)).ok || undefined, 120_000, () => this.logOf('gateway'));
+    await waitFor(
+      'the gateway to be ready',
+      async () => (await fetch(`${this.gatewayUrl}/health/ready`)).ok || undefined,
+      120_000,
+      () => this.logOf('gateway'),
+    );
   }
 
   async stopService(name: string): Promise<void> {
@@ -148,11 +204,25 @@ export class BrowserStack {
   }
 
   private createKey(role: 'admin' | 'screening', name: string): string {
-    const out = execFileSync(process.execPath, ['-r', '@swc-node/register', 'apps/gateway/src/cli/api-key.cli.ts', 'create', '--role', role, '--name', name, '--json'], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.env },
-      encoding: 'utf8',
-    });
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        'apps/gateway/src/cli/api-key.cli.ts',
+        'create',
+        '--role',
+        role,
+        '--name',
+        name,
+        '--json',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...this.env },
+        encoding: 'utf8',
+      },
+    );
     return (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { secret: string }).secret;
   }
 
@@ -167,36 +237,62 @@ export class BrowserStack {
         '  scrape_interval: 1s',
         '  evaluation_interval: 5s',
         'scrape_configs:',
-        ...ports.flatMap((p, i) => [`  - job_name: heartbeat-${jobs[i]}`, '    static_configs:', `      - targets: ['127.0.0.1:${p}']`]),
+        ...ports.flatMap((p, i) => [
+          `  - job_name: heartbeat-${jobs[i]}`,
+          '    static_configs:',
+          `      - targets: ['127.0.0.1:${p}']`,
+        ]),
         '',
       ].join('\n'),
     );
     this.prometheusUrl = `http://127.0.0.1:${port}`;
-    this.spawnService('prometheus', 'prometheus', [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(this.workDir, 'prometheus-data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ], {});
-    await waitFor('Prometheus to be ready', async () => (await fetch(`${this.prometheusUrl}/-/ready`)).ok || undefined, 60_000, () => this.logOf('prometheus'));
+    this.spawnService(
+      'prometheus',
+      'prometheus',
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${path.join(this.workDir, 'prometheus-data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      {},
+    );
+    await waitFor(
+      'Prometheus to be ready',
+      async () => (await fetch(`${this.prometheusUrl}/-/ready`)).ok || undefined,
+      60_000,
+      () => this.logOf('prometheus'),
+    );
   }
 
   private async startConsole(): Promise<void> {
     const port = await freePort();
     this.consoleUrl = `http://127.0.0.1:${port}`;
-    this.spawnService('console', process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      NEXT_TELEMETRY_DISABLED: '1',
-      HEARTBEAT_GATEWAY_URL: this.gatewayUrl,
-      GATEWAY_METRICS_URL: `http://127.0.0.1:${this.gatewayMetricsPort}/metrics`,
-      PROMETHEUS_URL: this.prometheusUrl,
-      CONSOLE_SESSION_SECRET: 'browser-tests-session-secret-0123456789abcdef',
-    }, CONSOLE_DIR);
-    await waitFor('the console to answer', async () => (await fetch(`${this.consoleUrl}/api/health`)).ok || undefined, 60_000, () => this.logOf('console'));
+    this.spawnService(
+      'console',
+      process.execPath,
+      [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
+      {
+        NEXT_TELEMETRY_DISABLED: '1',
+        HEARTBEAT_GATEWAY_URL: this.gatewayUrl,
+        GATEWAY_METRICS_URL: `http://127.0.0.1:${this.gatewayMetricsPort}/metrics`,
+        PROMETHEUS_URL: this.prometheusUrl,
+        CONSOLE_SESSION_SECRET: 'browser-tests-session-secret-0123456789abcdef',
+      },
+      CONSOLE_DIR,
+    );
+    await waitFor(
+      'the console to answer',
+      async () => (await fetch(`${this.consoleUrl}/api/health`)).ok || undefined,
+      60_000,
+      () => this.logOf('console'),
+    );
   }
 
   async stop(): Promise<void> {
     await this.browser?.close().catch(() => undefined);
     // Workers first (they finish in-flight jobs), then the gateway, console and Prometheus.
-    for (const name of ['training-worker', 'inference-worker', 'gateway', 'console', 'prometheus']) await this.stopService(name).catch(() => undefined);
+    for (const name of ['training-worker', 'inference-worker', 'gateway', 'console', 'prometheus'])
+      await this.stopService(name).catch(() => undefined);
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,9 @@ describe('console configuration', () => {
 
   it('names the variable that is wrong', () => {
     expect(() => parseConsoleConfig({ PROMETHEUS_URL: 'not a url' })).toThrow(/PROMETHEUS_URL/);
-    expect(() => parseConsoleConfig({ CONSOLE_SESSION_SECRET: 'short' })).toThrow(/CONSOLE_SESSION_SECRET must be at least 32 characters/);
+    expect(() => parseConsoleConfig({ CONSOLE_SESSION_SECRET: 'short' })).toThrow(
+      /CONSOLE_SESSION_SECRET must be at least 32 characters/,
+    );
     expect(() => parseConsoleConfig({ CONSOLE_SESSION_HOURS: '-1' })).toThrow(/CONSOLE_SESSION_HOURS/);
   });
 });

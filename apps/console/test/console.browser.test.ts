@@ -12,7 +12,13 @@ import { BrowserStack, ROOT, waitFor } from './browser-stack';
 
 const SHOTS = path.join(ROOT, 'docs/screenshots');
 const SAMPLES = path.join(ROOT, 'samples');
-const FIVE = ['training-a/a0114.flac', 'training-b/b0421.flac', 'training-c/c0006.flac', 'training-d/d0020.flac', 'training-e/e00118.flac'].map((f) => path.join(SAMPLES, f));
+const FIVE = [
+  'training-a/a0114.flac',
+  'training-b/b0421.flac',
+  'training-c/c0006.flac',
+  'training-d/d0020.flac',
+  'training-e/e00118.flac',
+].map((f) => path.join(SAMPLES, f));
 
 let stack: BrowserStack;
 let admin: BrowserContext;
@@ -20,7 +26,10 @@ let page: Page;
 const browserErrors: string[] = [];
 
 async function newSignedInPage(key: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await stack.browser!.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const context = await stack.browser!.newContext({
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
   const fresh = await context.newPage();
   fresh.on('console', (message) => {
     if (message.type() === 'error') browserErrors.push(`${fresh.url()}: ${message.text()}`);
@@ -95,10 +104,24 @@ describe('console in the browser', () => {
     const label = await page.waitForSelector('[data-testid=result-label]', { timeout: 120_000 });
     expect(['normal', 'abnormal', 'unsure']).toContain((await label.textContent())?.trim());
     await page.waitForSelector('[data-testid=spectrogram]', { timeout: 60_000 });
-    await waitFor('the canvases to be drawn', async () => ((await canvasDrawn(page, 'waveform')) && (await canvasDrawn(page, 'spectrogram')) && (await canvasDrawn(page, 'window-scores'))) || undefined, 30_000);
+    await waitFor(
+      'the canvases to be drawn',
+      async () =>
+        ((await canvasDrawn(page, 'waveform')) &&
+          (await canvasDrawn(page, 'spectrogram')) &&
+          (await canvasDrawn(page, 'window-scores'))) ||
+        undefined,
+      30_000,
+    );
     await page.click('button:has-text("Play")');
     await page.waitForSelector('button:has-text("Pause")');
-    await waitFor('the playback cursor to move', async () => ((await page.$eval('[data-testid=cursor]', (el) => parseFloat((el as HTMLElement).style.left))) > 0 || undefined), 10_000);
+    await waitFor(
+      'the playback cursor to move',
+      async () =>
+        (await page.$eval('[data-testid=cursor]', (el) => parseFloat((el as HTMLElement).style.left))) > 0 ||
+        undefined,
+      10_000,
+    );
     await page.click('button:has-text("Pause")');
     await shot('screen-result');
   });
@@ -108,8 +131,13 @@ describe('console in the browser', () => {
     await page.setInputFiles('[data-testid=file-input]', FIVE);
     await page.getByText('Finished: 5 of 5 (100 %)').waitFor({ timeout: 180_000 });
     expect(await page.locator('[data-testid=batch-table] tbody tr').count()).toBe(5);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
-    const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=export-csv]'),
+    ]);
+    const csv = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(csv).toHaveLength(6);
     for (const file of FIVE) expect(csv.some((line) => line.includes(path.basename(file)))).toBe(true);
     await page.selectOption('select', 'errors');
@@ -134,7 +162,11 @@ describe('console in the browser', () => {
     await page.locator('tbody a').first().click();
     await page.waitForURL(/\/predictions\//);
     await page.waitForSelector('[data-testid=result-label]');
-    await waitFor('the recording to be drawn', async () => (await canvasDrawn(page, 'spectrogram')) || undefined, 30_000);
+    await waitFor(
+      'the recording to be drawn',
+      async () => (await canvasDrawn(page, 'spectrogram')) || undefined,
+      30_000,
+    );
     await shot('result-card');
   });
 
@@ -167,7 +199,9 @@ describe('console in the browser', () => {
     await page.fill('input[name=blockFilters]', '4, 4, 8, 8, 8');
     await page.click('[data-testid=start-training]');
     await page.waitForSelector('[data-testid=training-outcome]');
-    expect(await page.textContent('[data-testid=training-outcome]')).toMatch(/Training run .* is (queued|running)/);
+    expect(await page.textContent('[data-testid=training-outcome]')).toMatch(
+      /Training run .* is (queued|running)/,
+    );
     await page.waitForSelector('[data-testid=current-run]');
     await waitFor(
       'the run to finish',
@@ -187,7 +221,9 @@ describe('console in the browser', () => {
 
   it('promotes the new version and rolls back as admin, with confirmation', async () => {
     await page.goto(`${stack.consoleUrl}/models`);
-    const rows = await page.$$eval('[data-testid=model-table] tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent?.trim() ?? '', tr.cells[1].textContent?.trim() ?? '']));
+    const rows = await page.$$eval('[data-testid=model-table] tbody tr', (trs) =>
+      trs.map((tr) => [tr.cells[0].textContent?.trim() ?? '', tr.cells[1].textContent?.trim() ?? '']),
+    );
     expect(rows.length).toBeGreaterThanOrEqual(2);
     const original = rows.find(([, status]) => status === 'promoted')?.[0];
     const candidate = rows.find(([, status]) => status !== 'promoted' && status !== 'retired')?.[0];
@@ -217,10 +253,13 @@ describe('console in the browser', () => {
     await page.goto(`${stack.consoleUrl}/keys`);
     await page.fill('input[name=name]', 'ward-3 tablet');
     await page.click('button:has-text("Create key")');
-    const secret = (await (await page.waitForSelector('[data-testid=new-secret]')).textContent())?.trim() ?? '';
+    const secret =
+      (await (await page.waitForSelector('[data-testid=new-secret]')).textContent())?.trim() ?? '';
     expect(secret).toMatch(/^hb_/);
     await shot('keys');
-    const works = await fetch(`${stack.gatewayUrl}/api/v1/training-status`, { headers: { authorization: `Bearer ${secret}` } });
+    const works = await fetch(`${stack.gatewayUrl}/api/v1/training-status`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
     expect(works.status).toBe(200);
   });
 
@@ -229,7 +268,11 @@ describe('console in the browser', () => {
     expect(await screening.textContent('[data-testid=role]')).toBe('screening');
     await screening.goto(`${stack.consoleUrl}/models`);
     await screening.waitForSelector('[data-testid=model-detail]');
-    expect(await screening.locator('button:has-text("Promote"), button:has-text("Roll back"), button:has-text("Retire")').count()).toBe(0);
+    expect(
+      await screening
+        .locator('button:has-text("Promote"), button:has-text("Roll back"), button:has-text("Retire")')
+        .count(),
+    ).toBe(0);
     expect(await screening.textContent('[data-testid=model-detail]')).toContain('need an admin key');
     await screening.goto(`${stack.consoleUrl}/training`);
     expect(await screening.locator('[data-testid=start-training]').count()).toBe(0);
@@ -250,14 +293,18 @@ describe('console in the browser', () => {
     await waitFor(
       'Prometheus to have scraped the gateway',
       async () => {
-        const answer = (await (await fetch(`${stack.prometheusUrl}/api/v1/query?query=heartbeat_gateway_http_requests_total`)).json()) as { data: { result: unknown[] } };
+        const answer = (await (
+          await fetch(`${stack.prometheusUrl}/api/v1/query?query=heartbeat_gateway_http_requests_total`)
+        ).json()) as { data: { result: unknown[] } };
         return answer.data.result.length > 0 || undefined;
       },
       60_000,
     );
     await page.goto(`${stack.consoleUrl}/metrics`);
     // Attached, not visible: a constant series is a flat line with no height.
-    await page.waitForSelector('[data-testid=chart-request-rate] svg .recharts-line path', { state: 'attached' });
+    await page.waitForSelector('[data-testid=chart-request-rate] svg .recharts-line path', {
+      state: 'attached',
+    });
     await page.waitForSelector('[data-testid=chart-targets] svg .recharts-line path', { state: 'attached' });
     await shot('metrics');
   });
@@ -271,7 +318,11 @@ describe('console in the browser', () => {
     stack.startGateway();
     await stack.waitForGateway();
     // The page refreshes itself every 5 s.
-    await page.waitForFunction(() => document.querySelector('[data-testid=overall-status]')?.textContent?.includes('all up'), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=overall-status]')?.textContent?.includes('all up'),
+      undefined,
+      { timeout: 60_000 },
+    );
   });
 
   it('logged no errors in the browser console', () => {

@@ -6,13 +6,16 @@ import { freePort } from '../../../test/free-port';
 const consoleDir = resolve(__dirname, '..');
 const nextBin = join(consoleDir, '..', '..', 'node_modules', 'next', 'dist', 'bin', 'next');
 
-
 describe('console (next build, next start)', () => {
   let server: ReturnType<typeof spawn>;
   let base: string;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [nextBin, 'build'], { cwd: consoleDir, stdio: 'pipe', env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync(process.execPath, [nextBin, 'build'], {
+      cwd: consoleDir,
+      stdio: 'pipe',
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
@@ -59,7 +62,9 @@ describe('console (next build, next start)', () => {
     const anonymous = await fetch(`${base}/api/gateway/api/v1/predictions/${id}`);
     expect(anonymous.status).toBe(401);
     expect((await anonymous.json()).code).toBe('SIGNED_OUT');
-    const forged = await fetch(`${base}/api/gateway/api/v1/predictions/${id}`, { headers: { cookie: 'hb_session=eyJhcGlLZXkiOiJoYl94In0' } });
+    const forged = await fetch(`${base}/api/gateway/api/v1/predictions/${id}`, {
+      headers: { cookie: 'hb_session=eyJhcGlLZXkiOiJoYl94In0' },
+    });
     expect(forged.status).toBe(401);
   });
 
@@ -70,7 +75,11 @@ describe('console (next build, next start)', () => {
   });
 
   it('refuses a cross-site write before looking at the session', async () => {
-    const response = await fetch(`${base}/api/gateway/api/v1/batches`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: 'x' });
+    const response = await fetch(`${base}/api/gateway/api/v1/batches`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: 'x',
+    });
     expect(response.status).toBe(403);
   });
 });

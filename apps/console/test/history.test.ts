@@ -3,7 +3,9 @@ import { bucketByTime, historyHref, historyQuery, parseHistoryFilters } from '..
 
 describe('history filters', () => {
   it('reads valid filters from the URL and drops invalid ones', () => {
-    expect(parseHistoryFilters({ label: 'abnormal', from: '2026-05-01', to: 'yesterday', batch: 'x', page: '3' })).toEqual({
+    expect(
+      parseHistoryFilters({ label: 'abnormal', from: '2026-05-01', to: 'yesterday', batch: 'x', page: '3' }),
+    ).toEqual({
       label: 'abnormal',
       from: '2026-05-01',
       to: '',
@@ -53,6 +55,8 @@ describe('history chart buckets', () => {
       { createdAt: '2026-05-01T09:50:00Z', label: 'unsure', status: 'succeeded' },
     ]);
     expect(unit).toBe('hour');
-    expect(buckets).toEqual([{ start: '2026-05-01T09:00:00.000Z', normal: 0, abnormal: 0, unsure: 2, failed: 0 }]);
+    expect(buckets).toEqual([
+      { start: '2026-05-01T09:00:00.000Z', normal: 0, abnormal: 0, unsure: 2, failed: 0 },
+    ]);
   });
 });

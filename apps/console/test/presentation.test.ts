@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '@heartbeat/api-client';
-import { dependencyAdvice, downDependencies, filterRows, formatDuration, percent, sortRows, strongestWindow, type BatchRow } from '../lib/presentation';
+import {
+  dependencyAdvice,
+  downDependencies,
+  filterRows,
+  formatDuration,
+  percent,
+  sortRows,
+  strongestWindow,
+  type BatchRow,
+} from '../lib/presentation';
 
 const health = (checks: Partial<HealthReport['checks']>): HealthReport => ({
   status: 'down',
@@ -55,16 +64,38 @@ describe('batch table', () => {
     row('b.wav', { label: 'abnormal', probability: 0.9 }),
     row('a10.wav', { probability: 0.2 }),
     row('a9.wav', { probability: 0.05 }),
-    row('bad.png', { status: 'rejected', label: null, probability: null, quality: null, predictionId: null, error: 'Unsupported audio format' }),
+    row('bad.png', {
+      status: 'rejected',
+      label: null,
+      probability: null,
+      quality: null,
+      predictionId: null,
+      error: 'Unsupported audio format',
+    }),
   ];
 
   it('sorts by probability with files without one last, both ways', () => {
-    expect(sortRows(rows, 'probability', 'desc').map((r) => r.fileName)).toEqual(['b.wav', 'a10.wav', 'a9.wav', 'bad.png']);
-    expect(sortRows(rows, 'probability', 'asc').map((r) => r.fileName)).toEqual(['a9.wav', 'a10.wav', 'b.wav', 'bad.png']);
+    expect(sortRows(rows, 'probability', 'desc').map((r) => r.fileName)).toEqual([
+      'b.wav',
+      'a10.wav',
+      'a9.wav',
+      'bad.png',
+    ]);
+    expect(sortRows(rows, 'probability', 'asc').map((r) => r.fileName)).toEqual([
+      'a9.wav',
+      'a10.wav',
+      'b.wav',
+      'bad.png',
+    ]);
   });
 
   it('sorts file names as people count (a9 before a10)', () => {
-    expect(sortRows(rows, 'fileName', 'asc').map((r) => r.fileName)).toEqual(['a9.wav', 'a10.wav', 'b.wav', 'bad.png']);
+    expect(sortRows(rows, 'fileName', 'asc').map((r) => r.fileName)).toEqual([
+      'a9.wav',
+      'a10.wav',
+      'b.wav',
+      'bad.png',
+    ]);
   });
 
   it('filters by name, by label and by errors', () => {
@@ -74,7 +105,12 @@ describe('batch table', () => {
   });
 
   it('finds the window that scored most abnormal', () => {
-    expect(strongestWindow([{ startSeconds: 0, endSeconds: 5, probability: 0.2 }, { startSeconds: 2.5, endSeconds: 7.5, probability: 0.8 }])?.startSeconds).toBe(2.5);
+    expect(
+      strongestWindow([
+        { startSeconds: 0, endSeconds: 5, probability: 0.2 },
+        { startSeconds: 2.5, endSeconds: 7.5, probability: 0.8 },
+      ])?.startSeconds,
+    ).toBe(2.5);
     expect(strongestWindow(null)).toBeNull();
   });
 });

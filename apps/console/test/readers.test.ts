@@ -22,12 +22,31 @@ describe('Prometheus readers', () => {
   it('turns a range answer into series in milliseconds and names them by label', () => {
     const outcome = seriesFromAnswer({
       status: 'success',
-      data: { resultType: 'matrix', result: [{ metric: { state: 'waiting' }, values: [[1_700_000_000, '4'], [1_700_000_015, 'NaN']] }] },
+      data: {
+        resultType: 'matrix',
+        result: [
+          {
+            metric: { state: 'waiting' },
+            values: [
+              [1_700_000_000, '4'],
+              [1_700_000_015, 'NaN'],
+            ],
+          },
+        ],
+      },
     });
-    expect(outcome).toEqual({ ok: true, series: [{ labels: { state: 'waiting' }, points: [{ t: 1_700_000_000_000, v: 4 }] }] });
-    expect(seriesFromAnswer({ status: 'error', error: 'parse error' })).toEqual({ ok: false, error: 'parse error' });
+    expect(outcome).toEqual({
+      ok: true,
+      series: [{ labels: { state: 'waiting' }, points: [{ t: 1_700_000_000_000, v: 4 }] }],
+    });
+    expect(seriesFromAnswer({ status: 'error', error: 'parse error' })).toEqual({
+      ok: false,
+      error: 'parse error',
+    });
     expect(seriesName(undefined, { state: 'waiting', instance: 'x' })).toBe('state=waiting');
-    expect(seriesName(undefined, { instance: '127.0.0.1:9100', job: 'heartbeat-gateway' })).toBe('job=heartbeat-gateway');
+    expect(seriesName(undefined, { instance: '127.0.0.1:9100', job: 'heartbeat-gateway' })).toBe(
+      'job=heartbeat-gateway',
+    );
     expect(seriesName(undefined, { instance: 'x' })).toBe('instance=x');
     expect(seriesName('p95', { state: 'waiting' })).toBe('p95');
   });
@@ -49,7 +68,13 @@ describe('model metrics summary', () => {
   });
 
   it('copes with a version without metrics', () => {
-    expect(summariseModel({ metrics: null })).toEqual({ overall: null, perSubset: [], history: [], decision: null, counts: null });
+    expect(summariseModel({ metrics: null })).toEqual({
+      overall: null,
+      perSubset: [],
+      history: [],
+      decision: null,
+      counts: null,
+    });
   });
 });
 
@@ -57,11 +82,17 @@ describe('training form', () => {
   const form = (fields: Record<string, string>) => ({ get: (name: string) => fields[name] ?? null });
 
   it('keeps only the fields given, as numbers', () => {
-    expect(retrainParamsFromForm(form({ epochs: '2', blockFilters: '4, 8', maxMinutes: '' }))).toEqual({ ok: true, params: { epochs: 2, blockFilters: [4, 8] } });
+    expect(retrainParamsFromForm(form({ epochs: '2', blockFilters: '4, 8', maxMinutes: '' }))).toEqual({
+      ok: true,
+      params: { epochs: 2, blockFilters: [4, 8] },
+    });
   });
 
   it('says which field is wrong', () => {
-    expect(retrainParamsFromForm(form({ epochs: '0' }))).toEqual({ ok: false, message: 'Epochs must be a whole number from 1 to 500.' });
+    expect(retrainParamsFromForm(form({ epochs: '0' }))).toEqual({
+      ok: false,
+      message: 'Epochs must be a whole number from 1 to 500.',
+    });
     expect(retrainParamsFromForm(form({ blockFilters: '4, x' })).ok).toBe(false);
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { openSession, sealSession, type Session } from '../lib/session';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
-const session: Session = { apiKey: 'hb_secretkey', role: 'screening', name: 'ward 3', expiresAt: Date.now() + 60_000 };
+const session: Session = {
+  apiKey: 'hb_secretkey',
+  role: 'screening',
+  name: 'ward 3',
+  expiresAt: Date.now() + 60_000,
+};
 
 describe('console session cookie', () => {
   it('opens what it sealed', () => {

@@ -37,7 +37,15 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [TrainingModule],
-      controllers: [HealthController, PrototypeScreeningController, InsightsController, ApiV1Controller, ApiKeysController, SitesController, DataProtectionController],
+      controllers: [
+        HealthController,
+        PrototypeScreeningController,
+        InsightsController,
+        ApiV1Controller,
+        ApiKeysController,
+        SitesController,
+        DataProtectionController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
         ...infrastructureProviders,

@@ -64,12 +64,25 @@ const RULES: Record<string, AccessLevel> = {
 };
 
 type Caller = 'no key' | 'malformed key' | 'revoked key' | 'expired key' | 'screening key' | 'admin key';
-const CALLERS: Caller[] = ['no key', 'malformed key', 'revoked key', 'expired key', 'screening key', 'admin key'];
+const CALLERS: Caller[] = [
+  'no key',
+  'malformed key',
+  'revoked key',
+  'expired key',
+  'screening key',
+  'admin key',
+];
 
 /** The status a caller must get: an exact 401/403, or 'allowed' (anything the route itself answers, never 401, 403 or 5xx). */
 function expected(level: AccessLevel, caller: Caller): 401 | 403 | 'allowed' {
   if (level === 'public') return 'allowed';
-  if (caller === 'no key' || caller === 'malformed key' || caller === 'revoked key' || caller === 'expired key') return 401;
+  if (
+    caller === 'no key' ||
+    caller === 'malformed key' ||
+    caller === 'revoked key' ||
+    caller === 'expired key'
+  )
+    return 401;
   if (level === 'admin' && caller === 'screening key') return 403;
   return 'allowed';
 }
@@ -85,7 +98,12 @@ interface Running {
 
 async function start(overrides: Record<string, string>): Promise<Running> {
   const env = inject('integrationEnv');
-  const config = loadConfig({ ...env, QUEUE_PREFIX: `${env.QUEUE_PREFIX}:authz${Math.random().toString(36).slice(2, 6)}`, PUBLIC_READS: 'false', ...overrides });
+  const config = loadConfig({
+    ...env,
+    QUEUE_PREFIX: `${env.QUEUE_PREFIX}:authz${Math.random().toString(36).slice(2, 6)}`,
+    PUBLIC_READS: 'false',
+    ...overrides,
+  });
   const app = await createGatewayApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   return { app, config, base: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
@@ -102,7 +120,11 @@ beforeAll(async () => {
   const revoked = await keys.create({ role: 'admin', name: 'authz-revoked' });
   await keys.revoke(revoked.apiKey.id);
   secrets['revoked key'] = revoked.secret;
-  const expiring = await keys.create({ role: 'admin', name: 'authz-expired', expiresAt: new Date(Date.now() + 300) });
+  const expiring = await keys.create({
+    role: 'admin',
+    name: 'authz-expired',
+    expiresAt: new Date(Date.now() + 300),
+  });
   secrets['expired key'] = expiring.secret;
   secrets['screening key'] = (await keys.create({ role: 'screening', name: 'authz-screening' })).secret;
   secrets['admin key'] = (await keys.create({ role: 'admin', name: 'authz-admin' })).secret;
@@ -114,7 +136,10 @@ afterAll(async () => {
 });
 
 function concretePath(template: string): string {
-  return template.replace(/\{version\}/g, '9.9.9').replace(/\{name\}/g, 'no-such-site').replace(/\{[^}]+\}/g, randomUUID());
+  return template
+    .replace(/\{version\}/g, '9.9.9')
+    .replace(/\{name\}/g, 'no-such-site')
+    .replace(/\{[^}]+\}/g, randomUUID());
 }
 
 async function call(method: string, path: string, secret: string | undefined) {
@@ -137,8 +162,14 @@ describe('the authorisation matrix', () => {
         .filter((method) => ['get', 'post', 'put', 'patch', 'delete', 'head'].includes(method))
         .map((method) => `${method.toUpperCase()} ${path}`),
     );
-    expect(routes.filter((route) => !(route in RULES)), 'routes without a rule in RULES').toEqual([]);
-    expect(Object.keys(RULES).filter((route) => !routes.includes(route)), 'rules for routes that are gone').toEqual([]);
+    expect(
+      routes.filter((route) => !(route in RULES)),
+      'routes without a rule in RULES',
+    ).toEqual([]);
+    expect(
+      Object.keys(RULES).filter((route) => !routes.includes(route)),
+      'rules for routes that are gone',
+    ).toEqual([]);
   });
 
   it('answers every route as its rule says, for every kind of caller, with no leak and closed CORS', async () => {
@@ -152,11 +183,21 @@ describe('the authorisation matrix', () => {
         cells++;
         const want = expected(level, caller);
         const cell = `${route} with ${caller}: ${answer.status} ${answer.body.slice(0, 160)}`;
-        if (want === 'allowed' ? [401, 403].includes(answer.status) || answer.status >= 500 : answer.status !== want) failures.push(`expected ${want}: ${cell}`);
-        if (want === 401 && !/"code":"API_KEY_(MISSING|INVALID)"/.test(answer.body)) failures.push(`401 without its code: ${cell}`);
-        if (want === 403 && !answer.body.includes('"code":"FORBIDDEN_ROLE"')) failures.push(`403 without its code: ${cell}`);
+        if (
+          want === 'allowed'
+            ? [401, 403].includes(answer.status) || answer.status >= 500
+            : answer.status !== want
+        )
+          failures.push(`expected ${want}: ${cell}`);
+        if (want === 401 && !/"code":"API_KEY_(MISSING|INVALID)"/.test(answer.body))
+          failures.push(`401 without its code: ${cell}`);
+        if (want === 403 && !answer.body.includes('"code":"FORBIDDEN_ROLE"'))
+          failures.push(`403 without its code: ${cell}`);
         if (LEAK.test(answer.body)) failures.push(`leaks internals: ${cell}`);
-        if (answer.headers.get('x-content-type-options') !== 'nosniff' || !answer.headers.get('content-security-policy'))
+        if (
+          answer.headers.get('x-content-type-options') !== 'nosniff' ||
+          !answer.headers.get('content-security-policy')
+        )
           failures.push(`no security headers: ${cell}`);
         if (answer.headers.get('access-control-allow-origin') !== null) failures.push(`CORS open: ${cell}`);
         if (answer.headers.get('x-powered-by') !== null) failures.push(`x-powered-by sent: ${cell}`);
@@ -169,14 +210,32 @@ describe('the authorisation matrix', () => {
     mkdirSync(out, { recursive: true });
     const byLevel: Record<string, number> = {};
     for (const level of Object.values(RULES)) byLevel[level] = (byLevel[level] ?? 0) + 1;
-    writeFileSync(path.join(out, 'authorisation-matrix.json'), JSON.stringify({ at: new Date().toISOString(), routes: Object.keys(RULES).length, callers: CALLERS, cells, routesByLevel: byLevel, failures: failures.length }, null, 2));
+    writeFileSync(
+      path.join(out, 'authorisation-matrix.json'),
+      JSON.stringify(
+        {
+          at: new Date().toISOString(),
+          routes: Object.keys(RULES).length,
+          callers: CALLERS,
+          cells,
+          routesByLevel: byLevel,
+          failures: failures.length,
+        },
+        null,
+        2,
+      ),
+    );
   });
 });
 
 describe('API key expiry and rotation', () => {
   it('refuses a key after its expiry, and a key created with a past expiry', async () => {
     const keys = gateway.app.get(ApiKeysService);
-    const soon = await keys.create({ role: 'screening', name: 'expires-soon', expiresAt: new Date(Date.now() + 1500) });
+    const soon = await keys.create({
+      role: 'screening',
+      name: 'expires-soon',
+      expiresAt: new Date(Date.now() + 1500),
+    });
     expect((await call('GET', '/api/v1/models', soon.secret)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 1600));
     expect((await call('GET', '/api/v1/models', soon.secret)).status).toBe(401);
@@ -226,8 +285,17 @@ describe('CORS when configured, and rate limits', () => {
 
   it('lets only the configured origin call cross-origin', async () => {
     const preflight = (origin: string) =>
-      fetch(`${limited.base}/api/v1/models`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
-    expect((await preflight('https://console.example.org')).headers.get('access-control-allow-origin')).toBe('https://console.example.org');
+      fetch(`${limited.base}/api/v1/models`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'authorization',
+        },
+      });
+    expect((await preflight('https://console.example.org')).headers.get('access-control-allow-origin')).toBe(
+      'https://console.example.org',
+    );
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -242,9 +310,16 @@ describe('CORS when configured, and rate limits', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     const retryAfter = Number(last!.headers.get('retry-after'));
     expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
-    expect(await last!.json()).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED', details: { retryAfterSeconds: retryAfter } });
+    expect(await last!.json()).toMatchObject({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      details: { retryAfterSeconds: retryAfter },
+    });
     // Another key has its own budget.
     const other = (await limited.app.get(ApiKeysService).create({ role: 'screening', name: 'calm' })).secret;
-    expect((await fetch(`${limited.base}/api/v1/models`, { headers: { Authorization: `Bearer ${other}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${limited.base}/api/v1/models`, { headers: { Authorization: `Bearer ${other}` } }))
+        .status,
+    ).toBe(200);
   });
 });

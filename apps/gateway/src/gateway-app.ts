@@ -29,7 +29,13 @@ function gatewayLogger(config: Config, option: GatewayAppOptions['logger']): Log
   if (option === false) return silentLogger();
   if (option === undefined) return createLogger({ service: 'gateway', level: config.logLevel });
   if (!Array.isArray(option)) return option;
-  const level = option.includes('log') ? 'info' : option.includes('warn') ? 'warn' : option.includes('error') ? 'error' : 'silent';
+  const level = option.includes('log')
+    ? 'info'
+    : option.includes('warn')
+      ? 'warn'
+      : option.includes('error')
+        ? 'error'
+        : 'silent';
   return createLogger({ service: 'gateway', level });
 }
 
@@ -43,7 +49,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0.0')
     .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
     .addServer('/', 'This gateway')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key created with `npm run api-key -- create`' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description: 'An API key created with `npm run api-key -- create`',
+    })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
     .build();
   return declareAccess(SwaggerModule.createDocument(app, config));
@@ -72,7 +82,11 @@ function declareAccess(document: OpenAPIObject): OpenAPIObject {
  * client's next request would die with EPIPE); request headers must arrive within 20 s, a whole
  * request (a batch upload) within 30 min, so a slow client cannot hold a connection for ever.
  */
-export const SERVER_TIMEOUTS = { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 20_000, requestTimeoutMs: 30 * 60_000 };
+export const SERVER_TIMEOUTS = {
+  keepAliveTimeoutMs: 65_000,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 30 * 60_000,
+};
 
 export function applyServerTimeouts(server: Server): void {
   server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs;
@@ -80,7 +94,10 @@ export function applyServerTimeouts(server: Server): void {
   server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs;
 }
 
-export async function createGatewayApp(config: Config, options: GatewayAppOptions = {}): Promise<NestExpressApplication> {
+export async function createGatewayApp(
+  config: Config,
+  options: GatewayAppOptions = {},
+): Promise<NestExpressApplication> {
   const logger = gatewayLogger(config, options.logger);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     logger: new NestJsonLogger(logger),
@@ -99,14 +116,24 @@ export async function createGatewayApp(config: Config, options: GatewayAppOption
   if (config.gateway.corsOrigins.length > 0)
     app.enableCors({
       origin: [...config.gateway.corsOrigins],
-      exposedHeaders: ['Location', 'Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'Idempotent-Replayed', 'Content-Disposition'],
+      exposedHeaders: [
+        'Location',
+        'Retry-After',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'Idempotent-Replayed',
+        'Content-Disposition',
+      ],
       maxAge: 600,
     });
   const metrics = app.get(GatewayMetrics);
-  app.useGlobalFilters(new ApiExceptionFilter(logger, (dependency, request) => metrics.dependencyFailed(dependency, request)));
+  app.useGlobalFilters(
+    new ApiExceptionFilter(logger, (dependency, request) => metrics.dependencyFailed(dependency, request)),
+  );
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
-  if (config.gateway.bootstrapApiKey) await app.get(ApiKeysService).ensureBootstrapKey(config.gateway.bootstrapApiKey);
+  if (config.gateway.bootstrapApiKey)
+    await app.get(ApiKeysService).ensureBootstrapKey(config.gateway.bootstrapApiKey);
   return app;
 }

@@ -38,7 +38,10 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (worker?.exitCode !== null && worker?.exitCode !== undefined) throw new Error(`inference worker exited (${worker.exitCode}) while waiting for ${what}:\n${workerLog.slice(-3000)}`);
+    if (worker?.exitCode !== null && worker?.exitCode !== undefined)
+      throw new Error(
+        `inference worker exited (${worker.exitCode}) while waiting for ${what}:\n${workerLog.slice(-3000)}`,
+      );
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${workerLog.slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -49,7 +52,10 @@ beforeAll(async () => {
   // Copies, so nothing can ever touch the shared data set.
   for (const subset of ['a', 'b', 'c', 'd', 'e']) {
     const folder = path.join(DATA, `training-${subset}`);
-    for (const name of readdirSync(folder).filter((n) => n.endsWith('.flac')).sort().slice(0, PER_SUBSET)) {
+    for (const name of readdirSync(folder)
+      .filter((n) => n.endsWith('.flac'))
+      .sort()
+      .slice(0, PER_SUBSET)) {
       copyFileSync(path.join(folder, name), path.join(workDir, name));
       files.push(path.join(workDir, name));
     }
@@ -61,17 +67,32 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   key = (await app.get(ApiKeysService).create({ role: 'screening', name: 'e2e' })).secret;
 
-  worker = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'apps/inference-worker/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, INFERENCE_PROCESSES: String(WORKER_PROCESSES), INFERENCE_WORKER_METRICS_PORT: '0', INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  worker = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(ROOT, 'apps/inference-worker/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        INFERENCE_PROCESSES: String(WORKER_PROCESSES),
+        INFERENCE_WORKER_METRICS_PORT: '0',
+        INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   worker.stdout?.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
   worker.stderr?.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
-  await waitFor('a ready inference worker', async () => {
-    const health = await (await fetch(`${base}/health`)).json();
-    return health.modelLoaded ? health : undefined;
-  }, 180_000);
+  await waitFor(
+    'a ready inference worker',
+    async () => {
+      const health = await (await fetch(`${base}/health`)).json();
+      return health.modelLoaded ? health : undefined;
+    },
+    180_000,
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -91,31 +112,58 @@ describe('gateway + inference worker', () => {
     writeFileSync(corrupt, readFileSync(files[0]!).subarray(0, 3000));
 
     const body = new FormData();
-    for (const file of [...files, corrupt]) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
-    const created = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body });
+    for (const file of [...files, corrupt])
+      body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+    const created = await fetch(`${base}/api/v1/batches`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body,
+    });
     const batch = await created.json();
     expect(created.status).toBe(202);
     expect(batch.total).toBe(51);
 
-    const status = await waitFor('the batch to complete', async () => {
-      const current = await (await fetch(`${base}${batch.statusUrl}`, { headers: { Authorization: `Bearer ${key}` } })).json();
-      return current.status === 'completed' ? current : undefined;
-    }, 300_000);
+    const status = await waitFor(
+      'the batch to complete',
+      async () => {
+        const current = await (
+          await fetch(`${base}${batch.statusUrl}`, { headers: { Authorization: `Bearer ${key}` } })
+        ).json();
+        return current.status === 'completed' ? current : undefined;
+      },
+      300_000,
+    );
     expect(status).toMatchObject({ total: 51, done: 51, succeeded: 50, failed: 1 });
 
-    const results = await (await fetch(`${base}${batch.resultsUrl}?limit=100`, { headers: { Authorization: `Bearer ${key}` } })).json();
-    const byFile = new Map<string, { label: string | null; status: string; modelVersion: string | null; error: { code: string } | null }>(
-      results.items.map((p: { fileName: string }) => [p.fileName, p]),
-    );
+    const results = await (
+      await fetch(`${base}${batch.resultsUrl}?limit=100`, { headers: { Authorization: `Bearer ${key}` } })
+    ).json();
+    const byFile = new Map<
+      string,
+      { label: string | null; status: string; modelVersion: string | null; error: { code: string } | null }
+    >(results.items.map((p: { fileName: string }) => [p.fileName, p]));
     const broken = byFile.get('corrupt.flac')!;
     expect(broken.status).toBe('failed');
     expect(broken.error?.code).toMatch(/^(CORRUPT_AUDIO|TOO_SHORT)$/);
 
-    const cli = spawnSync(process.execPath, [path.join(ROOT, 'bin/heartbeat.js'), 'classify', '--format', 'jsonl', '--no-progress', '--model', path.join(ROOT, 'models', modelVersion), ...files], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const cli = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bin/heartbeat.js'),
+        'classify',
+        '--format',
+        'jsonl',
+        '--no-progress',
+        '--model',
+        path.join(ROOT, 'models', modelVersion),
+        ...files,
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     expect(cli.status, cli.stderr).toBe(0);
     const cliLabels = new Map<string, string>(
       cli.stdout
@@ -125,9 +173,15 @@ describe('gateway + inference worker', () => {
         .map((row) => [path.basename(row.file), row.label]),
     );
     expect(cliLabels.size).toBe(50);
-    const gatewayLabels = new Map(files.map((file) => [path.basename(file), byFile.get(path.basename(file))?.label]));
+    const gatewayLabels = new Map(
+      files.map((file) => [path.basename(file), byFile.get(path.basename(file))?.label]),
+    );
     expect(Object.fromEntries(gatewayLabels)).toEqual(Object.fromEntries(cliLabels));
-    expect([...byFile.values()].filter((p) => p.status === 'succeeded').every((p) => p.modelVersion === modelVersion)).toBe(true);
+    expect(
+      [...byFile.values()]
+        .filter((p) => p.status === 'succeeded')
+        .every((p) => p.modelVersion === modelVersion),
+    ).toBe(true);
   });
 
   it('hot-swaps to a version promoted mid-batch: no job fails and later predictions carry the new version', async () => {
@@ -136,53 +190,103 @@ describe('gateway + inference worker', () => {
     const original = (await versions.findPromoted())!.version;
     const next = `9.9.9-hotswap.${Date.now()}`;
     const redis = new Redis(config.redis.url);
-    const registry = new ModelRegistry({ modelVersions: versions, artifacts: app.get(ObjectStorage), publisher: redis, audit: app.get(AuditRepository) });
-    await registry.registerModelDirectory(await createUntrainedModelDirectory(path.join(workDir, 'hot-swap-model'), next, { seed: 11 }));
-    const served = async () => ((await (await fetch(`${base}/health`)).json()) as { modelVersions: string[] }).modelVersions;
+    const registry = new ModelRegistry({
+      modelVersions: versions,
+      artifacts: app.get(ObjectStorage),
+      publisher: redis,
+      audit: app.get(AuditRepository),
+    });
+    await registry.registerModelDirectory(
+      await createUntrainedModelDirectory(path.join(workDir, 'hot-swap-model'), next, { seed: 11 }),
+    );
+    const served = async () =>
+      ((await (await fetch(`${base}/health`)).json()) as { modelVersions: string[] }).modelVersions;
     // Six copies of the 50 recordings (~6 s of work for two processes here): the swap, about a second
     // after the promotion, lands well inside the batch.
-    const entries = [1, 2, 3, 4, 5, 6].flatMap((copy) => files.map((file) => ({ file, name: `${copy}-${path.basename(file)}` })));
+    const entries = [1, 2, 3, 4, 5, 6].flatMap((copy) =>
+      files.map((file) => ({ file, name: `${copy}-${path.basename(file)}` })),
+    );
     try {
       const body = new FormData();
-      for (const { file, name } of entries) body.append('files', new Blob([new Uint8Array(readFileSync(file))]), name);
+      for (const { file, name } of entries)
+        body.append('files', new Blob([new Uint8Array(readFileSync(file))]), name);
       const batch = await (await fetch(`${base}/api/v1/batches`, { method: 'POST', headers, body })).json();
       expect(batch.total).toBe(entries.length);
-      const status = async () => (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as { status: string; done: number; failed: number; succeeded: number; total: number };
+      const status = async () =>
+        (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as {
+          status: string;
+          done: number;
+          failed: number;
+          succeeded: number;
+          total: number;
+        };
 
-      await waitFor('the first prediction of the batch', async () => ((await status()).done >= 1 ? true : undefined), 300_000);
-      const promotion = await registry.promote(next, { reason: 'hot-swap integration test', actor: 'gateway-worker.int.test' });
+      await waitFor(
+        'the first prediction of the batch',
+        async () => ((await status()).done >= 1 ? true : undefined),
+        300_000,
+      );
+      const promotion = await registry.promote(next, {
+        reason: 'hot-swap integration test',
+        actor: 'gateway-worker.int.test',
+      });
       expect(promotion.changed).toBe(true);
       // Each worker process swaps on its own; presence is refreshed every 5 s, so this is a little after the last swap.
-      await waitFor(`every worker process to serve ${next}`, async () => {
-        const versions = await served();
-        return versions.length > 0 && versions.every((version) => version === next) ? true : undefined;
-      }, 120_000);
+      await waitFor(
+        `every worker process to serve ${next}`,
+        async () => {
+          const versions = await served();
+          return versions.length > 0 && versions.every((version) => version === next) ? true : undefined;
+        },
+        120_000,
+      );
       const swappedAt = Date.now();
 
-      const finished = await waitFor('the batch to complete', async () => {
-        const current = await status();
-        return current.status === 'completed' ? current : undefined;
-      }, 300_000);
-      expect(finished).toMatchObject({ total: entries.length, done: entries.length, succeeded: entries.length, failed: 0 });
+      const finished = await waitFor(
+        'the batch to complete',
+        async () => {
+          const current = await status();
+          return current.status === 'completed' ? current : undefined;
+        },
+        300_000,
+      );
+      expect(finished).toMatchObject({
+        total: entries.length,
+        done: entries.length,
+        succeeded: entries.length,
+        failed: 0,
+      });
 
-      const results = await (await fetch(`${base}${batch.resultsUrl}?limit=${entries.length}`, { headers })).json();
+      const results = await (
+        await fetch(`${base}${batch.resultsUrl}?limit=${entries.length}`, { headers })
+      ).json();
       expect(results.items).toHaveLength(entries.length);
-      const items = (results.items as { status: string; modelVersion: string; completedAt: string }[]).sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+      const items = (results.items as { status: string; modelVersion: string; completedAt: string }[]).sort(
+        (a, b) => a.completedAt.localeCompare(b.completedAt),
+      );
       expect(items.every((p) => p.status === 'succeeded')).toBe(true);
       expect(new Set(items.map((p) => p.modelVersion))).toEqual(new Set([original, next]));
       // Only jobs already running on the old model when it was replaced may finish on it afterwards.
-      const oldAfterSwap = items.filter((p) => Date.parse(p.completedAt) > swappedAt && p.modelVersion === original);
+      const oldAfterSwap = items.filter(
+        (p) => Date.parse(p.completedAt) > swappedAt && p.modelVersion === original,
+      );
       expect(oldAfterSwap.length).toBeLessThanOrEqual(config.inferenceWorker.concurrency * WORKER_PROCESSES);
       expect(items.at(-1)!.modelVersion).toBe(next);
 
       const predictBody = new FormData();
-      predictBody.append('file', new Blob([new Uint8Array(readFileSync(files[0]!))]), path.basename(files[0]!));
+      predictBody.append(
+        'file',
+        new Blob([new Uint8Array(readFileSync(files[0]!))]),
+        path.basename(files[0]!),
+      );
       const predicted = await fetch(`${base}/predict`, { method: 'POST', headers, body: predictBody });
       expect(predicted.status).toBe(200);
       expect(await predicted.json()).toMatchObject({ status: 'succeeded', modelVersion: next });
     } finally {
       // Other integration files expect the shipped version to be the promoted one.
-      await registry.promote(original, { reason: 'restore after the hot-swap test', actor: 'gateway-worker.int.test' }).catch(() => undefined);
+      await registry
+        .promote(original, { reason: 'restore after the hot-swap test', actor: 'gateway-worker.int.test' })
+        .catch(() => undefined);
       redis.disconnect();
     }
   }, 900_000);

@@ -17,8 +17,14 @@ async function main(): Promise<void> {
   await app.listen(config.gateway.port, config.gateway.host);
   applyServerTimeouts(app.getHttpServer());
   const metricsPort = await app.get(GatewayTelemetry).start(config.gateway.metricsPort);
-  const shownHost = config.gateway.host === '0.0.0.0' || config.gateway.host === '::' ? '127.0.0.1' : config.gateway.host;
-  logger.info({ host: config.gateway.host, port: config.gateway.port, metricsPort }, `HeartBeat gateway listening on http://${shownHost}:${config.gateway.port} (bound to ${config.gateway.host}; API docs at /docs, metrics on :${metricsPort}/metrics)`);
+  const shownHost =
+    config.gateway.host === '0.0.0.0' || config.gateway.host === '::' ? '127.0.0.1' : config.gateway.host;
+  logger.info(
+    { host: config.gateway.host, port: config.gateway.port, metricsPort },
+    `HeartBeat gateway listening on http://${shownHost}:${config.gateway.port} (bound to ${config.gateway.host}; API docs at /docs, metrics on :${metricsPort}/metrics)`,
+  );
 }
 
-main().catch((error: unknown) => exitOnStartupFailure('gateway', error instanceof ConfigError ? error.message : error));
+main().catch((error: unknown) =>
+  exitOnStartupFailure('gateway', error instanceof ConfigError ? error.message : error),
+);

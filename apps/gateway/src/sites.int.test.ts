@@ -25,7 +25,10 @@ import { ModelRegistry } from '@heartbeat/model-registry';
 import { SITE_CALIBRATION_CHANGED_CHANNEL } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { silentLogger } from '@heartbeat/telemetry';
-import { startInferenceWorker, type RunningInferenceWorker } from '../../inference-worker/src/inference-worker';
+import {
+  startInferenceWorker,
+  type RunningInferenceWorker,
+} from '../../inference-worker/src/inference-worker';
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
 
@@ -62,10 +65,16 @@ interface PredictBody {
   code?: string;
 }
 
-async function predict(options: { key?: string; header?: string; field?: string; file?: string } = {}): Promise<{ status: number; body: PredictBody }> {
+async function predict(
+  options: { key?: string; header?: string; field?: string; file?: string } = {},
+): Promise<{ status: number; body: PredictBody }> {
   const form = new FormData();
   if (options.field) form.append('site', options.field);
-  form.append('file', new Blob([new Uint8Array(await fixture(options.file ?? 'a0238.flac'))]), options.file ?? 'a0238.flac');
+  form.append(
+    'file',
+    new Blob([new Uint8Array(await fixture(options.file ?? 'a0238.flac'))]),
+    options.file ?? 'a0238.flac',
+  );
   const headers: Record<string, string> = auth(options.key ?? screening);
   if (options.header) headers['X-HeartBeat-Site'] = options.header;
   const response = await fetch(`${base}/predict`, { method: 'POST', headers, body: form });
@@ -96,7 +105,10 @@ function syntheticWav(seed: number): Buffer {
     const t = i / rate;
     const beat = (t * 1.2 + seed * 0.1) % 1;
     const envelope = beat < 0.08 ? Math.sin((Math.PI * beat) / 0.08) : 0;
-    data.writeInt16LE(Math.round(12000 * (envelope * Math.sin(2 * Math.PI * 60 * t) + Math.sin(i * 12.9898 + seed) * 0.02)), i * 2);
+    data.writeInt16LE(
+      Math.round(12000 * (envelope * Math.sin(2 * Math.PI * 60 * t) + Math.sin(i * 12.9898 + seed) * 0.02)),
+      i * 2,
+    );
   }
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);
@@ -119,13 +131,24 @@ async function uploadTraining(site: string, label: string, files: { name: string
   form.append('site', site);
   form.append('label', label);
   for (const file of files) form.append('files', new Blob([new Uint8Array(file.bytes)]), file.name);
-  const response = await fetch(`${base}/api/v1/training-data`, { method: 'POST', headers: auth(screening), body: form });
+  const response = await fetch(`${base}/api/v1/training-data`, {
+    method: 'POST',
+    headers: auth(screening),
+    body: form,
+  });
   expect(response.status).toBe(200);
-  return response.json() as Promise<{ accepted: { fileName: string; site: string }[]; duplicates: unknown[] }>;
+  return response.json() as Promise<{
+    accepted: { fileName: string; site: string }[];
+    duplicates: unknown[];
+  }>;
 }
 
 async function createSite(name: string, extra: Record<string, string> = {}) {
-  const response = await fetch(`${base}/api/v1/sites`, { method: 'POST', headers: json(admin), body: JSON.stringify({ name, ...extra }) });
+  const response = await fetch(`${base}/api/v1/sites`, {
+    method: 'POST',
+    headers: json(admin),
+    body: JSON.stringify({ name, ...extra }),
+  });
   expect(response.status).toBe(201);
   return response.json();
 }
@@ -139,7 +162,17 @@ function fitted(siteId: string, decision: { slope: number; intercept: number; th
     ...decision,
     normalRecords: 15,
     abnormalRecords: 15,
-    metrics: { sensitivity: 0.933, specificity: 0.6, sensitivityLowerBound: 0.74, specificityLowerBound: 0.39, auc: 0.8, aucLowerBound: 0.66, targetSensitivity: 0.82, modelSensitivity: 1, modelSpecificity: 0.07 },
+    metrics: {
+      sensitivity: 0.933,
+      specificity: 0.6,
+      sensitivityLowerBound: 0.74,
+      specificityLowerBound: 0.39,
+      auc: 0.8,
+      aucLowerBound: 0.66,
+      targetSensitivity: 0.82,
+      modelSensitivity: 1,
+      modelSpecificity: 0.07,
+    },
   };
 }
 
@@ -162,24 +195,44 @@ beforeAll(async () => {
   await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);
   redis = new Redis(config.redis.url);
-  const registry = new ModelRegistry({ modelVersions: new ModelVersionsRepository(connection.db), artifacts: storage, publisher: redis });
-  await registry.registerModelDirectory(await createUntrainedModelDirectory(path.join(workDir, BASE), BASE, { seed: 70 }), { status: 'promoted' });
-  await registry.registerModelDirectory(await createUntrainedModelDirectory(path.join(workDir, NEXT), NEXT, { seed: 71 }));
+  const registry = new ModelRegistry({
+    modelVersions: new ModelVersionsRepository(connection.db),
+    artifacts: storage,
+    publisher: redis,
+  });
+  await registry.registerModelDirectory(
+    await createUntrainedModelDirectory(path.join(workDir, BASE), BASE, { seed: 70 }),
+    { status: 'promoted' },
+  );
+  await registry.registerModelDirectory(
+    await createUntrainedModelDirectory(path.join(workDir, NEXT), NEXT, { seed: 71 }),
+  );
   app = await createGatewayApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const keys = app.get(ApiKeysService);
   admin = (await keys.create({ role: 'admin', name: 'sites-int-admin' })).secret;
   screening = (await keys.create({ role: 'screening', name: 'sites-int-screening' })).secret;
-  worker = await startInferenceWorker({ config, logger: silentLogger(), bundledModelsRoot: path.join(workDir, 'none') });
+  worker = await startInferenceWorker({
+    config,
+    logger: silentLogger(),
+    bundledModelsRoot: path.join(workDir, 'none'),
+  });
 
   sites = new SitesRepository(connection.db);
   const lenient = await createSite('ward-lenient', { device: 'Littmann 3200', owner: 'ward 1' });
   await createSite('ward-strict', { device: 'Eko Duo' });
   expect(lenient).toMatchObject({ name: 'ward-lenient', status: 'uncalibrated', calibration: null });
-  const ids = { lenient: (await sites.findByName('ward-lenient'))!.id, strict: (await sites.findByName('ward-strict'))!.id };
-  calibrations.lenient = await sites.recordCalibration(fitted(ids.lenient, { slope: 1, intercept: 3, threshold: 0.001 }));
-  calibrations.strict = await sites.recordCalibration(fitted(ids.strict, { slope: 1, intercept: -3, threshold: 0.999 }));
+  const ids = {
+    lenient: (await sites.findByName('ward-lenient'))!.id,
+    strict: (await sites.findByName('ward-strict'))!.id,
+  };
+  calibrations.lenient = await sites.recordCalibration(
+    fitted(ids.lenient, { slope: 1, intercept: 3, threshold: 0.001 }),
+  );
+  calibrations.strict = await sites.recordCalibration(
+    fitted(ids.strict, { slope: 1, intercept: -3, threshold: 0.999 }),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -203,8 +256,20 @@ describe('site operating points', () => {
     expect(strict.status, JSON.stringify(strict.body)).toBe(200);
     expect(own.status, JSON.stringify(own.body)).toBe(200);
 
-    expect(lenient.body).toMatchObject({ site: 'ward-lenient', calibrationId: calibrations.lenient!.id, threshold: 0.001, label: 'abnormal', modelVersion: BASE });
-    expect(strict.body).toMatchObject({ site: 'ward-strict', calibrationId: calibrations.strict!.id, threshold: 0.999, label: 'normal', modelVersion: BASE });
+    expect(lenient.body).toMatchObject({
+      site: 'ward-lenient',
+      calibrationId: calibrations.lenient!.id,
+      threshold: 0.001,
+      label: 'abnormal',
+      modelVersion: BASE,
+    });
+    expect(strict.body).toMatchObject({
+      site: 'ward-strict',
+      calibrationId: calibrations.strict!.id,
+      threshold: 0.999,
+      label: 'normal',
+      modelVersion: BASE,
+    });
     // The promoted model's own decision: no site, its own threshold, its own probability between the two.
     expect(own.body).toMatchObject({ site: null, calibrationId: null, threshold: 0.5, modelVersion: BASE });
     expect(strict.body.probability).toBeLessThan(own.body.probability);
@@ -214,67 +279,121 @@ describe('site operating points', () => {
 
     expect(worker.modelVersion).toBe(BASE);
     expect(await modelSwaps()).toBe(swapsBefore);
-    const stored = await (await fetch(`${base}/api/v1/predictions/${(lenient.body as unknown as { id: string }).id}`, { headers: auth(screening) })).json();
-    expect(stored).toMatchObject({ site: 'ward-lenient', calibrationId: calibrations.lenient!.id, threshold: 0.001 });
+    const stored = await (
+      await fetch(`${base}/api/v1/predictions/${(lenient.body as unknown as { id: string }).id}`, {
+        headers: auth(screening),
+      })
+    ).json();
+    expect(stored).toMatchObject({
+      site: 'ward-lenient',
+      calibrationId: calibrations.lenient!.id,
+      threshold: 0.001,
+    });
   });
 
   it("uses the API key's default site when a request names none", async () => {
     const ward = await app.get(ApiKeysService).create({ role: 'screening', name: 'ward-strict-cart' });
-    const set = await fetch(`${base}/api/v1/api-keys/${ward.apiKey.id}/site`, { method: 'PUT', headers: json(admin), body: JSON.stringify({ site: 'ward-strict' }) });
+    const set = await fetch(`${base}/api/v1/api-keys/${ward.apiKey.id}/site`, {
+      method: 'PUT',
+      headers: json(admin),
+      body: JSON.stringify({ site: 'ward-strict' }),
+    });
     expect(set.status).toBe(200);
     const result = await predict({ key: ward.secret });
-    expect(result.body).toMatchObject({ site: 'ward-strict', calibrationId: calibrations.strict!.id, label: 'normal' });
+    expect(result.body).toMatchObject({
+      site: 'ward-strict',
+      calibrationId: calibrations.strict!.id,
+      label: 'normal',
+    });
     // A site named in the request wins over the key's default.
-    expect((await predict({ key: ward.secret, header: 'ward-lenient' })).body).toMatchObject({ site: 'ward-lenient', label: 'abnormal' });
+    expect((await predict({ key: ward.secret, header: 'ward-lenient' })).body).toMatchObject({
+      site: 'ward-lenient',
+      label: 'abnormal',
+    });
   });
 
   it('names the site of every recording of a batch, from the multipart field or the JSON body', async () => {
     const form = new FormData();
     form.append('site', 'ward-lenient');
-    for (const name of ['a0238.flac', 'b0225.flac']) form.append('files', new Blob([new Uint8Array(await fixture(name))]), name);
-    const created = await fetch(`${base}/batch-predict`, { method: 'POST', headers: auth(screening), body: form });
+    for (const name of ['a0238.flac', 'b0225.flac'])
+      form.append('files', new Blob([new Uint8Array(await fixture(name))]), name);
+    const created = await fetch(`${base}/batch-predict`, {
+      method: 'POST',
+      headers: auth(screening),
+      body: form,
+    });
     expect(created.status).toBe(202);
     const { batchId } = (await created.json()) as { batchId: string };
     const results = await waitFor('the batch', async () => {
-      const page = (await (await fetch(`${base}/api/v1/batches/${batchId}/results`, { headers: auth(screening) })).json()) as { batch: { status: string }; items: PredictBody[] };
+      const page = (await (
+        await fetch(`${base}/api/v1/batches/${batchId}/results`, { headers: auth(screening) })
+      ).json()) as { batch: { status: string }; items: PredictBody[] };
       return page.batch.status === 'completed' ? page.items : undefined;
     });
     expect(results).toHaveLength(2);
-    for (const item of results) expect(item).toMatchObject({ status: 'succeeded', site: 'ward-lenient', calibrationId: calibrations.lenient!.id, label: 'abnormal' });
+    for (const item of results)
+      expect(item).toMatchObject({
+        status: 'succeeded',
+        site: 'ward-lenient',
+        calibrationId: calibrations.lenient!.id,
+        label: 'abnormal',
+      });
     // The rows keep the site the request named, so a job queued again (stale-upload sweep, retried submission) keeps it too.
     const rows = await new PredictionsRepository(connection.db).list({ batchId }, { limit: 10 });
     expect(rows.items.map((row) => row.requestedSite)).toEqual(['ward-lenient', 'ward-lenient']);
 
     const stored = await storage.putBuffer(await fixture('e01440.flac'));
-    const byKeys = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: json(screening), body: JSON.stringify({ keys: [stored.key], site: 'ward-strict' }) });
+    const byKeys = await fetch(`${base}/api/v1/batches`, {
+      method: 'POST',
+      headers: json(screening),
+      body: JSON.stringify({ keys: [stored.key], site: 'ward-strict' }),
+    });
     expect(byKeys.status).toBe(202);
     const keysBatch = (await byKeys.json()) as { batchId: string };
     const [item] = await waitFor('the keys batch', async () => {
-      const page = (await (await fetch(`${base}/api/v1/batches/${keysBatch.batchId}/results`, { headers: auth(screening) })).json()) as { batch: { status: string }; items: PredictBody[] };
+      const page = (await (
+        await fetch(`${base}/api/v1/batches/${keysBatch.batchId}/results`, { headers: auth(screening) })
+      ).json()) as { batch: { status: string }; items: PredictBody[] };
       return page.batch.status === 'completed' ? page.items : undefined;
     });
     expect(item).toMatchObject({ site: 'ward-strict', calibrationId: calibrations.strict!.id });
   });
 
   it('refuses an unknown site, two different sites in one request and a site field sent after the files', async () => {
-    expect(await predict({ header: 'ward-nowhere' })).toMatchObject({ status: 422, body: { code: 'UNKNOWN_SITE' } });
-    expect(await predict({ header: 'ward-lenient', field: 'ward-strict' })).toMatchObject({ status: 400, body: { code: 'SITE_CONFLICT' } });
+    expect(await predict({ header: 'ward-nowhere' })).toMatchObject({
+      status: 422,
+      body: { code: 'UNKNOWN_SITE' },
+    });
+    expect(await predict({ header: 'ward-lenient', field: 'ward-strict' })).toMatchObject({
+      status: 400,
+      body: { code: 'SITE_CONFLICT' },
+    });
     const late = new FormData();
     late.append('files', new Blob([new Uint8Array(await fixture('a0238.flac'))]), 'a0238.flac');
     late.append('site', 'ward-lenient');
-    const response = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth(screening), body: late });
+    const response = await fetch(`${base}/api/v1/batches`, {
+      method: 'POST',
+      headers: auth(screening),
+      body: late,
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'SITE_FIELD_AFTER_FILES' });
   });
 
   it('a new calibration takes effect in the running worker at once', async () => {
     const strictSite = (await sites.findByName('ward-strict'))!;
-    const refit = await sites.recordCalibration(fitted(strictSite.id, { slope: 1, intercept: 3, threshold: 0.002 }));
+    const refit = await sites.recordCalibration(
+      fitted(strictSite.id, { slope: 1, intercept: 3, threshold: 0.002 }),
+    );
     await redis.publish(SITE_CALIBRATION_CHANGED_CHANNEL, 'ward-strict');
-    const result = await waitFor('the new calibration', async () => {
-      const { body } = await predict({ header: 'ward-strict' });
-      return body.calibrationId === refit.id ? body : undefined;
-    }, 10_000);
+    const result = await waitFor(
+      'the new calibration',
+      async () => {
+        const { body } = await predict({ header: 'ward-strict' });
+        return body.calibrationId === refit.id ? body : undefined;
+      },
+      10_000,
+    );
     expect(result).toMatchObject({ label: 'abnormal', threshold: 0.002, modelVersion: BASE });
     calibrations.strict = refit;
     expect((await sites.findCalibration(calibrations.lenient!.id))?.status).toBe('active');
@@ -282,16 +401,33 @@ describe('site operating points', () => {
 
   it("keeps each site's calibration when a new model is promoted", async () => {
     const swapsBefore = await modelSwaps();
-    const promoted = await fetch(`${base}/api/v1/models/${NEXT}/promote`, { method: 'POST', headers: json(admin), body: JSON.stringify({ reason: 'sites test' }) });
+    const promoted = await fetch(`${base}/api/v1/models/${NEXT}/promote`, {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ reason: 'sites test' }),
+    });
     expect(promoted.status).toBe(200);
-    await waitFor(`the worker to serve ${NEXT}`, async () => (worker.modelVersion === NEXT ? true : undefined));
+    await waitFor(`the worker to serve ${NEXT}`, async () =>
+      worker.modelVersion === NEXT ? true : undefined,
+    );
     expect(await modelSwaps()).toBe(swapsBefore + 1);
     const lenient = await predict({ header: 'ward-lenient' });
     const own = await predict();
-    expect(lenient.body).toMatchObject({ site: 'ward-lenient', calibrationId: calibrations.lenient!.id, threshold: 0.001, modelVersion: NEXT });
+    expect(lenient.body).toMatchObject({
+      site: 'ward-lenient',
+      calibrationId: calibrations.lenient!.id,
+      threshold: 0.001,
+      modelVersion: NEXT,
+    });
     expect(own.body).toMatchObject({ site: null, calibrationId: null, modelVersion: NEXT });
-    const calibration = await (await fetch(`${base}/api/v1/sites/ward-lenient/calibration`, { headers: auth(screening) })).json();
-    expect(calibration).toMatchObject({ id: calibrations.lenient!.id, status: 'active', baseModelVersion: BASE });
+    const calibration = await (
+      await fetch(`${base}/api/v1/sites/ward-lenient/calibration`, { headers: auth(screening) })
+    ).json();
+    expect(calibration).toMatchObject({
+      id: calibrations.lenient!.id,
+      status: 'active',
+      baseModelVersion: BASE,
+    });
   });
 
   it('refuses at submission a site whose labelled recordings are of one class, or too few', async () => {
@@ -301,12 +437,27 @@ describe('site operating points', () => {
       { name: 'b0225.flac', bytes: await fixture('b0225.flac') },
       { name: 'e01440.flac', bytes: await fixture('e01440.flac') },
     ]);
-    const oneClass = await fetch(`${base}/api/v1/sites/ward-small/calibrations`, { method: 'POST', headers: json(admin), body: '{}' });
+    const oneClass = await fetch(`${base}/api/v1/sites/ward-small/calibrations`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(oneClass.status).toBe(422);
-    expect(await oneClass.json()).toMatchObject({ code: 'SITE_RECORDS_ONE_CLASS', details: { site: 'ward-small', records: { normal: 3, abnormal: 0 } } });
+    expect(await oneClass.json()).toMatchObject({
+      code: 'SITE_RECORDS_ONE_CLASS',
+      details: { site: 'ward-small', records: { normal: 3, abnormal: 0 } },
+    });
 
-    await uploadTraining('ward-small', 'abnormal', [1, 2].map((seed) => ({ name: `s${seed}.wav`, bytes: syntheticWav(seed) })));
-    const tooFew = await fetch(`${base}/api/v1/site-calibrations`, { method: 'POST', headers: json(admin), body: JSON.stringify({ site: 'ward-small' }) });
+    await uploadTraining(
+      'ward-small',
+      'abnormal',
+      [1, 2].map((seed) => ({ name: `s${seed}.wav`, bytes: syntheticWav(seed) })),
+    );
+    const tooFew = await fetch(`${base}/api/v1/site-calibrations`, {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ site: 'ward-small' }),
+    });
     expect(tooFew.status).toBe(422);
     const body = (await tooFew.json()) as { code: string; message: string };
     expect(body.code).toBe('SITE_RECORDS_TOO_FEW');
@@ -314,17 +465,25 @@ describe('site operating points', () => {
     const status = await (await fetch(`${base}/api/v1/training-status`, { headers: auth(admin) })).json();
     expect(status.run?.kind).not.toBe('calibration');
 
-    const unknown = await fetch(`${base}/api/v1/sites/ward-nowhere/calibrations`, { method: 'POST', headers: json(admin), body: '{}' });
+    const unknown = await fetch(`${base}/api/v1/sites/ward-nowhere/calibrations`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 'SITE_NOT_FOUND' });
   });
 
   it('tags a recording already uploaded for another site for this site instead of dropping it', async () => {
     await createSite('ward-other');
-    const again = await uploadTraining('ward-other', 'normal', [{ name: 'a0238.flac', bytes: await fixture('a0238.flac') }]);
+    const again = await uploadTraining('ward-other', 'normal', [
+      { name: 'a0238.flac', bytes: await fixture('a0238.flac') },
+    ]);
     expect(again.accepted).toMatchObject([{ fileName: 'a0238.flac', site: 'ward-other' }]);
     expect(again.duplicates).toEqual([]);
-    const twice = await uploadTraining('ward-other', 'normal', [{ name: 'a0238-copy.flac', bytes: await fixture('a0238.flac') }]);
+    const twice = await uploadTraining('ward-other', 'normal', [
+      { name: 'a0238-copy.flac', bytes: await fixture('a0238.flac') },
+    ]);
     expect(twice.accepted).toEqual([]);
     expect(twice.duplicates).toHaveLength(1);
     const site = await (await fetch(`${base}/api/v1/sites/ward-other`, { headers: auth(screening) })).json();
@@ -332,7 +491,9 @@ describe('site operating points', () => {
   });
 
   it('lists sites with their records, fitted decision, local sensitivity and specificity, and status', async () => {
-    const { items } = (await (await fetch(`${base}/api/v1/sites`, { headers: auth(screening) })).json()) as { items: Record<string, unknown>[] };
+    const { items } = (await (await fetch(`${base}/api/v1/sites`, { headers: auth(screening) })).json()) as {
+      items: Record<string, unknown>[];
+    };
     const lenient = items.find((s) => s.name === 'ward-lenient');
     expect(lenient).toMatchObject({
       device: 'Littmann 3200',
@@ -345,11 +506,20 @@ describe('site operating points', () => {
         local: { sensitivity: 0.933, specificity: 0.6, sensitivityLowerBound: 0.74, modelSpecificity: 0.07 },
       },
     });
-    expect(items.find((s) => s.name === 'ward-small')).toMatchObject({ status: 'uncalibrated', records: { normal: 3, abnormal: 2 }, calibration: null });
+    expect(items.find((s) => s.name === 'ward-small')).toMatchObject({
+      status: 'uncalibrated',
+      records: { normal: 3, abnormal: 2 },
+      calibration: null,
+    });
   });
 
   it('documents every site endpoint in OpenAPI with its bodies and error codes', async () => {
-    const document = (await (await fetch(`${base}/docs/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }>; requestBody?: unknown }>> };
+    const document = (await (await fetch(`${base}/docs/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { description?: string }>; requestBody?: unknown }>
+      >;
+    };
     const paths = document.paths;
     for (const [route, method] of [
       ['/api/v1/sites', 'post'],
@@ -365,8 +535,12 @@ describe('site operating points', () => {
       expect(paths[route]?.[method], `${method} ${route}`).toBeDefined();
     expect(paths['/api/v1/sites']!.post!.requestBody).toBeDefined();
     expect(paths['/api/v1/sites']!.post!.responses['409']?.description).toMatch(/SITE_EXISTS/);
-    expect(paths['/api/v1/sites/{name}/calibrations']!.post!.responses['422']?.description).toMatch(/SITE_RECORDS_ONE_CLASS.*SITE_RECORDS_TOO_FEW/);
-    expect(paths['/api/v1/sites/{name}/calibration']!.get!.responses['404']?.description).toMatch(/SITE_NOT_CALIBRATED/);
+    expect(paths['/api/v1/sites/{name}/calibrations']!.post!.responses['422']?.description).toMatch(
+      /SITE_RECORDS_ONE_CLASS.*SITE_RECORDS_TOO_FEW/,
+    );
+    expect(paths['/api/v1/sites/{name}/calibration']!.get!.responses['404']?.description).toMatch(
+      /SITE_NOT_CALIBRATED/,
+    );
     expect(JSON.stringify(paths['/predict'])).toMatch(/X-HeartBeat-Site/);
   });
 });

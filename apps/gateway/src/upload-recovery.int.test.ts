@@ -23,19 +23,35 @@ let connection: DatabaseConnection;
 const children: ChildProcess[] = [];
 let log = '';
 
-
 async function startGateway(): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, 'apps/gateway/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), GATEWAY_METRICS_PORT: '0', HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY, RATE_LIMIT_PER_MINUTE: '100000', STALE_UPLOAD_TIMEOUT_MS: '2000', STALE_UPLOAD_SWEEP_INTERVAL_MS: '60000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(ROOT, 'apps/gateway/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        GATEWAY_METRICS_PORT: '0',
+        HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
+        RATE_LIMIT_PER_MINUTE: '100000',
+        STALE_UPLOAD_TIMEOUT_MS: '2000',
+        STALE_UPLOAD_SWEEP_INTERVAL_MS: '60000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
   children.push(child);
   const base = `http://127.0.0.1:${port}`;
-  await until('the gateway to answer', async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status === 200, 60_000);
+  await until(
+    'the gateway to answer',
+    async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status === 200,
+    60_000,
+  );
   return { child, base };
 }
 
@@ -50,7 +66,9 @@ async function until(what: string, condition: () => Promise<boolean>, timeoutMs:
 /** Distinct 3-s recordings (their bytes differ, so each is its own object). */
 const recordings = Array.from({ length: FILES }, (_, i) => ({
   name: `r${i}.wav`,
-  bytes: buildWav({ data: int16Samples(Float32Array.from({ length: 6000 }, (_, n) => 0.3 * Math.sin((n * (i + 3)) / 40))) }),
+  bytes: buildWav({
+    data: int16Samples(Float32Array.from({ length: 6000 }, (_, n) => 0.3 * Math.sin((n * (i + 3)) / 40))),
+  }),
 }));
 
 function part(file: { name: string; bytes: Uint8Array }): Uint8Array {
@@ -58,7 +76,11 @@ function part(file: { name: string; bytes: Uint8Array }): Uint8Array {
   return Buffer.concat([Buffer.from(head), file.bytes, Buffer.from('\r\n')]);
 }
 
-const headers = (key: string) => ({ Authorization: `Bearer ${ADMIN_KEY}`, 'Idempotency-Key': key, 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` });
+const headers = (key: string) => ({
+  Authorization: `Bearer ${ADMIN_KEY}`,
+  'Idempotency-Key': key,
+  'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+});
 
 beforeAll(() => {
   const integration = inject('integrationEnv');
@@ -87,16 +109,40 @@ it('answers a same-key retry after a gateway crash with the whole batch, and end
       controller.close();
     },
   });
-  const dying = fetch(`${first.base}/api/v1/batches`, { method: 'POST', headers: headers(key), body, duplex: 'half' } as RequestInit).catch((error: unknown) => error);
+  const dying = fetch(`${first.base}/api/v1/batches`, {
+    method: 'POST',
+    headers: headers(key),
+    body,
+    duplex: 'half',
+  } as RequestInit).catch((error: unknown) => error);
   let partial: { id: string } | undefined;
-  await until('the first half to be registered', async () => {
-    const [caller] = await connection.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, hashApiKey(ADMIN_KEY)));
-    if (!caller) return false;
-    [partial] = await connection.db.select({ id: batches.id }).from(batches).where(and(eq(batches.status, 'receiving'), eq(batches.createdBy, caller.id), isNotNull(batches.idempotencyKey)));
-    if (!partial) return false;
-    const rows = await connection.db.select({ id: predictions.id }).from(predictions).where(eq(predictions.batchId, partial.id));
-    return rows.length === FILES / 2;
-  }, 30_000);
+  await until(
+    'the first half to be registered',
+    async () => {
+      const [caller] = await connection.db
+        .select({ id: apiKeys.id })
+        .from(apiKeys)
+        .where(eq(apiKeys.keyHash, hashApiKey(ADMIN_KEY)));
+      if (!caller) return false;
+      [partial] = await connection.db
+        .select({ id: batches.id })
+        .from(batches)
+        .where(
+          and(
+            eq(batches.status, 'receiving'),
+            eq(batches.createdBy, caller.id),
+            isNotNull(batches.idempotencyKey),
+          ),
+        );
+      if (!partial) return false;
+      const rows = await connection.db
+        .select({ id: predictions.id })
+        .from(predictions)
+        .where(eq(predictions.batchId, partial.id));
+      return rows.length === FILES / 2;
+    },
+    30_000,
+  );
   first.child.kill('SIGKILL');
   await new Promise((resolve) => first.child.once('exit', resolve));
   stall();
@@ -106,7 +152,11 @@ it('answers a same-key retry after a gateway crash with the whole batch, and end
   const second = await startGateway();
   await new Promise((resolve) => setTimeout(resolve, 2500));
   const multipart = Buffer.concat([...recordings.map(part), Buffer.from(`--${BOUNDARY}--\r\n`)]);
-  const retry = await fetch(`${second.base}/api/v1/batches`, { method: 'POST', headers: headers(key), body: multipart });
+  const retry = await fetch(`${second.base}/api/v1/batches`, {
+    method: 'POST',
+    headers: headers(key),
+    body: multipart,
+  });
   const created = await retry.json();
 
   expect(retry.status, JSON.stringify(created).slice(0, 500)).toBe(202);
@@ -115,16 +165,33 @@ it('answers a same-key retry after a gateway crash with the whole batch, and end
   expect(new Set(created.files.map((file: { recordingId: string }) => file.recordingId)).size).toBe(FILES);
   const [fresh] = await connection.db.select().from(batches).where(eq(batches.id, created.batchId));
   expect(fresh).toMatchObject({ status: 'running', totalCount: FILES });
-  expect(await connection.db.select({ id: predictions.id }).from(predictions).where(eq(predictions.batchId, created.batchId))).toHaveLength(FILES);
+  expect(
+    await connection.db
+      .select({ id: predictions.id })
+      .from(predictions)
+      .where(eq(predictions.batchId, created.batchId)),
+  ).toHaveLength(FILES);
 
   // The partial batch is failed, its key freed, and all its recordings counted as failed (none had started).
   const [ended] = await connection.db.select().from(batches).where(eq(batches.id, partial!.id));
-  expect(ended).toMatchObject({ status: 'failed', idempotencyKey: null, totalCount: FILES / 2, failedCount: FILES / 2 });
-  const left = await connection.db.select({ status: predictions.status, errorCode: predictions.errorCode }).from(predictions).where(eq(predictions.batchId, partial!.id));
+  expect(ended).toMatchObject({
+    status: 'failed',
+    idempotencyKey: null,
+    totalCount: FILES / 2,
+    failedCount: FILES / 2,
+  });
+  const left = await connection.db
+    .select({ status: predictions.status, errorCode: predictions.errorCode })
+    .from(predictions)
+    .where(eq(predictions.batchId, partial!.id));
   expect(left.every((row) => row.status === 'failed' && row.errorCode === 'UPLOAD_ABORTED')).toBe(true);
 
   // A second retry is the stored answer, not another batch.
-  const again = await fetch(`${second.base}/api/v1/batches`, { method: 'POST', headers: headers(key), body: multipart });
+  const again = await fetch(`${second.base}/api/v1/batches`, {
+    method: 'POST',
+    headers: headers(key),
+    body: multipart,
+  });
   expect(again.headers.get('idempotent-replayed')).toBe('true');
   expect((await again.json()).batchId).toBe(created.batchId);
 }, 180_000);

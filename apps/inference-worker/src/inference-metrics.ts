@@ -1,7 +1,14 @@
 // The inference worker's Prometheus metrics: job outcomes, latency and time spent waiting in the
 // queue, dynamic-batch sizes, the model version and backend being served, model load times, the
 // jobs in flight, and dependency failures by job step.
-import { Counter, createDependencyErrorCounter, Gauge, Histogram, type Dependency, type Registry } from '@heartbeat/telemetry';
+import {
+  Counter,
+  createDependencyErrorCounter,
+  Gauge,
+  Histogram,
+  type Dependency,
+  type Registry,
+} from '@heartbeat/telemetry';
 import type { JobOutcome } from './prediction-processor';
 
 export class InferenceMetrics {
@@ -109,8 +116,15 @@ export class InferenceMetrics {
   }
 
   /** A job's answer: a screened recording counts under its label; a rejected one under `rejected`. */
-  answered(result: { status: 'succeeded'; label: string; modelVersion: string } | { status: 'failed'; modelVersion?: string }): void {
-    this.predictions.inc({ label: result.status === 'succeeded' ? result.label : 'rejected', model_version: result.modelVersion ?? 'none' });
+  answered(
+    result:
+      | { status: 'succeeded'; label: string; modelVersion: string }
+      | { status: 'failed'; modelVersion?: string },
+  ): void {
+    this.predictions.inc({
+      label: result.status === 'succeeded' ? result.label : 'rejected',
+      model_version: result.modelVersion ?? 'none',
+    });
   }
 
   modelLoaded(kind: 'initial' | 'swap', seconds: number): void {

@@ -210,7 +210,8 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         handoff: new RecordingHandoff(redis, config.queue.prefix),
         storage,
         onRead: (source) => metrics.recordingReads.inc({ source }),
-        onHandoffError: (error) => logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
+        onHandoffError: (error) =>
+          logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
       }),
       screening: new ScreeningRepository(database.db),
       predictions: new PredictionsRepository(database.db),
@@ -218,11 +219,16 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       models: host,
       sites: siteDecisions,
       unavailableDependency: (error) =>
-        error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
+        error instanceof StorageUnavailableError
+          ? 'Object storage'
+          : isDatabaseUnavailable(error)
+            ? 'The database'
+            : undefined,
       onJobFinished: ({ outcome, seconds, modelVersion, error }) => {
         metrics.jobFinished(outcome, seconds);
         // One line per job, inside its trace (trace_id joins it to the request that queued it).
-        if (outcome === 'succeeded') logger.info({ outcome, modelVersion, seconds }, 'Prediction job succeeded');
+        if (outcome === 'succeeded')
+          logger.info({ outcome, modelVersion, seconds }, 'Prediction job succeeded');
         // A held job is logged by onHold.
         else if (error && outcome !== 'held')
           logger[outcome === 'rejected' ? 'info' : 'warn'](
@@ -232,21 +238,31 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       },
     });
     const jobProcessor = processor;
-    worker = createWorker(QUEUE_NAMES.predictions, async (payload, job) => {
-      const result = await jobProcessor.process(payload, job);
-      metrics.answered(result);
-      return result;
-    }, {
-      connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
-      concurrency: settings.concurrency,
-      onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
-      holdOnUnavailableMs: settings.dependencyHoldMs,
-      onHold: (error, holdMs) => {
-        metrics.dependencyFailed(error.dependency === 'Object storage' ? 's3' : 'postgres', 'prediction job');
-        logger.warn({ err: error.message, holdMs }, 'A dependency is out of reach: job returned to the queue, which holds off before trying again');
+    worker = createWorker(
+      QUEUE_NAMES.predictions,
+      async (payload, job) => {
+        const result = await jobProcessor.process(payload, job);
+        metrics.answered(result);
+        return result;
       },
-      onJobStarted: (job) => metrics.jobStarted(job),
-    });
+      {
+        connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
+        concurrency: settings.concurrency,
+        onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
+        holdOnUnavailableMs: settings.dependencyHoldMs,
+        onHold: (error, holdMs) => {
+          metrics.dependencyFailed(
+            error.dependency === 'Object storage' ? 's3' : 'postgres',
+            'prediction job',
+          );
+          logger.warn(
+            { err: error.message, holdMs },
+            'A dependency is out of reach: job returned to the queue, which holds off before trying again',
+          );
+        },
+        onJobStarted: (job) => metrics.jobStarted(job),
+      },
+    );
     await worker.waitUntilReady();
     await watcher.start();
     ready = true;

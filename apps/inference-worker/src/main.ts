@@ -88,7 +88,10 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
 async function runSupervisor(config: Config, logger: Logger, processes: number): Promise<void> {
   const settings = config.inferenceWorker;
   const registry = createMetricsRegistry({ service: SERVICE });
-  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, {
+    redisUrl: config.redis.url,
+    prefix: config.queue.prefix,
+  });
   const supervisor = new WorkerSupervisor({
     processes,
     spawn: (index) => forkWorkerProcess(index),
@@ -129,4 +132,6 @@ async function main(): Promise<void> {
   return runSupervisor(config, logger, processes);
 }
 
-main().catch((error: unknown) => exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error));
+main().catch((error: unknown) =>
+  exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error),
+);

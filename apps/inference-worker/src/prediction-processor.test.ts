@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { AudioError } from '@heartbeat/audio';
 import type { NewPrediction, Prediction, PredictionOutcome } from '@heartbeat/db';
-import { DEFAULT_MODEL_INPUT, DynamicBatcher, WINDOW_VALUES, describeModelInput, type ModelManifest, type PreparedRecording } from '@heartbeat/model';
+import {
+  DEFAULT_MODEL_INPUT,
+  DynamicBatcher,
+  WINDOW_VALUES,
+  describeModelInput,
+  type ModelManifest,
+  type PreparedRecording,
+} from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
 import { DependencyUnavailableError, predictionResultSchema, type PredictionJob } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
@@ -142,7 +149,11 @@ describe('PredictionProcessor', () => {
       { startSeconds: 5, endSeconds: 10, probability: expect.closeTo(0.8808, 4) },
     ]);
     expect(row.qualityScore).toBe(0.9);
-    expect(row.decision).toEqual({ calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.2 });
+    expect(row.decision).toEqual({
+      calibration: { slope: 1, intercept: 0 },
+      threshold: 0.5,
+      minimumQuality: 0.2,
+    });
     expect(outcomes).toEqual(['succeeded']);
   });
 
@@ -209,7 +220,10 @@ describe('PredictionProcessor', () => {
       },
     });
     const payload = job();
-    await expect(processor.process(payload, attempt())).resolves.toMatchObject({ status: 'failed', error: { code: 'RECORDING_NOT_FOUND' } });
+    await expect(processor.process(payload, attempt())).resolves.toMatchObject({
+      status: 'failed',
+      error: { code: 'RECORDING_NOT_FOUND' },
+    });
     expect(predictions.failed.get(payload.predictionId!)?.code).toBe('RECORDING_NOT_FOUND');
   });
 
@@ -251,7 +265,11 @@ describe('PredictionProcessor', () => {
 
   // What the worker's classifier would say of these errors (the real one is tested against real S3 and Postgres).
   const byPort = (error: unknown) =>
-    /4569/.test((error as Error).message) ? 'Object storage' : /5432/.test((error as Error).message) ? 'The database' : undefined;
+    /4569/.test((error as Error).message)
+      ? 'Object storage'
+      : /5432/.test((error as Error).message)
+        ? 'The database'
+        : undefined;
 
   it('puts the job back, writing nothing, when storage is out of reach, even on its last attempt', async () => {
     const { processor, predictions, batchOutcomes, outcomes } = setup({
@@ -277,14 +295,19 @@ describe('PredictionProcessor', () => {
       unavailableDependency: byPort,
     });
     predictions.down = true;
-    await expect(processor.process(job(), attempt())).rejects.toThrow('The database is unreachable: connect ECONNREFUSED 127.0.0.1:5432');
+    await expect(processor.process(job(), attempt())).rejects.toThrow(
+      'The database is unreachable: connect ECONNREFUSED 127.0.0.1:5432',
+    );
     expect(outcomes).toEqual(['held']);
   });
 
   it('rejects a job pinned to a version this worker does not serve', async () => {
     const { processor, predictions } = setup();
     const payload = job({ modelVersion: '9.9.9' });
-    await expect(processor.process(payload, attempt())).resolves.toMatchObject({ status: 'failed', error: { code: 'MODEL_VERSION_UNAVAILABLE' } });
+    await expect(processor.process(payload, attempt())).resolves.toMatchObject({
+      status: 'failed',
+      error: { code: 'MODEL_VERSION_UNAVAILABLE' },
+    });
     expect(predictions.failed.get(payload.predictionId!)?.code).toBe('MODEL_VERSION_UNAVAILABLE');
   });
 

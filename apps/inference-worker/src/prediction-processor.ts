@@ -6,7 +6,13 @@
 // Postgres out of reach puts the job back in the queue (DependencyUnavailableError), without
 // spending an attempt; anything else is thrown so BullMQ retries it with backoff.
 import { isAudioError, type DecodeOptions, type HeartSoundWindowLength } from '@heartbeat/audio';
-import type { BatchesRepository, PredictionOutcome, PredictionsRepository, ScreeningRepository, WindowScore } from '@heartbeat/db';
+import type {
+  BatchesRepository,
+  PredictionOutcome,
+  PredictionsRepository,
+  ScreeningRepository,
+  WindowScore,
+} from '@heartbeat/db';
 import {
   calibratedProbability,
   decideFromWindowLogits,
@@ -115,7 +121,9 @@ export class PredictionProcessor {
         );
       const result = await this.screen(payload, model);
       const outcome: PredictionOutcome = { ...result, modelVersion: model.version, latencyMs: latencyMs() };
-      const predictionId = await withSpan('prediction.save', {}, () => this.saveSuccess(payload, job, outcome));
+      const predictionId = await withSpan('prediction.save', {}, () =>
+        this.saveSuccess(payload, job, outcome),
+      );
       this.finished('succeeded', started, modelVersion);
       return {
         status: 'succeeded',
@@ -134,12 +142,14 @@ export class PredictionProcessor {
       this.holdIfUnavailable(caught, started, modelVersion);
       const error = asBadInput(caught) ?? (caught as Error);
       if (error instanceof BadInputError) {
-        await withSpan('prediction.save', {}, () => this.saveFailure(payload, job, {
-          code: error.code,
-          message: error.message,
-          latencyMs: latencyMs(),
-          modelVersion,
-        })).catch((saveError: unknown) => {
+        await withSpan('prediction.save', {}, () =>
+          this.saveFailure(payload, job, {
+            code: error.code,
+            message: error.message,
+            latencyMs: latencyMs(),
+            modelVersion,
+          }),
+        ).catch((saveError: unknown) => {
           this.holdIfUnavailable(saveError, started, modelVersion);
           throw saveError;
         });
@@ -174,7 +184,9 @@ export class PredictionProcessor {
     const applied = this.deps.sites
       ? await this.deps.sites.decisionFor(payload.site, model.manifest.decision)
       : { policy: model.manifest.decision, site: undefined, calibrationId: undefined };
-    const manifest = applied.calibrationId ? { ...model.manifest, decision: { ...model.manifest.decision, ...applied.policy } } : model.manifest;
+    const manifest = applied.calibrationId
+      ? { ...model.manifest, decision: { ...model.manifest.decision, ...applied.policy } }
+      : model.manifest;
     let bytes: Buffer;
     try {
       bytes = await withSpan('recording.read', {}, async (span) => {
@@ -191,8 +203,16 @@ export class PredictionProcessor {
       throw error;
     }
     const prepared = await withSpan('audio.prepare', {}, async (span) => {
-      const done = await this.prepare(bytes, {}, model.input, model.cycleModel?.model.spectrogramWindowLength);
-      span.setAttributes({ 'heartbeat.audio.duration_seconds': done.durationSeconds, 'heartbeat.windows': done.windowCount });
+      const done = await this.prepare(
+        bytes,
+        {},
+        model.input,
+        model.cycleModel?.model.spectrogramWindowLength,
+      );
+      span.setAttributes({
+        'heartbeat.audio.duration_seconds': done.durationSeconds,
+        'heartbeat.windows': done.windowCount,
+      });
       return done;
     });
     // The model call, through the dynamic batcher: this recording's windows share calls with other jobs'.
@@ -204,7 +224,13 @@ export class PredictionProcessor {
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     // While the batch fills and the network runs off this thread.
     const cycleLogit = heartCycleLogit(prepared, model.cycleModel);
-    const decision = decideFromWindowLogits(prepared, await inference, manifest, model.cycleModel, cycleLogit);
+    const decision = decideFromWindowLogits(
+      prepared,
+      await inference,
+      manifest,
+      model.cycleModel,
+      cycleLogit,
+    );
     const { windowSeconds } = model.manifest.input;
     const windowScores: WindowScore[] = decision.windowLogits.map((logit, index) => {
       const startSeconds = decision.windowStartSeconds[index] ?? 0;
@@ -213,7 +239,10 @@ export class PredictionProcessor {
         endSeconds: Math.max(startSeconds, Math.min(startSeconds + windowSeconds, prepared.durationSeconds)),
         // A window's probability as if the recording were that window (with the recording's cycle logit).
         probability: calibratedProbability(
-          recordingScore(logit, model.cycleModel && { logit: decision.cycleLogit!, weight: model.cycleModel.weight }),
+          recordingScore(
+            logit,
+            model.cycleModel && { logit: decision.cycleLogit!, weight: model.cycleModel.weight },
+          ),
           manifest.decision.calibration,
         ),
       };

@@ -53,8 +53,13 @@ describe('RecordingSource', () => {
   });
 
   it('reads storage for a batch job without asking Redis (batch uploads are never handed off)', async () => {
-    const { recordingSource, reads, errors } = source(new Error('must not be asked'), new Map([['k', Buffer.from('stored')]]));
-    expect((await recordingSource.read({ storageKey: 'k', predictionId: 'p', batchId: 'b' })).toString()).toBe('stored');
+    const { recordingSource, reads, errors } = source(
+      new Error('must not be asked'),
+      new Map([['k', Buffer.from('stored')]]),
+    );
+    expect(
+      (await recordingSource.read({ storageKey: 'k', predictionId: 'p', batchId: 'b' })).toString(),
+    ).toBe('stored');
     expect(reads).toEqual(['storage']);
     expect(errors).toEqual([]);
   });

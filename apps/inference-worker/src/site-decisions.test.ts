@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { PredictionOutcome, SiteCalibration, SiteWithCalibration } from '@heartbeat/db';
-import { DEFAULT_MODEL_INPUT, DynamicBatcher, WINDOW_VALUES, describeModelInput, type PreparedRecording } from '@heartbeat/model';
+import {
+  DEFAULT_MODEL_INPUT,
+  DynamicBatcher,
+  WINDOW_VALUES,
+  describeModelInput,
+  type PreparedRecording,
+} from '@heartbeat/model';
 import type { ServedModel } from '@heartbeat/model-registry';
 import { predictionResultSchema } from '@heartbeat/queue';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +15,11 @@ import { SiteDecisions, UnknownSiteError } from './site-decisions';
 
 const MODEL = { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.2 };
 
-function calibration(id: string, threshold: number, overrides: Partial<SiteCalibration> = {}): SiteCalibration {
+function calibration(
+  id: string,
+  threshold: number,
+  overrides: Partial<SiteCalibration> = {},
+): SiteCalibration {
   return {
     id,
     siteId: 'site',
@@ -39,7 +49,10 @@ function source(sites: Record<string, SiteCalibration | undefined>) {
       calls.push(name);
       if (!(name in sites)) return undefined;
       const now = new Date(0);
-      return { site: { id: name, name, device: null, owner: null, createdAt: now, updatedAt: now }, calibration: sites[name] };
+      return {
+        site: { id: name, name, device: null, owner: null, createdAt: now, updatedAt: now },
+        calibration: sites[name],
+      };
     },
   };
 }
@@ -51,8 +64,13 @@ describe('SiteDecisions', () => {
   });
 
   it("applies the site's calibration and threshold on top of the model's, naming the calibration", async () => {
-    const decisions = new SiteDecisions(source({ north: calibration('c-north', 0.9, { slope: 2, intercept: -1 }) }));
-    const applied = await decisions.decisionFor('north', { ...MODEL, calibration: { slope: 0.5, intercept: 0.25 } });
+    const decisions = new SiteDecisions(
+      source({ north: calibration('c-north', 0.9, { slope: 2, intercept: -1 }) }),
+    );
+    const applied = await decisions.decisionFor('north', {
+      ...MODEL,
+      calibration: { slope: 0.5, intercept: 0.25 },
+    });
     expect(applied).toEqual({
       site: 'north',
       calibrationId: 'c-north',
@@ -99,10 +117,22 @@ describe('SiteDecisions', () => {
 describe('PredictionProcessor with sites', () => {
   /** A served model whose every window logit is 0.5 (probability 0.62 with the model's own calibration). */
   function served(): ServedModel {
-    const classifier = { backend: 'fake-cpu', predictLogits: async (_: Float32Array, n: number) => new Float32Array(n).fill(0.5), dispose: async () => undefined };
+    const classifier = {
+      backend: 'fake-cpu',
+      predictLogits: async (_: Float32Array, n: number) => new Float32Array(n).fill(0.5),
+      dispose: async () => undefined,
+    };
     return {
       version: '1.0.0',
-      manifest: { schemaVersion: 1, name: 'fake', version: '1.0.0', createdAt: new Date(0).toISOString(), input: describeModelInput(), decision: MODEL, artifacts: { tfjs: 'model.json' } },
+      manifest: {
+        schemaVersion: 1,
+        name: 'fake',
+        version: '1.0.0',
+        createdAt: new Date(0).toISOString(),
+        input: describeModelInput(),
+        decision: MODEL,
+        artifacts: { tfjs: 'model.json' },
+      },
       input: DEFAULT_MODEL_INPUT,
       backend: 'fake-cpu',
       dir: '/nowhere',
@@ -143,18 +173,43 @@ describe('PredictionProcessor with sites', () => {
     });
     return { subject, completed, leases: () => leases, model };
   }
-  const job = (site?: string) => ({ schemaVersion: 1 as const, recordingId: randomUUID(), storageKey: 'recordings/x', predictionId: randomUUID(), site, requestedAt: new Date().toISOString() });
+  const job = (site?: string) => ({
+    schemaVersion: 1 as const,
+    recordingId: randomUUID(),
+    storageKey: 'recordings/x',
+    predictionId: randomUUID(),
+    site,
+    requestedAt: new Date().toISOString(),
+  });
   const attempt = { id: '1', attemptsMade: 0, opts: { attempts: 3 } };
 
   it('gives two sites their own decisions on the same recording with the same model, and none its own', async () => {
     const ids = { strict: randomUUID(), lenient: randomUUID() };
-    const { subject, completed, model } = processor({ strict: calibration(ids.strict, 0.9), lenient: calibration(ids.lenient, 0.1) });
+    const { subject, completed, model } = processor({
+      strict: calibration(ids.strict, 0.9),
+      lenient: calibration(ids.lenient, 0.1),
+    });
     const strict = await subject.process(job('strict'), attempt);
     const lenient = await subject.process(job('lenient'), attempt);
     const plain = await subject.process(job(), attempt);
-    for (const result of [strict, lenient, plain]) expect(predictionResultSchema.parse(result)).toEqual(result);
-    expect(strict).toMatchObject({ status: 'succeeded', label: 'normal', site: 'strict', calibrationId: ids.strict, threshold: 0.9, modelVersion: '1.0.0' });
-    expect(lenient).toMatchObject({ status: 'succeeded', label: 'abnormal', site: 'lenient', calibrationId: ids.lenient, threshold: 0.1, modelVersion: '1.0.0' });
+    for (const result of [strict, lenient, plain])
+      expect(predictionResultSchema.parse(result)).toEqual(result);
+    expect(strict).toMatchObject({
+      status: 'succeeded',
+      label: 'normal',
+      site: 'strict',
+      calibrationId: ids.strict,
+      threshold: 0.9,
+      modelVersion: '1.0.0',
+    });
+    expect(lenient).toMatchObject({
+      status: 'succeeded',
+      label: 'abnormal',
+      site: 'lenient',
+      calibrationId: ids.lenient,
+      threshold: 0.1,
+      modelVersion: '1.0.0',
+    });
     expect(plain).toMatchObject({ status: 'succeeded', label: 'abnormal', threshold: 0.5 });
     expect(plain).toMatchObject({ site: undefined, calibrationId: undefined });
     const stored = completed.get((strict as { predictionId: string }).predictionId)!;
@@ -164,6 +219,9 @@ describe('PredictionProcessor with sites', () => {
 
   it('fails a job naming a site that does not exist with SITE_NOT_FOUND, without retries', async () => {
     const { subject } = processor({});
-    expect(await subject.process(job('gone'), attempt)).toMatchObject({ status: 'failed', error: { code: 'SITE_NOT_FOUND' } });
+    expect(await subject.process(job('gone'), attempt)).toMatchObject({
+      status: 'failed',
+      error: { code: 'SITE_NOT_FOUND' },
+    });
   });
 });

@@ -80,7 +80,13 @@ export class SiteDecisions {
     const found = await this.source.findWithActiveCalibration(site);
     if (!found) throw new UnknownSiteError(site);
     const calibration = found.calibration;
-    if (!calibration || calibration.slope === null || calibration.intercept === null || calibration.threshold === null) return { site };
+    if (
+      !calibration ||
+      calibration.slope === null ||
+      calibration.intercept === null ||
+      calibration.threshold === null
+    )
+      return { site };
     return {
       site,
       calibration: {

@@ -42,7 +42,9 @@ describe('answerSupervisor', () => {
   it('announces the worker, answers a report request with its id, and ignores foreign messages', async () => {
     const channel = new FakeChannel();
     answerSupervisor(worker, channel, { stop: () => undefined, exitNow: () => undefined });
-    expect(channel.sent).toEqual([{ type: 'started', workerId: 'ward-7-2', consumerId: 'bullmq-consumer-1' }]);
+    expect(channel.sent).toEqual([
+      { type: 'started', workerId: 'ward-7-2', consumerId: 'bullmq-consumer-1' },
+    ]);
     channel.receive({ type: 'report', requestId: 41 });
     channel.receive('hello');
     await new Promise((resolve) => setImmediate(resolve));

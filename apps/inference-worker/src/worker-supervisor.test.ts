@@ -107,10 +107,14 @@ describe('WorkerSupervisor', () => {
   it('says why a process could not start (a model whose files are missing) until a later start succeeds', async () => {
     vi.useFakeTimers();
     const { supervisor, spawned } = supervise(1);
-    const reason = 'Model version 1.6.0 is registered but its file models/1.6.0/model.onnx is missing from object storage';
+    const reason =
+      'Model version 1.6.0 is registered but its file models/1.6.0/model.onnx is missing from object storage';
     spawned[0].emit({ type: 'failed', reason });
     spawned[0].exit(1);
-    expect(await supervisor.readiness()).toMatchObject({ ready: false, checks: { startFailure: reason, workers: [{ startFailure: reason }] } });
+    expect(await supervisor.readiness()).toMatchObject({
+      ready: false,
+      checks: { startFailure: reason, workers: [{ startFailure: reason }] },
+    });
 
     await vi.advanceTimersByTimeAsync(1000);
     spawned[1].started();

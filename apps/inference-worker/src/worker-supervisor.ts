@@ -134,7 +134,12 @@ export class WorkerSupervisor {
     const startFailure = this.slots.find((slot) => slot.startFailure)?.startFailure;
     return {
       ready: !this.stopping && readyCount === this.slots.length,
-      checks: { processes: this.slots.length, readyProcesses: readyCount, workers: processes, ...(startFailure ? { startFailure } : {}) },
+      checks: {
+        processes: this.slots.length,
+        readyProcesses: readyCount,
+        workers: processes,
+        ...(startFailure ? { startFailure } : {}),
+      },
     };
   }
 
@@ -223,7 +228,7 @@ export class WorkerSupervisor {
       .catch((error: unknown) =>
         this.options.logger.warn(
           { process: slot.index + 1, err: (error as Error).message },
-          'Could not hand the exited process\'s jobs back; the queue retries them as stalled',
+          "Could not hand the exited process's jobs back; the queue retries them as stalled",
         ),
       );
   }

@@ -109,10 +109,20 @@ describe('inference worker', () => {
     // Storage no longer has the bytes: only the handoff can make this job succeed.
     await storage.delete(storageKey);
     await new RecordingHandoff(redis, config.queue.prefix).offer(prediction.id, bytes);
-    const job = await queue.add({ recordingId: recording.id, storageKey, predictionId: prediction.id, requestedAt: new Date().toISOString() });
-    expect(await queue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded', predictionId: prediction.id });
+    const job = await queue.add({
+      recordingId: recording.id,
+      storageKey,
+      predictionId: prediction.id,
+      requestedAt: new Date().toISOString(),
+    });
+    expect(await queue.waitForResult(job, 60_000)).toMatchObject({
+      status: 'succeeded',
+      predictionId: prediction.id,
+    });
     const metrics = await (await fetch(`http://127.0.0.1:${worker.telemetryPort}/metrics`)).text();
-    expect(metrics).toMatch(/heartbeat_inference_recording_reads_total\{source="handoff",service="inference-worker"\} [1-9]/);
+    expect(metrics).toMatch(
+      /heartbeat_inference_recording_reads_total\{source="handoff",service="inference-worker"\} [1-9]/,
+    );
   });
 
   it('announces itself in Redis and reports the served model in its metrics and readiness', async () => {
@@ -159,7 +169,9 @@ describe('inference worker', () => {
   });
 
   it('hot-swaps to a version promoted mid-run: no job fails and later predictions carry it', async () => {
-    const during = await Promise.all(Array.from({ length: 9 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])));
+    const during = await Promise.all(
+      Array.from({ length: 9 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])),
+    );
     await queue.waitForResult(during[0].job, 60_000);
     await registry.promote('3.1.0', { reason: 'hot-swap test', actor: 'test' });
     // The swap is announced, then loaded in the background while jobs keep flowing.
@@ -168,7 +180,9 @@ describe('inference worker', () => {
       if (Date.now() > deadline) throw new Error('the worker never switched to 3.1.0');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const after = await Promise.all(Array.from({ length: 6 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])));
+    const after = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => recordings.enqueue(RECORDINGS[i % 3])),
+    );
     const duringResults = [];
     for (const { job } of during) duringResults.push(await queue.waitForResult(job, 60_000));
     const afterResults = [];
@@ -235,13 +249,15 @@ describe('inference worker supervisor process', () => {
     const readyWorkers = async (): Promise<{ workerId: string; pid: number }[] | undefined> => {
       const response = await fetch(`${base}/health/ready`).catch(() => undefined);
       if (response?.status !== 200) return undefined;
-      return ((await response.json()) as { checks: { workers: { workerId: string; pid: number }[] } }).checks.workers;
+      return ((await response.json()) as { checks: { workers: { workerId: string; pid: number }[] } }).checks
+        .workers;
     };
     const waitUntilReady = async () => {
       for (;;) {
         const workers = await readyWorkers();
         if (workers) return workers;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`supervisor never became ready:\n${output()}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`supervisor never became ready:\n${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     };
@@ -251,10 +267,15 @@ describe('inference worker supervisor process', () => {
     const live = (await listLiveWorkers(redis, prefix)).map((w) => w.workerId).sort();
     expect(live).toEqual(['supervised-1', 'supervised-2']);
 
-    const jobs = await Promise.all(RECORDINGS.concat(RECORDINGS).map((file) => recordings.enqueue(file, { on: childQueue })));
-    for (const { job } of jobs) expect(await childQueue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded' });
+    const jobs = await Promise.all(
+      RECORDINGS.concat(RECORDINGS).map((file) => recordings.enqueue(file, { on: childQueue })),
+    );
+    for (const { job } of jobs)
+      expect(await childQueue.waitForResult(job, 60_000)).toMatchObject({ status: 'succeeded' });
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toContain('heartbeat_inference_jobs_total{outcome="succeeded",service="inference-worker"} 6');
+    expect(metrics).toContain(
+      'heartbeat_inference_jobs_total{outcome="succeeded",service="inference-worker"} 6',
+    );
     expect(metrics).toContain('heartbeat_inference_processes{state="running",service="inference-worker"} 2');
     const promoted = (await registry.findPromoted())!.version;
     expect(metrics).toContain(
@@ -321,4 +342,3 @@ function processExists(pid: number): boolean {
     return false;
   }
 }
-

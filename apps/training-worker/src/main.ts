@@ -19,4 +19,6 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 }
 
-main().catch((error: unknown) => exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error));
+main().catch((error: unknown) =>
+  exitOnStartupFailure(SERVICE, error instanceof ConfigError ? error.message : error),
+);

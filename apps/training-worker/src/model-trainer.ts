@@ -78,7 +78,12 @@ export function trainingParamsOf(params: RetrainParams): TrainingParams {
   return { ...DEFAULT_TRAINING_PARAMS, ...rest };
 }
 
-function snapshot(model: tf.LayersModel, history: EpochReport[], epoch: number, epochs: number): TrainingCheckpoint {
+function snapshot(
+  model: tf.LayersModel,
+  history: EpochReport[],
+  epoch: number,
+  epochs: number,
+): TrainingCheckpoint {
   const tensors = model.getWeights();
   const shapes = tensors.map((t) => [...t.shape]);
   const total = tensors.reduce((n, t) => n + t.size, 0);
@@ -128,7 +133,11 @@ export class ModelTrainer {
     const done = resume?.epoch ?? 0;
     const remaining = Math.max(0, params.epochs - done);
     const buildModel = () => {
-      const model = buildHeartSoundCnn({ seed: params.seed, blockFilters: options.params.blockFilters, inputShape: networkInputShape(modelInput) });
+      const model = buildHeartSoundCnn({
+        seed: params.seed,
+        blockFilters: options.params.blockFilters,
+        inputShape: networkInputShape(modelInput),
+      });
       if (resume) restore(model, resume);
       return model;
     };
@@ -226,7 +235,11 @@ export class ModelTrainer {
         minimumQuality: DEFAULT_MINIMUM_QUALITY,
         ...cycleModelManifestFields(cycle).decision,
       },
-      artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...cycleModelManifestFields(cycle).artifacts },
+      artifacts: {
+        tfjs: TFJS_MODEL_FILE,
+        metrics: 'metrics.json',
+        ...cycleModelManifestFields(cycle).artifacts,
+      },
       training: {
         params: { ...params, blockFilters: options.params.blockFilters ?? null },
         bestEpoch,

@@ -3,7 +3,10 @@
 import type { Metrics } from '@heartbeat/db';
 
 export type JobProgressSink = (progress: number) => Promise<unknown> | void;
-export type RunProgressSink = (progress: number, extra?: { metrics?: Metrics; logLine?: string }) => Promise<unknown>;
+export type RunProgressSink = (
+  progress: number,
+  extra?: { metrics?: Metrics; logLine?: string },
+) => Promise<unknown>;
 
 /** The job is told at most every this many ms, unless progress moved by at least MIN_STEP. */
 const JOB_REPORT_INTERVAL_MS = 1_000;
@@ -32,7 +35,10 @@ export class MonotonicProgress {
   set(value: number): void {
     this.current = Math.max(this.current, clamp(value));
     const now = Date.now();
-    if (this.current - this.lastJobValue >= MIN_STEP || (now - this.lastJobAt >= JOB_REPORT_INTERVAL_MS && this.current > this.lastJobValue)) {
+    if (
+      this.current - this.lastJobValue >= MIN_STEP ||
+      (now - this.lastJobAt >= JOB_REPORT_INTERVAL_MS && this.current > this.lastJobValue)
+    ) {
       this.lastJobValue = this.current;
       this.lastJobAt = now;
       this.enqueue(() => this.job(this.current));

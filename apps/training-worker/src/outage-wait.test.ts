@@ -21,8 +21,14 @@ function failingWith(...errors: Error[]) {
 describe('OutageWait', () => {
   it('tells onUnavailable which dependency each failed try met, and in which step', async () => {
     const met: [string, string][] = [];
-    const wait = new OutageWait({ ...settings, onUnavailable: (dependency, step) => met.push([dependency, step]) });
-    await wait.run('reading the checkpoint', failingWith(new Unreachable('connect ECONNREFUSED'), new Unreachable('socket hang up')));
+    const wait = new OutageWait({
+      ...settings,
+      onUnavailable: (dependency, step) => met.push([dependency, step]),
+    });
+    await wait.run(
+      'reading the checkpoint',
+      failingWith(new Unreachable('connect ECONNREFUSED'), new Unreachable('socket hang up')),
+    );
     expect(met).toEqual([
       ['Object storage', 'reading the checkpoint'],
       ['Object storage', 'reading the checkpoint'],

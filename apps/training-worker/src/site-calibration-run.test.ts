@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewSiteCalibration, SiteCalibration, TrainingRun } from '@heartbeat/db';
-import { describeModelInput, writeModelManifest, type LabelledRecording, type ScoredRecord } from '@heartbeat/model';
+import {
+  describeModelInput,
+  writeModelManifest,
+  type LabelledRecording,
+  type ScoredRecord,
+} from '@heartbeat/model';
 import { silentLogger } from '@heartbeat/telemetry';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TrainingRunService, type TrainingRunDependencies } from './training-run.service';
@@ -24,7 +29,10 @@ beforeAll(async () => {
     decision: { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0.1 },
     artifacts: { tfjs: 'model.json', metrics: 'metrics.json' },
   });
-  await writeFile(join(modelDir, 'metrics.json'), JSON.stringify({ validation: { overall: { sensitivity: 0.9 } } }));
+  await writeFile(
+    join(modelDir, 'metrics.json'),
+    JSON.stringify({ validation: { overall: { sensitivity: 0.9 } } }),
+  );
 });
 
 afterAll(async () => {
@@ -49,7 +57,11 @@ const run = (): TrainingRun => ({
 });
 
 /** `normal` normal and `abnormal` abnormal records; abnormal ones score `gap` logits higher, all far above the model's threshold. */
-function siteRecords(normal: number, abnormal: number, gap: number): { records: LabelledRecording[]; scores: ScoredRecord[] } {
+function siteRecords(
+  normal: number,
+  abnormal: number,
+  gap: number,
+): { records: LabelledRecording[]; scores: ScoredRecord[] } {
   const records: LabelledRecording[] = [];
   const scores: ScoredRecord[] = [];
   for (let i = 0; i < normal + abnormal; i++) {
@@ -71,7 +83,9 @@ function service(data: { records: LabelledRecording[]; scores: ScoredRecord[] },
       listRunning: vi.fn(async () => []),
       markRunning: vi.fn(async () => undefined),
       reportProgress: vi.fn(async () => undefined),
-      finish: vi.fn(async (_id: string, status: string, options = {}) => void finished.push({ status, options })),
+      finish: vi.fn(
+        async (_id: string, status: string, options = {}) => void finished.push({ status, options }),
+      ),
       setCheckpoint: vi.fn(async () => undefined),
     },
     data: { assemble: vi.fn(), siteSamples: vi.fn(async () => data.records) },
@@ -86,7 +100,18 @@ function service(data: { records: LabelledRecording[]; scores: ScoredRecord[] },
       withdraw: vi.fn(),
     },
     sites: {
-      findByName: vi.fn(async (name: string) => (name === 'north' ? { id: 'site-north', name, device: null, owner: null, createdAt: new Date(), updatedAt: new Date() } : undefined)),
+      findByName: vi.fn(async (name: string) =>
+        name === 'north'
+          ? {
+              id: 'site-north',
+              name,
+              device: null,
+              owner: null,
+              createdAt: new Date(),
+              updatedAt: new Date(),
+            }
+          : undefined,
+      ),
       recordCalibration: vi.fn(async (row: NewSiteCalibration) => {
         const stored = { ...row, id: randomUUID(), createdAt: new Date() } as SiteCalibration;
         recorded.push(stored);
@@ -102,13 +127,24 @@ function service(data: { records: LabelledRecording[]; scores: ScoredRecord[] },
       isLeased: vi.fn(async () => false),
       requeue: vi.fn(),
     },
-    settings: { workDir, modelCacheDir: workDir, evaluationFraction: 0.2, promotionMinMaccGain: 0.01, promotionMaxSensitivityDrop: 0.05 },
+    settings: {
+      workDir,
+      modelCacheDir: workDir,
+      evaluationFraction: 0.2,
+      promotionMinMaccGain: 0.01,
+      promotionMaxSensitivityDrop: 0.05,
+    },
     logger: silentLogger(),
   } as unknown as TrainingRunDependencies;
   return { subject: new TrainingRunService(deps), deps, recorded, finished, announced };
 }
 
-const job = (trainingRun: TrainingRun) => ({ schemaVersion: 1 as const, runId: trainingRun.id, kind: 'calibration' as const, params: { site: 'north' } });
+const job = (trainingRun: TrainingRun) => ({
+  schemaVersion: 1 as const,
+  runId: trainingRun.id,
+  kind: 'calibration' as const,
+  params: { site: 'north' },
+});
 
 describe('TrainingRunService site calibration', () => {
   it('fits the site on all its records, stores an active calibration (no model version) and announces it', async () => {
@@ -118,13 +154,31 @@ describe('TrainingRunService site calibration', () => {
     expect(result).toMatchObject({ status: 'succeeded', modelVersion: undefined });
     expect(recorded).toHaveLength(1);
     const [calibration] = recorded;
-    expect(calibration).toMatchObject({ siteId: 'site-north', status: 'active', baseModelVersion: '1.0.0', normalRecords: 15, abnormalRecords: 15, trainingRunId: trainingRun.id });
+    expect(calibration).toMatchObject({
+      siteId: 'site-north',
+      status: 'active',
+      baseModelVersion: '1.0.0',
+      normalRecords: 15,
+      abnormalRecords: 15,
+      trainingRunId: trainingRun.id,
+    });
     expect(calibration!.slope).toBeGreaterThan(0);
     // Target 0.85 with 15 abnormal records: 15 * 0.85 + sqrt(15 * 0.85 * 0.15) = 14.1, so all 15 are kept.
-    expect(calibration!.metrics).toMatchObject({ records: 30, requiredDetected: 15, sensitivity: 1, baseSensitivity: 0.9, targetSensitivity: expect.closeTo(0.85, 6), modelSensitivity: 1, modelSpecificity: 0, uploaded: 30 });
+    expect(calibration!.metrics).toMatchObject({
+      records: 30,
+      requiredDetected: 15,
+      sensitivity: 1,
+      baseSensitivity: 0.9,
+      targetSensitivity: expect.closeTo(0.85, 6),
+      modelSensitivity: 1,
+      modelSpecificity: 0,
+      uploaded: 30,
+    });
     expect(calibration!.metrics.specificity).toBeGreaterThan(0.5);
     expect(announced).toEqual(['north']);
-    expect(finished).toMatchObject([{ status: 'succeeded', options: { metrics: { site: 'north', calibrationId: calibration!.id } } }]);
+    expect(finished).toMatchObject([
+      { status: 'succeeded', options: { metrics: { site: 'north', calibrationId: calibration!.id } } },
+    ]);
     expect(deps.registry.registerModelDirectory).not.toHaveBeenCalled();
     expect(deps.registry.promote).not.toHaveBeenCalled();
   });
@@ -135,8 +189,15 @@ describe('TrainingRunService site calibration', () => {
     const result = await subject.process(job(trainingRun));
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/^SITE_RANKING_INVERTED: /);
-    expect(recorded).toMatchObject([{ status: 'refused', refusalCode: 'SITE_RANKING_INVERTED', normalRecords: 15, abnormalRecords: 15 }]);
-    expect(finished).toMatchObject([{ status: 'failed', options: { metrics: { stage: 'refused', refusal: { code: 'SITE_RANKING_INVERTED' } } } }]);
+    expect(recorded).toMatchObject([
+      { status: 'refused', refusalCode: 'SITE_RANKING_INVERTED', normalRecords: 15, abnormalRecords: 15 },
+    ]);
+    expect(finished).toMatchObject([
+      {
+        status: 'failed',
+        options: { metrics: { stage: 'refused', refusal: { code: 'SITE_RANKING_INVERTED' } } },
+      },
+    ]);
     expect(announced).toEqual([]);
   });
 

@@ -19,7 +19,9 @@ describe('TrainingMetrics', () => {
     );
     metrics.runStarted();
     now += 30_000;
-    await runs.reportProgress('1', 0.5, { metrics: { epoch: 4, epochs: 12, loss: 0.3125, validationAuc: 0.91, validationMacc: 0.84 } });
+    await runs.reportProgress('1', 0.5, {
+      metrics: { epoch: 4, epochs: 12, loss: 0.3125, validationAuc: 0.91, validationMacc: 0.84 },
+    });
     expect(reported).toEqual([['run-1', 0.5]]);
     const text = await registry.metrics();
     expect(text).toContain('heartbeat_training_run_active{service="training-worker"} 1');
@@ -29,7 +31,9 @@ describe('TrainingMetrics', () => {
     expect(text).toContain('heartbeat_training_loss{service="training-worker"} 0.3125');
     expect(text).toContain('heartbeat_training_validation_auc{service="training-worker"} 0.91');
     expect(text).toContain('heartbeat_training_validation_macc{service="training-worker"} 0.84');
-    expect(text).toContain('heartbeat_training_last_progress_timestamp_seconds{service="training-worker"} 1030');
+    expect(text).toContain(
+      'heartbeat_training_last_progress_timestamp_seconds{service="training-worker"} 1030',
+    );
   });
 
   it('counts a finished run by status and goes back to idle', async () => {

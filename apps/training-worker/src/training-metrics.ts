@@ -1,7 +1,13 @@
 // The training worker's Prometheus metrics: runs finished by status, the current run's progress,
 // epoch, loss and validation figures (from the epoch reports it writes to the database), and when it
 // last moved, so a stuck run can be told from a slow one.
-import { Counter, createDependencyErrorCounter, Gauge, type Dependency, type Registry } from '@heartbeat/telemetry';
+import {
+  Counter,
+  createDependencyErrorCounter,
+  Gauge,
+  type Dependency,
+  type Registry,
+} from '@heartbeat/telemetry';
 
 /** The figures an epoch report carries in a run's metrics (training-run.service's onEpoch). */
 interface EpochFigures {
@@ -24,7 +30,10 @@ export class TrainingMetrics {
   readonly validationMacc: Gauge;
   readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
-  constructor(registry: Registry, private readonly now: () => number = Date.now) {
+  constructor(
+    registry: Registry,
+    private readonly now: () => number = Date.now,
+  ) {
     const registers = [registry];
     this.runs = new Counter({
       name: 'heartbeat_training_runs_total',
@@ -113,17 +122,26 @@ export class TrainingMetrics {
  * The runs repository with every progress report also shown on the metrics: the service reports
  * through it, so the gauges see exactly what the database records.
  */
-export function reportingProgressTo<R extends { reportProgress(id: string, progress: number, extra?: { metrics?: Record<string, unknown>; logLine?: string }): Promise<unknown> }>(
-  runs: R,
-  metrics: TrainingMetrics,
-): R {
+export function reportingProgressTo<
+  R extends {
+    reportProgress(
+      id: string,
+      progress: number,
+      extra?: { metrics?: Record<string, unknown>; logLine?: string },
+    ): Promise<unknown>;
+  },
+>(runs: R, metrics: TrainingMetrics): R {
   return new Proxy(runs, {
     get(target, property, receiver) {
       if (property !== 'reportProgress') {
         const value: unknown = Reflect.get(target, property, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       }
-      return (id: string, progress: number, extra?: { metrics?: Record<string, unknown>; logLine?: string }) => {
+      return (
+        id: string,
+        progress: number,
+        extra?: { metrics?: Record<string, unknown>; logLine?: string },
+      ) => {
         metrics.progressed(progress, extra?.metrics as EpochFigures | undefined);
         return target.reportProgress(id, progress, extra);
       };

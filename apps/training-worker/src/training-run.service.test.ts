@@ -37,7 +37,12 @@ function service(runs: TrainingRun[], leased: string[] = []) {
     finish: vi.fn(async () => undefined),
     setCheckpoint: vi.fn(async () => undefined),
   };
-  const deps = { runs: store, control, logger: silentLogger(), settings: {} } as unknown as TrainingRunDependencies;
+  const deps = {
+    runs: store,
+    control,
+    logger: silentLogger(),
+    settings: {},
+  } as unknown as TrainingRunDependencies;
   return { service: new TrainingRunService(deps), control, store };
 }
 
@@ -46,7 +51,11 @@ describe('TrainingRunService.recoverInterruptedRuns', () => {
     const orphan = run({ checkpointKey: 'training-runs/x/checkpoint-epoch-2.json' });
     const { service: subject, control, store } = service([orphan]);
     expect(await subject.recoverInterruptedRuns()).toEqual({ resumed: [orphan.id], failed: [] });
-    expect(control.requeue).toHaveBeenCalledWith(orphan.id, { kind: 'retrain', params: orphan.params }, orphan.checkpointKey);
+    expect(control.requeue).toHaveBeenCalledWith(
+      orphan.id,
+      { kind: 'retrain', params: orphan.params },
+      orphan.checkpointKey,
+    );
     expect(store.finish).not.toHaveBeenCalled();
   });
 
@@ -54,7 +63,9 @@ describe('TrainingRunService.recoverInterruptedRuns', () => {
     const orphan = run({});
     const { service: subject, store } = service([orphan]);
     await subject.recoverInterruptedRuns();
-    expect(store.finish).toHaveBeenCalledWith(orphan.id, 'failed', { error: expect.stringMatching(/before the run saved a checkpoint/) });
+    expect(store.finish).toHaveBeenCalledWith(orphan.id, 'failed', {
+      error: expect.stringMatching(/before the run saved a checkpoint/),
+    });
   });
 
   it('leaves alone a run a live worker still holds', async () => {
@@ -70,11 +81,13 @@ describe('TrainingRunService.process', () => {
   it('does nothing for a run that already ended (a redelivered job)', async () => {
     const ended = run({ status: 'succeeded', progress: 1 });
     const { service: subject, store } = service([ended]);
-    expect(await subject.process({ schemaVersion: 1, runId: ended.id, kind: 'retrain', params: {} })).toEqual({
-      runId: ended.id,
-      status: 'succeeded',
-      error: undefined,
-    });
+    expect(await subject.process({ schemaVersion: 1, runId: ended.id, kind: 'retrain', params: {} })).toEqual(
+      {
+        runId: ended.id,
+        status: 'succeeded',
+        error: undefined,
+      },
+    );
     expect(store.markRunning).not.toHaveBeenCalled();
   });
 
@@ -82,7 +95,9 @@ describe('TrainingRunService.process', () => {
     const queued = run({ status: 'queued', progress: 0 });
     const { service: subject, store, control } = service([queued]);
     vi.mocked(control.isCancelRequested).mockResolvedValue(true);
-    expect((await subject.process({ schemaVersion: 1, runId: queued.id, kind: 'retrain', params: {} })).status).toBe('cancelled');
+    expect(
+      (await subject.process({ schemaVersion: 1, runId: queued.id, kind: 'retrain', params: {} })).status,
+    ).toBe('cancelled');
     expect(store.finish).toHaveBeenCalledWith(queued.id, 'cancelled', expect.anything());
     expect(store.markRunning).not.toHaveBeenCalled();
   });

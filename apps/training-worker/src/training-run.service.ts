@@ -153,10 +153,14 @@ export class TrainingRunService {
     return outcome;
   }
 
-  async process(job: TrainingJob, reportJobProgress: ProgressSink = () => undefined): Promise<TrainingResult> {
+  async process(
+    job: TrainingJob,
+    reportJobProgress: ProgressSink = () => undefined,
+  ): Promise<TrainingResult> {
     const { runs, control, logger } = this.deps;
     const run = await this.patiently('reading the run', () => runs.findById(job.runId));
-    if (!run) return { runId: job.runId, status: 'failed', error: `Training run ${job.runId} does not exist` };
+    if (!run)
+      return { runId: job.runId, status: 'failed', error: `Training run ${job.runId} does not exist` };
     if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
       return { runId: run.id, status: run.status, error: run.error ?? undefined };
     if (run.status === 'running' && (await control.isLeased(run.id)))
@@ -171,10 +175,14 @@ export class TrainingRunService {
     const resuming = run.status === 'running';
     const log = (line: string) => `${new Date().toISOString()} ${line}`;
     const progress = new MonotonicProgress(run.progress, reportJobProgress, (value, extra) =>
-      runs.reportProgress(run.id, value, { ...extra, logLine: extra?.logLine ? log(extra.logLine) : undefined }),
+      runs.reportProgress(run.id, value, {
+        ...extra,
+        logLine: extra?.logLine ? log(extra.logLine) : undefined,
+      }),
     );
     const cancellation = this.watchCancellation(run.id);
-    const patiently = <T>(step: string, attempt: () => Promise<T>) => this.patiently(step, attempt, progress, cancellation);
+    const patiently = <T>(step: string, attempt: () => Promise<T>) =>
+      this.patiently(step, attempt, progress, cancellation);
     const runDir = join(this.deps.settings.workDir, run.id);
     try {
       await patiently('starting the run', () => runs.markRunning(run.id));
@@ -185,10 +193,17 @@ export class TrainingRunService {
           ? await this.calibrateSite(run, job, runDir, progress, cancellation, patiently)
           : await this.retrain(run, job, runDir, progress, cancellation, patiently, resuming);
       await progress.flush();
-      await patiently('recording the result', () => runs.finish(run.id, 'succeeded', { metrics: result.metrics }));
+      await patiently('recording the result', () =>
+        runs.finish(run.id, 'succeeded', { metrics: result.metrics }),
+      );
       await reportJobProgress(1);
       logger.info({ runId: run.id, modelVersion: result.modelVersion }, `Training run ${run.id} succeeded`);
-      return { runId: run.id, status: 'succeeded', modelVersion: result.modelVersion, metrics: result.metrics };
+      return {
+        runId: run.id,
+        status: 'succeeded',
+        modelVersion: result.modelVersion,
+        metrics: result.metrics,
+      };
     } catch (error) {
       await progress.flush().catch(() => undefined);
       if (error instanceof TrainingCancelledError) {
@@ -199,7 +214,14 @@ export class TrainingRunService {
       const message = error instanceof Error ? error.message : String(error);
       const refusal =
         error instanceof SiteCalibrationRefusedError
-          ? { metrics: { stage: 'refused', site: error.site, calibrationId: error.calibrationId, refusal: { code: error.code, message: error.refusal.message, ...error.refusal.figures } } }
+          ? {
+              metrics: {
+                stage: 'refused',
+                site: error.site,
+                calibrationId: error.calibrationId,
+                refusal: { code: error.code, message: error.refusal.message, ...error.refusal.figures },
+              },
+            }
           : {};
       await runs.finish(run.id, 'failed', { error: message, ...refusal });
       logger.error({ runId: run.id, err: message }, `Training run ${run.id} failed`);
@@ -224,23 +246,37 @@ export class TrainingRunService {
     const { settings, registry, checkpoints, runs } = this.deps;
     const params = retrainParamsSchema.parse(job.params);
     const checkpointKey = resuming ? run.checkpointKey : null;
-    const checkpoint = checkpointKey ? await patiently('reading the checkpoint', () => checkpoints.load(checkpointKey)) : undefined;
+    const checkpoint = checkpointKey
+      ? await patiently('reading the checkpoint', () => checkpoints.load(checkpointKey))
+      : undefined;
     await progress.report(undefined, {
       logLine: checkpoint
         ? `resuming after epoch ${checkpoint.epoch}/${checkpoint.epochs} from ${run.checkpointKey}`
         : 'assembling the data set',
     });
 
-    const recordings = await patiently('assembling the data set', () => this.deps.data.assemble(join(runDir, 'data')));
-    const { held: evaluation, rest: development } = splitByRecordHash(recordings, settings.evaluationFraction, 'evaluation');
-    const { held: validation, rest: training } = splitByRecordHash(development, VALIDATION_FRACTION, 'validation');
+    const recordings = await patiently('assembling the data set', () =>
+      this.deps.data.assemble(join(runDir, 'data')),
+    );
+    const { held: evaluation, rest: development } = splitByRecordHash(
+      recordings,
+      settings.evaluationFraction,
+      'evaluation',
+    );
+    const { held: validation, rest: training } = splitByRecordHash(
+      development,
+      VALIDATION_FRACTION,
+      'validation',
+    );
     const evaluationFingerprint = datasetFingerprint(evaluation);
     cancellation.check();
     await progress.report(STAGE.data, {
       logLine: `data: ${recordings.length} recordings (training ${training.length}, validation ${validation.length}, evaluation ${evaluation.length}, fingerprint ${evaluationFingerprint})`,
     });
 
-    const version = nextCandidateVersion((await patiently('listing model versions', () => registry.list())).map((row) => row.version));
+    const version = nextCandidateVersion(
+      (await patiently('listing model versions', () => registry.list())).map((row) => row.version),
+    );
     const candidateDir = join(runDir, version);
     // A retrain keeps the serving model's input (its features) and whether it has a heart-cycle model
     // (with its weight), so the two compare like for like.
@@ -266,7 +302,12 @@ export class TrainingRunService {
         progress.set(STAGE.data + (STAGE.trained - STAGE.data) * fraction);
       },
       onEpoch: (report) => {
-        history.push({ epoch: report.epoch, loss: report.loss, validationAuc: report.validationAuc, validationMacc: report.validationMacc });
+        history.push({
+          epoch: report.epoch,
+          loss: report.loss,
+          validationAuc: report.validationAuc,
+          validationMacc: report.validationMacc,
+        });
         const doneEpochs = report.epoch - (checkpoint?.epoch ?? 0);
         const secondsPerEpoch = (Date.now() - started) / 1000 / Math.max(1, doneEpochs);
         const etaSeconds = Math.round(secondsPerEpoch * (report.epochs - report.epoch));
@@ -290,7 +331,10 @@ export class TrainingRunService {
         savingCheckpoint = savingCheckpoint
           .then(async () => runs.setCheckpoint(run.id, await checkpoints.save(run.id, snapshot)))
           .catch((error: unknown) =>
-            this.deps.logger.warn({ runId: run.id, err: (error as Error).message }, 'Could not save a checkpoint'),
+            this.deps.logger.warn(
+              { runId: run.id, err: (error as Error).message },
+              'Could not save a checkpoint',
+            ),
           );
       },
     });
@@ -301,7 +345,9 @@ export class TrainingRunService {
     const candidate = await this.deps.evaluator.evaluate(candidateDir, evaluation);
     // Fetched again: an admin may have promoted another version while this one trained.
     const promotedNow = await patiently('fetching the serving model', () => this.promotedModel());
-    const promoted = promotedNow ? await this.deps.evaluator.evaluate(promotedNow.dir, evaluation) : undefined;
+    const promoted = promotedNow
+      ? await this.deps.evaluator.evaluate(promotedNow.dir, evaluation)
+      : undefined;
     cancellation.check();
     const decision = this.decide(candidate, promoted);
     await progress.report(STAGE.evaluated, {
@@ -316,15 +362,17 @@ export class TrainingRunService {
       decision,
     };
     await mergeJson(join(candidateDir, 'metrics.json'), { evaluation: evaluationMetrics });
-    return patiently(`registering ${version}`, () => this.registerAndDecide(run, candidateDir, version, decision, {
-      stage: 'done',
-      version,
-      epochs: trained.report.history.length,
-      history,
-      validation: trained.report.validation.overall,
-      evaluation: evaluationMetrics,
-      resumedFromEpoch: trained.resumedFromEpoch ?? null,
-    }));
+    return patiently(`registering ${version}`, () =>
+      this.registerAndDecide(run, candidateDir, version, decision, {
+        stage: 'done',
+        version,
+        epochs: trained.report.history.length,
+        history,
+        validation: trained.report.validation.overall,
+        evaluation: evaluationMetrics,
+        resumedFromEpoch: trained.resumedFromEpoch ?? null,
+      }),
+    );
   }
 
   /**
@@ -343,15 +391,22 @@ export class TrainingRunService {
     const { sites } = this.deps;
     const params = siteCalibrationParamsSchema.parse({ site: run.site ?? undefined, ...job.params });
     const site = await patiently('reading the site', () => sites.findByName(params.site));
-    if (!site) throw new Error(`Site ${params.site} does not exist; create it (POST /api/v1/sites) and upload its labelled recordings first`);
+    if (!site)
+      throw new Error(
+        `Site ${params.site} does not exist; create it (POST /api/v1/sites) and upload its labelled recordings first`,
+      );
     const promotedModel = await patiently('fetching the serving model', () => this.promotedModel());
-    if (!promotedModel) throw new Error('Site calibration needs a promoted model to calibrate on; none is promoted');
+    if (!promotedModel)
+      throw new Error('Site calibration needs a promoted model to calibrate on; none is promoted');
     const { version: baseModelVersion, dir: promotedDir } = promotedModel;
     const records: LabelledRecording[] = await patiently(`collecting site ${params.site}'s recordings`, () =>
       this.deps.data.siteSamples(join(runDir, 'data'), params.site),
     );
     const uploaded = countLabels(records);
-    const refuse = async (error: SiteCalibrationError, counts: { normal: number; abnormal: number }): Promise<never> => {
+    const refuse = async (
+      error: SiteCalibrationError,
+      counts: { normal: number; abnormal: number },
+    ): Promise<never> => {
       const refused = await patiently('recording the refusal', () =>
         sites.recordCalibration({
           siteId: site.id,
@@ -373,7 +428,9 @@ export class TrainingRunService {
       if (error instanceof SiteCalibrationError) await refuse(error, uploaded);
       throw error;
     }
-    await progress.report(0.1, { logLine: `site ${params.site}: ${records.length} labelled recordings (${uploaded.normal} normal, ${uploaded.abnormal} abnormal)` });
+    await progress.report(0.1, {
+      logLine: `site ${params.site}: ${records.length} labelled recordings (${uploaded.normal} normal, ${uploaded.abnormal} abnormal)`,
+    });
     cancellation.check();
 
     const scored = await this.deps.evaluator.scoreRecords(promotedDir, records);
@@ -417,13 +474,25 @@ export class TrainingRunService {
     );
     await sites
       .announce(params.site)
-      .catch((error: unknown) => this.deps.logger.warn({ err: (error as Error).message }, 'Could not announce the new site calibration; workers pick it up when their cache expires'));
+      .catch((error: unknown) =>
+        this.deps.logger.warn(
+          { err: (error as Error).message },
+          'Could not announce the new site calibration; workers pick it up when their cache expires',
+        ),
+      );
     await progress.report(0.95, {
       logLine: `site ${params.site}: threshold ${fit.decision.threshold.toFixed(3)} on all ${scored.length} records, local sensitivity ${fit.figures.sensitivity.toFixed(3)} (95 % lower bound ${fit.figures.sensitivityLowerBound.toFixed(3)}; target ${fit.figures.targetSensitivity.toFixed(3)}), specificity ${fit.figures.specificity.toFixed(3)} (model's own threshold: ${fit.figures.modelSensitivity.toFixed(3)} / ${fit.figures.modelSpecificity.toFixed(3)})`,
     });
     return {
       modelVersion: undefined,
-      metrics: { stage: 'done', site: params.site, calibrationId: calibration.id, baseModelVersion, decision: fit.decision, ...metrics },
+      metrics: {
+        stage: 'done',
+        site: params.site,
+        calibrationId: calibration.id,
+        baseModelVersion,
+        decision: fit.decision,
+        ...metrics,
+      },
     };
   }
 
@@ -431,7 +500,10 @@ export class TrainingRunService {
   private async promotedModel(): Promise<{ version: string; dir: string } | undefined> {
     const row = await this.deps.registry.findPromoted();
     if (!row) return undefined;
-    return { version: row.version, dir: await this.deps.registry.materialise(row.version, this.deps.settings.modelCacheDir) };
+    return {
+      version: row.version,
+      dir: await this.deps.registry.materialise(row.version, this.deps.settings.modelCacheDir),
+    };
   }
 
   /** Runs a step through the outage wait (when there is one), its waits logged on the run. */
@@ -451,7 +523,10 @@ export class TrainingRunService {
     });
   }
 
-  private decide(candidate: ModelEvaluation | Parameters<typeof decidePromotion>[0]['candidate'], promoted?: Parameters<typeof decidePromotion>[0]['candidate']): PromotionDecision {
+  private decide(
+    candidate: ModelEvaluation | Parameters<typeof decidePromotion>[0]['candidate'],
+    promoted?: Parameters<typeof decidePromotion>[0]['candidate'],
+  ): PromotionDecision {
     return decidePromotion({
       candidate,
       promoted,
@@ -468,10 +543,17 @@ export class TrainingRunService {
     metrics: Record<string, unknown>,
   ): Promise<{ modelVersion: string; metrics: Record<string, unknown> }> {
     const { registry } = this.deps;
-    await registry.registerModelDirectory(candidateDir, { status: 'candidate', trainingRunId: run.id, actor: ACTOR });
+    await registry.registerModelDirectory(candidateDir, {
+      status: 'candidate',
+      trainingRunId: run.id,
+      actor: ACTOR,
+    });
     if (decision.promote) await registry.promote(version, { reason: decision.reason, actor: ACTOR });
     else await registry.withdraw(version, 'rejected', { reason: decision.reason, actor: ACTOR });
-    return { modelVersion: version, metrics: { ...metrics, promoted: decision.promote, decisionReason: decision.reason } };
+    return {
+      modelVersion: version,
+      metrics: { ...metrics, promoted: decision.promote, decisionReason: decision.reason },
+    };
   }
 
   private watchCancellation(runId: string): CancellationWatch {
@@ -512,7 +594,10 @@ async function mergeJson(file: string, extra: Record<string, unknown>): Promise<
 }
 
 function countLabels(records: readonly { label: string }[]): { normal: number; abnormal: number } {
-  return { normal: records.filter((r) => r.label === 'normal').length, abnormal: records.filter((r) => r.label === 'abnormal').length };
+  return {
+    normal: records.filter((r) => r.label === 'normal').length,
+    abnormal: records.filter((r) => r.label === 'abnormal').length,
+  };
 }
 
 /** The model's own validation sensitivity (metrics.json), which a site's threshold must keep. */
@@ -521,10 +606,15 @@ function validationSensitivity(modelDir: string, metricsFile = 'metrics.json'): 
   try {
     metrics = JSON.parse(readFileSync(join(modelDir, metricsFile), 'utf8')) as typeof metrics;
   } catch (error) {
-    throw new Error(`Cannot read the serving model's validation figures (${metricsFile}): ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `Cannot read the serving model's validation figures (${metricsFile}): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   const sensitivity = metrics.validation?.overall?.sensitivity;
   if (typeof sensitivity !== 'number' || !(sensitivity > 0 && sensitivity <= 1))
-    throw new Error(`The serving model's ${metricsFile} has no validation sensitivity (validation.overall.sensitivity), which site calibration keeps`);
+    throw new Error(
+      `The serving model's ${metricsFile} has no validation sensitivity (validation.overall.sensitivity), which site calibration keeps`,
+    );
   return sensitivity;
 }

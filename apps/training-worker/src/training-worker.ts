@@ -59,7 +59,9 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
   const storage = ObjectStorage.fromSettings(config.s3);
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
-  const queue = createQueue(QUEUE_NAMES.training, connection, (error) => logger.warn({ err: error.message }, 'Queue connection problem'));
+  const queue = createQueue(QUEUE_NAMES.training, connection, (error) =>
+    logger.warn({ err: error.message }, 'Queue connection problem'),
+  );
   const runs = new TrainingRunsRepository(database.db);
   const samples = new TrainingSamplesRepository(database.db);
   const recordings = new RecordingsRepository(database.db);
@@ -103,7 +105,10 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     async requeue(runId, job, checkpointKey) {
       // One resume job per checkpoint: repeated sweeps before it runs do not pile up duplicates.
       const epoch = /checkpoint-epoch-(\d+)/.exec(checkpointKey ?? '')?.[1] ?? 'start';
-      await queue.add({ runId, kind: job.kind, params: job.params }, { jobId: `${runId}-resume-epoch-${epoch}` });
+      await queue.add(
+        { runId, kind: job.kind, params: job.params },
+        { jobId: `${runId}-resume-epoch-${epoch}` },
+      );
     },
   };
 
@@ -144,10 +149,15 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     logger,
     outageWait: new OutageWait({
       unavailableDependency: (error) =>
-        error instanceof StorageUnavailableError ? 'Object storage' : isDatabaseUnavailable(error) ? 'The database' : undefined,
+        error instanceof StorageUnavailableError
+          ? 'Object storage'
+          : isDatabaseUnavailable(error)
+            ? 'The database'
+            : undefined,
       retryMs: config.trainingWorker.dependencyRetryMs,
       limitMs: config.trainingWorker.dependencyWaitLimitMs,
-      onUnavailable: (dependency, step) => trainingMetrics.dependencyFailed(dependency === 'Object storage' ? 's3' : 'postgres', step),
+      onUnavailable: (dependency, step) =>
+        trainingMetrics.dependencyFailed(dependency === 'Object storage' ? 's3' : 'postgres', step),
     }),
   });
 
@@ -211,7 +221,10 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
     await release();
     throw error;
   }
-  logger.info({ port: telemetry.port }, `HeartBeat ${SERVICE} ready; probes and metrics on port ${telemetry.port}`);
+  logger.info(
+    { port: telemetry.port },
+    `HeartBeat ${SERVICE} ready; probes and metrics on port ${telemetry.port}`,
+  );
 
   async function release(): Promise<void> {
     await queue.close().catch(() => undefined);

@@ -18,7 +18,10 @@ const compare = (a: SemVer, b: SemVer) => a.major - b.major || a.minor - b.minor
 
 /** Next minor after the highest registered version (site versions count by their numbers too). */
 export function nextCandidateVersion(registered: readonly string[]): string {
-  const versions = registered.map(parseSemVer).filter((v): v is SemVer => v !== undefined).sort(compare);
+  const versions = registered
+    .map(parseSemVer)
+    .filter((v): v is SemVer => v !== undefined)
+    .sort(compare);
   const highest = versions.at(-1);
   if (!highest) return '1.0.0';
   return `${highest.major}.${highest.minor + 1}.0`;

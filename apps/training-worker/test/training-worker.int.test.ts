@@ -29,7 +29,10 @@ import { silentLogger } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
 import { ApiKeysService } from '../../gateway/src/auth/api-keys.service';
 import { createGatewayApp } from '../../gateway/src/gateway-app';
-import { startInferenceWorker, type RunningInferenceWorker } from '../../inference-worker/src/inference-worker';
+import {
+  startInferenceWorker,
+  type RunningInferenceWorker,
+} from '../../inference-worker/src/inference-worker';
 import { startTrainingWorker, type RunningTrainingWorker } from '../src/training-worker';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -84,7 +87,12 @@ const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const json = (key: string) => ({ ...auth(key), 'Content-Type': 'application/json' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000, everyMs = 200): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 120_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -96,11 +104,25 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 async function trainingStatus() {
   const response = await fetch(`${base}/training-status`, { headers: auth(admin) });
-  return (await response.json()) as { run: { id: string; status: string; progress: number; epoch: number | null; logTail: string[]; error: string | null; metrics: Record<string, unknown> } | null };
+  return (await response.json()) as {
+    run: {
+      id: string;
+      status: string;
+      progress: number;
+      epoch: number | null;
+      logTail: string[];
+      error: string | null;
+      metrics: Record<string, unknown>;
+    } | null;
+  };
 }
 
 async function retrain(params: Record<string, unknown>) {
-  const response = await fetch(`${base}/retrain`, { method: 'POST', headers: json(admin), body: JSON.stringify({ params }) });
+  const response = await fetch(`${base}/retrain`, {
+    method: 'POST',
+    headers: json(admin),
+    body: JSON.stringify({ params }),
+  });
   expect(response.status).toBe(202);
   return (await response.json()) as { id: string; status: string };
 }
@@ -116,7 +138,12 @@ async function predictWith(fileName: string) {
     sizeBytes: stored.size,
   });
   const prediction = await new PredictionsRepository(connection.db).create({ recordingId: recording.id });
-  const job = await predictions.add({ recordingId: recording.id, storageKey: stored.key, predictionId: prediction.id, requestedAt: new Date().toISOString() });
+  const job = await predictions.add({
+    recordingId: recording.id,
+    storageKey: stored.key,
+    predictionId: prediction.id,
+    requestedAt: new Date().toISOString(),
+  });
   return predictions.waitForResult(job, 60_000);
 }
 
@@ -146,10 +173,17 @@ beforeAll(async () => {
   await connection.db.delete(trainingSamples);
   storage = ObjectStorage.fromSettings(config.s3);
   redis = new Redis(config.redis.url);
-  registry = new ModelRegistry({ modelVersions: new ModelVersionsRepository(connection.db), artifacts: storage, publisher: redis });
+  registry = new ModelRegistry({
+    modelVersions: new ModelVersionsRepository(connection.db),
+    artifacts: storage,
+    publisher: redis,
+  });
   await registry.registerModelDirectory(
     // With a heart-cycle model, so the retrain (which keeps the serving model's weight) fits one too.
-    await createUntrainedModelDirectory(path.join(workDir, BASE_VERSION), BASE_VERSION, { seed: 50, cycleModel: { logit: 0, weight: 0.25 } }),
+    await createUntrainedModelDirectory(path.join(workDir, BASE_VERSION), BASE_VERSION, {
+      seed: 50,
+      cycleModel: { logit: 0, weight: 0.25 },
+    }),
     { status: 'promoted' },
   );
   gateway = await createGatewayApp(config, { logger: false });
@@ -158,8 +192,15 @@ beforeAll(async () => {
   const keys = gateway.get(ApiKeysService);
   admin = (await keys.create({ role: 'admin', name: 'training-int-admin' })).secret;
   screening = (await keys.create({ role: 'screening', name: 'training-int-screening' })).secret;
-  inference = await startInferenceWorker({ config, logger: silentLogger(), bundledModelsRoot: path.join(workDir, 'none') });
-  predictions = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix: config.queue.prefix });
+  inference = await startInferenceWorker({
+    config,
+    logger: silentLogger(),
+    bundledModelsRoot: path.join(workDir, 'none'),
+  });
+  predictions = createQueue(QUEUE_NAMES.predictions, {
+    redisUrl: config.redis.url,
+    prefix: config.queue.prefix,
+  });
   training = await startTrainingWorker({ config, logger: silentLogger() });
 });
 
@@ -189,11 +230,24 @@ describe('training data upload', () => {
     add('e01440.flac', await readFile(path.join(FIXTURES, 'e01440.flac')), 'normal');
     add('synthetic.wav', syntheticWav(1), 'normal');
     add('again.flac', await readFile(path.join(FIXTURES, 'b0225.flac')), 'normal');
-    add('picture.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]), 'normal');
-    const response = await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: form });
+    add(
+      'picture.png',
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]),
+      'normal',
+    );
+    const response = await fetch(`${base}/upload-training-data`, {
+      method: 'POST',
+      headers: auth(screening),
+      body: form,
+    });
     const body = await response.json();
     expect(response.status, JSON.stringify(body)).toBe(200);
-    expect(body.accepted.map((f: { fileName: string }) => f.fileName)).toEqual(['a0238.flac', 'b0225.flac', 'e01440.flac', 'synthetic.wav']);
+    expect(body.accepted.map((f: { fileName: string }) => f.fileName)).toEqual([
+      'a0238.flac',
+      'b0225.flac',
+      'e01440.flac',
+      'synthetic.wav',
+    ]);
     expect(body.duplicates).toMatchObject([{ fileName: 'again.flac' }]);
     expect(body.rejected).toMatchObject([{ fileName: 'picture.png', code: 'UNSUPPORTED_FORMAT' }]);
     expect(body.samples).toEqual({ normal: 3, abnormal: 1 });
@@ -204,14 +258,22 @@ describe('training data upload', () => {
     form.append('site', 'hospital-a');
     form.append('manifest', new Blob(['file,label\nsynthetic-2.wav,abnormal\n']), 'labels.csv');
     form.append('files', new Blob([new Uint8Array(syntheticWav(2))]), 'synthetic-2.wav');
-    const body = await (await fetch(`${base}/api/v1/training-data`, { method: 'POST', headers: auth(screening), body: form })).json();
-    expect(body.accepted).toMatchObject([{ fileName: 'synthetic-2.wav', label: 'abnormal', site: 'hospital-a' }]);
+    const body = await (
+      await fetch(`${base}/api/v1/training-data`, { method: 'POST', headers: auth(screening), body: form })
+    ).json();
+    expect(body.accepted).toMatchObject([
+      { fileName: 'synthetic-2.wav', label: 'abnormal', site: 'hospital-a' },
+    ]);
   });
 
   it('refuses a file without a label with 400 MISSING_LABEL', async () => {
     const form = new FormData();
     form.append('files', new Blob([new Uint8Array(syntheticWav(3))]), 'unlabelled.wav');
-    const response = await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: form });
+    const response = await fetch(`${base}/upload-training-data`, {
+      method: 'POST',
+      headers: auth(screening),
+      body: form,
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ code: 'MISSING_LABEL' });
   });
@@ -221,22 +283,35 @@ describe('retraining', () => {
   let runId: string;
 
   it('needs an admin key and refuses a second run while one is active', async () => {
-    const forbidden = await fetch(`${base}/retrain`, { method: 'POST', headers: json(screening), body: '{}' });
+    const forbidden = await fetch(`${base}/retrain`, {
+      method: 'POST',
+      headers: json(screening),
+      body: '{}',
+    });
     expect(forbidden.status).toBe(403);
     runId = (await retrain(TINY)).id;
-    const again = await fetch(`${base}/api/v1/training-runs`, { method: 'POST', headers: json(admin), body: '{}' });
+    const again = await fetch(`${base}/api/v1/training-runs`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(again.status).toBe(409);
     expect(await again.json()).toMatchObject({ code: 'TRAINING_RUN_ACTIVE', details: { runId } });
   });
 
   it('reports progress that rises monotonically to 1 and ends with a candidate judged by the policy', async () => {
     const seen: number[] = [];
-    const final = await waitFor('the run to finish', async () => {
-      const { run } = await trainingStatus();
-      if (run?.id !== runId) return undefined;
-      seen.push(run.progress);
-      return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
-    }, 300_000, 100);
+    const final = await waitFor(
+      'the run to finish',
+      async () => {
+        const { run } = await trainingStatus();
+        if (run?.id !== runId) return undefined;
+        seen.push(run.progress);
+        return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
+      },
+      300_000,
+      100,
+    );
     expect(final.error).toBeNull();
     expect(final.status).toBe('succeeded');
     expect(final.progress).toBe(1);
@@ -257,31 +332,70 @@ describe('retraining', () => {
     expect(model.status).toBe(expected.promote ? 'promoted' : 'rejected');
     expect(model.statusReason).toBe(expected.reason);
     expect(model.trainingRunId).toBe(runId);
-    expect(Object.keys(model.artifactKeys)).toEqual(expect.arrayContaining(['onnx', 'tfjs', 'card', 'manifest', 'metrics', 'cycleModel']));
+    expect(Object.keys(model.artifactKeys)).toEqual(
+      expect.arrayContaining(['onnx', 'tfjs', 'card', 'manifest', 'metrics', 'cycleModel']),
+    );
   });
 
   it('serves the new version without restart once promoted (by the policy or an admin), and rolls back', async () => {
     const model = await (await fetch(`${base}/api/v1/models/5.1.0`, { headers: auth(admin) })).json();
     if (model.status !== 'promoted') {
-      const promoted = await fetch(`${base}/api/v1/models/5.1.0/promote`, { method: 'POST', headers: json(admin), body: JSON.stringify({ reason: 'integration test override' }) });
+      const promoted = await fetch(`${base}/api/v1/models/5.1.0/promote`, {
+        method: 'POST',
+        headers: json(admin),
+        body: JSON.stringify({ reason: 'integration test override' }),
+      });
       expect(promoted.status).toBe(200);
-      const audit = await new AuditRepository(connection.db).list({ action: 'model.promoted', subjectId: '5.1.0' });
+      const audit = await new AuditRepository(connection.db).list({
+        action: 'model.promoted',
+        subjectId: '5.1.0',
+      });
       expect(audit.items[0]?.details).toMatchObject({ reason: 'integration test override' });
     }
-    await waitFor('the inference worker to serve 5.1.0', async () => (inference.modelVersion === '5.1.0' ? true : undefined), 60_000, 50);
+    await waitFor(
+      'the inference worker to serve 5.1.0',
+      async () => (inference.modelVersion === '5.1.0' ? true : undefined),
+      60_000,
+      50,
+    );
     expect(await predictWith('a0238.flac')).toMatchObject({ status: 'succeeded', modelVersion: '5.1.0' });
 
-    const rollback = await fetch(`${base}/api/v1/models/rollback`, { method: 'POST', headers: json(admin), body: '{}' });
+    const rollback = await fetch(`${base}/api/v1/models/rollback`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(rollback.status).toBe(200);
-    expect(await rollback.json()).toMatchObject({ promoted: { version: BASE_VERSION }, previousVersion: '5.1.0' });
-    await waitFor('the inference worker to serve 5.0.0 again', async () => (inference.modelVersion === BASE_VERSION ? true : undefined), 60_000, 50);
-    expect(await predictWith('b0225.flac')).toMatchObject({ status: 'succeeded', modelVersion: BASE_VERSION });
+    expect(await rollback.json()).toMatchObject({
+      promoted: { version: BASE_VERSION },
+      previousVersion: '5.1.0',
+    });
+    await waitFor(
+      'the inference worker to serve 5.0.0 again',
+      async () => (inference.modelVersion === BASE_VERSION ? true : undefined),
+      60_000,
+      50,
+    );
+    expect(await predictWith('b0225.flac')).toMatchObject({
+      status: 'succeeded',
+      modelVersion: BASE_VERSION,
+    });
 
     const models = await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json();
-    expect(models.items.map((m: { version: string }) => m.version)).toEqual(expect.arrayContaining(['5.0.0', '5.1.0']));
-    const retireServing = await fetch(`${base}/api/v1/models/${BASE_VERSION}/retire`, { method: 'POST', headers: json(admin), body: '{}' });
+    expect(models.items.map((m: { version: string }) => m.version)).toEqual(
+      expect.arrayContaining(['5.0.0', '5.1.0']),
+    );
+    const retireServing = await fetch(`${base}/api/v1/models/${BASE_VERSION}/retire`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(retireServing.status).toBe(409);
-    const retire = await fetch(`${base}/api/v1/models/5.1.0/retire`, { method: 'POST', headers: json(admin), body: '{}' });
+    const retire = await fetch(`${base}/api/v1/models/5.1.0/retire`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(await retire.json()).toMatchObject({ version: '5.1.0', status: 'retired' });
   });
 
@@ -291,49 +405,97 @@ describe('retraining', () => {
       const { run } = await trainingStatus();
       return run?.status === 'running' && run.progress > 0.05 ? true : undefined;
     });
-    const cancel = await fetch(`${base}/api/v1/training-runs/${id}/cancel`, { method: 'POST', headers: json(admin), body: '{}' });
+    const cancel = await fetch(`${base}/api/v1/training-runs/${id}/cancel`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(cancel.status).toBe(202);
-    const ended = await waitFor('the run to stop', async () => {
-      const { run } = await trainingStatus();
-      return run && run.status !== 'running' ? run : undefined;
-    }, 60_000);
+    const ended = await waitFor(
+      'the run to stop',
+      async () => {
+        const { run } = await trainingStatus();
+        return run && run.status !== 'running' ? run : undefined;
+      },
+      60_000,
+    );
     expect(ended.status, JSON.stringify(ended)).toBe('cancelled');
   });
 });
 
 describe('site calibration', () => {
   it("fits a site's operating point on all its records, with no model version, or refuses it with a code", async () => {
-    const created = await fetch(`${base}/api/v1/sites`, { method: 'POST', headers: json(admin), body: JSON.stringify({ name: 'clinic-b', device: 'synthetic' }) });
+    const created = await fetch(`${base}/api/v1/sites`, {
+      method: 'POST',
+      headers: json(admin),
+      body: JSON.stringify({ name: 'clinic-b', device: 'synthetic' }),
+    });
     expect(created.status).toBe(201);
-    for (const [label, seeds] of [['normal', [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 30, 31]], ['abnormal', [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 32, 33]]] as const) {
+    for (const [label, seeds] of [
+      ['normal', [10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 30, 31]],
+      ['abnormal', [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 32, 33]],
+    ] as const) {
       const form = new FormData();
       form.append('site', 'clinic-b');
       form.append('label', label);
-      for (const seed of seeds) form.append('files', new Blob([new Uint8Array(syntheticWav(seed))]), `${label}-${seed}.wav`);
-      expect((await fetch(`${base}/upload-training-data`, { method: 'POST', headers: auth(screening), body: form })).status).toBe(200);
+      for (const seed of seeds)
+        form.append('files', new Blob([new Uint8Array(syntheticWav(seed))]), `${label}-${seed}.wav`);
+      expect(
+        (
+          await fetch(`${base}/upload-training-data`, {
+            method: 'POST',
+            headers: auth(screening),
+            body: form,
+          })
+        ).status,
+      ).toBe(200);
     }
-    const versionsBefore = (await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json()).items.length;
+    const versionsBefore = (await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json())
+      .items.length;
 
-    const response = await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, { method: 'POST', headers: json(admin), body: '{}' });
+    const response = await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, {
+      method: 'POST',
+      headers: json(admin),
+      body: '{}',
+    });
     expect(response.status).toBe(202);
     const { id } = await response.json();
-    const ended = await waitFor('the calibration to end', async () => {
-      const { run } = await trainingStatus();
-      return run && run.id === id && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
-    }, 120_000);
+    const ended = await waitFor(
+      'the calibration to end',
+      async () => {
+        const { run } = await trainingStatus();
+        return run && run.id === id && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
+      },
+      120_000,
+    );
 
     // The untrained model's ranking of synthetic recordings decides which; both must be complete.
-    const history = await (await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, { headers: auth(admin) })).json();
+    const history = await (
+      await fetch(`${base}/api/v1/sites/clinic-b/calibrations`, { headers: auth(admin) })
+    ).json();
     expect(history.items).toHaveLength(1);
     const [attempt] = history.items;
-    expect(attempt).toMatchObject({ baseModelVersion: BASE_VERSION, records: { normal: 12, abnormal: 12 }, trainingRunId: id });
+    expect(attempt).toMatchObject({
+      baseModelVersion: BASE_VERSION,
+      records: { normal: 12, abnormal: 12 },
+      trainingRunId: id,
+    });
     if (ended.status === 'succeeded') {
       expect(attempt.status).toBe('active');
       expect(attempt.decision.threshold).toBeGreaterThan(0);
       expect(attempt.local.sensitivity).toBeGreaterThanOrEqual(attempt.local.targetSensitivity);
-      expect(ended.metrics).toMatchObject({ site: 'clinic-b', calibrationId: attempt.id, records: 24, uploaded: 24 });
+      expect(ended.metrics).toMatchObject({
+        site: 'clinic-b',
+        calibrationId: attempt.id,
+        records: 24,
+        uploaded: 24,
+      });
       const site = await (await fetch(`${base}/api/v1/sites/clinic-b`, { headers: auth(admin) })).json();
-      expect(site).toMatchObject({ status: 'calibrated', records: { normal: 12, abnormal: 12 }, calibration: { id: attempt.id } });
+      expect(site).toMatchObject({
+        status: 'calibrated',
+        records: { normal: 12, abnormal: 12 },
+        calibration: { id: attempt.id },
+      });
     } else {
       expect(ended.status).toBe('failed');
       expect(attempt.status).toBe('refused');
@@ -341,10 +503,15 @@ describe('site calibration', () => {
       expect(ended.error).toMatch(new RegExp(`^${attempt.refusal.code}: `));
       const active = await fetch(`${base}/api/v1/sites/clinic-b/calibration`, { headers: auth(admin) });
       expect(active.status).toBe(404);
-      expect(await active.json()).toMatchObject({ code: 'SITE_NOT_CALIBRATED', details: { lastAttempt: { id: attempt.id } } });
+      expect(await active.json()).toMatchObject({
+        code: 'SITE_NOT_CALIBRATED',
+        details: { lastAttempt: { id: attempt.id } },
+      });
     }
     // A site calibration is not a model version: the registry is unchanged.
-    expect((await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json()).items).toHaveLength(versionsBefore);
+    expect(
+      (await (await fetch(`${base}/api/v1/models`, { headers: auth(admin) })).json()).items,
+    ).toHaveLength(versionsBefore);
   });
 });
 
@@ -362,16 +529,25 @@ describe('a training worker killed mid-run', () => {
     });
     const { id } = await retrain({ ...TINY, epochs: 4, windowsPerEpoch: 96 });
     const runs = new TrainingRunsRepository(connection.db);
-    await waitFor('the first checkpoint', async () => ((await runs.findById(id))?.checkpointKey ? true : undefined), 240_000);
+    await waitFor(
+      'the first checkpoint',
+      async () => ((await runs.findById(id))?.checkpointKey ? true : undefined),
+      240_000,
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
     expect((await runs.findById(id))?.status).toBe('running');
 
     training = await startTrainingWorker({ config, logger: silentLogger() });
-    const ended = await waitFor('the run to end', async () => {
-      const run = await runs.findById(id);
-      return run && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
-    }, 240_000, 500);
+    const ended = await waitFor(
+      'the run to end',
+      async () => {
+        const run = await runs.findById(id);
+        return run && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
+      },
+      240_000,
+      500,
+    );
     expect(['succeeded', 'failed']).toContain(ended.status);
     if (ended.status === 'failed') expect(ended.error).toBeTruthy();
     else expect(ended.log).toMatch(/resuming after epoch \d\/4/);

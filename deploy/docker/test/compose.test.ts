@@ -19,7 +19,9 @@ type Service = {
   healthcheck?: unknown;
   volumes?: string[];
 };
-const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as {
+  services: Record<string, Service>;
+};
 const APPS = ['gateway', 'inference-worker', 'training-worker', 'console', 'migrate'];
 
 describe('docker-compose.yml', () => {
@@ -28,7 +30,15 @@ describe('docker-compose.yml', () => {
     const run = () =>
       execFileSync(
         path.join(ROOT, 'node_modules', '.bin', 'dclint'),
-        [COMPOSE_FILE, '--max-warnings', '0', '--disable-rule', 'require-project-name-field', '--color', 'false'],
+        [
+          COMPOSE_FILE,
+          '--max-warnings',
+          '0',
+          '--disable-rule',
+          'require-project-name-field',
+          '--color',
+          'false',
+        ],
         { encoding: 'utf8', stdio: 'pipe' },
       );
     expect(run).not.toThrow();
@@ -57,13 +67,18 @@ describe('docker-compose.yml', () => {
       [...APPS, 'postgres', 'redis', 'minio', 'minio-create-bucket', 'prometheus', 'grafana'].sort(),
     );
     expect(compose.services.prometheus!.volumes).toContain('./deploy/prometheus:/etc/heartbeat/rules:ro');
-    expect(compose.services.grafana!.volumes).toContain('./deploy/grafana/dashboards:/var/lib/grafana/dashboards/heartbeat:ro');
-    for (const dependency of ['postgres', 'redis', 'minio']) expect(compose.services[dependency]!.healthcheck, dependency).toBeDefined();
+    expect(compose.services.grafana!.volumes).toContain(
+      './deploy/grafana/dashboards:/var/lib/grafana/dashboards/heartbeat:ro',
+    );
+    for (const dependency of ['postgres', 'redis', 'minio'])
+      expect(compose.services[dependency]!.healthcheck, dependency).toBeDefined();
   });
 
   it('gives every long-running app image a HEALTHCHECK and a non-root user under tini', () => {
     for (const target of ['gateway', 'inference-worker', 'training-worker', 'console']) {
-      const stage = DOCKERFILE.split(/^FROM /m).find((block) => block.split('\n')[0]!.endsWith(` AS ${target}`));
+      const stage = DOCKERFILE.split(/^FROM /m).find((block) =>
+        block.split('\n')[0]!.endsWith(` AS ${target}`),
+      );
       expect(stage, target).toMatch(/HEALTHCHECK/);
     }
     expect(DOCKERFILE.match(/^USER 10001:10001$/gm)?.length).toBeGreaterThanOrEqual(3);

@@ -18,11 +18,26 @@ export function concreteExpression(expr: string): string {
 
 /** Metric names in a PromQL expression (identifiers followed by a selector, range or closing bracket). */
 function metricNames(expr: string): string[] {
-  const withoutStrings = expr.replace(/"[^"]*"/g, '""').replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
-  const keywords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'le']);
+  const withoutStrings = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
+  const keywords = new Set([
+    'by',
+    'without',
+    'on',
+    'ignoring',
+    'group_left',
+    'group_right',
+    'and',
+    'or',
+    'unless',
+    'le',
+  ]);
   return [...withoutStrings.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=\{|\[|\)|$)/g)]
     .map((match) => match[1])
-    .filter((name) => !keywords.has(name) && !/^(sum|max|min|avg|rate|vector|histogram_quantile|count)$/.test(name));
+    .filter(
+      (name) => !keywords.has(name) && !/^(sum|max|min|avg|rate|vector|histogram_quantile|count)$/.test(name),
+    );
 }
 
 describe('Grafana dashboard', () => {
@@ -36,23 +51,33 @@ describe('Grafana dashboard', () => {
       ['datasource', 'datasource'],
       ['service', 'query'],
     ]);
-    for (const panel of dashboard.panels ?? []) if (panel.type !== 'row') expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    for (const panel of dashboard.panels ?? [])
+      if (panel.type !== 'row')
+        expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
   });
 
   it('reads only metrics that the services expose (or Prometheus adds: up)', async () => {
     const exposed = new Set<string>(['up']);
     for (const exposition of Object.values(EXPOSITIONS))
-      for (const match of (await exposition()).matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)) exposed.add(match[1]);
+      for (const match of (await exposition()).matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm))
+        exposed.add(match[1]);
     const expressions = dashboardExpressions();
     expect(expressions.length).toBeGreaterThan(30);
-    const unknown = expressions.flatMap((expr) => metricNames(expr).filter((name) => !exposed.has(name)).map((name) => `${name} in ${expr}`));
+    const unknown = expressions.flatMap((expr) =>
+      metricNames(expr)
+        .filter((name) => !exposed.has(name))
+        .map((name) => `${name} in ${expr}`),
+    );
     expect(unknown).toEqual([]);
   });
 
   it.skipIf(!promtoolAvailable)('has only valid PromQL (promtool parses every query)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'heartbeat-dashboard-'));
     try {
-      const rules = dashboardExpressions().map((expr, index) => ({ record: `dashboard:query_${index}`, expr: concreteExpression(expr) }));
+      const rules = dashboardExpressions().map((expr, index) => ({
+        record: `dashboard:query_${index}`,
+        expr: concreteExpression(expr),
+      }));
       writeFileSync(path.join(dir, 'queries.yml'), stringify({ groups: [{ name: 'dashboard', rules }] }));
       const result = promtool(['check', 'rules', path.join(dir, 'queries.yml')]);
       expect(result.output).toContain(`SUCCESS: ${rules.length} rules found`);

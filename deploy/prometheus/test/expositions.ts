@@ -1,7 +1,13 @@
 // Each service's /metrics exposition, rendered from its registry built the way the service builds
 // it, with a value in every metric so histograms and labelled series appear. Shared by the metric-name
 // and dashboard tests.
-import { aggregateMetrics, createMetricsRegistry, readinessExposition, silentLogger, type Registry } from '@heartbeat/telemetry';
+import {
+  aggregateMetrics,
+  createMetricsRegistry,
+  readinessExposition,
+  silentLogger,
+  type Registry,
+} from '@heartbeat/telemetry';
 import { GatewayMetrics } from '../../../apps/gateway/src/telemetry/gateway-metrics';
 import { InferenceMetrics } from '../../../apps/inference-worker/src/inference-metrics';
 import { WorkerSupervisor } from '../../../apps/inference-worker/src/worker-supervisor';
@@ -46,7 +52,10 @@ export async function inferenceExposition(): Promise<string> {
   metrics.modelLoaded('initial', 1.5);
   metrics.answered({ status: 'succeeded', label: 'abnormal', modelVersion: '1.6.0' });
   metrics.dependencyFailed('postgres', 'prediction.save');
-  const aggregate = aggregateMetrics([await supervisorRegistry.getMetricsAsJSON(), await processRegistry.getMetricsAsJSON()]);
+  const aggregate = aggregateMetrics([
+    await supervisorRegistry.getMetricsAsJSON(),
+    await processRegistry.getMetricsAsJSON(),
+  ]);
   return `${await aggregate.metrics()}${readinessExposition('inference-worker', true)}`;
 }
 

@@ -7,7 +7,9 @@ export const PROMTOOL = 'promtool';
 export const promtoolAvailable = spawnSync(PROMTOOL, ['--version'], { encoding: 'utf8' }).status === 0;
 
 if (!promtoolAvailable)
-  console.warn('promtool not found: skipping the Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).');
+  console.warn(
+    'promtool not found: skipping the Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).',
+  );
 
 export interface PromtoolResult {
   status: number | null;

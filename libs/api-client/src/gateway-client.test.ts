@@ -7,12 +7,37 @@ let server: Server;
 let base: string;
 const seen: IncomingMessage[] = [];
 const answers: Record<string, { status: number; body: unknown }> = {
-  'admin-key': { status: 200, body: [{ id: '1', name: 'ops', role: 'admin', keyPrefix: 'admin-k', createdAt: '', lastUsedAt: null, revokedAt: null }] },
+  'admin-key': {
+    status: 200,
+    body: [
+      {
+        id: '1',
+        name: 'ops',
+        role: 'admin',
+        keyPrefix: 'admin-k',
+        createdAt: '',
+        lastUsedAt: null,
+        revokedAt: null,
+      },
+    ],
+  },
   'screening-key': {
     status: 403,
-    body: { statusCode: 403, code: 'FORBIDDEN_ROLE', message: 'This endpoint needs a key with the admin role; this key has the screening role.', details: { required: 'admin', role: 'screening' } },
+    body: {
+      statusCode: 403,
+      code: 'FORBIDDEN_ROLE',
+      message: 'This endpoint needs a key with the admin role; this key has the screening role.',
+      details: { required: 'admin', role: 'screening' },
+    },
   },
-  'bad-key': { status: 401, body: { statusCode: 401, code: 'API_KEY_INVALID', message: 'The API key is not valid (unknown or revoked).' } },
+  'bad-key': {
+    status: 401,
+    body: {
+      statusCode: 401,
+      code: 'API_KEY_INVALID',
+      message: 'The API key is not valid (unknown or revoked).',
+    },
+  },
 };
 
 beforeAll(async () => {
@@ -21,9 +46,13 @@ beforeAll(async () => {
     const key = (request.headers.authorization ?? '').replace(/^Bearer /, '');
     if (request.url === '/api/v1/api-keys') {
       const answer = answers[key];
-      response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answer.body));
     } else if (request.url?.startsWith('/visualizations/prediction-history')) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [], limit: 1, offset: 0, total: 0 }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ items: [], limit: 1, offset: 0, total: 0 }));
     } else response.writeHead(502, { 'content-type': 'text/html' }).end('<html>bad gateway</html>');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -34,19 +63,32 @@ afterAll(() => new Promise<void>((done) => server.close(() => done())));
 
 describe('gateway client', () => {
   it('identifies an admin key and its name', async () => {
-    expect(await new GatewayClient({ baseUrl: base, apiKey: 'admin-key' }).identify()).toEqual({ role: 'admin', name: 'ops' });
+    expect(await new GatewayClient({ baseUrl: base, apiKey: 'admin-key' }).identify()).toEqual({
+      role: 'admin',
+      name: 'ops',
+    });
   });
 
   it('identifies a screening key from the role the gateway names in its 403', async () => {
-    expect(await new GatewayClient({ baseUrl: base, apiKey: 'screening-key' }).identify()).toEqual({ role: 'screening', name: null });
+    expect(await new GatewayClient({ baseUrl: base, apiKey: 'screening-key' }).identify()).toEqual({
+      role: 'screening',
+      name: null,
+    });
   });
 
   it('turns an unknown key into a GatewayError with the gateway code', async () => {
-    await expect(new GatewayClient({ baseUrl: base, apiKey: 'bad-key' }).identify()).rejects.toMatchObject({ status: 401, code: 'API_KEY_INVALID' });
+    await expect(new GatewayClient({ baseUrl: base, apiKey: 'bad-key' }).identify()).rejects.toMatchObject({
+      status: 401,
+      code: 'API_KEY_INVALID',
+    });
   });
 
   it('sends the key and the query on reads', async () => {
-    await new GatewayClient({ baseUrl: `${base}/`, apiKey: 'screening-key' }).predictionHistory({ label: 'abnormal', limit: 1, from: undefined });
+    await new GatewayClient({ baseUrl: `${base}/`, apiKey: 'screening-key' }).predictionHistory({
+      label: 'abnormal',
+      limit: 1,
+      from: undefined,
+    });
     const request = seen.at(-1);
     expect(request?.url).toBe('/visualizations/prediction-history?label=abnormal&limit=1');
     expect(request?.headers.authorization).toBe('Bearer screening-key');
@@ -59,7 +101,9 @@ describe('gateway client', () => {
   });
 
   it('says how to fix a gateway that does not answer', async () => {
-    const error = (await new GatewayClient({ baseUrl: 'http://127.0.0.1:9' }).health().catch((e: unknown) => e)) as GatewayError;
+    const error = (await new GatewayClient({ baseUrl: 'http://127.0.0.1:9' })
+      .health()
+      .catch((e: unknown) => e)) as GatewayError;
     expect(error.unreachable).toBe(true);
     expect(error.code).toBe('GATEWAY_UNREACHABLE');
     expect(error.message).toContain('HEARTBEAT_GATEWAY_URL');

@@ -49,7 +49,8 @@ type Query = Record<string, string | number | undefined>;
 export function queryString(query: Query | undefined): string {
   if (!query) return '';
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  for (const [name, value] of Object.entries(query))
+    if (value !== undefined && value !== '') params.set(name, String(value));
   const text = params.toString();
   return text ? `?${text}` : '';
 }
@@ -63,7 +64,11 @@ async function errorFrom(response: Response): Promise<GatewayError> {
   } catch {
     // not JSON: fall through
   }
-  return new GatewayError(response.status, `HTTP_${response.status}`, `The gateway answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`);
+  return new GatewayError(
+    response.status,
+    `HTTP_${response.status}`,
+    `The gateway answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`,
+  );
 }
 
 export class GatewayClient {
@@ -78,7 +83,11 @@ export class GatewayClient {
   }
 
   /** The raw response of one call with the key attached, for streaming uploads and downloads through. */
-  async send(method: string, path: string, init: { query?: Query; headers?: HeadersInit; body?: BodyInit | null; timeoutMs?: number } = {}): Promise<Response> {
+  async send(
+    method: string,
+    path: string,
+    init: { query?: Query; headers?: HeadersInit; body?: BodyInit | null; timeoutMs?: number } = {},
+  ): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.options.apiKey) headers.set('authorization', `Bearer ${this.options.apiKey}`);
     try {
@@ -90,18 +99,34 @@ export class GatewayClient {
         signal: AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs),
         cache: 'no-store',
         // Node's fetch needs this to stream a request body.
-        ...(init.body && typeof (init.body as ReadableStream).getReader === 'function' ? { duplex: 'half' } : {}),
+        ...(init.body && typeof (init.body as ReadableStream).getReader === 'function'
+          ? { duplex: 'half' }
+          : {}),
       } as RequestInit);
     } catch (error) {
-      const reason = (error as Error).name === 'TimeoutError' ? `did not answer within ${((init.timeoutMs ?? this.timeoutMs) / 1000).toFixed(0)} s` : 'is not reachable';
-      throw new GatewayError(0, 'GATEWAY_UNREACHABLE', `The gateway at ${this.baseUrl} ${reason}. Check that it runs (npm run quickstart starts it) and that HEARTBEAT_GATEWAY_URL points at it.`);
+      const reason =
+        (error as Error).name === 'TimeoutError'
+          ? `did not answer within ${((init.timeoutMs ?? this.timeoutMs) / 1000).toFixed(0)} s`
+          : 'is not reachable';
+      throw new GatewayError(
+        0,
+        'GATEWAY_UNREACHABLE',
+        `The gateway at ${this.baseUrl} ${reason}. Check that it runs (npm run quickstart starts it) and that HEARTBEAT_GATEWAY_URL points at it.`,
+      );
     }
   }
 
-  private async json<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<T> {
+  private async json<T>(
+    method: string,
+    path: string,
+    init: { query?: Query; body?: unknown } = {},
+  ): Promise<T> {
     const response = await this.send(method, path, {
       query: init.query,
-      headers: init.body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers:
+        init.body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     if (!response.ok) throw await errorFrom(response);
@@ -121,38 +146,60 @@ export class GatewayClient {
     }
     const error = await errorFrom(response);
     const role = error.details?.role;
-    if (error.code === 'FORBIDDEN_ROLE' && (role === 'screening' || role === 'admin')) return { role, name: null };
+    if (error.code === 'FORBIDDEN_ROLE' && (role === 'screening' || role === 'admin'))
+      return { role, name: null };
     throw error;
   }
 
   health = () => this.json<HealthReport>('GET', '/health');
   uptime = () => this.json<Uptime>('GET', '/uptime');
-  predictionHistory = (query: HistoryQuery = {}) => this.json<Page<Prediction>>('GET', '/visualizations/prediction-history', { query: { ...query } });
+  predictionHistory = (query: HistoryQuery = {}) =>
+    this.json<Page<Prediction>>('GET', '/visualizations/prediction-history', { query: { ...query } });
   prediction = (id: string) => this.json<Prediction>('GET', `/api/v1/predictions/${encodeURIComponent(id)}`);
   batch = (id: string) => this.json<BatchStatus>('GET', `/api/v1/batches/${encodeURIComponent(id)}`);
   batchResults = (id: string, page: { limit?: number; offset?: number } = {}) =>
     this.json<BatchResults>('GET', `/api/v1/batches/${encodeURIComponent(id)}/results`, { query: page });
   recordingLink = (recordingId: string) =>
-    this.json<{ url: string; fileName: string; expiresInSeconds: number }>('GET', `/api/v1/recordings/${encodeURIComponent(recordingId)}/download`, {
-      query: { format: 'json' },
-    });
+    this.json<{ url: string; fileName: string; expiresInSeconds: number }>(
+      'GET',
+      `/api/v1/recordings/${encodeURIComponent(recordingId)}/download`,
+      {
+        query: { format: 'json' },
+      },
+    );
   promotedModelMetrics = () => this.json<PromotedModelMetrics>('GET', '/metrics');
   classDistribution = () => this.json<ClassDistribution>('GET', '/visualizations/class-distribution');
   models = () => this.json<{ items: ModelVersion[] }>('GET', '/api/v1/models');
-  model = (version: string) => this.json<ModelVersion>('GET', `/api/v1/models/${encodeURIComponent(version)}`);
-  promote = (version: string, reason?: string) => this.json<ModelChange>('POST', `/api/v1/models/${encodeURIComponent(version)}/promote`, { body: { reason } });
-  rollback = (reason?: string) => this.json<ModelChange>('POST', '/api/v1/models/rollback', { body: { reason } });
-  retire = (version: string, reason?: string) => this.json<ModelVersion>('POST', `/api/v1/models/${encodeURIComponent(version)}/retire`, { body: { reason } });
+  model = (version: string) =>
+    this.json<ModelVersion>('GET', `/api/v1/models/${encodeURIComponent(version)}`);
+  promote = (version: string, reason?: string) =>
+    this.json<ModelChange>('POST', `/api/v1/models/${encodeURIComponent(version)}/promote`, {
+      body: { reason },
+    });
+  rollback = (reason?: string) =>
+    this.json<ModelChange>('POST', '/api/v1/models/rollback', { body: { reason } });
+  retire = (version: string, reason?: string) =>
+    this.json<ModelVersion>('POST', `/api/v1/models/${encodeURIComponent(version)}/retire`, {
+      body: { reason },
+    });
   trainingStatus = () => this.json<{ run: TrainingRun | null }>('GET', '/api/v1/training-status');
-  trainingRuns = (page: { limit?: number; offset?: number } = {}) => this.json<Page<TrainingRun>>('GET', '/api/v1/training-runs', { query: page });
-  trainingRun = (id: string) => this.json<TrainingRun>('GET', `/api/v1/training-runs/${encodeURIComponent(id)}`);
-  startTraining = (params: Record<string, unknown> = {}) => this.json<TrainingRun>('POST', '/api/v1/training-runs', { body: { params } });
-  cancelTraining = (id: string) => this.json<TrainingRun>('POST', `/api/v1/training-runs/${encodeURIComponent(id)}/cancel`, { body: {} });
+  trainingRuns = (page: { limit?: number; offset?: number } = {}) =>
+    this.json<Page<TrainingRun>>('GET', '/api/v1/training-runs', { query: page });
+  trainingRun = (id: string) =>
+    this.json<TrainingRun>('GET', `/api/v1/training-runs/${encodeURIComponent(id)}`);
+  startTraining = (params: Record<string, unknown> = {}) =>
+    this.json<TrainingRun>('POST', '/api/v1/training-runs', { body: { params } });
+  cancelTraining = (id: string) =>
+    this.json<TrainingRun>('POST', `/api/v1/training-runs/${encodeURIComponent(id)}/cancel`, { body: {} });
   apiKeys = () => this.json<ApiKeyInfo[]>('GET', '/api/v1/api-keys');
-  createApiKey = (name: string, role: Role) => this.json<{ apiKey: ApiKeyInfo; secret: string }>('POST', '/api/v1/api-keys', { body: { name, role } });
-  revokeApiKey = (id: string) => this.json<ApiKeyInfo>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
+  createApiKey = (name: string, role: Role) =>
+    this.json<{ apiKey: ApiKeyInfo; secret: string }>('POST', '/api/v1/api-keys', { body: { name, role } });
+  revokeApiKey = (id: string) =>
+    this.json<ApiKeyInfo>('DELETE', `/api/v1/api-keys/${encodeURIComponent(id)}`);
   sites = () => this.json<{ items: Site[] }>('GET', '/api/v1/sites');
   /** Fits the site's operating point on all its labelled records; sensitivityMargin: how far below the model's validation sensitivity it may go. */
   startSiteCalibration = (site: string, sensitivityMargin?: number) =>
-    this.json<TrainingRun>('POST', `/api/v1/sites/${encodeURIComponent(site)}/calibrations`, { body: sensitivityMargin === undefined ? {} : { sensitivityMargin } });
+    this.json<TrainingRun>('POST', `/api/v1/sites/${encodeURIComponent(site)}/calibrations`, {
+      body: sensitivityMargin === undefined ? {} : { sensitivityMargin },
+    });
 }

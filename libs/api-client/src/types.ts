@@ -28,7 +28,13 @@ export interface HealthReport {
   uptimeSeconds: number;
   modelLoaded: boolean;
   modelVersions: string[];
-  checks: { api: CheckStatus; database: CheckStatus; redis: CheckStatus; storage: CheckStatus; model: CheckStatus };
+  checks: {
+    api: CheckStatus;
+    database: CheckStatus;
+    redis: CheckStatus;
+    storage: CheckStatus;
+    model: CheckStatus;
+  };
   workers: LiveWorker[];
 }
 

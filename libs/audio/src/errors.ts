@@ -31,7 +31,8 @@ export function isAudioError(error: unknown, code?: AudioErrorCode): error is Au
   return error instanceof AudioError && (code === undefined || error.code === code);
 }
 
-export const SUPPORTED_FORMATS_TEXT = 'WAV, FLAC, MP3, OGG (Vorbis/Opus) or a PhysioNet WFDB record (.hea + .dat)';
+export const SUPPORTED_FORMATS_TEXT =
+  'WAV, FLAC, MP3, OGG (Vorbis/Opus) or a PhysioNet WFDB record (.hea + .dat)';
 
 export function unsupportedFormat(detected: string): AudioError {
   return new AudioError(
@@ -50,7 +51,10 @@ export function corruptAudio(format: string, reason: string): AudioError {
 }
 
 export function emptyFile(): AudioError {
-  return new AudioError('EMPTY_FILE', 'The uploaded file is empty (0 bytes). Check that the recording finished saving and upload it again.');
+  return new AudioError(
+    'EMPTY_FILE',
+    'The uploaded file is empty (0 bytes). Check that the recording finished saving and upload it again.',
+  );
 }
 
 export function tooShort(durationSec: number, minSec: number): AudioError {

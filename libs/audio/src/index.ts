@@ -11,8 +11,22 @@ export { floatWav, wfdbRecordAsWav, wfdbSignalFileName } from './decode/wfdb-rec
 export { resample } from './dsp/resample';
 export { median, percentile, percentileOfSorted } from './dsp/percentile';
 export { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './dsp/butterworth';
-export { bandPass, conditionSignal, CONDITIONING, MODEL_SAMPLE_RATE, prepareSignal, quantileOfMagnitude } from './dsp/condition';
-export { DEFAULT_HOP_SEC, DEFAULT_WINDOW_SEC, MIN_RECORDING_SEC, segmentIntoWindows, type SignalWindow, type WindowOptions } from './windows';
+export {
+  bandPass,
+  conditionSignal,
+  CONDITIONING,
+  MODEL_SAMPLE_RATE,
+  prepareSignal,
+  quantileOfMagnitude,
+} from './dsp/condition';
+export {
+  DEFAULT_HOP_SEC,
+  DEFAULT_WINDOW_SEC,
+  MIN_RECORDING_SEC,
+  segmentIntoWindows,
+  type SignalWindow,
+  type WindowOptions,
+} from './windows';
 export {
   DEFAULT_FEATURE_CONFIG,
   frameCount,
@@ -23,8 +37,19 @@ export {
   type LogMelSpectrogram,
   type MelPowerSpectrogram,
 } from './features/log-mel';
-export { hzToMelSlaney, melFilterbank, melToHzSlaney, type MelFilterbankSpec } from './features/mel-filterbank';
-export { assessSignalQuality, assessWindowQuality, heartSoundEnvelope, QUALITY_SCORING, type SignalQuality } from './quality';
+export {
+  hzToMelSlaney,
+  melFilterbank,
+  melToHzSlaney,
+  type MelFilterbankSpec,
+} from './features/mel-filterbank';
+export {
+  assessSignalQuality,
+  assessWindowQuality,
+  heartSoundEnvelope,
+  QUALITY_SCORING,
+  type SignalQuality,
+} from './quality';
 export {
   estimateHeartRate,
   HEART_SOUND_SPECTROGRAM,
@@ -45,4 +70,9 @@ export {
   type HeartSoundSegment,
   type HeartSoundState,
 } from './segmentation/heart-sound-segmentation';
-export { ALIGNED_CYCLE_FEATURE_NAMES, alignedHeartCycleFeatures, HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './features/heart-cycle-features';
+export {
+  ALIGNED_CYCLE_FEATURE_NAMES,
+  alignedHeartCycleFeatures,
+  HEART_CYCLE_FEATURE_NAMES,
+  heartCycleFeatures,
+} from './features/heart-cycle-features';

@@ -13,7 +13,9 @@ function heartbeat(bpm: number, seconds: number, noiseLevel = 0, seed = 1): Floa
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     const phase = n % period;
     const burst = (start: number, hz: number) =>
-      phase >= start && phase < start + 80 ? Math.sin((2 * Math.PI * hz * (phase - start)) / RATE) * Math.sin((Math.PI * (phase - start)) / 80) : 0;
+      phase >= start && phase < start + 80
+        ? Math.sin((2 * Math.PI * hz * (phase - start)) / RATE) * Math.sin((Math.PI * (phase - start)) / 80)
+        : 0;
     return 0.5 * (burst(0, 60) + 0.7 * burst(0.3 * RATE, 90)) + noiseLevel * (state / 2 ** 30 - 1);
   });
 }

@@ -40,7 +40,11 @@ export const QUALITY_SCORING = {
  * @param signal conditioned signal (prepareSignal / conditionSignal output) of a recording or window
  * @param rawSamples the decoded samples before conditioning, for clipping; omit to skip that measure
  */
-export function assessSignalQuality(signal: Float32Array, sampleRate: number, rawSamples?: Float32Array): SignalQuality {
+export function assessSignalQuality(
+  signal: Float32Array,
+  sampleRate: number,
+  rawSamples?: Float32Array,
+): SignalQuality {
   const envelope = heartSoundEnvelope(signal, sampleRate);
   const { periodicity, beatRateBpm } = envelopePeriodicity(envelope);
   const clippingFraction = rawSamples ? fractionClipped(rawSamples) : 0;
@@ -55,7 +59,10 @@ export function assessSignalQuality(signal: Float32Array, sampleRate: number, ra
 }
 
 /** Quality of each window, e.g. of segmentIntoWindows output, in the same order. */
-export function assessWindowQuality(windows: readonly { readonly samples: Float32Array }[], sampleRate: number): SignalQuality[] {
+export function assessWindowQuality(
+  windows: readonly { readonly samples: Float32Array }[],
+  sampleRate: number,
+): SignalQuality[] {
   return windows.map((window) => assessSignalQuality(window.samples, sampleRate));
 }
 
@@ -101,7 +108,8 @@ function envelopePeriodicity(envelope: Float64Array): { periodicity: number; bea
 
 function fractionClipped(samples: Float32Array): number {
   let clipped = 0;
-  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]) >= QUALITY_SCORING.clippingLevel) clipped++;
+  for (let i = 0; i < samples.length; i++)
+    if (Math.abs(samples[i]) >= QUALITY_SCORING.clippingLevel) clipped++;
   return samples.length > 0 ? clipped / samples.length : 0;
 }
 

@@ -3,7 +3,8 @@ import { isAudioError } from './errors';
 import { segmentIntoWindows } from './windows';
 
 const RATE = 2000;
-const ramp = (seconds: number): Float32Array => Float32Array.from({ length: Math.round(seconds * RATE) }, (_, i) => i + 1);
+const ramp = (seconds: number): Float32Array =>
+  Float32Array.from({ length: Math.round(seconds * RATE) }, (_, i) => i + 1);
 
 describe('segmentIntoWindows', () => {
   it('cuts 5-s windows every 2.5 s, each knowing its start time', () => {
@@ -31,7 +32,9 @@ describe('segmentIntoWindows', () => {
   });
 
   it('rejects a recording shorter than 2 s with TOO_SHORT', () => {
-    expect(() => segmentIntoWindows(ramp(1.9), { sampleRate: RATE })).toThrow(expect.objectContaining({ code: 'TOO_SHORT' }));
+    expect(() => segmentIntoWindows(ramp(1.9), { sampleRate: RATE })).toThrow(
+      expect.objectContaining({ code: 'TOO_SHORT' }),
+    );
     try {
       segmentIntoWindows(ramp(1.9), { sampleRate: RATE });
     } catch (error) {

@@ -23,8 +23,14 @@ export const MIN_RECORDING_SEC = 2;
  * except the zero-padded one of a recording shorter than a window.
  */
 export function segmentIntoWindows(signal: Float32Array, options: WindowOptions): SignalWindow[] {
-  const { sampleRate, windowSec = DEFAULT_WINDOW_SEC, hopSec = DEFAULT_HOP_SEC, minSec = MIN_RECORDING_SEC } = options;
-  if (!(windowSec > 0 && hopSec > 0)) throw new RangeError(`windowSec and hopSec must be positive, got ${windowSec} and ${hopSec}`);
+  const {
+    sampleRate,
+    windowSec = DEFAULT_WINDOW_SEC,
+    hopSec = DEFAULT_HOP_SEC,
+    minSec = MIN_RECORDING_SEC,
+  } = options;
+  if (!(windowSec > 0 && hopSec > 0))
+    throw new RangeError(`windowSec and hopSec must be positive, got ${windowSec} and ${hopSec}`);
   const durationSec = signal.length / sampleRate;
   if (durationSec < minSec) throw tooShort(durationSec, minSec);
   const windowLength = Math.round(windowSec * sampleRate);

@@ -17,7 +17,9 @@ const readBytes = (name: string): Uint8Array => new Uint8Array(readFileSync(path
 
 function readInterleavedFloat32(name: string, channels: number): Float32Array {
   const bytes = readFileSync(path(name));
-  const interleaved = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const interleaved = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
   const frames = interleaved.length / channels;
   const mono = new Float32Array(frames);
   for (let i = 0; i < frames; i++) {
@@ -34,7 +36,18 @@ function soxReference(name: string, channels: number): Float32Array {
 }
 
 function ffmpegReference(name: string, channels: number): Float32Array {
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path(name), '-f', 'f32le', '-c:a', 'pcm_f32le', path(`${name}.ffmpeg.f32`)]);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path(name),
+    '-f',
+    'f32le',
+    '-c:a',
+    'pcm_f32le',
+    path(`${name}.ffmpeg.f32`),
+  ]);
   return readInterleavedFloat32(`${name}.ffmpeg.f32`, channels);
 }
 
@@ -69,20 +82,190 @@ function alignedCorrelation(ours: Float32Array, reference: Float32Array, maxLag 
 beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'heartbeat-audio-'));
   // A heart-sound-like test signal: two tones plus brown noise, different in each stereo channel.
-  run('sox', ['-n', '-r', '44100', '-c', '2', '-b', '16', path('stereo-44k.wav'), 'synth', '4', 'sine', '150', 'sine', '310', 'brownnoise', 'mix', 'gain', '-6']);
-  run('sox', ['-n', '-r', '4000', '-c', '1', '-b', '16', path('pcm16.wav'), 'synth', '3', 'sine', '100', 'pinknoise', 'mix', 'gain', '-6']);
-  run('sox', ['-n', '-r', '4000', '-c', '1', '-b', '24', path('pcm24.wav'), 'synth', '3', 'sine', '120', 'pinknoise', 'mix', 'gain', '-6']);
-  run('sox', ['-n', '-r', '8000', '-c', '1', '-b', '8', '-e', 'unsigned-integer', path('pcm8.wav'), 'synth', '3', 'sine', '90', 'gain', '-3']);
-  run('sox', ['-n', '-r', '8000', '-c', '2', '-b', '32', '-e', 'floating-point', path('float32.wav'), 'synth', '3', 'sine', '200', 'sine', '60', 'gain', '-3']);
-  run('sox', ['-n', '-r', '2000', '-c', '1', '-b', '32', '-e', 'signed-integer', path('pcm32.wav'), 'synth', '3', 'sine', '75', 'gain', '-3']);
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path('stereo-44k.wav'), '-c:a', 'pcm_s24le', path('extensible24.wav')]);
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path('stereo-44k.wav'), '-c:a', 'pcm_f64le', path('float64.wav')]);
+  run('sox', [
+    '-n',
+    '-r',
+    '44100',
+    '-c',
+    '2',
+    '-b',
+    '16',
+    path('stereo-44k.wav'),
+    'synth',
+    '4',
+    'sine',
+    '150',
+    'sine',
+    '310',
+    'brownnoise',
+    'mix',
+    'gain',
+    '-6',
+  ]);
+  run('sox', [
+    '-n',
+    '-r',
+    '4000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    path('pcm16.wav'),
+    'synth',
+    '3',
+    'sine',
+    '100',
+    'pinknoise',
+    'mix',
+    'gain',
+    '-6',
+  ]);
+  run('sox', [
+    '-n',
+    '-r',
+    '4000',
+    '-c',
+    '1',
+    '-b',
+    '24',
+    path('pcm24.wav'),
+    'synth',
+    '3',
+    'sine',
+    '120',
+    'pinknoise',
+    'mix',
+    'gain',
+    '-6',
+  ]);
+  run('sox', [
+    '-n',
+    '-r',
+    '8000',
+    '-c',
+    '1',
+    '-b',
+    '8',
+    '-e',
+    'unsigned-integer',
+    path('pcm8.wav'),
+    'synth',
+    '3',
+    'sine',
+    '90',
+    'gain',
+    '-3',
+  ]);
+  run('sox', [
+    '-n',
+    '-r',
+    '8000',
+    '-c',
+    '2',
+    '-b',
+    '32',
+    '-e',
+    'floating-point',
+    path('float32.wav'),
+    'synth',
+    '3',
+    'sine',
+    '200',
+    'sine',
+    '60',
+    'gain',
+    '-3',
+  ]);
+  run('sox', [
+    '-n',
+    '-r',
+    '2000',
+    '-c',
+    '1',
+    '-b',
+    '32',
+    '-e',
+    'signed-integer',
+    path('pcm32.wav'),
+    'synth',
+    '3',
+    'sine',
+    '75',
+    'gain',
+    '-3',
+  ]);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path('stereo-44k.wav'),
+    '-c:a',
+    'pcm_s24le',
+    path('extensible24.wav'),
+  ]);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path('stereo-44k.wav'),
+    '-c:a',
+    'pcm_f64le',
+    path('float64.wav'),
+  ]);
   run('sox', [path('pcm16.wav'), path('flac16.flac')]);
   run('sox', [path('pcm24.wav'), path('flac24.flac')]);
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path('stereo-44k.wav'), '-c:a', 'libmp3lame', '-b:a', '128k', path('lossy.mp3')]);
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path('stereo-44k.wav'), '-c:a', 'libvorbis', '-q:a', '5', path('lossy.ogg')]);
-  run('ffmpeg', ['-v', 'error', '-y', '-i', path('stereo-44k.wav'), '-c:a', 'libopus', '-b:a', '96k', path('lossy.opus')]);
-  run('sox', [path('stereo-44k.wav'), '-r', '2000', '-c', '1', '-e', 'floating-point', '-b', '32', path('sox-2k-mono.wav'), 'rate', '-v']);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path('stereo-44k.wav'),
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '128k',
+    path('lossy.mp3'),
+  ]);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path('stereo-44k.wav'),
+    '-c:a',
+    'libvorbis',
+    '-q:a',
+    '5',
+    path('lossy.ogg'),
+  ]);
+  run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    path('stereo-44k.wav'),
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '96k',
+    path('lossy.opus'),
+  ]);
+  run('sox', [
+    path('stereo-44k.wav'),
+    '-r',
+    '2000',
+    '-c',
+    '1',
+    '-e',
+    'floating-point',
+    '-b',
+    '32',
+    path('sox-2k-mono.wav'),
+    'rate',
+    '-v',
+  ]);
 }, 60_000);
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));

@@ -13,7 +13,11 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export function referenceFilterbank(config: FeatureConfig): number[][] {
   const { sampleRate, nFft, nMels, fMin, fMax } = config;
-  const output = execFileSync(PYTHON, [SCRIPT, 'filterbank', ...[sampleRate, nFft, nMels, fMin, fMax].map(String)], { encoding: 'utf8' });
+  const output = execFileSync(
+    PYTHON,
+    [SCRIPT, 'filterbank', ...[sampleRate, nFft, nMels, fMin, fMax].map(String)],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(output) as number[][];
 }
 
@@ -24,7 +28,13 @@ export function referenceLogMel(samples: Float32Array, config: FeatureConfig): F
     const output = join(directory, 'out.f32');
     writeFileSync(input, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
     const { sampleRate, nFft, winLength, hopLength, nMels, fMin, fMax } = config;
-    execFileSync(PYTHON, [SCRIPT, 'logmel', input, output, ...[sampleRate, nFft, winLength, hopLength, nMels, fMin, fMax].map(String)]);
+    execFileSync(PYTHON, [
+      SCRIPT,
+      'logmel',
+      input,
+      output,
+      ...[sampleRate, nFft, winLength, hopLength, nMels, fMin, fMax].map(String),
+    ]);
     const bytes = readFileSync(output);
     return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   } finally {

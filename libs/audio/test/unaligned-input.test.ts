@@ -9,25 +9,38 @@ import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '@heartbeat/audio';
 import { buildWav, float32Samples, int16Samples } from './wav-builder';
 
-const tone = (seconds: number, rate: number): Float32Array => Float32Array.from({ length: seconds * rate }, (_, n) => 0.5 * Math.sin((2 * Math.PI * 90 * n) / rate));
+const tone = (seconds: number, rate: number): Float32Array =>
+  Float32Array.from({ length: seconds * rate }, (_, n) => 0.5 * Math.sin((2 * Math.PI * 90 * n) / rate));
 
 /** The same bytes, as a view that starts `offset` bytes into a larger buffer. */
 function atOffset(bytes: Uint8Array, offset: number, kind: 'Uint8Array' | 'Buffer'): Uint8Array {
-  const host = kind === 'Buffer' ? Buffer.alloc(bytes.length + offset + 3) : new Uint8Array(bytes.length + offset + 3);
+  const host =
+    kind === 'Buffer' ? Buffer.alloc(bytes.length + offset + 3) : new Uint8Array(bytes.length + offset + 3);
   host.set(bytes, offset);
   return host.subarray(offset, offset + bytes.length);
 }
 
 const inputs: [string, Uint8Array][] = [
   ['a 2.5-s 16-bit WAV sampled at 800 Hz', buildWav({ sampleRate: 800, data: int16Samples(tone(2.5, 800)) })],
-  ['a 2.5-s 16-bit WAV sampled at 4 kHz', buildWav({ sampleRate: 4000, data: int16Samples(tone(2.5, 4000)) })],
-  ['a 3-s 32-bit float WAV', buildWav({ formatTag: 3, bitsPerSample: 32, data: float32Samples(tone(3, 2000)) })],
+  [
+    'a 2.5-s 16-bit WAV sampled at 4 kHz',
+    buildWav({ sampleRate: 4000, data: int16Samples(tone(2.5, 4000)) }),
+  ],
+  [
+    'a 3-s 32-bit float WAV',
+    buildWav({ formatTag: 3, bitsPerSample: 32, data: float32Samples(tone(3, 2000)) }),
+  ],
   ['a real FLAC recording', new Uint8Array(readFileSync(join(__dirname, 'fixtures', 'a0238.flac')))],
 ];
 
 describe('decodeAudio on a view at an unaligned offset', () => {
   for (const [name, bytes] of inputs) {
-    for (const [offset, kind] of [[1, 'Uint8Array'], [1, 'Buffer'], [2, 'Buffer'], [3, 'Buffer']] as const) {
+    for (const [offset, kind] of [
+      [1, 'Uint8Array'],
+      [1, 'Buffer'],
+      [2, 'Buffer'],
+      [3, 'Buffer'],
+    ] as const) {
       it(`decodes ${name} in a ${kind} at byte offset ${offset} as it decodes the bytes alone`, async () => {
         const reference = await decodeAudio(bytes.slice());
         const shifted = await decodeAudio(atOffset(bytes, offset, kind));

@@ -50,7 +50,8 @@ export function buildWav(spec: WavSpec): Uint8Array {
 
 export function int16Samples(values: ArrayLike<number>): Uint8Array {
   const out = new Int16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round(values[i] * 32767)));
+  for (let i = 0; i < values.length; i++)
+    out[i] = Math.max(-32768, Math.min(32767, Math.round(values[i] * 32767)));
   return new Uint8Array(out.buffer);
 }
 

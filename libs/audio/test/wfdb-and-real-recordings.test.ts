@@ -23,7 +23,17 @@ let directory = '';
 beforeAll(() => {
   directory = mkdtempSync(join(tmpdir(), 'heartbeat-wfdb-'));
   const source = join(FIXTURES, 'a0238.flac');
-  execFileSync('sox', [source, '-t', 'raw', '-e', 'signed-integer', '-b', '16', '-L', join(directory, 'a0238.dat')]);
+  execFileSync('sox', [
+    source,
+    '-t',
+    'raw',
+    '-e',
+    'signed-integer',
+    '-b',
+    '16',
+    '-L',
+    join(directory, 'a0238.dat'),
+  ]);
   execFileSync('sox', [source, join(directory, 'a0238.wav')]);
 });
 
@@ -39,13 +49,16 @@ describe('WFDB records', () => {
     expect(fromWfdb.sampleRate).toBe(2000);
     expect(fromWfdb.samples.length).toBe(fromWav.samples.length);
     let worst = 0;
-    for (let i = 0; i < fromWav.samples.length; i++) worst = Math.max(worst, Math.abs(fromWfdb.samples[i] - fromWav.samples[i]));
+    for (let i = 0; i < fromWav.samples.length; i++)
+      worst = Math.max(worst, Math.abs(fromWfdb.samples[i] - fromWav.samples[i]));
     expect(worst).toBeLessThanOrEqual(1e-4);
   });
 
   it('are accepted by decodeAudio when the .dat comes along with the .hea', async () => {
     const dat = new Uint8Array(readFileSync(join(directory, 'a0238.dat')));
-    const header = new TextEncoder().encode(`# exported by the test\na0238 1 2000\na0238.dat 16 1000 16 0 0 0 0 PCG\n`);
+    const header = new TextEncoder().encode(
+      `# exported by the test\na0238 1 2000\na0238.dat 16 1000 16 0 0 0 0 PCG\n`,
+    );
     const decoded = await decodeAudio(header, { wfdbSignalFile: dat });
     expect(decoded.samples.length).toBe(dat.length / 2);
   });
@@ -65,18 +78,21 @@ describe('WFDB records', () => {
 });
 
 describe('real PhysioNet recordings', () => {
-  it.each(['a0238.flac', 'b0225.flac', 'e01440.flac'])('%s goes from FLAC bytes to 251 x 64 log-mel windows', async (name) => {
-    const decoded = await decodeAudio(fixture(name));
-    expect(decoded).toMatchObject({ format: 'flac', sampleRate: 2000, channels: 1 });
-    const signal = prepareSignal(decoded);
-    expect(signal.length).toBe(decoded.samples.length);
-    const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
-    const features = logMelSpectrogramsOfWindows(signal, windows);
-    for (const spectrogram of features) {
-      expect(spectrogram).toMatchObject({ frames: 251, mels: 64 });
-      expect(spectrogram.data.every(Number.isFinite)).toBe(true);
-    }
-  });
+  it.each(['a0238.flac', 'b0225.flac', 'e01440.flac'])(
+    '%s goes from FLAC bytes to 251 x 64 log-mel windows',
+    async (name) => {
+      const decoded = await decodeAudio(fixture(name));
+      expect(decoded).toMatchObject({ format: 'flac', sampleRate: 2000, channels: 1 });
+      const signal = prepareSignal(decoded);
+      expect(signal.length).toBe(decoded.samples.length);
+      const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
+      const features = logMelSpectrogramsOfWindows(signal, windows);
+      for (const spectrogram of features) {
+        expect(spectrogram).toMatchObject({ frames: 251, mels: 64 });
+        expect(spectrogram.data.every(Number.isFinite)).toBe(true);
+      }
+    },
+  );
 
   it('scores a real recording as better quality than white noise', async () => {
     const decoded = await decodeAudio(fixture('a0238.flac'));

@@ -129,16 +129,23 @@ function nonEmpty(variable: string) {
 function originList(variable: string) {
   return z.string().transform((value, ctx): string[] => {
     const origins: string[] = [];
-    for (const item of value.split(',').map((each) => each.trim()).filter(Boolean)) {
+    for (const item of value
+      .split(',')
+      .map((each) => each.trim())
+      .filter(Boolean)) {
       let origin: string | undefined;
       try {
         const url = new URL(item);
-        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item.replace(/\/$/, '')) origin = url.origin;
+        if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item.replace(/\/$/, ''))
+          origin = url.origin;
       } catch {
         origin = undefined;
       }
       if (!origin) {
-        ctx.addIssue({ code: 'custom', message: `${variable} must list origins such as https://console.example.org, comma-separated (no path), got "${item}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${variable} must list origins such as https://console.example.org, comma-separated (no path), got "${item}"`,
+        });
         return z.NEVER;
       }
       origins.push(origin);
@@ -181,7 +188,10 @@ const variables = {
   MAX_BATCH_FILES: [integer('MAX_BATCH_FILES', { min: 1, max: 100_000 }), '1000'],
   PREDICT_TIMEOUT_MS: [integer('PREDICT_TIMEOUT_MS', { min: 1, max: 3_600_000 }), '30000'],
   STALE_UPLOAD_TIMEOUT_MS: [integer('STALE_UPLOAD_TIMEOUT_MS', { min: 1_000, max: 86_400_000 }), '900000'],
-  STALE_UPLOAD_SWEEP_INTERVAL_MS: [integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }), '60000'],
+  STALE_UPLOAD_SWEEP_INTERVAL_MS: [
+    integer('STALE_UPLOAD_SWEEP_INTERVAL_MS', { min: 100, max: 3_600_000 }),
+    '60000',
+  ],
   PUBLIC_READS: [boolean('PUBLIC_READS'), 'false'],
   RATE_LIMIT_PER_MINUTE: [integer('RATE_LIMIT_PER_MINUTE', { min: 1, max: 1_000_000 }), '600'],
   CORS_ORIGINS: [originList('CORS_ORIGINS'), ''],
@@ -211,7 +221,10 @@ const variables = {
   TRAINING_WORK_DIR: [nonEmpty('TRAINING_WORK_DIR'), 'tmp/training'],
   TRAINING_EVALUATION_FRACTION: [fraction('TRAINING_EVALUATION_FRACTION'), '0.2'],
   TRAINING_DEPENDENCY_RETRY_MS: [integer('TRAINING_DEPENDENCY_RETRY_MS', { min: 100, max: 600_000 }), '5000'],
-  TRAINING_DEPENDENCY_WAIT_LIMIT_MS: [integer('TRAINING_DEPENDENCY_WAIT_LIMIT_MS', { min: 0, max: 86_400_000 }), '900000'],
+  TRAINING_DEPENDENCY_WAIT_LIMIT_MS: [
+    integer('TRAINING_DEPENDENCY_WAIT_LIMIT_MS', { min: 0, max: 86_400_000 }),
+    '900000',
+  ],
   PROMOTION_MIN_MACC_GAIN: [fraction('PROMOTION_MIN_MACC_GAIN'), '0'],
   PROMOTION_MAX_SENSITIVITY_DROP: [fraction('PROMOTION_MAX_SENSITIVITY_DROP'), '0.02'],
 
@@ -334,7 +347,10 @@ function buildConfig(s: Settings) {
       /** Object-storage prefix of the base data set, used when TRAINING_BASE_DATA_DIR is not set. */
       baseDataPrefix: s.TRAINING_BASE_DATA_PREFIX,
       /** A local folder holding the base data set (PhysioNet or normal/abnormal layout); wins over the prefix. */
-      baseDataDir: s.TRAINING_BASE_DATA_DIR === undefined ? undefined : path.resolve(REPOSITORY_ROOT, s.TRAINING_BASE_DATA_DIR),
+      baseDataDir:
+        s.TRAINING_BASE_DATA_DIR === undefined
+          ? undefined
+          : path.resolve(REPOSITORY_ROOT, s.TRAINING_BASE_DATA_DIR),
       /** Share of every (subset, label) group kept out of training as the fixed evaluation set. */
       evaluationFraction: s.TRAINING_EVALUATION_FRACTION,
       promotionMinMaccGain: s.PROMOTION_MIN_MACC_GAIN,

@@ -19,7 +19,10 @@ export function csvLine(values: readonly CsvValue[]): string {
 }
 
 /** A header line and one line per row, CRLF line ends (RFC 4180), every line terminated. */
-export function toCsv<Column extends string>(columns: readonly Column[], rows: Iterable<Partial<Record<Column, CsvValue>>>): string {
+export function toCsv<Column extends string>(
+  columns: readonly Column[],
+  rows: Iterable<Partial<Record<Column, CsvValue>>>,
+): string {
   const lines = [csvLine(columns)];
   for (const row of rows) lines.push(csvLine(columns.map((column) => row[column])));
   return `${lines.join('\r\n')}\r\n`;

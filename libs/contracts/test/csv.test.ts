@@ -3,9 +3,12 @@ import { csvLine, defuseFormula, toCsv } from '@heartbeat/contracts';
 
 describe('toCsv', () => {
   it('writes a header and one CRLF-terminated line per row, empty cells for missing values', () => {
-    expect(toCsv(['file', 'label', 'probability'], [{ file: 'a.wav', label: 'normal', probability: 0.25 }, { file: 'b.wav' }])).toBe(
-      'file,label,probability\r\na.wav,normal,0.25\r\nb.wav,,\r\n',
-    );
+    expect(
+      toCsv(
+        ['file', 'label', 'probability'],
+        [{ file: 'a.wav', label: 'normal', probability: 0.25 }, { file: 'b.wav' }],
+      ),
+    ).toBe('file,label,probability\r\na.wav,normal,0.25\r\nb.wav,,\r\n');
   });
 
   it('quotes commas, quotes and line breaks', () => {
@@ -13,9 +16,12 @@ describe('toCsv', () => {
   });
 
   it('defuses cells a spreadsheet would run as a formula, but keeps negative numbers', () => {
-    expect(toCsv(['file'], [{ file: '=HYPERLINK("http://x")' }, { file: '@SUM(A1)' }, { file: '-0.5' }, { file: '+1' }])).toBe(
-      'file\r\n"\'=HYPERLINK(""http://x"")"\r\n\'@SUM(A1)\r\n-0.5\r\n+1\r\n',
-    );
+    expect(
+      toCsv(
+        ['file'],
+        [{ file: '=HYPERLINK("http://x")' }, { file: '@SUM(A1)' }, { file: '-0.5' }, { file: '+1' }],
+      ),
+    ).toBe('file\r\n"\'=HYPERLINK(""http://x"")"\r\n\'@SUM(A1)\r\n-0.5\r\n+1\r\n');
     expect(defuseFormula('\t=1+1')).toBe("'\t=1+1");
   });
 });

@@ -41,10 +41,20 @@ export function connectDatabase(
   };
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 // SQLSTATE: connection exceptions (class 08), the server shutting down or starting (57P01-57P03), no free connection slot (53300).
 const UNAVAILABLE_SQLSTATES = /^(08...|57P0[123]|53300)$/;
-const DROPPED_CONNECTION = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
+const DROPPED_CONNECTION =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i;
 
 /**
  * True when a driver error, or the one Drizzle wrapped, says that PostgreSQL could not be reached or
@@ -56,6 +66,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const driverError = error instanceof DrizzleQueryError ? error.cause : error;
   if (!(driverError instanceof Error)) return false;
   const code = (driverError as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code)))
+    return true;
   return DROPPED_CONNECTION.test(driverError.message);
 }

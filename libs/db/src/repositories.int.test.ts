@@ -186,7 +186,13 @@ describe('BatchesRepository', () => {
     await batches.countReceived(batch.id);
     await batches.countReceived(batch.id, { rejected: true });
     const allSoFar = await batches.recordOutcome(batch.id, 'succeeded');
-    expect(allSoFar).toMatchObject({ status: 'receiving', totalCount: 2, succeededCount: 1, failedCount: 1, finishedAt: null });
+    expect(allSoFar).toMatchObject({
+      status: 'receiving',
+      totalCount: 2,
+      succeededCount: 1,
+      failedCount: 1,
+      finishedAt: null,
+    });
 
     const finished = await batches.finishReceiving(batch.id, 2);
     expect(finished).toMatchObject({ status: 'completed', totalCount: 2 });
@@ -201,7 +207,11 @@ describe('BatchesRepository', () => {
     await batches.countReceived(batch.id);
     expect(await batches.finishReceiving(batch.id, 2)).toMatchObject({ status: 'running', finishedAt: null });
     await batches.recordOutcome(batch.id, 'succeeded');
-    expect(await batches.recordOutcome(batch.id, 'failed')).toMatchObject({ status: 'completed', succeededCount: 1, failedCount: 1 });
+    expect(await batches.recordOutcome(batch.id, 'failed')).toMatchObject({
+      status: 'completed',
+      succeededCount: 1,
+      failedCount: 1,
+    });
   });
 
   it('fails an abandoned upload and frees its idempotency key for the retry', async () => {
@@ -209,7 +219,11 @@ describe('BatchesRepository', () => {
     const key = randomUUID();
     const { batch } = await batches.create({ totalCount: 0, idempotencyKey: key, receiving: true });
     await batches.countReceived(batch.id);
-    expect(await batches.abandonReceiving(batch.id)).toMatchObject({ status: 'failed', idempotencyKey: null, totalCount: 1 });
+    expect(await batches.abandonReceiving(batch.id)).toMatchObject({
+      status: 'failed',
+      idempotencyKey: null,
+      totalCount: 1,
+    });
     const retry = await batches.create({ totalCount: 0, idempotencyKey: key, receiving: true });
     expect(retry.created).toBe(true);
     expect(await batches.finishReceiving(batch.id, 1)).toBeUndefined();
@@ -251,12 +265,24 @@ describe('ScreeningRepository', () => {
     const screening = new ScreeningRepository(connection.db);
     const batches = new BatchesRepository(connection.db);
     const { batch } = await batches.create({ totalCount: 0, receiving: true });
-    await screening.registerUpload({ recording: aRecording(), predictionId: randomUUID(), batchId: batch.id });
-    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: randomUUID(), batchId: batch.id });
+    await screening.registerUpload({
+      recording: aRecording(),
+      predictionId: randomUUID(),
+      batchId: batch.id,
+    });
+    await screening.registerUpload({
+      recording: aRecording({ sha256: sha('b') }),
+      predictionId: randomUUID(),
+      batchId: batch.id,
+    });
     expect(await batches.findById(batch.id)).toMatchObject({ status: 'receiving', totalCount: 2 });
 
     await batches.finishReceiving(batch.id, 2);
-    await screening.registerUpload({ recording: aRecording({ sha256: sha('c') }), predictionId: randomUUID(), batchId: batch.id });
+    await screening.registerUpload({
+      recording: aRecording({ sha256: sha('c') }),
+      predictionId: randomUUID(),
+      batchId: batch.id,
+    });
     expect(await batches.findById(batch.id)).toMatchObject({ totalCount: 2 });
   });
 
@@ -264,7 +290,9 @@ describe('ScreeningRepository', () => {
     const screening = new ScreeningRepository(connection.db);
     const predictionId = randomUUID();
     await screening.registerUpload({ recording: aRecording(), predictionId });
-    await expect(screening.registerUpload({ recording: aRecording({ sha256: sha('d') }), predictionId })).rejects.toThrow();
+    await expect(
+      screening.registerUpload({ recording: aRecording({ sha256: sha('d') }), predictionId }),
+    ).rejects.toThrow();
     expect(await new RecordingsRepository(connection.db).findBySha256(sha('d'))).toBeUndefined();
   });
 
@@ -275,20 +303,39 @@ describe('ScreeningRepository', () => {
     const first = randomUUID();
     const second = randomUUID();
     await screening.registerUpload({ recording: aRecording(), predictionId: first, batchId: batch.id });
-    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: second, batchId: batch.id });
+    await screening.registerUpload({
+      recording: aRecording({ sha256: sha('b') }),
+      predictionId: second,
+      batchId: batch.id,
+    });
     await batches.finishReceiving(batch.id, 2);
 
     expect(await screening.completePrediction(first, batch.id, outcome)).toBe(true);
     expect(await screening.completePrediction(first, batch.id, outcome)).toBe(false);
-    expect(await batches.findById(batch.id)).toMatchObject({ status: 'running', succeededCount: 1, failedCount: 0 });
-    expect(await new PredictionsRepository(connection.db).findById(first)).toMatchObject({ status: 'succeeded', label: 'abnormal', probability: 0.8, modelVersion: '1.1.0' });
+    expect(await batches.findById(batch.id)).toMatchObject({
+      status: 'running',
+      succeededCount: 1,
+      failedCount: 0,
+    });
+    expect(await new PredictionsRepository(connection.db).findById(first)).toMatchObject({
+      status: 'succeeded',
+      label: 'abnormal',
+      probability: 0.8,
+      modelVersion: '1.1.0',
+    });
 
-    expect(await screening.failPrediction(second, batch.id, { code: 'UNSUPPORTED_FORMAT', message: 'not audio' })).toBe(true);
+    expect(
+      await screening.failPrediction(second, batch.id, { code: 'UNSUPPORTED_FORMAT', message: 'not audio' }),
+    ).toBe(true);
     expect(await screening.completePrediction(second, batch.id, outcome)).toBe(false);
     const done = await batches.findById(batch.id);
     expect(done).toMatchObject({ status: 'completed', succeededCount: 1, failedCount: 1 });
     expect(done?.finishedAt).toBeInstanceOf(Date);
-    expect(await new PredictionsRepository(connection.db).findById(second)).toMatchObject({ status: 'failed', errorCode: 'UNSUPPORTED_FORMAT', label: null });
+    expect(await new PredictionsRepository(connection.db).findById(second)).toMatchObject({
+      status: 'failed',
+      errorCode: 'UNSUPPORTED_FORMAT',
+      label: null,
+    });
   });
 
   it('keeps counting the outcomes of a batch whose upload broke off, so its counts reach its total and it stays failed', async () => {
@@ -298,20 +345,38 @@ describe('ScreeningRepository', () => {
     const { batch } = await batches.create({ totalCount: 0, receiving: true });
     const [running, unstarted] = [randomUUID(), randomUUID()];
     await screening.registerUpload({ recording: aRecording(), predictionId: running, batchId: batch.id });
-    await screening.registerUpload({ recording: aRecording({ sha256: sha('b') }), predictionId: unstarted, batchId: batch.id });
+    await screening.registerUpload({
+      recording: aRecording({ sha256: sha('b') }),
+      predictionId: unstarted,
+      batchId: batch.id,
+    });
     const abandoned = await batches.abandonReceiving(batch.id);
 
-    expect(await screening.failPrediction(unstarted, batch.id, { code: 'UPLOAD_ABORTED', message: 'broke off' })).toBe(true);
+    expect(
+      await screening.failPrediction(unstarted, batch.id, { code: 'UPLOAD_ABORTED', message: 'broke off' }),
+    ).toBe(true);
     // The job a worker had already started finishes after the batch was abandoned.
     expect(await screening.completePrediction(running, batch.id, outcome)).toBe(true);
-    expect(await batches.findById(batch.id)).toMatchObject({ status: 'failed', totalCount: 2, succeededCount: 1, failedCount: 1, finishedAt: abandoned!.finishedAt });
+    expect(await batches.findById(batch.id)).toMatchObject({
+      status: 'failed',
+      totalCount: 2,
+      succeededCount: 1,
+      failedCount: 1,
+      finishedAt: abandoned!.finishedAt,
+    });
 
     // A pending prediction of a broken-off batch is listed to be failed, not screened.
     const orphan = randomUUID();
     const { batch: other } = await batches.create({ totalCount: 0, receiving: true });
-    await screening.registerUpload({ recording: aRecording({ sha256: sha('e') }), predictionId: orphan, batchId: other.id });
+    await screening.registerUpload({
+      recording: aRecording({ sha256: sha('e') }),
+      predictionId: orphan,
+      batchId: other.id,
+    });
     await batches.abandonReceiving(other.id);
-    const listed = (await predictions.listPendingToScreen(new Date(Date.now() + 60_000), { limit: 10_000 })).find((row) => row.id === orphan);
+    const listed = (
+      await predictions.listPendingToScreen(new Date(Date.now() + 60_000), { limit: 10_000 })
+    ).find((row) => row.id === orphan);
     expect(listed).toMatchObject({ batchId: other.id, batchAbandoned: true });
   });
 
@@ -321,7 +386,10 @@ describe('ScreeningRepository', () => {
     await screening.registerUpload({ recording: aRecording(), predictionId });
     expect(await screening.completePrediction(predictionId, undefined, outcome)).toBe(true);
     expect(await screening.completePrediction(predictionId, undefined, outcome)).toBe(false);
-    expect(await new PredictionsRepository(connection.db).findById(predictionId)).toMatchObject({ status: 'succeeded', latencyMs: 12 });
+    expect(await new PredictionsRepository(connection.db).findById(predictionId)).toMatchObject({
+      status: 'succeeded',
+      latencyMs: 12,
+    });
   });
 });
 
@@ -415,7 +483,9 @@ describe('TrainingSamplesRepository', () => {
     const shared = await recordings.create(aRecording({ sha256: sha('e') }));
 
     expect(await samples.add({ recordingId: shared.id, label: 'normal', site: 'st-marys' })).toBeDefined();
-    expect(await samples.add({ recordingId: shared.id, label: 'normal', site: 'st-ives' })).toMatchObject({ site: 'st-ives' });
+    expect(await samples.add({ recordingId: shared.id, label: 'normal', site: 'st-ives' })).toMatchObject({
+      site: 'st-ives',
+    });
 
     expect((await samples.list({ site: 'st-ives' })).total).toBe(1);
     expect(await samples.countByLabel()).toEqual({ normal: 1, abnormal: 0 });

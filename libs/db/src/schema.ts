@@ -22,7 +22,14 @@ import {
 export const predictionLabel = pgEnum('prediction_label', PREDICTION_LABELS);
 export const predictionStatus = pgEnum('prediction_status', ['pending', 'succeeded', 'failed']);
 /** `receiving`: files are still being uploaded, so the total is not final and the batch cannot complete. */
-export const batchStatus = pgEnum('batch_status', ['receiving', 'pending', 'running', 'completed', 'failed', 'cancelled']);
+export const batchStatus = pgEnum('batch_status', [
+  'receiving',
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+]);
 export const modelVersionStatus = pgEnum('model_version_status', [
   'candidate',
   'promoted',
@@ -217,7 +224,9 @@ export const predictions = pgTable(
     index('predictions_created_at_idx').on(t.createdAt),
     index('predictions_label_created_at_idx').on(t.label, t.createdAt),
     // Small: only what has no outcome yet (the gateway's sweep for predictions never queued).
-    index('predictions_pending_created_at_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+    index('predictions_pending_created_at_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} = 'pending'`),
     check(
       'predictions_probability_range',
       sql`${t.probability} is null or (${t.probability} >= 0 and ${t.probability} <= 1)`,
@@ -240,7 +249,9 @@ export const trainingSamples = pgTable(
   },
   (t) => [
     // A recording may be a sample of several sites (each tags its own copy); null site = no site.
-    unique('training_samples_recording_source_site_key').on(t.recordingId, t.source, t.site).nullsNotDistinct(),
+    unique('training_samples_recording_source_site_key')
+      .on(t.recordingId, t.source, t.site)
+      .nullsNotDistinct(),
     index('training_samples_site_idx').on(t.site),
   ],
 );

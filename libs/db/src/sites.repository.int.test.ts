@@ -21,7 +21,15 @@ afterAll(async () => {
   await connection.close();
 });
 
-const fitted = { status: 'active' as const, baseModelVersion: '1.6.0', slope: 1.2, intercept: -0.5, threshold: 0.4, normalRecords: 15, abnormalRecords: 15 };
+const fitted = {
+  status: 'active' as const,
+  baseModelVersion: '1.6.0',
+  slope: 1.2,
+  intercept: -0.5,
+  threshold: 0.4,
+  normalRecords: 15,
+  abnormalRecords: 15,
+};
 
 describe('SitesRepository', () => {
   it('creates a site once per name and refuses a name that is not a site tag', async () => {
@@ -57,7 +65,12 @@ describe('SitesRepository', () => {
 
   it("finds an API key's default site and clears it", async () => {
     const site = (await sites.create({ name: 'st-kilda' }))!;
-    const key = await new ApiKeysRepository(connection.db).create({ name: 'ward', keyHash: 'h'.repeat(64), keyPrefix: 'hb_', role: 'screening' });
+    const key = await new ApiKeysRepository(connection.db).create({
+      name: 'ward',
+      keyHash: 'h'.repeat(64),
+      keyPrefix: 'hb_',
+      role: 'screening',
+    });
     expect(await sites.defaultSiteOfKey(key.id)).toBeUndefined();
     expect(await sites.setDefaultSiteOfKey(key.id, site.id)).toBe(true);
     expect((await sites.defaultSiteOfKey(key.id))?.name).toBe('st-kilda');

@@ -3,7 +3,7 @@
 export class ModelRegistryError extends Error {
   constructor(
     readonly code:
-            | 'MODEL_VERSION_NOT_FOUND'
+      | 'MODEL_VERSION_NOT_FOUND'
       | 'NO_BUNDLED_MODEL'
       | 'NO_PREVIOUS_VERSION'
       | 'MODEL_ARTIFACTS_INVALID'

@@ -104,7 +104,9 @@ describe('model registry', () => {
     await createUntrainedModelDirectory(join(bundledRoot, '2.3.0'), '2.3.0', { seed: 4 });
     const serving = await registry.ensureBundledModelRegistered();
     expect(serving.version).toBe('2.1.0');
-    expect((await registry.list()).find((row) => row.version === '2.3.0')).toMatchObject({ status: 'candidate' });
+    expect((await registry.list()).find((row) => row.version === '2.3.0')).toMatchObject({
+      status: 'candidate',
+    });
   });
 
   it('registers a directory as a candidate once; registering it again changes nothing', async () => {
@@ -140,7 +142,9 @@ describe('model registry', () => {
     await storage.delete(onnx);
     await expect(registry.materialise('2.2.0', join(workDir, 'cache-missing'))).rejects.toMatchObject({
       code: 'MODEL_ARTIFACTS_MISSING',
-      message: expect.stringMatching(new RegExp(`${onnx.replaceAll('.', '\\.')} is missing from object storage.*Restore the bucket`)),
+      message: expect.stringMatching(
+        new RegExp(`${onnx.replaceAll('.', '\\.')} is missing from object storage.*Restore the bucket`),
+      ),
     });
   });
 

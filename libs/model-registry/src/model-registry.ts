@@ -15,7 +15,13 @@ import type {
   ModelVersionsRepository,
   ModelVersionStatus,
 } from '@heartbeat/db';
-import { bundledModelDirs, CYCLE_MODEL_FILE, MANIFEST_FILE, readModelManifest, type ModelManifest } from '@heartbeat/model';
+import {
+  bundledModelDirs,
+  CYCLE_MODEL_FILE,
+  MANIFEST_FILE,
+  readModelManifest,
+  type ModelManifest,
+} from '@heartbeat/model';
 import { MODEL_PROMOTED_CHANNEL, modelPromotedEventSchema, type ModelPromotedEvent } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
 import { ModelRegistryError, versionNotFound } from './errors';
@@ -162,7 +168,9 @@ export class ModelRegistry {
       // point at nothing and every worker would fail to load it. The directory has the files.
       const missing = await this.missingArtifacts(existing);
       if (missing.length > 0) {
-        this.onWarning(`Model version ${manifest.version} was registered but ${missing.length} of its files were missing from object storage (${missing.join(', ')}); uploaded them again from ${dir}`);
+        this.onWarning(
+          `Model version ${manifest.version} was registered but ${missing.length} of its files were missing from object storage (${missing.join(', ')}); uploaded them again from ${dir}`,
+        );
         await this.uploadArtifacts(dir, manifest.version);
       }
     } else {
@@ -202,7 +210,8 @@ export class ModelRegistry {
     const bundled = bundledModelDirs(this.dependencies.bundledModelsRoot);
     // A deploy that ships a newer model makes it visible as a candidate; the serving version only
     // changes by promotion (an admin's, or the training worker's policy), never by a restart.
-    for (const dir of bundled) await this.registerModelDirectory(dir, { status: 'candidate', actor: 'system' });
+    for (const dir of bundled)
+      await this.registerModelDirectory(dir, { status: 'candidate', actor: 'system' });
     const promoted = await this.modelVersions.findPromoted();
     if (promoted) return promoted;
     const [newest] = bundled;

@@ -23,16 +23,24 @@ describe('decidePromotion', () => {
   });
 
   it('promotes equal scores when the margin is zero', () => {
-    expect(decidePromotion({ candidate: on(0.8, 0.8), promoted: on(0.8, 0.8), margin: 0, maxSensitivityDrop: 0 }).promote).toBe(true);
+    expect(
+      decidePromotion({ candidate: on(0.8, 0.8), promoted: on(0.8, 0.8), margin: 0, maxSensitivityDrop: 0 })
+        .promote,
+    ).toBe(true);
   });
 
   it('promotes a candidate exactly at the margin despite floating-point rounding', () => {
     // 0.7 + 0.1 is 0.7999999999999999 in binary floating point.
-    expect(decidePromotion({ candidate: on(0.8, 0.8), promoted: on(0.7, 0.8), margin: 0.1, maxSensitivityDrop: 0 }).promote).toBe(true);
+    expect(
+      decidePromotion({ candidate: on(0.8, 0.8), promoted: on(0.7, 0.8), margin: 0.1, maxSensitivityDrop: 0 })
+        .promote,
+    ).toBe(true);
   });
 
   it('rejects a candidate just below the margin', () => {
-    expect(decidePromotion({ candidate: on(0.8095, 0.8), promoted: on(0.8, 0.8), ...policy }).promote).toBe(false);
+    expect(decidePromotion({ candidate: on(0.8095, 0.8), promoted: on(0.8, 0.8), ...policy }).promote).toBe(
+      false,
+    );
   });
 
   it('rejects a better MAcc bought with a sensitivity drop beyond the tolerance', () => {
@@ -42,11 +50,17 @@ describe('decidePromotion', () => {
   });
 
   it('accepts a sensitivity drop exactly at the tolerance', () => {
-    expect(decidePromotion({ candidate: on(0.9, 0.78), promoted: on(0.8, 0.8), ...policy }).promote).toBe(true);
+    expect(decidePromotion({ candidate: on(0.9, 0.78), promoted: on(0.8, 0.8), ...policy }).promote).toBe(
+      true,
+    );
   });
 
   it('refuses to compare figures measured on different evaluation sets', () => {
-    const decision = decidePromotion({ candidate: on(0.95, 0.95), promoted: on(0.6, 0.6, 'fnv1a32:ffff0000:40'), ...policy });
+    const decision = decidePromotion({
+      candidate: on(0.95, 0.95),
+      promoted: on(0.6, 0.6, 'fnv1a32:ffff0000:40'),
+      ...policy,
+    });
     expect(decision.promote).toBe(false);
     expect(decision.reason).toMatch(/evaluation sets differ/);
   });
@@ -56,6 +70,8 @@ describe('decidePromotion', () => {
   });
 
   it('refuses a negative margin or tolerance', () => {
-    expect(() => decidePromotion({ candidate: on(0.8, 0.8), margin: -0.1, maxSensitivityDrop: 0 })).toThrow(RangeError);
+    expect(() => decidePromotion({ candidate: on(0.8, 0.8), margin: -0.1, maxSensitivityDrop: 0 })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -38,7 +38,8 @@ export function decidePromotion(input: PromotionInput): PromotionDecision {
   if (!Number.isFinite(candidate.macc) || !Number.isFinite(candidate.sensitivity))
     return {
       promote: false,
-      reason: 'candidate could not be measured on the evaluation set (MAcc or sensitivity undefined: the set needs both labels)',
+      reason:
+        'candidate could not be measured on the evaluation set (MAcc or sensitivity undefined: the set needs both labels)',
     };
   if (!promoted)
     return {

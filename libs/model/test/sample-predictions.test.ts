@@ -10,8 +10,17 @@ import { BUNDLED_MODELS_DIR, loadRecordingScreener } from '@heartbeat/model';
 const ROOT = join(__dirname, '..', '..', '..');
 const TOLERANCE = 1e-5;
 
-type Answer = { label: string; probability: number; quality: number; meanLogit: number; cycleLogit: number | null; windowLogits: number[] };
-const recorded = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'sample-predictions.json'), 'utf8')) as { versions: Record<string, Record<string, Answer>> };
+type Answer = {
+  label: string;
+  probability: number;
+  quality: number;
+  meanLogit: number;
+  cycleLogit: number | null;
+  windowLogits: number[];
+};
+const recorded = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'sample-predictions.json'), 'utf8')) as {
+  versions: Record<string, Record<string, Answer>>;
+};
 
 describe('answers on samples/ stay what they were', () => {
   for (const [version, answers] of Object.entries(recorded.versions)) {
@@ -20,13 +29,26 @@ describe('answers on samples/ stay what they were', () => {
       for (const [file, expected] of Object.entries(answers)) {
         const result = await screener.screen(readFileSync(join(ROOT, file)));
         expect(result.label, file).toBe(expected.label);
-        expect(Math.abs(result.probability - expected.probability), `${file} probability`).toBeLessThanOrEqual(TOLERANCE);
+        expect(
+          Math.abs(result.probability - expected.probability),
+          `${file} probability`,
+        ).toBeLessThanOrEqual(TOLERANCE);
         expect(Math.abs(result.quality - expected.quality), `${file} quality`).toBeLessThanOrEqual(TOLERANCE);
-        expect(Math.abs(result.meanLogit - expected.meanLogit), `${file} mean logit`).toBeLessThanOrEqual(TOLERANCE);
+        expect(Math.abs(result.meanLogit - expected.meanLogit), `${file} mean logit`).toBeLessThanOrEqual(
+          TOLERANCE,
+        );
         if (expected.cycleLogit === null) expect(result.cycleLogit, file).toBeUndefined();
-        else expect(Math.abs(result.cycleLogit! - expected.cycleLogit), `${file} heart-cycle logit`).toBeLessThanOrEqual(TOLERANCE);
+        else
+          expect(
+            Math.abs(result.cycleLogit! - expected.cycleLogit),
+            `${file} heart-cycle logit`,
+          ).toBeLessThanOrEqual(TOLERANCE);
         expect(result.windowLogits, file).toHaveLength(expected.windowLogits.length);
-        result.windowLogits.forEach((logit, i) => expect(Math.abs(logit - expected.windowLogits[i]), `${file} window ${i}`).toBeLessThanOrEqual(TOLERANCE));
+        result.windowLogits.forEach((logit, i) =>
+          expect(Math.abs(logit - expected.windowLogits[i]), `${file} window ${i}`).toBeLessThanOrEqual(
+            TOLERANCE,
+          ),
+        );
       }
     }, 60_000);
   }

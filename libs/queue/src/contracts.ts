@@ -1,6 +1,11 @@
 // The queue contract: names, job payloads, job results and events, each with one zod schema that
 // producers (gateway) and consumers (workers) both import. Bump schemaVersion on breaking changes.
-import { predictionLabelSchema, probabilitySchema, qualityScoreSchema, windowScoreSchema } from '@heartbeat/contracts';
+import {
+  predictionLabelSchema,
+  probabilitySchema,
+  qualityScoreSchema,
+  windowScoreSchema,
+} from '@heartbeat/contracts';
 import { z } from 'zod';
 
 export const QUEUE_NAMES = {

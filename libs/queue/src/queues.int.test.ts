@@ -122,9 +122,9 @@ describe('prediction queue', () => {
   });
 
   it('refuses to enqueue a payload that breaks the contract', async () => {
-    await expect(
-      predictions.add({ ...aPredictionJob(), recordingId: 'not-a-uuid' }),
-    ).rejects.toThrow(InvalidJobPayloadError);
+    await expect(predictions.add({ ...aPredictionJob(), recordingId: 'not-a-uuid' })).rejects.toThrow(
+      InvalidJobPayloadError,
+    );
     expect((await predictions.counts()).waiting).toBe(0);
   });
 
@@ -196,13 +196,21 @@ describe('prediction queue', () => {
     const holds: string[] = [];
     const processor = async (): Promise<PredictionResult> => {
       tries.push(Date.now());
-      if (tries.length <= 4) throw new DependencyUnavailableError('Object storage', new Error('connect ECONNREFUSED 127.0.0.1:4569'));
+      if (tries.length <= 4)
+        throw new DependencyUnavailableError(
+          'Object storage',
+          new Error('connect ECONNREFUSED 127.0.0.1:4569'),
+        );
       return { status: 'failed', error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' } };
     };
     const onHold = (error: DependencyUnavailableError) => holds.push(error.message);
     // Two workers: a hold set by one must stop the other too.
-    workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }));
-    workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }));
+    workers.push(
+      createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }),
+    );
+    workers.push(
+      createWorker(QUEUE_NAMES.predictions, processor, { connection, holdOnUnavailableMs: 300, onHold }),
+    );
 
     // One attempt only: a spent attempt would fail the job for good.
     const job = await predictions.add(aPredictionJob(), { attempts: 1 });
@@ -211,7 +219,9 @@ describe('prediction queue', () => {
     expect(result).toMatchObject({ status: 'failed', error: { code: 'TOO_SHORT' } });
     expect(tries).toHaveLength(5);
     for (let i = 1; i < tries.length; i++) expect(tries[i]! - tries[i - 1]!).toBeGreaterThanOrEqual(250);
-    expect(holds).toEqual(Array(4).fill('Object storage is unreachable: connect ECONNREFUSED 127.0.0.1:4569'));
+    expect(holds).toEqual(
+      Array(4).fill('Object storage is unreachable: connect ECONNREFUSED 127.0.0.1:4569'),
+    );
     expect((await predictions.bull.getJob(job.id!))?.attemptsMade).toBe(1);
     expect(await predictions.bull.getJobCountByTypes('failed')).toBe(0);
   });

@@ -126,7 +126,10 @@ function parseResult<N extends JobQueueName>(name: N, data: unknown): JobResult<
 // Workers and queue events block on Redis and must wait for it indefinitely (BullMQ requires it);
 // a producer fails fast instead, so that a request can be answered while Redis is down.
 const connectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: null });
-const producerConnectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: 2 });
+const producerConnectionOptions = ({ redisUrl }: QueueConnection) => ({
+  url: redisUrl,
+  maxRetriesPerRequest: 2,
+});
 
 /**
  * True when a Redis command failed because Redis could not be reached (ioredis gave up on the
@@ -149,7 +152,8 @@ export class JobQueue<N extends JobQueueName> {
     readonly name: N,
     private readonly connection: QueueConnection,
     /** Connection problems (BullMQ reconnects by itself); default: one line on stderr. */
-    private readonly onError: (error: Error) => void = (error) => console.error(`[${name} queue] ${error.message}`),
+    private readonly onError: (error: Error) => void = (error) =>
+      console.error(`[${name} queue] ${error.message}`),
   ) {
     this.bull = new Queue<JobPayload<N>, JobResult<N>>(name, {
       connection: producerConnectionOptions(connection),
@@ -165,11 +169,21 @@ export class JobQueue<N extends JobQueueName> {
     payload: JobPayloadInput<N>,
     options: JobsOptions = {},
   ): Promise<Job<JobPayload<N>, JobResult<N>>> {
-    return withSpan(`${this.name} publish`, { kind: 'producer', attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': this.name } }, async () => {
-      const carried = (payload as { traceContext?: Record<string, string> }).traceContext;
-      const data = parsePayload(this.name, { ...payload, traceContext: carried ?? currentTraceContext() });
-      return (await this.bull.add(this.name as never, data as never, options)) as Job<JobPayload<N>, JobResult<N>>;
-    });
+    return withSpan(
+      `${this.name} publish`,
+      {
+        kind: 'producer',
+        attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': this.name },
+      },
+      async () => {
+        const carried = (payload as { traceContext?: Record<string, string> }).traceContext;
+        const data = parsePayload(this.name, { ...payload, traceContext: carried ?? currentTraceContext() });
+        return (await this.bull.add(this.name as never, data as never, options)) as Job<
+          JobPayload<N>,
+          JobResult<N>
+        >;
+      },
+    );
   }
 
   /**
@@ -232,7 +246,11 @@ export class JobQueue<N extends JobQueueName> {
   }
 }
 
-export function createQueue<N extends JobQueueName>(name: N, connection: QueueConnection, onError?: (error: Error) => void): JobQueue<N> {
+export function createQueue<N extends JobQueueName>(
+  name: N,
+  connection: QueueConnection,
+  onError?: (error: Error) => void,
+): JobQueue<N> {
   return new JobQueue(name, connection, onError);
 }
 
@@ -293,7 +311,10 @@ class QueueHold {
 
   async hold(ms: number): Promise<void> {
     if (!this.queue) {
-      this.queue = new Queue(this.name, { connection: connectionOptions(this.connection), prefix: this.connection.prefix });
+      this.queue = new Queue(this.name, {
+        connection: connectionOptions(this.connection),
+        prefix: this.connection.prefix,
+      });
       this.queue.on('error', this.onError);
     }
     await this.queue.rateLimit(ms);
@@ -340,7 +361,12 @@ export function createWorker<N extends JobQueueName>(
           {
             kind: 'consumer',
             parent: contextFromCarrier(carried),
-            attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': name, 'messaging.message.id': job.id ?? '', 'heartbeat.job.attempt': job.attemptsMade + 1 },
+            attributes: {
+              'messaging.system': 'bullmq',
+              'messaging.destination.name': name,
+              'messaging.message.id': job.id ?? '',
+              'heartbeat.job.attempt': job.attemptsMade + 1,
+            },
           },
           () => processor(payload, job),
         );

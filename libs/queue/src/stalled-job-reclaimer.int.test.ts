@@ -26,8 +26,20 @@ afterAll(async () => {
   await Promise.all([predictions.close(), reclaimer.close()]);
 });
 
-const job = () => ({ recordingId: randomUUID(), storageKey: `recordings/${'c'.repeat(64)}`, requestedAt: new Date().toISOString() });
-const answer: PredictionResult = { status: 'succeeded', label: 'normal', probability: 0.1, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 1 };
+const job = () => ({
+  recordingId: randomUUID(),
+  storageKey: `recordings/${'c'.repeat(64)}`,
+  requestedAt: new Date().toISOString(),
+});
+const answer: PredictionResult = {
+  status: 'succeeded',
+  label: 'normal',
+  probability: 0.1,
+  quality: 0.9,
+  windows: [],
+  modelVersion: '1.0.0',
+  latencyMs: 1,
+};
 const never = () => new Promise<PredictionResult>(() => undefined);
 
 async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -39,22 +51,42 @@ async function until(condition: () => Promise<boolean>, timeoutMs: number): Prom
 }
 
 it("hands a dead consumer's jobs back at once, and leaves a live consumer's running job alone", async () => {
-  const dying = createWorker(QUEUE_NAMES.predictions, never, { connection, concurrency: 2, deadLetter: false });
+  const dying = createWorker(QUEUE_NAMES.predictions, never, {
+    connection,
+    concurrency: 2,
+    deadLetter: false,
+  });
   workers.push(dying);
   const [first, second] = [await predictions.add(job()), await predictions.add(job())];
-  await until(async () => (await first.getState()) === 'active' && (await second.getState()) === 'active', 10_000);
+  await until(
+    async () => (await first.getState()) === 'active' && (await second.getState()) === 'active',
+    10_000,
+  );
   // The process dies: its connections drop, its locks stay until they expire.
   await dying.worker.disconnect();
 
-  const live = createWorker(QUEUE_NAMES.predictions, never, { connection, concurrency: 1, deadLetter: false });
+  const live = createWorker(QUEUE_NAMES.predictions, never, {
+    connection,
+    concurrency: 1,
+    deadLetter: false,
+  });
   workers.push(live);
   const running = await predictions.add(job());
   await until(async () => (await running.getState()) === 'active', 10_000);
 
   const started = Date.now();
   expect((await reclaimer.reclaim(dying.consumerId)).sort()).toEqual([first.id, second.id].sort());
-  workers.push(createWorker(QUEUE_NAMES.predictions, async () => answer, { connection, concurrency: 2, deadLetter: false }));
-  await until(async () => (await first.getState()) === 'completed' && (await second.getState()) === 'completed', 10_000);
+  workers.push(
+    createWorker(QUEUE_NAMES.predictions, async () => answer, {
+      connection,
+      concurrency: 2,
+      deadLetter: false,
+    }),
+  );
+  await until(
+    async () => (await first.getState()) === 'completed' && (await second.getState()) === 'completed',
+    10_000,
+  );
   // BullMQ alone would take the 30-s lock plus up to a 30-s stalled check.
   expect(Date.now() - started).toBeLessThan(10_000);
   expect(await running.getState()).toBe('active');

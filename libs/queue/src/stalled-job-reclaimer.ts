@@ -51,7 +51,15 @@ export class StalledJobReclaimer {
    */
   async reclaim(consumerId: string): Promise<string[]> {
     const base = `${this.connection.prefix}:${this.name}:`;
-    const released = (await this.redis.eval(RELEASE_LOCKS_OF, 3, `${base}active`, `${base}stalled`, `${base}stalled-check`, base, consumerId)) as string[];
+    const released = (await this.redis.eval(
+      RELEASE_LOCKS_OF,
+      3,
+      `${base}active`,
+      `${base}stalled`,
+      `${base}stalled-check`,
+      base,
+      consumerId,
+    )) as string[];
     if (released.length > 0) await this.checker.getBackend().moveStalledJobsToWait();
     return released;
   }

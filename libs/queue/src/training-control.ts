@@ -17,15 +17,27 @@ export const TRAINING_LEASE_TTL_MS = 15_000;
 export const trainingCancelKey = (prefix: string, runId: string) => `${prefix}:training:cancel:${runId}`;
 export const trainingLeaseKey = (prefix: string, runId: string) => `${prefix}:training:lease:${runId}`;
 
-export async function requestTrainingCancel(store: TrainingControlStore, prefix: string, runId: string): Promise<void> {
+export async function requestTrainingCancel(
+  store: TrainingControlStore,
+  prefix: string,
+  runId: string,
+): Promise<void> {
   await store.set(trainingCancelKey(prefix, runId), new Date().toISOString(), 'PX', TRAINING_CANCEL_TTL_MS);
 }
 
-export async function isTrainingCancelRequested(store: TrainingControlStore, prefix: string, runId: string): Promise<boolean> {
+export async function isTrainingCancelRequested(
+  store: TrainingControlStore,
+  prefix: string,
+  runId: string,
+): Promise<boolean> {
   return (await store.get(trainingCancelKey(prefix, runId))) !== null;
 }
 
 /** Whether a live worker currently holds the run (its lease has not expired). */
-export async function isTrainingRunLeased(store: TrainingControlStore, prefix: string, runId: string): Promise<boolean> {
+export async function isTrainingRunLeased(
+  store: TrainingControlStore,
+  prefix: string,
+  runId: string,
+): Promise<boolean> {
   return (await store.get(trainingLeaseKey(prefix, runId))) !== null;
 }

@@ -3,11 +3,15 @@ import { attachmentDisposition } from './object-storage';
 
 describe('attachmentDisposition', () => {
   it('gives a plain ASCII name in both forms', () => {
-    expect(attachmentDisposition('a0001.flac')).toBe(`attachment; filename="a0001.flac"; filename*=UTF-8''a0001.flac`);
+    expect(attachmentDisposition('a0001.flac')).toBe(
+      `attachment; filename="a0001.flac"; filename*=UTF-8''a0001.flac`,
+    );
   });
 
   it('keeps a UTF-8 name exactly in filename* and an ASCII stand-in in filename', () => {
-    expect(attachmentDisposition('Müller 心音.wav')).toBe(`attachment; filename="M_ller __.wav"; filename*=UTF-8''M%C3%BCller%20%E5%BF%83%E9%9F%B3.wav`);
+    expect(attachmentDisposition('Müller 心音.wav')).toBe(
+      `attachment; filename="M_ller __.wav"; filename*=UTF-8''M%C3%BCller%20%E5%BF%83%E9%9F%B3.wav`,
+    );
   });
 
   it('cannot be broken out of by quotes, backslashes, semicolons or line breaks', () => {

@@ -135,9 +135,15 @@ describe('ObjectStorage', () => {
     const unreachable = ObjectStorage.fromSettings({ ...settings, endpoint: 'http://127.0.0.1:9' });
     try {
       await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(StorageUnavailableError);
-      await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(/unreachable.*ECONNREFUSED.*S3_ENDPOINT/s);
-      await expect(unreachable.putBuffer(Buffer.from('heart sounds'))).rejects.toThrow(StorageUnavailableError);
-      await expect(unreachable.putStream(chunkedStream(randomBytes(100_000)))).rejects.toThrow(StorageUnavailableError);
+      await expect(unreachable.getBuffer(`${TEST_PREFIX}/anything`)).rejects.toThrow(
+        /unreachable.*ECONNREFUSED.*S3_ENDPOINT/s,
+      );
+      await expect(unreachable.putBuffer(Buffer.from('heart sounds'))).rejects.toThrow(
+        StorageUnavailableError,
+      );
+      await expect(unreachable.putStream(chunkedStream(randomBytes(100_000)))).rejects.toThrow(
+        StorageUnavailableError,
+      );
     } finally {
       unreachable.close();
     }

@@ -14,9 +14,23 @@ export {
   type TelemetryServer,
   type TelemetryServerOptions,
 } from './telemetry-server';
-export { activeTraceFields, createLogger, exitOnStartupFailure, silentLogger, type Logger, type LogLevel, type LoggerOptions } from './logger';
+export {
+  activeTraceFields,
+  createLogger,
+  exitOnStartupFailure,
+  silentLogger,
+  type Logger,
+  type LogLevel,
+  type LoggerOptions,
+} from './logger';
 export { NestJsonLogger } from './nest-logger';
-export { annotateActiveSpan, contextFromCarrier, currentTraceContext, withSpan, type SpanOptions } from './trace-context';
+export {
+  annotateActiveSpan,
+  contextFromCarrier,
+  currentTraceContext,
+  withSpan,
+  type SpanOptions,
+} from './trace-context';
 export { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 export { aggregateMetrics, type MetricsSnapshot } from './metrics-aggregate';
 export { HEAP_GROWING_PERCENT, tuneGarbageCollection } from './garbage-collection';

@@ -59,7 +59,12 @@ describe('trace ids on log lines', () => {
       context.with(trace.setSpan(context.active(), span), () => logger.info('inside'));
       logger.info('outside');
       await new Promise((resolve) => setImmediate(resolve));
-      expect(lines[0]).toMatchObject({ msg: 'inside', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', trace_flags: '01' });
+      expect(lines[0]).toMatchObject({
+        msg: 'inside',
+        trace_id: '0af7651916cd43dd8448eb211c80319c',
+        span_id: 'b7ad6b7169203331',
+        trace_flags: '01',
+      });
       expect(lines[1]).not.toHaveProperty('trace_id');
     } finally {
       context.disable();
@@ -75,7 +80,13 @@ describe('a service that cannot start', () => {
     try {
       exitOnStartupFailure('gateway', 'DATABASE_URL must be a postgres:// URL', stream);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(lines).toEqual([expect.objectContaining({ service: 'gateway', level: 'fatal', msg: 'gateway could not start: DATABASE_URL must be a postgres:// URL' })]);
+      expect(lines).toEqual([
+        expect.objectContaining({
+          service: 'gateway',
+          level: 'fatal',
+          msg: 'gateway could not start: DATABASE_URL must be a postgres:// URL',
+        }),
+      ]);
       expect(exit).toHaveBeenCalledWith(1);
     } finally {
       exit.mockRestore();

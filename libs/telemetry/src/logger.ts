@@ -44,9 +44,16 @@ export function createLogger({ service, level = 'info', base = {}, destination }
  * A service that cannot start says why on one fatal JSON line and exits with status 1. A string is
  * a message for the operator (a ConfigError's names the variable to fix); an Error keeps its stack.
  */
-export function exitOnStartupFailure(service: string, reason: unknown, destination?: DestinationStream): never {
+export function exitOnStartupFailure(
+  service: string,
+  reason: unknown,
+  destination?: DestinationStream,
+): never {
   // Synchronous, so the line is written before the process exits.
-  const logger = createLogger({ service, destination: destination ?? pino.destination({ dest: 1, sync: true }) });
+  const logger = createLogger({
+    service,
+    destination: destination ?? pino.destination({ dest: 1, sync: true }),
+  });
   if (reason instanceof Error) logger.fatal({ err: reason }, `${service} could not start: ${reason.message}`);
   else logger.fatal(`${service} could not start: ${String(reason)}`);
   process.exit(1);

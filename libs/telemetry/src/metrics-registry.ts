@@ -6,7 +6,11 @@ import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
  * prom-client's gauges that end in `_total` (a counter's suffix, which `promtool check metrics`
  * refuses); each is the sum of a per-type gauge it also exposes (nodejs_active_handles...).
  */
-const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 export interface MetricsRegistryOptions {
   /** Value of the `service` label on every metric, e.g. `inference-worker`. */
@@ -26,7 +30,8 @@ export function createMetricsRegistry({
   registry.setDefaultLabels({ service });
   if (defaultMetrics) {
     collectDefaultMetrics({ register: registry, prefix: defaultMetricsPrefix });
-    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(`${defaultMetricsPrefix ?? ''}${name}`);
+    for (const name of MISNAMED_DEFAULT_GAUGES)
+      registry.removeSingleMetric(`${defaultMetricsPrefix ?? ''}${name}`);
   }
   return registry;
 }

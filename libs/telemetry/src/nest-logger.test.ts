@@ -17,7 +17,14 @@ async function linesOf(write: (logger: NestJsonLogger) => void): Promise<Record<
 describe('Nest logs as JSON lines', () => {
   it("writes Nest's log(message, context) as an info line with the context as a field", async () => {
     const lines = await linesOf((logger) => logger.log('Mapped {/predict, POST} route', 'RouterExplorer'));
-    expect(lines).toEqual([expect.objectContaining({ level: 'info', msg: 'Mapped {/predict, POST} route', context: 'RouterExplorer', service: 'gateway' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'Mapped {/predict, POST} route',
+        context: 'RouterExplorer',
+        service: 'gateway',
+      }),
+    ]);
   });
 
   it("keeps the stack of Nest's error(message, stack, context) in a field, not in the message", async () => {

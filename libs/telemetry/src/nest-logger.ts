@@ -45,7 +45,8 @@ export class NestJsonLogger {
   private write(level: NestLogLevel, message: unknown, params: unknown[]): void {
     const fields: Record<string, unknown> = {};
     const rest = [...params];
-    if (typeof rest.at(-1) === 'string' && !STACK_LINE.test(rest.at(-1) as string)) fields.context = rest.pop();
+    if (typeof rest.at(-1) === 'string' && !STACK_LINE.test(rest.at(-1) as string))
+      fields.context = rest.pop();
     for (const param of rest) {
       if (typeof param === 'string' && STACK_LINE.test(param)) fields.stack = param;
       else if (param instanceof Error) fields.err = param;
@@ -53,7 +54,8 @@ export class NestJsonLogger {
     }
     const pinoLevel = PINO_LEVEL[level];
     if (message instanceof Error) this.logger[pinoLevel]({ ...fields, err: message }, message.message);
-    else if (typeof message === 'object' && message !== null) this.logger[pinoLevel]({ ...fields, ...message });
+    else if (typeof message === 'object' && message !== null)
+      this.logger[pinoLevel]({ ...fields, ...message });
     else this.logger[pinoLevel](fields, String(message));
   }
 }

@@ -35,9 +35,13 @@ describe('telemetry server', () => {
   it('serves readiness as the heartbeat_ready gauge, 1 while ready and 0 while not', async () => {
     let ready = true;
     const base = await start({ ready: () => ({ ready }) });
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('heartbeat_ready{service="test-service"} 1\n');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'heartbeat_ready{service="test-service"} 1\n',
+    );
     ready = false;
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('heartbeat_ready{service="test-service"} 0\n');
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain(
+      'heartbeat_ready{service="test-service"} 0\n',
+    );
   });
 
   it('answers liveness with 200 while the service is alive and 503 when it says it is not', async () => {

@@ -39,7 +39,11 @@ const KINDS = { internal: SpanKind.INTERNAL, producer: SpanKind.PRODUCER, consum
  * Runs `work` inside a new span (the active span while it runs, so logs and child spans join it),
  * ending it when the promise settles and marking it failed when it throws.
  */
-export async function withSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T> | T): Promise<T> {
+export async function withSpan<T>(
+  name: string,
+  options: SpanOptions,
+  work: (span: Span) => Promise<T> | T,
+): Promise<T> {
   return tracer().startActiveSpan(
     name,
     { attributes: options.attributes, kind: KINDS[options.kind ?? 'internal'] },

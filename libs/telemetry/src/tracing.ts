@@ -23,9 +23,15 @@ const UNTRACED_PATHS = /^\/(health|uptime|metrics)(\/|$|\?)/;
  */
 export function tracingRequested(env: Environment): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = env.OTEL_TRACES_EXPORTER?.split(',').map((name) => name.trim()).filter(Boolean) ?? [];
+  const exporters =
+    env.OTEL_TRACES_EXPORTER?.split(',')
+      .map((name) => name.trim())
+      .filter(Boolean) ?? [];
   if (exporters[0] === 'none') return false;
-  return exporters.length > 0 || Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim());
+  return (
+    exporters.length > 0 ||
+    Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim())
+  );
 }
 
 export interface Tracing {

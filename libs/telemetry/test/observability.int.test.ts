@@ -54,7 +54,10 @@ interface OtlpAttribute {
 
 function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> {
   return Object.fromEntries(
-    (list ?? []).map(({ key, value }) => [key, value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue]),
+    (list ?? []).map(({ key, value }) => [
+      key,
+      value.stringValue ?? value.intValue ?? value.doubleValue ?? value.boolValue,
+    ]),
   );
 }
 
@@ -68,14 +71,24 @@ function startOtlpReceiver(spans: ExportedSpan[]): Promise<Server> {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
           resourceSpans?: {
             resource?: { attributes?: OtlpAttribute[] };
-            scopeSpans?: { scope?: { name?: string }; spans?: (Omit<ExportedSpan, 'service' | 'scope' | 'attributes'> & { attributes?: OtlpAttribute[] })[] }[];
+            scopeSpans?: {
+              scope?: { name?: string };
+              spans?: (Omit<ExportedSpan, 'service' | 'scope' | 'attributes'> & {
+                attributes?: OtlpAttribute[];
+              })[];
+            }[];
           }[];
         };
         for (const resource of body.resourceSpans ?? []) {
           const service = String(attributes(resource.resource?.attributes)['service.name']);
           for (const scope of resource.scopeSpans ?? [])
             for (const span of scope.spans ?? [])
-              spans.push({ ...span, service, scope: scope.scope?.name ?? '', attributes: attributes(span.attributes) });
+              spans.push({
+                ...span,
+                service,
+                scope: scope.scope?.name ?? '',
+                attributes: attributes(span.attributes),
+              });
         }
       }
       response.writeHead(200, { 'content-type': 'application/json' });
@@ -84,7 +97,6 @@ function startOtlpReceiver(spans: ExportedSpan[]): Promise<Server> {
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
-
 
 interface ServiceProcess {
   child: ChildProcess;
@@ -138,11 +150,19 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    for (const [name, service] of [['gateway', gateway], ['inference worker', worker], ['training worker', training]] as const)
+    for (const [name, service] of [
+      ['gateway', gateway],
+      ['inference worker', worker],
+      ['training worker', training],
+    ] as const)
       if (service && service.child.exitCode !== null)
-        throw new Error(`${name} exited (${service.child.exitCode}) while waiting for ${what}:\n${service.output().slice(-3000)}`);
+        throw new Error(
+          `${name} exited (${service.child.exitCode}) while waiting for ${what}:\n${service.output().slice(-3000)}`,
+        );
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}:\n${gateway?.output().slice(-2000)}\n${worker?.output().slice(-2000)}`);
+      throw new Error(
+        `timed out waiting for ${what}:\n${gateway?.output().slice(-2000)}\n${worker?.output().slice(-2000)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -151,7 +171,12 @@ beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-observability-'));
   receiver = await startOtlpReceiver(spans);
   const integrationEnv = inject('integrationEnv');
-  const [gatewayPort, metricsPort, workerPort, trainingPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [gatewayPort, metricsPort, workerPort, trainingPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   trainingMetricsPort = trainingPort;
   gatewayMetricsPort = metricsPort;
   workerMetricsPort = workerPort;
@@ -185,10 +210,14 @@ beforeAll(async () => {
     TRAINING_WORK_DIR: path.join(workDir, 'training'),
   });
   base = `http://127.0.0.1:${gatewayPort}`;
-  await waitFor('an inference worker with its model loaded', async () => {
-    const health = (await (await fetch(`${base}/health`)).json()) as { modelLoaded?: boolean };
-    return health.modelLoaded ? health : undefined;
-  }, 240_000);
+  await waitFor(
+    'an inference worker with its model loaded',
+    async () => {
+      const health = (await (await fetch(`${base}/health`)).json()) as { modelLoaded?: boolean };
+      return health.modelLoaded ? health : undefined;
+    },
+    240_000,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -213,7 +242,11 @@ describe('logs', () => {
         headers: { Authorization: `Bearer ${API_KEY}` },
         body: (() => {
           const form = new FormData();
-          form.append('file', new Blob([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')]), 'picture.png');
+          form.append(
+            'file',
+            new Blob([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex')]),
+            'picture.png',
+          );
           return form;
         })(),
       }), // 415
@@ -224,8 +257,11 @@ describe('logs', () => {
 
     const lines = jsonLines(gateway!.output());
     expect(lines.length).toBeGreaterThan(5);
-    for (const line of lines) expect(line).toMatchObject({ service: 'gateway', level: expect.any(String), msg: expect.any(String) });
-    const clientErrors = lines.filter((line) => typeof line.statusCode === 'number' && line.statusCode >= 400);
+    for (const line of lines)
+      expect(line).toMatchObject({ service: 'gateway', level: expect.any(String), msg: expect.any(String) });
+    const clientErrors = lines.filter(
+      (line) => typeof line.statusCode === 'number' && line.statusCode >= 400,
+    );
     expect(clientErrors.map((line) => line.statusCode).sort()).toEqual([...statuses].sort());
     for (const line of clientErrors) {
       expect(line.level).toBe('info');
@@ -243,29 +279,51 @@ describe('one /predict', () => {
   beforeAll(async () => {
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(readFileSync(RECORDING))]), FILE_NAME);
-    const response = await fetch(`${base}/predict`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: form });
+    const response = await fetch(`${base}/predict`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${API_KEY}` },
+      body: form,
+    });
     const body = (await response.json()) as { predictionId?: string; id?: string };
     expect(response.status, JSON.stringify(body)).toBe(200);
     predictionId = (body.predictionId ?? body.id)!;
     expect(predictionId).toBeTruthy();
     // Spans are exported in batches: wait for the worker's database write and the gateway's request.
-    traceId = await waitFor('the trace of the /predict', async () => {
-      const save = spans.find((span) => span.name === 'prediction.save' && span.service === 'inference-worker');
-      const job = save && spans.find((span) => span.spanId === save.parentSpanId);
-      if (!job) return undefined;
-      const server = spans.find((span) => span.traceId === job.traceId && span.service === 'gateway' && span.kind === 2);
-      return server ? job.traceId : undefined;
-    }, 30_000);
+    traceId = await waitFor(
+      'the trace of the /predict',
+      async () => {
+        const save = spans.find(
+          (span) => span.name === 'prediction.save' && span.service === 'inference-worker',
+        );
+        const job = save && spans.find((span) => span.spanId === save.parentSpanId);
+        if (!job) return undefined;
+        const server = spans.find(
+          (span) => span.traceId === job.traceId && span.service === 'gateway' && span.kind === 2,
+        );
+        return server ? job.traceId : undefined;
+      },
+      30_000,
+    );
     // And a batch, through the other upload path.
     const batchForm = new FormData();
     batchForm.append('files', new Blob([new Uint8Array(readFileSync(RECORDING))]), BATCH_FILE_NAME);
-    const created = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: batchForm });
+    const created = await fetch(`${base}/api/v1/batches`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${API_KEY}` },
+      body: batchForm,
+    });
     const batch = (await created.json()) as { statusUrl: string };
     expect(created.status, JSON.stringify(batch)).toBe(202);
-    await waitFor('the batch to complete', async () => {
-      const status = (await (await fetch(`${base}${batch.statusUrl}`, { headers: { Authorization: `Bearer ${API_KEY}` } })).json()) as { status: string };
-      return status.status === 'completed' ? status : undefined;
-    }, 60_000);
+    await waitFor(
+      'the batch to complete',
+      async () => {
+        const status = (await (
+          await fetch(`${base}${batch.statusUrl}`, { headers: { Authorization: `Bearer ${API_KEY}` } })
+        ).json()) as { status: string };
+        return status.status === 'completed' ? status : undefined;
+      },
+      60_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
   }, 120_000);
 
@@ -275,13 +333,16 @@ describe('one /predict', () => {
     // Connected: every span's parent is in the trace, and there is one root, the gateway's HTTP request.
     const ids = new Set(trace.map((span) => span.spanId));
     const roots = trace.filter((span) => !span.parentSpanId || !ids.has(span.parentSpanId));
-    expect(roots.map((span) => [span.service, span.kind, span.name])).toEqual([['gateway', 2, 'POST /predict']]);
+    expect(roots.map((span) => [span.service, span.kind, span.name])).toEqual([
+      ['gateway', 2, 'POST /predict'],
+    ]);
     expect(roots[0].attributes['http.route']).toBe('/predict');
   });
 
   it('covers HTTP -> queue -> worker -> recording read -> decode/features -> model -> database write', () => {
     const trace = spans.filter((span) => span.traceId === traceId);
-    const named = (name: string, service: string) => trace.find((span) => span.name === name && span.service === service);
+    const named = (name: string, service: string) =>
+      trace.find((span) => span.name === name && span.service === service);
     const publish = named('predictions publish', 'gateway');
     const job = named('predictions process', 'inference-worker');
     expect(publish).toBeDefined();
@@ -289,8 +350,13 @@ describe('one /predict', () => {
     for (const step of ['recording.read', 'audio.prepare', 'model.infer', 'prediction.save'])
       expect(named(step, 'inference-worker')?.parentSpanId, step).toBe(job?.spanId);
     const save = named('prediction.save', 'inference-worker')!;
-    expect(trace.some((span) => span.scope.includes('instrumentation-pg') && span.parentSpanId === save.spanId)).toBe(true);
-    expect(job?.attributes).toMatchObject({ 'heartbeat.prediction.id': predictionId, 'heartbeat.model.version': expect.any(String) });
+    expect(
+      trace.some((span) => span.scope.includes('instrumentation-pg') && span.parentSpanId === save.spanId),
+    ).toBe(true);
+    expect(job?.attributes).toMatchObject({
+      'heartbeat.prediction.id': predictionId,
+      'heartbeat.model.version': expect.any(String),
+    });
   });
 
   it('names the dynamic batch the model call joined: an event on the call, and a model.batch span linked to it', () => {
@@ -299,16 +365,24 @@ describe('one /predict', () => {
     const sequence = attributes(joined?.attributes)['heartbeat.model_batch.sequence'];
     expect(sequence).toBeDefined();
     const batch = spans.find(
-      (span) => span.name === 'model.batch' && span.attributes['heartbeat.model_batch.sequence'] === sequence && span.service === 'inference-worker',
+      (span) =>
+        span.name === 'model.batch' &&
+        span.attributes['heartbeat.model_batch.sequence'] === sequence &&
+        span.service === 'inference-worker',
     );
     expect(batch?.links?.map((link) => link.spanId)).toContain(infer.spanId);
   });
 
-  it('never carries an uploaded file name (/predict or batch) in a span or a log line, and the trace id is on both services\' log lines', () => {
-    for (const fileName of [FILE_NAME, BATCH_FILE_NAME]) expect(JSON.stringify(spans)).not.toContain(fileName);
-    for (const [name, service] of [['gateway', gateway!], ['inference-worker', worker!]] as const) {
+  it("never carries an uploaded file name (/predict or batch) in a span or a log line, and the trace id is on both services' log lines", () => {
+    for (const fileName of [FILE_NAME, BATCH_FILE_NAME])
+      expect(JSON.stringify(spans)).not.toContain(fileName);
+    for (const [name, service] of [
+      ['gateway', gateway!],
+      ['inference-worker', worker!],
+    ] as const) {
       const output = service.output();
-      for (const fileName of [FILE_NAME, BATCH_FILE_NAME]) expect(output, `${name} logs`).not.toContain(fileName);
+      for (const fileName of [FILE_NAME, BATCH_FILE_NAME])
+        expect(output, `${name} logs`).not.toContain(fileName);
       const lines = jsonLines(output).filter((line) => line.trace_id === traceId);
       expect(lines.length, `${name} lines with the trace id`).toBeGreaterThan(0);
       expect(lines.every((line) => typeof line.span_id === 'string')).toBe(true);
@@ -333,7 +407,10 @@ describe.skipIf(spawnSync('promtool', ['--version']).status !== 0)('live /metric
 // --- A real Prometheus scraping the stack ---------------------------------------------------------
 
 const PROMETHEUS_AVAILABLE = spawnSync('prometheus', ['--version']).status === 0;
-if (!PROMETHEUS_AVAILABLE) console.warn('prometheus not found: skipping the live-Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).');
+if (!PROMETHEUS_AVAILABLE)
+  console.warn(
+    'prometheus not found: skipping the live-Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).',
+  );
 const RULES = path.join(ROOT, 'deploy/prometheus/rules/heartbeat.rules.yml');
 let prometheus: ChildProcess | undefined;
 let prometheusLog = '';
@@ -347,9 +424,15 @@ async function stopPrometheus(): Promise<void> {
 
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await response.json()) as { status: string; error?: string; data: { resultType: string; result: unknown } };
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data: { resultType: string; result: unknown };
+  };
   if (body.status !== 'success') throw new Error(`Prometheus refused ${expr}: ${body.error}`);
-  return body.data.resultType === 'vector' ? (body.data.result as { metric: Record<string, string>; value: [number, string] }[]) : [];
+  return body.data.resultType === 'vector'
+    ? (body.data.result as { metric: Record<string, string>; value: [number, string] }[])
+    : [];
 }
 
 /** A dashboard expression as Grafana would send it, with its variables filled in. */
@@ -358,7 +441,9 @@ function concrete(expr: string): string {
 }
 
 describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack with deploy/prometheus', () => {
-  const alertRules = (parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((group) => group.rules);
+  const alertRules = (
+    parse(readFileSync(RULES, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }
+  ).groups.flatMap((group) => group.rules);
 
   beforeAll(async () => {
     // deploy/prometheus/prometheus.yml with this run's ports, a 1-s scrape and the rules by absolute path.
@@ -367,26 +452,44 @@ describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack wit
       rule_files: string[];
       scrape_configs: { static_configs: { targets: string[]; labels: { service: string } }[] }[];
     };
-    const ports: Record<string, number> = { gateway: gatewayMetricsPort, 'inference-worker': workerMetricsPort, 'training-worker': trainingMetricsPort };
+    const ports: Record<string, number> = {
+      gateway: gatewayMetricsPort,
+      'inference-worker': workerMetricsPort,
+      'training-worker': trainingMetricsPort,
+    };
     config.global = { scrape_interval: '1s', evaluation_interval: '1s' };
     config.rule_files = [RULES];
-    for (const job of config.scrape_configs) for (const target of job.static_configs) target.targets = [`127.0.0.1:${ports[target.labels.service]}`];
+    for (const job of config.scrape_configs)
+      for (const target of job.static_configs) target.targets = [`127.0.0.1:${ports[target.labels.service]}`];
     const dir = path.join(workDir, 'prometheus');
     writeFileSync(`${dir}.yml`, stringify(config));
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn('prometheus', [`--config.file=${dir}.yml`, `--storage.tsdb.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prometheus = spawn(
+      'prometheus',
+      [`--config.file=${dir}.yml`, `--storage.tsdb.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prometheus.stderr?.on('data', (chunk: Buffer) => (prometheusLog += chunk.toString()));
-    await waitFor('Prometheus to scrape all three services', async () => {
-      if (prometheus?.exitCode !== null) throw new Error(`prometheus exited: ${prometheusLog.slice(-2000)}`);
-      const up = await query('up == 1');
-      return up.length === 3 ? up : undefined;
-    }, 30_000);
+    await waitFor(
+      'Prometheus to scrape all three services',
+      async () => {
+        if (prometheus?.exitCode !== null)
+          throw new Error(`prometheus exited: ${prometheusLog.slice(-2000)}`);
+        const up = await query('up == 1');
+        return up.length === 3 ? up : undefined;
+      },
+      30_000,
+    );
     // Traffic Prometheus sees happen: a few screenings and a client error.
     for (let i = 0; i < 3; i++) {
       const form = new FormData();
       form.append('file', new Blob([new Uint8Array(readFileSync(RECORDING))]), `scrape-${i}.flac`);
-      const response = await fetch(`${base}/predict`, { method: 'POST', headers: { Authorization: `Bearer ${API_KEY}` }, body: form });
+      const response = await fetch(`${base}/predict`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${API_KEY}` },
+        body: form,
+      });
       expect(response.status).toBe(200);
     }
     await fetch(`${base}/no-such-route`);
@@ -395,11 +498,12 @@ describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack wit
 
   it('answers every query of the generated dashboard with data', async () => {
     const empty: string[] = [];
-    for (const expr of dashboardExpressions()) if ((await query(concrete(expr))).length === 0) empty.push(expr);
+    for (const expr of dashboardExpressions())
+      if ((await query(concrete(expr))).length === 0) empty.push(expr);
     expect(empty).toEqual([]);
   });
 
-  it('holds no alert rule\'s expression on the healthy stack', async () => {
+  it("holds no alert rule's expression on the healthy stack", async () => {
     const holding: string[] = [];
     for (const rule of alertRules) {
       const result = await query(rule.expr);
@@ -408,17 +512,21 @@ describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack wit
     expect(holding).toEqual([]);
   });
 
-  it('sees the service-down alert\'s expression become true for the inference worker once it stops', async () => {
+  it("sees the service-down alert's expression become true for the inference worker once it stops", async () => {
     const down = alertRules.find((rule) => rule.alert === 'HeartBeatServiceDown')!;
     expect(await query(down.expr)).toEqual([]);
     // Stopped on purpose: no longer watched for an unexpected exit.
     const stopping = worker;
     worker = undefined;
     await stop(stopping);
-    const result = await waitFor('the service-down expression to hold', async () => {
-      const series = await query(down.expr);
-      return series.length > 0 ? series : undefined;
-    }, 15_000);
+    const result = await waitFor(
+      'the service-down expression to hold',
+      async () => {
+        const series = await query(down.expr);
+        return series.length > 0 ? series : undefined;
+      },
+      15_000,
+    );
     expect(result.map((series) => series.metric.service)).toEqual(['inference-worker']);
   });
 });

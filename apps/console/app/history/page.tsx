@@ -14,13 +14,23 @@ export const metadata = { title: 'History · HeartBeat' };
 // keep the page fast (1,000 rows with their window scores took the gateway ~0.5 s under load).
 const CHART_SAMPLE = 300;
 
-export default async function HistoryPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function HistoryPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   const session = await requireSession();
   const filters = parseHistoryFilters(await searchParams);
   const gateway = gatewayFor(session);
   const [page, sample] = await Promise.all([
-    load(gateway.predictionHistory(historyQuery(filters, { limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE }))),
-    load(gateway.predictionHistory(historyQuery({ ...filters, label: '' }, { limit: CHART_SAMPLE, offset: 0 }))),
+    load(
+      gateway.predictionHistory(
+        historyQuery(filters, { limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE }),
+      ),
+    ),
+    load(
+      gateway.predictionHistory(historyQuery({ ...filters, label: '' }, { limit: CHART_SAMPLE, offset: 0 })),
+    ),
   ]);
   const chart = sample.ok ? bucketByTime(sample.value.items) : null;
   const pages = page.ok ? Math.max(1, Math.ceil(page.value.total / PAGE_SIZE)) : 1;
@@ -49,7 +59,13 @@ export default async function HistoryPage({ searchParams }: { searchParams: Prom
         </label>
         <label>
           Batch id
-          <input name="batch" defaultValue={filters.batchId} placeholder="uuid" size={38} pattern="[0-9a-fA-F-]{36}" />
+          <input
+            name="batch"
+            defaultValue={filters.batchId}
+            placeholder="uuid"
+            size={38}
+            pattern="[0-9a-fA-F-]{36}"
+          />
         </label>
         <button type="submit">Apply</button>
         {filtered ? (
@@ -67,7 +83,10 @@ export default async function HistoryPage({ searchParams }: { searchParams: Prom
           <>
             <HistoryChart buckets={chart.buckets} unit={chart.unit} />
             <p className="muted small">
-              Per {chart.unit}, by result, for {sample.value.items.length === sample.value.total ? 'all' : `the ${sample.value.items.length} most recent of the`}{' '}
+              Per {chart.unit}, by result, for{' '}
+              {sample.value.items.length === sample.value.total
+                ? 'all'
+                : `the ${sample.value.items.length} most recent of the`}{' '}
               {sample.value.total} predictions matching the dates and batch (any result).
             </p>
           </>
@@ -82,17 +101,30 @@ export default async function HistoryPage({ searchParams }: { searchParams: Prom
           <p className="error">The history could not be loaded: {page.error}</p>
         ) : page.value.items.length === 0 ? (
           <p className="muted">
-            {filtered ? 'No prediction matches these filters; widen the dates or clear the filters.' : 'No predictions yet. Screen a recording on the Screen page.'}
+            {filtered
+              ? 'No prediction matches these filters; widen the dates or clear the filters.'
+              : 'No predictions yet. Screen a recording on the Screen page.'}
           </p>
         ) : (
           <>
-            <PredictionTable items={page.value.items} caption="Newest first. Open a recording for its result card." />
+            <PredictionTable
+              items={page.value.items}
+              caption="Newest first. Open a recording for its result card."
+            />
             <nav className="pager" aria-label="Pages">
-              {filters.page > 1 ? <Link href={historyHref(filters, { page: filters.page - 1 })}>← Newer</Link> : <span className="muted">← Newer</span>}
+              {filters.page > 1 ? (
+                <Link href={historyHref(filters, { page: filters.page - 1 })}>← Newer</Link>
+              ) : (
+                <span className="muted">← Newer</span>
+              )}
               <span data-testid="page-of">
                 Page {filters.page} of {pages}
               </span>
-              {filters.page < pages ? <Link href={historyHref(filters, { page: filters.page + 1 })}>Older →</Link> : <span className="muted">Older →</span>}
+              {filters.page < pages ? (
+                <Link href={historyHref(filters, { page: filters.page + 1 })}>Older →</Link>
+              ) : (
+                <span className="muted">Older →</span>
+              )}
             </nav>
           </>
         )}

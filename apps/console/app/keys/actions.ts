@@ -11,7 +11,9 @@ export interface KeyActionState {
   secret?: string;
 }
 
-async function attempt(work: (gateway: ReturnType<typeof gatewayFor>) => Promise<KeyActionState>): Promise<KeyActionState> {
+async function attempt(
+  work: (gateway: ReturnType<typeof gatewayFor>) => Promise<KeyActionState>,
+): Promise<KeyActionState> {
   const session = await requireSession('admin');
   try {
     const state = await work(gatewayFor(session));
@@ -26,10 +28,15 @@ async function attempt(work: (gateway: ReturnType<typeof gatewayFor>) => Promise
 export async function createKey(_state: KeyActionState, form: FormData): Promise<KeyActionState> {
   const name = String(form.get('name') ?? '').trim();
   const role = form.get('role') === 'admin' ? 'admin' : 'screening';
-  if (!name) return { ok: false, message: 'Give the key a name saying who or what uses it, e.g. "ward-3 tablet".' };
+  if (!name)
+    return { ok: false, message: 'Give the key a name saying who or what uses it, e.g. "ward-3 tablet".' };
   return attempt(async (gateway) => {
     const created = await gateway.createApiKey(name, role);
-    return { ok: true, message: `Key "${created.apiKey.name}" (${created.apiKey.role}) created. Copy it now: it is not shown again.`, secret: created.secret };
+    return {
+      ok: true,
+      message: `Key "${created.apiKey.name}" (${created.apiKey.role}) created. Copy it now: it is not shown again.`,
+      secret: created.secret,
+    };
   });
 }
 

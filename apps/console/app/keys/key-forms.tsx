@@ -3,7 +3,10 @@ import { useActionState, useState, useTransition } from 'react';
 import { createKey, revokeKey, type KeyActionState } from './actions';
 
 export function CreateKey() {
-  const [state, action, pending] = useActionState<KeyActionState, FormData>(createKey, { ok: null, message: '' });
+  const [state, action, pending] = useActionState<KeyActionState, FormData>(createKey, {
+    ok: null,
+    message: '',
+  });
   return (
     <form action={action} aria-label="Create an API key">
       <div className="form-row">
@@ -46,7 +49,8 @@ export function RevokeKey({ id, name }: { id: string; name: string }) {
         className="danger"
         disabled={pending}
         onClick={() => {
-          if (window.confirm(`Revoke "${name}"? Everything using it stops working at once.`)) startTransition(async () => setState(await revokeKey(id)));
+          if (window.confirm(`Revoke "${name}"? Everything using it stops working at once.`))
+            startTransition(async () => setState(await revokeKey(id)));
         }}
       >
         Revoke

@@ -43,7 +43,13 @@ export default async function KeysPage() {
                     </td>
                     <td>{new Date(key.createdAt).toLocaleString('en-GB')}</td>
                     <td>{key.lastUsedAt ? new Date(key.lastUsedAt).toLocaleString('en-GB') : 'never'}</td>
-                    <td>{key.revokedAt ? <span className="down">revoked</span> : <RevokeKey id={key.id} name={key.name} />}</td>
+                    <td>
+                      {key.revokedAt ? (
+                        <span className="down">revoked</span>
+                      ) : (
+                        <RevokeKey id={key.id} name={key.name} />
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

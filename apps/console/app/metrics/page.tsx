@@ -18,14 +18,20 @@ function HowToConnect({ problem }: { problem: string | null }) {
     <section className="panel" data-testid="prometheus-missing">
       <h2>{problem ? 'Prometheus does not answer' : 'No Prometheus connected'}</h2>
       {problem ? <p className="error">{problem}</p> : null}
-      <p>This page charts the services&apos; metrics from a Prometheus server that scrapes them. To connect one:</p>
+      <p>
+        This page charts the services&apos; metrics from a Prometheus server that scrapes them. To connect
+        one:
+      </p>
       <ol>
         <li>
-          Run Prometheus with the scrape configuration in <code>deploy/prometheus/</code> (the quickstart starts one on 127.0.0.1:9090; the Helm chart scrapes with the
-          Prometheus operator). Every service serves <code>/metrics</code> on its metrics port: gateway 9100, inference worker 9101, training worker 9102.
+          Run Prometheus with the scrape configuration in <code>deploy/prometheus/</code> (the quickstart
+          starts one on 127.0.0.1:9090; the Helm chart scrapes with the Prometheus operator). Every service
+          serves <code>/metrics</code> on its metrics port: gateway 9100, inference worker 9101, training
+          worker 9102.
         </li>
         <li>
-          Start the console with <code>PROMETHEUS_URL=http://127.0.0.1:9090</code> (and optionally <code>GRAFANA_URL</code> for a dashboard link).
+          Start the console with <code>PROMETHEUS_URL=http://127.0.0.1:9090</code> (and optionally{' '}
+          <code>GRAFANA_URL</code> for a dashboard link).
         </li>
       </ol>
     </section>
@@ -56,15 +62,25 @@ export default async function MetricsPage() {
       <>
         <h1>Service metrics</h1>
         {grafana}
-        <HowToConnect problem={`${config.prometheusUrl}: ${reachable.message}. Check that it runs and that PROMETHEUS_URL is right.`} />
+        <HowToConnect
+          problem={`${config.prometheusUrl}: ${reachable.message}. Check that it runs and that PROMETHEUS_URL is right.`}
+        />
       </>
     );
   const prometheusUrl = config.prometheusUrl;
   const charts = await Promise.all(
     SERVICE_CHARTS.map(async (chart) => {
-      const answers = await Promise.all(chart.queries.map((q) => queryRange(prometheusUrl, q.promql, { minutes: MINUTES, stepSeconds: STEP_SECONDS })));
+      const answers = await Promise.all(
+        chart.queries.map((q) =>
+          queryRange(prometheusUrl, q.promql, { minutes: MINUTES, stepSeconds: STEP_SECONDS }),
+        ),
+      );
       const errors = answers.flatMap((a) => (a.ok ? [] : [a.error]));
-      const series: ChartSeries[] = answers.flatMap((a, i) => (a.ok ? a.series.map((s) => ({ name: seriesName(chart.queries[i].name, s.labels), points: s.points })) : []));
+      const series: ChartSeries[] = answers.flatMap((a, i) =>
+        a.ok
+          ? a.series.map((s) => ({ name: seriesName(chart.queries[i].name, s.labels), points: s.points }))
+          : [],
+      );
       return { chart, series, errors };
     }),
   );
@@ -85,7 +101,8 @@ export default async function MetricsPage() {
               <MetricChart id={chart.id} series={series} unit={chart.unit} />
             ) : (
               <p className="muted" data-testid={`empty-${chart.id}`}>
-                No data yet: Prometheus has no samples for this in the last {MINUTES} minutes (the service may not be scraped, or has not done this yet).
+                No data yet: Prometheus has no samples for this in the last {MINUTES} minutes (the service may
+                not be scraped, or has not done this yet).
               </p>
             )}
           </section>

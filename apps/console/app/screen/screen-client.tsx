@@ -4,15 +4,36 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { BatchCreated, BatchResults, BatchStatus, Prediction } from '@heartbeat/api-client';
 import { ResultCard } from '../../components/result-card';
-import { filterRows, percent, rowFromPrediction, sortRows, type BatchRow, type SortKey } from '../../lib/presentation';
+import {
+  filterRows,
+  percent,
+  rowFromPrediction,
+  sortRows,
+  type BatchRow,
+  type SortKey,
+} from '../../lib/presentation';
 import { describeFailure, getJson, upload } from '../../lib/upload';
 
 const ACCEPT = '.wav,.flac,.mp3,.ogg,.opus,.oga,audio/*';
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-type Single = { kind: 'single'; file: File; sent: number; prediction: Prediction | null; error: string | null };
-type Batch = { kind: 'batch'; files: File[]; sent: number; created: BatchCreated | null; status: BatchStatus | null; items: Prediction[]; error: string | null };
+type Single = {
+  kind: 'single';
+  file: File;
+  sent: number;
+  prediction: Prediction | null;
+  error: string | null;
+};
+type Batch = {
+  kind: 'batch';
+  files: File[];
+  sent: number;
+  created: BatchCreated | null;
+  status: BatchStatus | null;
+  items: Prediction[];
+  error: string | null;
+};
 
 export function ScreenClient() {
   const [job, setJob] = useState<Single | Batch | null>(null);
@@ -23,11 +44,19 @@ export function ScreenClient() {
   const screenOne = useCallback(async (file: File, id: number) => {
     const form = new FormData();
     form.append('file', file, file.name);
-    const answer = await upload('/api/gateway/predict', form, (sent) => run.current === id && setJob((j) => (j?.kind === 'single' ? { ...j, sent } : j)));
+    const answer = await upload(
+      '/api/gateway/predict',
+      form,
+      (sent) => run.current === id && setJob((j) => (j?.kind === 'single' ? { ...j, sent } : j)),
+    );
     if (run.current !== id) return;
     const body = answer.body as (Prediction & { predictionId?: string }) | null;
-    if (answer.status === 200 && body) return setJob((j) => (j?.kind === 'single' ? { ...j, sent: 1, prediction: body } : j));
-    if (answer.status !== 202 || !body?.predictionId) return setJob((j) => (j?.kind === 'single' ? { ...j, error: describeFailure(answer.status, answer.body) } : j));
+    if (answer.status === 200 && body)
+      return setJob((j) => (j?.kind === 'single' ? { ...j, sent: 1, prediction: body } : j));
+    if (answer.status !== 202 || !body?.predictionId)
+      return setJob((j) =>
+        j?.kind === 'single' ? { ...j, error: describeFailure(answer.status, answer.body) } : j,
+      );
     for (;;) {
       await sleep(1000);
       if (run.current !== id) return;
@@ -41,16 +70,27 @@ export function ScreenClient() {
   const screenMany = useCallback(async (files: File[], id: number) => {
     const form = new FormData();
     for (const file of files) form.append('files', file, file.name);
-    const answer = await upload('/api/gateway/api/v1/batches', form, (sent) => run.current === id && setJob((j) => (j?.kind === 'batch' ? { ...j, sent } : j)));
+    const answer = await upload(
+      '/api/gateway/api/v1/batches',
+      form,
+      (sent) => run.current === id && setJob((j) => (j?.kind === 'batch' ? { ...j, sent } : j)),
+    );
     if (run.current !== id) return;
-    if (answer.status !== 202) return setJob((j) => (j?.kind === 'batch' ? { ...j, error: describeFailure(answer.status, answer.body) } : j));
+    if (answer.status !== 202)
+      return setJob((j) =>
+        j?.kind === 'batch' ? { ...j, error: describeFailure(answer.status, answer.body) } : j,
+      );
     const created = answer.body as BatchCreated;
     setJob((j) => (j?.kind === 'batch' ? { ...j, sent: 1, created, status: created } : j));
     for (;;) {
-      const results = await getJson<BatchResults>(`/api/gateway/api/v1/batches/${created.batchId}/results?limit=1000`);
+      const results = await getJson<BatchResults>(
+        `/api/gateway/api/v1/batches/${created.batchId}/results?limit=1000`,
+      );
       if (run.current !== id) return;
       if (!results.ok) return setJob((j) => (j?.kind === 'batch' ? { ...j, error: results.message } : j));
-      setJob((j) => (j?.kind === 'batch' ? { ...j, status: results.value.batch, items: results.value.items } : j));
+      setJob((j) =>
+        j?.kind === 'batch' ? { ...j, status: results.value.batch, items: results.value.items } : j,
+      );
       if (FINISHED.has(results.value.batch.status)) return;
       await sleep(1000);
     }
@@ -119,7 +159,9 @@ export function ScreenClient() {
       </div>
       {job?.kind === 'single' ? <SingleView job={job} /> : null}
       {job?.kind === 'batch' ? <BatchView job={job} /> : null}
-      {!job ? <p className="muted">Nothing screened in this session yet. Past results are in the History.</p> : null}
+      {!job ? (
+        <p className="muted">Nothing screened in this session yet. Past results are in the History.</p>
+      ) : null}
     </>
   );
 }
@@ -134,9 +176,7 @@ function SingleView({ job }: { job: Single }) {
   if (!job.prediction)
     return (
       <div className="panel" role="status">
-        <p>
-          {job.sent < 1 ? `Uploading ${job.file.name}…` : `Screening ${job.file.name}…`}
-        </p>
+        <p>{job.sent < 1 ? `Uploading ${job.file.name}…` : `Screening ${job.file.name}…`}</p>
         <progress max={1} value={job.sent < 1 ? job.sent : undefined} aria-label="Upload progress" />
       </div>
     );
@@ -146,14 +186,28 @@ function SingleView({ job }: { job: Single }) {
 function BatchView({ job }: { job: Batch }) {
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState('all');
-  const [sort, setSort] = useState<{ key: SortKey; direction: 'asc' | 'desc' }>({ key: 'fileName', direction: 'asc' });
+  const [sort, setSort] = useState<{ key: SortKey; direction: 'asc' | 'desc' }>({
+    key: 'fileName',
+    direction: 'asc',
+  });
   const rows = useMemo(() => {
     const rejected: BatchRow[] = (job.created?.files ?? [])
       .filter((file) => file.status === 'rejected')
-      .map((file) => ({ fileName: file.fileName, status: 'rejected', label: null, probability: null, quality: null, predictionId: null, error: `${file.message ?? 'refused'} (${file.code ?? 'REJECTED'})` }));
+      .map((file) => ({
+        fileName: file.fileName,
+        status: 'rejected',
+        label: null,
+        probability: null,
+        quality: null,
+        predictionId: null,
+        error: `${file.message ?? 'refused'} (${file.code ?? 'REJECTED'})`,
+      }));
     return [...job.items.map(rowFromPrediction), ...rejected];
   }, [job.items, job.created]);
-  const shown = useMemo(() => sortRows(filterRows(rows, text, outcome), sort.key, sort.direction), [rows, text, outcome, sort]);
+  const shown = useMemo(
+    () => sortRows(filterRows(rows, text, outcome), sort.key, sort.direction),
+    [rows, text, outcome, sort],
+  );
 
   if (job.error)
     return (
@@ -164,8 +218,16 @@ function BatchView({ job }: { job: Batch }) {
   const status = job.status;
   const progress = status ? status.progress : 0;
   const header = (key: SortKey, title: string) => (
-    <th scope="col" aria-sort={sort.key === key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}>
-      <button type="button" onClick={() => setSort((s) => ({ key, direction: s.key === key && s.direction === 'asc' ? 'desc' : 'asc' }))}>
+    <th
+      scope="col"
+      aria-sort={sort.key === key ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
+    >
+      <button
+        type="button"
+        onClick={() =>
+          setSort((s) => ({ key, direction: s.key === key && s.direction === 'asc' ? 'desc' : 'asc' }))
+        }
+      >
         {title} {sort.key === key ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
       </button>
     </th>
@@ -181,8 +243,13 @@ function BatchView({ job }: { job: Batch }) {
       ) : (
         <div role="status" aria-live="polite">
           <p data-testid="batch-progress">
-            {status?.status === 'completed' ? 'Finished' : status?.status === 'failed' ? 'The batch failed' : 'Screening'}: {status?.done ?? 0} of {status?.total ?? 0} (
-            {percent(progress, 0)}) · {status?.succeeded ?? 0} screened, {status?.failed ?? 0} failed
+            {status?.status === 'completed'
+              ? 'Finished'
+              : status?.status === 'failed'
+                ? 'The batch failed'
+                : 'Screening'}
+            : {status?.done ?? 0} of {status?.total ?? 0} ({percent(progress, 0)}) · {status?.succeeded ?? 0}{' '}
+            screened, {status?.failed ?? 0} failed
             {job.created.rejected > 0 ? `, ${job.created.rejected} refused at upload` : ''}
           </p>
           <progress max={1} value={progress} aria-label="Batch progress" />
@@ -205,10 +272,19 @@ function BatchView({ job }: { job: Batch }) {
                 <option value="errors">errors</option>
               </select>
             </label>
-            <a className="button secondary" href={`/api/gateway/api/v1/batches/${job.created.batchId}/results?format=csv`} download={`batch-${job.created.batchId}.csv`} data-testid="export-csv">
+            <a
+              className="button secondary"
+              href={`/api/gateway/api/v1/batches/${job.created.batchId}/results?format=csv`}
+              download={`batch-${job.created.batchId}.csv`}
+              data-testid="export-csv"
+            >
               Export CSV
             </a>
-            <a className="button secondary" href={`/api/gateway/api/v1/batches/${job.created.batchId}/results?limit=1000`} download={`batch-${job.created.batchId}.json`}>
+            <a
+              className="button secondary"
+              href={`/api/gateway/api/v1/batches/${job.created.batchId}/results?limit=1000`}
+              download={`batch-${job.created.batchId}.json`}
+            >
               Export JSON
             </a>
           </div>
@@ -226,18 +302,38 @@ function BatchView({ job }: { job: Batch }) {
               <tbody>
                 {shown.map((row, index) => (
                   <tr key={row.predictionId ?? `${row.fileName}-${index}`}>
-                    <td>{row.predictionId ? <a href={`/predictions/${row.predictionId}`}>{row.fileName}</a> : row.fileName}</td>
+                    <td>
+                      {row.predictionId ? (
+                        <a href={`/predictions/${row.predictionId}`}>{row.fileName}</a>
+                      ) : (
+                        row.fileName
+                      )}
+                    </td>
                     <td>
                       <span className={`badge status-${row.status}`}>{row.status}</span>
                     </td>
-                    <td>{row.label ? <span className={`badge label-${row.label}`}>{row.label}</span> : row.error ? <span className="down small">{row.error}</span> : '…'}</td>
+                    <td>
+                      {row.label ? (
+                        <span className={`badge label-${row.label}`}>{row.label}</span>
+                      ) : row.error ? (
+                        <span className="down small">{row.error}</span>
+                      ) : (
+                        '…'
+                      )}
+                    </td>
                     <td>{percent(row.probability)}</td>
                     <td>{percent(row.quality, 0)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-            {shown.length === 0 ? <p className="muted">{rows.length === 0 ? 'Results appear here as the workers finish each file.' : 'No file matches the filter.'}</p> : null}
+            {shown.length === 0 ? (
+              <p className="muted">
+                {rows.length === 0
+                  ? 'Results appear here as the workers finish each file.'
+                  : 'No file matches the filter.'}
+              </p>
+            ) : null}
           </div>
         </>
       ) : null}

@@ -26,12 +26,17 @@ function curveOf(run: TrainingRun): CurvePoint[] {
 }
 
 function decisionOf(run: TrainingRun): { promote: boolean; reason: string } | null {
-  const evaluation = run.metrics.evaluation as { decision?: { promote?: boolean; reason?: string } } | undefined;
-  return evaluation?.decision?.reason ? { promote: evaluation.decision.promote === true, reason: evaluation.decision.reason } : null;
+  const evaluation = run.metrics.evaluation as
+    { decision?: { promote?: boolean; reason?: string } } | undefined;
+  return evaluation?.decision?.reason
+    ? { promote: evaluation.decision.promote === true, reason: evaluation.decision.reason }
+    : null;
 }
 
 function CalibrationFigures({ run }: { run: TrainingRun }) {
-  const figures = Object.entries(run.metrics).filter(([, value]) => typeof value === 'number' || typeof value === 'string');
+  const figures = Object.entries(run.metrics).filter(
+    ([, value]) => typeof value === 'number' || typeof value === 'string',
+  );
   if (figures.length === 0) return null;
   return (
     <dl className="facts" data-testid="calibration-figures">
@@ -51,7 +56,9 @@ function CurrentRun({ run, admin }: { run: TrainingRun; admin: boolean }) {
   return (
     <section className="panel" aria-labelledby="run-title" data-testid="current-run">
       <h2 id="run-title">
-        {run.kind === 'calibration' ? `Site calibration${run.site ? ` for ${run.site}` : ''}` : 'Training run'}{' '}
+        {run.kind === 'calibration'
+          ? `Site calibration${run.site ? ` for ${run.site}` : ''}`
+          : 'Training run'}{' '}
         <span className={`badge status-${run.status}`} data-testid="run-status">
           {run.status}
         </span>
@@ -78,7 +85,11 @@ function CurrentRun({ run, admin }: { run: TrainingRun; admin: boolean }) {
       {curve.length > 0 ? <LearningCurve points={curve} /> : null}
       {run.kind === 'calibration' ? <CalibrationFigures run={run} /> : null}
       <h3>Log (last lines)</h3>
-      {run.logTail.length > 0 ? <pre className="log">{run.logTail.join('\n')}</pre> : <p className="muted">No log lines yet.</p>}
+      {run.logTail.length > 0 ? (
+        <pre className="log">{run.logTail.join('\n')}</pre>
+      ) : (
+        <p className="muted">No log lines yet.</p>
+      )}
     </section>
   );
 }
@@ -106,12 +117,18 @@ export default async function TrainingPage() {
           {distribution.ok ? (
             <>
               <p data-testid="class-distribution">
-                Uploaded labelled recordings: <strong>{distribution.value.training.normal}</strong> normal, <strong>{distribution.value.training.abnormal}</strong> abnormal (
+                Uploaded labelled recordings: <strong>{distribution.value.training.normal}</strong> normal,{' '}
+                <strong>{distribution.value.training.abnormal}</strong> abnormal (
                 {distribution.value.training.total} in all). Runs train on the base data set plus these.
               </p>
-              <ClassBars normal={distribution.value.training.normal} abnormal={distribution.value.training.abnormal} />
+              <ClassBars
+                normal={distribution.value.training.normal}
+                abnormal={distribution.value.training.abnormal}
+              />
               <p className="muted small">
-                Screened so far: {distribution.value.predictions.normal} normal, {distribution.value.predictions.abnormal} abnormal, {distribution.value.predictions.unsure} unsure.
+                Screened so far: {distribution.value.predictions.normal} normal,{' '}
+                {distribution.value.predictions.abnormal} abnormal, {distribution.value.predictions.unsure}{' '}
+                unsure.
               </p>
             </>
           ) : (
@@ -124,17 +141,24 @@ export default async function TrainingPage() {
           <section className="panel" aria-labelledby="start-title">
             <h2 id="start-title">Start a run</h2>
             <p className="small muted">
-              Empty fields keep the defaults (a full run takes minutes to hours on CPU). The new version is promoted only if it beats the serving model on the same evaluation set.
+              Empty fields keep the defaults (a full run takes minutes to hours on CPU). The new version is
+              promoted only if it beats the serving model on the same evaluation set.
             </p>
             <StartTraining disabled={active} />
             <h2 style={{ marginTop: '1rem' }}>Site calibration</h2>
-            <p className="small muted">Refits the decision threshold on a site&apos;s labelled recordings (uploaded with its site tag); the weights stay.</p>
+            <p className="small muted">
+              Refits the decision threshold on a site&apos;s labelled recordings (uploaded with its site tag);
+              the weights stay.
+            </p>
             <SiteCalibration />
           </section>
         ) : (
           <section className="panel">
             <h2>Runs</h2>
-            <p className="muted">Starting and cancelling runs and site calibration need an admin key. You can upload labelled recordings and follow runs.</p>
+            <p className="muted">
+              Starting and cancelling runs and site calibration need an admin key. You can upload labelled
+              recordings and follow runs.
+            </p>
           </section>
         )}
       </div>
@@ -169,7 +193,10 @@ export default async function TrainingPage() {
                 {runs.value.items.map((run) => (
                   <tr key={run.id}>
                     <td>{new Date(run.createdAt).toLocaleString('en-GB')}</td>
-                    <td>{run.kind}{run.site ? ` (${run.site})` : ''}</td>
+                    <td>
+                      {run.kind}
+                      {run.site ? ` (${run.site})` : ''}
+                    </td>
                     <td>
                       <span className={`badge status-${run.status}`}>{run.status}</span>
                     </td>
@@ -190,7 +217,17 @@ export default async function TrainingPage() {
 function ClassBars({ normal, abnormal }: { normal: number; abnormal: number }) {
   const total = Math.max(1, normal + abnormal);
   return (
-    <div aria-hidden="true" style={{ display: 'flex', height: 14, borderRadius: 4, overflow: 'hidden', background: '#d5dae0', margin: '.25rem 0 .5rem' }}>
+    <div
+      aria-hidden="true"
+      style={{
+        display: 'flex',
+        height: 14,
+        borderRadius: 4,
+        overflow: 'hidden',
+        background: '#d5dae0',
+        margin: '.25rem 0 .5rem',
+      }}
+    >
       <div style={{ width: `${(normal / total) * 100}%`, background: '#1d6b33' }} />
       <div style={{ width: `${(abnormal / total) * 100}%`, background: '#b3261e' }} />
     </div>

@@ -9,7 +9,9 @@ function Decision({ calibration }: { calibration: SiteCalibration | null }) {
   if (!calibration?.decision) return <span className="muted">model&apos;s own decision</span>;
   const { slope, intercept, threshold } = calibration.decision;
   return (
-    <span title={`p_site = sigmoid(${figure(slope)} * logit(p_model) + ${figure(intercept)}), fitted on model ${calibration.baseModelVersion}`}>
+    <span
+      title={`p_site = sigmoid(${figure(slope)} * logit(p_model) + ${figure(intercept)}), fitted on model ${calibration.baseModelVersion}`}
+    >
       threshold {figure(threshold)} (slope {figure(slope)}, intercept {figure(intercept)})
     </span>
   );
@@ -20,10 +22,12 @@ function LocalFigures({ calibration }: { calibration: SiteCalibration | null }) 
   if (!local) return <span className="muted">—</span>;
   return (
     <span>
-      Se {percent(local.sensitivity, 0)} (≥ {percent(local.sensitivityLowerBound, 0)}), Sp {percent(local.specificity, 0)} (≥ {percent(local.specificityLowerBound, 0)})
+      Se {percent(local.sensitivity, 0)} (≥ {percent(local.sensitivityLowerBound, 0)}), Sp{' '}
+      {percent(local.specificity, 0)} (≥ {percent(local.specificityLowerBound, 0)})
       <br />
       <span className="small muted">
-        model&apos;s own: Se {percent(local.modelSensitivity, 0)}, Sp {percent(local.modelSpecificity, 0)}; AUC {figure(local.auc)}
+        model&apos;s own: Se {percent(local.modelSensitivity, 0)}, Sp {percent(local.modelSpecificity, 0)};
+        AUC {figure(local.auc)}
       </span>
     </span>
   );
@@ -37,8 +41,9 @@ export function SitesPanel({ sites }: { sites: Loaded<{ items: Site[] }> }) {
         <p className="error">The sites could not be loaded: {sites.error}</p>
       ) : sites.value.items.length === 0 ? (
         <p className="muted">
-          No sites yet. A site (its stethoscope and patients) gets its own operating point from at least 15 labelled local recordings of each class: create it with POST
-          /api/v1/sites, upload its recordings with its site tag, then calibrate it above.
+          No sites yet. A site (its stethoscope and patients) gets its own operating point from at least 15
+          labelled local recordings of each class: create it with POST /api/v1/sites, upload its recordings
+          with its site tag, then calibrate it above.
         </p>
       ) : (
         <div className="table-wrap">

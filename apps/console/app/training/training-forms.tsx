@@ -45,18 +45,33 @@ export function UploadTrainingData() {
       <div className="form-row">
         <label>
           Recordings
-          <input type="file" multiple accept=".wav,.flac,.mp3,.ogg,.opus,audio/*" onChange={(event) => setFiles(Array.from(event.target.files ?? []))} data-testid="training-files" />
+          <input
+            type="file"
+            multiple
+            accept=".wav,.flac,.mp3,.ogg,.opus,audio/*"
+            onChange={(event) => setFiles(Array.from(event.target.files ?? []))}
+            data-testid="training-files"
+          />
         </label>
         <label>
           Label (all files)
-          <select value={label} onChange={(event) => setLabel(event.target.value)} data-testid="training-label">
+          <select
+            value={label}
+            onChange={(event) => setLabel(event.target.value)}
+            data-testid="training-label"
+          >
             <option value="normal">normal</option>
             <option value="abnormal">abnormal</option>
           </select>
         </label>
         <label>
           Site tag (optional)
-          <input value={site} onChange={(event) => setSite(event.target.value)} placeholder="hospital-a" pattern="[A-Za-z0-9][A-Za-z0-9-]{0,39}" />
+          <input
+            value={site}
+            onChange={(event) => setSite(event.target.value)}
+            placeholder="hospital-a"
+            pattern="[A-Za-z0-9][A-Za-z0-9-]{0,39}"
+          />
         </label>
         <button type="submit" disabled={sent !== null}>
           {sent !== null ? `Uploading ${Math.round(sent * 100)} %` : 'Upload'}
@@ -69,8 +84,9 @@ export function UploadTrainingData() {
       ) : null}
       {result?.outcome ? (
         <div className="note" role="status" data-testid="upload-outcome">
-          Added {result.outcome.accepted.length}, already present {result.outcome.duplicates.length}, refused {result.outcome.rejected.length}. Uploaded samples now:{' '}
-          {result.outcome.samples.normal} normal, {result.outcome.samples.abnormal} abnormal.
+          Added {result.outcome.accepted.length}, already present {result.outcome.duplicates.length}, refused{' '}
+          {result.outcome.rejected.length}. Uploaded samples now: {result.outcome.samples.normal} normal,{' '}
+          {result.outcome.samples.abnormal} abnormal.
           {result.outcome.rejected.length > 0 ? (
             <ul>
               {result.outcome.rejected.map((r) => (
@@ -111,7 +127,9 @@ export function StartTraining({ disabled }: { disabled: boolean }) {
           {pending ? 'Starting…' : 'Start training'}
         </button>
       </div>
-      {disabled ? <p className="muted small">A run is active; wait for it or cancel it before starting another.</p> : null}
+      {disabled ? (
+        <p className="muted small">A run is active; wait for it or cancel it before starting another.</p>
+      ) : null}
       <Outcome state={state} />
     </form>
   );
@@ -127,7 +145,8 @@ export function CancelRun({ runId }: { runId: string }) {
         className="danger"
         disabled={pending}
         onClick={() => {
-          if (window.confirm('Cancel this run? Training stops at its next batch; nothing is registered.')) startTransition(async () => setState(await cancelTraining(runId)));
+          if (window.confirm('Cancel this run? Training stops at its next batch; nothing is registered.'))
+            startTransition(async () => setState(await cancelTraining(runId)));
         }}
       >
         Cancel run

@@ -1,7 +1,24 @@
 // Admin management of API keys over HTTP (the CLI does the same from a shell).
 import { Body, Controller, Delete, Get, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiTags,
+} from '@nestjs/swagger';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import type { Request, Response } from 'express';
 import { Access } from '../auth/access.decorator';
 import { ApiKeysService, MAX_ROTATION_GRACE_SECONDS } from '../auth/api-keys.service';
@@ -22,14 +39,20 @@ export class CreateApiKeyDto {
   @IsIn(['screening', 'admin'])
   role!: 'screening' | 'admin';
 
-  @ApiPropertyOptional({ example: '2027-06-30T00:00:00Z', description: 'When the key stops working (ISO 8601); none: it never expires' })
+  @ApiPropertyOptional({
+    example: '2027-06-30T00:00:00Z',
+    description: 'When the key stops working (ISO 8601); none: it never expires',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   expiresAt?: string;
 }
 
 export class RotateApiKeyDto {
-  @ApiPropertyOptional({ example: 3600, description: `How long the old secret keeps working beside the new one, in seconds (0 to ${MAX_ROTATION_GRACE_SECONDS}; default 0)` })
+  @ApiPropertyOptional({
+    example: 3600,
+    description: `How long the old secret keeps working beside the new one, in seconds (0 to ${MAX_ROTATION_GRACE_SECONDS}; default 0)`,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -54,7 +77,8 @@ export class CreatedApiKeyDto {
 }
 
 export class RotatedApiKeyDto extends CreatedApiKeyDto {
-  @ApiProperty({ type: ApiKeyDto, description: 'The old key, with the expiry the rotation gave it' }) replaced!: ApiKeyDto;
+  @ApiProperty({ type: ApiKeyDto, description: 'The old key, with the expiry the rotation gave it' })
+  replaced!: ApiKeyDto;
 }
 
 @ApiTags('api keys (admin)')
@@ -70,13 +94,25 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Create an API key; the secret is in the response only' })
   @IdempotencyKeyHeader()
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
-  async create(@Body() body: CreateApiKeyDto, @Req() request: Request & RequestWithPrincipal, @Res() response: Response): Promise<void> {
+  async create(
+    @Body() body: CreateApiKeyDto,
+    @Req() request: Request & RequestWithPrincipal,
+    @Res() response: Response,
+  ): Promise<void> {
     const caller = request.principal?.keyId;
     const key = validateIdempotencyKey(request.headers['idempotency-key']);
-    const reply = await this.idempotency.run({ key, route: 'POST /api/v1/api-keys', caller: caller ?? 'anonymous' }, async () => ({
-      status: 201,
-      body: await this.apiKeys.create({ role: body.role, name: body.name, actorKeyId: caller, expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined }),
-    }));
+    const reply = await this.idempotency.run(
+      { key, route: 'POST /api/v1/api-keys', caller: caller ?? 'anonymous' },
+      async () => ({
+        status: 201,
+        body: await this.apiKeys.create({
+          role: body.role,
+          name: body.name,
+          actorKeyId: caller,
+          expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+        }),
+      }),
+    );
     sendReply(response, reply);
   }
 
@@ -88,9 +124,16 @@ export class ApiKeysController {
   }
 
   @Post(':id/rotate')
-  @ApiOperation({ summary: 'Rotate an API key: a new secret with the same name and role; the old one stops after graceSeconds' })
+  @ApiOperation({
+    summary:
+      'Rotate an API key: a new secret with the same name and role; the old one stops after graceSeconds',
+  })
   @ApiCreatedResponse({ type: RotatedApiKeyDto })
-  rotate(@Param() { id }: IdParamDto, @Body() body: RotateApiKeyDto, @Req() request: Request & RequestWithPrincipal): Promise<RotatedApiKeyDto> {
+  rotate(
+    @Param() { id }: IdParamDto,
+    @Body() body: RotateApiKeyDto,
+    @Req() request: Request & RequestWithPrincipal,
+  ): Promise<RotatedApiKeyDto> {
     return this.apiKeys.rotate(id, { graceSeconds: body.graceSeconds, actorKeyId: request.principal?.keyId });
   }
 

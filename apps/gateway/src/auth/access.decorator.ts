@@ -1,6 +1,13 @@
 // @Access('screening') on a controller or handler says who may call it; the ApiKeyGuard enforces it.
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtension, ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtension,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ApiErrorDto } from '../common/dto';
 import type { AccessLevel } from './principal';
 
@@ -10,7 +17,8 @@ export const ACCESS_METADATA = 'heartbeat:access';
 export const ACCESS_EXTENSION = 'x-heartbeat-access';
 
 export function Access(level: AccessLevel) {
-  if (level === 'public') return applyDecorators(SetMetadata(ACCESS_METADATA, level), ApiExtension(ACCESS_EXTENSION, level));
+  if (level === 'public')
+    return applyDecorators(SetMetadata(ACCESS_METADATA, level), ApiExtension(ACCESS_EXTENSION, level));
   return applyDecorators(
     SetMetadata(ACCESS_METADATA, level),
     ApiExtension(ACCESS_EXTENSION, level),

@@ -35,29 +35,46 @@ export class ApiKeyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request & RequestWithPrincipal>();
     const response = context.switchToHttp().getResponse<Response>();
     const level =
-      this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]) ??
-      (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'screening');
+      this.reflector.getAllAndOverride<AccessLevel | undefined>(ACCESS_METADATA, [
+        context.getHandler(),
+        context.getClass(),
+      ]) ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'screening');
     if (level === 'public') return true;
 
     const secret = presentedApiKey(request.headers);
     let principal: Principal | undefined;
     if (secret) {
       principal = await this.apiKeys.authenticate(secret);
-      if (!principal) throw new ApiError(401, 'API_KEY_INVALID', 'The API key is not valid (unknown or revoked).');
+      if (!principal)
+        throw new ApiError(401, 'API_KEY_INVALID', 'The API key is not valid (unknown or revoked).');
     }
     const openRead = level === 'read' && this.config.gateway.publicReads;
     if (!principal && !openRead)
-      throw new ApiError(401, 'API_KEY_MISSING', 'This endpoint needs an API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>".', undefined, {
-        'WWW-Authenticate': 'Bearer',
-      });
+      throw new ApiError(
+        401,
+        'API_KEY_MISSING',
+        'This endpoint needs an API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+        undefined,
+        {
+          'WWW-Authenticate': 'Bearer',
+        },
+      );
     if (principal && !ROLE_GRANTS[principal.role].includes(level))
-      throw new ApiError(403, 'FORBIDDEN_ROLE', `This endpoint needs a key with the ${level} role; this key has the ${principal.role} role.`, {
-        required: level,
-        role: principal.role,
-      });
+      throw new ApiError(
+        403,
+        'FORBIDDEN_ROLE',
+        `This endpoint needs a key with the ${level} role; this key has the ${principal.role} role.`,
+        {
+          required: level,
+          role: principal.role,
+        },
+      );
 
     request.principal = principal;
-    await this.enforceRateLimit(principal ? `key:${principal.keyId}` : `ip:${request.ip ?? 'unknown'}`, response);
+    await this.enforceRateLimit(
+      principal ? `key:${principal.keyId}` : `ip:${request.ip ?? 'unknown'}`,
+      response,
+    );
     return true;
   }
 
@@ -68,9 +85,15 @@ export class ApiKeyGuard implements CanActivate {
     response.setHeader('X-RateLimit-Remaining', String(Math.max(0, decision.remaining)));
     if (!decision.allowed) {
       const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-      throw new ApiError(429, 'RATE_LIMITED', `Too many requests: at most ${perMinute} per minute per API key. Retry in ${retryAfter} s.`, { retryAfterSeconds: retryAfter }, {
-        'Retry-After': String(retryAfter),
-      });
+      throw new ApiError(
+        429,
+        'RATE_LIMITED',
+        `Too many requests: at most ${perMinute} per minute per API key. Retry in ${retryAfter} s.`,
+        { retryAfterSeconds: retryAfter },
+        {
+          'Retry-After': String(retryAfter),
+        },
+      );
     }
   }
 }

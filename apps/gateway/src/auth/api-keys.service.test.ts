@@ -11,11 +11,20 @@ function fakeRepository() {
     keys,
     lookups: () => lookups,
     create: async (key: NewApiKey) => {
-      const row = { ...key, id: `id-${keys.length}`, createdAt: new Date(), lastUsedAt: null, revokedAt: null } as ApiKey;
+      const row = {
+        ...key,
+        id: `id-${keys.length}`,
+        createdAt: new Date(),
+        lastUsedAt: null,
+        revokedAt: null,
+      } as ApiKey;
       keys.push(row);
       return row;
     },
-    findActiveByHash: async (hash: string) => (lookups++, keys.find((k) => k.keyHash === hash && !k.revokedAt)),
+    findActiveByHash: async (hash: string) => (
+      lookups++,
+      keys.find((k) => k.keyHash === hash && !k.revokedAt)
+    ),
     touchLastUsed: async () => undefined,
     list: async () => keys,
     revoke: async (id: string) => {
@@ -31,7 +40,10 @@ const audit = { record: async () => undefined };
 describe('ApiKeysService', () => {
   it('stores only the sha256 of the secret and returns the secret once', async () => {
     const repository = fakeRepository();
-    const { secret, apiKey } = await new ApiKeysService(repository as never, audit as never).create({ role: 'screening', name: 'ward' });
+    const { secret, apiKey } = await new ApiKeysService(repository as never, audit as never).create({
+      role: 'screening',
+      name: 'ward',
+    });
     expect(secret).toMatch(/^hb_[A-Za-z0-9_-]{43}$/);
     expect(repository.keys[0]!.keyHash).toBe(hashApiKey(secret));
     expect(JSON.stringify(repository.keys[0])).not.toContain(secret);

@@ -54,12 +54,40 @@ export class ApiKeysService {
     @Inject(AuditRepository) private readonly audit: AuditRepository,
   ) {}
 
-  async create({ role, name, secret, actorKeyId, expiresAt }: { role: ApiKeyRole; name: string; secret?: string; actorKeyId?: string; expiresAt?: Date }): Promise<CreatedApiKey> {
+  async create({
+    role,
+    name,
+    secret,
+    actorKeyId,
+    expiresAt,
+  }: {
+    role: ApiKeyRole;
+    name: string;
+    secret?: string;
+    actorKeyId?: string;
+    expiresAt?: Date;
+  }): Promise<CreatedApiKey> {
     if (expiresAt && expiresAt.getTime() <= this.now())
-      throw new ApiError(400, 'API_KEY_EXPIRY_PAST', `expiresAt ${expiresAt.toISOString()} is not in the future: give a later time, or none for a key that does not expire.`);
+      throw new ApiError(
+        400,
+        'API_KEY_EXPIRY_PAST',
+        `expiresAt ${expiresAt.toISOString()} is not in the future: give a later time, or none for a key that does not expire.`,
+      );
     const value = secret ?? generateApiKeySecret();
-    const key = await this.apiKeys.create({ name, role, keyHash: hashApiKey(value), keyPrefix: displayPrefix(value), expiresAt });
-    await this.audit.record({ actorKeyId, action: 'api_key.created', subjectType: 'api_key', subjectId: key.id, details: { name, role, expiresAt: expiresAt?.toISOString() ?? null } });
+    const key = await this.apiKeys.create({
+      name,
+      role,
+      keyHash: hashApiKey(value),
+      keyPrefix: displayPrefix(value),
+      expiresAt,
+    });
+    await this.audit.record({
+      actorKeyId,
+      action: 'api_key.created',
+      subjectType: 'api_key',
+      subjectId: key.id,
+      details: { name, role, expiresAt: expiresAt?.toISOString() ?? null },
+    });
     return { apiKey: toPublicApiKey(key), secret: value };
   }
 
@@ -67,9 +95,13 @@ export class ApiKeysService {
    * Replaces a key with a new secret of the same name and role; the old one keeps working for
    * `graceSeconds` (0: stops at once), so clients can switch over without an outage.
    */
-  async rotate(id: string, { graceSeconds = 0, actorKeyId }: { graceSeconds?: number; actorKeyId?: string } = {}): Promise<CreatedApiKey & { replaced: PublicApiKey }> {
+  async rotate(
+    id: string,
+    { graceSeconds = 0, actorKeyId }: { graceSeconds?: number; actorKeyId?: string } = {},
+  ): Promise<CreatedApiKey & { replaced: PublicApiKey }> {
     const old = await this.apiKeys.findById(id);
-    if (!old || old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= this.now())) throw notFound('API_KEY_NOT_FOUND', 'active API key', id);
+    if (!old || old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= this.now()))
+      throw notFound('API_KEY_NOT_FOUND', 'active API key', id);
     const value = generateApiKeySecret();
     const key = await this.apiKeys.create({
       name: old.name,
@@ -81,7 +113,13 @@ export class ApiKeysService {
     });
     const replaced = (await this.apiKeys.expire(id, new Date(this.now() + graceSeconds * 1000))) ?? old;
     this.cache.clear();
-    await this.audit.record({ actorKeyId, action: 'api_key.rotated', subjectType: 'api_key', subjectId: id, details: { replacedBy: key.id, graceSeconds } });
+    await this.audit.record({
+      actorKeyId,
+      action: 'api_key.rotated',
+      subjectType: 'api_key',
+      subjectId: id,
+      details: { replacedBy: key.id, graceSeconds },
+    });
     return { apiKey: toPublicApiKey(key), secret: value, replaced: toPublicApiKey(replaced) };
   }
 
@@ -104,7 +142,10 @@ export class ApiKeysService {
     const principal = key ? { keyId: key.id, name: key.name, role: key.role } : undefined;
     if (this.cache.size > 10_000) this.cache.clear();
     // An expiring key is not served from the cache past its expiry.
-    this.cache.set(hash, { principal, until: Math.min(now + CACHE_MS, key?.expiresAt?.getTime() ?? Infinity) });
+    this.cache.set(hash, {
+      principal,
+      until: Math.min(now + CACHE_MS, key?.expiresAt?.getTime() ?? Infinity),
+    });
     if (principal && (this.lastTouched.get(principal.keyId) ?? 0) + TOUCH_INTERVAL_MS <= now) {
       this.lastTouched.set(principal.keyId, now);
       void this.apiKeys.touchLastUsed(principal.keyId).catch(() => undefined);
@@ -120,7 +161,13 @@ export class ApiKeysService {
     const key = await this.apiKeys.revoke(id);
     if (!key) throw notFound('API_KEY_NOT_FOUND', 'active API key', id);
     this.cache.clear();
-    await this.audit.record({ actorKeyId, action: 'api_key.revoked', subjectType: 'api_key', subjectId: id, details: {} });
+    await this.audit.record({
+      actorKeyId,
+      action: 'api_key.revoked',
+      subjectType: 'api_key',
+      subjectId: id,
+      details: {},
+    });
     return toPublicApiKey(key);
   }
 }

@@ -8,15 +8,21 @@ import { ApiKeysService } from '../auth/api-keys.service';
 const ROLES = ['screening', 'admin'] as const;
 
 function role(value: string): (typeof ROLES)[number] {
-  if (!(ROLES as readonly string[]).includes(value)) throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
+  if (!(ROLES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`role must be one of ${ROLES.join(', ')}`);
   return value as (typeof ROLES)[number];
 }
 
-async function withService<T>(action: (service: ApiKeysService, sites: SitesRepository) => Promise<T>): Promise<T> {
+async function withService<T>(
+  action: (service: ApiKeysService, sites: SitesRepository) => Promise<T>,
+): Promise<T> {
   const config = loadConfig();
   const connection = connectDatabase(config.db.url, { poolSize: 2 });
   try {
-    return await action(new ApiKeysService(new ApiKeysRepository(connection.db), new AuditRepository(connection.db)), new SitesRepository(connection.db));
+    return await action(
+      new ApiKeysService(new ApiKeysRepository(connection.db), new AuditRepository(connection.db)),
+      new SitesRepository(connection.db),
+    );
   } finally {
     await connection.close();
   }
@@ -34,12 +40,16 @@ program
   .action(async (options: { role: (typeof ROLES)[number]; name: string; site?: string; json?: boolean }) => {
     const { apiKey, secret } = await withService(async (service, sites) => {
       const site = options.site === undefined ? undefined : await sites.findByName(options.site);
-      if (options.site !== undefined && !site) throw new InvalidArgumentError(`No site named "${options.site}"; create it first (POST /api/v1/sites)`);
+      if (options.site !== undefined && !site)
+        throw new InvalidArgumentError(
+          `No site named "${options.site}"; create it first (POST /api/v1/sites)`,
+        );
       const created = await service.create({ role: options.role, name: options.name });
       if (site) await sites.setDefaultSiteOfKey(created.apiKey.id, site.id);
       return created;
     });
-    if (options.json) console.log(JSON.stringify({ id: apiKey.id, name: apiKey.name, role: apiKey.role, secret }));
+    if (options.json)
+      console.log(JSON.stringify({ id: apiKey.id, name: apiKey.name, role: apiKey.role, secret }));
     else {
       console.log(`Created ${apiKey.role} key "${apiKey.name}" (id ${apiKey.id}).`);
       console.log(`Secret (store it now; it is not shown again):\n\n  ${secret}\n`);
@@ -53,7 +63,16 @@ program
   .action(async () => {
     const keys = await withService((service) => service.list());
     for (const key of keys)
-      console.log([key.id, key.role.padEnd(9), key.keyPrefix.padEnd(10), key.revokedAt ? 'revoked' : 'active ', key.lastUsedAt ?? 'never used', key.name].join('  '));
+      console.log(
+        [
+          key.id,
+          key.role.padEnd(9),
+          key.keyPrefix.padEnd(10),
+          key.revokedAt ? 'revoked' : 'active ',
+          key.lastUsedAt ?? 'never used',
+          key.name,
+        ].join('  '),
+      );
   });
 
 program

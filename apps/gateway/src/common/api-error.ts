@@ -27,7 +27,12 @@ export class ApiError extends HttpException {
   }
 
   toBody(): ApiErrorBody {
-    return { statusCode: this.statusCode, code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      statusCode: this.statusCode,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

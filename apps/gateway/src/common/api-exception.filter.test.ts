@@ -13,14 +13,22 @@ async function logged(error: unknown): Promise<Record<string, unknown>[]> {
     for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
   });
   const request = { method: 'POST', originalUrl: '/predict?debug=1' } as Request;
-  logErrorResponse(createLogger({ service: 'gateway', level: 'trace', destination: stream }), request, toErrorBody(error).body, error);
+  logErrorResponse(
+    createLogger({ service: 'gateway', level: 'trace', destination: stream }),
+    request,
+    toErrorBody(error).body,
+    error,
+  );
   await new Promise((resolve) => setImmediate(resolve));
   return lines;
 }
 
 describe('how the gateway logs an error answer', () => {
   it('logs a client error (4xx) at info, with its status and code and no stack', async () => {
-    for (const error of [new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Expected WAV, got a PNG file'), new NotFoundException()]) {
+    for (const error of [
+      new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Expected WAV, got a PNG file'),
+      new NotFoundException(),
+    ]) {
       const [line, ...rest] = await logged(error);
       expect(rest).toEqual([]);
       expect(line).toMatchObject({ level: 'info', method: 'POST', path: '/predict' });
@@ -31,7 +39,12 @@ describe('how the gateway logs an error answer', () => {
 
   it('logs an unexpected failure (500) at error with the stack', async () => {
     const [line] = await logged(new Error('database row missing'));
-    expect(line).toMatchObject({ level: 'error', statusCode: 500, code: 'INTERNAL_ERROR', err: { message: 'database row missing' } });
+    expect(line).toMatchObject({
+      level: 'error',
+      statusCode: 500,
+      code: 'INTERNAL_ERROR',
+      err: { message: 'database row missing' },
+    });
     expect((line.err as { stack: string }).stack).toMatch(/\n\s+at /);
   });
 });

@@ -37,15 +37,23 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
       typeof response === 'string'
         ? response
         : Array.isArray((response as { message?: unknown }).message)
-          ? ((response as { message: string[] }).message).join('; ')
+          ? (response as { message: string[] }).message.join('; ')
           : String((response as { message?: unknown }).message ?? error.message);
-    return { body: { statusCode: status, code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message }, headers: {} };
+    return {
+      body: { statusCode: status, code: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message },
+      headers: {},
+    };
   }
   // body-parser and other express middleware raise errors with `status`/`type`.
   const status = (error as { status?: unknown })?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const type = (error as { type?: string }).type;
-    const code = type === 'entity.too.large' ? 'PAYLOAD_TOO_LARGE' : type === 'entity.parse.failed' ? 'MALFORMED_JSON' : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
+    const code =
+      type === 'entity.too.large'
+        ? 'PAYLOAD_TOO_LARGE'
+        : type === 'entity.parse.failed'
+          ? 'MALFORMED_JSON'
+          : (CODE_BY_STATUS[status] ?? `HTTP_${status}`);
     return { body: { statusCode: status, code, message: (error as Error).message }, headers: {} };
   }
   const unavailable = unavailableDependency(error);
@@ -74,11 +82,16 @@ export function logErrorResponse(logger: Logger, request: Request, body: ApiErro
   const fields = { method: request.method, path, statusCode: body.statusCode, code: body.code };
   const summary = `${request.method} ${path} answered ${body.statusCode} ${body.code}`;
   if (body.statusCode < 500) logger.info(fields, summary);
-  else if (body.code === 'SERVICE_UNAVAILABLE') logger.warn({ ...fields, reason: (error as Error)?.message }, summary);
+  else if (body.code === 'SERVICE_UNAVAILABLE')
+    logger.warn({ ...fields, reason: (error as Error)?.message }, summary);
   else logger.error({ ...fields, err: error }, summary);
 }
 
-const DEPENDENCY_NAMES: Record<Dependency, string> = { s3: 'object storage', redis: 'its job queue (Redis)', postgres: 'its database' };
+const DEPENDENCY_NAMES: Record<Dependency, string> = {
+  s3: 'object storage',
+  redis: 'its job queue (Redis)',
+  postgres: 'its database',
+};
 
 /** Which dependency `error` says is out of reach, if any. */
 export function unavailableDependency(error: unknown): Dependency | undefined {

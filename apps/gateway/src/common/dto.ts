@@ -8,7 +8,12 @@ export class ApiErrorDto {
   @ApiProperty({ example: 415 })
   statusCode!: number;
 
-  @ApiProperty({ enum: ERROR_CODES, example: 'UNSUPPORTED_FORMAT', description: 'Stable machine-readable error code; each has one status and one meaning (README, "Error codes")' })
+  @ApiProperty({
+    enum: ERROR_CODES,
+    example: 'UNSUPPORTED_FORMAT',
+    description:
+      'Stable machine-readable error code; each has one status and one meaning (README, "Error codes")',
+  })
   code!: ErrorCode;
 
   @ApiProperty({

@@ -19,8 +19,16 @@ function sourceFiles(dir: string): string[] {
 describe('the error catalogue', () => {
   const constructions = sourceFiles(SOURCE).flatMap((file) => {
     const text = readFileSync(file, 'utf8');
-    const literal = [...text.matchAll(/new ApiError\(\s*(\d{3}),\s*'([A-Z0-9_]+)'/g)].map((m) => ({ file, status: Number(m[1]), code: m[2]! }));
-    const notFound = [...text.matchAll(/notFound\(\s*'([A-Z0-9_]+)'/g)].map((m) => ({ file, status: 404, code: m[1]! }));
+    const literal = [...text.matchAll(/new ApiError\(\s*(\d{3}),\s*'([A-Z0-9_]+)'/g)].map((m) => ({
+      file,
+      status: Number(m[1]),
+      code: m[2]!,
+    }));
+    const notFound = [...text.matchAll(/notFound\(\s*'([A-Z0-9_]+)'/g)].map((m) => ({
+      file,
+      status: 404,
+      code: m[1]!,
+    }));
     return [...literal, ...notFound];
   });
 
@@ -31,13 +39,21 @@ describe('the error catalogue', () => {
   it('gives every code the gateway constructs its catalogue status', () => {
     const wrong = constructions
       .filter(({ code, status }) => !isErrorCode(code) || ERROR_CATALOGUE[code].status !== status)
-      .map(({ file, code, status }) => `${path.relative(SOURCE, file)}: ${code} built with ${status}, catalogue says ${isErrorCode(code) ? ERROR_CATALOGUE[code].status : 'nothing'}`);
+      .map(
+        ({ file, code, status }) =>
+          `${path.relative(SOURCE, file)}: ${code} built with ${status}, catalogue says ${isErrorCode(code) ? ERROR_CATALOGUE[code].status : 'nothing'}`,
+      );
     expect(wrong).toEqual([]);
   });
 
   it('is listed in the README, as the catalogue says', () => {
     const readme = readFileSync(README, 'utf8');
-    const block = /<!-- error-catalogue:start -->\n([\s\S]*?)\n<!-- error-catalogue:end -->/.exec(readme)?.[1];
-    expect(block, 'README.md needs the block between <!-- error-catalogue:start --> and <!-- error-catalogue:end --> (npm run docs:errors writes it)').toBe(errorCatalogueMarkdown());
+    const block = /<!-- error-catalogue:start -->\n([\s\S]*?)\n<!-- error-catalogue:end -->/.exec(
+      readme,
+    )?.[1];
+    expect(
+      block,
+      'README.md needs the block between <!-- error-catalogue:start --> and <!-- error-catalogue:end --> (npm run docs:errors writes it)',
+    ).toBe(errorCatalogueMarkdown());
   });
 });

@@ -6,7 +6,10 @@ import { ApiError } from './api-error';
 function describe(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
-    return [...Object.values(error.constraints ?? {}).map((message) => message.replace(error.property, path)), ...describe(error.children ?? [], path)];
+    return [
+      ...Object.values(error.constraints ?? {}).map((message) => message.replace(error.property, path)),
+      ...describe(error.children ?? [], path),
+    ];
   });
 }
 

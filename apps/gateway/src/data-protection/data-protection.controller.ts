@@ -15,11 +15,17 @@ export class RecordingDeletedResponseDto {
   @ApiProperty() recordingId!: string;
   @ApiProperty({ example: 1 }) deletedPredictions!: number;
   @ApiProperty({ example: 0 }) deletedTrainingSamples!: number;
-  @ApiProperty({ description: 'False when another recording holds the same bytes, so the stored object stays for it' }) objectDeleted!: boolean;
+  @ApiProperty({
+    description: 'False when another recording holds the same bytes, so the stored object stays for it',
+  })
+  objectDeleted!: boolean;
 }
 
 export class AuditEventsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ example: 'api_key.revoked', description: 'Exact action, e.g. api_key.created, model.promoted, recording.deleted' })
+  @ApiPropertyOptional({
+    example: 'api_key.revoked',
+    description: 'Exact action, e.g. api_key.created, model.promoted, recording.deleted',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -56,7 +62,12 @@ export class AuditEventsQueryDto extends PageQueryDto {
 export class AuditEventDto {
   @ApiProperty() id!: string;
   @ApiProperty({ example: 'api_key.revoked' }) action!: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The API key that acted; null for the system (e.g. the retention purge)' }) actorKeyId!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The API key that acted; null for the system (e.g. the retention purge)',
+  })
+  actorKeyId!: string | null;
   @ApiProperty({ nullable: true, type: String }) subjectType!: string | null;
   @ApiProperty({ nullable: true, type: String }) subjectId!: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) details!: Record<string, unknown>;
@@ -82,12 +93,18 @@ export class DataProtectionController {
   @Delete('recordings/:id')
   @ApiOperation({ summary: 'Delete a recording: its stored audio, its predictions and training samples' })
   @ApiOkResponse({ type: RecordingDeletedResponseDto })
-  deleteRecording(@Param() { id }: IdParamDto, @Req() request: Request & RequestWithPrincipal): Promise<RecordingDeletedResponseDto> {
+  deleteRecording(
+    @Param() { id }: IdParamDto,
+    @Req() request: Request & RequestWithPrincipal,
+  ): Promise<RecordingDeletedResponseDto> {
     return this.deletion.delete(id, request.principal?.keyId);
   }
 
   @Get('audit-events')
-  @ApiOperation({ summary: 'The audit log of administrative actions (keys, models, training, sites, deletions), newest first' })
+  @ApiOperation({
+    summary:
+      'The audit log of administrative actions (keys, models, training, sites, deletions), newest first',
+  })
   @ApiOkResponse({ type: AuditEventsPageDto })
   async auditEvents(@Query() query: AuditEventsQueryDto): Promise<AuditEventsPageDto> {
     const page = await this.audit.list(

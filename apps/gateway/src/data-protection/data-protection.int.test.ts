@@ -9,7 +9,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
-import { connectDatabase, PredictionsRepository, recordings, RecordingsRepository, TrainingSamplesRepository, type DatabaseConnection } from '@heartbeat/db';
+import {
+  connectDatabase,
+  PredictionsRepository,
+  recordings,
+  RecordingsRepository,
+  TrainingSamplesRepository,
+  type DatabaseConnection,
+} from '@heartbeat/db';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { createGatewayApp } from '../gateway-app';
@@ -18,7 +25,11 @@ import { RecordingDeletionService } from './recording-deletion.service';
 const ROOT = path.resolve(__dirname, '../../../..');
 // Trailing random bytes make each upload's content (and stored object) this test's own: other test
 // files of the run upload the same samples, and their objects must not be deleted under them.
-const sample = (name: string) => Buffer.concat([readFileSync(path.join(ROOT, 'samples', `training-${name[0]}`, `${name}.flac`)), randomBytes(16)]);
+const sample = (name: string) =>
+  Buffer.concat([
+    readFileSync(path.join(ROOT, 'samples', `training-${name[0]}`, `${name}.flac`)),
+    randomBytes(16),
+  ]);
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let app: NestExpressApplication;
@@ -30,7 +41,12 @@ let screening: string;
 
 beforeAll(async () => {
   const env = inject('integrationEnv');
-  config = loadConfig({ ...env, QUEUE_PREFIX: `${env.QUEUE_PREFIX}:dataprot`, PUBLIC_READS: 'false', RATE_LIMIT_PER_MINUTE: '100000' });
+  config = loadConfig({
+    ...env,
+    QUEUE_PREFIX: `${env.QUEUE_PREFIX}:dataprot`,
+    PUBLIC_READS: 'false',
+    RATE_LIMIT_PER_MINUTE: '100000',
+  });
   app = await createGatewayApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -48,14 +64,21 @@ afterAll(async () => {
 const auth = (secret: string) => ({ Authorization: `Bearer ${secret}` });
 
 /** Uploads the files as one batch; returns each file's recording id and stored key. */
-async function upload(files: { name: string; bytes: Buffer }[]): Promise<{ recordingId: string; predictionId: string; storageKey: string }[]> {
+async function upload(
+  files: { name: string; bytes: Buffer }[],
+): Promise<{ recordingId: string; predictionId: string; storageKey: string }[]> {
   const body = new FormData();
   for (const file of files) body.append('files', new Blob([new Uint8Array(file.bytes)]), file.name);
   const response = await fetch(`${base}/api/v1/batches`, { method: 'POST', headers: auth(screening), body });
   expect(response.status).toBe(202);
   const batch = (await response.json()) as { files: { recordingId: string; predictionId: string }[] };
   const rows = new RecordingsRepository(connection.db);
-  return Promise.all(batch.files.map(async (file) => ({ ...file, storageKey: (await rows.findById(file.recordingId))!.storageKey })));
+  return Promise.all(
+    batch.files.map(async (file) => ({
+      ...file,
+      storageKey: (await rows.findById(file.recordingId))!.storageKey,
+    })),
+  );
 }
 
 const stored = (key: string) => app.get(ObjectStorage).head(key);
@@ -68,26 +91,53 @@ describe('DELETE /api/v1/recordings/{id}', () => {
     ]);
     expect(await stored(deleted!.storageKey)).toBeDefined();
 
-    const response = await fetch(`${base}/api/v1/recordings/${deleted!.recordingId}`, { method: 'DELETE', headers: auth(admin.secret) });
+    const response = await fetch(`${base}/api/v1/recordings/${deleted!.recordingId}`, {
+      method: 'DELETE',
+      headers: auth(admin.secret),
+    });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ recordingId: deleted!.recordingId, deletedPredictions: 1, deletedTrainingSamples: 0, objectDeleted: true });
+    expect(await response.json()).toEqual({
+      recordingId: deleted!.recordingId,
+      deletedPredictions: 1,
+      deletedTrainingSamples: 0,
+      objectDeleted: true,
+    });
 
     expect(await stored(deleted!.storageKey)).toBeUndefined();
     expect(await new RecordingsRepository(connection.db).findById(deleted!.recordingId)).toBeUndefined();
     expect(await new PredictionsRepository(connection.db).findById(deleted!.predictionId)).toBeUndefined();
-    expect((await fetch(`${base}/api/v1/predictions/${deleted!.predictionId}`, { headers: auth(admin.secret) })).status).toBe(404);
+    expect(
+      (await fetch(`${base}/api/v1/predictions/${deleted!.predictionId}`, { headers: auth(admin.secret) }))
+        .status,
+    ).toBe(404);
     // The other recording of the batch is untouched.
     expect(await stored(kept!.storageKey)).toBeDefined();
-    expect((await fetch(`${base}/api/v1/predictions/${kept!.predictionId}`, { headers: auth(admin.secret) })).status).toBe(200);
+    expect(
+      (await fetch(`${base}/api/v1/predictions/${kept!.predictionId}`, { headers: auth(admin.secret) }))
+        .status,
+    ).toBe(200);
 
-    const again = await fetch(`${base}/api/v1/recordings/${deleted!.recordingId}`, { method: 'DELETE', headers: auth(admin.secret) });
+    const again = await fetch(`${base}/api/v1/recordings/${deleted!.recordingId}`, {
+      method: 'DELETE',
+      headers: auth(admin.secret),
+    });
     expect(again.status).toBe(404);
     expect(await again.json()).toMatchObject({ code: 'RECORDING_NOT_FOUND' });
 
-    const audit = await fetch(`${base}/api/v1/audit-events?action=recording.deleted&subjectId=${deleted!.recordingId}`, { headers: auth(admin.secret) });
-    const events = (await audit.json()) as { total: number; items: { actorKeyId: string; subjectType: string; details: Record<string, unknown> }[] };
+    const audit = await fetch(
+      `${base}/api/v1/audit-events?action=recording.deleted&subjectId=${deleted!.recordingId}`,
+      { headers: auth(admin.secret) },
+    );
+    const events = (await audit.json()) as {
+      total: number;
+      items: { actorKeyId: string; subjectType: string; details: Record<string, unknown> }[];
+    };
     expect(events.total).toBe(1);
-    expect(events.items[0]).toMatchObject({ actorKeyId: admin.keyId, subjectType: 'recording', details: { objectDeleted: true, deletedPredictions: 1 } });
+    expect(events.items[0]).toMatchObject({
+      actorKeyId: admin.keyId,
+      subjectType: 'recording',
+      details: { objectDeleted: true, deletedPredictions: 1 },
+    });
     // The audit log names no file name (they can identify a patient).
     expect(JSON.stringify(events)).not.toContain('patient-');
   });
@@ -99,16 +149,25 @@ describe('DELETE /api/v1/recordings/{id}', () => {
       { name: 'same-2.flac', bytes },
     ]);
     expect(first!.storageKey).toBe(second!.storageKey);
-    const response = await fetch(`${base}/api/v1/recordings/${first!.recordingId}`, { method: 'DELETE', headers: auth(admin.secret) });
+    const response = await fetch(`${base}/api/v1/recordings/${first!.recordingId}`, {
+      method: 'DELETE',
+      headers: auth(admin.secret),
+    });
     expect(await response.json()).toMatchObject({ objectDeleted: false });
     expect(await stored(second!.storageKey)).toBeDefined();
-    await fetch(`${base}/api/v1/recordings/${second!.recordingId}`, { method: 'DELETE', headers: auth(admin.secret) });
+    await fetch(`${base}/api/v1/recordings/${second!.recordingId}`, {
+      method: 'DELETE',
+      headers: auth(admin.secret),
+    });
     expect(await stored(second!.storageKey)).toBeUndefined();
   });
 
   it('is refused to a screening key', async () => {
     const [one] = await upload([{ name: 'x.flac', bytes: sample('d0020') }]);
-    const response = await fetch(`${base}/api/v1/recordings/${one!.recordingId}`, { method: 'DELETE', headers: auth(screening) });
+    const response = await fetch(`${base}/api/v1/recordings/${one!.recordingId}`, {
+      method: 'DELETE',
+      headers: auth(screening),
+    });
     expect(response.status).toBe(403);
     expect(await stored(one!.storageKey)).toBeDefined();
   });
@@ -122,8 +181,15 @@ describe('retention', () => {
       { name: 'training.flac', bytes: sample('b0427') },
     ]);
     const longAgo = new Date(Date.now() - 40 * DAY_MS);
-    for (const each of [old!, training!]) await connection.db.update(recordings).set({ createdAt: longAgo }).where(eq(recordings.id, each.recordingId));
-    await new TrainingSamplesRepository(connection.db).add({ recordingId: training!.recordingId, label: 'normal' });
+    for (const each of [old!, training!])
+      await connection.db
+        .update(recordings)
+        .set({ createdAt: longAgo })
+        .where(eq(recordings.id, each.recordingId));
+    await new TrainingSamplesRepository(connection.db).add({
+      recordingId: training!.recordingId,
+      label: 'normal',
+    });
 
     const outcome = await app.get(RecordingDeletionService).purgeOlderThan(30);
 
@@ -136,8 +202,15 @@ describe('retention', () => {
     expect(await rows.findById(training!.recordingId)).toBeDefined();
     expect(await stored(training!.storageKey)).toBeDefined();
 
-    const audit = await (await fetch(`${base}/api/v1/audit-events?action=recording.retention_purge`, { headers: auth(admin.secret) })).json();
-    expect(audit.items[0]).toMatchObject({ actorKeyId: null, details: { retentionDays: 30, purged: outcome.purged } });
+    const audit = await (
+      await fetch(`${base}/api/v1/audit-events?action=recording.retention_purge`, {
+        headers: auth(admin.secret),
+      })
+    ).json();
+    expect(audit.items[0]).toMatchObject({
+      actorKeyId: null,
+      details: { retentionDays: 30, purged: outcome.purged },
+    });
   });
 });
 
@@ -152,14 +225,27 @@ describe('GET /api/v1/audit-events', () => {
     const { apiKey } = await created.json();
     await fetch(`${base}/api/v1/api-keys/${apiKey.id}`, { method: 'DELETE', headers: auth(admin.secret) });
 
-    const page = await (await fetch(`${base}/api/v1/audit-events?actorKeyId=${admin.keyId}&from=${since}&subjectType=api_key`, { headers: auth(admin.secret) })).json();
-    expect(page.items.map((event: { action: string; subjectId: string }) => [event.action, event.subjectId])).toEqual([
+    const page = await (
+      await fetch(`${base}/api/v1/audit-events?actorKeyId=${admin.keyId}&from=${since}&subjectType=api_key`, {
+        headers: auth(admin.secret),
+      })
+    ).json();
+    expect(
+      page.items.map((event: { action: string; subjectId: string }) => [event.action, event.subjectId]),
+    ).toEqual([
       ['api_key.revoked', apiKey.id],
       ['api_key.created', apiKey.id],
     ]);
-    const later = await (await fetch(`${base}/api/v1/audit-events?actorKeyId=${admin.keyId}&from=${new Date(Date.now() + 60_000).toISOString()}`, { headers: auth(admin.secret) })).json();
+    const later = await (
+      await fetch(
+        `${base}/api/v1/audit-events?actorKeyId=${admin.keyId}&from=${new Date(Date.now() + 60_000).toISOString()}`,
+        { headers: auth(admin.secret) },
+      )
+    ).json();
     expect(later.total).toBe(0);
-    const bad = await fetch(`${base}/api/v1/audit-events?actorKeyId=not-a-uuid`, { headers: auth(admin.secret) });
+    const bad = await fetch(`${base}/api/v1/audit-events?actorKeyId=not-a-uuid`, {
+      headers: auth(admin.secret),
+    });
     expect(bad.status).toBe(400);
   });
 });

@@ -2,7 +2,13 @@
 // recording holds the same bytes), its row, its predictions and training samples (cascade), with an
 // audit event naming no file name. The retention schedule purges screened recordings older than
 // RECORDING_RETENTION_DAYS through the same path.
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import { AuditRepository, RecordingsRepository } from '@heartbeat/db';
 import { ObjectStorage } from '@heartbeat/storage';
@@ -29,7 +35,11 @@ const PURGE_PAGE = 100;
 @Injectable()
 export class RecordingDeletionService {
   constructor(
-    @Inject(RecordingsRepository) private readonly recordings: Pick<RecordingsRepository, 'findById' | 'usage' | 'delete' | 'listScreenedCreatedBefore'>,
+    @Inject(RecordingsRepository)
+    private readonly recordings: Pick<
+      RecordingsRepository,
+      'findById' | 'usage' | 'delete' | 'listScreenedCreatedBefore'
+    >,
     @Inject(ObjectStorage) private readonly storage: Pick<ObjectStorage, 'delete'>,
     @Inject(AuditRepository) private readonly audit: Pick<AuditRepository, 'record'>,
   ) {}
@@ -38,16 +48,31 @@ export class RecordingDeletionService {
    * The object goes first: if the bucket is out of reach nothing changes (503, retry); if the
    * database fails after it, a retry deletes the missing object again (a no-op) and then the rows.
    */
-  async delete(id: string, actorKeyId?: string, reason: 'request' | 'retention' = 'request'): Promise<RecordingDeletedDto> {
+  async delete(
+    id: string,
+    actorKeyId?: string,
+    reason: 'request' | 'retention' = 'request',
+  ): Promise<RecordingDeletedDto> {
     const recording = await this.recordings.findById(id);
     if (!recording) throw notFound('RECORDING_NOT_FOUND', 'recording', id);
     const usage = await this.recordings.usage(recording);
     const objectDeleted = usage.sharingObject === 0;
     if (objectDeleted) await this.storage.delete(recording.storageKey);
     await this.recordings.delete(id);
-    const outcome = { recordingId: id, deletedPredictions: usage.predictions, deletedTrainingSamples: usage.trainingSamples, objectDeleted };
+    const outcome = {
+      recordingId: id,
+      deletedPredictions: usage.predictions,
+      deletedTrainingSamples: usage.trainingSamples,
+      objectDeleted,
+    };
     if (reason === 'request')
-      await this.audit.record({ actorKeyId, action: 'recording.deleted', subjectType: 'recording', subjectId: id, details: { ...outcome } });
+      await this.audit.record({
+        actorKeyId,
+        action: 'recording.deleted',
+        subjectType: 'recording',
+        subjectId: id,
+        details: { ...outcome },
+      });
     return outcome;
   }
 
@@ -71,7 +96,12 @@ export class RecordingDeletionService {
       if (ids.length < PURGE_PAGE) break;
     }
     const result = { cutoff: cutoff.toISOString(), purged, objectsDeleted };
-    if (purged > 0) await this.audit.record({ action: 'recording.retention_purge', subjectType: 'recording', details: { ...result, retentionDays: days } });
+    if (purged > 0)
+      await this.audit.record({
+        action: 'recording.retention_purge',
+        subjectType: 'recording',
+        details: { ...result, retentionDays: days },
+      });
     return result;
   }
 }
@@ -107,9 +137,14 @@ export class RetentionSchedule implements OnApplicationBootstrap, OnModuleDestro
     this.running = this.deletion
       .purgeOlderThan(days)
       .then(({ purged, objectsDeleted, cutoff }) => {
-        if (purged > 0) this.logger.log(`Retention (${days} days): purged ${purged} recording(s) created before ${cutoff}, ${objectsDeleted} stored object(s) deleted`);
+        if (purged > 0)
+          this.logger.log(
+            `Retention (${days} days): purged ${purged} recording(s) created before ${cutoff}, ${objectsDeleted} stored object(s) deleted`,
+          );
       })
-      .catch((error: unknown) => this.logger.warn(`Retention purge failed, will try again: ${(error as Error).message}`))
+      .catch((error: unknown) =>
+        this.logger.warn(`Retention purge failed, will try again: ${(error as Error).message}`),
+      )
       .finally(() => (this.running = undefined));
   }
 }

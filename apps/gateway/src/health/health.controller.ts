@@ -13,8 +13,12 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('health')
-  @ApiOperation({ summary: 'API, database, Redis, storage and "model loaded" (a live inference worker is ready)' })
-  @ApiOkResponse({ description: 'status ok (all up), degraded (no ready worker) or down (a dependency is down)' })
+  @ApiOperation({
+    summary: 'API, database, Redis, storage and "model loaded" (a live inference worker is ready)',
+  })
+  @ApiOkResponse({
+    description: 'status ok (all up), degraded (no ready worker) or down (a dependency is down)',
+  })
   report(): Promise<HealthReport> {
     return this.health.report();
   }
@@ -30,7 +34,10 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
   async ready(@Res() response: Response): Promise<void> {
     const { ready, checks } = await this.health.readiness();
-    sendReply(response, { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not-ready', checks } });
+    sendReply(response, {
+      status: ready ? 200 : 503,
+      body: { status: ready ? 'ready' : 'not-ready', checks },
+    });
   }
 
   @Get('uptime')
@@ -39,6 +46,10 @@ export class HealthController {
     const seconds = this.health.uptimeSeconds();
     const h = Math.floor(seconds / 3600);
     const m = Math.floor((seconds % 3600) / 60);
-    return { uptimeSeconds: seconds, startedAt: this.health.startedAt.toISOString(), uptime: `${h}h ${m}m ${seconds % 60}s` };
+    return {
+      uptimeSeconds: seconds,
+      startedAt: this.health.startedAt.toISOString(),
+      uptime: `${h}h ${m}m ${seconds % 60}s`,
+    };
   }
 }

@@ -31,7 +31,9 @@ export interface HealthReport {
 
 async function within<T>(promise: Promise<T>, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), CHECK_TIMEOUT_MS)));
+  const timeout = new Promise<T>(
+    (resolve) => (timer = setTimeout(() => resolve(fallback), CHECK_TIMEOUT_MS)),
+  );
   try {
     return await Promise.race([promise.catch(() => fallback), timeout]);
   } finally {
@@ -57,7 +59,10 @@ export class HealthService {
   async dependencies(): Promise<DependencyChecks> {
     const [database, redis, storage] = await Promise.all([
       within(this.database.ping(), false),
-      within(this.redis.ping().then((answer) => answer === 'PONG'), false),
+      within(
+        this.redis.ping().then((answer) => answer === 'PONG'),
+        false,
+      ),
       within(this.storage.isReady(), false),
     ]);
     const status = (up: boolean): CheckStatus => (up ? 'up' : 'down');
@@ -71,7 +76,10 @@ export class HealthService {
   }
 
   async report(): Promise<HealthReport> {
-    const [checks, workers] = await Promise.all([this.dependencies(), within(this.workers.list(), [] as LiveWorker[])]);
+    const [checks, workers] = await Promise.all([
+      this.dependencies(),
+      within(this.workers.list(), [] as LiveWorker[]),
+    ]);
     const modelLoaded = workers.some((worker) => worker.ready);
     const dependenciesUp = Object.values(checks).every((status) => status === 'up');
     return {
@@ -80,7 +88,9 @@ export class HealthService {
       uptimeSeconds: this.uptimeSeconds(),
       modelLoaded,
       model_loaded: modelLoaded,
-      modelVersions: [...new Set(workers.filter((w) => w.ready && w.modelVersion).map((w) => String(w.modelVersion)))],
+      modelVersions: [
+        ...new Set(workers.filter((w) => w.ready && w.modelVersion).map((w) => String(w.modelVersion))),
+      ],
       checks: { api: 'up', ...checks, model: modelLoaded ? 'up' : 'down' },
       workers,
     };

@@ -15,7 +15,10 @@ function fakeStore() {
     ttls,
     renewals,
     find: async (scope: string) => records.get(scope),
-    lock: async (scope: string, owner: string, ttl: number) => (ttls.push(ttl), records.has(scope) ? false : (records.set(scope, { state: 'in-progress', owner }), true)),
+    lock: async (scope: string, owner: string, ttl: number) => (
+      ttls.push(ttl),
+      records.has(scope) ? false : (records.set(scope, { state: 'in-progress', owner }), true)
+    ),
     renew: async (scope: string, owner: string, ttl: number) => (renewals.push(ttl), owns(scope, owner)),
     save: async (scope: string, reply: never) => void records.set(scope, { state: 'done', reply }),
     release: async (scope: string, owner: string) => void (owns(scope, owner) && records.delete(scope)),
@@ -49,19 +52,30 @@ describe('IdempotencyService', () => {
     const store = fakeStore();
     store.records.set(idempotencyScope(context)!, { state: 'in-progress' });
     const service = new IdempotencyService(store as never, config);
-    await expect(service.run(context, async () => ({ status: 200, body: 1 }))).rejects.toMatchObject({ statusCode: 409, code: 'IDEMPOTENCY_KEY_IN_USE' });
+    await expect(service.run(context, async () => ({ status: 200, body: 1 }))).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'IDEMPOTENCY_KEY_IN_USE',
+    });
   });
 
   it('releases the key when the work fails, so the client can retry', async () => {
     const store = fakeStore();
     const service = new IdempotencyService(store as never, config);
-    await expect(service.run(context, async () => Promise.reject(new Error('S3 down')))).rejects.toThrow('S3 down');
-    expect(await service.run(context, async () => ({ status: 202, body: 'ok' }))).toEqual({ status: 202, body: 'ok' });
+    await expect(service.run(context, async () => Promise.reject(new Error('S3 down')))).rejects.toThrow(
+      'S3 down',
+    );
+    expect(await service.run(context, async () => ({ status: 202, body: 'ok' }))).toEqual({
+      status: 202,
+      body: 'ok',
+    });
   });
 
   it('locks a key for STALE_UPLOAD_TIMEOUT_MS, so a retry can take over from a crashed request as soon as its upload counts as broken off', async () => {
     const store = fakeStore();
-    await new IdempotencyService(store as never, config).run(context, async () => ({ status: 202, body: 'ok' }));
+    await new IdempotencyService(store as never, config).run(context, async () => ({
+      status: 202,
+      body: 'ok',
+    }));
     expect(store.ttls).toEqual([90]);
   });
 
@@ -71,7 +85,10 @@ describe('IdempotencyService', () => {
       const store = fakeStore();
       const service = new IdempotencyService(store as never, config);
       let finish!: () => void;
-      const running = service.run(context, () => new Promise((resolve) => (finish = () => resolve({ status: 202, body: 'ok' }))));
+      const running = service.run(
+        context,
+        () => new Promise((resolve) => (finish = () => resolve({ status: 202, body: 'ok' }))),
+      );
       await vi.advanceTimersByTimeAsync(200_000);
       expect(store.renewals).toEqual([90, 90, 90, 90, 90, 90]);
       finish();
@@ -92,7 +109,10 @@ describe('IdempotencyService', () => {
         throw new Error('S3 down');
       }),
     ).rejects.toThrow('S3 down');
-    expect(store.records.get(idempotencyScope(context)!)).toEqual({ state: 'in-progress', owner: 'the retry' });
+    expect(store.records.get(idempotencyScope(context)!)).toEqual({
+      state: 'in-progress',
+      owner: 'the retry',
+    });
   });
 
   it('scopes a key to the route and the caller', () => {

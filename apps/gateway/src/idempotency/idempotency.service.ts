@@ -39,7 +39,11 @@ export function validateIdempotencyKey(raw: string | string[] | undefined): stri
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === undefined) return undefined;
   if (!/^[\x21-\x7e]{1,255}$/.test(value))
-    throw new ApiError(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice).');
+    throw new ApiError(
+      400,
+      'IDEMPOTENCY_KEY_INVALID',
+      'Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good choice).',
+    );
   return value;
 }
 
@@ -48,7 +52,8 @@ export class IdempotencyService {
   private readonly lockSeconds: number;
 
   constructor(
-    @Inject(IdempotencyRepository) private readonly store: Pick<IdempotencyRepository, 'find' | 'lock' | 'renew' | 'save' | 'release'>,
+    @Inject(IdempotencyRepository)
+    private readonly store: Pick<IdempotencyRepository, 'find' | 'lock' | 'renew' | 'save' | 'release'>,
     @Inject(CONFIG) config: Pick<Config, 'gateway'>,
   ) {
     this.lockSeconds = idempotencyLockSeconds(config);
@@ -67,10 +72,17 @@ export class IdempotencyService {
     if (!(await this.store.lock(scope, owner, this.lockSeconds))) {
       const again = await this.replay(scope);
       if (again) return again;
-      throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry when it has finished.');
+      throw new ApiError(
+        409,
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key is still being processed; retry when it has finished.',
+      );
     }
     // A failed renewal (Redis out for a moment) is tried again at the next tick.
-    const renewal = setInterval(() => void this.store.renew(scope, owner, this.lockSeconds).catch(() => undefined), (this.lockSeconds * 1000) / 3);
+    const renewal = setInterval(
+      () => void this.store.renew(scope, owner, this.lockSeconds).catch(() => undefined),
+      (this.lockSeconds * 1000) / 3,
+    );
     renewal.unref();
     let reply: Reply;
     try {

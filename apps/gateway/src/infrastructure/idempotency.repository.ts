@@ -32,7 +32,13 @@ export class IdempotencyRepository {
 
   /** True when `owner` now holds the key; false when another request holds or finished it. */
   async lock(scope: string, owner: string, ttlSeconds: number): Promise<boolean> {
-    const result = await this.redis.set(this.key(scope), JSON.stringify({ state: 'in-progress', owner }), 'EX', ttlSeconds, 'NX');
+    const result = await this.redis.set(
+      this.key(scope),
+      JSON.stringify({ state: 'in-progress', owner }),
+      'EX',
+      ttlSeconds,
+      'NX',
+    );
     return result === 'OK';
   }
 
@@ -42,7 +48,12 @@ export class IdempotencyRepository {
   }
 
   async save(scope: string, reply: Reply, ttlSeconds: number): Promise<void> {
-    await this.redis.set(this.key(scope), JSON.stringify({ state: 'done', reply } satisfies IdempotencyRecord), 'EX', ttlSeconds);
+    await this.redis.set(
+      this.key(scope),
+      JSON.stringify({ state: 'done', reply } satisfies IdempotencyRecord),
+      'EX',
+      ttlSeconds,
+    );
   }
 
   /** Frees the key for a retry, unless another request has taken it over meanwhile. */

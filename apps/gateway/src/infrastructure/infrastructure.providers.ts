@@ -76,18 +76,36 @@ export const infrastructureProviders: Provider[] = [
     useFactory: (connection: DatabaseConnection) => new repository(connection.db),
     inject: [DATABASE_CONNECTION],
   })),
-  { provide: ObjectStorage, useFactory: (config: Config) => ObjectStorage.fromSettings(config.s3), inject: [CONFIG] },
   {
-    provide: PredictionQueueRepository,
-    useFactory: (config: Config) => new PredictionQueueRepository({ redisUrl: config.redis.url, prefix: config.queue.prefix }),
+    provide: ObjectStorage,
+    useFactory: (config: Config) => ObjectStorage.fromSettings(config.s3),
     inject: [CONFIG],
   },
-  { provide: RateLimitRepository, useFactory: (redis: Redis, config: Config) => new RateLimitRepository(redis, gatewayKeyPrefix(config)), inject: [REDIS, CONFIG] },
-  { provide: IdempotencyRepository, useFactory: (redis: Redis, config: Config) => new IdempotencyRepository(redis, gatewayKeyPrefix(config)), inject: [REDIS, CONFIG] },
-  { provide: RecordingHandoff, useFactory: (redis: Redis, config: Config) => new RecordingHandoff(redis, config.queue.prefix), inject: [REDIS, CONFIG] },
+  {
+    provide: PredictionQueueRepository,
+    useFactory: (config: Config) =>
+      new PredictionQueueRepository({ redisUrl: config.redis.url, prefix: config.queue.prefix }),
+    inject: [CONFIG],
+  },
+  {
+    provide: RateLimitRepository,
+    useFactory: (redis: Redis, config: Config) => new RateLimitRepository(redis, gatewayKeyPrefix(config)),
+    inject: [REDIS, CONFIG],
+  },
+  {
+    provide: IdempotencyRepository,
+    useFactory: (redis: Redis, config: Config) => new IdempotencyRepository(redis, gatewayKeyPrefix(config)),
+    inject: [REDIS, CONFIG],
+  },
+  {
+    provide: RecordingHandoff,
+    useFactory: (redis: Redis, config: Config) => new RecordingHandoff(redis, config.queue.prefix),
+    inject: [REDIS, CONFIG],
+  },
   {
     provide: WorkerPresenceRepository,
-    useFactory: (redis: Redis, config: Config) => new WorkerPresenceRepository(() => listLiveWorkers(redis, config.queue.prefix)),
+    useFactory: (redis: Redis, config: Config) =>
+      new WorkerPresenceRepository(() => listLiveWorkers(redis, config.queue.prefix)),
     inject: [REDIS, CONFIG],
   },
   InfrastructureLifecycle,

@@ -61,7 +61,9 @@ export class PredictionQueueRepository {
   }
 
   /** Queues one interactive job for /predict, ahead of waiting batch work (see BATCH_JOB_PRIORITY). */
-  async enqueueInteractive(payload: PredictionJobInput & { predictionId: string }): Promise<QueuedPrediction> {
+  async enqueueInteractive(
+    payload: PredictionJobInput & { predictionId: string },
+  ): Promise<QueuedPrediction> {
     return this.predictions.add(payload, { jobId: payload.predictionId });
   }
 
@@ -69,8 +71,15 @@ export class PredictionQueueRepository {
   async enqueueMany(payloads: (PredictionJobInput & { predictionId: string })[]): Promise<string[]> {
     if (payloads.length === 0) return [];
     const jobs = payloads.map((payload) => {
-      const data = predictionJobSchema.parse({ ...payload, traceContext: payload.traceContext ?? currentTraceContext() });
-      return { name: QUEUE_NAMES.predictions, data, opts: { jobId: payload.predictionId, priority: BATCH_JOB_PRIORITY } };
+      const data = predictionJobSchema.parse({
+        ...payload,
+        traceContext: payload.traceContext ?? currentTraceContext(),
+      });
+      return {
+        name: QUEUE_NAMES.predictions,
+        data,
+        opts: { jobId: payload.predictionId, priority: BATCH_JOB_PRIORITY },
+      };
     });
     const added = await this.predictions.bull.addBulk(jobs as never);
     return added.map((job) => job.id!);
@@ -109,7 +118,11 @@ export class PredictionQueueRepository {
   /** How many prediction jobs wait and run now (the queue-depth gauge). */
   async depth(): Promise<PredictionQueueDepth> {
     const counts = await this.predictions.bull.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+    };
   }
 
   /** The backlog gauges: the oldest waiting job's age, and the size of the dead-letter queue. */
@@ -120,7 +133,9 @@ export class PredictionQueueRepository {
       this.predictions.bull.getJobs(['prioritized'], 0, 0, true),
       this.deadLetter.bull.getJobCounts(...DEAD_LETTER_STATES),
     ]);
-    const enqueued = [...waiting, ...prioritized].map((job) => job?.timestamp).filter((t): t is number => typeof t === 'number');
+    const enqueued = [...waiting, ...prioritized]
+      .map((job) => job?.timestamp)
+      .filter((t): t is number => typeof t === 'number');
     return {
       oldestWaitingAgeSeconds: enqueued.length ? Math.max(0, (now - Math.min(...enqueued)) / 1000) : 0,
       deadLetterJobs: Object.values(deadLetter).reduce((sum, n) => sum + n, 0),
@@ -128,7 +143,13 @@ export class PredictionQueueRepository {
   }
 
   /** Jobs that exhausted their attempts (or were rejected as invalid), newest first. */
-  async listDeadLetter({ limit, offset }: { limit: number; offset: number }): Promise<{ items: DeadLetterEntry[]; total: number }> {
+  async listDeadLetter({
+    limit,
+    offset,
+  }: {
+    limit: number;
+    offset: number;
+  }): Promise<{ items: DeadLetterEntry[]; total: number }> {
     const states = DEAD_LETTER_STATES;
     const [jobs, counts] = await Promise.all([
       this.deadLetter.bull.getJobs(states, offset, offset + limit - 1, false),

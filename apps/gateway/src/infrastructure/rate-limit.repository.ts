@@ -49,7 +49,11 @@ export class RateLimitRepository {
 
   /** Takes one token from `subject`'s bucket of `perMinute` tokens. */
   async take(subject: string, perMinute: number): Promise<RateLimitDecision> {
-    const [allowed, remaining, retryAfterMs] = await this.scripts.heartbeatTakeToken(`${this.keyPrefix}:ratelimit:${subject}`, perMinute, perMinute / 60_000);
+    const [allowed, remaining, retryAfterMs] = await this.scripts.heartbeatTakeToken(
+      `${this.keyPrefix}:ratelimit:${subject}`,
+      perMinute,
+      perMinute / 60_000,
+    );
     return { allowed: allowed === 1, remaining, retryAfterMs };
   }
 }

@@ -12,7 +12,8 @@ export class InsightsController {
 
   @Get('metrics')
   @ApiOperation({
-    summary: "The promoted model's evaluation figures (MAcc, AUC, sensitivity, specificity...) on its validation split, per subset, and the versions the workers serve",
+    summary:
+      "The promoted model's evaluation figures (MAcc, AUC, sensitivity, specificity...) on its validation split, per subset, and the versions the workers serve",
   })
   @ApiOkResponse({
     schema: {
@@ -39,7 +40,9 @@ export class InsightsController {
   }
 
   @Get('visualizations/prediction-history')
-  @ApiOperation({ summary: 'Predictions, newest first (100 by default), filtered by label, date range or batch' })
+  @ApiOperation({
+    summary: 'Predictions, newest first (100 by default), filtered by label, date range or batch',
+  })
   @ApiOkResponse({ type: PredictionPageDto })
   predictionHistory(@Query() query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
     return this.insights.predictionHistory(query);
@@ -47,7 +50,15 @@ export class InsightsController {
 
   @Get('visualizations/class-distribution')
   @ApiOperation({ summary: 'Training samples by label and succeeded predictions by label' })
-  @ApiOkResponse({ schema: { type: 'object', example: { training: { normal: 2575, abnormal: 665, total: 3240 }, predictions: { normal: 40, abnormal: 9, unsure: 1, total: 50 } } } })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      example: {
+        training: { normal: 2575, abnormal: 665, total: 3240 },
+        predictions: { normal: 40, abnormal: 9, unsure: 1, total: 50 },
+      },
+    },
+  })
   classDistribution(): Promise<ClassDistribution> {
     return this.insights.classDistribution();
   }

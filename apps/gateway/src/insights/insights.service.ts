@@ -1,7 +1,12 @@
 // Read-only views for the console and the prototype's charts: the promoted model's evaluation
 // figures, prediction history and the class distribution of training data and predictions.
 import { Inject, Injectable } from '@nestjs/common';
-import { ModelVersionsRepository, PredictionsRepository, RecordingsRepository, TrainingSamplesRepository } from '@heartbeat/db';
+import {
+  ModelVersionsRepository,
+  PredictionsRepository,
+  RecordingsRepository,
+  TrainingSamplesRepository,
+} from '@heartbeat/db';
 import { ApiError } from '../common/api-error';
 import { WorkerPresenceRepository } from '../infrastructure/worker-presence.repository';
 import type { PredictionHistoryQueryDto, PredictionPageDto } from '../screening/dto';
@@ -24,7 +29,9 @@ export interface ModelMetricsReport {
   [figure: string]: unknown;
 }
 
-type StoredMetrics = Record<string, unknown> & { validation?: { overall?: Record<string, unknown>; perSubset?: Record<string, unknown> } };
+type StoredMetrics = Record<string, unknown> & {
+  validation?: { overall?: Record<string, unknown>; perSubset?: Record<string, unknown> };
+};
 
 /**
  * What GET /metrics says about a model version: its evaluation figures, not the training record
@@ -32,12 +39,19 @@ type StoredMetrics = Record<string, unknown> & { validation?: { overall?: Record
  * under validation.overall; a version registered with flat figures is shown as it is.
  */
 export function modelMetricsReport(
-  version: { version: string; status: string; promotedAt: Date | null; createdAt: Date; metrics: Record<string, unknown> },
+  version: {
+    version: string;
+    status: string;
+    promotedAt: Date | null;
+    createdAt: Date;
+    metrics: Record<string, unknown>;
+  },
   servedVersions: string[],
 ): ModelMetricsReport {
   const stored = version.metrics as StoredMetrics;
   const overall = stored.validation?.overall;
-  const figures = overall ?? Object.fromEntries(Object.entries(stored).filter(([, value]) => typeof value === 'number'));
+  const figures =
+    overall ?? Object.fromEntries(Object.entries(stored).filter(([, value]) => typeof value === 'number'));
   return {
     ...figures,
     modelVersion: version.version,
@@ -45,7 +59,10 @@ export function modelMetricsReport(
     promotedAt: version.promotedAt?.toISOString() ?? null,
     createdAt: version.createdAt.toISOString(),
     servedVersions,
-    evaluatedOn: { split: overall ? 'validation' : 'as registered', recordings: typeof figures.count === 'number' ? figures.count : null },
+    evaluatedOn: {
+      split: overall ? 'validation' : 'as registered',
+      recordings: typeof figures.count === 'number' ? figures.count : null,
+    },
     metrics: figures,
     perSubset: stored.validation?.perSubset ?? {},
   };
@@ -68,23 +85,55 @@ export class InsightsService {
 
   /** The promoted model's evaluation figures, also spread at the root as the prototype had them, and what the workers serve. */
   async modelMetrics(): Promise<ModelMetricsReport> {
-    const [promoted, workers] = await Promise.all([this.modelVersions.findPromoted(), this.workers.list().catch(() => [])]);
-    if (!promoted) throw new ApiError(404, 'NO_PROMOTED_MODEL', 'No model version is promoted yet; the inference worker registers the shipped model on its first start.');
-    const served = [...new Set(workers.filter((worker) => worker.ready && worker.modelVersion).map((worker) => String(worker.modelVersion)))].sort();
+    const [promoted, workers] = await Promise.all([
+      this.modelVersions.findPromoted(),
+      this.workers.list().catch(() => []),
+    ]);
+    if (!promoted)
+      throw new ApiError(
+        404,
+        'NO_PROMOTED_MODEL',
+        'No model version is promoted yet; the inference worker registers the shipped model on its first start.',
+      );
+    const served = [
+      ...new Set(
+        workers
+          .filter((worker) => worker.ready && worker.modelVersion)
+          .map((worker) => String(worker.modelVersion)),
+      ),
+    ].sort();
     return modelMetricsReport(promoted, served);
   }
 
   async predictionHistory(query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
     const page = await this.predictions.list(
-      { label: query.label, batchId: query.batchId, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined },
+      {
+        label: query.label,
+        batchId: query.batchId,
+        from: query.from ? new Date(query.from) : undefined,
+        to: query.to ? new Date(query.to) : undefined,
+      },
       { limit: query.limit ?? HISTORY_DEFAULT_LIMIT, offset: query.offset ?? 0 },
     );
-    const recordings = new Map((await this.recordings.findByIds([...new Set(page.items.map((p) => p.recordingId))])).map((r) => [r.id, r]));
-    return { items: page.items.map((p) => presentPrediction(p, recordings.get(p.recordingId))), limit: page.limit, offset: page.offset, total: page.total };
+    const recordings = new Map(
+      (await this.recordings.findByIds([...new Set(page.items.map((p) => p.recordingId))])).map((r) => [
+        r.id,
+        r,
+      ]),
+    );
+    return {
+      items: page.items.map((p) => presentPrediction(p, recordings.get(p.recordingId))),
+      limit: page.limit,
+      offset: page.offset,
+      total: page.total,
+    };
   }
 
   async classDistribution(): Promise<ClassDistribution> {
-    const [training, predictions] = await Promise.all([this.trainingSamples.countByLabel(), this.predictions.countByLabel()]);
+    const [training, predictions] = await Promise.all([
+      this.trainingSamples.countByLabel(),
+      this.predictions.countByLabel(),
+    ]);
     return {
       training: { ...training, total: training.normal + training.abnormal },
       predictions: { ...predictions, total: predictions.normal + predictions.abnormal + predictions.unsure },

@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { modelMetricsReport } from './insights.service';
 
 const ROOT = path.resolve(__dirname, '../../../..');
-const shipped = (version: string) => JSON.parse(readFileSync(path.join(ROOT, 'models', version, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+const shipped = (version: string) =>
+  JSON.parse(readFileSync(path.join(ROOT, 'models', version, 'metrics.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 const row = (version: string, metrics: Record<string, unknown>) => ({
   version,
   status: 'promoted',
@@ -18,7 +22,13 @@ describe('modelMetricsReport (GET /metrics)', () => {
     const metrics = shipped('1.6.0');
     const overall = (metrics.validation as { overall: Record<string, number> }).overall;
     const report = modelMetricsReport(row('1.6.0', metrics), ['1.6.0']);
-    expect(report).toMatchObject({ modelVersion: '1.6.0', macc: overall.macc, auc: overall.auc, sensitivity: overall.sensitivity, specificity: overall.specificity });
+    expect(report).toMatchObject({
+      modelVersion: '1.6.0',
+      macc: overall.macc,
+      auc: overall.auc,
+      sensitivity: overall.sensitivity,
+      specificity: overall.specificity,
+    });
     expect(report.metrics).toEqual(overall);
     expect(report.evaluatedOn).toEqual({ split: 'validation', recordings: 533 });
     expect(Object.keys(report.perSubset)).toContain('training-a');
@@ -27,12 +37,20 @@ describe('modelMetricsReport (GET /metrics)', () => {
   });
 
   it('says which versions the workers serve', () => {
-    expect(modelMetricsReport(row('1.6.0', shipped('1.6.0')), ['1.5.0', '1.6.0']).servedVersions).toEqual(['1.5.0', '1.6.0']);
+    expect(modelMetricsReport(row('1.6.0', shipped('1.6.0')), ['1.5.0', '1.6.0']).servedVersions).toEqual([
+      '1.5.0',
+      '1.6.0',
+    ]);
   });
 
   it('shows a version registered with flat figures as it is', () => {
     const report = modelMetricsReport(row('0.9.1', { macc: 0.81, sensitivity: 0.8, specificity: 0.82 }), []);
-    expect(report).toMatchObject({ macc: 0.81, sensitivity: 0.8, specificity: 0.82, metrics: { macc: 0.81, sensitivity: 0.8, specificity: 0.82 } });
+    expect(report).toMatchObject({
+      macc: 0.81,
+      sensitivity: 0.8,
+      specificity: 0.82,
+      metrics: { macc: 0.81, sensitivity: 0.8, specificity: 0.82 },
+    });
     expect(report.evaluatedOn).toEqual({ split: 'as registered', recordings: null });
   });
 });

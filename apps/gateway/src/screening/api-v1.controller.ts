@@ -69,7 +69,11 @@ export class ApiV1Controller {
         {
           type: 'object',
           properties: {
-            site: { type: 'string', description: "Decide with this site's calibration (before the files; or the header X-HeartBeat-Site)" },
+            site: {
+              type: 'string',
+              description:
+                "Decide with this site's calibration (before the files; or the header X-HeartBeat-Site)",
+            },
             files: { type: 'array', items: { type: 'string', format: 'binary' } },
           },
         },
@@ -80,7 +84,11 @@ export class ApiV1Controller {
   @IdempotencyKeyHeader()
   @SiteHeader()
   @ApiAcceptedResponse({ type: BatchCreatedDto })
-  async createBatch(@Req() request: Request, @Res() response: Response, @Body() body: unknown): Promise<void> {
+  async createBatch(
+    @Req() request: Request,
+    @Res() response: Response,
+    @Body() body: unknown,
+  ): Promise<void> {
     const context = submissionContext(request, 'POST /api/v1/batches');
     const reply = isMultipart(request)
       ? await this.submissions.batchFromUploads(request, context)
@@ -103,7 +111,8 @@ export class ApiV1Controller {
 
   @Get('batches/:id/results')
   @ApiOperation({
-    summary: 'Batch results, as JSON pages, as one CSV (?format=csv or Accept: text/csv) or as a FHIR R4 DiagnosticReport (?format=fhir or Accept: application/fhir+json)',
+    summary:
+      'Batch results, as JSON pages, as one CSV (?format=csv or Accept: text/csv) or as a FHIR R4 DiagnosticReport (?format=fhir or Accept: application/fhir+json)',
   })
   @ApiProduces('application/json', 'text/csv', FHIR_JSON)
   @ApiOkResponse({ type: BatchResultsDto })
@@ -128,7 +137,10 @@ export class ApiV1Controller {
   }
 
   @Get('predictions/:id')
-  @ApiOperation({ summary: 'One prediction (poll this after a 202 from /predict); a FHIR R4 Observation with ?format=fhir or Accept: application/fhir+json' })
+  @ApiOperation({
+    summary:
+      'One prediction (poll this after a 202 from /predict); a FHIR R4 Observation with ?format=fhir or Accept: application/fhir+json',
+  })
   @ApiProduces('application/json', FHIR_JSON)
   @ApiOkResponse({ type: PredictionDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
@@ -147,13 +159,22 @@ export class ApiV1Controller {
 
   @Get('recordings/:id/download')
   @Access('recording')
-  @ApiOperation({ summary: 'Download a recording: redirects to a presigned URL (or returns it with ?format=json / Accept: application/json)' })
+  @ApiOperation({
+    summary:
+      'Download a recording: redirects to a presigned URL (or returns it with ?format=json / Accept: application/json)',
+  })
   @ApiFoundResponse({ description: 'Redirect to the presigned URL' })
   @ApiOkResponse({ type: DownloadLinkDto })
   @ApiNotFoundResponse({ type: ApiErrorDto })
-  async downloadRecording(@Param() { id }: IdParamDto, @Query() query: DownloadQueryDto, @Req() request: Request, @Res() response: Response): Promise<void> {
+  async downloadRecording(
+    @Param() { id }: IdParamDto,
+    @Query() query: DownloadQueryDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
     const link = await this.screening.getRecordingDownload(id);
-    if (query.format === 'json' || (query.format === undefined && wants(request, 'application/json'))) sendReply(response, { status: 200, body: link });
+    if (query.format === 'json' || (query.format === undefined && wants(request, 'application/json')))
+      sendReply(response, { status: 200, body: link });
     else response.redirect(302, link.url);
   }
 

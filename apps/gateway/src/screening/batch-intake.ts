@@ -2,7 +2,14 @@
 // prediction and its job at once, so workers screen the first files while the rest still uploads.
 // The batch stays `receiving` (it cannot complete) until finish() fixes its total.
 import { randomUUID } from 'node:crypto';
-import type { AuditRepository, Batch, BatchesRepository, PredictionsRepository, RegisteredUpload, ScreeningRepository } from '@heartbeat/db';
+import type {
+  AuditRepository,
+  Batch,
+  BatchesRepository,
+  PredictionsRepository,
+  RegisteredUpload,
+  ScreeningRepository,
+} from '@heartbeat/db';
 import { ApiError } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import type { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
@@ -25,13 +32,18 @@ export const NOT_QUEUED = 'NOT_QUEUED';
  * stale-upload sweep fails them if Redis lost them).
  */
 export async function failUnstartedRecordings(
-  deps: { queue: Pick<PredictionQueueRepository, 'removeWaiting'>; outcomes: Pick<ScreeningRepository, 'failPrediction'> },
+  deps: {
+    queue: Pick<PredictionQueueRepository, 'removeWaiting'>;
+    outcomes: Pick<ScreeningRepository, 'failPrediction'>;
+  },
   batchId: string,
   { queued, neverQueued }: { queued: readonly string[]; neverQueued: readonly string[] },
   message: string,
 ): Promise<string[]> {
   const fail = async (ids: readonly string[]) => {
-    const failed = await Promise.all(ids.map((id) => deps.outcomes.failPrediction(id, batchId, { code: UPLOAD_ABORTED, message })));
+    const failed = await Promise.all(
+      ids.map((id) => deps.outcomes.failPrediction(id, batchId, { code: UPLOAD_ABORTED, message })),
+    );
     return ids.filter((_, i) => failed[i]);
   };
   const unscreened = await fail(neverQueued);
@@ -56,7 +68,11 @@ export interface BrokenOffBatchDependencies {
  * abandon it): failed, its Idempotency-Key freed, its unstarted recordings failed. Undefined when it
  * was not receiving (another gateway ended it first); else the ids of the predictions failed.
  */
-export async function endBrokenOffBatch(deps: BrokenOffBatchDependencies, batchId: string, message: string): Promise<string[] | undefined> {
+export async function endBrokenOffBatch(
+  deps: BrokenOffBatchDependencies,
+  batchId: string,
+  message: string,
+): Promise<string[] | undefined> {
   // Only the caller whose UPDATE changes the row goes on; for the others it is no longer receiving.
   if (!(await deps.batches.abandonReceiving(batchId))) return undefined;
   // The database does not say which pending predictions were queued; the queue does.
@@ -80,19 +96,32 @@ export interface BatchSubmitter {
 }
 
 export interface BatchIntakeDependencies {
-  batches: Pick<BatchesRepository, 'create' | 'countReceived' | 'finishReceiving' | 'abandonReceiving' | 'findById'>;
+  batches: Pick<
+    BatchesRepository,
+    'create' | 'countReceived' | 'finishReceiving' | 'abandonReceiving' | 'findById'
+  >;
   outcomes: Pick<ScreeningRepository, 'failPrediction'>;
   audit: Pick<AuditRepository, 'record'>;
   queue: Pick<PredictionQueueRepository, 'enqueueMany' | 'removeWaiting'>;
   metrics: GatewayMetrics;
   /** Stores the recordings row and its pending prediction, and counts it in the receiving batch. */
-  registerUpload: (file: StagedRecording, submitter: BatchSubmitter, pending: { predictionId: string; batchId: string }) => Promise<RegisteredUpload>;
+  registerUpload: (
+    file: StagedRecording,
+    submitter: BatchSubmitter,
+    pending: { predictionId: string; batchId: string },
+  ) => Promise<RegisteredUpload>;
   /** The answer to a retried submission whose batch already exists. */
   describeExisting: (batch: Batch) => Promise<BatchCreatedDto>;
 }
 
 export function presentRejected(file: RejectedFile): BatchFileDto {
-  return { index: file.index, fileName: file.fileName, status: 'rejected', code: file.code, message: file.message };
+  return {
+    index: file.index,
+    fileName: file.fileName,
+    status: 'rejected',
+    code: file.code,
+    message: file.message,
+  };
 }
 
 interface QueuedFile {
@@ -134,7 +163,10 @@ export class BatchIntake {
     if (!batch) return;
     const predictionId = randomUUID();
     // Counted before it is queued, so the batch's total never trails its outcomes.
-    const recording = await this.deps.registerUpload(file, this.submitter, { predictionId, batchId: batch.id });
+    const recording = await this.deps.registerUpload(file, this.submitter, {
+      predictionId,
+      batchId: batch.id,
+    });
     const entry: QueuedFile = { file, recordingId: recording.recordingId, predictionId, enqueued: false };
     this.queued.push(entry);
     await this.deps.queue.enqueueMany([
@@ -168,12 +200,28 @@ export class BatchIntake {
     const current = await this.deps.batches.finishReceiving(batch.id, total);
     // No longer receiving: it went quiet past STALE_UPLOAD_TIMEOUT_MS and a sweep or a retry ended it.
     if (!current)
-      throw new ApiError(409, 'UPLOAD_ENDED', 'This batch upload was ended before it finished (it was idle longer than STALE_UPLOAD_TIMEOUT_MS, or a retry took over); send the batch again.');
+      throw new ApiError(
+        409,
+        'UPLOAD_ENDED',
+        'This batch upload was ended before it finished (it was idle longer than STALE_UPLOAD_TIMEOUT_MS, or a retry took over); send the batch again.',
+      );
     const files: BatchFileDto[] = [
-      ...this.queued.map(({ file, recordingId, predictionId }) => ({ index: file.index, fileName: file.fileName, status: 'queued' as const, recordingId, predictionId, sha256: file.sha256 })),
+      ...this.queued.map(({ file, recordingId, predictionId }) => ({
+        index: file.index,
+        fileName: file.fileName,
+        status: 'queued' as const,
+        recordingId,
+        predictionId,
+        sha256: file.sha256,
+      })),
       ...this.rejected.map(presentRejected),
     ].sort((a, b) => a.index - b.index);
-    return this.accepted(batch, { ...presentBatch(current), accepted: this.queued.length, rejected: this.rejected.length, files });
+    return this.accepted(batch, {
+      ...presentBatch(current),
+      accepted: this.queued.length,
+      rejected: this.rejected.length,
+      files,
+    });
   }
 
   /**
@@ -186,9 +234,16 @@ export class BatchIntake {
     if (!batch) return;
     try {
       await this.deps.batches.abandonReceiving(batch.id);
-      const ids = (enqueued: boolean) => this.queued.filter((q) => q.enqueued === enqueued).map((q) => q.predictionId);
-      const message = 'The batch upload failed before it finished, so this recording was not screened; send the batch again.';
-      await failUnstartedRecordings(this.deps, batch.id, { queued: ids(true), neverQueued: ids(false) }, message);
+      const ids = (enqueued: boolean) =>
+        this.queued.filter((q) => q.enqueued === enqueued).map((q) => q.predictionId);
+      const message =
+        'The batch upload failed before it finished, so this recording was not screened; send the batch again.';
+      await failUnstartedRecordings(
+        this.deps,
+        batch.id,
+        { queued: ids(true), neverQueued: ids(false) },
+        message,
+      );
     } catch {
       // Leftovers are harmless: the batch no longer counts outcomes, and a retry makes a new one.
     }
@@ -201,9 +256,19 @@ export class BatchIntake {
   }
 
   private async create(): Promise<Batch | undefined> {
-    const { batch, created } = await this.deps.batches.create({ totalCount: 0, idempotencyKey: this.idempotencyKey, createdBy: this.submitter.keyId, receiving: true });
+    const { batch, created } = await this.deps.batches.create({
+      totalCount: 0,
+      idempotencyKey: this.idempotencyKey,
+      createdBy: this.submitter.keyId,
+      receiving: true,
+    });
     // Another request with the same key won the race; it owns that batch.
-    if (!created) throw new ApiError(409, 'IDEMPOTENCY_KEY_IN_USE', 'A request with this Idempotency-Key is still being processed; retry when it has finished.');
+    if (!created)
+      throw new ApiError(
+        409,
+        'IDEMPOTENCY_KEY_IN_USE',
+        'A request with this Idempotency-Key is still being processed; retry when it has finished.',
+      );
     this.deps.metrics.batchesCreated.inc();
     await this.countRejections(batch);
     return batch;
@@ -214,18 +279,35 @@ export class BatchIntake {
     const files = this.uncounted;
     this.uncounted = [];
     for (const file of files) {
-      await this.deps.audit.record({ actorKeyId: this.submitter.keyId, action: REJECTED_FILE_ACTION, subjectType: 'batch', subjectId: batch.id, details: { ...presentRejected(file) } });
+      await this.deps.audit.record({
+        actorKeyId: this.submitter.keyId,
+        action: REJECTED_FILE_ACTION,
+        subjectType: 'batch',
+        subjectId: batch.id,
+        details: { ...presentRejected(file) },
+      });
       await this.deps.batches.countReceived(batch.id, { rejected: true });
     }
   }
 
   private nothingToScreen(): ApiError {
     if (this.rejected.length === 0)
-      return new ApiError(400, 'NO_FILES', 'The request holds no recordings: send them in the multipart field "files" (or a JSON body {"keys": [...]}).');
+      return new ApiError(
+        400,
+        'NO_FILES',
+        'The request holds no recordings: send them in the multipart field "files" (or a JSON body {"keys": [...]}).',
+      );
     const first = [...this.rejected].sort((a, b) => a.index - b.index)[0]!;
-    return new ApiError(first.statusCode, first.code, this.rejected.length === 1 ? first.message : `None of the ${this.rejected.length} files can be screened; first: ${first.message}`, {
-      files: this.rejected.map(presentRejected),
-    });
+    return new ApiError(
+      first.statusCode,
+      first.code,
+      this.rejected.length === 1
+        ? first.message
+        : `None of the ${this.rejected.length} files can be screened; first: ${first.message}`,
+      {
+        files: this.rejected.map(presentRejected),
+      },
+    );
   }
 
   private accepted(batch: Batch, body: BatchCreatedDto): Reply<BatchCreatedDto> {

@@ -1,6 +1,16 @@
 // Request and response shapes of the screening endpoints; Swagger reads the documentation from here.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMinSize, IsArray, IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import {
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+} from 'class-validator';
 import { PageQueryDto } from '../common/dto';
 
 const UUID_EXAMPLE = '6f1c2f4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f';
@@ -13,7 +23,8 @@ export class WindowScoreDto {
 
 export class PredictionErrorDto {
   @ApiProperty({ example: 'TOO_SHORT' }) code!: string;
-  @ApiProperty({ example: 'The recording lasts 1.20 s; at least 2 s are needed to hear a few heartbeats.' }) message!: string;
+  @ApiProperty({ example: 'The recording lasts 1.20 s; at least 2 s are needed to hear a few heartbeats.' })
+  message!: string;
 }
 
 export class PredictionDto {
@@ -22,39 +33,68 @@ export class PredictionDto {
   @ApiPropertyOptional({ example: UUID_EXAMPLE, nullable: true, type: String }) batchId!: string | null;
   @ApiPropertyOptional({ example: 'a0114.flac', nullable: true, type: String }) fileName!: string | null;
   @ApiProperty({ enum: ['pending', 'succeeded', 'failed'], example: 'succeeded' }) status!: string;
-  @ApiPropertyOptional({ enum: ['normal', 'abnormal', 'unsure'], example: 'abnormal', nullable: true, type: String }) label!: string | null;
-  @ApiPropertyOptional({ description: 'Probability that the recording is abnormal', example: 0.91, nullable: true, type: Number })
+  @ApiPropertyOptional({
+    enum: ['normal', 'abnormal', 'unsure'],
+    example: 'abnormal',
+    nullable: true,
+    type: String,
+  })
+  label!: string | null;
+  @ApiPropertyOptional({
+    description: 'Probability that the recording is abnormal',
+    example: 0.91,
+    nullable: true,
+    type: Number,
+  })
   probability!: number | null;
-  @ApiPropertyOptional({ description: 'Signal quality, 0 (unusable) to 1 (clean)', example: 0.82, nullable: true, type: Number })
+  @ApiPropertyOptional({
+    description: 'Signal quality, 0 (unusable) to 1 (clean)',
+    example: 0.82,
+    nullable: true,
+    type: Number,
+  })
   quality!: number | null;
   @ApiPropertyOptional({ type: [WindowScoreDto], nullable: true }) windows!: WindowScoreDto[] | null;
   @ApiPropertyOptional({ example: '1.0.0', nullable: true, type: String }) modelVersion!: string | null;
   @ApiPropertyOptional({
-    description: 'Site the request was decided for (field site, header X-HeartBeat-Site or the API key\'s default; null: none)',
+    description:
+      "Site the request was decided for (field site, header X-HeartBeat-Site or the API key's default; null: none)",
     example: 'clinic-b',
     nullable: true,
     type: String,
   })
   site!: string | null;
   @ApiPropertyOptional({
-    description: "The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision",
+    description:
+      "The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision",
     example: UUID_EXAMPLE,
     nullable: true,
     type: String,
   })
   calibrationId!: string | null;
-  @ApiPropertyOptional({ description: 'Decision threshold on the probability that was applied', example: 0.12, nullable: true, type: Number })
+  @ApiPropertyOptional({
+    description: 'Decision threshold on the probability that was applied',
+    example: 0.12,
+    nullable: true,
+    type: Number,
+  })
   threshold!: number | null;
   @ApiPropertyOptional({ example: 42, nullable: true, type: Number }) latencyMs!: number | null;
   @ApiPropertyOptional({ type: PredictionErrorDto, nullable: true }) error!: PredictionErrorDto | null;
   @ApiProperty({ example: '2026-05-04T10:00:00.000Z' }) createdAt!: string;
-  @ApiPropertyOptional({ example: '2026-05-04T10:00:01.000Z', nullable: true, type: String }) completedAt!: string | null;
+  @ApiPropertyOptional({ example: '2026-05-04T10:00:01.000Z', nullable: true, type: String }) completedAt!:
+    string | null;
 }
 
 export class PredictResultDto extends PredictionDto {
-  @ApiProperty({ enum: ['normal', 'abnormal', 'unsure'], example: 'abnormal', description: 'Same as label (prototype field)' })
+  @ApiProperty({
+    enum: ['normal', 'abnormal', 'unsure'],
+    example: 'abnormal',
+    description: 'Same as label (prototype field)',
+  })
   prediction!: string;
-  @ApiProperty({ example: 0.91, description: 'Probability of the predicted label (prototype field)' }) confidence!: number;
+  @ApiProperty({ example: 0.91, description: 'Probability of the predicted label (prototype field)' })
+  confidence!: number;
   @ApiProperty({ example: UUID_EXAMPLE }) jobId!: string;
 }
 
@@ -72,16 +112,21 @@ export class BatchFileDto {
   @ApiProperty({ enum: ['queued', 'rejected'], example: 'queued' }) status!: 'queued' | 'rejected';
   @ApiPropertyOptional({ example: UUID_EXAMPLE }) recordingId?: string;
   @ApiPropertyOptional({ example: UUID_EXAMPLE }) predictionId?: string;
-  @ApiPropertyOptional({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }) sha256?: string;
+  @ApiPropertyOptional({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' })
+  sha256?: string;
   @ApiPropertyOptional({ example: 'UNSUPPORTED_FORMAT' }) code?: string;
-  @ApiPropertyOptional({ example: 'Unsupported audio format: expected WAV, FLAC, MP3 or OGG (Vorbis/Opus), got a PNG image.' }) message?: string;
+  @ApiPropertyOptional({
+    example: 'Unsupported audio format: expected WAV, FLAC, MP3 or OGG (Vorbis/Opus), got a PNG image.',
+  })
+  message?: string;
 }
 
 export class BatchStatusDto {
   @ApiProperty({ example: UUID_EXAMPLE }) batchId!: string;
   @ApiProperty({
     enum: ['receiving', 'pending', 'running', 'completed', 'failed', 'cancelled'],
-    description: 'receiving: files are still arriving (total grows; recordings already stored are being screened); failed: the upload broke off',
+    description:
+      'receiving: files are still arriving (total grows; recordings already stored are being screened); failed: the upload broke off',
     example: 'running',
   })
   status!: string;
@@ -106,7 +151,8 @@ export class BatchCreatedDto extends BatchStatusDto {
 export class BatchResultsDto {
   @ApiProperty({ type: BatchStatusDto }) batch!: BatchStatusDto;
   @ApiProperty({ type: [PredictionDto] }) items!: PredictionDto[];
-  @ApiProperty({ type: [BatchFileDto], description: 'Files refused at upload (never queued)' }) rejected!: BatchFileDto[];
+  @ApiProperty({ type: [BatchFileDto], description: 'Files refused at upload (never queued)' })
+  rejected!: BatchFileDto[];
   @ApiProperty({ example: 50 }) limit!: number;
   @ApiProperty({ example: 0 }) offset!: number;
   @ApiProperty({ example: 49 }) total!: number;
@@ -125,7 +171,10 @@ export class CreateBatchFromKeysDto {
   @MaxLength(1024, { each: true })
   keys!: string[];
 
-  @ApiPropertyOptional({ example: 'clinic-b', description: "Decide with this site's calibration (as the header X-HeartBeat-Site)" })
+  @ApiPropertyOptional({
+    example: 'clinic-b',
+    description: "Decide with this site's calibration (as the header X-HeartBeat-Site)",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(40)
@@ -135,7 +184,8 @@ export class CreateBatchFromKeysDto {
 export class BatchResultsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     enum: ['json', 'csv', 'fhir'],
-    description: 'Also selectable with Accept: text/csv, or Accept: application/fhir+json for a FHIR R4 DiagnosticReport carrying one Observation per recording',
+    description:
+      'Also selectable with Accept: text/csv, or Accept: application/fhir+json for a FHIR R4 DiagnosticReport carrying one Observation per recording',
   })
   @IsOptional()
   @IsIn(['json', 'csv', 'fhir'])
@@ -143,7 +193,10 @@ export class BatchResultsQueryDto extends PageQueryDto {
 }
 
 export class PredictionQueryDto {
-  @ApiPropertyOptional({ enum: ['json', 'fhir'], description: 'fhir: a FHIR R4 Observation (also with Accept: application/fhir+json)' })
+  @ApiPropertyOptional({
+    enum: ['json', 'fhir'],
+    description: 'fhir: a FHIR R4 Observation (also with Accept: application/fhir+json)',
+  })
   @IsOptional()
   @IsIn(['json', 'fhir'])
   format?: 'json' | 'fhir';
@@ -155,12 +208,18 @@ export class PredictionHistoryQueryDto extends PageQueryDto {
   @IsIn(['normal', 'abnormal', 'unsure'])
   label?: 'normal' | 'abnormal' | 'unsure';
 
-  @ApiPropertyOptional({ description: 'Only predictions created at or after this time', example: '2026-05-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Only predictions created at or after this time',
+    example: '2026-05-01T00:00:00Z',
+  })
   @IsOptional()
   @IsISO8601()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Only predictions created before this time', example: '2026-06-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Only predictions created before this time',
+    example: '2026-06-01T00:00:00Z',
+  })
   @IsOptional()
   @IsISO8601()
   to?: string;
@@ -178,14 +237,18 @@ export class IdParamDto {
 }
 
 export class DownloadQueryDto {
-  @ApiPropertyOptional({ enum: ['redirect', 'json'], description: 'json answers {url} instead of redirecting (also with Accept: application/json)' })
+  @ApiPropertyOptional({
+    enum: ['redirect', 'json'],
+    description: 'json answers {url} instead of redirecting (also with Accept: application/json)',
+  })
   @IsOptional()
   @IsIn(['redirect', 'json'])
   format?: 'redirect' | 'json';
 }
 
 export class DownloadLinkDto {
-  @ApiProperty({ example: 'http://127.0.0.1:4569/heartbeat/recordings/9f86...?X-Amz-Signature=...' }) url!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:4569/heartbeat/recordings/9f86...?X-Amz-Signature=...' })
+  url!: string;
   @ApiProperty({ example: 'a0114.flac' }) fileName!: string;
   @ApiProperty({ example: 900 }) expiresInSeconds!: number;
 }

@@ -5,7 +5,10 @@ import type { BatchFileDto, BatchStatusDto, PredictionDto } from './dto';
 
 export const API_V1 = '/api/v1';
 
-export function presentPrediction(prediction: Prediction, recording?: Pick<Recording, 'originalFileName'>): PredictionDto {
+export function presentPrediction(
+  prediction: Prediction,
+  recording?: Pick<Recording, 'originalFileName'>,
+): PredictionDto {
   return {
     id: prediction.id,
     recordingId: prediction.recordingId,
@@ -21,7 +24,9 @@ export function presentPrediction(prediction: Prediction, recording?: Pick<Recor
     calibrationId: prediction.decision?.calibrationId ?? null,
     threshold: prediction.decision?.threshold ?? null,
     latencyMs: prediction.latencyMs,
-    error: prediction.errorCode ? { code: prediction.errorCode, message: prediction.errorMessage ?? '' } : null,
+    error: prediction.errorCode
+      ? { code: prediction.errorCode, message: prediction.errorMessage ?? '' }
+      : null,
     createdAt: prediction.createdAt.toISOString(),
     completedAt: prediction.completedAt?.toISOString() ?? null,
   };
@@ -80,6 +85,8 @@ export function csvRecord(prediction: PredictionDto): Record<CsvColumn, CsvValue
 }
 
 /** A file refused at upload as a row of the batch CSV export. */
-export function rejectedCsvRecord(file: Pick<BatchFileDto, 'fileName' | 'code' | 'message'>): Partial<Record<CsvColumn, CsvValue>> {
+export function rejectedCsvRecord(
+  file: Pick<BatchFileDto, 'fileName' | 'code' | 'message'>,
+): Partial<Record<CsvColumn, CsvValue>> {
   return { file_name: file.fileName, status: 'rejected', error_code: file.code, error_message: file.message };
 }

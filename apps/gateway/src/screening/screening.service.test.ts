@@ -10,7 +10,14 @@ import { ScreeningService } from './screening.service';
 const config = { gateway: { predictTimeoutMs: 50 }, s3: { presignedUrlTtlSeconds: 60 } } as unknown as Config;
 
 function staged(index: number, name = `r${index}.wav`): StagedRecording {
-  return { index, fileName: name, storageKey: `recordings/${'a'.repeat(63)}${index}`, sha256: `${'a'.repeat(63)}${index}`, sizeBytes: 100, format: 'wav' };
+  return {
+    index,
+    fileName: name,
+    storageKey: `recordings/${'a'.repeat(63)}${index}`,
+    sha256: `${'a'.repeat(63)}${index}`,
+    sizeBytes: 100,
+    format: 'wav',
+  };
 }
 
 function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, queueDown = false } = {}) {
@@ -42,10 +49,25 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     } as never,
     {
       // One statement in the real repository: recording, pending prediction and the batch's count.
-      registerUpload: async ({ recording, predictionId, batchId }: { recording: NewRecording; predictionId: string; batchId?: string }) => {
+      registerUpload: async ({
+        recording,
+        predictionId,
+        batchId,
+      }: {
+        recording: NewRecording;
+        predictionId: string;
+        batchId?: string;
+      }) => {
         const row = { ...recording, id: `rec-${recordings.length}`, createdAt: new Date() } as Recording;
         recordings.push(row);
-        predictions.push({ id: predictionId, recordingId: row.id, batchId, status: 'pending', jobId: predictionId, createdAt: new Date() } as Prediction);
+        predictions.push({
+          id: predictionId,
+          recordingId: row.id,
+          batchId,
+          status: 'pending',
+          jobId: predictionId,
+          createdAt: new Date(),
+        } as Prediction);
         if (batchId && batch(batchId).status === 'receiving') batch(batchId).totalCount++;
         return { recordingId: row.id, storageKey: row.storageKey, predictionId };
       },
@@ -54,24 +76,47 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
         const prediction = predictions.find((p) => p.id === id);
         if (prediction?.status !== 'pending') return false;
         Object.assign(prediction, { status: 'failed', errorCode: error.code });
-        if (batchId && ['receiving', 'pending', 'running', 'failed'].includes(batch(batchId).status)) batch(batchId).failedCount++;
+        if (batchId && ['receiving', 'pending', 'running', 'failed'].includes(batch(batchId).status))
+          batch(batchId).failedCount++;
         return true;
       },
     } as never,
     {
       create: async (p: NewPrediction) => predictions.push({ ...p, createdAt: new Date() } as Prediction),
-      fail: async (id: string, error: { code: string }) => Object.assign(predictions.find((p) => p.id === id)!, { status: 'failed', errorCode: error.code }),
-      listPendingIds: async (batchId: string) => predictions.filter((p) => p.batchId === batchId && p.status === 'pending').map((p) => p.id),
+      fail: async (id: string, error: { code: string }) =>
+        Object.assign(
+          predictions.find((p) => p.id === id)!,
+          { status: 'failed', errorCode: error.code },
+        ),
+      listPendingIds: async (batchId: string) =>
+        predictions.filter((p) => p.batchId === batchId && p.status === 'pending').map((p) => p.id),
       list: async (filter: { batchId?: string }) => {
         const items = predictions.filter((p) => p.batchId === filter.batchId);
         return { items, total: items.length, limit: 1000, offset: 0 };
       },
     } as never,
     {
-      create: async ({ totalCount, idempotencyKey, receiving }: { totalCount: number; idempotencyKey?: string; receiving?: boolean }) => {
+      create: async ({
+        totalCount,
+        idempotencyKey,
+        receiving,
+      }: {
+        totalCount: number;
+        idempotencyKey?: string;
+        receiving?: boolean;
+      }) => {
         const existing = batches.find((b) => idempotencyKey && b.idempotencyKey === idempotencyKey);
         if (existing) return { batch: existing, created: false };
-        const row = { id: `batch-${batches.length}`, status: receiving ? 'receiving' : 'pending', totalCount, succeededCount: 0, failedCount: 0, idempotencyKey, createdAt: new Date(), finishedAt: null } as Batch;
+        const row = {
+          id: `batch-${batches.length}`,
+          status: receiving ? 'receiving' : 'pending',
+          totalCount,
+          succeededCount: 0,
+          failedCount: 0,
+          idempotencyKey,
+          createdAt: new Date(),
+          finishedAt: null,
+        } as Batch;
         batches.push(row);
         return { batch: { ...row }, created: true };
       },
@@ -82,18 +127,29 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
         if (rejected) row.failedCount++;
         return { ...row };
       },
-      finishReceiving: async (id: string, totalCount: number) => (batch(id).status === 'receiving' ? Object.assign(batch(id), { totalCount, status: 'running' }) : undefined),
-      abandonReceiving: async (id: string) => (batch(id).status === 'receiving' ? Object.assign(batch(id), { status: 'failed', idempotencyKey: null }) : undefined),
+      finishReceiving: async (id: string, totalCount: number) =>
+        batch(id).status === 'receiving'
+          ? Object.assign(batch(id), { totalCount, status: 'running' })
+          : undefined,
+      abandonReceiving: async (id: string) =>
+        batch(id).status === 'receiving'
+          ? Object.assign(batch(id), { status: 'failed', idempotencyKey: null })
+          : undefined,
       recordOutcome: async (id: string) => {
         batch(id).failedCount++;
         return batch(id);
       },
       findById: async (id: string) => batches.find((b) => b.id === id),
     } as never,
-    { record: async (event: { action: string; details: unknown }) => audit.push(event), list: async () => ({ items: [], total: 0, limit: 1000, offset: 0 }) } as never,
     {
-      enqueueMany: async (payloads: typeof jobs) => redis(() => (jobs.push(...payloads), payloads.map((p) => p.predictionId))),
-      withoutJob: async (ids: string[]) => redis(() => ids.filter((id) => !jobs.some((j) => j.predictionId === id) || removedJobs.includes(id))),
+      record: async (event: { action: string; details: unknown }) => audit.push(event),
+      list: async () => ({ items: [], total: 0, limit: 1000, offset: 0 }),
+    } as never,
+    {
+      enqueueMany: async (payloads: typeof jobs) =>
+        redis(() => (jobs.push(...payloads), payloads.map((p) => p.predictionId))),
+      withoutJob: async (ids: string[]) =>
+        redis(() => ids.filter((id) => !jobs.some((j) => j.predictionId === id) || removedJobs.includes(id))),
       enqueueInteractive: async (payload: (typeof jobs)[number]) => {
         if (queueDown) throw new Error('Reached the max retries per request limit');
         jobs.push(payload);
@@ -118,37 +174,110 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     metrics,
     config,
   );
-  return { service, recordings, predictions, batches, audit, jobs, removedJobs, started, metrics, handedOff, outage };
+  return {
+    service,
+    recordings,
+    predictions,
+    batches,
+    audit,
+    jobs,
+    removedJobs,
+    started,
+    metrics,
+    handedOff,
+    outage,
+  };
 }
 
-const succeeded: PredictionResult = { status: 'succeeded', label: 'abnormal', probability: 0.8, quality: 0.9, windows: [], modelVersion: '1.0.0', latencyMs: 4 };
+const succeeded: PredictionResult = {
+  status: 'succeeded',
+  label: 'abnormal',
+  probability: 0.8,
+  quality: 0.9,
+  windows: [],
+  modelVersion: '1.0.0',
+  latencyMs: 4,
+};
 
 describe('ScreeningService.submitBatch', () => {
   it('creates one recording, one pending prediction and one job per staged file', async () => {
     const { service, recordings, predictions, jobs } = fakes(async () => succeeded);
-    const reply = await service.submitBatch({ staged: [staged(0), staged(1)], rejected: [] }, { keyId: 'key-1' });
+    const reply = await service.submitBatch(
+      { staged: [staged(0), staged(1)], rejected: [] },
+      { keyId: 'key-1' },
+    );
     expect(reply.status).toBe(202);
-    expect(recordings.map((r) => [r.originalFileName, r.uploadedBy])).toEqual([['r0.wav', 'key-1'], ['r1.wav', 'key-1']]);
-    expect(predictions.every((p) => p.status === 'pending' && p.jobId === p.id && p.batchId === reply.body.batchId)).toBe(true);
-    expect(jobs).toEqual(predictions.map((p, i) => expect.objectContaining({ predictionId: p.id, recordingId: recordings[i]!.id, storageKey: recordings[i]!.storageKey, batchId: reply.body.batchId })));
+    expect(recordings.map((r) => [r.originalFileName, r.uploadedBy])).toEqual([
+      ['r0.wav', 'key-1'],
+      ['r1.wav', 'key-1'],
+    ]);
+    expect(
+      predictions.every(
+        (p) => p.status === 'pending' && p.jobId === p.id && p.batchId === reply.body.batchId,
+      ),
+    ).toBe(true);
+    expect(jobs).toEqual(
+      predictions.map((p, i) =>
+        expect.objectContaining({
+          predictionId: p.id,
+          recordingId: recordings[i]!.id,
+          storageKey: recordings[i]!.storageKey,
+          batchId: reply.body.batchId,
+        }),
+      ),
+    );
   });
 
   it('counts a rejected file as failed in the batch and lists it in order, without queuing it', async () => {
     const { service, jobs, audit } = fakes(async () => succeeded);
     const reply = await service.submitBatch(
-      { staged: [staged(0), staged(2)], rejected: [{ index: 1, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT', message: 'got a PNG image' }] },
+      {
+        staged: [staged(0), staged(2)],
+        rejected: [
+          {
+            index: 1,
+            fileName: 'x.png',
+            statusCode: 415,
+            code: 'UNSUPPORTED_FORMAT',
+            message: 'got a PNG image',
+          },
+        ],
+      },
       {},
     );
     expect(reply.body).toMatchObject({ total: 3, accepted: 2, rejected: 1, failed: 1 });
-    expect(reply.body.files.map((f) => [f.index, f.status, f.code])).toEqual([[0, 'queued', undefined], [1, 'rejected', 'UNSUPPORTED_FORMAT'], [2, 'queued', undefined]]);
+    expect(reply.body.files.map((f) => [f.index, f.status, f.code])).toEqual([
+      [0, 'queued', undefined],
+      [1, 'rejected', 'UNSUPPORTED_FORMAT'],
+      [2, 'queued', undefined],
+    ]);
     expect(jobs).toHaveLength(2);
-    expect(audit).toEqual([expect.objectContaining({ action: 'batch.file_rejected', details: expect.objectContaining({ fileName: 'x.png' }) })]);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        action: 'batch.file_rejected',
+        details: expect.objectContaining({ fileName: 'x.png' }),
+      }),
+    ]);
   });
 
   it('answers with the rejection itself when no file can be screened', async () => {
     const { service, batches } = fakes(async () => succeeded);
     const error = await service
-      .submitBatch({ staged: [], rejected: [{ index: 0, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT', message: 'got a PNG image' }] }, {})
+      .submitBatch(
+        {
+          staged: [],
+          rejected: [
+            {
+              index: 0,
+              fileName: 'x.png',
+              statusCode: 415,
+              code: 'UNSUPPORTED_FORMAT',
+              message: 'got a PNG image',
+            },
+          ],
+        },
+        {},
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ statusCode: 415, code: 'UNSUPPORTED_FORMAT' });
@@ -157,7 +286,10 @@ describe('ScreeningService.submitBatch', () => {
 
   it('refuses an empty submission with NO_FILES', async () => {
     const { service } = fakes(async () => succeeded);
-    await expect(service.submitBatch({ staged: [], rejected: [] }, {})).rejects.toMatchObject({ statusCode: 400, code: 'NO_FILES' });
+    await expect(service.submitBatch({ staged: [], rejected: [] }, {})).rejects.toMatchObject({
+      statusCode: 400,
+      code: 'NO_FILES',
+    });
   });
 
   it('returns the existing batch and creates nothing when the idempotency key was seen', async () => {
@@ -171,7 +303,13 @@ describe('ScreeningService.submitBatch', () => {
 });
 
 describe('ScreeningService.receiveBatch (multipart uploads)', () => {
-  const rejectedPng = { index: 1, fileName: 'x.png', statusCode: 415, code: 'UNSUPPORTED_FORMAT' as const, message: 'got a PNG image' };
+  const rejectedPng = {
+    index: 1,
+    fileName: 'x.png',
+    statusCode: 415,
+    code: 'UNSUPPORTED_FORMAT' as const,
+    message: 'got a PNG image',
+  };
 
   it('queues each recording as soon as it is accepted, while the batch is still receiving', async () => {
     const { service, jobs, batches } = fakes(async () => succeeded);
@@ -194,7 +332,10 @@ describe('ScreeningService.receiveBatch (multipart uploads)', () => {
     await intake.accept(staged(1));
     expect(batches[0]).toMatchObject({ totalCount: 2, failedCount: 1 });
     const reply = await intake.finish();
-    expect(reply.body.files.map((f) => [f.index, f.status])).toEqual([[0, 'rejected'], [1, 'queued']]);
+    expect(reply.body.files.map((f) => [f.index, f.status])).toEqual([
+      [0, 'rejected'],
+      [1, 'queued'],
+    ]);
     expect(audit).toHaveLength(1);
   });
 
@@ -251,7 +392,12 @@ describe('ScreeningService.receiveBatch (multipart uploads)', () => {
     expect(reply.status).toBe(202);
     expect(reply.body).toMatchObject({ total: 3, accepted: 3 });
     expect(reply.body.batchId).not.toBe(batches[0]!.id);
-    expect(batches[0]).toMatchObject({ status: 'failed', idempotencyKey: null, totalCount: 2, failedCount: 2 });
+    expect(batches[0]).toMatchObject({
+      status: 'failed',
+      idempotencyKey: null,
+      totalCount: 2,
+      failedCount: 2,
+    });
     expect(removedJobs).toEqual(predictions.slice(0, 2).map((p) => p.id));
     expect(predictions.slice(0, 2).map((p) => p.errorCode)).toEqual(['UPLOAD_ABORTED', 'UPLOAD_ABORTED']);
   });
@@ -284,7 +430,9 @@ describe('ScreeningService.receiveBatch (multipart uploads)', () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/heartbeat_gateway_batches_created_total\{service="gateway"\} 1/);
     expect(text).toMatch(/heartbeat_gateway_predictions_queued_total\{source="batch",service="gateway"\} 1/);
-    expect(text).toMatch(/heartbeat_gateway_predictions_queued_total\{source="predict",service="gateway"\} 1/);
+    expect(text).toMatch(
+      /heartbeat_gateway_predictions_queued_total\{source="predict",service="gateway"\} 1/,
+    );
   });
 });
 
@@ -293,7 +441,13 @@ describe('ScreeningService.predict', () => {
     const { service, jobs } = fakes(async () => succeeded);
     const reply = await service.predict(staged(0), {});
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: 'succeeded', prediction: 'abnormal', label: 'abnormal', confidence: 0.8, fileName: 'r0.wav' });
+    expect(reply.body).toMatchObject({
+      status: 'succeeded',
+      prediction: 'abnormal',
+      label: 'abnormal',
+      confidence: 0.8,
+      fileName: 'r0.wav',
+    });
     expect(jobs).toHaveLength(1);
   });
 
@@ -316,7 +470,10 @@ describe('ScreeningService.predict', () => {
     });
     const reply = await service.predict(staged(0), {});
     expect(reply.status).toBe(202);
-    expect(reply.body).toMatchObject({ status: 'pending', statusUrl: expect.stringMatching(/^\/api\/v1\/predictions\//) });
+    expect(reply.body).toMatchObject({
+      status: 'pending',
+      statusUrl: expect.stringMatching(/^\/api\/v1\/predictions\//),
+    });
     expect(reply.headers?.Location).toBe((reply.body as { statusUrl: string }).statusUrl);
   });
 
@@ -328,7 +485,10 @@ describe('ScreeningService.predict', () => {
   });
 
   it("answers 422 with the worker's error code for a recording that cannot be screened", async () => {
-    const { service } = fakes(async () => ({ status: 'failed', error: { code: 'TOO_SHORT', message: 'The recording lasts 1.00 s' } }));
+    const { service } = fakes(async () => ({
+      status: 'failed',
+      error: { code: 'TOO_SHORT', message: 'The recording lasts 1.00 s' },
+    }));
     const reply = await service.predict(staged(0), {});
     expect(reply).toMatchObject({ status: 422, body: { statusCode: 422, code: 'TOO_SHORT' } });
   });

@@ -4,18 +4,52 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { AuditRepository, BatchesRepository, PredictionsRepository, RecordingsRepository, ScreeningRepository, type Batch, type Prediction, type RegisteredUpload } from '@heartbeat/db';
+import {
+  AuditRepository,
+  BatchesRepository,
+  PredictionsRepository,
+  RecordingsRepository,
+  ScreeningRepository,
+  type Batch,
+  type Prediction,
+  type RegisteredUpload,
+} from '@heartbeat/db';
 import { JobFailedError, JobTimeoutError, RecordingHandoff, type PredictionResult } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiError, notFound } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import { CONFIG } from '../common/tokens';
-import { PredictionQueueRepository, type QueuedPrediction } from '../infrastructure/prediction-queue.repository';
+import {
+  PredictionQueueRepository,
+  type QueuedPrediction,
+} from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import type { StagedRecording, StagingOutcome } from '../uploads/uploads.service';
-import { BatchIntake, endBrokenOffBatch, NOT_QUEUED, REJECTED_FILE_ACTION, type BatchSubmitter } from './batch-intake';
-import type { BatchCreatedDto, BatchFileDto, BatchResultsDto, BatchStatusDto, DownloadLinkDto, PredictionDto, PredictPendingDto, PredictResultDto } from './dto';
-import { API_V1, CSV_COLUMNS, csvRecord, presentBatch, presentPrediction, rejectedCsvRecord } from './presenters';
+import {
+  BatchIntake,
+  endBrokenOffBatch,
+  NOT_QUEUED,
+  REJECTED_FILE_ACTION,
+  type BatchSubmitter,
+} from './batch-intake';
+import type {
+  BatchCreatedDto,
+  BatchFileDto,
+  BatchResultsDto,
+  BatchStatusDto,
+  DownloadLinkDto,
+  PredictionDto,
+  PredictPendingDto,
+  PredictResultDto,
+} from './dto';
+import {
+  API_V1,
+  CSV_COLUMNS,
+  csvRecord,
+  presentBatch,
+  presentPrediction,
+  rejectedCsvRecord,
+} from './presenters';
 import { batchDiagnosticReport, predictionObservation, toCsv } from '@heartbeat/contracts';
 import type { DiagnosticReport, Observation } from '@medplum/fhirtypes';
 
@@ -27,7 +61,11 @@ const RETRIED_UPLOAD_MESSAGE =
 /** Predictions read per query when a whole batch is needed (CSV and FHIR exports, a retried submission). */
 const PAGE_SIZE = 1000;
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const run = async () => {
@@ -44,7 +82,8 @@ async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (it
 export class ScreeningService {
   constructor(
     @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
-    @Inject(ScreeningRepository) private readonly screening: Pick<ScreeningRepository, 'registerUpload' | 'failPrediction'>,
+    @Inject(ScreeningRepository)
+    private readonly screening: Pick<ScreeningRepository, 'registerUpload' | 'failPrediction'>,
     @Inject(PredictionsRepository) private readonly predictions: PredictionsRepository,
     @Inject(BatchesRepository) private readonly batches: BatchesRepository,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
@@ -56,7 +95,10 @@ export class ScreeningService {
   ) {}
 
   /** One recording, screened while the client waits up to PREDICT_TIMEOUT_MS; then 202 with a URL to poll. */
-  async predict(staged: StagedRecording, submitter: Submitter): Promise<Reply<PredictResultDto | PredictPendingDto | object>> {
+  async predict(
+    staged: StagedRecording,
+    submitter: Submitter,
+  ): Promise<Reply<PredictResultDto | PredictPendingDto | object>> {
     const predictionId = randomUUID();
     const recording = await this.registerUpload(staged, submitter, predictionId);
     // The bytes are stored already; the handoff only spares the worker reading them back.
@@ -73,7 +115,8 @@ export class ScreeningService {
     } catch (error) {
       // Otherwise the stored recording's prediction would stay pending for ever (best effort: the
       // database may be the thing that is down; the stale-upload sweep catches what is left).
-      const message = 'The job queue could not be reached, so this recording was not screened; send it again.';
+      const message =
+        'The job queue could not be reached, so this recording was not screened; send it again.';
       await this.predictions.fail(predictionId, { code: NOT_QUEUED, message }).catch(() => undefined);
       throw error;
     }
@@ -88,15 +131,34 @@ export class ScreeningService {
         return {
           status: 202,
           headers: { Location: statusUrl },
-          body: { status: 'pending', predictionId, jobId, statusUrl, message: `The prediction is still running after ${this.config.gateway.predictTimeoutMs} ms; poll statusUrl.` },
+          body: {
+            status: 'pending',
+            predictionId,
+            jobId,
+            statusUrl,
+            message: `The prediction is still running after ${this.config.gateway.predictTimeoutMs} ms; poll statusUrl.`,
+          },
         };
       }
       if (error instanceof JobFailedError)
-        throw new ApiError(503, 'PREDICTION_FAILED', `The prediction could not be completed: ${error.message}. Retry later.`, { predictionId, jobId });
+        throw new ApiError(
+          503,
+          'PREDICTION_FAILED',
+          `The prediction could not be completed: ${error.message}. Retry later.`,
+          { predictionId, jobId },
+        );
       throw error;
     }
     if (result.status === 'failed') {
-      return { status: 422, body: { statusCode: 422, code: result.error.code, message: result.error.message, details: { predictionId, jobId, fileName: staged.fileName } } };
+      return {
+        status: 422,
+        body: {
+          statusCode: 422,
+          code: result.error.code,
+          message: result.error.message,
+          details: { predictionId, jobId, fileName: staged.fileName },
+        },
+      };
     }
     const probability = result.probability;
     const body: PredictResultDto = {
@@ -132,7 +194,8 @@ export class ScreeningService {
    * answered with a partial batch.
    */
   async receiveBatch(submitter: Submitter, idempotencyKey?: string): Promise<BatchIntake> {
-    let existing = idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
+    let existing =
+      idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
     if (existing?.status === 'receiving') {
       await endBrokenOffBatch(
         { batches: this.batches, predictions: this.predictions, queue: this.queue, outcomes: this.screening },
@@ -148,7 +211,8 @@ export class ScreeningService {
         audit: this.audit,
         queue: this.queue,
         metrics: this.metrics,
-        registerUpload: (file, by, pending) => this.registerUpload(file, by, pending.predictionId, pending.batchId),
+        registerUpload: (file, by, pending) =>
+          this.registerUpload(file, by, pending.predictionId, pending.batchId),
         describeExisting: (batch) => this.describeExistingBatch(batch),
       },
       submitter,
@@ -162,13 +226,19 @@ export class ScreeningService {
    * row, one pending prediction and one job each. Files rejected while staging count as failed in
    * the batch's progress and are listed with it. A retried submission gets the batch it created.
    */
-  async submitBatch(outcome: StagingOutcome, submitter: Submitter, idempotencyKey?: string): Promise<Reply<BatchCreatedDto>> {
+  async submitBatch(
+    outcome: StagingOutcome,
+    submitter: Submitter,
+    idempotencyKey?: string,
+  ): Promise<Reply<BatchCreatedDto>> {
     const intake = await this.receiveBatch(submitter, idempotencyKey);
     if (intake.alreadySubmitted) return intake.finish();
     let failure: unknown;
     const settle = (work: Promise<void>) => work.catch((error: unknown) => void (failure ??= error));
     for (const file of outcome.rejected) await settle(intake.reject(file));
-    await mapConcurrently(outcome.staged, INSERT_CONCURRENCY, (file) => (failure ? Promise.resolve() : settle(intake.accept(file))));
+    await mapConcurrently(outcome.staged, INSERT_CONCURRENCY, (file) =>
+      failure ? Promise.resolve() : settle(intake.accept(file)),
+    );
     try {
       if (failure) throw failure;
       return await intake.finish();
@@ -184,7 +254,10 @@ export class ScreeningService {
 
   async getBatchResults(id: string, page: { limit?: number; offset?: number }): Promise<BatchResultsDto> {
     const batch = await this.findBatch(id);
-    const results = await this.predictions.list({ batchId: id }, { limit: page.limit ?? 50, offset: page.offset ?? 0 });
+    const results = await this.predictions.list(
+      { batchId: id },
+      { limit: page.limit ?? 50, offset: page.offset ?? 0 },
+    );
     return {
       batch: presentBatch(batch),
       items: await this.withFileNames(results.items),
@@ -226,7 +299,10 @@ export class ScreeningService {
     const recording = await this.recordings.findById(id);
     if (!recording) throw notFound('RECORDING_NOT_FOUND', 'recording', id);
     const expiresInSeconds = this.config.s3.presignedUrlTtlSeconds;
-    const url = await this.storage.presignedGetUrl(recording.storageKey, { expiresInSeconds, downloadName: recording.originalFileName });
+    const url = await this.storage.presignedGetUrl(recording.storageKey, {
+      expiresInSeconds,
+      downloadName: recording.originalFileName,
+    });
     return { url, fileName: recording.originalFileName, expiresInSeconds };
   }
 
@@ -236,19 +312,41 @@ export class ScreeningService {
     return batch;
   }
 
-  private registerUpload(file: StagedRecording, submitter: Submitter, predictionId: string, batchId?: string): Promise<RegisteredUpload> {
-    const recording = { storageKey: file.storageKey, sha256: file.sha256, originalFileName: file.fileName, format: file.format, sizeBytes: file.sizeBytes, uploadedBy: submitter.keyId };
+  private registerUpload(
+    file: StagedRecording,
+    submitter: Submitter,
+    predictionId: string,
+    batchId?: string,
+  ): Promise<RegisteredUpload> {
+    const recording = {
+      storageKey: file.storageKey,
+      sha256: file.sha256,
+      originalFileName: file.fileName,
+      format: file.format,
+      sizeBytes: file.sizeBytes,
+      uploadedBy: submitter.keyId,
+    };
     return this.screening.registerUpload({ recording, predictionId, batchId, site: submitter.site });
   }
 
   private async withFileNames(predictions: Prediction[]): Promise<PredictionDto[]> {
-    const recordings = new Map((await this.recordings.findByIds([...new Set(predictions.map((p) => p.recordingId))])).map((r) => [r.id, r]));
+    const recordings = new Map(
+      (await this.recordings.findByIds([...new Set(predictions.map((p) => p.recordingId))])).map((r) => [
+        r.id,
+        r,
+      ]),
+    );
     return predictions.map((p) => presentPrediction(p, recordings.get(p.recordingId)));
   }
 
   private async rejectedFiles(batchId: string): Promise<BatchFileDto[]> {
-    const events = await this.audit.list({ subjectType: 'batch', subjectId: batchId, action: REJECTED_FILE_ACTION }, { limit: 1000 });
-    return events.items.map((event) => event.details as unknown as BatchFileDto).sort((a, b) => a.index - b.index);
+    const events = await this.audit.list(
+      { subjectType: 'batch', subjectId: batchId, action: REJECTED_FILE_ACTION },
+      { limit: 1000 },
+    );
+    return events.items
+      .map((event) => event.details as unknown as BatchFileDto)
+      .sort((a, b) => a.index - b.index);
   }
 
   /** Every prediction of a batch, read page by page. */
@@ -265,7 +363,9 @@ export class ScreeningService {
   /** The answer to a retried submission: the batch as it is now, with its files; re-queues any job lost before. */
   private async describeExistingBatch(batch: Batch): Promise<BatchCreatedDto> {
     const predictions = await this.allPredictions(batch.id);
-    const recordings = new Map((await this.recordings.findByIds(predictions.map((p) => p.recordingId))).map((r) => [r.id, r]));
+    const recordings = new Map(
+      (await this.recordings.findByIds(predictions.map((p) => p.recordingId))).map((r) => [r.id, r]),
+    );
     const pending = predictions.filter((p) => p.status === 'pending');
     // Job ids are prediction ids, so jobs that are already queued are not added twice.
     await this.queue.enqueueMany(
@@ -281,7 +381,19 @@ export class ScreeningService {
     const rejected = await this.rejectedFiles(batch.id);
     const queued: BatchFileDto[] = predictions
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
-      .map((p, i) => ({ index: i, fileName: recordings.get(p.recordingId)?.originalFileName ?? '', status: 'queued', recordingId: p.recordingId, predictionId: p.id, sha256: recordings.get(p.recordingId)?.sha256 }));
-    return { ...presentBatch(batch), accepted: predictions.length, rejected: rejected.length, files: [...queued, ...rejected] };
+      .map((p, i) => ({
+        index: i,
+        fileName: recordings.get(p.recordingId)?.originalFileName ?? '',
+        status: 'queued',
+        recordingId: p.recordingId,
+        predictionId: p.id,
+        sha256: recordings.get(p.recordingId)?.sha256,
+      }));
+    return {
+      ...presentBatch(batch),
+      accepted: predictions.length,
+      rejected: rejected.length,
+      files: [...queued, ...rejected],
+    };
   }
 }

@@ -155,7 +155,8 @@ describe('a pending prediction whose job is gone (its request died before queuei
 
     const deadline = Date.now() + 10_000;
     const settled = async () =>
-      (await queue.bull.getJob(inBatch.id)) && (await predictionRows.findById(inFailedBatch.id))!.status === 'failed';
+      (await queue.bull.getJob(inBatch.id)) &&
+      (await predictionRows.findById(inFailedBatch.id))!.status === 'failed';
     while (!(await settled()) && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -173,7 +174,10 @@ describe('a pending prediction whose job is gone (its request died before queuei
     for (const prediction of [single, inBatch, recent])
       expect((await predictionRows.findById(prediction.id))!.status).toBe('pending');
     // A broken-off batch's recording whose job is gone will never be screened: failed, and counted.
-    expect(await predictionRows.findById(inFailedBatch.id)).toMatchObject({ status: 'failed', errorCode: UPLOAD_ABORTED });
+    expect(await predictionRows.findById(inFailedBatch.id)).toMatchObject({
+      status: 'failed',
+      errorCode: UPLOAD_ABORTED,
+    });
     expect(await batchRows.findById(failed.id)).toMatchObject({ status: 'failed', failedCount: 1 });
     expect(await gateway!.get(GatewayMetrics).registry.metrics()).toMatch(
       /heartbeat_gateway_predictions_requeued_total\{[^}]*\} 2\b/,

@@ -43,14 +43,21 @@ function sweeper(options: {
       ),
     },
     outcomes: {
-      failPrediction: vi.fn(async (_id: string, _batchId: string | undefined, _failure: { code: string; message: string }) => true),
+      failPrediction: vi.fn(
+        async (_id: string, _batchId: string | undefined, _failure: { code: string; message: string }) =>
+          true,
+      ),
     },
     queue: {
       removeWaiting: vi.fn(async (ids: readonly string[]) =>
         redis(() => ids.filter((id) => options.waiting.includes(id))),
       ),
-      withoutJob: vi.fn(async (ids: readonly string[]) => redis(() => ids.filter((id) => !options.withJob.includes(id)))),
-      enqueueMany: vi.fn(async (payloads: { predictionId: string }[]) => redis(() => payloads.map((p) => p.predictionId))),
+      withoutJob: vi.fn(async (ids: readonly string[]) =>
+        redis(() => ids.filter((id) => !options.withJob.includes(id))),
+      ),
+      enqueueMany: vi.fn(async (payloads: { predictionId: string }[]) =>
+        redis(() => payloads.map((p) => p.predictionId)),
+      ),
     },
     quietMs: 30 * 60 * 1000,
     pageSize: options.pageSize ?? 500,
@@ -69,7 +76,11 @@ describe('StaleUploadSweeper', () => {
       withJob: ['waiting', 'running'],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b1', unscreened: 2 }], requeued: 0, failed: 0 });
+    expect(await subject.sweep()).toEqual({
+      batches: [{ batchId: 'b1', unscreened: 2 }],
+      requeued: 0,
+      failed: 0,
+    });
 
     expect(deps.batches.listStaleReceiving).toHaveBeenCalledWith(new Date('2026-12-01T11:30:00Z'));
     expect(deps.queue.withoutJob).toHaveBeenCalledWith(['waiting', 'running', 'never-queued']);
@@ -97,10 +108,20 @@ describe('StaleUploadSweeper', () => {
     // Redis is back (with its data lost); the broken-off batch is no longer receiving.
     options.redisDown = false;
     options.stale = [];
-    const row = (id: string) => ({ id, createdAt: at, recordingId: `rec-${id}`, storageKey: `k-${id}`, batchId: 'b1', site: null, batchAbandoned: true });
+    const row = (id: string) => ({
+      id,
+      createdAt: at,
+      recordingId: `rec-${id}`,
+      storageKey: `k-${id}`,
+      batchId: 'b1',
+      site: null,
+      batchAbandoned: true,
+    });
     Object.assign(options, { toScreen: [row('queued-then-lost'), row('never-queued')] });
     expect(await subject.sweep()).toEqual({ batches: [], requeued: 0, failed: 2 });
-    expect(deps.outcomes.failPrediction.mock.calls.map(([id, batchId, failure]) => [id, batchId, failure.code])).toEqual([
+    expect(
+      deps.outcomes.failPrediction.mock.calls.map(([id, batchId, failure]) => [id, batchId, failure.code]),
+    ).toEqual([
       ['queued-then-lost', 'b1', UPLOAD_ABORTED],
       ['never-queued', 'b1', UPLOAD_ABORTED],
     ]);
@@ -116,7 +137,11 @@ describe('StaleUploadSweeper', () => {
       withJob: [],
     });
 
-    expect(await subject.sweep()).toEqual({ batches: [{ batchId: 'b2', unscreened: 0 }], requeued: 0, failed: 0 });
+    expect(await subject.sweep()).toEqual({
+      batches: [{ batchId: 'b2', unscreened: 0 }],
+      requeued: 0,
+      failed: 0,
+    });
     expect(deps.predictions.listPendingIds).not.toHaveBeenCalledWith('b1');
     expect(deps.outcomes.failPrediction).not.toHaveBeenCalled();
   });

@@ -12,7 +12,12 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
-import { BatchesRepository, PredictionsRepository, ScreeningRepository, type PendingCursor } from '@heartbeat/db';
+import {
+  BatchesRepository,
+  PredictionsRepository,
+  ScreeningRepository,
+  type PendingCursor,
+} from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
@@ -86,7 +91,13 @@ export class StaleUploadSweeper {
       this.cursor = rows.length === pageSize && last ? { createdAt: last.createdAt, id: last.id } : undefined;
       const orphans = new Set(await queue.withoutJob(rows.map((row) => row.id)));
       for (const row of rows.filter((row) => orphans.has(row.id) && row.batchAbandoned))
-        if (await outcomes.failPrediction(row.id, row.batchId ?? undefined, { code: UPLOAD_ABORTED, message: STALE_UPLOAD_MESSAGE })) failed++;
+        if (
+          await outcomes.failPrediction(row.id, row.batchId ?? undefined, {
+            code: UPLOAD_ABORTED,
+            message: STALE_UPLOAD_MESSAGE,
+          })
+        )
+          failed++;
       const payloads = rows
         .filter((row) => orphans.has(row.id) && !row.batchAbandoned)
         .map((row) => ({
@@ -154,7 +165,9 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
             `Batch ${batchId} stopped receiving mid-upload; marked failed, ${unscreened} unscreened recording(s) failed with ${UPLOAD_ABORTED}`,
           );
         if (failed > 0)
-          this.logger.warn(`${failed} pending prediction(s) of broken-off batches had no job; failed with ${UPLOAD_ABORTED}`);
+          this.logger.warn(
+            `${failed} pending prediction(s) of broken-off batches had no job; failed with ${UPLOAD_ABORTED}`,
+          );
         if (requeued > 0)
           this.logger.warn(
             `${requeued} pending prediction(s) had no job (their request died before queueing it, or Redis lost it); queued again`,

@@ -39,14 +39,36 @@ export class SubmissionsService {
       const form = siteField();
       // Two parts at most: a WFDB record is its .hea and its .dat, which pairWfdbParts joins into one recording.
       const maxFileBytes = this.config.gateway.maxUploadBytes;
-      const files = pairWfdbParts(readMultipartFiles(request, { fieldNames: ['file'], maxFiles: 2, maxFileBytes, onField: form.onField }), maxFileBytes);
+      const files = pairWfdbParts(
+        readMultipartFiles(request, {
+          fieldNames: ['file'],
+          maxFiles: 2,
+          maxFileBytes,
+          onField: form.onField,
+        }),
+        maxFileBytes,
+      );
       try {
         const first = await files.next();
-        if (first.done) throw new ApiError(400, 'NO_FILES', 'No recording in the request: send it in the multipart field "file".');
+        if (first.done)
+          throw new ApiError(
+            400,
+            'NO_FILES',
+            'No recording in the request: send it in the multipart field "file".',
+          );
         const staged = await this.uploads.stageOne(first.value);
         const rest = await files.next();
-        if (!rest.done) throw new ApiError(413, 'TOO_MANY_FILES', 'POST /predict takes one recording; use /batch-predict or /api/v1/batches for several.');
-        const site = await this.siteResolver.resolve({ field: form.value, header: context.siteHeader, keyId: context.keyId });
+        if (!rest.done)
+          throw new ApiError(
+            413,
+            'TOO_MANY_FILES',
+            'POST /predict takes one recording; use /batch-predict or /api/v1/batches for several.',
+          );
+        const site = await this.siteResolver.resolve({
+          field: form.value,
+          header: context.siteHeader,
+          keyId: context.keyId,
+        });
         return await this.screening.predict(staged, { keyId: context.keyId, site });
       } finally {
         await files.return(undefined);
@@ -69,12 +91,22 @@ export class SubmissionsService {
       if (intake.alreadySubmitted) return intake.finish();
       const form = siteField();
       const maxFileBytes = this.config.gateway.maxUploadBytes;
-      const files = pairWfdbParts(readMultipartFiles(request, { fieldNames: ['files', 'files[]', 'file'], maxFiles, maxFileBytes, onField: form.onField }), maxFileBytes);
+      const files = pairWfdbParts(
+        readMultipartFiles(request, {
+          fieldNames: ['files', 'files[]', 'file'],
+          maxFiles,
+          maxFileBytes,
+          onField: form.onField,
+        }),
+        maxFileBytes,
+      );
       // The site field comes before the files, so it is known when the first file is accepted; the
       // intake reads the submitter's site as it queues each file.
       let resolving: Promise<void> | undefined;
       const resolveSite = () =>
-        (resolving ??= this.siteResolver.resolve({ field: form.value, header: context.siteHeader, keyId: context.keyId }).then((site) => void (submitter.site = site)));
+        (resolving ??= this.siteResolver
+          .resolve({ field: form.value, header: context.siteHeader, keyId: context.keyId })
+          .then((site) => void (submitter.site = site)));
       try {
         await this.uploads.stageAll(files, async (result) => {
           await resolveSite();
@@ -94,10 +126,23 @@ export class SubmissionsService {
     return this.idempotency.run(this.scope(context), async () => {
       const maxFiles = this.config.gateway.maxBatchFiles;
       if (keys.length > maxFiles)
-        throw new ApiError(413, 'TOO_MANY_FILES', `Too many recordings: at most ${maxFiles} per batch (MAX_BATCH_FILES), got ${keys.length}.`, { maxFiles });
-      const site = await this.siteResolver.resolve({ field: siteField, header: context.siteHeader, keyId: context.keyId });
+        throw new ApiError(
+          413,
+          'TOO_MANY_FILES',
+          `Too many recordings: at most ${maxFiles} per batch (MAX_BATCH_FILES), got ${keys.length}.`,
+          { maxFiles },
+        );
+      const site = await this.siteResolver.resolve({
+        field: siteField,
+        header: context.siteHeader,
+        keyId: context.keyId,
+      });
       const outcome = await this.uploads.stageStoredKeys(keys);
-      return this.screening.submitBatch(outcome, { keyId: context.keyId, site }, idempotencyScope(this.scope(context)));
+      return this.screening.submitBatch(
+        outcome,
+        { keyId: context.keyId, site },
+        idempotencyScope(this.scope(context)),
+      );
     });
   }
 
@@ -111,9 +156,14 @@ export class SubmissionsService {
     // Multipart framing adds a few hundred bytes per file on top of the files themselves.
     const ceiling = maxFiles * (this.config.gateway.maxUploadBytes + 64 * 1024);
     if (Number.isFinite(length) && length > ceiling)
-      throw new ApiError(413, maxFiles === 1 ? 'FILE_TOO_LARGE' : 'PAYLOAD_TOO_LARGE', `The request body of ${length} bytes exceeds the limit (MAX_UPLOAD_BYTES ${this.config.gateway.maxUploadBytes} per file, MAX_BATCH_FILES ${this.config.gateway.maxBatchFiles}).`, {
-        maxUploadBytes: this.config.gateway.maxUploadBytes,
-      });
+      throw new ApiError(
+        413,
+        maxFiles === 1 ? 'FILE_TOO_LARGE' : 'PAYLOAD_TOO_LARGE',
+        `The request body of ${length} bytes exceeds the limit (MAX_UPLOAD_BYTES ${this.config.gateway.maxUploadBytes} per file, MAX_BATCH_FILES ${this.config.gateway.maxBatchFiles}).`,
+        {
+          maxUploadBytes: this.config.gateway.maxUploadBytes,
+        },
+      );
   }
 }
 
@@ -123,7 +173,11 @@ function siteField(): { value?: string; onField: (name: string, value: string, f
     onField: (name, value, filesSoFar) => {
       if (name !== 'site') return;
       if (filesSoFar > 0)
-        throw new ApiError(400, 'SITE_FIELD_AFTER_FILES', 'The field "site" came after the recordings it should apply to: send it before the files, or use the header X-HeartBeat-Site.');
+        throw new ApiError(
+          400,
+          'SITE_FIELD_AFTER_FILES',
+          'The field "site" came after the recordings it should apply to: send it before the files, or use the header X-HeartBeat-Site.',
+        );
       form.value = value;
     },
   };

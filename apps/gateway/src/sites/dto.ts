@@ -7,18 +7,27 @@ import { SITE_NAME_PATTERN } from '@heartbeat/queue';
 const SITE_NAME_MESSAGE = 'site must be 1-40 letters, digits or dashes, starting with a letter or digit';
 
 export class CreateSiteDto {
-  @ApiProperty({ example: 'st-marys-cardiology', description: 'The site tag requests and uploads name it by (1-40 letters, digits, dashes)' })
+  @ApiProperty({
+    example: 'st-marys-cardiology',
+    description: 'The site tag requests and uploads name it by (1-40 letters, digits, dashes)',
+  })
   @IsString()
   @Matches(SITE_NAME_PATTERN, { message: SITE_NAME_MESSAGE })
   name!: string;
 
-  @ApiPropertyOptional({ example: 'Littmann 3200, filter mode "extended"', description: 'The stethoscope (or recorder) used there' })
+  @ApiPropertyOptional({
+    example: 'Littmann 3200, filter mode "extended"',
+    description: 'The stethoscope (or recorder) used there',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   device?: string;
 
-  @ApiPropertyOptional({ example: 'Dr A. Osei, paediatric cardiology', description: 'Who answers for the site' })
+  @ApiPropertyOptional({
+    example: 'Dr A. Osei, paediatric cardiology',
+    description: 'Who answers for the site',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -57,7 +66,8 @@ export class StartSiteCalibrationDto {
     minimum: 0,
     maximum: 3,
     default: 1,
-    description: 'Standard errors of room above that target for the local counts: the threshold must detect n*target + z*sqrt(n*target*(1-target)) of the n abnormal records',
+    description:
+      'Standard errors of room above that target for the local counts: the threshold must detect n*target + z*sqrt(n*target*(1-target)) of the n abnormal records',
   })
   @IsOptional()
   @Type(() => Number)
@@ -76,7 +86,12 @@ export class SiteCalibrationRequestDto extends StartSiteCalibrationDto {
 }
 
 export class ApiKeySiteDto {
-  @ApiProperty({ nullable: true, type: String, example: 'st-marys-cardiology', description: "The key's default site, or null to clear it" })
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'st-marys-cardiology',
+    description: "The key's default site, or null to clear it",
+  })
   @ValidateIf((_, value) => value !== null)
   @IsString()
   @Matches(SITE_NAME_PATTERN, { message: SITE_NAME_MESSAGE })
@@ -91,32 +106,53 @@ export class SiteNameParamDto {
 }
 
 export class SiteDecisionDto {
-  @ApiProperty({ example: 1.12, description: 'p_site = sigmoid(slope * logit(p_model) + intercept)' }) slope!: number;
+  @ApiProperty({ example: 1.12, description: 'p_site = sigmoid(slope * logit(p_model) + intercept)' })
+  slope!: number;
   @ApiProperty({ example: -1.4 }) intercept!: number;
   @ApiProperty({ example: 0.41, description: 'Abnormal when p_site >= threshold' }) threshold!: number;
 }
 
 export class SiteLocalFiguresDto {
-  @ApiProperty({ example: 0.933, description: 'Local sensitivity at the site threshold, on all the records used (resubstitution)' }) sensitivity!: number;
+  @ApiProperty({
+    example: 0.933,
+    description: 'Local sensitivity at the site threshold, on all the records used (resubstitution)',
+  })
+  sensitivity!: number;
   @ApiProperty({ example: 0.6 }) specificity!: number;
-  @ApiProperty({ example: 0.74, description: 'One-sided 95 % Wilson lower bound' }) sensitivityLowerBound!: number;
+  @ApiProperty({ example: 0.74, description: 'One-sided 95 % Wilson lower bound' })
+  sensitivityLowerBound!: number;
   @ApiProperty({ example: 0.39 }) specificityLowerBound!: number;
   @ApiProperty({ example: 0.82, description: 'The model’s ranking of the site’s records' }) auc!: number;
-  @ApiProperty({ example: 0.67, description: 'One-sided 95 % lower bound of the AUC (Hanley-McNeil)' }) aucLowerBound!: number;
-  @ApiProperty({ example: 0.82, description: "The model's validation sensitivity minus the margin" }) targetSensitivity!: number;
-  @ApiProperty({ example: 1, description: "The model's own threshold on the same records" }) modelSensitivity!: number;
+  @ApiProperty({ example: 0.67, description: 'One-sided 95 % lower bound of the AUC (Hanley-McNeil)' })
+  aucLowerBound!: number;
+  @ApiProperty({ example: 0.82, description: "The model's validation sensitivity minus the margin" })
+  targetSensitivity!: number;
+  @ApiProperty({ example: 1, description: "The model's own threshold on the same records" })
+  modelSensitivity!: number;
   @ApiProperty({ example: 0.07 }) modelSpecificity!: number;
 }
 
 export class SiteCalibrationDto {
   @ApiProperty({ example: '0d8f6f1e-4a51-4f0e-9a43-5cbb1f1f7a10' }) id!: string;
   @ApiProperty({ enum: ['active', 'superseded', 'refused'] }) status!: string;
-  @ApiProperty({ example: '1.6.0', description: 'The model whose scores it was fitted on; it stays in force when another model is promoted' }) baseModelVersion!: string;
+  @ApiProperty({
+    example: '1.6.0',
+    description: 'The model whose scores it was fitted on; it stays in force when another model is promoted',
+  })
+  baseModelVersion!: string;
   @ApiProperty({ type: SiteDecisionDto, nullable: true }) decision!: SiteDecisionDto | null;
-  @ApiProperty({ example: { normal: 15, abnormal: 15 }, description: 'Labelled local recordings the decision was fitted on (all of them)' })
+  @ApiProperty({
+    example: { normal: 15, abnormal: 15 },
+    description: 'Labelled local recordings the decision was fitted on (all of them)',
+  })
   records!: { normal: number; abnormal: number };
   @ApiProperty({ type: SiteLocalFiguresDto, nullable: true }) local!: SiteLocalFiguresDto | null;
-  @ApiProperty({ nullable: true, example: null, description: 'Why a fit was refused: code (SITE_RECORDS_ONE_CLASS, SITE_RECORDS_TOO_FEW, SITE_RANKING_INVERTED, SITE_RANKING_TOO_WEAK) and reason' })
+  @ApiProperty({
+    nullable: true,
+    example: null,
+    description:
+      'Why a fit was refused: code (SITE_RECORDS_ONE_CLASS, SITE_RECORDS_TOO_FEW, SITE_RANKING_INVERTED, SITE_RANKING_TOO_WEAK) and reason',
+  })
   refusal!: { code: string; reason: string } | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metrics!: Record<string, unknown>;
   @ApiProperty({ nullable: true, type: String }) trainingRunId!: string | null;
@@ -127,15 +163,24 @@ export class SiteDto {
   @ApiProperty({ example: 'st-marys-cardiology' }) name!: string;
   @ApiProperty({ nullable: true, type: String }) device!: string | null;
   @ApiProperty({ nullable: true, type: String }) owner!: string | null;
-  @ApiProperty({ example: { normal: 15, abnormal: 15 }, description: 'Labelled recordings uploaded with this site tag' })
+  @ApiProperty({
+    example: { normal: 15, abnormal: 15 },
+    description: 'Labelled recordings uploaded with this site tag',
+  })
   records!: { normal: number; abnormal: number };
   @ApiProperty({
     enum: ['uncalibrated', 'calibrated', 'refused'],
-    description: "calibrated: its requests use its calibration; refused: the last fit was refused (requests use the previous calibration, if any, else the model's own decision)",
+    description:
+      "calibrated: its requests use its calibration; refused: the last fit was refused (requests use the previous calibration, if any, else the model's own decision)",
   })
   status!: string;
-  @ApiProperty({ type: SiteCalibrationDto, nullable: true, description: 'The calibration in force' }) calibration!: SiteCalibrationDto | null;
-  @ApiProperty({ type: SiteCalibrationDto, nullable: true, description: 'The last refused fit, when it is newer than the calibration in force' })
+  @ApiProperty({ type: SiteCalibrationDto, nullable: true, description: 'The calibration in force' })
+  calibration!: SiteCalibrationDto | null;
+  @ApiProperty({
+    type: SiteCalibrationDto,
+    nullable: true,
+    description: 'The last refused fit, when it is newer than the calibration in force',
+  })
   lastRefusal!: SiteCalibrationDto | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;

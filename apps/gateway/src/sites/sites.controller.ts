@@ -46,10 +46,13 @@ export class SitesController {
   @ApiOperation({
     summary: 'Create a site',
     description:
-      'A site is a place with its own stethoscope and population. Screening requests that name it (multipart field `site`, header X-HeartBeat-Site, or the API key\'s default site) are decided with its calibration, on top of the promoted model.',
+      "A site is a place with its own stethoscope and population. Screening requests that name it (multipart field `site`, header X-HeartBeat-Site, or the API key's default site) are decided with its calibration, on top of the promoted model.",
   })
   @ApiCreatedResponse({ type: SiteDto })
-  @ApiBadRequestResponse({ type: ApiErrorDto, description: 'VALIDATION_FAILED: the name is not 1-40 letters, digits or dashes' })
+  @ApiBadRequestResponse({
+    type: ApiErrorDto,
+    description: 'VALIDATION_FAILED: the name is not 1-40 letters, digits or dashes',
+  })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'SITE_EXISTS' })
   create(@Body() body: CreateSiteDto, @Req() request: AuthedRequest): Promise<SiteDto> {
     return this.sites.create(body, request.principal);
@@ -57,7 +60,10 @@ export class SitesController {
 
   @Get('sites')
   @Access('read')
-  @ApiOperation({ summary: 'Sites with their labelled records, the calibration in force (fitted decision, local sensitivity and specificity) and status' })
+  @ApiOperation({
+    summary:
+      'Sites with their labelled records, the calibration in force (fitted decision, local sensitivity and specificity) and status',
+  })
   @ApiOkResponse({ type: SiteListDto })
   list(): Promise<{ items: SiteDto[] }> {
     return this.sites.list();
@@ -77,15 +83,26 @@ export class SitesController {
   @ApiOperation({ summary: "Change a site's device or owner" })
   @ApiOkResponse({ type: SiteDto })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
-  update(@Param() { name }: SiteNameParamDto, @Body() body: UpdateSiteDto, @Req() request: AuthedRequest): Promise<SiteDto> {
+  update(
+    @Param() { name }: SiteNameParamDto,
+    @Body() body: UpdateSiteDto,
+    @Req() request: AuthedRequest,
+  ): Promise<SiteDto> {
     return this.sites.update(name, body, request.principal);
   }
 
   @Get('sites/:name/calibration')
   @Access('read')
-  @ApiOperation({ summary: 'The calibration in force at the site: fitted slope, intercept and threshold, local sensitivity and specificity with their lower bounds' })
+  @ApiOperation({
+    summary:
+      'The calibration in force at the site: fitted slope, intercept and threshold, local sensitivity and specificity with their lower bounds',
+  })
   @ApiOkResponse({ type: SiteCalibrationDto })
-  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND, or SITE_NOT_CALIBRATED (details.lastAttempt holds the last refused fit, if any)' })
+  @ApiNotFoundResponse({
+    type: ApiErrorDto,
+    description:
+      'SITE_NOT_FOUND, or SITE_NOT_CALIBRATED (details.lastAttempt holds the last refused fit, if any)',
+  })
   activeCalibration(@Param() { name }: SiteNameParamDto): Promise<SiteCalibrationDto> {
     return this.sites.activeCalibration(name);
   }
@@ -95,7 +112,10 @@ export class SitesController {
   @ApiOperation({ summary: "The site's calibrations, newest first: active, superseded and refused fits" })
   @ApiOkResponse({ type: SiteCalibrationPageDto })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
-  calibrations(@Param() { name }: SiteNameParamDto, @Query() page: PageQueryDto): Promise<SiteCalibrationPageDto> {
+  calibrations(
+    @Param() { name }: SiteNameParamDto,
+    @Query() page: PageQueryDto,
+  ): Promise<SiteCalibrationPageDto> {
     return this.sites.calibrations(name, page);
   }
 
@@ -103,7 +123,8 @@ export class SitesController {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({
-    summary: "Fit the site's operating point on all its labelled recordings (a training run of kind calibration)",
+    summary:
+      "Fit the site's operating point on all its labelled recordings (a training run of kind calibration)",
     description:
       "Scores every labelled recording uploaded with this site tag with the promoted model and keeps sensitivity first: the threshold is the highest that still detects n*target + z*sqrt(n*target*(1-target)) of the n abnormal ones (target = the model's validation sensitivity minus sensitivityMargin). The new calibration takes over from the previous one at once, in every inference worker, without a model swap; it stays in force when another model is promoted (re-fit it with this endpoint).",
   })
@@ -111,7 +132,11 @@ export class SitesController {
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_ACTIVE' })
   @ApiUnprocessableEntityResponse({ type: ApiErrorDto, description: CALIBRATION_REFUSED })
-  calibrate(@Param() { name }: SiteNameParamDto, @Body() body: StartSiteCalibrationDto, @Req() request: AuthedRequest) {
+  calibrate(
+    @Param() { name }: SiteNameParamDto,
+    @Body() body: StartSiteCalibrationDto,
+    @Req() request: AuthedRequest,
+  ) {
     return this.sites.startCalibration(name, body, request.principal);
   }
 
@@ -129,8 +154,15 @@ export class SitesController {
 
   @Put('api-keys/:id/site')
   @Access('admin')
-  @ApiOperation({ summary: "Set (or clear, with null) the site an API key's screening requests use when they name none" })
-  @ApiOkResponse({ schema: { type: 'object', properties: { keyId: { type: 'string' }, site: { type: 'string', nullable: true } } } })
+  @ApiOperation({
+    summary: "Set (or clear, with null) the site an API key's screening requests use when they name none",
+  })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: { keyId: { type: 'string' }, site: { type: 'string', nullable: true } },
+    },
+  })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND or API_KEY_NOT_FOUND' })
   setKeySite(@Param() { id }: IdParamDto, @Body() body: ApiKeySiteDto, @Req() request: AuthedRequest) {
     return this.sites.setKeyDefaultSite(id, body.site, request.principal);

@@ -8,7 +8,14 @@ import { siteCalibrationParamsSchema } from '@heartbeat/queue';
 import { ApiError } from '../common/api-error';
 import type { Principal } from '../auth/principal';
 import { TrainingService } from '../training/training.service';
-import type { CreateSiteDto, SiteCalibrationDto, SiteCalibrationPageDto, SiteDto, StartSiteCalibrationDto, UpdateSiteDto } from './dto';
+import type {
+  CreateSiteDto,
+  SiteCalibrationDto,
+  SiteCalibrationPageDto,
+  SiteDto,
+  StartSiteCalibrationDto,
+  UpdateSiteDto,
+} from './dto';
 
 const LOCAL_FIGURES = [
   'sensitivity',
@@ -24,8 +31,13 @@ const LOCAL_FIGURES = [
 
 export function presentCalibration(row: SiteCalibration): SiteCalibrationDto {
   const metrics = row.metrics ?? {};
-  const fitted = row.status !== 'refused' && row.slope !== null && row.intercept !== null && row.threshold !== null;
-  const local = fitted ? (Object.fromEntries(LOCAL_FIGURES.map((key) => [key, typeof metrics[key] === 'number' ? metrics[key] : null])) as unknown as SiteCalibrationDto['local']) : null;
+  const fitted =
+    row.status !== 'refused' && row.slope !== null && row.intercept !== null && row.threshold !== null;
+  const local = fitted
+    ? (Object.fromEntries(
+        LOCAL_FIGURES.map((key) => [key, typeof metrics[key] === 'number' ? metrics[key] : null]),
+      ) as unknown as SiteCalibrationDto['local'])
+    : null;
   return {
     id: row.id,
     status: row.status,
@@ -41,7 +53,9 @@ export function presentCalibration(row: SiteCalibration): SiteCalibrationDto {
 }
 
 const siteNotFound = (name: string) =>
-  new ApiError(404, 'SITE_NOT_FOUND', `No site named "${name}"; create it with POST /api/v1/sites.`, { site: name });
+  new ApiError(404, 'SITE_NOT_FOUND', `No site named "${name}"; create it with POST /api/v1/sites.`, {
+    site: name,
+  });
 
 @Injectable()
 export class SitesService {
@@ -52,16 +66,38 @@ export class SitesService {
   ) {}
 
   async create(body: CreateSiteDto, principal?: Principal): Promise<SiteDto> {
-    const created = await this.sites.create({ name: body.name, device: body.device ?? null, owner: body.owner ?? null });
-    if (!created) throw new ApiError(409, 'SITE_EXISTS', `A site named "${body.name}" exists already; change it with PATCH /api/v1/sites/${body.name}.`, { site: body.name });
-    await this.audit.record({ action: 'site.created', actorKeyId: principal?.keyId, subjectType: 'site', subjectId: created.name, details: { device: created.device, owner: created.owner } });
+    const created = await this.sites.create({
+      name: body.name,
+      device: body.device ?? null,
+      owner: body.owner ?? null,
+    });
+    if (!created)
+      throw new ApiError(
+        409,
+        'SITE_EXISTS',
+        `A site named "${body.name}" exists already; change it with PATCH /api/v1/sites/${body.name}.`,
+        { site: body.name },
+      );
+    await this.audit.record({
+      action: 'site.created',
+      actorKeyId: principal?.keyId,
+      subjectType: 'site',
+      subjectId: created.name,
+      details: { device: created.device, owner: created.owner },
+    });
     return this.present(created);
   }
 
   async update(name: string, body: UpdateSiteDto, principal?: Principal): Promise<SiteDto> {
     const updated = await this.sites.update(name, { device: body.device, owner: body.owner });
     if (!updated) throw siteNotFound(name);
-    await this.audit.record({ action: 'site.updated', actorKeyId: principal?.keyId, subjectType: 'site', subjectId: name, details: { ...body } });
+    await this.audit.record({
+      action: 'site.updated',
+      actorKeyId: principal?.keyId,
+      subjectType: 'site',
+      subjectId: name,
+      details: { ...body },
+    });
     return this.present(updated);
   }
 
@@ -92,7 +128,10 @@ export class SitesService {
     );
   }
 
-  async calibrations(name: string, page: { limit?: number; offset?: number }): Promise<SiteCalibrationPageDto> {
+  async calibrations(
+    name: string,
+    page: { limit?: number; offset?: number },
+  ): Promise<SiteCalibrationPageDto> {
     const site = await this.sites.findByName(name);
     if (!site) throw siteNotFound(name);
     const result = await this.sites.listCalibrations(site.id, page);
@@ -111,23 +150,41 @@ export class SitesService {
       checkSiteRecordCounts(counts);
     } catch (error) {
       if (!(error instanceof SiteCalibrationError)) throw error;
-      throw new ApiError(422, error.code, `${error.message} Upload them with POST /api/v1/training-data and the field site=${name}.`, { site: name, records: counts });
+      throw new ApiError(
+        422,
+        error.code,
+        `${error.message} Upload them with POST /api/v1/training-data and the field site=${name}.`,
+        { site: name, records: counts },
+      );
     }
     const params = siteCalibrationParamsSchema.parse({ site: name, ...body });
     return this.training.startSiteCalibration(params, principal);
   }
 
-  async setKeyDefaultSite(keyId: string, name: string | null, principal?: Principal): Promise<{ keyId: string; site: string | null }> {
+  async setKeyDefaultSite(
+    keyId: string,
+    name: string | null,
+    principal?: Principal,
+  ): Promise<{ keyId: string; site: string | null }> {
     const site = name === null ? null : await this.sites.findByName(name);
     if (name !== null && !site) throw siteNotFound(name);
     if (!(await this.sites.setDefaultSiteOfKey(keyId, site?.id ?? null)))
       throw new ApiError(404, 'API_KEY_NOT_FOUND', `No API key with id ${keyId}`, { id: keyId });
-    await this.audit.record({ action: 'api_key.default_site_set', actorKeyId: principal?.keyId, subjectType: 'api_key', subjectId: keyId, details: { site: name } });
+    await this.audit.record({
+      action: 'api_key.default_site_set',
+      actorKeyId: principal?.keyId,
+      subjectType: 'api_key',
+      subjectId: keyId,
+      details: { site: name },
+    });
     return { keyId, site: name };
   }
 
   private async present(site: Site, calibration?: SiteCalibration): Promise<SiteDto> {
-    const [records, history] = await Promise.all([this.sites.countSamples(site.name), this.sites.listCalibrations(site.id, { limit: 1 })]);
+    const [records, history] = await Promise.all([
+      this.sites.countSamples(site.name),
+      this.sites.listCalibrations(site.id, { limit: 1 }),
+    ]);
     const latest = history.items[0];
     const lastRefusal = latest && latest.status === 'refused' ? latest : undefined;
     return {

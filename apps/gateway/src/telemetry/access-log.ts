@@ -15,7 +15,9 @@ function routeTemplate(request: Request): string | undefined {
   return typeof routePath === 'string' ? `${request.baseUrl}${routePath}` : undefined;
 }
 
-export function accessLog(logger: Logger): (request: Request, response: Response, next: NextFunction) => void {
+export function accessLog(
+  logger: Logger,
+): (request: Request, response: Response, next: NextFunction) => void {
   return (request, response, next) => {
     const started = process.hrtime.bigint();
     // Still inside the request's span when the headers go out (it ends with the response).
@@ -40,7 +42,10 @@ export function accessLog(logger: Logger): (request: Request, response: Response
         statusCode: response.statusCode,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
       };
-      logger[POLLED.test(request.originalUrl) ? 'debug' : 'info'](fields, `${request.method} ${path} answered ${response.statusCode}`);
+      logger[POLLED.test(request.originalUrl) ? 'debug' : 'info'](
+        fields,
+        `${request.method} ${path} answered ${response.statusCode}`,
+      );
     });
     next();
   };

@@ -30,23 +30,36 @@ describe('GatewayMetrics', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 20));
     const text = await metrics.registry.metrics();
-    expect(text).toContain('heartbeat_gateway_http_requests_total{route="/api/v1/batches/:id",method="GET",status="200",service="gateway"} 2');
-    expect(text).toContain('heartbeat_gateway_http_requests_total{route="/predict",method="POST",status="413",service="gateway"} 1');
-    expect(text).toContain('heartbeat_gateway_http_requests_total{route="unmatched",method="GET",status="404",service="gateway"} 1');
-    expect(text).toContain('heartbeat_gateway_http_request_duration_seconds_count{service="gateway",route="/api/v1/batches/:id",method="GET"} 2');
+    expect(text).toContain(
+      'heartbeat_gateway_http_requests_total{route="/api/v1/batches/:id",method="GET",status="200",service="gateway"} 2',
+    );
+    expect(text).toContain(
+      'heartbeat_gateway_http_requests_total{route="/predict",method="POST",status="413",service="gateway"} 1',
+    );
+    expect(text).toContain(
+      'heartbeat_gateway_http_requests_total{route="unmatched",method="GET",status="404",service="gateway"} 1',
+    );
+    expect(text).toContain(
+      'heartbeat_gateway_http_request_duration_seconds_count{service="gateway",route="/api/v1/batches/:id",method="GET"} 2',
+    );
   });
 
   it('reads the queue depth when scraped', async () => {
     let waiting = 3;
-    const metrics = new GatewayMetrics({ defaultMetrics: false, queueDepth: async () => ({ waiting, active: 2, delayed: 0 }) });
-    expect(await metrics.registry.metrics()).toContain('heartbeat_gateway_queue_jobs{state="waiting",service="gateway"} 3');
+    const metrics = new GatewayMetrics({
+      defaultMetrics: false,
+      queueDepth: async () => ({ waiting, active: 2, delayed: 0 }),
+    });
+    expect(await metrics.registry.metrics()).toContain(
+      'heartbeat_gateway_queue_jobs{state="waiting",service="gateway"} 3',
+    );
     waiting = 0;
     const text = await metrics.registry.metrics();
     expect(text).toContain('heartbeat_gateway_queue_jobs{state="waiting",service="gateway"} 0');
     expect(text).toContain('heartbeat_gateway_queue_jobs{state="active",service="gateway"} 2');
   });
 
-  it('reads the oldest waiting job\'s age and the dead-letter queue once per scrape', async () => {
+  it("reads the oldest waiting job's age and the dead-letter queue once per scrape", async () => {
     let reads = 0;
     const metrics = new GatewayMetrics({
       defaultMetrics: false,

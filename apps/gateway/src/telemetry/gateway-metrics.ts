@@ -11,7 +11,10 @@ import {
   type Dependency,
   type Registry,
 } from '@heartbeat/telemetry';
-import type { PredictionQueueBacklog, PredictionQueueDepth } from '../infrastructure/prediction-queue.repository';
+import type {
+  PredictionQueueBacklog,
+  PredictionQueueDepth,
+} from '../infrastructure/prediction-queue.repository';
 
 export interface GatewayMetricsOptions {
   /** Reads the prediction queue's depth at scrape time; without it the gauge stays empty. */
@@ -38,7 +41,10 @@ export class GatewayMetrics {
   readonly dependencyErrors: Counter<'dependency' | 'operation'>;
 
   constructor(options: GatewayMetricsOptions = {}) {
-    const registry = createMetricsRegistry({ service: 'gateway', defaultMetrics: options.defaultMetrics ?? true });
+    const registry = createMetricsRegistry({
+      service: 'gateway',
+      defaultMetrics: options.defaultMetrics ?? true,
+    });
     this.registry = registry;
     this.httpRequests = new Counter({
       name: 'heartbeat_gateway_http_requests_total',
@@ -141,7 +147,10 @@ export class GatewayMetrics {
         const route = routeOf(request);
         const status = response.writableFinished ? String(response.statusCode) : 'aborted';
         this.httpRequests.inc({ route, method: request.method, status });
-        this.httpRequestDuration.observe({ route, method: request.method }, Number(process.hrtime.bigint() - started) / 1e9);
+        this.httpRequestDuration.observe(
+          { route, method: request.method },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
       });
       next();
     };

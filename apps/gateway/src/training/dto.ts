@@ -6,7 +6,8 @@ export class RetrainDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'Training hyper-parameters: epochs, windowsPerEpoch, batchSize, learningRate, seed, maxMinutes, blockFilters...',
+    description:
+      'Training hyper-parameters: epochs, windowsPerEpoch, batchSize, learningRate, seed, maxMinutes, blockFilters...',
     example: { epochs: 20 },
   })
   @IsOptional()
@@ -15,7 +16,10 @@ export class RetrainDto {
 }
 
 export class ModelActionDto {
-  @ApiPropertyOptional({ example: 'better sensitivity on our population', description: 'Recorded in the audit trail' })
+  @ApiPropertyOptional({
+    example: 'better sensitivity on our population',
+    description: 'Recorded in the audit trail',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(500)

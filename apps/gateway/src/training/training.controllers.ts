@@ -22,10 +22,14 @@ export class TrainingPrototypeController {
   @Access('screening')
   @ApiConsumes('multipart/form-data')
   @ApiOperation({
-    summary: 'Add labelled recordings: repeated "files" each followed by "labels" (normal|abnormal), or one "label", or a "manifest" CSV; optional "site"',
+    summary:
+      'Add labelled recordings: repeated "files" each followed by "labels" (normal|abnormal), or one "label", or a "manifest" CSV; optional "site"',
   })
   async upload(@Req() request: AuthedRequest) {
-    return this.training.addTrainingData(await readTrainingUpload(request, this.training.uploadLimits), request.principal);
+    return this.training.addTrainingData(
+      await readTrainingUpload(request, this.training.uploadLimits),
+      request.principal,
+    );
   }
 
   @Post('retrain')
@@ -38,7 +42,9 @@ export class TrainingPrototypeController {
 
   @Get('training-status')
   @Access('read')
-  @ApiOperation({ summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail' })
+  @ApiOperation({
+    summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail',
+  })
   status() {
     return this.training.status();
   }
@@ -55,7 +61,10 @@ export class TrainingApiV1Controller {
   @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Same as POST /upload-training-data' })
   async upload(@Req() request: AuthedRequest) {
-    return this.training.addTrainingData(await readTrainingUpload(request, this.training.uploadLimits), request.principal);
+    return this.training.addTrainingData(
+      await readTrainingUpload(request, this.training.uploadLimits),
+      request.principal,
+    );
   }
 
   @Post('training-runs')
@@ -75,7 +84,9 @@ export class TrainingApiV1Controller {
 
   @Get('training-status')
   @Access('read')
-  @ApiOperation({ summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail' })
+  @ApiOperation({
+    summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail',
+  })
   status() {
     return this.training.status();
   }
@@ -120,7 +131,9 @@ export class TrainingApiV1Controller {
   @Post('models/:version/promote')
   @HttpCode(200)
   @Access('admin')
-  @ApiOperation({ summary: 'Manual promotion (overrides the promotion policy; audited); inference workers hot-swap' })
+  @ApiOperation({
+    summary: 'Manual promotion (overrides the promotion policy; audited); inference workers hot-swap',
+  })
   promote(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
     return this.training.promote(version, body.reason, request.principal);
   }
@@ -128,7 +141,9 @@ export class TrainingApiV1Controller {
   @Post('models/:version/retire')
   @HttpCode(200)
   @Access('admin')
-  @ApiOperation({ summary: 'Withdraw a version that is not serving (409 MODEL_VERSION_PROMOTED for the serving one)' })
+  @ApiOperation({
+    summary: 'Withdraw a version that is not serving (409 MODEL_VERSION_PROMOTED for the serving one)',
+  })
   retire(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
     return this.training.retire(version, body.reason, request.principal);
   }

@@ -40,15 +40,22 @@ function createTrainingInfrastructure(config: Config): TrainingInfrastructure {
   const storage = ObjectStorage.fromSettings(config.s3);
   const audit = new AuditRepository(database.db);
   const logger = new Logger('TrainingQueue');
-  const queue = createQueue(QUEUE_NAMES.training, { redisUrl: config.redis.url, prefix: config.queue.prefix }, (error) =>
-    logger.warn(`Queue connection problem: ${error.message}`),
+  const queue = createQueue(
+    QUEUE_NAMES.training,
+    { redisUrl: config.redis.url, prefix: config.queue.prefix },
+    (error) => logger.warn(`Queue connection problem: ${error.message}`),
   );
   return {
     runs: new TrainingRunsRepository(database.db),
     samples: new TrainingSamplesRepository(database.db),
     recordings: new RecordingsRepository(database.db),
     audit,
-    registry: new ModelRegistry({ modelVersions: new ModelVersionsRepository(database.db), artifacts: storage, publisher: redis, audit }),
+    registry: new ModelRegistry({
+      modelVersions: new ModelVersionsRepository(database.db),
+      artifacts: storage,
+      publisher: redis,
+      audit,
+    }),
     storage,
     queue,
     redis,

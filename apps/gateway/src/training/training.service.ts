@@ -6,7 +6,12 @@ import type { Config } from '@heartbeat/config';
 import { decodeAudio, isAudioError, MIN_RECORDING_SEC } from '@heartbeat/audio';
 import type { ModelVersion, TrainingRun } from '@heartbeat/db';
 import { ModelRegistryError } from '@heartbeat/model-registry';
-import { requestTrainingCancel, retrainParamsSchema, siteCalibrationParamsSchema, type SiteCalibrationParams } from '@heartbeat/queue';
+import {
+  requestTrainingCancel,
+  retrainParamsSchema,
+  siteCalibrationParamsSchema,
+  type SiteCalibrationParams,
+} from '@heartbeat/queue';
 import { z } from 'zod';
 import { ERROR_CATALOGUE } from '../common/error-catalogue';
 import { ApiError } from '../common/api-error';
@@ -19,7 +24,14 @@ const LOG_TAIL_LINES = 20;
 const START_LOCK_MS = 5_000;
 
 export interface UploadOutcome {
-  accepted: { index: number; fileName: string; label: string; sha256: string; recordingId: string; site: string | null }[];
+  accepted: {
+    index: number;
+    fileName: string;
+    label: string;
+    sha256: string;
+    recordingId: string;
+    site: string | null;
+  }[];
   duplicates: { index: number; fileName: string; sha256: string; message: string }[];
   rejected: { index: number; fileName: string; code: string; message: string }[];
   samples: { normal: number; abnormal: number };
@@ -40,7 +52,10 @@ export function presentRun(run: TrainingRun) {
     etaSeconds: run.status === 'running' ? number('etaSeconds') : null,
     modelVersion: typeof metrics.version === 'string' ? metrics.version : null,
     metrics,
-    logTail: run.log.split('\n').filter((line) => line !== '').slice(-LOG_TAIL_LINES),
+    logTail: run.log
+      .split('\n')
+      .filter((line) => line !== '')
+      .slice(-LOG_TAIL_LINES),
     error: run.error,
     params: run.params,
     createdAt: run.createdAt.toISOString(),
@@ -73,9 +88,14 @@ function registryError(error: unknown): unknown {
 function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value ?? {});
   if (!parsed.success)
-    throw new ApiError(400, 'VALIDATION_FAILED', `Invalid training parameters: ${z.prettifyError(parsed.error)}`, {
-      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
-    });
+    throw new ApiError(
+      400,
+      'VALIDATION_FAILED',
+      `Invalid training parameters: ${z.prettifyError(parsed.error)}`,
+      {
+        problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      },
+    );
   return parsed.data;
 }
 
@@ -92,14 +112,24 @@ export class TrainingService {
 
   /** Validates each file with the audio lib, stores it once by content, and adds it as a labelled sample. */
   async addTrainingData(upload: TrainingUpload, principal?: Principal): Promise<UploadOutcome> {
-    const outcome: UploadOutcome = { accepted: [], duplicates: [], rejected: [], samples: { normal: 0, abnormal: 0 } };
+    const outcome: UploadOutcome = {
+      accepted: [],
+      duplicates: [],
+      rejected: [],
+      samples: { normal: 0, abnormal: 0 },
+    };
     for (const file of upload.files) {
       try {
         const decoded = await decodeAudio(new Uint8Array(file.bytes));
         if (decoded.durationSec < MIN_RECORDING_SEC)
-          throw Object.assign(new Error(`The recording lasts ${decoded.durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SEC} s are needed.`), {
-            code: 'TOO_SHORT',
-          });
+          throw Object.assign(
+            new Error(
+              `The recording lasts ${decoded.durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SEC} s are needed.`,
+            ),
+            {
+              code: 'TOO_SHORT',
+            },
+          );
         const stored = await this.infra.storage.putBuffer(file.bytes, { prefix: 'recordings' });
         const recording =
           (await this.infra.recordings.findBySha256(stored.sha256)) ??
@@ -114,9 +144,21 @@ export class TrainingService {
             sizeBytes: stored.size,
             uploadedBy: principal?.keyId,
           }));
-        const sample = await this.infra.samples.add({ recordingId: recording.id, label: file.label, source: 'upload', site: upload.site ?? null });
+        const sample = await this.infra.samples.add({
+          recordingId: recording.id,
+          label: file.label,
+          source: 'upload',
+          site: upload.site ?? null,
+        });
         if (sample)
-          outcome.accepted.push({ index: file.index, fileName: file.fileName, label: file.label, sha256: stored.sha256, recordingId: recording.id, site: sample.site });
+          outcome.accepted.push({
+            index: file.index,
+            fileName: file.fileName,
+            label: file.label,
+            sha256: stored.sha256,
+            recordingId: recording.id,
+            site: sample.site,
+          });
         else
           outcome.duplicates.push({
             index: file.index,
@@ -125,9 +167,18 @@ export class TrainingService {
             message: `Already a training sample${upload.site ? ` of site ${upload.site}` : ''} (same sha256); ignored. A recording uploaded for another site is tagged for this one too.`,
           });
       } catch (error) {
-        const code = isAudioError(error) ? error.code : (error as { code?: unknown }).code === 'TOO_SHORT' ? 'TOO_SHORT' : undefined;
+        const code = isAudioError(error)
+          ? error.code
+          : (error as { code?: unknown }).code === 'TOO_SHORT'
+            ? 'TOO_SHORT'
+            : undefined;
         if (!code) throw error;
-        outcome.rejected.push({ index: file.index, fileName: file.fileName, code, message: (error as Error).message });
+        outcome.rejected.push({
+          index: file.index,
+          fileName: file.fileName,
+          code,
+          message: (error as Error).message,
+        });
       }
     }
     outcome.samples = await this.infra.samples.countByLabel();
@@ -136,7 +187,12 @@ export class TrainingService {
         action: 'training_data.uploaded',
         actorKeyId: principal?.keyId,
         subjectType: 'training_samples',
-        details: { accepted: outcome.accepted.length, duplicates: outcome.duplicates.length, rejected: outcome.rejected.length, site: upload.site ?? null },
+        details: {
+          accepted: outcome.accepted.length,
+          duplicates: outcome.duplicates.length,
+          rejected: outcome.rejected.length,
+          site: upload.site ?? null,
+        },
       });
     return outcome;
   }
@@ -172,13 +228,23 @@ export class TrainingService {
     const run = z.uuid().safeParse(id).success ? await this.infra.runs.findById(id) : undefined;
     if (!run) throw new ApiError(404, 'TRAINING_RUN_NOT_FOUND', `No training run with id ${id}`, { id });
     if (run.status !== 'queued' && run.status !== 'running')
-      throw new ApiError(409, 'TRAINING_RUN_FINISHED', `Training run ${id} already ended (${run.status}).`, { status: run.status });
+      throw new ApiError(409, 'TRAINING_RUN_FINISHED', `Training run ${id} already ended (${run.status}).`, {
+        status: run.status,
+      });
     await requestTrainingCancel(this.infra.redis, this.infra.prefix, run.id);
-    await this.infra.audit.record({ action: 'training.cancel_requested', actorKeyId: principal?.keyId, subjectType: 'training_run', subjectId: run.id, details: {} });
+    await this.infra.audit.record({
+      action: 'training.cancel_requested',
+      actorKeyId: principal?.keyId,
+      subjectType: 'training_run',
+      subjectId: run.id,
+      details: {},
+    });
     if (run.status === 'queued') {
       const job = await this.infra.queue.bull.getJob(run.id);
       if (job && (await job.isWaiting().catch(() => false))) await job.remove().catch(() => undefined);
-      const finished = await this.infra.runs.finish(run.id, 'cancelled', { error: 'Cancelled before it started' });
+      const finished = await this.infra.runs.finish(run.id, 'cancelled', {
+        error: 'Cancelled before it started',
+      });
       return presentRun(finished ?? run);
     }
     // A running run stops at its next batch; the worker marks it cancelled.
@@ -191,7 +257,10 @@ export class TrainingService {
 
   async getModel(version: string) {
     const row = await this.infra.registry.findByVersion(version);
-    if (!row) throw new ApiError(404, 'MODEL_VERSION_NOT_FOUND', `Model version ${version} is not registered`, { version });
+    if (!row)
+      throw new ApiError(404, 'MODEL_VERSION_NOT_FOUND', `Model version ${version} is not registered`, {
+        version,
+      });
     return presentModel(row);
   }
 
@@ -203,7 +272,11 @@ export class TrainingService {
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
       });
-      return { promoted: presentModel(outcome.promoted), previousVersion: outcome.previous?.version ?? null, changed: outcome.changed };
+      return {
+        promoted: presentModel(outcome.promoted),
+        previousVersion: outcome.previous?.version ?? null,
+        changed: outcome.changed,
+      };
     } catch (error) {
       throw registryError(error);
     }
@@ -211,8 +284,16 @@ export class TrainingService {
 
   async rollback(reason: string | undefined, principal?: Principal) {
     try {
-      const outcome = await this.infra.registry.rollback({ reason, actor: principal?.name ?? 'admin', actorKeyId: principal?.keyId });
-      return { promoted: presentModel(outcome.promoted), previousVersion: outcome.previous?.version ?? null, changed: outcome.changed };
+      const outcome = await this.infra.registry.rollback({
+        reason,
+        actor: principal?.name ?? 'admin',
+        actorKeyId: principal?.keyId,
+      });
+      return {
+        promoted: presentModel(outcome.promoted),
+        previousVersion: outcome.previous?.version ?? null,
+        changed: outcome.changed,
+      };
     } catch (error) {
       throw registryError(error);
     }
@@ -242,9 +323,17 @@ export class TrainingService {
     try {
       const active = await this.infra.runs.findActive();
       if (active) throw this.alreadyActive(active);
-      const created = await this.infra.runs.create({ kind: run.kind, params: run.params, site: run.site ?? null, requestedBy: principal?.keyId });
+      const created = await this.infra.runs.create({
+        kind: run.kind,
+        params: run.params,
+        site: run.site ?? null,
+        requestedBy: principal?.keyId,
+      });
       try {
-        await this.infra.queue.add({ runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() }, { jobId: created.id });
+        await this.infra.queue.add(
+          { runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() },
+          { jobId: created.id },
+        );
       } catch (error) {
         // Otherwise the run would stay queued without a job, and every later start would be refused as active.
         const message = 'The training queue could not be reached, so the run never started; start it again.';
@@ -265,8 +354,15 @@ export class TrainingService {
   }
 
   private alreadyActive(active?: TrainingRun): ApiError {
-    return new ApiError(409, 'TRAINING_RUN_ACTIVE', active ? `Training run ${active.id} is already ${active.status}; wait for it or cancel it.` : 'Another training run is being started; try again.', {
-      ...(active ? { runId: active.id, status: active.status } : {}),
-    });
+    return new ApiError(
+      409,
+      'TRAINING_RUN_ACTIVE',
+      active
+        ? `Training run ${active.id} is already ${active.status}; wait for it or cancel it.`
+        : 'Another training run is being started; try again.',
+      {
+        ...(active ? { runId: active.id, status: active.status } : {}),
+      },
+    );
   }
 }

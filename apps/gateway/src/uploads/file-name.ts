@@ -13,8 +13,11 @@ const MAX_EXTENSION_LENGTH = 16;
  */
 export function normaliseFileName(raw: string, fallback: string): string {
   const base = raw.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.normalize('NFC').replace(/[\u0000-\u001f\u007f\u0080-\u009f\ufffd]/g, '_').trim();
+  const cleaned = base
+    .normalize('NFC')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f\u0080-\u009f\ufffd]/g, '_')
+    .trim();
   if (cleaned === '' || cleaned === '.' || cleaned === '..') return fallback;
   const characters = [...cleaned];
   if (characters.length <= MAX_FILE_NAME_LENGTH) return cleaned;

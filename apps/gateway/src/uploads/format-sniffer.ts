@@ -13,13 +13,22 @@ export const SUPPORTED_UPLOAD_FORMATS = 'WAV, FLAC, MP3 or OGG (Vorbis/Opus)';
 export function rejectionFor(detected: DetectedFormat): ApiError | undefined {
   if (detected.supported && detected.format !== 'wfdb') return undefined;
   if (!detected.supported && detected.description === 'an empty file')
-    return new ApiError(415, 'EMPTY_FILE', 'The uploaded file is empty (0 bytes). Check that the recording finished saving and upload it again.');
+    return new ApiError(
+      415,
+      'EMPTY_FILE',
+      'The uploaded file is empty (0 bytes). Check that the recording finished saving and upload it again.',
+    );
   const description = detected.supported
-    ? 'a PhysioNet WFDB header (.hea) without its signal file; send the record\'s .hea and .dat files together in one request (named <record>.hea and the .dat its header names)'
+    ? "a PhysioNet WFDB header (.hea) without its signal file; send the record's .hea and .dat files together in one request (named <record>.hea and the .dat its header names)"
     : detected.description;
-  return new ApiError(415, 'UNSUPPORTED_FORMAT', `Unsupported audio format: expected ${SUPPORTED_UPLOAD_FORMATS}, got ${description}.`, {
-    detected: description,
-  });
+  return new ApiError(
+    415,
+    'UNSUPPORTED_FORMAT',
+    `Unsupported audio format: expected ${SUPPORTED_UPLOAD_FORMATS}, got ${description}.`,
+    {
+      detected: description,
+    },
+  );
 }
 
 /** Passes bytes through once the first SNIFF_BYTES (or the whole file) show a supported format. */

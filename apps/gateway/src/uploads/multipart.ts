@@ -46,14 +46,26 @@ export function isMultipart(request: IncomingMessage): boolean {
  * file under another field name. Files larger than maxFileBytes arrive with one byte more than the
  * limit and then end, so the storage layer's size check trips while busboy discards the rest.
  */
-export async function* readMultipartFiles(request: IncomingMessage, options: MultipartOptions): AsyncGenerator<IncomingFile> {
+export async function* readMultipartFiles(
+  request: IncomingMessage,
+  options: MultipartOptions,
+): AsyncGenerator<IncomingFile> {
   if (!isMultipart(request))
-    throw new ApiError(415, 'NOT_MULTIPART', `Send the recordings as multipart/form-data with the field "${options.fieldNames[0]}".`);
+    throw new ApiError(
+      415,
+      'NOT_MULTIPART',
+      `Send the recordings as multipart/form-data with the field "${options.fieldNames[0]}".`,
+    );
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       headers: request.headers,
-      limits: { files: options.maxFiles, fileSize: options.maxFileBytes + 1, fields: 100, fieldSize: 64 * 1024 },
+      limits: {
+        files: options.maxFiles,
+        fileSize: options.maxFileBytes + 1,
+        fields: 100,
+        fieldSize: 64 * 1024,
+      },
       // File names as browsers and curl send them (UTF-8), not busboy's default Latin-1.
       defParamCharset: 'utf8',
     });
@@ -80,12 +92,23 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
     });
     if (!options.fieldNames.includes(fieldName)) {
       stream.resume();
-      failure ??= new ApiError(400, 'UNEXPECTED_FIELD', `Unexpected file field "${fieldName}"; send recordings in the field "${options.fieldNames[0]}".`, {
-        field: fieldName,
-        expected: options.fieldNames,
-      });
+      failure ??= new ApiError(
+        400,
+        'UNEXPECTED_FIELD',
+        `Unexpected file field "${fieldName}"; send recordings in the field "${options.fieldNames[0]}".`,
+        {
+          field: fieldName,
+          expected: options.fieldNames,
+        },
+      );
     } else {
-      pending.push({ index, fieldName, fileName: normaliseFileName(info.filename ?? '', `file-${index + 1}`), mimeType: info.mimeType, stream });
+      pending.push({
+        index,
+        fieldName,
+        fileName: normaliseFileName(info.filename ?? '', `file-${index + 1}`),
+        mimeType: info.mimeType,
+        stream,
+      });
       index += 1;
     }
     notify();
@@ -100,7 +123,12 @@ export async function* readMultipartFiles(request: IncomingMessage, options: Mul
     }
   });
   parser.on('filesLimit', () => {
-    failure ??= new ApiError(413, 'TOO_MANY_FILES', `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`, { maxFiles: options.maxFiles });
+    failure ??= new ApiError(
+      413,
+      'TOO_MANY_FILES',
+      `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`,
+      { maxFiles: options.maxFiles },
+    );
     notify();
   });
   parser.on('error', (error: Error) => {

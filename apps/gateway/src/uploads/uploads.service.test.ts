@@ -34,14 +34,20 @@ function multipartRequest(field: string, files: { name: string; bytes: Buffer }[
   const boundary = 'heartbeat-test-boundary';
   const parts = files.map((file) =>
     Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
       file.bytes,
       Buffer.from('\r\n'),
     ]),
   );
   const body = Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`)]);
-  const chunks = Array.from({ length: Math.ceil(body.length / 1000) }, (_, i) => body.subarray(i * 1000, (i + 1) * 1000));
-  return Object.assign(Readable.from(chunks), { headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } }) as unknown as IncomingMessage;
+  const chunks = Array.from({ length: Math.ceil(body.length / 1000) }, (_, i) =>
+    body.subarray(i * 1000, (i + 1) * 1000),
+  );
+  return Object.assign(Readable.from(chunks), {
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+  }) as unknown as IncomingMessage;
 }
 
 /** Object storage that hashes what it is given, like the real putStream and putBuffer. */
@@ -89,26 +95,53 @@ describe('UploadsService.stageAll', () => {
       { name: 'scan.wav', bytes: PNG },
       { name: 'two.wav', bytes: wav(9000) },
     ]);
-    const { staged, rejected } = await service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 10, maxFileBytes: 1_000_000 }));
-    expect(staged.map((s) => [s.index, s.fileName, s.format, s.sizeBytes])).toEqual([[0, 'one.wav', 'wav', good.length], [2, 'two.wav', 'wav', 18044]]);
+    const { staged, rejected } = await service.stageAll(
+      readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 10, maxFileBytes: 1_000_000 }),
+    );
+    expect(staged.map((s) => [s.index, s.fileName, s.format, s.sizeBytes])).toEqual([
+      [0, 'one.wav', 'wav', good.length],
+      [2, 'two.wav', 'wav', 18044],
+    ]);
     expect(staged[0]!.sha256).toBe(createHash('sha256').update(good).digest('hex'));
-    expect(rejected).toEqual([expect.objectContaining({ index: 1, fileName: 'scan.wav', statusCode: 415, code: 'UNSUPPORTED_FORMAT', message: expect.stringContaining('got a PNG image') })]);
+    expect(rejected).toEqual([
+      expect.objectContaining({
+        index: 1,
+        fileName: 'scan.wav',
+        statusCode: 415,
+        code: 'UNSUPPORTED_FORMAT',
+        message: expect.stringContaining('got a PNG image'),
+      }),
+    ]);
     expect(storage.stored.size).toBe(2);
   });
 
   it('rejects a file over the size limit with FILE_TOO_LARGE and keeps going', async () => {
     const service = new UploadsService(fakeStorage() as never, config(10_000), metrics());
-    const request = multipartRequest('files', [{ name: 'big.wav', bytes: wav(20_000) }, { name: 'small.wav', bytes: wav(1000) }]);
-    const { staged, rejected } = await service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 10, maxFileBytes: 10_000 }));
-    expect(rejected.map((r) => [r.fileName, r.statusCode, r.code])).toEqual([['big.wav', 413, 'FILE_TOO_LARGE']]);
+    const request = multipartRequest('files', [
+      { name: 'big.wav', bytes: wav(20_000) },
+      { name: 'small.wav', bytes: wav(1000) },
+    ]);
+    const { staged, rejected } = await service.stageAll(
+      readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 10, maxFileBytes: 10_000 }),
+    );
+    expect(rejected.map((r) => [r.fileName, r.statusCode, r.code])).toEqual([
+      ['big.wav', 413, 'FILE_TOO_LARGE'],
+    ]);
     expect(staged.map((s) => s.fileName)).toEqual(['small.wav']);
   });
 
   it('stops with 413 TOO_MANY_FILES past the limit and removes what it stored', async () => {
     const storage = fakeStorage();
     const service = new UploadsService(storage as never, config(1_000_000), metrics());
-    const request = multipartRequest('files', [1, 2, 3].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) })));
-    await expect(service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }))).rejects.toMatchObject({
+    const request = multipartRequest(
+      'files',
+      [1, 2, 3].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) })),
+    );
+    await expect(
+      service.stageAll(
+        readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }),
+      ),
+    ).rejects.toMatchObject({
       statusCode: 413,
       code: 'TOO_MANY_FILES',
     });
@@ -124,7 +157,14 @@ describe('UploadsService.stageAll', () => {
       taken.push(result.fileName);
       if (result.fileName === '2.wav') throw new Error('database down');
     };
-    const staging = service.stageAll(readMultipartFiles(multipartRequest('files', files), { fieldNames: ['files'], maxFiles: 5, maxFileBytes: 1_000_000 }), onFile);
+    const staging = service.stageAll(
+      readMultipartFiles(multipartRequest('files', files), {
+        fieldNames: ['files'],
+        maxFiles: 5,
+        maxFileBytes: 1_000_000,
+      }),
+      onFile,
+    );
     await expect(staging).rejects.toThrow('database down');
     expect(taken).toEqual(['1.wav', '2.wav']);
     expect(storage.stored.size).toBe(2);
@@ -133,8 +173,13 @@ describe('UploadsService.stageAll', () => {
   it('stores a small file in one PUT from memory and streams a large one', async () => {
     const storage = fakeStorage();
     const service = new UploadsService(storage as never, config(4_000_000), metrics());
-    const request = multipartRequest('files', [{ name: 'small.wav', bytes: wav(1000) }, { name: 'large.wav', bytes: wav(700_000) }]);
-    const { staged } = await service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 4_000_000 }));
+    const request = multipartRequest('files', [
+      { name: 'small.wav', bytes: wav(1000) },
+      { name: 'large.wav', bytes: wav(700_000) },
+    ]);
+    const { staged } = await service.stageAll(
+      readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 4_000_000 }),
+    );
     expect(staged.map((s) => s.sizeBytes)).toEqual([2044, 1_400_044]);
     expect(storage.calls.sort()).toEqual(['putBuffer', 'putStream']);
     expect(staged[1]!.sha256).toBe(createHash('sha256').update(wav(700_000)).digest('hex'));
@@ -143,7 +188,11 @@ describe('UploadsService.stageAll', () => {
   it('refuses a file sent under another field name with UNEXPECTED_FIELD', async () => {
     const service = new UploadsService(fakeStorage() as never, config(1_000_000), metrics());
     const request = multipartRequest('upload', [{ name: 'one.wav', bytes: wav(1000) }]);
-    await expect(service.stageAll(readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }))).rejects.toMatchObject({ code: 'UNEXPECTED_FIELD' });
+    await expect(
+      service.stageAll(
+        readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 2, maxFileBytes: 1_000_000 }),
+      ),
+    ).rejects.toMatchObject({ code: 'UNEXPECTED_FIELD' });
   });
 });
 
@@ -151,11 +200,16 @@ describe('rejectionFor', () => {
   it('accepts WAV and FLAC and refuses an empty file with EMPTY_FILE', () => {
     expect(rejectionFor(detectFormat(wav(10)))).toBeUndefined();
     expect(rejectionFor(detectFormat(Buffer.from('fLaC\0\0\0\x22')))).toBeUndefined();
-    expect(rejectionFor(detectFormat(new Uint8Array(0)))).toMatchObject({ statusCode: 415, code: 'EMPTY_FILE' });
+    expect(rejectionFor(detectFormat(new Uint8Array(0)))).toMatchObject({
+      statusCode: 415,
+      code: 'EMPTY_FILE',
+    });
   });
 
   it('refuses a lone WFDB header, explaining that the signal file is missing', () => {
-    const rejection = rejectionFor(detectFormat(Buffer.from('a0001 1 2000 40000\na0001.dat 16 1000 16 0 0 0 0 PCG\n')));
+    const rejection = rejectionFor(
+      detectFormat(Buffer.from('a0001 1 2000 40000\na0001.dat 16 1000 16 0 0 0 0 PCG\n')),
+    );
     expect(rejection?.message).toContain('WFDB header');
   });
 });

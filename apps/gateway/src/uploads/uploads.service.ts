@@ -51,9 +51,14 @@ export interface StagingOutcome {
 export type StagedFileHandler = (result: StagedRecording | RejectedFile) => Promise<void>;
 
 export function fileTooLarge(maxBytes: number): ApiError {
-  return new ApiError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes (MAX_UPLOAD_BYTES). Trim the recording or export it as FLAC.`, {
-    maxBytes,
-  });
+  return new ApiError(
+    413,
+    'FILE_TOO_LARGE',
+    `The file is larger than the limit of ${maxBytes} bytes (MAX_UPLOAD_BYTES). Trim the recording or export it as FLAC.`,
+    {
+      maxBytes,
+    },
+  );
 }
 
 function endOf(stream: Readable): Promise<void> {
@@ -153,7 +158,14 @@ export class UploadsService {
     const fileName = key.split('/').pop() || key;
     const maxBytes = this.config.gateway.maxUploadBytes;
     const info = await this.storage.head(key);
-    if (!info) return { index, fileName, statusCode: 404, code: 'OBJECT_NOT_FOUND', message: `No object "${key}" in the bucket.` };
+    if (!info)
+      return {
+        index,
+        fileName,
+        statusCode: 404,
+        code: 'OBJECT_NOT_FOUND',
+        message: `No object "${key}" in the bucket.`,
+      };
     if (info.size > maxBytes) return { index, fileName, ...rejection(fileTooLarge(maxBytes)) };
     const sniffer = new FormatSniffer();
     const hash = createHash('sha256');
@@ -174,32 +186,60 @@ export class UploadsService {
       if (error instanceof ApiError) return { index, fileName, ...rejection(error) };
       throw error;
     }
-    return { index, fileName, storageKey: key, sha256: hash.digest('hex'), sizeBytes: size, format: sniffer.format };
+    return {
+      index,
+      fileName,
+      storageKey: key,
+      sha256: hash.digest('hex'),
+      sizeBytes: size,
+      format: sniffer.format,
+    };
   }
 
   /** Streams one file through the format check into storage; resolves to what became of it. */
-  private async startStaging(file: IncomingFile, createdKeys?: string[], { keepBytes = false } = {}): Promise<StagedRecording | RejectedFile> {
+  private async startStaging(
+    file: IncomingFile,
+    createdKeys?: string[],
+    { keepBytes = false } = {},
+  ): Promise<StagedRecording | RejectedFile> {
     const maxBytes = this.config.gateway.maxUploadBytes;
     const sniffer = new FormatSniffer();
     // An error of the request's file stream (a body cut off mid-file) must reach the store below
     // instead of leaving it waiting for an end that never comes. Not pipeline(): that would destroy
     // busboy's stream when the sniffer refuses a file, and busboy would never reach the next part.
-    const forwardError = (error: Error) => sniffer.destroy(error instanceof ApiError ? error : malformedMultipart(error.message));
+    const forwardError = (error: Error) =>
+      sniffer.destroy(error instanceof ApiError ? error : malformedMultipart(error.message));
     file.stream.once('error', forwardError);
     file.stream.pipe(sniffer);
     try {
-      const stored = await this.store(sniffer, { prefix: RECORDINGS_PREFIX, contentType: file.mimeType || 'application/octet-stream', maxBytes });
+      const stored = await this.store(sniffer, {
+        prefix: RECORDINGS_PREFIX,
+        contentType: file.mimeType || 'application/octet-stream',
+        maxBytes,
+      });
       if (file.stream.truncated) throw fileTooLarge(maxBytes);
       if (stored.created) createdKeys?.push(stored.key);
       this.metrics.uploadedFiles.inc({ outcome: 'stored' });
       this.metrics.uploadedBytes.inc(stored.size);
-      const staged: StagedRecording = { index: file.index, fileName: file.fileName, storageKey: stored.key, sha256: stored.sha256, sizeBytes: stored.size, format: sniffer.format };
+      const staged: StagedRecording = {
+        index: file.index,
+        fileName: file.fileName,
+        storageKey: stored.key,
+        sha256: stored.sha256,
+        sizeBytes: stored.size,
+        format: sniffer.format,
+      };
       return keepBytes && stored.bytes ? { ...staged, bytes: stored.bytes } : staged;
     } catch (error) {
       // Let busboy go on to the next part: the rest of this file is read and dropped.
       file.stream.unpipe(sniffer);
       file.stream.resume();
-      const refusal = error instanceof ObjectTooLargeError || file.stream.truncated ? fileTooLarge(maxBytes) : error instanceof ApiError ? error : undefined;
+      const refusal =
+        error instanceof ObjectTooLargeError || file.stream.truncated
+          ? fileTooLarge(maxBytes)
+          : error instanceof ApiError
+            ? error
+            : undefined;
       if (!refusal) throw error;
       this.metrics.uploadedFiles.inc({ outcome: 'rejected' });
       return { index: file.index, fileName: file.fileName, ...rejection(refusal) };

@@ -21,7 +21,11 @@ async function* parts(...files: IncomingFile[]): AsyncGenerator<IncomingFile> {
   yield* files;
 }
 
-async function collect(files: AsyncIterable<IncomingFile>): Promise<{ file: IncomingFile; bytes?: Buffer; error?: { statusCode: number; code: string; message: string } }[]> {
+async function collect(
+  files: AsyncIterable<IncomingFile>,
+): Promise<
+  { file: IncomingFile; bytes?: Buffer; error?: { statusCode: number; code: string; message: string } }[]
+> {
   const out = [];
   for await (const file of files) {
     try {
@@ -36,7 +40,10 @@ async function collect(files: AsyncIterable<IncomingFile>): Promise<{ file: Inco
 }
 
 describe('pairWfdbParts', () => {
-  for (const order of [['rec.hea', 'rec.dat'], ['rec.dat', 'rec.hea']]) {
+  for (const order of [
+    ['rec.hea', 'rec.dat'],
+    ['rec.dat', 'rec.hea'],
+  ]) {
     it(`joins a record sent as ${order.join(' then ')} into one WAV part under the header's name`, async () => {
       const files = order.map((name, i) => part(i, name, name.endsWith('.hea') ? header : dat));
       const [joined, ...rest] = await collect(pairWfdbParts(parts(...files), 1_000_000));
@@ -49,13 +56,25 @@ describe('pairWfdbParts', () => {
   }
 
   it('passes other files through untouched and in order', async () => {
-    const results = await collect(pairWfdbParts(parts(part(0, 'a.wav', 'RIFF'), part(1, 'rec.hea', header), part(2, 'b.flac', 'fLaC'), part(3, 'rec.dat', dat)), 1_000_000));
+    const results = await collect(
+      pairWfdbParts(
+        parts(
+          part(0, 'a.wav', 'RIFF'),
+          part(1, 'rec.hea', header),
+          part(2, 'b.flac', 'fLaC'),
+          part(3, 'rec.dat', dat),
+        ),
+        1_000_000,
+      ),
+    );
     expect(results.map((r) => r.file.fileName)).toEqual(['a.wav', 'b.flac', 'rec.hea']);
     expect(results[0]!.bytes!.toString()).toBe('RIFF');
   });
 
   it('refuses a header whose signal file is not in the request, and a signal file without a header, saying what to send', async () => {
-    const results = await collect(pairWfdbParts(parts(part(0, 'rec.hea', header), part(1, 'other.dat', dat)), 1_000_000));
+    const results = await collect(
+      pairWfdbParts(parts(part(0, 'rec.hea', header), part(1, 'other.dat', dat)), 1_000_000),
+    );
     expect(results.map((r) => [r.file.fileName, r.error?.statusCode, r.error?.code])).toEqual([
       ['rec.hea', 415, 'UNSUPPORTED_FORMAT'],
       ['other.dat', 415, 'UNSUPPORTED_FORMAT'],
@@ -65,7 +84,9 @@ describe('pairWfdbParts', () => {
   });
 
   it("refuses a record the audio library cannot read with that library's code", async () => {
-    const [result] = await collect(pairWfdbParts(parts(part(0, 'rec.hea', header), part(1, 'rec.dat', dat.subarray(0, 100))), 1_000_000));
+    const [result] = await collect(
+      pairWfdbParts(parts(part(0, 'rec.hea', header), part(1, 'rec.dat', dat.subarray(0, 100))), 1_000_000),
+    );
     expect(result!.error).toMatchObject({ statusCode: 422, code: 'CORRUPT_AUDIO' });
     const [bad] = await collect(pairWfdbParts(parts(part(0, 'rec.hea', 'rec 0 2000\n')), 1_000_000));
     expect(bad!.error).toMatchObject({ statusCode: 422, code: 'CORRUPT_AUDIO' });

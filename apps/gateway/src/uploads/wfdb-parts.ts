@@ -32,7 +32,9 @@ function readAll(file: IncomingFile, maxBytes: number): Promise<Buffer | undefin
       size += chunk.length;
       if (size <= maxBytes) chunks.push(chunk);
     });
-    file.stream.once('end', () => resolve(size > maxBytes || file.stream.truncated ? undefined : Buffer.concat(chunks, size)));
+    file.stream.once('end', () =>
+      resolve(size > maxBytes || file.stream.truncated ? undefined : Buffer.concat(chunks, size)),
+    );
     file.stream.once('error', (error: Error) => reject(malformedMultipart(error.message)));
   });
 }
@@ -40,7 +42,11 @@ function readAll(file: IncomingFile, maxBytes: number): Promise<Buffer | undefin
 function recordPart(header: IncomingFile, headerText: string, signal: Buffer): IncomingFile {
   try {
     const wav = wfdbRecordAsWav(headerText, signal);
-    return { ...header, mimeType: 'audio/wav', stream: Readable.from([Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength)]) };
+    return {
+      ...header,
+      mimeType: 'audio/wav',
+      stream: Readable.from([Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength)]),
+    };
   } catch (error) {
     if (!isAudioError(error)) throw error;
     return refusedPart(header, new ApiError(422, error.code, error.message));
@@ -52,7 +58,10 @@ function recordPart(header: IncomingFile, headerText: string, signal: Buffer): I
  * whose signal file is not in the request, a signal file without its header and a part that cannot
  * be read as WFDB are yielded as refused parts (their stream fails with the reason).
  */
-export async function* pairWfdbParts(files: AsyncIterable<IncomingFile>, maxFileBytes: number): AsyncGenerator<IncomingFile> {
+export async function* pairWfdbParts(
+  files: AsyncIterable<IncomingFile>,
+  maxFileBytes: number,
+): AsyncGenerator<IncomingFile> {
   const headers = new Map<string, { file: IncomingFile; text: string }>();
   const signals = new Map<string, { file: IncomingFile; bytes: Buffer }>();
   const waiting = () => headers.size + signals.size;
@@ -64,11 +73,21 @@ export async function* pairWfdbParts(files: AsyncIterable<IncomingFile>, maxFile
     }
     const bytes = await readAll(file, extension === WFDB_HEADER_EXTENSION ? MAX_HEADER_BYTES : maxFileBytes);
     if (!bytes) {
-      yield refusedPart(file, fileTooLarge(extension === WFDB_HEADER_EXTENSION ? MAX_HEADER_BYTES : maxFileBytes));
+      yield refusedPart(
+        file,
+        fileTooLarge(extension === WFDB_HEADER_EXTENSION ? MAX_HEADER_BYTES : maxFileBytes),
+      );
       continue;
     }
     if (waiting() >= MAX_WAITING_PARTS) {
-      yield refusedPart(file, new ApiError(400, 'WFDB_PARTS_UNPAIRED', `More than ${MAX_WAITING_PARTS} WFDB parts are waiting for their partner; send each record's .hea and .dat one after the other.`));
+      yield refusedPart(
+        file,
+        new ApiError(
+          400,
+          'WFDB_PARTS_UNPAIRED',
+          `More than ${MAX_WAITING_PARTS} WFDB parts are waiting for their partner; send each record's .hea and .dat one after the other.`,
+        ),
+      );
       continue;
     }
     if (extension === WFDB_SIGNAL_EXTENSION) {
@@ -97,11 +116,19 @@ export async function* pairWfdbParts(files: AsyncIterable<IncomingFile>, maxFile
   for (const [signalName, { file }] of headers)
     yield refusedPart(
       file,
-      new ApiError(415, 'UNSUPPORTED_FORMAT', `The WFDB header ${file.fileName} names the signal file ${signalName}, which is not in the request; send the .hea and its .dat in the same request.`),
+      new ApiError(
+        415,
+        'UNSUPPORTED_FORMAT',
+        `The WFDB header ${file.fileName} names the signal file ${signalName}, which is not in the request; send the .hea and its .dat in the same request.`,
+      ),
     );
   for (const { file } of signals.values())
     yield refusedPart(
       file,
-      new ApiError(415, 'UNSUPPORTED_FORMAT', `${file.fileName} looks like a WFDB signal file, but no header (.hea) in the request names it; send the .hea and its .dat in the same request.`),
+      new ApiError(
+        415,
+        'UNSUPPORTED_FORMAT',
+        `${file.fileName} looks like a WFDB signal file, but no header (.hea) in the request names it; send the .hea and its .dat in the same request.`,
+      ),
     );
 }

@@ -7,7 +7,11 @@ import { AudioError, corruptAudio, tooLong } from '../errors';
 import type { AudioFormat } from './detect-format';
 import { assertSampleRate, type DecodeLimits } from './limits';
 
-export type MonoPcm = { readonly samples: Float32Array; readonly sampleRate: number; readonly channels: number };
+export type MonoPcm = {
+  readonly samples: Float32Array;
+  readonly sampleRate: number;
+  readonly channels: number;
+};
 
 type CodecFormat = Exclude<AudioFormat, 'wfdb'>;
 type AudioChunk = { channelData: Float32Array[]; sampleRate: number };
@@ -38,7 +42,12 @@ export async function decodeToMono(
   expectedFrames = 0,
 ): Promise<MonoPcm> {
   const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
-  if (format === 'flac' && expectedFrames > 0 && pieces.length === 1 && pieces[0].length <= limits.chunkBytes) {
+  if (
+    format === 'flac' &&
+    expectedFrames > 0 &&
+    pieces.length === 1 &&
+    pieces[0].length <= limits.chunkBytes
+  ) {
     const whole = await decodeWholeFlac(pieces[0], expectedFrames, limits);
     if (whole) return whole;
   }
@@ -50,7 +59,11 @@ export async function decodeToMono(
  * whose frames add up to STREAMINFO's total, so it is reused only then; anything else (a truncated
  * or inconsistent file) returns undefined and goes through the chunked path with a fresh decoder.
  */
-async function decodeWholeFlac(bytes: Uint8Array, expectedFrames: number, limits: DecodeLimits): Promise<MonoPcm | undefined> {
+async function decodeWholeFlac(
+  bytes: Uint8Array,
+  expectedFrames: number,
+  limits: DecodeLimits,
+): Promise<MonoPcm | undefined> {
   const decoder = idleFlacDecoders.pop() ?? (await createFlacDecoder());
   let decoded: AudioChunk;
   try {
@@ -67,12 +80,22 @@ async function decodeWholeFlac(bytes: Uint8Array, expectedFrames: number, limits
   if (idleFlacDecoders.length < MAX_IDLE_FLAC_DECODERS) idleFlacDecoders.push(decoder);
   else safelyFree(decoder);
   assertSampleRate(decoded.sampleRate, limits);
-  return { samples: mixToMono(decoded.channelData), sampleRate: decoded.sampleRate, channels: decoded.channelData.length };
+  return {
+    samples: mixToMono(decoded.channelData),
+    sampleRate: decoded.sampleRate,
+    channels: decoded.channelData.length,
+  };
 }
 
-async function decodeInChunks(input: readonly Uint8Array[], format: CodecFormat, limits: DecodeLimits): Promise<MonoPcm> {
+async function decodeInChunks(
+  input: readonly Uint8Array[],
+  format: CodecFormat,
+  limits: DecodeLimits,
+): Promise<MonoPcm> {
   const deadline = performance.now() + limits.timeoutMs;
-  const createDecoder = (decode as unknown as Record<string, () => Promise<StreamDecoder>>)[DECODER_NAME[format]];
+  const createDecoder = (decode as unknown as Record<string, () => Promise<StreamDecoder>>)[
+    DECODER_NAME[format]
+  ];
   const decoder = await createDecoder();
   const pieces: Float32Array[] = [];
   let totalFrames = 0;
@@ -86,11 +109,15 @@ async function decodeInChunks(input: readonly Uint8Array[], format: CodecFormat,
       channels = chunk.channelData.length;
       assertSampleRate(sampleRate, limits);
     } else if (chunk.sampleRate !== sampleRate) {
-      throw corruptAudio(format, `the sample rate changes from ${sampleRate} Hz to ${chunk.sampleRate} Hz mid-stream`);
+      throw corruptAudio(
+        format,
+        `the sample rate changes from ${sampleRate} Hz to ${chunk.sampleRate} Hz mid-stream`,
+      );
     }
     pieces.push(mixToMono(chunk.channelData));
     totalFrames += chunk.channelData[0].length;
-    if (totalFrames / sampleRate > limits.maxDurationSec) throw tooLong(totalFrames / sampleRate, limits.maxDurationSec);
+    if (totalFrames / sampleRate > limits.maxDurationSec)
+      throw tooLong(totalFrames / sampleRate, limits.maxDurationSec);
   };
 
   try {
@@ -107,7 +134,10 @@ async function decodeInChunks(input: readonly Uint8Array[], format: CodecFormat,
   } catch (error) {
     safelyFree(decoder);
     if (error instanceof AudioError) throw error;
-    throw corruptAudio(format, `the decoder stopped: ${error instanceof Error ? error.message : String(error)}`);
+    throw corruptAudio(
+      format,
+      `the decoder stopped: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return { samples: concatenate(pieces, totalFrames), sampleRate, channels };
 }

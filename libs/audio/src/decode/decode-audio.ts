@@ -1,6 +1,16 @@
 // The one entry point that turns uploaded bytes into mono float samples, or a typed AudioError.
 
-import { AudioError, corruptAudio, emptyFile, fileTooLarge, invalidSamples, silent, tooLong, tooShort, unsupportedFormat } from '../errors';
+import {
+  AudioError,
+  corruptAudio,
+  emptyFile,
+  fileTooLarge,
+  invalidSamples,
+  silent,
+  tooLong,
+  tooShort,
+  unsupportedFormat,
+} from '../errors';
 import { decodeToMono, type MonoPcm } from './codec-stream';
 import { detectFormat, type AudioFormat } from './detect-format';
 import { parseFlacStreamInfo } from './flac-header';
@@ -35,7 +45,9 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
   if (!detected.supported) throw unsupportedFormat(detected.description);
   if (detected.format === 'wfdb') {
     if (!options.wfdbSignalFile) {
-      throw unsupportedFormat('a WFDB header (.hea) without its signal file; upload the .hea and .dat files together');
+      throw unsupportedFormat(
+        'a WFDB header (.hea) without its signal file; upload the .hea and .dat files together',
+      );
     }
     return decodeWfdbRecord(new TextDecoder().decode(bytes), options.wfdbSignalFile, options);
   }
@@ -48,12 +60,19 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
       if (header.frames === 0) throw tooShort(0, limits.minDurationSec);
       expectedFrames = header.frames;
       const dataBytes = header.frames * header.blockAlign;
-      encoded = [canonicalWavHeader({ ...header, dataBytes }), bytes.subarray(header.dataOffset, header.dataOffset + dataBytes)];
+      encoded = [
+        canonicalWavHeader({ ...header, dataBytes }),
+        bytes.subarray(header.dataOffset, header.dataOffset + dataBytes),
+      ];
     }
-    if (format === 'flac' && bytes[0] === 0x66) expectedFrames = parseFlacStreamInfo(bytes, limits).totalFrames; // native FLAC, not Ogg FLAC
+    if (format === 'flac' && bytes[0] === 0x66)
+      expectedFrames = parseFlacStreamInfo(bytes, limits).totalFrames; // native FLAC, not Ogg FLAC
     const pcm = await decodeToMono(encoded, format, limits, expectedFrames);
     if (expectedFrames > 0 && pcm.samples.length < expectedFrames) {
-      throw corruptAudio(format, `only ${pcm.samples.length} of the ${expectedFrames} samples announced by the header could be decoded (truncated upload?)`);
+      throw corruptAudio(
+        format,
+        `only ${pcm.samples.length} of the ${expectedFrames} samples announced by the header could be decoded (truncated upload?)`,
+      );
     }
     return checkDecoded(pcm, format, limits);
   } catch (error) {
@@ -63,12 +82,20 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
 }
 
 /** Decodes a PhysioNet WFDB record from its header text and its format-16 signal file. */
-export function decodeWfdbRecord(headerText: string, signalFile: Uint8Array, options: Partial<DecodeLimits> = {}): DecodedAudio {
+export function decodeWfdbRecord(
+  headerText: string,
+  signalFile: Uint8Array,
+  options: Partial<DecodeLimits> = {},
+): DecodedAudio {
   const limits = { ...DEFAULT_DECODE_LIMITS, ...options };
   if (signalFile.length > limits.maxBytes) throw fileTooLarge(signalFile.length, limits.maxBytes);
   const header = parseWfdbHeader(headerText, limits);
   const signal = readWfdbSignal(header, signalFile);
-  return checkDecoded({ samples: signal.samples, sampleRate: signal.sampleRate, channels: signal.signalCount }, 'wfdb', limits);
+  return checkDecoded(
+    { samples: signal.samples, sampleRate: signal.sampleRate, channels: signal.signalCount },
+    'wfdb',
+    limits,
+  );
 }
 
 /**

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { detectFormat } from './detect-format';
 
 const bytes = (...parts: (string | number[])[]): Uint8Array =>
-  Uint8Array.from(parts.flatMap((part) => (typeof part === 'string' ? [...part].map((c) => c.charCodeAt(0)) : part)));
+  Uint8Array.from(
+    parts.flatMap((part) => (typeof part === 'string' ? [...part].map((c) => c.charCodeAt(0)) : part)),
+  );
 
 describe('detectFormat', () => {
   it.each([
@@ -17,7 +19,10 @@ describe('detectFormat', () => {
   });
 
   it('recognises a WFDB header from its record line', () => {
-    expect(detectFormat(bytes('a0001 1 2000 71332\na0001.dat 16 1000 16 0 0 0 0 PCG\n'))).toMatchObject({ supported: true, format: 'wfdb' });
+    expect(detectFormat(bytes('a0001 1 2000 71332\na0001.dat 16 1000 16 0 0 0 0 PCG\n'))).toMatchObject({
+      supported: true,
+      format: 'wfdb',
+    });
   });
 
   it.each([

@@ -42,7 +42,8 @@ export function detectFormat(bytes: Uint8Array): DetectedFormat {
     if (layer === 0) return unsupported('an AAC (ADTS) audio stream');
     return { supported: true, format: 'mp3' };
   }
-  if (head4 === 'FORM' && ['AIFF', 'AIFC'].includes(ascii(bytes, 8, 4))) return unsupported('an AIFF audio file');
+  if (head4 === 'FORM' && ['AIFF', 'AIFC'].includes(ascii(bytes, 8, 4)))
+    return unsupported('an AIFF audio file');
   if (ascii(bytes, 4, 4) === 'ftyp') return unsupported('an MP4/M4A (AAC) or MOV file');
   if (startsWith(bytes, [0x1a, 0x45, 0xdf, 0xa3])) return unsupported('a WebM/Matroska file');
   if (startsWith(bytes, [0x30, 0x26, 0xb2, 0x75])) return unsupported('a WMA/ASF file');
@@ -53,10 +54,12 @@ export function detectFormat(bytes: Uint8Array): DetectedFormat {
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47])) return unsupported('a PNG image');
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return unsupported('a JPEG image');
   if (ascii(bytes, 0, 4) === 'GIF8') return unsupported('a GIF image');
-  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return unsupported('a TIFF image');
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]))
+    return unsupported('a TIFF image');
   if (ascii(bytes, 128, 4) === 'DICM') return unsupported('a DICOM file');
   if (head4 === '%PDF') return unsupported('a PDF document');
-  if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06])) return unsupported('a ZIP archive (or a Word/Excel document)');
+  if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04]) || startsWith(bytes, [0x50, 0x4b, 0x05, 0x06]))
+    return unsupported('a ZIP archive (or a Word/Excel document)');
   if (startsWith(bytes, [0x1f, 0x8b])) return unsupported('a gzip archive');
   if (startsWith(bytes, [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c])) return unsupported('a 7-Zip archive');
   if (ascii(bytes, 0, 4) === 'Rar!') return unsupported('a RAR archive');
@@ -80,10 +83,16 @@ function detectOggCodec(bytes: Uint8Array): DetectedFormat {
 
 function detectText(bytes: Uint8Array): DetectedFormat {
   const sample = bytes.subarray(0, 512);
-  const printable = sample.every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0xc2);
+  const printable = sample.every(
+    (b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0xc2,
+  );
   if (!printable) return unsupported('an unrecognised binary file');
   const text = new TextDecoder().decode(sample).trimStart();
-  if (WFDB_RECORD_LINE.test(text.split(/\r?\n/).find((line) => line.trim() !== '' && !line.startsWith('#')) ?? '')) {
+  if (
+    WFDB_RECORD_LINE.test(
+      text.split(/\r?\n/).find((line) => line.trim() !== '' && !line.startsWith('#')) ?? '',
+    )
+  ) {
     return { supported: true, format: 'wfdb', part: 'header' };
   }
   const lower = text.toLowerCase();

@@ -39,7 +39,8 @@ const PLACEHOLDER_SIZES = new Set([0, 0xffffffff]);
 type Format = Omit<WavHeader, 'dataOffset' | 'dataBytes' | 'frames' | 'durationSec'>;
 
 export function parseWavHeader(bytes: Uint8Array, limits: DecodeLimits): WavHeader {
-  if (bytes.length < 12) throw corruptAudio('wav', `only ${bytes.length} bytes, shorter than the 12-byte RIFF header`);
+  if (bytes.length < 12)
+    throw corruptAudio('wav', `only ${bytes.length} bytes, shorter than the 12-byte RIFF header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let format: Format | undefined;
   let position = 12;
@@ -53,7 +54,10 @@ export function parseWavHeader(bytes: Uint8Array, limits: DecodeLimits): WavHead
       let dataBytes = size;
       if (PLACEHOLDER_SIZES.has(size)) dataBytes = remaining;
       else if (size > remaining) {
-        throw corruptAudio('wav', `the data chunk declares ${size} bytes but only ${remaining} follow (truncated upload?)`);
+        throw corruptAudio(
+          'wav',
+          `the data chunk declares ${size} bytes but only ${remaining} follow (truncated upload?)`,
+        );
       }
       const frames = Math.floor(dataBytes / format.blockAlign);
       const durationSec = frames / format.sampleRate;
@@ -61,7 +65,10 @@ export function parseWavHeader(bytes: Uint8Array, limits: DecodeLimits): WavHead
       return { ...format, dataOffset: bodyStart, dataBytes, frames, durationSec };
     }
     if (size > remaining) {
-      throw corruptAudio('wav', `the "${printable(id)}" chunk declares ${size} bytes but only ${remaining} follow`);
+      throw corruptAudio(
+        'wav',
+        `the "${printable(id)}" chunk declares ${size} bytes but only ${remaining} follow`,
+      );
     }
     if (id === 'fmt ') format = parseFmtChunk(view, bodyStart, size, limits);
     position = bodyStart + size + (size % 2); // chunks are word-aligned
@@ -94,7 +101,10 @@ function parseFmtChunk(view: DataView, start: number, size: number, limits: Deco
     throw corruptAudio('wav', `${bitsPerSample}-bit ${codec} samples are not a valid WAV encoding`);
   }
   if (blockAlign !== (channels * bitsPerSample) / 8) {
-    throw corruptAudio('wav', `block align is ${blockAlign} bytes, expected ${(channels * bitsPerSample) / 8} for ${channels} x ${bitsPerSample}-bit`);
+    throw corruptAudio(
+      'wav',
+      `block align is ${blockAlign} bytes, expected ${(channels * bitsPerSample) / 8} for ${channels} x ${bitsPerSample}-bit`,
+    );
   }
   return { codec, channels, sampleRate, bitsPerSample, blockAlign };
 }

@@ -13,7 +13,11 @@ export function wfdbSignalFileName(headerText: string): string {
 }
 
 /** The record's heart-sound signal as a 32-bit float WAV; AudioErrors for a record that cannot be read. */
-export function wfdbRecordAsWav(headerText: string, signalFile: Uint8Array, options: Omit<DecodeOptions, 'wfdbSignalFile'> = {}): Uint8Array {
+export function wfdbRecordAsWav(
+  headerText: string,
+  signalFile: Uint8Array,
+  options: Omit<DecodeOptions, 'wfdbSignalFile'> = {},
+): Uint8Array {
   const decoded = decodeWfdbRecord(headerText, signalFile, options);
   return floatWav(decoded.samples, decoded.sampleRate);
 }
@@ -23,7 +27,8 @@ export function floatWav(samples: Float32Array, sampleRate: number): Uint8Array 
   const dataBytes = samples.length * 4;
   const bytes = new Uint8Array(44 + dataBytes);
   const view = new DataView(bytes.buffer);
-  const ascii = (offset: number, text: string) => [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
+  const ascii = (offset: number, text: string) =>
+    [...text].forEach((c, i) => view.setUint8(offset + i, c.charCodeAt(0)));
   ascii(0, 'RIFF');
   view.setUint32(4, 36 + dataBytes, true);
   ascii(8, 'WAVE');

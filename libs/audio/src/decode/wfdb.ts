@@ -22,7 +22,11 @@ export type WfdbHeader = {
   readonly signals: readonly WfdbSignalSpec[];
 };
 
-export type WfdbSignal = { readonly samples: Float32Array; readonly sampleRate: number; readonly signalCount: number };
+export type WfdbSignal = {
+  readonly samples: Float32Array;
+  readonly sampleRate: number;
+  readonly signalCount: number;
+};
 
 const MAX_SIGNALS = 64;
 const DEFAULT_SAMPLE_RATE = 250; // WFDB's documented default when a header omits the rate
@@ -38,17 +42,25 @@ export function parseWfdbHeader(headerText: string, limits: DecodeLimits): WfdbH
   if (recordField.includes('/')) throw unsupportedFormat('a multi-segment WFDB record');
   const signalCount = Number(signalCountField);
   if (!Number.isInteger(signalCount) || signalCount < 1 || signalCount > MAX_SIGNALS) {
-    throw corruptAudio('wfdb', `the header declares ${signalCountField ?? 'no'} signals; 1 to ${MAX_SIGNALS} are supported`);
+    throw corruptAudio(
+      'wfdb',
+      `the header declares ${signalCountField ?? 'no'} signals; 1 to ${MAX_SIGNALS} are supported`,
+    );
   }
-  const sampleRate = rateField === undefined ? DEFAULT_SAMPLE_RATE : Number.parseFloat(rateField.split('/')[0]);
+  const sampleRate =
+    rateField === undefined ? DEFAULT_SAMPLE_RATE : Number.parseFloat(rateField.split('/')[0]);
   assertSampleRate(sampleRate, limits);
   const samplesPerSignal = samplesField === undefined ? 0 : Number(samplesField);
   if (!Number.isSafeInteger(samplesPerSignal) || samplesPerSignal < 0) {
     throw corruptAudio('wfdb', `"${samplesField}" is not a valid number of samples`);
   }
-  if (samplesPerSignal / sampleRate > limits.maxDurationSec) throw tooLong(samplesPerSignal / sampleRate, limits.maxDurationSec);
+  if (samplesPerSignal / sampleRate > limits.maxDurationSec)
+    throw tooLong(samplesPerSignal / sampleRate, limits.maxDurationSec);
   if (lines.length - 1 < signalCount) {
-    throw corruptAudio('wfdb', `the header declares ${signalCount} signals but describes ${lines.length - 1}`);
+    throw corruptAudio(
+      'wfdb',
+      `the header declares ${signalCount} signals but describes ${lines.length - 1}`,
+    );
   }
   const signals = lines.slice(1, 1 + signalCount).map(parseSignalLine);
   return { recordName: recordField, sampleRate, samplesPerSignal, signals };
@@ -60,7 +72,8 @@ function parseSignalLine(line: string): WfdbSignalSpec {
   const formatMatch = /^(\d+)(?:x\d+)?(?::\d+)?(?:\+(\d+))?$/.exec(formatField);
   if (!formatMatch) throw corruptAudio('wfdb', `"${formatField}" is not a valid signal format`);
   const format = Number(formatMatch[1]);
-  if (format !== 16) throw unsupportedFormat(`a WFDB record in signal format ${format} (only format 16 is read)`);
+  if (format !== 16)
+    throw unsupportedFormat(`a WFDB record in signal format ${format} (only format 16 is read)`);
   const adcZero = zeroField === '' ? 0 : Number(zeroField);
   const baselineMatch = /\((-?\d+)\)/.exec(gainField);
   const resolution = resolutionField === '' ? 0 : Number(resolutionField);
@@ -79,16 +92,25 @@ function parseSignalLine(line: string): WfdbSignalSpec {
  * 2^(adcResolution - 1), the same scale a 16-bit WAV of the recording decodes to. The heart-sound
  * signal is the one described as PCG, otherwise the first.
  */
-export function readWfdbSignal(header: WfdbHeader, datBytes: Uint8Array, signalIndex = pickHeartSoundSignal(header)): WfdbSignal {
+export function readWfdbSignal(
+  header: WfdbHeader,
+  datBytes: Uint8Array,
+  signalIndex = pickHeartSoundSignal(header),
+): WfdbSignal {
   const signal = header.signals[signalIndex];
   if (!signal) throw corruptAudio('wfdb', `the record has no signal ${signalIndex}`);
   const sameFile = header.signals.filter((other) => other.fileName === signal.fileName);
   const stride = sameFile.length;
   const column = sameFile.indexOf(signal);
-  const available = Math.floor(Math.max(0, datBytes.length - signal.byteOffset) / (BYTES_PER_SAMPLE * stride));
+  const available = Math.floor(
+    Math.max(0, datBytes.length - signal.byteOffset) / (BYTES_PER_SAMPLE * stride),
+  );
   const frames = header.samplesPerSignal > 0 ? header.samplesPerSignal : available;
   if (frames > available) {
-    throw corruptAudio('wfdb', `the header announces ${frames} samples but the signal file holds ${available} (truncated .dat?)`);
+    throw corruptAudio(
+      'wfdb',
+      `the header announces ${frames} samples but the signal file holds ${available} (truncated .dat?)`,
+    );
   }
   const view = new DataView(datBytes.buffer, datBytes.byteOffset, datBytes.byteLength);
   const scale = 1 / 2 ** (signal.adcResolution - 1);

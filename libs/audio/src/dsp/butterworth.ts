@@ -1,7 +1,13 @@
 // Butterworth filters as cascaded biquads (bilinear transform with pre-warping), run forward and
 // backward so the band-pass has zero phase: heart-sound timing (S1-S2 intervals) is not shifted.
 
-export type Biquad = { readonly b0: number; readonly b1: number; readonly b2: number; readonly a1: number; readonly a2: number };
+export type Biquad = {
+  readonly b0: number;
+  readonly b1: number;
+  readonly b2: number;
+  readonly a1: number;
+  readonly a2: number;
+};
 
 export function butterworthLowPass(order: number, cutoffHz: number, sampleRate: number): Biquad[] {
   return butterworthSections(order, cutoffHz, sampleRate, 'low');
@@ -11,9 +17,16 @@ export function butterworthHighPass(order: number, cutoffHz: number, sampleRate:
   return butterworthSections(order, cutoffHz, sampleRate, 'high');
 }
 
-function butterworthSections(order: number, cutoffHz: number, sampleRate: number, kind: 'low' | 'high'): Biquad[] {
-  if (order < 2 || order % 2 !== 0) throw new RangeError(`Butterworth order must be even and >= 2, got ${order}`);
-  if (!(cutoffHz > 0 && cutoffHz < sampleRate / 2)) throw new RangeError(`cutoff ${cutoffHz} Hz must lie between 0 and Nyquist (${sampleRate / 2} Hz)`);
+function butterworthSections(
+  order: number,
+  cutoffHz: number,
+  sampleRate: number,
+  kind: 'low' | 'high',
+): Biquad[] {
+  if (order < 2 || order % 2 !== 0)
+    throw new RangeError(`Butterworth order must be even and >= 2, got ${order}`);
+  if (!(cutoffHz > 0 && cutoffHz < sampleRate / 2))
+    throw new RangeError(`cutoff ${cutoffHz} Hz must lie between 0 and Nyquist (${sampleRate / 2} Hz)`);
   const omega = (2 * Math.PI * cutoffHz) / sampleRate;
   const cos = Math.cos(omega);
   const sin = Math.sin(omega);
@@ -25,7 +38,13 @@ function butterworthSections(order: number, cutoffHz: number, sampleRate: number
     const a0 = 1 + alpha;
     const edge = kind === 'low' ? (1 - cos) / 2 : (1 + cos) / 2;
     const middle = kind === 'low' ? 1 - cos : -(1 + cos);
-    sections.push({ b0: edge / a0, b1: middle / a0, b2: edge / a0, a1: (-2 * cos) / a0, a2: (1 - alpha) / a0 });
+    sections.push({
+      b0: edge / a0,
+      b1: middle / a0,
+      b2: edge / a0,
+      a1: (-2 * cos) / a0,
+      a2: (1 - alpha) / a0,
+    });
   }
   return sections;
 }
@@ -34,7 +53,12 @@ function butterworthSections(order: number, cutoffHz: number, sampleRate: number
  * Zero-phase filtering like scipy's sosfiltfilt: the signal is extended by odd reflection at both ends
  * and each section starts in its steady state, so the edges carry no start-up transient.
  */
-export function filtfilt(sections: readonly Biquad[], samples: Float32Array | Float64Array, padLength: number, offset = 0): Float64Array {
+export function filtfilt(
+  sections: readonly Biquad[],
+  samples: Float32Array | Float64Array,
+  padLength: number,
+  offset = 0,
+): Float64Array {
   const n = samples.length;
   if (n === 0) return new Float64Array(0);
   const pad = Math.max(0, Math.min(padLength, n - 1));
@@ -57,7 +81,8 @@ export function filtfilt(sections: readonly Biquad[], samples: Float32Array | Fl
  */
 function runCascade(sections: readonly Biquad[], signal: Float64Array, direction: 1 | -1): void {
   let s = 0;
-  for (; sections.length - s >= 3 && sections.length - s !== 4; s += 3) runSectionTriple(sections[s], sections[s + 1], sections[s + 2], signal, direction);
+  for (; sections.length - s >= 3 && sections.length - s !== 4; s += 3)
+    runSectionTriple(sections[s], sections[s + 1], sections[s + 2], signal, direction);
   for (; s + 1 < sections.length; s += 2) runSectionPair(sections[s], sections[s + 1], signal, direction);
   if (s < sections.length) runSection(sections[s], signal, direction);
 }

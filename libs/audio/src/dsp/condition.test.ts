@@ -5,7 +5,8 @@ import { bandPass, conditionSignal, prepareSignal } from './condition';
 const RATE = 2000;
 const decibels = (ratio: number): number => 20 * Math.log10(ratio);
 // Ignore half a second at each end: the claim is about the steady state.
-const steadyAmplitude = (signal: Float32Array, frequency: number): number => toneAmplitude(signal, frequency, RATE, RATE / 2, signal.length - RATE / 2);
+const steadyAmplitude = (signal: Float32Array, frequency: number): number =>
+  toneAmplitude(signal, frequency, RATE, RATE / 2, signal.length - RATE / 2);
 
 describe('bandPass (zero-phase 25-400 Hz)', () => {
   it('passes a 100 Hz sine at 95 % of its amplitude or more', () => {
@@ -24,7 +25,10 @@ describe('bandPass (zero-phase 25-400 Hz)', () => {
     const click = new Float32Array(4000);
     click[2000] = 1;
     const filtered = bandPass(click, RATE);
-    const peakIndex = filtered.reduce((best, value, i) => (Math.abs(value) > Math.abs(filtered[best]) ? i : best), 0);
+    const peakIndex = filtered.reduce(
+      (best, value, i) => (Math.abs(value) > Math.abs(filtered[best]) ? i : best),
+      0,
+    );
     expect(peakIndex).toBe(2000);
   });
 

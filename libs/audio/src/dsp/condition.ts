@@ -28,7 +28,9 @@ export function bandPassSections(sampleRate: number): Biquad[] {
     sections = butterworthHighPass(CONDITIONING.highPassOrder, CONDITIONING.lowCutHz, sampleRate);
     // At rates too low to hold 400 Hz the resampler's anti-aliasing filter is the low-pass.
     if (CONDITIONING.highCutHz < 0.45 * sampleRate) {
-      sections = sections.concat(butterworthLowPass(CONDITIONING.lowPassOrder, CONDITIONING.highCutHz, sampleRate));
+      sections = sections.concat(
+        butterworthLowPass(CONDITIONING.lowPassOrder, CONDITIONING.highCutHz, sampleRate),
+      );
     }
     bandPassCache.set(sampleRate, sections);
   }
@@ -63,7 +65,10 @@ export function conditionSignal(samples: Float32Array, sampleRate: number): Floa
 
 /** Resamples to the model rate (2000 Hz) and conditions the signal. */
 export function prepareSignal(decoded: Pick<DecodedAudio, 'samples' | 'sampleRate'>): Float32Array {
-  const atModelRate = decoded.sampleRate === MODEL_SAMPLE_RATE ? decoded.samples : resample(decoded.samples, decoded.sampleRate, MODEL_SAMPLE_RATE);
+  const atModelRate =
+    decoded.sampleRate === MODEL_SAMPLE_RATE
+      ? decoded.samples
+      : resample(decoded.samples, decoded.sampleRate, MODEL_SAMPLE_RATE);
   return conditionSignal(atModelRate, MODEL_SAMPLE_RATE);
 }
 

@@ -25,7 +25,9 @@ describe('resample', () => {
   it('removes a 1.5 kHz tone instead of aliasing it to 500 Hz (<= -40 dB)', () => {
     const output = resample(sine(1500, 44_100, 2), 44_100, 2000);
     expect(decibels(toneAmplitude(output, 500, 2000, 200, 3800))).toBeLessThanOrEqual(-40);
-    expect(decibels(Math.sqrt(output.subarray(200, 3800).reduce((sum, v) => sum + v * v, 0) / 3600) * Math.SQRT2)).toBeLessThanOrEqual(-40);
+    expect(
+      decibels(Math.sqrt(output.subarray(200, 3800).reduce((sum, v) => sum + v * v, 0) / 3600) * Math.SQRT2),
+    ).toBeLessThanOrEqual(-40);
   });
 
   it('keeps a tone across common rates (48 kHz, 8 kHz, 4 kHz, 22.05 kHz)', () => {

@@ -23,7 +23,8 @@ type PolyphaseKernel = {
 const kernelCache = new Map<string, PolyphaseKernel>();
 
 export function resample(samples: Float32Array, fromRate: number, toRate: number): Float32Array {
-  if (!(fromRate > 0 && toRate > 0)) throw new RangeError(`sample rates must be positive, got ${fromRate} -> ${toRate}`);
+  if (!(fromRate > 0 && toRate > 0))
+    throw new RangeError(`sample rates must be positive, got ${fromRate} -> ${toRate}`);
   if (fromRate === toRate) return samples.slice();
   const kernel = polyphaseKernel(fromRate, toRate);
   const outputLength = Math.floor((samples.length * toRate) / fromRate);

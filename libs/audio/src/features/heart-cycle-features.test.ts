@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../decode/decode-audio';
 import { MODEL_SAMPLE_RATE, prepareSignal } from '../dsp/condition';
 import { heartSoundSpectrogram, segmentHeartSounds } from '../segmentation/heart-sound-segmentation';
-import { ALIGNED_CYCLE_FEATURE_NAMES, alignedHeartCycleFeatures, HEART_CYCLE_FEATURE_NAMES, heartCycleFeatures } from './heart-cycle-features';
+import {
+  ALIGNED_CYCLE_FEATURE_NAMES,
+  alignedHeartCycleFeatures,
+  HEART_CYCLE_FEATURE_NAMES,
+  heartCycleFeatures,
+} from './heart-cycle-features';
 
 const RATE = MODEL_SAMPLE_RATE;
 const FIXTURES = join(__dirname, '../../test/fixtures');
@@ -53,22 +58,25 @@ describe('heart-cycle features', () => {
   it.each([
     [80, 'heart-sound-segments.json'],
     [128, 'heart-sound-segments-win128.json'],
-  ] as const)('match the research replica (research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
-    const reference = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as Record<
-      string,
-      { cycleFeatures: number[] }
-    >;
-    for (const [id, expected] of Object.entries(reference)) {
-      const signal = prepareSignal(
-        await decodeAudio(new Uint8Array(readFileSync(join(FIXTURES, `${id}.flac`)))),
-      );
-      const features = Array.from(heartCycleFeatures(signal, heartSoundSpectrogram(signal, windowLength))!);
-      expect(features).toHaveLength(HEART_CYCLE_FEATURE_NAMES.length);
-      features.forEach((value, k) =>
-        expect(value, `${id} ${HEART_CYCLE_FEATURE_NAMES[k]}`).toBeCloseTo(expected.cycleFeatures[k], 6),
-      );
-    }
-  });
+  ] as const)(
+    'match the research replica (research/cycle_frames.py) on real recordings with a %i-sample window',
+    async (windowLength, fixture) => {
+      const reference = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as Record<
+        string,
+        { cycleFeatures: number[] }
+      >;
+      for (const [id, expected] of Object.entries(reference)) {
+        const signal = prepareSignal(
+          await decodeAudio(new Uint8Array(readFileSync(join(FIXTURES, `${id}.flac`)))),
+        );
+        const features = Array.from(heartCycleFeatures(signal, heartSoundSpectrogram(signal, windowLength))!);
+        expect(features).toHaveLength(HEART_CYCLE_FEATURE_NAMES.length);
+        features.forEach((value, k) =>
+          expect(value, `${id} ${HEART_CYCLE_FEATURE_NAMES[k]}`).toBeCloseTo(expected.cycleFeatures[k], 6),
+        );
+      }
+    },
+  );
 
   it('place a systolic murmur in the systolic thirds of its band, above mid-diastole', () => {
     const aligned = (signal: Float32Array) => {
@@ -80,12 +88,19 @@ describe('heart-cycle features', () => {
     const at = (name: string) => ALIGNED_CYCLE_FEATURE_NAMES.indexOf(name);
     // Against mid-diastole of the same recording, so a murmur that leaks into the heart sounds' frames does not matter.
     const systoleOverDiastole = (f: Float64Array, third: number) =>
-      f[at(`systole third ${third}/heart sounds 100-200 Hz`)] - f[at('diastole third 2/heart sounds 100-200 Hz')];
-    for (const third of [1, 2, 3]) expect(systoleOverDiastole(murmur, third) - systoleOverDiastole(quiet, third)).toBeGreaterThan(1);
+      f[at(`systole third ${third}/heart sounds 100-200 Hz`)] -
+      f[at('diastole third 2/heart sounds 100-200 Hz')];
+    for (const third of [1, 2, 3])
+      expect(systoleOverDiastole(murmur, third) - systoleOverDiastole(quiet, third)).toBeGreaterThan(1);
   });
 
   it('align nothing when the segmentation has no two complete beats', () => {
     const spectrogram = heartSoundSpectrogram(new Float32Array(3 * RATE), 128);
-    expect(alignedHeartCycleFeatures(spectrogram, [{ state: 'S1', start: 400, end: 600 }, { state: 'systole', start: 600, end: 1000 }])).toBeNull();
+    expect(
+      alignedHeartCycleFeatures(spectrogram, [
+        { state: 'S1', start: 400, end: 600 },
+        { state: 'systole', start: 600, end: 1000 },
+      ]),
+    ).toBeNull();
   });
 });

@@ -130,7 +130,10 @@ export const ALIGNED_CYCLE_FEATURE_NAMES = (['systole', 'diastole'] as const).fl
  * regurgitant one fills it, a diastolic rumble sits early or late in diastole. Null with fewer than
  * two complete beats.
  */
-export function alignedHeartCycleFeatures(spectrogram: HeartSoundSpectrogram, segments: readonly HeartSoundSegment[]): Float64Array | null {
+export function alignedHeartCycleFeatures(
+  spectrogram: HeartSoundSpectrogram,
+  segments: readonly HeartSoundSegment[],
+): Float64Array | null {
   checkHeartSoundSpectrogram(spectrogram);
   const { power, frames, mels } = spectrogram;
   const step = HEART_SOUND_SPECTROGRAM.hopLength;
@@ -159,8 +162,12 @@ export function alignedHeartCycleFeatures(spectrogram: HeartSoundSpectrogram, se
     const row: number[] = [];
     for (const [a, b] of phases)
       for (let k = 0; k < CYCLE_THIRDS; k++) {
-        const energy = bandPower(a + Math.floor(((b - a) * k) / CYCLE_THIRDS), a + Math.floor(((b - a) * (k + 1)) / CYCLE_THIRDS));
-        for (let band = 0; band < bands; band++) row.push(Math.log(energy[band] / (0.5 * (first[band] + second[band]))));
+        const energy = bandPower(
+          a + Math.floor(((b - a) * k) / CYCLE_THIRDS),
+          a + Math.floor(((b - a) * (k + 1)) / CYCLE_THIRDS),
+        );
+        for (let band = 0; band < bands; band++)
+          row.push(Math.log(energy[band] / (0.5 * (first[band] + second[band]))));
       }
     rows.push(row);
   }

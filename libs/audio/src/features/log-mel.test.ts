@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { sine } from '../test-signals';
 import { segmentIntoWindows } from '../windows';
-import { DEFAULT_FEATURE_CONFIG, frameCount, framesServe, logMelSpectrogram, logMelSpectrogramsOfWindows, melPowerSpectrogram, melPowerSpectrogramOneFftPerFrame } from './log-mel';
+import {
+  DEFAULT_FEATURE_CONFIG,
+  frameCount,
+  framesServe,
+  logMelSpectrogram,
+  logMelSpectrogramsOfWindows,
+  melPowerSpectrogram,
+  melPowerSpectrogramOneFftPerFrame,
+} from './log-mel';
 import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
 import { referenceFilterbank, referenceLogMel } from '../../test/python-reference';
 
@@ -51,7 +59,9 @@ describe('logMelSpectrogram', () => {
   });
 
   it('matches the numpy reference (reflect padding, centred Hann, Slaney mel, ln(p + 1e-6)) within 1e-3', () => {
-    const samples = noise(10_000, 7).map((value, n) => 0.3 * value + Math.sin((2 * Math.PI * 100 * n) / 2000));
+    const samples = noise(10_000, 7).map(
+      (value, n) => 0.3 * value + Math.sin((2 * Math.PI * 100 * n) / 2000),
+    );
     const ours = logMelSpectrogram(samples);
     const reference = referenceLogMel(samples, DEFAULT_FEATURE_CONFIG);
     expect(reference.length).toBe(ours.data.length);
@@ -62,7 +72,10 @@ describe('logMelSpectrogram', () => {
     const { data, frames, mels } = logMelSpectrogram(sine(100, 2000, 5));
     const bands = melFilterbank(DEFAULT_FEATURE_CONFIG);
     const bin100 = Math.round((100 * 256) / 2000);
-    const expectedBand = bands.reduce((best, weights, band) => (weights[bin100] > bands[best][bin100] ? band : best), 0);
+    const expectedBand = bands.reduce(
+      (best, weights, band) => (weights[bin100] > bands[best][bin100] ? band : best),
+      0,
+    );
     for (const t of [10, 125, 240]) {
       const row = Array.from(data.subarray(t * mels, (t + 1) * mels));
       expect(row.indexOf(Math.max(...row))).toBe(expectedBand);
@@ -74,7 +87,6 @@ describe('logMelSpectrogram', () => {
     const samples = noise(10_000, 3);
     expect(logMelSpectrogram(samples).data).toEqual(logMelSpectrogram(samples).data);
   });
-
 });
 
 describe('logMelSpectrogramsOfWindows', () => {
@@ -97,16 +109,24 @@ describe('logMelSpectrogramsOfWindows', () => {
     const windows = segmentIntoWindows(signal, { sampleRate: 2000 });
     const fromWhole = logMelSpectrogramsOfWindows(signal, windows, coarse, whole);
     // melPowerSpectrogram computes two frames per complex FFT: equal to one real FFT per frame to ~1e-15.
-    windows.forEach((window, i) => expect(maxAbsDifference(fromWhole[i].data, logMelSpectrogram(window.samples, coarse).data)).toBeLessThan(1e-5));
+    windows.forEach((window, i) =>
+      expect(
+        maxAbsDifference(fromWhole[i].data, logMelSpectrogram(window.samples, coarse).data),
+      ).toBeLessThan(1e-5),
+    );
     const oneFftPerFrame = melPowerSpectrogramOneFftPerFrame(signal, { ...coarse, hopLength: 40 });
     const fromReference = logMelSpectrogramsOfWindows(signal, windows, coarse, oneFftPerFrame);
-    windows.forEach((window, i) => expect(fromReference[i].data).toEqual(logMelSpectrogram(window.samples, coarse).data));
+    windows.forEach((window, i) =>
+      expect(fromReference[i].data).toEqual(logMelSpectrogram(window.samples, coarse).data),
+    );
   });
 
   it('pairs two frames per complex FFT with the result of one real FFT per frame (relative 1e-9, log-mel 1e-5)', () => {
     // Odd and even frame counts, a quiet stretch next to a loud one (a quiet frame shares its FFT
     // with a loud partner), and the 80- and 128-sample heart-sound windows.
-    const loudThenQuiet = Float32Array.from(noise(2000 * 7 + 41, 14), (v, i) => (i < 7000 ? v * 100 : v * 1e-3));
+    const loudThenQuiet = Float32Array.from(noise(2000 * 7 + 41, 14), (v, i) =>
+      i < 7000 ? v * 100 : v * 1e-3,
+    );
     for (const signal of [noise(2000 * 9 + 17, 15), noise(2000 * 9 + 57, 16), loudThenQuiet])
       for (const winLength of [80, 128]) {
         const config = { ...coarse, hopLength: 40, winLength };
@@ -116,7 +136,10 @@ describe('logMelSpectrogramsOfWindows', () => {
         let worstRelative = 0;
         let worstLog = 0;
         for (let i = 0; i < reference.power.length; i++) {
-          worstRelative = Math.max(worstRelative, Math.abs(paired.power[i] - reference.power[i]) / reference.power[i]);
+          worstRelative = Math.max(
+            worstRelative,
+            Math.abs(paired.power[i] - reference.power[i]) / reference.power[i],
+          );
           worstLog = Math.max(worstLog, Math.abs(Math.log(paired.power[i]) - Math.log(reference.power[i])));
         }
         expect(worstRelative).toBeLessThan(1e-9);
@@ -132,7 +155,9 @@ describe('logMelSpectrogramsOfWindows', () => {
     const otherSignal = melPowerSpectrogram(signal.subarray(0, 20_000), { ...coarse, hopLength: 40 });
     for (const whole of [otherWindow, otherHop, otherSignal]) {
       expect(framesServe(whole, coarse, signal.length)).toBe(false);
-      expect(() => logMelSpectrogramsOfWindows(signal, windows, coarse, whole)).toThrow(/not of this signal with the same analysis/);
+      expect(() => logMelSpectrogramsOfWindows(signal, windows, coarse, whole)).toThrow(
+        /not of this signal with the same analysis/,
+      );
     }
   });
 });

@@ -29,7 +29,11 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
 });
 
 /** Frame-major: value(frame t, band m) = data[t * mels + m]. */
-export type LogMelSpectrogram = { readonly data: Float32Array; readonly frames: number; readonly mels: number };
+export type LogMelSpectrogram = {
+  readonly data: Float32Array;
+  readonly frames: number;
+  readonly mels: number;
+};
 
 type SparseBand = { readonly firstBin: number; readonly weights: Float64Array };
 
@@ -64,7 +68,10 @@ export function frameCount(sampleCount: number, config: FeatureConfig = DEFAULT_
   return 1 + Math.floor(sampleCount / config.hopLength);
 }
 
-export function logMelSpectrogram(samples: Float32Array, config: FeatureConfig = DEFAULT_FEATURE_CONFIG): LogMelSpectrogram {
+export function logMelSpectrogram(
+  samples: Float32Array,
+  config: FeatureConfig = DEFAULT_FEATURE_CONFIG,
+): LogMelSpectrogram {
   const frames = frameCount(samples.length, config);
   const data = new Float32Array(frames * config.nMels);
   fillEveryFrame(samples, config, data, false);
@@ -89,20 +96,36 @@ export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig
   const frames = frameCount(samples.length, config);
   const power = new Float64Array(frames * config.nMels);
   const half = config.nFft / 2;
-  if (samples.length <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`);
+  if (samples.length <= half)
+    throw new RangeError(
+      `log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`,
+    );
   const plan = planFor(config);
   const padded = reflectPad(samples, half);
   const { hopLength, nMels } = config;
   let t = 0;
   for (; t + 1 < frames; t += 2) {
-    computeFramePair(plan, config, padded, t * hopLength + plan.windowOffset, (t + 1) * hopLength + plan.windowOffset, power, t * nMels, (t + 1) * nMels);
+    computeFramePair(
+      plan,
+      config,
+      padded,
+      t * hopLength + plan.windowOffset,
+      (t + 1) * hopLength + plan.windowOffset,
+      power,
+      t * nMels,
+      (t + 1) * nMels,
+    );
   }
-  if (t < frames) computeFrame(plan, config, padded, t * hopLength + plan.windowOffset, power, t * nMels, true);
+  if (t < frames)
+    computeFrame(plan, config, padded, t * hopLength + plan.windowOffset, power, t * nMels, true);
   return { power, frames, mels: nMels, config };
 }
 
 /** melPowerSpectrogram with one real FFT per frame: the reference its pairing of frames is tested against. */
-export function melPowerSpectrogramOneFftPerFrame(samples: Float32Array, config: FeatureConfig): MelPowerSpectrogram {
+export function melPowerSpectrogramOneFftPerFrame(
+  samples: Float32Array,
+  config: FeatureConfig,
+): MelPowerSpectrogram {
   const frames = frameCount(samples.length, config);
   const power = new Float64Array(frames * config.nMels);
   fillEveryFrame(samples, config, power, true);
@@ -110,14 +133,30 @@ export function melPowerSpectrogramOneFftPerFrame(samples: Float32Array, config:
 }
 
 /** Every centred frame of the reflect-padded signal into `out` (frame-major), logged unless `linear`. */
-function fillEveryFrame(samples: Float32Array, config: FeatureConfig, out: Float32Array | Float64Array, linear: boolean): void {
+function fillEveryFrame(
+  samples: Float32Array,
+  config: FeatureConfig,
+  out: Float32Array | Float64Array,
+  linear: boolean,
+): void {
   const half = config.nFft / 2;
-  if (samples.length <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`);
+  if (samples.length <= half)
+    throw new RangeError(
+      `log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`,
+    );
   const plan = planFor(config);
   const padded = reflectPad(samples, half);
   const frames = frameCount(samples.length, config);
   for (let t = 0; t < frames; t++) {
-    computeFrame(plan, config, padded, t * config.hopLength + plan.windowOffset, out, t * config.nMels, linear);
+    computeFrame(
+      plan,
+      config,
+      padded,
+      t * config.hopLength + plan.windowOffset,
+      out,
+      t * config.nMels,
+      linear,
+    );
   }
 }
 
@@ -136,7 +175,9 @@ export function logMelSpectrogramsOfWindows(
   whole?: MelPowerSpectrogram,
 ): LogMelSpectrogram[] {
   if (whole && !framesServe(whole, config, signal.length))
-    throw new RangeError('the given mel power spectrogram is not of this signal with the same analysis at a hop dividing the windows\' hop');
+    throw new RangeError(
+      "the given mel power spectrogram is not of this signal with the same analysis at a hop dividing the windows' hop",
+    );
   const { hopLength, nMels, sampleRate } = config;
   const plan = planFor(config);
   const halfWindow = plan.windowOffset - config.nFft / 2; // first windowed sample relative to the frame centre
@@ -147,7 +188,8 @@ export function logMelSpectrogramsOfWindows(
   const computed = whole ? undefined : new Uint8Array(sharedFrames);
   return windows.map((window) => {
     const start = Math.round(window.startSec * sampleRate);
-    const isView = window.samples.buffer === signal.buffer && window.samples.byteOffset === signal.byteOffset + start * 4;
+    const isView =
+      window.samples.buffer === signal.buffer && window.samples.byteOffset === signal.byteOffset + start * 4;
     if (!isView || start % grid !== 0) return logMelSpectrogram(window.samples, config);
     const result = logMelOfEdgeFrames(window.samples, config, plan);
     const n = window.samples.length;
@@ -174,7 +216,11 @@ export function logMelSpectrogramsOfWindows(
  * Whether `whole` (the mel power of a signal of `signalLength` samples) holds every frame that `config`
  * would compute: the same analysis (rate, FFT, window, bands, offset) at a hop that divides config's.
  */
-export function framesServe(whole: MelPowerSpectrogram, config: FeatureConfig, signalLength: number): boolean {
+export function framesServe(
+  whole: MelPowerSpectrogram,
+  config: FeatureConfig,
+  signalLength: number,
+): boolean {
   const a = whole.config;
   return (
     a.sampleRate === config.sampleRate &&
@@ -190,7 +236,13 @@ export function framesServe(whole: MelPowerSpectrogram, config: FeatureConfig, s
 }
 
 // A plain loop: subarray() per frame allocates and cost more than the frame itself.
-function copyRow(from: Float32Array, fromOffset: number, to: Float32Array, toOffset: number, length: number): void {
+function copyRow(
+  from: Float32Array,
+  fromOffset: number,
+  to: Float32Array,
+  toOffset: number,
+  length: number,
+): void {
   for (let i = 0; i < length; i++) to[toOffset + i] = from[fromOffset + i];
 }
 
@@ -198,7 +250,8 @@ function copyRow(from: Float32Array, fromOffset: number, to: Float32Array, toOff
 function logMelOfEdgeFrames(samples: Float32Array, config: FeatureConfig, plan: Plan): LogMelSpectrogram {
   const n = samples.length;
   const half = config.nFft / 2;
-  if (n <= half) throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${n}`);
+  if (n <= half)
+    throw new RangeError(`log-mel needs more than ${half} samples for reflect padding, got ${n}`);
   const halfWindow = plan.windowOffset - half;
   const span = new Float32Array(plan.window.length);
   const frames = frameCount(n, config);
@@ -223,7 +276,15 @@ function reflectIndex(index: number, n: number): number {
  * One frame: Hann-windowed span source[spanStart .. spanStart + winLength) -> ln(mel power + offset),
  * or mel power + offset itself when `linear`.
  */
-function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, spanStart: number, out: Float32Array | Float64Array, outOffset: number, linear = false): void {
+function computeFrame(
+  plan: Plan,
+  config: FeatureConfig,
+  source: Float32Array,
+  spanStart: number,
+  out: Float32Array | Float64Array,
+  outOffset: number,
+  linear = false,
+): void {
   const { fft, window, windowOffset, bands, frameInput, spectrum, power } = plan;
   const windowLength = window.length;
   for (let i = 0; i < windowLength; i++) frameInput[windowOffset + i] = source[spanStart + i] * window[i];
@@ -249,7 +310,16 @@ function computeFrame(plan: Plan, config: FeatureConfig, source: Float32Array, s
  * offsetA and offsetB. With z = a + i b, Z = FFT(z): A[k] = (Z[k] + conj Z[N-k]) / 2 and
  * B[k] = (Z[k] - conj Z[N-k]) / 2i, because a and b are real.
  */
-function computeFramePair(plan: Plan, config: FeatureConfig, source: Float32Array, startA: number, startB: number, out: Float64Array, offsetA: number, offsetB: number): void {
+function computeFramePair(
+  plan: Plan,
+  config: FeatureConfig,
+  source: Float32Array,
+  startA: number,
+  startB: number,
+  out: Float64Array,
+  offsetA: number,
+  offsetB: number,
+): void {
   const { fft, window, windowOffset, bands, pairInput, pairSpectrum, power, secondPower } = plan;
   const windowLength = window.length;
   for (let i = 0, j = 2 * windowOffset; i < windowLength; i++, j += 2) {
@@ -294,7 +364,10 @@ function planFor(config: FeatureConfig): Plan {
   if (nFft & (nFft - 1) || nFft < 4) throw new RangeError(`nFft must be a power of two, got ${nFft}`);
   if (winLength > nFft) throw new RangeError(`winLength ${winLength} exceeds nFft ${nFft}`);
   // Periodic Hann (scipy get_window('hann', N, fftbins=True)), as librosa uses.
-  const window = Float64Array.from({ length: winLength }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / winLength));
+  const window = Float64Array.from(
+    { length: winLength },
+    (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / winLength),
+  );
   const bands = packBands(melFilterbank({ sampleRate, nFft, nMels, fMin, fMax }).map(toSparseBand));
   const plan: Plan = {
     fft: new FFT(nFft),

@@ -31,7 +31,9 @@ export function melFilterbank(spec: MelFilterbankSpec): Float64Array[] {
   const fftFrequencies = Array.from({ length: bins }, (_, k) => (k * sampleRate) / nFft);
   const minMel = hzToMelSlaney(fMin);
   const maxMel = hzToMelSlaney(fMax);
-  const edges = Array.from({ length: nMels + 2 }, (_, i) => melToHzSlaney(minMel + ((maxMel - minMel) * i) / (nMels + 1)));
+  const edges = Array.from({ length: nMels + 2 }, (_, i) =>
+    melToHzSlaney(minMel + ((maxMel - minMel) * i) / (nMels + 1)),
+  );
   return Array.from({ length: nMels }, (_, band) => {
     const [lower, centre, upper] = [edges[band], edges[band + 1], edges[band + 2]];
     const areaNormalisation = 2 / (upper - lower);

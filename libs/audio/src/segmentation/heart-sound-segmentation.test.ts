@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from '../decode/decode-audio';
 import { MODEL_SAMPLE_RATE, prepareSignal } from '../dsp/condition';
-import { HEART_SOUND_SPECTROGRAM, heartCycles, HEART_SOUND_STATES, heartSoundSpectrogram, segmentHeartSounds } from './heart-sound-segmentation';
+import {
+  HEART_SOUND_SPECTROGRAM,
+  heartCycles,
+  HEART_SOUND_STATES,
+  heartSoundSpectrogram,
+  segmentHeartSounds,
+} from './heart-sound-segmentation';
 
 const RATE = MODEL_SAMPLE_RATE;
 
@@ -78,22 +84,25 @@ describe('heart-sound segmentation', () => {
   it.each([
     [80, 'heart-sound-segments.json'],
     [128, 'heart-sound-segments-win128.json'],
-  ] as const)('matches the research replica (research/cycle_frames.py) on real recordings with a %i-sample window', async (windowLength, fixture) => {
-    const reference = JSON.parse(
-      readFileSync(join(__dirname, '../../test/fixtures', fixture), 'utf8'),
-    ) as Record<string, { segments: [number, number, number][] }>;
-    for (const [id, expected] of Object.entries(reference)) {
-      const decoded = await decodeAudio(
-        new Uint8Array(readFileSync(join(__dirname, `../../test/fixtures/${id}.flac`))),
-      );
-      const signal = prepareSignal(decoded);
-      const segments = segmentHeartSounds(signal, heartSoundSpectrogram(signal, windowLength));
-      expect(
-        segments.map((s) => [HEART_SOUND_STATES.indexOf(s.state), s.start, s.end]),
-        id,
-      ).toEqual(expected.segments);
-    }
-  });
+  ] as const)(
+    'matches the research replica (research/cycle_frames.py) on real recordings with a %i-sample window',
+    async (windowLength, fixture) => {
+      const reference = JSON.parse(
+        readFileSync(join(__dirname, '../../test/fixtures', fixture), 'utf8'),
+      ) as Record<string, { segments: [number, number, number][] }>;
+      for (const [id, expected] of Object.entries(reference)) {
+        const decoded = await decodeAudio(
+          new Uint8Array(readFileSync(join(__dirname, `../../test/fixtures/${id}.flac`))),
+        );
+        const signal = prepareSignal(decoded);
+        const segments = segmentHeartSounds(signal, heartSoundSpectrogram(signal, windowLength));
+        expect(
+          segments.map((s) => [HEART_SOUND_STATES.indexOf(s.state), s.start, s.end]),
+          id,
+        ).toEqual(expected.segments);
+      }
+    },
+  );
 
   it('refuses a spectrogram that is not a heart-sound spectrogram', () => {
     const { signal } = syntheticBeats(70, 0.3, 6);

@@ -54,7 +54,9 @@ export type HeartSoundWindowLength = (typeof HEART_SOUND_WINDOW_LENGTHS)[number]
 
 export function heartSoundSpectrogramConfig(windowLength: HeartSoundWindowLength = 80): FeatureConfig {
   if (!HEART_SOUND_WINDOW_LENGTHS.includes(windowLength))
-    throw new RangeError(`a heart-sound spectrogram's window is one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')} samples, got ${windowLength}`);
+    throw new RangeError(
+      `a heart-sound spectrogram's window is one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')} samples, got ${windowLength}`,
+    );
   return windowLength === HEART_SOUND_SPECTROGRAM.winLength
     ? HEART_SOUND_SPECTROGRAM
     : Object.freeze({ ...HEART_SOUND_SPECTROGRAM, winLength: windowLength });
@@ -96,16 +98,23 @@ export type HeartSoundSpectrogram = MelPowerSpectrogram;
  * The spectrogram of a conditioned 2 kHz recording that segmentHeartSounds and heartCycleFeatures
  * read: mel power (plus the log-mel contract's offset) without the logarithm, since both sum power.
  */
-export function heartSoundSpectrogram(signal: Float32Array, windowLength: HeartSoundWindowLength = 80): HeartSoundSpectrogram {
+export function heartSoundSpectrogram(
+  signal: Float32Array,
+  windowLength: HeartSoundWindowLength = 80,
+): HeartSoundSpectrogram {
   return melPowerSpectrogram(signal, heartSoundSpectrogramConfig(windowLength));
 }
 
 /** Refuses a spectrogram other than heartSoundSpectrogram's (its frames would mean other times and bands). */
 export function checkHeartSoundSpectrogram(spectrogram: HeartSoundSpectrogram): void {
   const { config } = spectrogram;
-  const expected = heartSoundSpectrogramConfig(HEART_SOUND_WINDOW_LENGTHS.find((w) => w === config.winLength) ?? 80);
+  const expected = heartSoundSpectrogramConfig(
+    HEART_SOUND_WINDOW_LENGTHS.find((w) => w === config.winLength) ?? 80,
+  );
   if ((Object.keys(expected) as (keyof FeatureConfig)[]).some((key) => config[key] !== expected[key]))
-    throw new RangeError(`not a heart-sound spectrogram: ${JSON.stringify(config)}; make it with heartSoundSpectrogram`);
+    throw new RangeError(
+      `not a heart-sound spectrogram: ${JSON.stringify(config)}; make it with heartSoundSpectrogram`,
+    );
 }
 
 /**
@@ -124,7 +133,10 @@ export function segmentHeartSounds(
   const { beatsPerMinute, systoleSec } = estimateHeartRate(homomorphic);
   const model = durationModel(beatsPerMinute, systoleSec, trained?.durations);
   const emission = trained
-    ? trainedEmissionLogLikelihoods(heartSoundFrameFeatures(spectrogram, { homomorphic, energy }), trained.emission)
+    ? trainedEmissionLogLikelihoods(
+        heartSoundFrameFeatures(spectrogram, { homomorphic, energy }),
+        trained.emission,
+      )
     : emissionLogLikelihoods(homomorphic, energy);
   const step = HEART_SOUND_SPECTROGRAM.hopLength;
   return decodeStates(emission, model).map(({ state, start, end }) => ({
@@ -233,7 +245,11 @@ type DurationModel = {
 /** A fitted duration spread of zero would leave every other duration impossible and the decoding without a path. */
 const MIN_DURATION_SD_SEC = 0.005;
 
-function durationModel(beatsPerMinute: number, systoleSec: number, durations: SegmentationDurations = SEGMENTATION): DurationModel {
+function durationModel(
+  beatsPerMinute: number,
+  systoleSec: number,
+  durations: SegmentationDurations = SEGMENTATION,
+): DurationModel {
   const rate = SEGMENTATION.featureRateHz;
   const beatSec = 60 / beatsPerMinute;
   const mean = [
@@ -348,8 +364,13 @@ function trainedEmissionLogLikelihoods(
   { values, names }: { values: Float64Array; names: readonly string[] },
   emission: HeartSoundSegmentationModel['emission'],
 ): Float64Array {
-  if (emission.featureNames.length !== names.length || emission.featureNames.some((name, k) => name !== names[k]))
-    throw new RangeError(`this segmentation model reads features ${emission.featureNames.join(', ')}, but this build computes ${names.join(', ')}`);
+  if (
+    emission.featureNames.length !== names.length ||
+    emission.featureNames.some((name, k) => name !== names[k])
+  )
+    throw new RangeError(
+      `this segmentation model reads features ${emission.featureNames.join(', ')}, but this build computes ${names.join(', ')}`,
+    );
   const width = names.length;
   const frames = values.length / width;
   const output = new Float64Array(frames * 4);
@@ -362,7 +383,14 @@ function trainedEmissionLogLikelihoods(
       scores[j] = z;
     }
     const top = Math.max(scores[0], scores[1], scores[2], scores[3]);
-    const logSum = top + Math.log(Math.exp(scores[0] - top) + Math.exp(scores[1] - top) + Math.exp(scores[2] - top) + Math.exp(scores[3] - top));
+    const logSum =
+      top +
+      Math.log(
+        Math.exp(scores[0] - top) +
+          Math.exp(scores[1] - top) +
+          Math.exp(scores[2] - top) +
+          Math.exp(scores[3] - top),
+      );
     for (let j = 0; j < 4; j++) output[t * 4 + j] = scores[j] - logSum - emission.logPriors[j];
   }
   return output;

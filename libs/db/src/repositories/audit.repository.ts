@@ -13,7 +13,14 @@ export class AuditRepository {
   }
 
   async list(
-    filter: { subjectType?: string; subjectId?: string; action?: string; actorKeyId?: string; from?: Date; to?: Date } = {},
+    filter: {
+      subjectType?: string;
+      subjectId?: string;
+      action?: string;
+      actorKeyId?: string;
+      from?: Date;
+      to?: Date;
+    } = {},
     page?: PageRequest,
   ): Promise<Page<AuditEvent>> {
     const { limit, offset } = normalisePage(page);

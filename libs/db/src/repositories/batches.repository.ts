@@ -117,7 +117,10 @@ export class BatchesRepository {
    * One more recording arrived in a `receiving` batch: it counts towards the total, and as failed
    * when it was refused at upload. Undefined when the batch is not receiving.
    */
-  async countReceived(id: string, { rejected = false }: { rejected?: boolean } = {}): Promise<Batch | undefined> {
+  async countReceived(
+    id: string,
+    { rejected = false }: { rejected?: boolean } = {},
+  ): Promise<Batch | undefined> {
     const [batch] = await this.db
       .update(batches)
       .set({
@@ -158,7 +161,9 @@ export class BatchesRepository {
     return this.db
       .select()
       .from(batches)
-      .where(and(eq(batches.status, 'receiving'), lt(batches.createdAt, quietSince), sql`not ${recentPrediction}`))
+      .where(
+        and(eq(batches.status, 'receiving'), lt(batches.createdAt, quietSince), sql`not ${recentPrediction}`),
+      )
       .orderBy(asc(batches.createdAt))
       .limit(limit);
   }

@@ -43,7 +43,13 @@ export interface PredictionFailure {
 
 /** The columns of a prediction that succeeded with this outcome. */
 export function completedColumns(outcome: PredictionOutcome) {
-  return { ...outcome, status: 'succeeded' as const, errorCode: null, errorMessage: null, completedAt: new Date() };
+  return {
+    ...outcome,
+    status: 'succeeded' as const,
+    errorCode: null,
+    errorMessage: null,
+    completedAt: new Date(),
+  };
 }
 
 /** The columns of a prediction that failed for good. */
@@ -142,9 +148,15 @@ export class PredictionsRepository {
    * (/predict) and those of batches whose upload ended (pending, running) or broke off (failed;
    * `batchAbandoned`), with what a job needs, in (createdAt, id) order after `after`.
    */
-  async listPendingToScreen(before: Date, { after, limit = 500 }: { after?: PendingCursor; limit?: number } = {}): Promise<PendingPrediction[]> {
+  async listPendingToScreen(
+    before: Date,
+    { after, limit = 500 }: { after?: PendingCursor; limit?: number } = {},
+  ): Promise<PendingPrediction[]> {
     const afterCursor = after
-      ? or(gt(predictions.createdAt, after.createdAt), and(eq(predictions.createdAt, after.createdAt), gt(predictions.id, after.id)))
+      ? or(
+          gt(predictions.createdAt, after.createdAt),
+          and(eq(predictions.createdAt, after.createdAt), gt(predictions.id, after.id)),
+        )
       : undefined;
     return this.db
       .select({

@@ -28,7 +28,10 @@ export class RecordingsRepository {
   /** The recordings with these ids (in no particular order); unknown ids are skipped. */
   async findByIds(ids: readonly string[]): Promise<Recording[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(recordings).where(inArray(recordings.id, [...ids]));
+    return this.db
+      .select()
+      .from(recordings)
+      .where(inArray(recordings.id, [...ids]));
   }
 
   /** The most recent recording with this content, to reuse it instead of storing a duplicate. */
@@ -59,13 +62,20 @@ export class RecordingsRepository {
   async usage(recording: Pick<Recording, 'id' | 'storageKey'>): Promise<RecordingUsage> {
     const [[byPrediction], [bySample], [byObject]] = await Promise.all([
       this.db.select({ n: count() }).from(predictions).where(eq(predictions.recordingId, recording.id)),
-      this.db.select({ n: count() }).from(trainingSamples).where(eq(trainingSamples.recordingId, recording.id)),
+      this.db
+        .select({ n: count() })
+        .from(trainingSamples)
+        .where(eq(trainingSamples.recordingId, recording.id)),
       this.db
         .select({ n: count() })
         .from(recordings)
         .where(and(eq(recordings.storageKey, recording.storageKey), ne(recordings.id, recording.id))),
     ]);
-    return { predictions: byPrediction?.n ?? 0, trainingSamples: bySample?.n ?? 0, sharingObject: byObject?.n ?? 0 };
+    return {
+      predictions: byPrediction?.n ?? 0,
+      trainingSamples: bySample?.n ?? 0,
+      sharingObject: byObject?.n ?? 0,
+    };
   }
 
   /**
@@ -79,7 +89,12 @@ export class RecordingsRepository {
       .where(
         and(
           lt(recordings.createdAt, cutoff),
-          notExists(this.db.select({ one: trainingSamples.id }).from(trainingSamples).where(eq(trainingSamples.recordingId, recordings.id))),
+          notExists(
+            this.db
+              .select({ one: trainingSamples.id })
+              .from(trainingSamples)
+              .where(eq(trainingSamples.recordingId, recordings.id)),
+          ),
         ),
       )
       .orderBy(asc(recordings.createdAt), asc(recordings.id))

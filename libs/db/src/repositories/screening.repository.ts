@@ -32,7 +32,12 @@ export class ScreeningRepository {
   constructor(private readonly db: Database) {}
 
   /** The recordings row and its pending prediction; with a batch, one more recording in its total. */
-  async registerUpload({ recording, predictionId, batchId, site }: UploadToScreen): Promise<RegisteredUpload> {
+  async registerUpload({
+    recording,
+    predictionId,
+    batchId,
+    site,
+  }: UploadToScreen): Promise<RegisteredUpload> {
     const recordingId = randomUUID();
     const newRecording = this.db.$with('new_recording').as(
       this.db

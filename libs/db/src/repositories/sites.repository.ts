@@ -53,7 +53,10 @@ export class SitesRepository {
     const [row] = await this.db
       .select({ site: sites, calibration: siteCalibrations })
       .from(sites)
-      .leftJoin(siteCalibrations, and(eq(siteCalibrations.siteId, sites.id), eq(siteCalibrations.status, 'active')))
+      .leftJoin(
+        siteCalibrations,
+        and(eq(siteCalibrations.siteId, sites.id), eq(siteCalibrations.status, 'active')),
+      )
       .where(eq(sites.name, name));
     return row ? { site: row.site, calibration: row.calibration ?? undefined } : undefined;
   }
@@ -63,7 +66,10 @@ export class SitesRepository {
     const rows = await this.db
       .select({ site: sites, calibration: siteCalibrations })
       .from(sites)
-      .leftJoin(siteCalibrations, and(eq(siteCalibrations.siteId, sites.id), eq(siteCalibrations.status, 'active')))
+      .leftJoin(
+        siteCalibrations,
+        and(eq(siteCalibrations.siteId, sites.id), eq(siteCalibrations.status, 'active')),
+      )
       .orderBy(asc(sites.name));
     return rows.map((row) => ({ site: row.site, calibration: row.calibration ?? undefined }));
   }
@@ -127,7 +133,11 @@ export class SitesRepository {
 
   /** Sets (or clears, with null) an API key's default site; false when there is no such key. */
   async setDefaultSiteOfKey(keyId: string, siteId: string | null): Promise<boolean> {
-    const rows = await this.db.update(apiKeys).set({ defaultSiteId: siteId }).where(eq(apiKeys.id, keyId)).returning({ id: apiKeys.id });
+    const rows = await this.db
+      .update(apiKeys)
+      .set({ defaultSiteId: siteId })
+      .where(eq(apiKeys.id, keyId))
+      .returning({ id: apiKeys.id });
     return rows.length > 0;
   }
 }

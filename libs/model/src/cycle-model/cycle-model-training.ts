@@ -63,7 +63,8 @@ export function trainCycleModel<S extends Scored>(options: {
 }): CycleModelOutcome<S> {
   const windowLength = options.spectrogramWindowLength ?? CYCLE_MODEL_SPECTROGRAM_WINDOW;
   const featureSet = options.featureSet ?? 'cycle';
-  const featuresOf = (signal: Float32Array) => cycleFeaturesOf(signal, windowLength, undefined, undefined, featureSet);
+  const featuresOf = (signal: Float32Array) =>
+    cycleFeaturesOf(signal, windowLength, undefined, undefined, featureSet);
   const cycleModel = fitCycleModel(
     options.training.map((c) => featuresOf(c.signal)),
     options.training.map((c) => (c.recording.label === 'abnormal' ? 1 : 0)),

@@ -18,7 +18,12 @@ import {
 function dataset(count: number, seed: number): { features: (Float64Array | null)[]; labels: number[] } {
   const random = seededRandom(seed);
   const labels = Array.from({ length: count }, (_, i) => i % 2);
-  return { features: labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random), CYCLE_MODEL_SPECTROGRAM_WINDOW)), labels };
+  return {
+    features: labels.map((y) =>
+      cycleFeaturesOf(syntheticHeartRecording(y === 1, random), CYCLE_MODEL_SPECTROGRAM_WINDOW),
+    ),
+    labels,
+  };
 }
 
 const directory = mkdtempSync(join(tmpdir(), 'heartbeat-cycle-model-'));
@@ -42,7 +47,9 @@ describe('heart-cycle model', () => {
   });
 
   it('needs both classes', () => {
-    expect(() => fitCycleModel(train.features.slice(0, 3), [1, 1, 1], CYCLE_MODEL_SPECTROGRAM_WINDOW)).toThrow(/normal and abnormal/);
+    expect(() =>
+      fitCycleModel(train.features.slice(0, 3), [1, 1, 1], CYCLE_MODEL_SPECTROGRAM_WINDOW),
+    ).toThrow(/normal and abnormal/);
   });
 
   it('round-trips through its file', () => {
@@ -69,7 +76,13 @@ describe('heart-cycle model', () => {
     broken.trees.trees[0][0] = { feature: 0, threshold: 0, left: 999, right: 1 };
     writeFileSync(file, JSON.stringify(broken));
     expect(() => readCycleModel(file)).toThrow(/refers to a feature or node that does not exist/);
-    for (const node of [{ feature: -1, threshold: 0, left: 1, right: 2 }, { feature: 0, threshold: '0', left: 1, right: 2 }, { feature: 0.5, threshold: 0, left: 1, right: 2 }, { leaf: 1 }, null]) {
+    for (const node of [
+      { feature: -1, threshold: 0, left: 1, right: 2 },
+      { feature: 0, threshold: '0', left: 1, right: 2 },
+      { feature: 0.5, threshold: 0, left: 1, right: 2 },
+      { leaf: 1 },
+      null,
+    ]) {
       broken.trees.trees[0][0] = node;
       writeFileSync(file, JSON.stringify(broken));
       expect(() => readCycleModel(file)).toThrow(/trees\.trees\.0\.0 is neither a split .* nor a leaf/);
@@ -83,9 +96,23 @@ describe('heart-cycle model', () => {
   it('fits and reads back a model on the features that line the beats up as well', () => {
     const random = seededRandom(3);
     const labels = Array.from({ length: 60 }, (_, i) => i % 2);
-    const features = labels.map((y) => cycleFeaturesOf(syntheticHeartRecording(y === 1, random), CYCLE_MODEL_SPECTROGRAM_WINDOW, undefined, undefined, 'cycle+aligned'));
+    const features = labels.map((y) =>
+      cycleFeaturesOf(
+        syntheticHeartRecording(y === 1, random),
+        CYCLE_MODEL_SPECTROGRAM_WINDOW,
+        undefined,
+        undefined,
+        'cycle+aligned',
+      ),
+    );
     expect(features[0]).toHaveLength(HEART_CYCLE_FEATURE_NAMES.length + ALIGNED_CYCLE_FEATURE_NAMES.length);
-    const aligned = fitCycleModel(features, labels, CYCLE_MODEL_SPECTROGRAM_WINDOW, undefined, 'cycle+aligned');
+    const aligned = fitCycleModel(
+      features,
+      labels,
+      CYCLE_MODEL_SPECTROGRAM_WINDOW,
+      undefined,
+      'cycle+aligned',
+    );
     expect(aligned.featureNames).toEqual(cycleFeatureNames('cycle+aligned'));
     const file = join(directory, 'aligned.json');
     writeCycleModel(file, aligned);

@@ -55,7 +55,9 @@ export const CYCLE_FEATURE_SETS = ['cycle', 'cycle+aligned'] as const;
 export type CycleFeatureSet = (typeof CYCLE_FEATURE_SETS)[number];
 
 export function cycleFeatureNames(featureSet: CycleFeatureSet): string[] {
-  return featureSet === 'cycle' ? [...HEART_CYCLE_FEATURE_NAMES] : [...HEART_CYCLE_FEATURE_NAMES, ...ALIGNED_CYCLE_FEATURE_NAMES];
+  return featureSet === 'cycle'
+    ? [...HEART_CYCLE_FEATURE_NAMES]
+    : [...HEART_CYCLE_FEATURE_NAMES, ...ALIGNED_CYCLE_FEATURE_NAMES];
 }
 
 export interface CycleModel {
@@ -83,7 +85,10 @@ export function cycleFeaturesOf(
   segments?: readonly HeartSoundSegment[],
   featureSet: CycleFeatureSet = 'cycle',
 ): Float64Array | null {
-  const usable = spectrogram?.config.winLength === windowLength ? spectrogram : heartSoundSpectrogram(signal, windowLength);
+  const usable =
+    spectrogram?.config.winLength === windowLength
+      ? spectrogram
+      : heartSoundSpectrogram(signal, windowLength);
   const sounds = (usable === spectrogram ? segments : undefined) ?? segmentHeartSounds(signal, usable);
   const cycle = heartCycleFeatures(signal, usable, sounds);
   if (featureSet === 'cycle') return cycle;
@@ -112,7 +117,9 @@ export function fitCycleModel(
     throw new RangeError('no recording yielded heart-cycle features; the cycle model cannot be fitted');
   const featureNames = cycleFeatureNames(featureSet);
   // The aligned part of a row may be missing (NaN) while the rest is there.
-  const medians = featureNames.map((_, k) => median(present.map((row) => row[k]).filter((value) => featureSet === 'cycle' || Number.isFinite(value))));
+  const medians = featureNames.map((_, k) =>
+    median(present.map((row) => row[k]).filter((value) => featureSet === 'cycle' || Number.isFinite(value))),
+  );
   const positives = labels.filter((y) => y === 1).length;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0)
@@ -147,7 +154,8 @@ const isIndex = (value: unknown): boolean => Number.isInteger(value) && (value a
 function isTreeNode(node: unknown): node is TreeNode {
   if (typeof node !== 'object' || node === null) return false;
   const n = node as Record<string, unknown>;
-  if ('feature' in n) return isIndex(n.feature) && typeof n.threshold === 'number' && isIndex(n.left) && isIndex(n.right);
+  if ('feature' in n)
+    return isIndex(n.feature) && typeof n.threshold === 'number' && isIndex(n.left) && isIndex(n.right);
   return typeof n.value === 'number';
 }
 
@@ -156,9 +164,12 @@ const cycleModelSchema = z.object({
   // Absent in files written before the window was a choice (model 1.3.0): 40 ms.
   spectrogramWindowLength: z
     .number()
-    .refine((w): w is HeartSoundWindowLength => (HEART_SOUND_WINDOW_LENGTHS as readonly number[]).includes(w), {
-      message: `must be one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')}`,
-    })
+    .refine(
+      (w): w is HeartSoundWindowLength => (HEART_SOUND_WINDOW_LENGTHS as readonly number[]).includes(w),
+      {
+        message: `must be one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')}`,
+      },
+    )
     .default(80),
   featureSet: z.enum(CYCLE_FEATURE_SETS).optional(),
   featureNames: z.array(z.string()),

@@ -33,7 +33,11 @@ describe('labelled recordings', () => {
   });
 
   it("reads the prototype's data/train/normal and abnormal folders", () => {
-    const root = tree({ 'data/train/normal/n1.wav': 'x', 'data/train/abnormal/deep/a1.mp3': 'x', 'data/train/abnormal/notes.txt': 'x' });
+    const root = tree({
+      'data/train/normal/n1.wav': 'x',
+      'data/train/abnormal/deep/a1.mp3': 'x',
+      'data/train/abnormal/notes.txt': 'x',
+    });
     const found = discoverLabelledRecordings(root);
     expect(found.map((r) => [r.label, r.path.split('/').pop()])).toEqual([
       ['normal', 'n1.wav'],
@@ -43,7 +47,9 @@ describe('labelled recordings', () => {
 
   it('names the line of a REFERENCE.csv label it cannot read', () => {
     const root = tree({ 'REFERENCE.csv': 'a1,2\n', 'a1.wav': 'x' });
-    expect(() => discoverLabelledRecordings(root)).toThrow(/REFERENCE.csv:1: label must be 1 \(abnormal\) or -1 \(normal\), got "2"/);
+    expect(() => discoverLabelledRecordings(root)).toThrow(
+      /REFERENCE.csv:1: label must be 1 \(abnormal\) or -1 \(normal\), got "2"/,
+    );
   });
 
   it('says which layouts it expects when it finds none', () => {

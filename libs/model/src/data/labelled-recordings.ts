@@ -23,12 +23,15 @@ export class DatasetLayoutError extends Error {
 /** Reads every labelled recording below `root`, whichever supported layout it uses. */
 export function discoverLabelledRecordings(root: string): LabelledRecording[] {
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new DatasetLayoutError(`Data folder not found: ${root}. Pass the folder that holds the recordings.`);
+    throw new DatasetLayoutError(
+      `Data folder not found: ${root}. Pass the folder that holds the recordings.`,
+    );
   }
   const referenceFiles = findReferenceFiles(root);
   if (referenceFiles.length > 0) return referenceFiles.flatMap((file) => readPhysionetSubset(root, file));
   const labelFolders = findLabelFolders(root);
-  if (labelFolders.length > 0) return labelFolders.flatMap(({ dir, label }) => readLabelFolder(root, dir, label));
+  if (labelFolders.length > 0)
+    return labelFolders.flatMap(({ dir, label }) => readLabelFolder(root, dir, label));
   throw new DatasetLayoutError(
     `No labelled recordings found in ${root}: expected PhysioNet subsets (training-x/REFERENCE.csv) ` +
       `or folders named normal/ and abnormal/ (for example data/train/normal).`,
@@ -52,7 +55,8 @@ function readPhysionetSubset(root: string, referenceFile: string): LabelledRecor
     if (!AUDIO_FILE_EXTENSIONS.includes(extension)) continue;
     const record = name.slice(0, -extension.length);
     // Prefer a self-contained audio file over a WFDB header when both exist.
-    if (!filesByRecord.has(record) || filesByRecord.get(record)!.endsWith('.hea')) filesByRecord.set(record, join(dir, name));
+    if (!filesByRecord.has(record) || filesByRecord.get(record)!.endsWith('.hea'))
+      filesByRecord.set(record, join(dir, name));
   }
   const recordings: LabelledRecording[] = [];
   const lines = readFileSync(referenceFile, 'utf8').split(/\r?\n/);
@@ -60,10 +64,15 @@ function readPhysionetSubset(root: string, referenceFile: string): LabelledRecor
     if (line.trim() === '') return;
     const [record, value] = line.split(',').map((part) => part.trim());
     if (value !== '1' && value !== '-1') {
-      throw new DatasetLayoutError(`${referenceFile}:${index + 1}: label must be 1 (abnormal) or -1 (normal), got "${value}"`);
+      throw new DatasetLayoutError(
+        `${referenceFile}:${index + 1}: label must be 1 (abnormal) or -1 (normal), got "${value}"`,
+      );
     }
     const path = filesByRecord.get(record);
-    if (!path) throw new DatasetLayoutError(`${referenceFile}:${index + 1}: no audio file for record ${record} in ${dir}`);
+    if (!path)
+      throw new DatasetLayoutError(
+        `${referenceFile}:${index + 1}: no audio file for record ${record} in ${dir}`,
+      );
     recordings.push({ id: record, path, label: value === '1' ? 'abnormal' : 'normal', subset });
   });
   return recordings;
@@ -84,7 +93,12 @@ function findLabelFolders(root: string): { dir: string; label: HeartSoundLabel }
 }
 
 function readLabelFolder(root: string, dir: string, label: HeartSoundLabel): LabelledRecording[] {
-  return listAudioFiles(dir).map((path) => ({ id: relative(root, path), path, label, subset: relative(root, join(dir, '..')) || '.' }));
+  return listAudioFiles(dir).map((path) => ({
+    id: relative(root, path),
+    path,
+    label,
+    subset: relative(root, join(dir, '..')) || '.',
+  }));
 }
 
 /** Every supported audio file below `dir`, recursively, sorted for a stable order. */

@@ -5,7 +5,16 @@ import { validationRecordsOf } from '../training/train-command';
 import type { ModelManifest } from '../registry/model-manifest';
 
 const recordings: LabelledRecording[] = ['a', 'b'].flatMap((subset) =>
-  Array.from({ length: 50 }, (_, i) => ({ id: `${subset}${i}`, path: '', subset: `training-${subset}`, label: i % 5 === 0 ? 'abnormal' : 'normal' }) as LabelledRecording),
+  Array.from(
+    { length: 50 },
+    (_, i) =>
+      ({
+        id: `${subset}${i}`,
+        path: '',
+        subset: `training-${subset}`,
+        label: i % 5 === 0 ? 'abnormal' : 'normal',
+      }) as LabelledRecording,
+  ),
 );
 
 describe('dataset splits', () => {
@@ -21,8 +30,12 @@ describe('dataset splits', () => {
 
   it('is the same split for the same seed whatever the input order, and another for another seed', () => {
     const ids = (s: LabelledRecording[]) => s.map((r) => r.id).sort();
-    expect(ids(stratifiedSplit([...recordings].reverse(), 0.2, 7).validation)).toEqual(ids(stratifiedSplit(recordings, 0.2, 7).validation));
-    expect(ids(stratifiedSplit(recordings, 0.2, 8).validation)).not.toEqual(ids(stratifiedSplit(recordings, 0.2, 7).validation));
+    expect(ids(stratifiedSplit([...recordings].reverse(), 0.2, 7).validation)).toEqual(
+      ids(stratifiedSplit(recordings, 0.2, 7).validation),
+    );
+    expect(ids(stratifiedSplit(recordings, 0.2, 8).validation)).not.toEqual(
+      ids(stratifiedSplit(recordings, 0.2, 7).validation),
+    );
   });
 
   it('never puts a record in both parts', () => {
@@ -37,9 +50,13 @@ describe('dataset splits', () => {
     expect(validation).toHaveLength(50);
   });
 
-  it('recomputes a model version\'s validation records from its manifest', () => {
-    const manifest = { training: { params: { seed: 7 }, validationFraction: 0.2, holdOutSubset: null } } as unknown as ModelManifest;
-    expect(validationRecordsOf(manifest, recordings).map((r) => r.id)).toEqual(stratifiedSplit(recordings, 0.2, 7).validation.map((r) => r.id));
+  it("recomputes a model version's validation records from its manifest", () => {
+    const manifest = {
+      training: { params: { seed: 7 }, validationFraction: 0.2, holdOutSubset: null },
+    } as unknown as ModelManifest;
+    expect(validationRecordsOf(manifest, recordings).map((r) => r.id)).toEqual(
+      stratifiedSplit(recordings, 0.2, 7).validation.map((r) => r.id),
+    );
   });
 
   it('fingerprints the set of records and labels, not their order', () => {

@@ -8,7 +8,11 @@ export interface DatasetSplit {
 }
 
 /** Holds out `validationFraction` of every (subset, label) group, so each subset is measured. */
-export function stratifiedSplit(recordings: LabelledRecording[], validationFraction: number, seed: number): DatasetSplit {
+export function stratifiedSplit(
+  recordings: LabelledRecording[],
+  validationFraction: number,
+  seed: number,
+): DatasetSplit {
   const groups = new Map<string, LabelledRecording[]>();
   for (const recording of [...recordings].sort((a, b) => a.id.localeCompare(b.id))) {
     const key = `${recording.subset}/${recording.label}`;

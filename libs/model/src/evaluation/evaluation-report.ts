@@ -23,8 +23,15 @@ export interface EvaluationReport {
   roc: RocPoint[];
 }
 
-export function evaluationReport(screened: ScreenedRecording[], modelVersion: string, decisionThreshold: number): EvaluationReport {
-  const sorted = [...screened].sort((a, b) => a.recording.subset.localeCompare(b.recording.subset) || a.recording.id.localeCompare(b.recording.id));
+export function evaluationReport(
+  screened: ScreenedRecording[],
+  modelVersion: string,
+  decisionThreshold: number,
+): EvaluationReport {
+  const sorted = [...screened].sort(
+    (a, b) =>
+      a.recording.subset.localeCompare(b.recording.subset) || a.recording.id.localeCompare(b.recording.id),
+  );
   const group = (members: ScreenedRecording[]): GroupEvaluation => {
     const labels = members.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
     const probabilities = members.map((s) => s.result.probability);
@@ -61,13 +68,21 @@ export function formatEvaluationTable(report: EvaluationReport): string {
     name,
     String(m.count),
     String(m.positives),
-    ...[m.macc, m.auc, m.sensitivity, m.specificity, m.f1, m.accuracy, m.ece].map((v) => (Number.isFinite(v) ? v.toFixed(3) : '-')),
+    ...[m.macc, m.auc, m.sensitivity, m.specificity, m.f1, m.accuracy, m.ece].map((v) =>
+      Number.isFinite(v) ? v.toFixed(3) : '-',
+    ),
     `${(m.unsureRate * 100).toFixed(1)}%`,
   ];
-  const rows = [header, ...Object.entries(report.perSubset).map(([s, m]) => row(s, m)), row('overall', report.overall)];
+  const rows = [
+    header,
+    ...Object.entries(report.perSubset).map(([s, m]) => row(s, m)),
+    row('overall', report.overall),
+  ];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return [
     `model ${report.modelVersion}, threshold ${report.threshold.toFixed(3)}`,
-    ...rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')),
+    ...rows.map((r) =>
+      r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '),
+    ),
   ].join('\n');
 }

@@ -154,7 +154,11 @@ export class DynamicBatcher {
     // One span per model call, linked to the span of every request it serves; each of those spans
     // gets an event naming the batch it joined.
     const sequence = (this.batches += 1);
-    const joined = { 'heartbeat.model_batch.sequence': sequence, 'heartbeat.model_batch.windows': windows, 'heartbeat.model_batch.requests': requests.size };
+    const joined = {
+      'heartbeat.model_batch.sequence': sequence,
+      'heartbeat.model_batch.windows': windows,
+      'heartbeat.model_batch.requests': requests.size,
+    };
     const links: Link[] = [];
     for (const request of requests) {
       const span = trace.getSpan(request.context);
@@ -162,7 +166,10 @@ export class DynamicBatcher {
       if (span) links.push({ context: span.spanContext() });
     }
     // A trace of its own (it serves several), whatever context the dispatch happens to run in.
-    const span = links.length > 0 ? trace.getTracer('heartbeat').startSpan('model.batch', { links, attributes: joined }, ROOT_CONTEXT) : undefined;
+    const span =
+      links.length > 0
+        ? trace.getTracer('heartbeat').startSpan('model.batch', { links, attributes: joined }, ROOT_CONTEXT)
+        : undefined;
     let logits: Float32Array;
     try {
       logits = await this.classifier.predictLogits(batch, windows);

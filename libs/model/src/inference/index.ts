@@ -7,9 +7,22 @@ export {
   TFJS_WEIGHTS_FILE,
   type WindowClassifier,
 } from './window-classifier';
-export { OnnxWindowClassifier, type OnnxClassifierOptions, type OnnxExecutionProvider } from './onnx-window-classifier';
+export {
+  OnnxWindowClassifier,
+  type OnnxClassifierOptions,
+  type OnnxExecutionProvider,
+} from './onnx-window-classifier';
 export { TfjsWindowClassifier, type TfjsClassifierOptions } from './tfjs-window-classifier';
-export { fileSystemModelReader, fileSystemModelWriter, loadTfjsModel, saveTfjsModel } from './tfjs-model-files';
-export { loadWindowClassifier, type InferenceRuntime, type LoadWindowClassifierOptions } from './load-window-classifier';
+export {
+  fileSystemModelReader,
+  fileSystemModelWriter,
+  loadTfjsModel,
+  saveTfjsModel,
+} from './tfjs-model-files';
+export {
+  loadWindowClassifier,
+  type InferenceRuntime,
+  type LoadWindowClassifierOptions,
+} from './load-window-classifier';
 export { DynamicBatcher, type DynamicBatcherOptions } from './dynamic-batcher';
 export { HotSwapSlot, type Lease } from './hot-swap-slot';

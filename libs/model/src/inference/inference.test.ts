@@ -14,7 +14,9 @@ import { ONNX_MODEL_FILE, type WindowClassifier } from './window-classifier';
 const WINDOW_VALUES = 251 * 64;
 
 function windows(n: number, seed: number): Float32Array {
-  return tf.tidy(() => tf.randomNormal([n * WINDOW_VALUES], -6, 2, 'float32', seed).dataSync() as Float32Array);
+  return tf.tidy(
+    () => tf.randomNormal([n * WINDOW_VALUES], -6, 2, 'float32', seed).dataSync() as Float32Array,
+  );
 }
 
 describe('window classifiers', () => {
@@ -71,7 +73,9 @@ describe('window classifiers', () => {
   });
 
   it('falls back to the CPU provider, saying why, when CUDA is requested but not installed', async () => {
-    const classifier = await OnnxWindowClassifier.create(join(modelDir, ONNX_MODEL_FILE), { executionProvider: 'cuda' });
+    const classifier = await OnnxWindowClassifier.create(join(modelDir, ONNX_MODEL_FILE), {
+      executionProvider: 'cuda',
+    });
     expect(classifier.backend).toBe('onnxruntime-cpu');
     expect(classifier.cudaFallbackReason).toMatch(/cuda/i);
     await classifier.dispose();
@@ -85,12 +89,18 @@ describe('window classifiers', () => {
 
   it('rejects a buffer that does not hold exactly the windows asked for (features of another input shape)', async () => {
     const classifier = await loadWindowClassifier(modelDir);
-    await expect(classifier.predictLogits(new Float32Array(WINDOW_VALUES), 2)).rejects.toThrow(/2 windows of this model hold 32128 values/);
-    await expect(classifier.predictLogits(windows(3, 5), 2)).rejects.toThrow(/hold 32128 values \(16064 each\), got 48192/);
+    await expect(classifier.predictLogits(new Float32Array(WINDOW_VALUES), 2)).rejects.toThrow(
+      /2 windows of this model hold 32128 values/,
+    );
+    await expect(classifier.predictLogits(windows(3, 5), 2)).rejects.toThrow(
+      /hold 32128 values \(16064 each\), got 48192/,
+    );
     await classifier.dispose();
   });
 
   it('rejects an unknown runtime name', async () => {
-    await expect(loadWindowClassifier(modelDir, { backend: 'torch' as 'onnx' })).rejects.toThrow(/expected 'onnx' or 'tfjs'/);
+    await expect(loadWindowClassifier(modelDir, { backend: 'torch' as 'onnx' })).rejects.toThrow(
+      /expected 'onnx' or 'tfjs'/,
+    );
   });
 });

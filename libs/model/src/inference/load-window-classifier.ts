@@ -23,7 +23,9 @@ export async function loadWindowClassifier(
   if (runtime === 'tfjs') {
     // TensorFlow.js takes ~0.25 s of CPU to load: only the tfjs runtime pays for it. (A specifier in a
     // variable: SWC's CommonJS output requires the .ts source or the compiled .js alike.)
-    const { TfjsWindowClassifier } = (await import(TFJS_CLASSIFIER_MODULE)) as typeof import('./tfjs-window-classifier');
+    const { TfjsWindowClassifier } = (await import(
+      TFJS_CLASSIFIER_MODULE
+    )) as typeof import('./tfjs-window-classifier');
     return TfjsWindowClassifier.load(modelDir, options);
   }
   throw new Error(`Unknown inference backend '${String(runtime)}': expected 'onnx' or 'tfjs'`);

@@ -23,10 +23,17 @@ export class OnnxWindowClassifier implements WindowClassifier {
   ) {}
 
   /** Loads an ONNX model (file path or bytes) exported by exportToOnnx. */
-  static async create(model: string | Uint8Array, options: OnnxClassifierOptions = {}): Promise<OnnxWindowClassifier> {
+  static async create(
+    model: string | Uint8Array,
+    options: OnnxClassifierOptions = {},
+  ): Promise<OnnxWindowClassifier> {
     const intraOpNumThreads = options.intraOpNumThreads ?? 1;
     const provider = options.executionProvider ?? 'auto';
-    const base: ort.InferenceSession.SessionOptions = { intraOpNumThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+    const base: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    };
     let cudaFallbackReason: string | undefined;
     if (provider === 'cuda' || (provider === 'auto' && cudaProviderInstalled())) {
       try {
@@ -55,7 +62,9 @@ export class OnnxWindowClassifier implements WindowClassifier {
 }
 
 function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions) {
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+  return typeof model === 'string'
+    ? ort.InferenceSession.create(model, options)
+    : ort.InferenceSession.create(model, options);
 }
 
 /** [H, W, C] of one window, read from the model's input metadata. */
@@ -63,7 +72,8 @@ function windowShapeOf(session: ort.InferenceSession): number[] {
   const metadata = session.inputMetadata[0];
   if (metadata === undefined || !metadata.isTensor) throw new Error('ONNX model has no tensor input');
   const dims = metadata.shape.slice(1);
-  if (dims.some((d) => typeof d !== 'number')) throw new Error(`ONNX model input needs static window dims, got [${metadata.shape}]`);
+  if (dims.some((d) => typeof d !== 'number'))
+    throw new Error(`ONNX model input needs static window dims, got [${metadata.shape}]`);
   return dims as number[];
 }
 
@@ -74,7 +84,9 @@ function windowShapeOf(session: ort.InferenceSession): number[] {
 function cudaProviderInstalled(): boolean {
   try {
     const packageDir = dirname(require.resolve('onnxruntime-node/package.json'));
-    return existsSync(join(packageDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+    return existsSync(
+      join(packageDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'),
+    );
   } catch {
     return false;
   }

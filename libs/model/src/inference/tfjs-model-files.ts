@@ -52,7 +52,9 @@ export function fileSystemModelReader(dir: string): tf.io.IOHandler {
         weightSpecs.push(...group.weights);
         for (const path of group.paths) buffers.push(await readFile(join(dir, path)));
       }
-      const weightData = concatWeightData(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
+      const weightData = concatWeightData(
+        buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
+      );
       return {
         modelTopology: modelJson.modelTopology,
         format: modelJson.format,

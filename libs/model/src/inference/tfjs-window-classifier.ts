@@ -27,10 +27,17 @@ export class TfjsWindowClassifier implements WindowClassifier {
 
   async predictLogits(batch: Float32Array, n: number): Promise<Float32Array> {
     const windowShape = this.model.inputs[0].shape.slice(1) as number[];
-    assertBatchSize(batch, n, windowShape.reduce((a, b) => a * b, 1));
+    assertBatchSize(
+      batch,
+      n,
+      windowShape.reduce((a, b) => a * b, 1),
+    );
     if (n === 0) return new Float32Array(0);
     const logits = tf.tidy(() => {
-      const input = tf.tensor(batch.subarray(0, n * windowShape.reduce((a, b) => a * b, 1)), [n, ...windowShape]);
+      const input = tf.tensor(batch.subarray(0, n * windowShape.reduce((a, b) => a * b, 1)), [
+        n,
+        ...windowShape,
+      ]);
       return tf.reshape(this.model.predict(input) as tf.Tensor, [n]);
     });
     try {

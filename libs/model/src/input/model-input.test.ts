@@ -59,7 +59,10 @@ describe('model input', () => {
 
   it('gives every window exactly the features windowFeatures computes for it alone', () => {
     // 23 s: regular windows plus an end-aligned one whose start is not on the frame grid.
-    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const signal = Float32Array.from(
+      { length: 46_013 },
+      (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)),
+    );
     const windows = recordingWindows(signal);
     windows.startSeconds.forEach((startSeconds, index) => {
       const start = Math.round(startSeconds * 2000);
@@ -69,9 +72,17 @@ describe('model input', () => {
   });
 
   it('makes compact windows of 126 frames x 32 bands, each equal to the window computed alone', () => {
-    expect(windowShape(COMPACT_MODEL_INPUT)).toEqual({ samples: 10_000, frames: 126, bands: 32, values: 126 * 32 });
+    expect(windowShape(COMPACT_MODEL_INPUT)).toEqual({
+      samples: 10_000,
+      frames: 126,
+      bands: 32,
+      values: 126 * 32,
+    });
     // Window starts 2.5 s apart are not on the 40-ms frame grid: every other window is computed on its own.
-    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const signal = Float32Array.from(
+      { length: 46_013 },
+      (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)),
+    );
     const windows = recordingWindows(signal, COMPACT_MODEL_INPUT);
     expect(windows.features).toHaveLength(windows.windowCount * 126 * 32);
     windows.startSeconds.forEach((startSeconds, index) => {
@@ -82,7 +93,10 @@ describe('model input', () => {
   });
 
   it('makes the same compact windows from the 64-ms heart-sound spectrogram, without computing its frames again', () => {
-    const signal = Float32Array.from({ length: 46_013 }, (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)));
+    const signal = Float32Array.from(
+      { length: 46_013 },
+      (_, i) => Math.sin(i * 0.37) * Math.exp(-((i % 1700) / 300)),
+    );
     const fromHeartSounds = recordingWindows(signal, COMPACT_MODEL_INPUT, heartSoundSpectrogram(signal, 128));
     expect(fromHeartSounds.features).toEqual(recordingWindows(signal, COMPACT_MODEL_INPUT).features);
     // A clip shorter than a window is repeated to fill it: its own spectrogram does not serve.
@@ -116,7 +130,9 @@ describe('model input', () => {
     it('falls back to the window mean when fewer than three frames are heart sounds', () => {
       const values = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i * 1.3) * (1 + (i % 3)));
       const twoSounds = Uint8Array.from({ length: 10 }, (_, t) => (t === 2 || t === 7 ? 1 : 0));
-      expect(normaliseWindowFeatures(Float32Array.from(values), 10, 3, twoSounds)).toEqual(normaliseWindowFeatures(Float32Array.from(values), 10, 3));
+      expect(normaliseWindowFeatures(Float32Array.from(values), 10, 3, twoSounds)).toEqual(
+        normaliseWindowFeatures(Float32Array.from(values), 10, 3),
+      );
     });
 
     it('marks the 20-ms steps inside S1 and S2 only', () => {
@@ -133,7 +149,9 @@ describe('model input', () => {
       const mask = { steps: Uint8Array.from([1, 0, 0, 1, 1]), stepSamples: 40 };
       const shape = { samples: 200, frames: 6, bands: 1, values: 6 };
       // Frame t is centred on window sample 40t (the last clamped to 199), which came from recording sample (s + 80) % 200.
-      expect(Array.from(windowHeartSoundFrames(mask, shape, 40, (s) => (s + 80) % 200))).toEqual([0, 1, 1, 1, 0, 0]);
+      expect(Array.from(windowHeartSoundFrames(mask, shape, 40, (s) => (s + 80) % 200))).toEqual([
+        0, 1, 1, 1, 0, 0,
+      ]);
     });
 
     it('gives every window of a heart recording the features of the window alone with its heart-sound frames', () => {
@@ -146,13 +164,20 @@ describe('model input', () => {
       expect(windows.windowCount).toBeGreaterThan(1);
       windows.startSeconds.forEach((startSeconds, index) => {
         const start = Math.round(startSeconds * 2000);
-        const frames = windowHeartSoundFrames(mask, shape, overSounds.featureConfig.hopLength, (s) => start + s);
+        const frames = windowHeartSoundFrames(
+          mask,
+          shape,
+          overSounds.featureConfig.hopLength,
+          (s) => start + s,
+        );
         const alone = windowFeatures(signal.subarray(start, start + shape.samples), overSounds, frames);
         expect(windows.features.subarray(index * shape.values, (index + 1) * shape.values)).toEqual(alone);
       });
       expect(windows.features).not.toEqual(recordingWindows(signal, COMPACT_MODEL_INPUT).features);
       // The 64-ms heart-sound spectrogram, when the caller has it, gives the same segmentation and features.
-      expect(recordingWindows(signal, overSounds, heartSoundSpectrogram(signal, 128)).features).toEqual(windows.features);
+      expect(recordingWindows(signal, overSounds, heartSoundSpectrogram(signal, 128)).features).toEqual(
+        windows.features,
+      );
     });
   });
 });

@@ -88,7 +88,12 @@ export const MIN_HEART_SOUND_FRAMES = 3;
  * (removes gain). In place. With `heartSoundFrames` (1 for a frame in S1 or S2) the means are taken
  * over those frames when there are at least MIN_HEART_SOUND_FRAMES of them.
  */
-export function normaliseWindowFeatures(values: Float32Array, frames: number, bands: number, heartSoundFrames?: Uint8Array): Float32Array {
+export function normaliseWindowFeatures(
+  values: Float32Array,
+  frames: number,
+  bands: number,
+  heartSoundFrames?: Uint8Array,
+): Float32Array {
   let soundFrames = 0;
   if (heartSoundFrames) for (let t = 0; t < frames; t++) soundFrames += heartSoundFrames[t] ? 1 : 0;
   const overSounds = soundFrames >= MIN_HEART_SOUND_FRAMES;
@@ -109,7 +114,11 @@ export function normaliseWindowFeatures(values: Float32Array, frames: number, ba
  * The model input for one window of exactly one window's conditioned samples. `heartSoundFrames`
  * (windowHeartSoundFrames) is read when the input normalises over the heart sounds.
  */
-export function windowFeatures(windowSignal: Float32Array, input: ModelInputSpec = DEFAULT_MODEL_INPUT, heartSoundFrames?: Uint8Array): Float32Array {
+export function windowFeatures(
+  windowSignal: Float32Array,
+  input: ModelInputSpec = DEFAULT_MODEL_INPUT,
+  heartSoundFrames?: Uint8Array,
+): Float32Array {
   const shape = windowShape(input);
   if (windowSignal.length !== shape.samples) {
     throw new RangeError(`a model window holds ${shape.samples} samples, got ${windowSignal.length}`);
@@ -118,11 +127,23 @@ export function windowFeatures(windowSignal: Float32Array, input: ModelInputSpec
 }
 
 /** Checks a window's log-mel against the model's shape and normalises it (in place: it is a fresh array). */
-function modelInputOf(mel: LogMelSpectrogram, shape: WindowShape, input: ModelInputSpec, heartSoundFrames?: Uint8Array): Float32Array {
+function modelInputOf(
+  mel: LogMelSpectrogram,
+  shape: WindowShape,
+  input: ModelInputSpec,
+  heartSoundFrames?: Uint8Array,
+): Float32Array {
   if (mel.frames !== shape.frames || mel.mels !== shape.bands) {
-    throw new Error(`feature shape ${mel.frames}x${mel.mels} differs from the model's ${shape.frames}x${shape.bands}`);
+    throw new Error(
+      `feature shape ${mel.frames}x${mel.mels} differs from the model's ${shape.frames}x${shape.bands}`,
+    );
   }
-  return normaliseWindowFeatures(mel.data, mel.frames, mel.mels, normalisesOverHeartSounds(input) ? heartSoundFrames : undefined);
+  return normaliseWindowFeatures(
+    mel.data,
+    mel.frames,
+    mel.mels,
+    normalisesOverHeartSounds(input) ? heartSoundFrames : undefined,
+  );
 }
 
 export function normalisesOverHeartSounds(input: ModelInputSpec): boolean {
@@ -134,10 +155,20 @@ export function normalisesOverHeartSounds(input: ModelInputSpec): boolean {
  * spectrogram with the 64-ms window (the one the research runs used). `spectrogram` is reused when it
  * is that spectrogram of `signal`.
  */
-export function segmentForNormalisation(signal: Float32Array, spectrogram?: MelPowerSpectrogram): HeartSoundSegment[] {
+export function segmentForNormalisation(
+  signal: Float32Array,
+  spectrogram?: MelPowerSpectrogram,
+): HeartSoundSegment[] {
   const expected = heartSoundSpectrogramConfig(NORMALISATION_SEGMENTATION_WINDOW);
-  const reusable = spectrogram && (Object.keys(expected) as (keyof FeatureConfig)[]).every((key) => spectrogram.config[key] === expected[key]);
-  return segmentHeartSounds(signal, reusable ? spectrogram : heartSoundSpectrogram(signal, NORMALISATION_SEGMENTATION_WINDOW));
+  const reusable =
+    spectrogram &&
+    (Object.keys(expected) as (keyof FeatureConfig)[]).every(
+      (key) => spectrogram.config[key] === expected[key],
+    );
+  return segmentHeartSounds(
+    signal,
+    reusable ? spectrogram : heartSoundSpectrogram(signal, NORMALISATION_SEGMENTATION_WINDOW),
+  );
 }
 
 export const NORMALISATION_SEGMENTATION_WINDOW: HeartSoundWindowLength = 128;
@@ -154,7 +185,11 @@ export function heartSoundMask(segments: readonly HeartSoundSegment[], signalLen
   const steps = new Uint8Array(1 + Math.floor(signalLength / MASK_STEP_SAMPLES));
   for (const { state, start, end } of segments) {
     if (state !== 'S1' && state !== 'S2') continue;
-    steps.fill(1, Math.max(0, Math.ceil(start / MASK_STEP_SAMPLES)), Math.min(steps.length, Math.ceil(end / MASK_STEP_SAMPLES)));
+    steps.fill(
+      1,
+      Math.max(0, Math.ceil(start / MASK_STEP_SAMPLES)),
+      Math.min(steps.length, Math.ceil(end / MASK_STEP_SAMPLES)),
+    );
   }
   return { steps, stepSamples: MASK_STEP_SAMPLES };
 }
@@ -164,7 +199,12 @@ export function heartSoundMask(segments: readonly HeartSoundSegment[], signalLen
  * window sample to the recording sample it came from (through crops, time stretch and the repetition
  * of a short clip).
  */
-export function windowHeartSoundFrames(mask: HeartSoundMask, shape: WindowShape, hopLength: number, sourceSampleAt: (windowSample: number) => number): Uint8Array {
+export function windowHeartSoundFrames(
+  mask: HeartSoundMask,
+  shape: WindowShape,
+  hopLength: number,
+  sourceSampleAt: (windowSample: number) => number,
+): Uint8Array {
   const frames = new Uint8Array(shape.frames);
   for (let t = 0; t < shape.frames; t++) {
     const source = sourceSampleAt(Math.min(t * hopLength, shape.samples - 1));
@@ -189,7 +229,11 @@ export function repeatToLength(signal: Float32Array, length: number): Float32Arr
 }
 
 /** Window start offsets (samples): every hop, plus one aligned to the end so the tail is seen. */
-export function windowStartSamples(signalLength: number, hopSeconds = DEFAULT_HOP_SECONDS, windowSamples = WINDOW_SAMPLES): number[] {
+export function windowStartSamples(
+  signalLength: number,
+  hopSeconds = DEFAULT_HOP_SECONDS,
+  windowSamples = WINDOW_SAMPLES,
+): number[] {
   if (signalLength <= windowSamples) return [0];
   const hop = Math.round(hopSeconds * MODEL_SAMPLE_RATE);
   const starts: number[] = [];
@@ -220,15 +264,27 @@ export function recordingWindows(
   segments?: readonly HeartSoundSegment[],
 ): RecordingWindows {
   const shape = windowShape(input);
-  const mask = normalisesOverHeartSounds(input) ? heartSoundMask(segments ?? segmentForNormalisation(signal, computed), signal.length) : undefined;
+  const mask = normalisesOverHeartSounds(input)
+    ? heartSoundMask(segments ?? segmentForNormalisation(signal, computed), signal.length)
+    : undefined;
   const padded = repeatToLength(signal, shape.samples);
   // A clip shorter than a window is repeated, and `computed` is of the clip itself.
   const whole = computed && framesServe(computed, input.featureConfig, padded.length) ? computed : undefined;
   const starts = windowStartSamples(padded.length, input.hopSeconds, shape.samples);
-  const windows = starts.map((start) => ({ startSec: start / MODEL_SAMPLE_RATE, samples: padded.subarray(start, start + shape.samples) }));
+  const windows = starts.map((start) => ({
+    startSec: start / MODEL_SAMPLE_RATE,
+    samples: padded.subarray(start, start + shape.samples),
+  }));
   const features = new Float32Array(starts.length * shape.values);
   logMelSpectrogramsOfWindows(padded, windows, input.featureConfig, whole).forEach((mel, index) => {
-    const soundFrames = mask && windowHeartSoundFrames(mask, shape, input.featureConfig.hopLength, (sample) => (starts[index] + sample) % signal.length);
+    const soundFrames =
+      mask &&
+      windowHeartSoundFrames(
+        mask,
+        shape,
+        input.featureConfig.hopLength,
+        (sample) => (starts[index] + sample) % signal.length,
+      );
     features.set(modelInputOf(mel, shape, input, soundFrames), index * shape.values);
   });
   return { features, windowCount: starts.length, startSeconds: starts.map((s) => s / MODEL_SAMPLE_RATE) };

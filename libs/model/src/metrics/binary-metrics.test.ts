@@ -15,7 +15,12 @@ describe('binary metrics', () => {
 
   it('counts the confusion matrix by hand', () => {
     const predicted = probabilities.map((p) => (p >= 0.5 ? 1 : 0));
-    expect(confusionMatrix(labels, predicted)).toEqual({ truePositive: 3, falsePositive: 1, trueNegative: 3, falseNegative: 1 });
+    expect(confusionMatrix(labels, predicted)).toEqual({
+      truePositive: 3,
+      falsePositive: 1,
+      trueNegative: 3,
+      falseNegative: 1,
+    });
   });
 
   it('computes accuracy, precision, sensitivity, specificity, F1 and MAcc from that matrix', () => {
@@ -66,7 +71,9 @@ describe('binary metrics', () => {
     // Site A: mostly abnormal, scores high overall; site B: mostly normal, scores low overall. Within
     // each site the ranking is perfect, with A's cut at 0.75 and B's at 0.25.
     const labels = [1, 1, 1, 1, 0, 0, 0, /* B */ 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    const scores = [0.95, 0.9, 0.85, 0.8, 0.7, 0.65, 0.6, 0.4, 0.35, 0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.04, 0.03, 0.02];
+    const scores = [
+      0.95, 0.9, 0.85, 0.8, 0.7, 0.65, 0.6, 0.4, 0.35, 0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.04, 0.03, 0.02,
+    ];
     const sites = [...'AAAAAAA', ...'BBBBBBBBBBBB'];
     const pooled = thresholdMaximisingMacc(labels, scores);
     const perSite = thresholdMaximisingSiteMacc(labels, scores, sites);
@@ -75,7 +82,10 @@ describe('binary metrics', () => {
     // nothing in B (0.5); cutting at B's boundary is the mirror image: 0.75 either way, and every
     // threshold in between flags all of A and misses some of B's abnormal records.
     expect(perSite.macc).toBeCloseTo(0.75, 12);
-    const mean = (t: number) => (binaryMetrics(labels.slice(0, 7), scores.slice(0, 7), t).macc + binaryMetrics(labels.slice(7), scores.slice(7), t).macc) / 2;
+    const mean = (t: number) =>
+      (binaryMetrics(labels.slice(0, 7), scores.slice(0, 7), t).macc +
+        binaryMetrics(labels.slice(7), scores.slice(7), t).macc) /
+      2;
     expect(mean(perSite.threshold)).toBeCloseTo(0.75, 12);
     expect(pooled.macc).toBeGreaterThan(mean(pooled.threshold));
   });

@@ -52,7 +52,7 @@ export function areaUnderRoc(labels: ArrayLike<number>, scores: ArrayLike<number
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   let positives = 0;
   let rankSumOfPositives = 0;
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start;
     while (end + 1 < order.length && scores[order[end + 1]] === scores[order[start]]) end++;
     const averageRank = (start + end) / 2 + 1;
@@ -76,7 +76,9 @@ export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): 
   let positives = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i] === 1) positives++;
   const negatives = labels.length - positives;
-  const points: RocPoint[] = [{ threshold: Number.POSITIVE_INFINITY, falsePositiveRate: 0, truePositiveRate: 0 }];
+  const points: RocPoint[] = [
+    { threshold: Number.POSITIVE_INFINITY, falsePositiveRate: 0, truePositiveRate: 0 },
+  ];
   let truePositives = 0;
   let falsePositives = 0;
   for (let k = 0; k < order.length; k++) {
@@ -113,13 +115,18 @@ export function expectedCalibrationError(
   }
   let error = 0;
   for (let b = 0; b < bins; b++) {
-    if (count[b] > 0) error += (count[b] / labels.length) * Math.abs(confidence[b] / count[b] - observed[b] / count[b]);
+    if (count[b] > 0)
+      error += (count[b] / labels.length) * Math.abs(confidence[b] / count[b] - observed[b] / count[b]);
   }
   return error;
 }
 
 /** All metrics for probabilities of "abnormal" judged at one threshold (abnormal when p >= threshold). */
-export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLike<number>, threshold = 0.5): BinaryMetrics {
+export function binaryMetrics(
+  labels: ArrayLike<number>,
+  probabilities: ArrayLike<number>,
+  threshold = 0.5,
+): BinaryMetrics {
   const predicted = Array.from(probabilities, (p) => (p >= threshold ? 1 : 0));
   const confusion = confusionMatrix(labels, predicted);
   const { truePositive: tp, falsePositive: fp, trueNegative: tn, falseNegative: fn } = confusion;
@@ -146,7 +153,10 @@ export function binaryMetrics(labels: ArrayLike<number>, probabilities: ArrayLik
  * The threshold on scores that maximises MAcc; ties go to the threshold in the middle of the best
  * run, so that it does not sit on the edge of one validation record.
  */
-export function thresholdMaximisingMacc(labels: ArrayLike<number>, scores: ArrayLike<number>): { threshold: number; macc: number } {
+export function thresholdMaximisingMacc(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): { threshold: number; macc: number } {
   const points = rocCurve(labels, scores);
   let best = -1;
   let bestIndices: number[] = [];
@@ -182,7 +192,8 @@ export function thresholdMaximisingSiteMacc(
   { minPerLabel = 3 }: { minPerLabel?: number } = {},
 ): { threshold: number; macc: number; sites: string[] } {
   assertSameLength(labels, scores);
-  if (sites.length !== labels.length) throw new RangeError(`labels (${labels.length}) and sites (${sites.length}) differ in length`);
+  if (sites.length !== labels.length)
+    throw new RangeError(`labels (${labels.length}) and sites (${sites.length}) differ in length`);
   const totals = new Map<string, { positives: number; negatives: number }>();
   for (let i = 0; i < labels.length; i++) {
     const site = totals.get(sites[i]) ?? { positives: 0, negatives: 0 };
@@ -190,7 +201,10 @@ export function thresholdMaximisingSiteMacc(
     else site.negatives++;
     totals.set(sites[i], site);
   }
-  const eligible = [...totals].filter(([, t]) => t.positives >= minPerLabel && t.negatives >= minPerLabel).map(([site]) => site).sort();
+  const eligible = [...totals]
+    .filter(([, t]) => t.positives >= minPerLabel && t.negatives >= minPerLabel)
+    .map(([site]) => site)
+    .sort();
   if (eligible.length < 2) return { ...thresholdMaximisingMacc(labels, scores), sites: eligible };
   const siteIndex = new Map(eligible.map((site, index) => [site, index]));
   const order = Array.from({ length: labels.length }, (_, i) => i)
@@ -208,8 +222,10 @@ export function thresholdMaximisingSiteMacc(
     });
     return sum / eligible.length;
   };
-  const candidates: { threshold: number; macc: number }[] = [{ threshold: Number.POSITIVE_INFINITY, macc: meanMacc() }];
-  for (let j = 0; j < order.length; ) {
+  const candidates: { threshold: number; macc: number }[] = [
+    { threshold: Number.POSITIVE_INFINITY, macc: meanMacc() },
+  ];
+  for (let j = 0; j < order.length;) {
     const score = scores[order[j]];
     for (; j < order.length && scores[order[j]] === score; j++) {
       const k = siteIndex.get(sites[order[j]])!;
@@ -227,5 +243,6 @@ export function thresholdMaximisingSiteMacc(
 }
 
 function assertSameLength(a: ArrayLike<number>, b: ArrayLike<number>): void {
-  if (a.length !== b.length) throw new RangeError(`labels (${a.length}) and scores (${b.length}) differ in length`);
+  if (a.length !== b.length)
+    throw new RangeError(`labels (${a.length}) and scores (${b.length}) differ in length`);
 }

@@ -21,8 +21,10 @@ let active: ActiveTfBackend | undefined;
  * that order; naming one backend makes its absence an error instead of a fallback.
  */
 export async function initTfBackend(preferred: TfBackendPreference = 'auto'): Promise<ActiveTfBackend> {
-  if (active !== undefined && (preferred === 'auto' || preferred === active) && isStillActive(active)) return active;
-  const candidates: ActiveTfBackend[] = preferred === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [preferred];
+  if (active !== undefined && (preferred === 'auto' || preferred === active) && isStillActive(active))
+    return active;
+  const candidates: ActiveTfBackend[] =
+    preferred === 'auto' ? ['node-gpu', 'node', 'wasm', 'cpu'] : [preferred];
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
@@ -55,7 +57,8 @@ async function activate(backend: ActiveTfBackend): Promise<void> {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
   }
-  if (!(await tf.setBackend(tfBackendName(backend)))) throw new Error(`tf.setBackend('${tfBackendName(backend)}') failed`);
+  if (!(await tf.setBackend(tfBackendName(backend))))
+    throw new Error(`tf.setBackend('${tfBackendName(backend)}') failed`);
   await tf.ready();
 }
 
@@ -64,7 +67,8 @@ async function importNativeBackend(packageName: string): Promise<void> {
     await import(packageName);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') throw new Error(`${packageName} is not installed`, { cause: error });
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND')
+      throw new Error(`${packageName} is not installed`, { cause: error });
     throw new Error(`${packageName} is installed but failed to load: ${(error as Error).message}`, {
       cause: error,
     });

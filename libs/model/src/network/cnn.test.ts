@@ -50,7 +50,12 @@ describe('buildHeartSoundCnn', () => {
   it('learns steady tones vs chirps to at least 95% held-out accuracy on wasm with fit and class weights', async () => {
     const frames = 48;
     const bands = 24;
-    const model = buildHeartSoundCnn({ inputShape: [frames, bands, 1], blockFilters: [8, 16], dropoutRate: 0.1, seed: 3 });
+    const model = buildHeartSoundCnn({
+      inputShape: [frames, bands, 1],
+      blockFilters: [8, 16],
+      dropoutRate: 0.1,
+      seed: 3,
+    });
     compileHeartSoundCnn(model, { learningRate: 0.01 });
     const train = tonesAndChirps(128, frames, bands, 1, 0.3);
     const heldOut = tonesAndChirps(100, frames, bands, 2);

@@ -52,10 +52,14 @@ export function buildHeartSoundCnn(options: HeartSoundCnnOptions = {}): tf.Layer
         name: `block${block}_conv`,
       })
       .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3, name: `block${block}_bn` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .batchNormalization({ momentum: 0.99, epsilon: 1e-3, name: `block${block}_bn` })
+      .apply(x) as tf.SymbolicTensor;
     x = tf.layers.reLU({ name: `block${block}_relu` }).apply(x) as tf.SymbolicTensor;
     if (block < blockFilters.length) {
-      x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `block${block}_pool` }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .maxPooling2d({ poolSize: 2, strides: 2, name: `block${block}_pool` })
+        .apply(x) as tf.SymbolicTensor;
     }
   });
   x = tf.layers.globalAveragePooling2d({ name: 'global_pool' }).apply(x) as tf.SymbolicTensor;

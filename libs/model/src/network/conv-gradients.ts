@@ -10,8 +10,17 @@ export type Conv2DInfo = tf.backend_util.Conv2DInfo;
  * input ([ci, H, W, n]) with dy as the filter ([h, w, n, co]), dilated by the stride.
  */
 export function filterGradientByConvolution(x: tf.Tensor4D, dy: tf.Tensor4D, info: Conv2DInfo): tf.Tensor4D {
-  const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } =
-    info;
+  const {
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    padInfo,
+  } = info;
   const neededHeight = (outHeight - 1) * strideHeight + filterHeight;
   const neededWidth = (outWidth - 1) * strideWidth + filterWidth;
   const padded = tf.pad(x, [
@@ -26,7 +35,10 @@ export function filterGradientByConvolution(x: tf.Tensor4D, dy: tf.Tensor4D, inf
       : tf.slice(padded, [0, 0, 0, 0], [-1, neededHeight, neededWidth, -1]);
   const inputAsBatchOfChannels = tf.transpose(cropped, [3, 1, 2, 0]);
   const dyAsFilter = tf.transpose(dy, [1, 2, 0, 3]);
-  const gradient = tf.conv2d(inputAsBatchOfChannels, dyAsFilter, 1, 'valid', 'NHWC', [strideHeight, strideWidth]);
+  const gradient = tf.conv2d(inputAsBatchOfChannels, dyAsFilter, 1, 'valid', 'NHWC', [
+    strideHeight,
+    strideWidth,
+  ]);
   return tf.transpose(gradient, [1, 2, 0, 3]);
 }
 
@@ -40,8 +52,17 @@ export function inputGradientByConvolution(
   filter: tf.Tensor4D,
   info: Conv2DInfo,
 ): tf.Tensor4D | null {
-  const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } =
-    info;
+  const {
+    inHeight,
+    inWidth,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    padInfo,
+  } = info;
   if (strideHeight !== 1 || strideWidth !== 1) return null;
   const padTop = filterHeight - 1 - padInfo.top;
   const padLeft = filterWidth - 1 - padInfo.left;

@@ -16,4 +16,10 @@ export {
   sigmoidCrossEntropyFromLogits,
   type CompileOptions,
 } from './logit-loss';
-export { exportToOnnx, ONNX_INPUT_NAME, ONNX_LOGIT_OUTPUT, ONNX_OPSET, ONNX_PROBABILITY_OUTPUT } from './onnx-export';
+export {
+  exportToOnnx,
+  ONNX_INPUT_NAME,
+  ONNX_LOGIT_OUTPUT,
+  ONNX_OPSET,
+  ONNX_PROBABILITY_OUTPUT,
+} from './onnx-export';

@@ -19,7 +19,9 @@ export function sigmoidCrossEntropyFromLogits(labels: tf.Tensor, logits: tf.Tens
 
 /** Fraction of samples whose logit falls on the side of 0 that matches the 0/1 label. */
 export function binaryAccuracyFromLogits(labels: tf.Tensor, logits: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mean(tf.equal(tf.greater(logits, 0), tf.greater(labels, 0.5)).asType('float32'), -1));
+  return tf.tidy(() =>
+    tf.mean(tf.equal(tf.greater(logits, 0), tf.greater(labels, 0.5)).asType('float32'), -1),
+  );
 }
 
 export interface CompileOptions {

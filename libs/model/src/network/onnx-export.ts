@@ -39,10 +39,17 @@ class OnnxGraphBuilder {
   build() {
     const layers = chainOfLayers(this.model);
     const inputShape = this.model.inputs[0]?.shape;
-    if (inputShape === undefined || inputShape.length !== 4) throw new Error('ONNX export expects one [N, H, W, C] input');
+    if (inputShape === undefined || inputShape.length !== 4)
+      throw new Error('ONNX export expects one [N, H, W, C] input');
     const [, height, width, channels] = inputShape as number[];
     const nchw = this.fresh('nchw');
-    this.nodes.push({ opType: 'Transpose', name: nchw, inputs: [ONNX_INPUT_NAME], outputs: [nchw], attributes: { perm: [0, 3, 1, 2] } });
+    this.nodes.push({
+      opType: 'Transpose',
+      name: nchw,
+      inputs: [ONNX_INPUT_NAME],
+      outputs: [nchw],
+      attributes: { perm: [0, 3, 1, 2] },
+    });
     let map: FeatureMap = { name: nchw, channels, height, width, flat: false };
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i];
@@ -83,7 +90,8 @@ class OnnxGraphBuilder {
       case 'BatchNormalization':
         return this.batchNormalization(layer, map);
       case 'ReLU':
-        if (config.maxValue != null) throw new Error(`ONNX export: ReLU with maxValue (${layer.name}) is not supported`);
+        if (config.maxValue != null)
+          throw new Error(`ONNX export: ReLU with maxValue (${layer.name}) is not supported`);
         return this.activation('relu', map, layer.name);
       case 'Activation':
         return this.activation(config.activation as string, map, layer.name);
@@ -98,11 +106,16 @@ class OnnxGraphBuilder {
     }
   }
 
-  private convolution(layer: tf.layers.Layer, map: FeatureMap, batchNorm: tf.layers.Layer | undefined): FeatureMap {
+  private convolution(
+    layer: tf.layers.Layer,
+    map: FeatureMap,
+    batchNorm: tf.layers.Layer | undefined,
+  ): FeatureMap {
     const config = layer.getConfig() as LayerConfig;
     assertChannelsLast(layer, config);
     const dilation = pair(config.dilationRate ?? 1);
-    if (dilation[0] !== 1 || dilation[1] !== 1) throw new Error(`ONNX export: dilated Conv2D (${layer.name}) is not supported`);
+    if (dilation[0] !== 1 || dilation[1] !== 1)
+      throw new Error(`ONNX export: dilated Conv2D (${layer.name}) is not supported`);
     const [kernel, bias] = layer.getWeights();
     const [kernelHeight, kernelWidth, inChannels, filters] = kernel.shape;
     const strides = pair(config.strides);
@@ -118,7 +131,8 @@ class OnnxGraphBuilder {
               hwio[((kh * kernelWidth + kw) * inChannels + ci) * filters + co];
     const biases = bias === undefined ? new Float32Array(filters) : Float32Array.from(bias.dataSync());
     if (batchNorm !== undefined) {
-      if (config.activation !== 'linear') throw new Error(`ONNX export: cannot fold batch norm after activated ${layer.name}`);
+      if (config.activation !== 'linear')
+        throw new Error(`ONNX export: cannot fold batch norm after activated ${layer.name}`);
       const { scale, shift } = batchNormAffine(batchNorm, filters);
       const perFilter = inChannels * kernelHeight * kernelWidth;
       for (let co = 0; co < filters; co++) {
@@ -126,7 +140,11 @@ class OnnxGraphBuilder {
         biases[co] = biases[co] * scale[co] + shift[co];
       }
     }
-    const weightName = this.initializer(`${layer.name}_weight`, [filters, inChannels, kernelHeight, kernelWidth], weights);
+    const weightName = this.initializer(
+      `${layer.name}_weight`,
+      [filters, inChannels, kernelHeight, kernelWidth],
+      weights,
+    );
     const biasName = this.initializer(`${layer.name}_bias`, [filters], biases);
     const output = this.fresh(layer.name);
     this.nodes.push({
@@ -134,9 +152,20 @@ class OnnxGraphBuilder {
       name: output,
       inputs: [map.name, weightName, biasName],
       outputs: [output],
-      attributes: { kernel_shape: [kernelHeight, kernelWidth], strides, pads: spatial.pads, dilations: [1, 1] },
+      attributes: {
+        kernel_shape: [kernelHeight, kernelWidth],
+        strides,
+        pads: spatial.pads,
+        dilations: [1, 1],
+      },
     });
-    const convolved = { ...map, name: output, channels: filters, height: spatial.height, width: spatial.width };
+    const convolved = {
+      ...map,
+      name: output,
+      channels: filters,
+      height: spatial.height,
+      width: spatial.width,
+    };
     return this.activation(config.activation as string, convolved, layer.name);
   }
 
@@ -155,7 +184,8 @@ class OnnxGraphBuilder {
   private activation(activation: string, map: FeatureMap, layerName: string): FeatureMap {
     const opType = ({ relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as Record<string, string>)[activation];
     if (activation === 'linear') return map;
-    if (opType === undefined) throw new Error(`ONNX export: activation '${activation}' (${layerName}) is not supported`);
+    if (opType === undefined)
+      throw new Error(`ONNX export: activation '${activation}' (${layerName}) is not supported`);
     const output = this.fresh(`${layerName}_${activation}`);
     this.nodes.push({ opType, name: output, inputs: [map.name], outputs: [output] });
     return { ...map, name: output };
@@ -181,7 +211,13 @@ class OnnxGraphBuilder {
     const pooled = this.fresh('global_pool');
     const flat = this.fresh('global_pool_flat');
     this.nodes.push({ opType: 'GlobalAveragePool', name: pooled, inputs: [map.name], outputs: [pooled] });
-    this.nodes.push({ opType: 'Flatten', name: flat, inputs: [pooled], outputs: [flat], attributes: { axis: 1 } });
+    this.nodes.push({
+      opType: 'Flatten',
+      name: flat,
+      inputs: [pooled],
+      outputs: [flat],
+      attributes: { axis: 1 },
+    });
     return { name: flat, channels: map.channels, height: 1, width: 1, flat: true };
   }
 
@@ -189,11 +225,19 @@ class OnnxGraphBuilder {
     if (!map.flat) throw new Error(`ONNX export: Dense ${layer.name} must follow global pooling`);
     const [kernel, bias] = layer.getWeights();
     const [inUnits, outUnits] = kernel.shape;
-    const inputs = [map.name, this.initializer(`${layer.name}_kernel`, [inUnits, outUnits], Float32Array.from(kernel.dataSync()))];
-    if (bias !== undefined) inputs.push(this.initializer(`${layer.name}_bias`, [outUnits], Float32Array.from(bias.dataSync())));
+    const inputs = [
+      map.name,
+      this.initializer(`${layer.name}_kernel`, [inUnits, outUnits], Float32Array.from(kernel.dataSync())),
+    ];
+    if (bias !== undefined)
+      inputs.push(this.initializer(`${layer.name}_bias`, [outUnits], Float32Array.from(bias.dataSync())));
     const output = this.fresh(layer.name);
     this.nodes.push({ opType: 'Gemm', name: output, inputs, outputs: [output] });
-    return this.activation(config.activation as string, { ...map, name: output, channels: outUnits }, layer.name);
+    return this.activation(
+      config.activation as string,
+      { ...map, name: output, channels: outUnits },
+      layer.name,
+    );
   }
 
   /** Renames the final tensor(s) to the public output names. */
@@ -205,7 +249,12 @@ class OnnxGraphBuilder {
       return;
     }
     this.rename(finalName, ONNX_LOGIT_OUTPUT);
-    this.nodes.push({ opType: 'Sigmoid', name: 'probability', inputs: [ONNX_LOGIT_OUTPUT], outputs: [ONNX_PROBABILITY_OUTPUT] });
+    this.nodes.push({
+      opType: 'Sigmoid',
+      name: 'probability',
+      inputs: [ONNX_LOGIT_OUTPUT],
+      outputs: [ONNX_PROBABILITY_OUTPUT],
+    });
   }
 
   private rename(from: string, to: string): void {
@@ -227,11 +276,13 @@ class OnnxGraphBuilder {
 
 function chainOfLayers(model: tf.LayersModel): tf.layers.Layer[] {
   const layers = model.layers.filter((layer) => layer.getClassName() !== 'InputLayer');
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('ONNX export expects one input and one output');
+  if (model.inputs.length !== 1 || model.outputs.length !== 1)
+    throw new Error('ONNX export expects one input and one output');
   layers.forEach((layer, i) => {
     const inbound = layer.inboundNodes.flatMap((node) => node.inboundLayers);
     const follows = i === 0 ? inbound[0]?.getClassName() === 'InputLayer' : inbound[0] === layers[i - 1];
-    if (inbound.length !== 1 || !follows) throw new Error(`ONNX export expects a plain chain of layers; ${layer.name} is not`);
+    if (inbound.length !== 1 || !follows)
+      throw new Error(`ONNX export expects a plain chain of layers; ${layer.name} is not`);
   });
   return layers;
 }
@@ -249,7 +300,12 @@ function pair(value: unknown): [number, number] {
 }
 
 /** Output size and ONNX pads [top, left, bottom, right] reproducing tf's 'same'/'valid' padding. */
-function paddedGeometry(map: FeatureMap, kernel: [number, number], strides: [number, number], padding: string) {
+function paddedGeometry(
+  map: FeatureMap,
+  kernel: [number, number],
+  strides: [number, number],
+  padding: string,
+) {
   const along = (size: number, k: number, s: number) => {
     if (padding === 'valid') return { out: Math.floor((size - k) / s) + 1, before: 0, after: 0 };
     if (padding !== 'same') throw new Error(`ONNX export: padding '${padding}' is not supported`);
@@ -263,10 +319,14 @@ function paddedGeometry(map: FeatureMap, kernel: [number, number], strides: [num
 }
 
 /** Inference-time batch norm as y = x * scale + shift per channel. */
-function batchNormAffine(layer: tf.layers.Layer, channels: number): { scale: Float32Array; shift: Float32Array } {
+function batchNormAffine(
+  layer: tf.layers.Layer,
+  channels: number,
+): { scale: Float32Array; shift: Float32Array } {
   const config = layer.getConfig() as LayerConfig;
   const axis = config.axis as number;
-  if (axis !== -1 && axis !== 3 && axis !== 1) throw new Error(`ONNX export: batch norm axis ${axis} (${layer.name}) is not supported`);
+  if (axis !== -1 && axis !== 3 && axis !== 1)
+    throw new Error(`ONNX export: batch norm axis ${axis} (${layer.name}) is not supported`);
   const weights = [...layer.getWeights()];
   const gamma = config.scale ? weights.shift()!.dataSync() : new Float32Array(channels).fill(1);
   const beta = config.center ? weights.shift()!.dataSync() : new Float32Array(channels);

@@ -68,7 +68,8 @@ function writeNode(w: ProtobufWriter, node: OnnxNode): void {
   for (const input of node.inputs) w.string(1, input);
   for (const output of node.outputs) w.string(2, output);
   w.string(3, node.name).string(4, node.opType);
-  for (const [name, value] of Object.entries(node.attributes ?? {})) w.message(5, (a) => writeAttribute(a, name, value));
+  for (const [name, value] of Object.entries(node.attributes ?? {}))
+    w.message(5, (a) => writeAttribute(a, name, value));
   for (const [name, value] of Object.entries(node.floatAttributes ?? {})) {
     w.message(5, (a) => a.string(1, name).float(2, value).varint(20, ATTRIBUTE_TYPE.FLOAT));
   }

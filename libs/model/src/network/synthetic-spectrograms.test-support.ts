@@ -23,7 +23,7 @@ export function tonesAndChirps(
     const isChirp = random() < abnormalFraction ? 1 : 0;
     labelValues.push(isChirp);
     const startBand = Math.floor(random() * (bands / 2));
-    const slope = (bands / 2) / frames;
+    const slope = bands / 2 / frames;
     const offset = i * frames * bands;
     for (let t = 0; t < frames; t++) {
       const band = Math.round(isChirp ? startBand + slope * t : startBand + bands / 4);

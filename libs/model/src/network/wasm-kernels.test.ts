@@ -32,7 +32,13 @@ const CONV_CASES: ConvCase[] = [
   { name: '3x3 same, several channels', input: [3, 8, 6, 3], filter: [3, 3, 3, 5], strides: 1, pad: 'same' },
   { name: '3x3 valid', input: [2, 8, 7, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'valid' },
   { name: '3x3 stride 2 same', input: [2, 9, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 'same' },
-  { name: '2x4 stride (2,1) valid', input: [2, 10, 9, 2], filter: [2, 4, 2, 3], strides: [2, 1], pad: 'valid' },
+  {
+    name: '2x4 stride (2,1) valid',
+    input: [2, 10, 9, 2],
+    filter: [2, 4, 2, 3],
+    strides: [2, 1],
+    pad: 'valid',
+  },
   // Numeric padding is left out: wasm's forward Conv2D itself gets the output shape wrong for it.
   { name: '5x3 same', input: [2, 9, 8, 2], filter: [5, 3, 2, 4], strides: 1, pad: 'same' },
 ];
@@ -52,11 +58,26 @@ function convGradients(c: ConvCase): { dx: Float32Array; dw: Float32Array } {
 
 function smallCnn(withReluBeforePool: boolean): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [12, 10, 1], filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [12, 10, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: 'same',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   model.add(tf.layers.batchNormalization());
   if (withReluBeforePool) model.add(tf.layers.reLU());
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  model.add(
+    tf.layers.conv2d({
+      filters: 5,
+      kernelSize: 3,
+      strides: 2,
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    }),
+  );
   model.add(tf.layers.batchNormalization());
   model.add(tf.layers.reLU());
   model.add(tf.layers.globalAveragePooling2d({}));
@@ -102,7 +123,7 @@ describe('wasm training kernels', () => {
     });
   }
 
-  it('gives batch-norm gradients for x, mean, variance, scale and offset equal to tfjs\'s own gradient on cpu', async () => {
+  it("gives batch-norm gradients for x, mean, variance, scale and offset equal to tfjs's own gradient on cpu", async () => {
     const compute = () =>
       tf.tidy(() => {
         const x = tf.tensor4d(seededValues(2 * 5 * 4 * 3, 11), [2, 5, 4, 3]);
@@ -119,21 +140,27 @@ describe('wasm training kernels', () => {
       });
     const expected = await onCpuWithShippedBatchNormGradient(compute);
     const actual = await runOn('wasm', compute);
-    actual.forEach((gradient, i) => expect(maxScaledDifference(gradient, expected[i])).toBeLessThan(TOLERANCE));
+    actual.forEach((gradient, i) =>
+      expect(maxScaledDifference(gradient, expected[i])).toBeLessThan(TOLERANCE),
+    );
   });
 
   it('gives a conv -> batch norm -> ReLU -> max pool network the same weight gradients as the cpu backend', async () => {
     const expected = await onCpuWithShippedBatchNormGradient(() => smallCnnGradients(true));
     const actual = await runOn('wasm', () => smallCnnGradients(true));
     expect(actual).toHaveLength(expected.length);
-    actual.forEach((gradient, i) => expect(maxScaledDifference(gradient, expected[i])).toBeLessThan(TOLERANCE));
+    actual.forEach((gradient, i) =>
+      expect(maxScaledDifference(gradient, expected[i])).toBeLessThan(TOLERANCE),
+    );
   });
 
   it('leaves wasm max-pool gradients misrouted for all-negative windows, which is why ReLU must come first', async () => {
     const compute = () =>
       tf.tidy(() => {
         const x = tf.tensor4d([-3, -1, 2, 4, -5, -2, 1, 3], [1, 2, 4, 1]);
-        return tf.grad((xv: tf.Tensor) => tf.sum(tf.maxPool(xv as tf.Tensor4D, 2, 2, 'valid')))(x).dataSync();
+        return tf
+          .grad((xv: tf.Tensor) => tf.sum(tf.maxPool(xv as tf.Tensor4D, 2, 2, 'valid')))(x)
+          .dataSync();
       });
     const expected = Array.from(await runOn('cpu', compute));
     const actual = Array.from(await runOn('wasm', compute));

@@ -42,7 +42,10 @@ export function registerWasmTrainingKernels(): void {
   tf.registerGradient(broadcastingBatchNormGradConfig);
 }
 
-function registerOnce(kernelName: string, create: (shipped: tf.KernelConfig | undefined) => tf.KernelConfig): void {
+function registerOnce(
+  kernelName: string,
+  create: (shipped: tf.KernelConfig | undefined) => tf.KernelConfig,
+): void {
   const current = tf.getKernel(kernelName, WASM);
   if (current !== undefined && ourKernelFuncs.has(current.kernelFunc)) return;
   const config = create(current);
@@ -51,23 +54,37 @@ function registerOnce(kernelName: string, create: (shipped: tf.KernelConfig | un
   tf.registerKernel(config);
 }
 
-function conv2dBackpropFilter({ inputs, backend, attrs }: KernelArgs<'x' | 'dy', tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
+function conv2dBackpropFilter({
+  inputs,
+  backend,
+  attrs,
+}: KernelArgs<'x' | 'dy', tf.Conv2DBackpropFilterAttrs>): tf.TensorInfo {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
-  const info = tf.backend_util.computeConv2DInfo(inputs.x.shape as Conv2DShape, filterShape, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputs.x.shape as Conv2DShape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   return runComposite(backend, [inputs.x, inputs.dy], ([x, dy]) =>
     filterGradientByConvolution(x as tf.Tensor4D, dy as tf.Tensor4D, info),
   );
 }
 
 function conv2dBackpropInputFallingBackTo(shipped: tf.KernelFunc | undefined) {
-  return (args: KernelArgs<'dy' | 'filter', tf.Conv2DBackpropInputAttrs>): tf.TensorInfo | tf.TensorInfo[] => {
+  return (
+    args: KernelArgs<'dy' | 'filter', tf.Conv2DBackpropInputAttrs>,
+  ): tf.TensorInfo | tf.TensorInfo[] => {
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs;
     const filterShape = args.inputs.filter.shape as Conv2DShape;
     const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode);
     const fast = dataFormat !== 'NCHW' && info.strideHeight === 1 && info.strideWidth === 1;
     if (!fast || inputGradientPaddingIsInvertible(info) === false) {
-      if (shipped === undefined) throw new Error('Conv2DBackpropInput on wasm: this stride/padding is not supported');
+      if (shipped === undefined)
+        throw new Error('Conv2DBackpropInput on wasm: this stride/padding is not supported');
       return shipped(args as unknown as Parameters<tf.KernelFunc>[0]);
     }
     return runComposite(args.backend, [args.inputs.dy, args.inputs.filter], ([dy, filter]) => {

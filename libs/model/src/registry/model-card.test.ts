@@ -84,7 +84,12 @@ describe('model card: the heart-cycle model', () => {
 
   it("names its spectrogram's window, and says when the network's frames come from it", () => {
     const render = (window: number) =>
-      renderModelCard({ manifest: withCycleModel, training, trainCommand, cycleModelSpectrogramWindow: window });
+      renderModelCard({
+        manifest: withCycleModel,
+        training,
+        trainCommand,
+        cycleModelSpectrogramWindow: window,
+      });
     expect(render(128)).toContain(
       "(a frame every 20 ms, a 64-ms window: every frame the network's windows need, so it is computed once)",
     );
@@ -98,7 +103,10 @@ describe('model card: the heart-cycle model', () => {
 });
 
 describe('model card: normalisation over the heart sounds', () => {
-  const overSounds = { ...manifest, input: { ...manifest.input, normalisation: 'per-window-heart-sound-band-mean-and-std' as const } };
+  const overSounds = {
+    ...manifest,
+    input: { ...manifest.input, normalisation: 'per-window-heart-sound-band-mean-and-std' as const },
+  };
 
   it('says so, and gives the option in the leave-one-subset-out command', () => {
     const text = renderModelCard({
@@ -108,14 +116,20 @@ describe('model card: normalisation over the heart sounds', () => {
       trainCommand: `${trainCommand} --normalisation heart-sounds --cycle-model-weight 0.5`,
     });
     expect(text).toContain('the mean over its S1 and S2 frames removed');
-    expect(text).toContain('HEARTBEAT_TRAIN_ARGS="--input compact --normalisation heart-sounds --cycle-model-weight 0.5"');
+    expect(text).toContain(
+      'HEARTBEAT_TRAIN_ARGS="--input compact --normalisation heart-sounds --cycle-model-weight 0.5"',
+    );
     expect(card(folds)).not.toContain('S1 and S2 frames');
   });
 });
 
 describe('model card: site operating points', () => {
   const range = (mean: number, min: number, max: number) => ({ mean, min, max });
-  const figures = (se: number, sp: number) => ({ sensitivity: range(se, se - 0.1, se + 0.05), specificity: range(sp, sp - 0.1, sp + 0.1), macc: range((se + sp) / 2, 0.5, 0.7) });
+  const figures = (se: number, sp: number) => ({
+    sensitivity: range(se, se - 0.1, se + 0.05),
+    specificity: range(sp, sp - 0.1, sp + 0.1),
+    macc: range((se + sp) / 2, 0.5, 0.7),
+  });
   const fold = {
     subset: 'training-b',
     records: 416,
@@ -135,12 +149,25 @@ describe('model card: site operating points', () => {
   };
 
   it('tabulates each fold: what was labelled, how many fits were refused and why, own threshold beside the site operating point', () => {
-    const text = renderModelCard({ manifest, training, trainCommand, siteOperatingPoints: { method: '15 of each class', foldNetworks: ['tmp/folds/training-b'], folds: [fold] } });
-    expect(text).toContain('| training-b | 416 (315 normal) | 0.640 | 15 + 15 | 7/10 (refused: 3 SITE_RANKING_TOO_WEAK) | 0.850 / 0.100 / 0.475 | 0.880 (0.780-0.930) / 0.300 (0.200-0.400) / 0.590 (0.500-0.700) |');
-    expect(text).toContain("bash scripts/model/site-operating-points.sh <modelDir>` reproduces the tables");
+    const text = renderModelCard({
+      manifest,
+      training,
+      trainCommand,
+      siteOperatingPoints: {
+        method: '15 of each class',
+        foldNetworks: ['tmp/folds/training-b'],
+        folds: [fold],
+      },
+    });
+    expect(text).toContain(
+      '| training-b | 416 (315 normal) | 0.640 | 15 + 15 | 7/10 (refused: 3 SITE_RANKING_TOO_WEAK) | 0.850 / 0.100 / 0.475 | 0.880 (0.780-0.930) / 0.300 (0.200-0.400) / 0.590 (0.500-0.700) |',
+    );
+    expect(text).toContain('bash scripts/model/site-operating-points.sh <modelDir>` reproduces the tables');
   });
 
   it('says when it was not measured', () => {
-    expect(renderModelCard({ manifest, training, trainCommand })).toMatch(/## Site operating points[^\n]*\nNot measured for this version\./);
+    expect(renderModelCard({ manifest, training, trainCommand })).toMatch(
+      /## Site operating points[^\n]*\nNot measured for this version\./,
+    );
   });
 });

@@ -100,7 +100,16 @@ export interface ModelCardInput {
 
 export interface SegmentationScoreReport {
   command: string;
-  rows: { set: string; records: number; precision: number; recall: number; f1: number; s1F1: number; s2F1: number; noisyOnsetsPerSecond: number }[];
+  rows: {
+    set: string;
+    records: number;
+    precision: number;
+    recall: number;
+    f1: number;
+    s1F1: number;
+    s2F1: number;
+    noisyOnsetsPerSecond: number;
+  }[];
 }
 
 export interface ShortClipReport {
@@ -116,7 +125,10 @@ function renderSegmentation(report?: SegmentationScoreReport): string {
     '',
     '| set | records | precision | recall | F1 | S1 F1 | S2 F1 | onsets per second of noise |',
     '|---|---|---|---|---|---|---|---|',
-    ...report.rows.map((r) => `| ${r.set} | ${r.records} | ${fmt(r.precision)} | ${fmt(r.recall)} | ${fmt(r.f1)} | ${fmt(r.s1F1)} | ${fmt(r.s2F1)} | ${r.noisyOnsetsPerSecond.toFixed(2)} |`),
+    ...report.rows.map(
+      (r) =>
+        `| ${r.set} | ${r.records} | ${fmt(r.precision)} | ${fmt(r.recall)} | ${fmt(r.f1)} | ${fmt(r.s1F1)} | ${fmt(r.s2F1)} | ${r.noisyOnsetsPerSecond.toFixed(2)} |`,
+    ),
     '',
     `\`${report.command}\``,
   ].join('\n');
@@ -129,7 +141,10 @@ function renderShortClips(report?: ShortClipReport): string {
     '',
     '| first seconds | AUC | MAcc | sensitivity | specificity |',
     '|---|---|---|---|---|',
-    ...report.rows.map((r) => `| ${r.seconds} | ${fmt(r.auc)} | ${fmt(r.macc)} | ${fmt(r.sensitivity)} | ${fmt(r.specificity)} |`),
+    ...report.rows.map(
+      (r) =>
+        `| ${r.seconds} | ${fmt(r.auc)} | ${fmt(r.macc)} | ${fmt(r.sensitivity)} | ${fmt(r.specificity)} |`,
+    ),
     '',
     `\`${report.command}\``,
   ].join('\n');
@@ -138,16 +153,21 @@ function renderShortClips(report?: ShortClipReport): string {
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
 function metricsTable(rows: [string, BinaryMetrics][]): string {
-  const lines = ['| set | records | abnormal | MAcc | AUC | sensitivity | specificity | F1 | accuracy | ECE |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| set | records | abnormal | MAcc | AUC | sensitivity | specificity | F1 | accuracy | ECE |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const [name, m] of rows) {
-    lines.push(`| ${name} | ${m.count} | ${m.positives} | ${fmt(m.macc)} | ${fmt(m.auc)} | ${fmt(m.sensitivity)} | ${fmt(m.specificity)} | ${fmt(m.f1)} | ${fmt(m.accuracy)} | ${fmt(m.ece)} |`);
+    lines.push(
+      `| ${name} | ${m.count} | ${m.positives} | ${fmt(m.macc)} | ${fmt(m.auc)} | ${fmt(m.sensitivity)} | ${fmt(m.specificity)} | ${fmt(m.f1)} | ${fmt(m.accuracy)} | ${fmt(m.ece)} |`,
+    );
   }
   return lines.join('\n');
 }
 
 const THRESHOLD_RULES = {
   'site-balanced-macc':
-    'threshold chosen on validation to maximise the mean of the subsets\' own MAcc, each subset counting the same, ' +
+    "threshold chosen on validation to maximise the mean of the subsets' own MAcc, each subset counting the same, " +
     'so that it does not lean on how common abnormal recordings are in each training database',
   'pooled-macc': 'threshold chosen on validation to maximise the MAcc of all validation records pooled',
 } as const;
@@ -159,8 +179,14 @@ const THRESHOLD_RULES = {
 function leaveOneSubsetOutCommand(trainCommand: string, fullLength: boolean): string {
   const option = (name: string) => new RegExp(`--${name}\\s+(\\S+)`).exec(trainCommand)?.[1];
   const args = [
-    ...(['input', 'normalisation', 'cycle-model-weight'] as const).filter((name) => option(name)).map((name) => `--${name} ${option(name)}`),
-    ...(fullLength ? ['epochs', 'windows-per-epoch', 'max-minutes'].filter((name) => option(name)).map((name) => `--${name} ${option(name)}`) : []),
+    ...(['input', 'normalisation', 'cycle-model-weight'] as const)
+      .filter((name) => option(name))
+      .map((name) => `--${name} ${option(name)}`),
+    ...(fullLength
+      ? ['epochs', 'windows-per-epoch', 'max-minutes']
+          .filter((name) => option(name))
+          .map((name) => `--${name} ${option(name)}`)
+      : []),
   ];
   return `${args.length > 0 ? `HEARTBEAT_TRAIN_ARGS="${args.join(' ')}" ` : ''}bash scripts/model/leave-one-subset-out.sh <modelDir>`;
 }
@@ -175,27 +201,46 @@ function stoppedEarly(folds: LeaveOneSubsetOutResult[]): string {
 }
 
 /** The sentence on how long the folds trained next to the shipped model. */
-function foldLengthSentence(folds: LeaveOneSubsetOutResult[], manifest: ModelManifest, trainCommand: string): string {
+function foldLengthSentence(
+  folds: LeaveOneSubsetOutResult[],
+  manifest: ModelManifest,
+  trainCommand: string,
+): string {
   const shipped = trainingLengthOf(manifest);
   const lengths = folds.map((fold) => fold.trainingLength ?? LEGACY_FOLD_LENGTH);
-  const same = lengths.every((l) => l.epochs === lengths[0].epochs && l.windowsPerEpoch === lengths[0].windowsPerEpoch);
+  const same = lengths.every(
+    (l) => l.epochs === lengths[0].epochs && l.windowsPerEpoch === lengths[0].windowsPerEpoch,
+  );
   const { epochs, windowsPerEpoch } = lengths[0];
-  const fullLength = same && shipped !== undefined && epochs === shipped.epochs && windowsPerEpoch === shipped.windowsPerEpoch;
+  const fullLength =
+    same && shipped !== undefined && epochs === shipped.epochs && windowsPerEpoch === shipped.windowsPerEpoch;
   const command = leaveOneSubsetOutCommand(trainCommand, fullLength);
   if (fullLength)
     return `Each fold trains with the shipped model's settings (up to ${epochs} epochs of ${windows(windowsPerEpoch)} windows and the same early stopping${stoppedEarly(folds)},\n\`${command}\`) and the same features and augmentation, once per fold:`;
-  const described = same ? `${epochs} epochs of ${windows(windowsPerEpoch)} windows` : 'lengths differ between folds, see leave-one-subset-out.json';
+  const described = same
+    ? `${epochs} epochs of ${windows(windowsPerEpoch)} windows`
+    : 'lengths differ between folds, see leave-one-subset-out.json';
   return `Each fold trains for less time than the shipped model (${described},\n\`${command}\`) with the same features and augmentation, once per fold:`;
 }
 
 /** " (25-400 Hz, a frame every 40 ms)" from the manifest's feature config, when it states them. */
 function featureRange(manifest: ModelManifest): string {
   const { fMin, fMax, hopLength, sampleRate } = manifest.input.featureConfig as Record<string, unknown>;
-  if (typeof fMin !== 'number' || typeof fMax !== 'number' || typeof hopLength !== 'number' || typeof sampleRate !== 'number') return '';
+  if (
+    typeof fMin !== 'number' ||
+    typeof fMax !== 'number' ||
+    typeof hopLength !== 'number' ||
+    typeof sampleRate !== 'number'
+  )
+    return '';
   return ` (${fMin}-${fMax} Hz, a frame every ${Math.round((1000 * hopLength) / sampleRate)} ms)`;
 }
 
-function cycleModelSentence(manifest: ModelManifest, spectrogramWindow: number | undefined, featureSet?: string): string {
+function cycleModelSentence(
+  manifest: ModelManifest,
+  spectrogramWindow: number | undefined,
+  featureSet?: string,
+): string {
   if (!manifest.artifacts.cycleModel) return '';
   const window = spectrogramWindow
     ? ` of a mel spectrogram (a frame every 20 ms, a ${(1000 * spectrogramWindow) / 2000}-ms window${
@@ -240,7 +285,9 @@ function moreLabelsTable(report: SiteOperatingPointsReport): string[] {
 function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
   if (!report || report.folds.length === 0) return 'Not measured for this version.';
   const rows = report.folds.map((r) => {
-    const refused = Object.entries(r.refusals).map(([code, n]) => `${n} ${code}`).join(', ');
+    const refused = Object.entries(r.refusals)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ');
     const fitted = `${r.fitted}/${r.seeds}${refused ? ` (refused: ${refused})` : ''}`;
     const own = r.fitted > 0 ? r.uncalibratedFittedSeeds : r.uncalibratedAllSeeds;
     const site = r.calibrated;
@@ -257,7 +304,7 @@ function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
     "records: Se / Sp / MAcc with the fold network's own threshold and with the site's operating point (mean and range",
     'over the seeds whose fit was not refused; the own-threshold column averages the same seeds, or all when none fitted).',
     '',
-    "| left-out database | records | held-out AUC | labelled (normal + abnormal) | fits | own threshold: Se / Sp / MAcc | site operating point: Se / Sp / MAcc |",
+    '| left-out database | records | held-out AUC | labelled (normal + abnormal) | fits | own threshold: Se / Sp / MAcc | site operating point: Se / Sp / MAcc |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     ...moreLabelsTable(report),
@@ -269,16 +316,22 @@ function renderSiteOperatingPoints(report?: SiteOperatingPointsReport): string {
 export function renderModelCard(input: ModelCardInput): string {
   const { manifest, training } = input;
   const thresholdRule = THRESHOLD_RULES[manifest.decision.thresholdRule ?? 'pooled-macc'];
-  const augmentation = (manifest.training?.params as { augmentation?: { syntheticMurmurProbability?: number } } | undefined)?.augmentation;
+  const augmentation = (
+    manifest.training?.params as { augmentation?: { syntheticMurmurProbability?: number } } | undefined
+  )?.augmentation;
   const syntheticMurmurs = augmentation?.syntheticMurmurProbability ?? 0;
-  const refit = manifest.training as { decisionRefittedFrom?: string; decisionRefitCommand?: string } | undefined;
-  const cycleRefit = manifest.training as { cycleModelRefittedFrom?: string; cycleModelRefitCommand?: string } | undefined;
+  const refit = manifest.training as
+    { decisionRefittedFrom?: string; decisionRefitCommand?: string } | undefined;
+  const cycleRefit = manifest.training as
+    { cycleModelRefittedFrom?: string; cycleModelRefitCommand?: string } | undefined;
   const cycleRefitSentence = cycleRefit?.cycleModelRefittedFrom
     ? `\nThe network is version ${cycleRefit.cycleModelRefittedFrom}'s (the command above); this version fits the heart-cycle model again on the\nsame training records and refits the decision on the same validation scores:\n\n\`\`\`\n${cycleRefit.cycleModelRefitCommand ?? ''}\n\`\`\`\n`
     : '';
-  const refitSentence = cycleRefitSentence + (refit?.decisionRefittedFrom
-    ? `\nThe network is version ${refit.decisionRefittedFrom}'s; this version refits only the decision (calibration and threshold) on\nthe same validation scores:\n\n\`\`\`\n${refit.decisionRefitCommand ?? ''}\n\`\`\`\n`
-    : '');
+  const refitSentence =
+    cycleRefitSentence +
+    (refit?.decisionRefittedFrom
+      ? `\nThe network is version ${refit.decisionRefittedFrom}'s; this version refits only the decision (calibration and threshold) on\nthe same validation scores:\n\n\`\`\`\n${refit.decisionRefitCommand ?? ''}\n\`\`\`\n`
+      : '');
   const syntheticMurmurSentence =
     syntheticMurmurs > 0
       ? `\n${Math.round(syntheticMurmurs * 100)} % of the abnormal training windows are normal recordings of any database with a synthetic murmur\n` +
@@ -325,13 +378,15 @@ Screens a phonocardiogram (heart sound recording) and answers \`normal\`, \`abno
 - Features: ${manifest.input.melBands}-band log-mel spectrogram${featureRange(manifest)}, ${manifest.input.frames} frames per window, each window
   normalised per band (${
     manifest.input.normalisation === 'per-window-heart-sound-band-mean-and-std'
-      ? 'the mean over its S1 and S2 frames removed, so the heart sounds calibrate each band; the heart-cycle segmentation below finds them; a stethoscope\'s frequency response is a per-band offset in the log domain'
-      : 'mean removed: a stethoscope\'s frequency response is a per-band offset in the log domain'
+      ? "the mean over its S1 and S2 frames removed, so the heart sounds calibrate each band; the heart-cycle segmentation below finds them; a stethoscope's frequency response is a per-band offset in the log domain"
+      : "mean removed: a stethoscope's frequency response is a per-band offset in the log domain"
   })
   and by its standard deviation.
 - Network: a compact CNN (5 conv blocks of conv3x3, batch norm, ReLU, max pool; global average pooling;
   dense logit), about 80k parameters. The record's score is the mean of its window logits${
-    manifest.decision.cycleModelWeight ? ` plus ${manifest.decision.cycleModelWeight} x the heart-cycle model's logit` : ''
+    manifest.decision.cycleModelWeight
+      ? ` plus ${manifest.decision.cycleModelWeight} x the heart-cycle model's logit`
+      : ''
   }, calibrated by Platt
   scaling (slope ${manifest.decision.calibration.slope.toFixed(3)}, intercept ${manifest.decision.calibration.intercept.toFixed(3)});
   abnormal when the probability is at least ${manifest.decision.threshold.toFixed(3)} (${thresholdRule}).${cycleModelSentence(manifest, input.cycleModelSpectrogramWindow, input.cycleModelFeatureSet)}

@@ -24,7 +24,10 @@ export const SEGMENTATION_SCORE_FILE = 'segmentation-score.json';
 /** Its validation records cut to their first seconds (scripts/model/short-clip-evaluation.ts --card). */
 export const SHORT_CLIPS_FILE = 'short-clips.json';
 
-export async function finaliseModelDirectory(modelDir: string, options: { trainCommand: string }): Promise<void> {
+export async function finaliseModelDirectory(
+  modelDir: string,
+  options: { trainCommand: string },
+): Promise<void> {
   await initTfBackend('auto');
   const model = await loadTfjsModel(modelDir);
   writeFileSync(join(modelDir, ONNX_MODEL_FILE), exportToOnnx(model));
@@ -39,14 +42,25 @@ export async function finaliseModelDirectory(modelDir: string, options: { trainC
 /** (Re)writes MODEL_CARD.md from the directory's manifest, metrics and leave-one-subset-out results. */
 export function writeModelCardFile(modelDir: string): void {
   const manifest = readModelManifest(modelDir);
-  const training = JSON.parse(readFileSync(join(modelDir, manifest.artifacts.metrics ?? 'metrics.json'), 'utf8')) as CardTrainingReport;
+  const training = JSON.parse(
+    readFileSync(join(modelDir, manifest.artifacts.metrics ?? 'metrics.json'), 'utf8'),
+  ) as CardTrainingReport;
   const losoFile = join(modelDir, LEAVE_ONE_SUBSET_OUT_FILE);
-  const leaveOneSubsetOut = existsSync(losoFile) ? (JSON.parse(readFileSync(losoFile, 'utf8')) as LeaveOneSubsetOutResult[]) : undefined;
+  const leaveOneSubsetOut = existsSync(losoFile)
+    ? (JSON.parse(readFileSync(losoFile, 'utf8')) as LeaveOneSubsetOutResult[])
+    : undefined;
   const siteFile = join(modelDir, SITE_OPERATING_POINTS_FILE);
-  const siteOperatingPoints = existsSync(siteFile) ? (JSON.parse(readFileSync(siteFile, 'utf8')) as SiteOperatingPointsReport) : undefined;
-  const trainCommand = String(manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016');
+  const siteOperatingPoints = existsSync(siteFile)
+    ? (JSON.parse(readFileSync(siteFile, 'utf8')) as SiteOperatingPointsReport)
+    : undefined;
+  const trainCommand = String(
+    manifest.training?.command ?? 'npx heartbeat train --data ../shared/data/physionet2016',
+  );
   const cycleModel = loadCycleModelOf(modelDir, manifest)?.model;
-  const optional = <T>(file: string): T | undefined => (existsSync(join(modelDir, file)) ? (JSON.parse(readFileSync(join(modelDir, file), 'utf8')) as T) : undefined);
+  const optional = <T>(file: string): T | undefined =>
+    existsSync(join(modelDir, file))
+      ? (JSON.parse(readFileSync(join(modelDir, file), 'utf8')) as T)
+      : undefined;
   writeFileSync(
     join(modelDir, MODEL_CARD_FILE),
     renderModelCard({

@@ -13,7 +13,11 @@ import {
 
 describe('model manifest input', () => {
   it('reads back the input spec a manifest was written with', () => {
-    for (const spec of [DEFAULT_MODEL_INPUT, COMPACT_MODEL_INPUT, { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' as const }]) {
+    for (const spec of [
+      DEFAULT_MODEL_INPUT,
+      COMPACT_MODEL_INPUT,
+      { ...COMPACT_MODEL_INPUT, normalisation: 'heart-sounds' as const },
+    ]) {
       const input = modelInputOfManifest({ version: '9.9.9', input: describeModelInput(spec) });
       expect(input).toEqual({ ...spec, featureConfig: { ...spec.featureConfig } });
     }

@@ -5,7 +5,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '@heartbeat/audio';
 import { z } from 'zod';
-import { DEFAULT_MODEL_INPUT, MODEL_SAMPLE_RATE, windowShape, type ModelInputSpec, type WindowNormalisation } from '../input/model-input';
+import {
+  DEFAULT_MODEL_INPUT,
+  MODEL_SAMPLE_RATE,
+  windowShape,
+  type ModelInputSpec,
+  type WindowNormalisation,
+} from '../input/model-input';
 
 export const MANIFEST_FILE = 'heartbeat-model.json';
 
@@ -17,48 +23,57 @@ const WINDOW_NORMALISATION_NAMES = {
 
 const calibrationSchema = z.object({ slope: z.number(), intercept: z.number() });
 
-export const modelManifestSchema = z.object({
-  schemaVersion: z.literal(1),
-  name: z.string().min(1),
-  version: z.string().regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
-  createdAt: z.string(),
-  input: z.object({
-    sampleRate: z.number().int().positive(),
-    windowSeconds: z.number().positive(),
-    hopSeconds: z.number().positive(),
-    frames: z.number().int().positive(),
-    melBands: z.number().int().positive(),
-    featureConfig: z.record(z.string(), z.unknown()),
-    normalisation: z.enum([WINDOW_NORMALISATION_NAMES.window, WINDOW_NORMALISATION_NAMES['heart-sounds']]),
-  }),
-  decision: z.object({
-    calibration: calibrationSchema,
-    threshold: z.number().min(0).max(1),
-    minimumQuality: z.number().min(0).max(1),
-    /** Site calibrations fitted later carry the site's name. */
-    site: z.string().optional(),
-    /**
-     * How the threshold was chosen: maximising the mean of each validation site's MAcc (a new site
-     * does not share the training sites' mix), or the MAcc of all validation records pooled.
-     * Absent in manifests written before the rule was recorded (pooled).
-     */
-    thresholdRule: z.enum(['site-balanced-macc', 'pooled-macc']).optional(),
-    /** With artifacts.cycleModel: the calibrated score is the mean window logit + this x the cycle model's logit. */
-    cycleModelWeight: z.number().positive().optional(),
-  }),
-  artifacts: z.object({
-    tfjs: z.string(),
-    onnx: z.string().optional(),
-    card: z.string().optional(),
-    metrics: z.string().optional(),
-    /** The heart-cycle model (gradient-boosted trees over heart-cycle features), when the version has one. */
-    cycleModel: z.string().optional(),
-  }),
-  training: z.record(z.string(), z.unknown()).optional(),
-}).refine((manifest) => (manifest.artifacts.cycleModel === undefined) === (manifest.decision.cycleModelWeight === undefined), {
-  message: 'artifacts.cycleModel and decision.cycleModelWeight go together: a heart-cycle model needs its weight, and a weight its model',
-  path: ['decision', 'cycleModelWeight'],
-});
+export const modelManifestSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    name: z.string().min(1),
+    version: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
+    createdAt: z.string(),
+    input: z.object({
+      sampleRate: z.number().int().positive(),
+      windowSeconds: z.number().positive(),
+      hopSeconds: z.number().positive(),
+      frames: z.number().int().positive(),
+      melBands: z.number().int().positive(),
+      featureConfig: z.record(z.string(), z.unknown()),
+      normalisation: z.enum([WINDOW_NORMALISATION_NAMES.window, WINDOW_NORMALISATION_NAMES['heart-sounds']]),
+    }),
+    decision: z.object({
+      calibration: calibrationSchema,
+      threshold: z.number().min(0).max(1),
+      minimumQuality: z.number().min(0).max(1),
+      /** Site calibrations fitted later carry the site's name. */
+      site: z.string().optional(),
+      /**
+       * How the threshold was chosen: maximising the mean of each validation site's MAcc (a new site
+       * does not share the training sites' mix), or the MAcc of all validation records pooled.
+       * Absent in manifests written before the rule was recorded (pooled).
+       */
+      thresholdRule: z.enum(['site-balanced-macc', 'pooled-macc']).optional(),
+      /** With artifacts.cycleModel: the calibrated score is the mean window logit + this x the cycle model's logit. */
+      cycleModelWeight: z.number().positive().optional(),
+    }),
+    artifacts: z.object({
+      tfjs: z.string(),
+      onnx: z.string().optional(),
+      card: z.string().optional(),
+      metrics: z.string().optional(),
+      /** The heart-cycle model (gradient-boosted trees over heart-cycle features), when the version has one. */
+      cycleModel: z.string().optional(),
+    }),
+    training: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine(
+    (manifest) =>
+      (manifest.artifacts.cycleModel === undefined) === (manifest.decision.cycleModelWeight === undefined),
+    {
+      message:
+        'artifacts.cycleModel and decision.cycleModelWeight go together: a heart-cycle model needs its weight, and a weight its model',
+      path: ['decision', 'cycleModelWeight'],
+    },
+  );
 
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 
@@ -88,16 +103,29 @@ export function modelInputOfManifest(manifest: Pick<ModelManifest, 'version' | '
   for (const key of FEATURE_CONFIG_KEYS) {
     const value = input.featureConfig[key];
     if (typeof value !== 'number' || !Number.isFinite(value))
-      throw new ModelDirectoryError(`Model ${manifest.version}: input.featureConfig.${key} must be a number, got ${JSON.stringify(value)}`);
+      throw new ModelDirectoryError(
+        `Model ${manifest.version}: input.featureConfig.${key} must be a number, got ${JSON.stringify(value)}`,
+      );
     featureConfig[key] = value;
   }
   if (input.sampleRate !== MODEL_SAMPLE_RATE || featureConfig.sampleRate !== MODEL_SAMPLE_RATE)
-    throw new ModelDirectoryError(`Model ${manifest.version} expects ${input.sampleRate} Hz input; this version of HeartBeat conditions audio to ${MODEL_SAMPLE_RATE} Hz.`);
-  const normalisation = (Object.keys(WINDOW_NORMALISATION_NAMES) as WindowNormalisation[]).find((key) => WINDOW_NORMALISATION_NAMES[key] === input.normalisation)!;
-  const spec: ModelInputSpec = { windowSeconds: input.windowSeconds, hopSeconds: input.hopSeconds, featureConfig, ...(normalisation === 'window' ? {} : { normalisation }) };
+    throw new ModelDirectoryError(
+      `Model ${manifest.version} expects ${input.sampleRate} Hz input; this version of HeartBeat conditions audio to ${MODEL_SAMPLE_RATE} Hz.`,
+    );
+  const normalisation = (Object.keys(WINDOW_NORMALISATION_NAMES) as WindowNormalisation[]).find(
+    (key) => WINDOW_NORMALISATION_NAMES[key] === input.normalisation,
+  )!;
+  const spec: ModelInputSpec = {
+    windowSeconds: input.windowSeconds,
+    hopSeconds: input.hopSeconds,
+    featureConfig,
+    ...(normalisation === 'window' ? {} : { normalisation }),
+  };
   const { frames, bands } = windowShape(spec);
   if (frames !== input.frames || bands !== input.melBands)
-    throw new ModelDirectoryError(`Model ${manifest.version}: its feature config makes ${frames}x${bands} windows, but the manifest says ${input.frames}x${input.melBands}.`);
+    throw new ModelDirectoryError(
+      `Model ${manifest.version}: its feature config makes ${frames}x${bands} windows, but the manifest says ${input.frames}x${input.melBands}.`,
+    );
   return spec;
 }
 
@@ -108,7 +136,9 @@ export class ModelDirectoryError extends Error {
 export function readModelManifest(modelDir: string): ModelManifest {
   const file = join(modelDir, MANIFEST_FILE);
   if (!existsSync(file)) {
-    throw new ModelDirectoryError(`${modelDir} is not a HeartBeat model directory: ${MANIFEST_FILE} is missing.`);
+    throw new ModelDirectoryError(
+      `${modelDir} is not a HeartBeat model directory: ${MANIFEST_FILE} is missing.`,
+    );
   }
   let raw: unknown;
   try {
@@ -125,5 +155,8 @@ export function readModelManifest(modelDir: string): ModelManifest {
 }
 
 export function writeModelManifest(modelDir: string, manifest: ModelManifest): void {
-  writeFileSync(join(modelDir, MANIFEST_FILE), JSON.stringify(modelManifestSchema.parse(manifest), null, 2) + '\n');
+  writeFileSync(
+    join(modelDir, MANIFEST_FILE),
+    JSON.stringify(modelManifestSchema.parse(manifest), null, 2) + '\n',
+  );
 }

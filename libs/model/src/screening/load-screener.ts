@@ -12,9 +12,15 @@ export interface LoadScreenerOptions {
   decodeOptions?: DecodeOptions;
 }
 
-export async function loadRecordingScreener(modelDir: string, options: LoadScreenerOptions = {}): Promise<RecordingScreener> {
+export async function loadRecordingScreener(
+  modelDir: string,
+  options: LoadScreenerOptions = {},
+): Promise<RecordingScreener> {
   const manifest = readModelManifest(modelDir);
   const cycleModel = loadCycleModelOf(modelDir, manifest);
-  const classifier = await loadWindowClassifier(modelDir, { backend: options.backend ?? 'onnx', intraOpNumThreads: options.threads ?? 1 });
+  const classifier = await loadWindowClassifier(modelDir, {
+    backend: options.backend ?? 'onnx',
+    intraOpNumThreads: options.threads ?? 1,
+  });
   return new RecordingScreener(manifest, classifier, options.decodeOptions, cycleModel);
 }

@@ -64,6 +64,8 @@ describe('recording screener', () => {
     expect(prepared.heartSoundSegments).toEqual(segmentForNormalisation(signal));
     expect(prepared.heartSoundSpectrogram).toEqual(heartSoundSpectrogram(signal, 128));
     expect(prepared.features).toEqual(recordingWindows(signal, input).features);
-    expect(prepared.features).not.toEqual((await prepareRecording(recording, {}, COMPACT_MODEL_INPUT)).features);
+    expect(prepared.features).not.toEqual(
+      (await prepareRecording(recording, {}, COMPACT_MODEL_INPUT)).features,
+    );
   });
 });

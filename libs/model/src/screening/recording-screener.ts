@@ -23,8 +23,13 @@ import {
   type ModelInputSpec,
 } from '../input/model-input';
 import { modelInputOfManifest, type ModelManifest } from '../registry/model-manifest';
-import { aggregateWindowLogits, calibratedProbability, decideLabel, recordingScore, type RecordingLabel } from '../training/record-decision';
-
+import {
+  aggregateWindowLogits,
+  calibratedProbability,
+  decideLabel,
+  recordingScore,
+  type RecordingLabel,
+} from '../training/record-decision';
 
 export interface ScreeningResult {
   label: RecordingLabel;
@@ -103,11 +108,26 @@ export async function prepareRecording(
  * The heart-cycle model's logit of a prepared recording (undefined without a model). Callers compute
  * it while the network's inference runs off the JavaScript thread, then pass it to decideFromWindowLogits.
  */
-export function heartCycleLogit(prepared: PreparedRecording, cycleModel: WeightedCycleModel | undefined): number | undefined {
+export function heartCycleLogit(
+  prepared: PreparedRecording,
+  cycleModel: WeightedCycleModel | undefined,
+): number | undefined {
   if (!cycleModel) return undefined;
   const { model } = cycleModel;
-  const sharesSegmentation = model.spectrogramWindowLength === NORMALISATION_SEGMENTATION_WINDOW ? prepared.heartSoundSegments : undefined;
-  return cycleModelLogit(model, cycleFeaturesOf(prepared.signal, model.spectrogramWindowLength, prepared.heartSoundSpectrogram, sharesSegmentation, model.featureSet));
+  const sharesSegmentation =
+    model.spectrogramWindowLength === NORMALISATION_SEGMENTATION_WINDOW
+      ? prepared.heartSoundSegments
+      : undefined;
+  return cycleModelLogit(
+    model,
+    cycleFeaturesOf(
+      prepared.signal,
+      model.spectrogramWindowLength,
+      prepared.heartSoundSpectrogram,
+      sharesSegmentation,
+      model.featureSet,
+    ),
+  );
 }
 
 /**
@@ -122,7 +142,9 @@ export function decideFromWindowLogits(
   cycleLogit = heartCycleLogit(prepared, cycleModel),
 ): ScreeningResult {
   if ((cycleModel === undefined) !== (manifest.artifacts.cycleModel === undefined))
-    throw new Error(`Model ${manifest.version} ${cycleModel ? 'has no heart-cycle model, but one was given' : 'needs its heart-cycle model (loadCycleModelOf)'}`);
+    throw new Error(
+      `Model ${manifest.version} ${cycleModel ? 'has no heart-cycle model, but one was given' : 'needs its heart-cycle model (loadCycleModelOf)'}`,
+    );
   const windowLogits = Array.from(logits);
   const meanLogit = aggregateWindowLogits(windowLogits);
   const score = recordingScore(meanLogit, cycleModel && { logit: cycleLogit!, weight: cycleModel.weight });
@@ -167,7 +189,12 @@ export class RecordingScreener {
   }
 
   async screen(bytes: Uint8Array): Promise<ScreeningResult> {
-    const prepared = await prepareRecording(bytes, this.decodeOptions, this.input, this.cycleModel?.model.spectrogramWindowLength);
+    const prepared = await prepareRecording(
+      bytes,
+      this.decodeOptions,
+      this.input,
+      this.cycleModel?.model.spectrogramWindowLength,
+    );
     const inference = this.classifier.predictLogits(prepared.features, prepared.windowCount);
     inference.catch(() => undefined); // awaited below; a throw before that must not leave it unhandled
     const cycleLogit = heartCycleLogit(prepared, this.cycleModel); // while the network runs

@@ -3,7 +3,9 @@ import { AnnotationFormatError, annotatedSpan, parseHeartCycleAnnotation } from 
 
 describe('parseHeartCycleAnnotation', () => {
   it('turns 1-based start samples into 0-based segments that end where the next row starts', () => {
-    const annotation = parseHeartCycleAnnotation('start_sample,state\n1,diastole\n679,S1\n959,systole\n1479,S2\n1679,diastole\n');
+    const annotation = parseHeartCycleAnnotation(
+      'start_sample,state\n1,diastole\n679,S1\n959,systole\n1479,S2\n1679,diastole\n',
+    );
     expect(annotation.segments).toEqual([
       { state: 'diastole', start: 0, end: 678 },
       { state: 'S1', start: 678, end: 958 },
@@ -22,7 +24,9 @@ describe('parseHeartCycleAnnotation', () => {
   });
 
   it('keeps a bracketed noisy stretch out of the segments and leaves the gap after it unlabelled', () => {
-    const annotation = parseHeartCycleAnnotation('start_sample,state\n1,S2\n241,diastole\n1001,(N\n5001,N)\n6001,S1\n6241,systole\n');
+    const annotation = parseHeartCycleAnnotation(
+      'start_sample,state\n1,S2\n241,diastole\n1001,(N\n5001,N)\n6001,S1\n6241,systole\n',
+    );
     expect(annotation.noisy).toEqual([{ start: 1000, end: 5000 }]);
     expect(annotation.segments).toEqual([
       { state: 'S2', start: 0, end: 240 },
@@ -40,11 +44,15 @@ describe('parseHeartCycleAnnotation', () => {
   });
 
   it('accepts Windows line ends and no header', () => {
-    expect(parseHeartCycleAnnotation('1,S1\r\n101,systole\r\n').segments).toEqual([{ state: 'S1', start: 0, end: 100 }]);
+    expect(parseHeartCycleAnnotation('1,S1\r\n101,systole\r\n').segments).toEqual([
+      { state: 'S1', start: 0, end: 100 },
+    ]);
   });
 
   it('names the file and line of a row it cannot read', () => {
-    expect(() => parseHeartCycleAnnotation('start_sample,state\n1,S1\n0,systole\n', 'a0001.csv')).toThrow(/a0001\.csv, line 3/);
+    expect(() => parseHeartCycleAnnotation('start_sample,state\n1,S1\n0,systole\n', 'a0001.csv')).toThrow(
+      /a0001\.csv, line 3/,
+    );
     expect(() => parseHeartCycleAnnotation('1,murmur\n')).toThrow(/unknown state "murmur"/);
     expect(() => parseHeartCycleAnnotation('1,S1\nx,S2\n')).toThrow(AnnotationFormatError);
   });

@@ -52,7 +52,9 @@ export function parseHeartCycleAnnotation(text: string, source = 'annotation'): 
   });
   for (let i = 1; i < rows.length; i++) {
     if (rows[i].start < rows[i - 1].start)
-      throw new AnnotationFormatError(`${source}: rows must be in time order, but sample ${rows[i].start + 1} follows ${rows[i - 1].start + 1}`);
+      throw new AnnotationFormatError(
+        `${source}: rows must be in time order, but sample ${rows[i].start + 1} follows ${rows[i - 1].start + 1}`,
+      );
   }
 
   const segments: AnnotatedSegment[] = [];
@@ -61,22 +63,35 @@ export function parseHeartCycleAnnotation(text: string, source = 'annotation'): 
   let noiseStart: number | null = null;
   rows.forEach((row, i) => {
     if (row.kind === 'noise-start') {
-      if (noiseStart !== null) throw new AnnotationFormatError(`${source}: "(N" at sample ${row.start + 1} inside another noisy stretch`);
+      if (noiseStart !== null)
+        throw new AnnotationFormatError(
+          `${source}: "(N" at sample ${row.start + 1} inside another noisy stretch`,
+        );
       noiseStart = row.start;
       return;
     }
     if (row.kind === 'noise-end') {
-      if (noiseStart === null) throw new AnnotationFormatError(`${source}: "N)" at sample ${row.start + 1} without a "(N" before it`);
+      if (noiseStart === null)
+        throw new AnnotationFormatError(
+          `${source}: "N)" at sample ${row.start + 1} without a "(N" before it`,
+        );
       noisy.push({ start: noiseStart, end: row.start });
       noiseStart = null;
       return;
     }
-    if (noiseStart !== null) throw new AnnotationFormatError(`${source}: state ${row.kind} at sample ${row.start + 1} inside a noisy stretch`);
-    if ((row.kind === 'S1' || row.kind === 'S2') && row.start > 0) onsets.push({ state: row.kind, sample: row.start });
+    if (noiseStart !== null)
+      throw new AnnotationFormatError(
+        `${source}: state ${row.kind} at sample ${row.start + 1} inside a noisy stretch`,
+      );
+    if ((row.kind === 'S1' || row.kind === 'S2') && row.start > 0)
+      onsets.push({ state: row.kind, sample: row.start });
     const next = rows[i + 1];
     if (next && next.start > row.start) segments.push({ state: row.kind, start: row.start, end: next.start });
   });
-  if (noiseStart !== null) throw new AnnotationFormatError(`${source}: the noisy stretch from sample ${(noiseStart as number) + 1} has no "N)"`);
+  if (noiseStart !== null)
+    throw new AnnotationFormatError(
+      `${source}: the noisy stretch from sample ${(noiseStart as number) + 1} has no "N)"`,
+    );
   return { segments, noisy, onsets };
 }
 
@@ -84,7 +99,10 @@ function rowKind(label: string, where: string): Row['kind'] {
   if (label === '(N') return 'noise-start';
   if (label === 'N)') return 'noise-end';
   const state = HEART_SOUND_STATES.find((s) => s.toLowerCase() === label.toLowerCase());
-  if (!state) throw new AnnotationFormatError(`${where}: unknown state "${label}" (expected S1, systole, S2, diastole, "(N" or "N)")`);
+  if (!state)
+    throw new AnnotationFormatError(
+      `${where}: unknown state "${label}" (expected S1, systole, S2, diastole, "(N" or "N)")`,
+    );
   return state;
 }
 

@@ -1,7 +1,12 @@
 import { HEART_SOUND_FRAME_FEATURE_NAMES, heartSoundSpectrogram, segmentHeartSounds } from '@heartbeat/audio';
 import { describe, expect, it } from 'vitest';
 import { parseHeartCycleAnnotation } from './heart-cycle-annotation';
-import { annotatedDurations, annotatedFrameStates, fitMultinomialLogistic, fitSegmentationModel } from './segmentation-model-fit';
+import {
+  annotatedDurations,
+  annotatedFrameStates,
+  fitMultinomialLogistic,
+  fitSegmentationModel,
+} from './segmentation-model-fit';
 import { onsetMetrics, scoreSegmentation } from './segmentation-score';
 
 describe('annotatedFrameStates', () => {
@@ -12,9 +17,13 @@ describe('annotatedFrameStates', () => {
 });
 
 describe('annotatedDurations', () => {
-  it('measures S1 and S2 over every sound and systole around each recording\'s own mean', () => {
-    const one = parseHeartCycleAnnotation('1,S1\n201,systole\n801,S2\n1001,diastole\n2001,S1\n2241,systole\n2801,S2\n3041,diastole\n');
-    const two = parseHeartCycleAnnotation('1,S1\n241,systole\n1041,S2\n1241,diastole\n2001,S1\n2201,systole\n3041,S2\n3241,diastole\n');
+  it("measures S1 and S2 over every sound and systole around each recording's own mean", () => {
+    const one = parseHeartCycleAnnotation(
+      '1,S1\n201,systole\n801,S2\n1001,diastole\n2001,S1\n2241,systole\n2801,S2\n3041,diastole\n',
+    );
+    const two = parseHeartCycleAnnotation(
+      '1,S1\n241,systole\n1041,S2\n1241,diastole\n2001,S1\n2201,systole\n3041,S2\n3241,diastole\n',
+    );
     const durations = annotatedDurations([one, two]);
     expect(durations.s1.meanSec).toBeCloseTo(0.11, 12);
     expect(durations.s2.meanSec).toBeCloseTo(0.105, 12);
@@ -24,8 +33,11 @@ describe('annotatedDurations', () => {
 });
 
 describe('fitMultinomialLogistic', () => {
-  it('separates classes that one feature tells apart, in the features\' own units', () => {
-    const rows = Array.from({ length: 300 }, (_, i) => [100 + (i % 3) * 10 + ((i * 7) % 5) * 0.3, (i * 13) % 11]);
+  it("separates classes that one feature tells apart, in the features' own units", () => {
+    const rows = Array.from({ length: 300 }, (_, i) => [
+      100 + (i % 3) * 10 + ((i * 7) % 5) * 0.3,
+      (i * 13) % 11,
+    ]);
     const labels = rows.map((_, i) => i % 3);
     const weights = fitMultinomialLogistic(rows, labels, 3, { iterations: 400, learningRate: 0.1, l2: 0 });
     const predicted = rows.map((row) => {
@@ -47,8 +59,11 @@ function annotatedBeats(seconds: number, seed: number): { signal: Float32Array; 
   }
   const rows = ['1,diastole'];
   for (let start = 400; start + 1600 < signal.length; start += 1600) {
-    for (let i = 0; i < 200; i++) signal[start + i] += Math.sin((Math.PI * i) / 200) * Math.sin((2 * Math.PI * 60 * i) / rate);
-    for (let i = 0; i < 160; i++) signal[start + 600 + i] += 0.7 * Math.sin((Math.PI * i) / 160) * Math.sin((2 * Math.PI * 90 * i) / rate);
+    for (let i = 0; i < 200; i++)
+      signal[start + i] += Math.sin((Math.PI * i) / 200) * Math.sin((2 * Math.PI * 60 * i) / rate);
+    for (let i = 0; i < 160; i++)
+      signal[start + 600 + i] +=
+        0.7 * Math.sin((Math.PI * i) / 160) * Math.sin((2 * Math.PI * 90 * i) / rate);
     rows.push(`${start + 1},S1`, `${start + 201},systole`, `${start + 601},S2`, `${start + 761},diastole`);
   }
   return { signal, csv: rows.join('\n') };
@@ -58,19 +73,32 @@ describe('fitSegmentationModel', () => {
   it('fits an emission over the frame features that segments a held-out recording of the same kind', () => {
     const training = [1, 2].map((seed) => annotatedBeats(12, seed));
     const model = fitSegmentationModel(
-      training.map(({ signal, csv }) => ({ spectrogram: heartSoundSpectrogram(signal, 128), annotation: parseHeartCycleAnnotation(csv) })),
+      training.map(({ signal, csv }) => ({
+        spectrogram: heartSoundSpectrogram(signal, 128),
+        annotation: parseHeartCycleAnnotation(csv),
+      })),
       { frameStride: 1, iterations: 200, learningRate: 0.05, l2: 1e-4, fitDurations: true },
     );
     expect(model.emission.featureNames).toEqual(HEART_SOUND_FRAME_FEATURE_NAMES);
     expect(model.durations?.s1.meanSec).toBeCloseTo(0.1, 9);
     expect(model.durations?.s1.sdSec).toBe(0.01);
     const held = annotatedBeats(12, 3);
-    const score = scoreSegmentation(parseHeartCycleAnnotation(held.csv), segmentHeartSounds(held.signal, heartSoundSpectrogram(held.signal, 128), model));
+    const score = scoreSegmentation(
+      parseHeartCycleAnnotation(held.csv),
+      segmentHeartSounds(held.signal, heartSoundSpectrogram(held.signal, 128), model),
+    );
     expect(onsetMetrics(score.S1, score.S2).f1).toBeGreaterThan(0.95);
   });
 
   it('refuses annotations without every state', () => {
     const { signal } = annotatedBeats(4, 1);
-    expect(() => fitSegmentationModel([{ spectrogram: heartSoundSpectrogram(signal, 128), annotation: parseHeartCycleAnnotation('1,S1\n401,systole\n') }])).toThrow(/every state/);
+    expect(() =>
+      fitSegmentationModel([
+        {
+          spectrogram: heartSoundSpectrogram(signal, 128),
+          annotation: parseHeartCycleAnnotation('1,S1\n401,systole\n'),
+        },
+      ]),
+    ).toThrow(/every state/);
   });
 });

@@ -36,7 +36,11 @@ export const DEFAULT_SEGMENTATION_FIT: SegmentationFitOptions = Object.freeze({
 });
 
 /** Per spectrogram frame, the annotated state's index (HEART_SOUND_STATES) at the frame's centre, or -1 where none was annotated. */
-export function annotatedFrameStates(annotation: HeartCycleAnnotation, frames: number, hopLength = HEART_SOUND_SPECTROGRAM.hopLength): Int8Array {
+export function annotatedFrameStates(
+  annotation: HeartCycleAnnotation,
+  frames: number,
+  hopLength = HEART_SOUND_SPECTROGRAM.hopLength,
+): Int8Array {
   const states = new Int8Array(frames).fill(-1);
   for (const { state, start, end } of annotation.segments) {
     const index = HEART_SOUND_STATES.indexOf(state);
@@ -52,7 +56,10 @@ export interface AnnotatedFrames {
   readonly labels: readonly number[];
 }
 
-export function annotatedFrames({ spectrogram, annotation }: AnnotatedSpectrogram, frameStride: number): AnnotatedFrames {
+export function annotatedFrames(
+  { spectrogram, annotation }: AnnotatedSpectrogram,
+  frameStride: number,
+): AnnotatedFrames {
   const states = annotatedFrameStates(annotation, spectrogram.frames, spectrogram.config.hopLength);
   const { values, names } = heartSoundFrameFeatures(spectrogram);
   const rows: Float64Array[] = [];
@@ -87,10 +94,17 @@ export function fitSegmentationModelOnFrames(
   const labels = frames.flatMap((f) => f.labels);
   if (rows.length === 0) throw new RangeError('no annotated frames to fit a segmentation model on');
   const counts = [0, 1, 2, 3].map((j) => labels.filter((y) => y === j).length);
-  if (counts.some((c) => c === 0)) throw new RangeError(`every state needs annotated frames, got ${counts.join(', ')} (S1, systole, S2, diastole)`);
+  if (counts.some((c) => c === 0))
+    throw new RangeError(
+      `every state needs annotated frames, got ${counts.join(', ')} (S1, systole, S2, diastole)`,
+    );
   const weights = fitMultinomialLogistic(rows, labels, 4, options);
   return {
-    emission: { featureNames: [...frames[0].names], weights, logPriors: counts.map((c) => Math.log(c / rows.length)) },
+    emission: {
+      featureNames: [...frames[0].names],
+      weights,
+      logPriors: counts.map((c) => Math.log(c / rows.length)),
+    },
     ...(options.fitDurations ? { durations: annotatedDurations(annotations) } : {}),
   };
 }
@@ -101,7 +115,10 @@ const MIN_DURATION_SD_SEC = 0.01;
  * S1 and S2 durations (mean and spread over every annotated sound) and the spread of systole around
  * each recording's own mean systole (the HSMM centres systole on the recording's estimate).
  */
-export function annotatedDurations(annotations: readonly HeartCycleAnnotation[], sampleRate = 2000): SegmentationDurations {
+export function annotatedDurations(
+  annotations: readonly HeartCycleAnnotation[],
+  sampleRate = 2000,
+): SegmentationDurations {
   const s1: number[] = [];
   const s2: number[] = [];
   const systoleDeviations: number[] = [];
@@ -118,10 +135,14 @@ export function annotatedDurations(annotations: readonly HeartCycleAnnotation[],
       systoleDeviations.push(...systoles.map((s) => s - mean));
     }
   }
-  if (s1.length < 2 || s2.length < 2 || systoleDeviations.length < 2) throw new RangeError('too few annotated heart sounds to measure their durations');
+  if (s1.length < 2 || s2.length < 2 || systoleDeviations.length < 2)
+    throw new RangeError('too few annotated heart sounds to measure their durations');
   // At least one frame's worth (20 ms) over two: a spread of zero would give every other duration no probability.
   const spread = (values: number[], centre: number) =>
-    Math.max(MIN_DURATION_SD_SEC, Math.sqrt(values.reduce((sum, v) => sum + (v - centre) ** 2, 0) / (values.length - 1)));
+    Math.max(
+      MIN_DURATION_SD_SEC,
+      Math.sqrt(values.reduce((sum, v) => sum + (v - centre) ** 2, 0) / (values.length - 1)),
+    );
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   return {
     s1: { meanSec: mean(s1), sdSec: spread(s1, mean(s1)) },
@@ -180,11 +201,18 @@ export function fitMultinomialLogistic(
       const g = gradient[q] + (q % stride === 0 ? 0 : options.l2 * w[q]);
       m[q] = beta1 * m[q] + (1 - beta1) * g;
       v[q] = beta2 * v[q] + (1 - beta2) * g * g;
-      w[q] -= (options.learningRate * (m[q] / (1 - beta1 ** step))) / (Math.sqrt(v[q] / (1 - beta2 ** step)) + 1e-8);
+      w[q] -=
+        (options.learningRate * (m[q] / (1 - beta1 ** step))) /
+        (Math.sqrt(v[q] / (1 - beta2 ** step)) + 1e-8);
     }
   }
   return Array.from({ length: classes }, (_, j) => {
-    const intercept = w[j * stride] - Array.from({ length: width }, (_, k) => (w[j * stride + k + 1] * centre[k]) / scale[k]).reduce((a, b) => a + b, 0);
+    const intercept =
+      w[j * stride] -
+      Array.from({ length: width }, (_, k) => (w[j * stride + k + 1] * centre[k]) / scale[k]).reduce(
+        (a, b) => a + b,
+        0,
+      );
     return [intercept, ...Array.from({ length: width }, (_, k) => w[j * stride + k + 1] / scale[k])];
   });
 }

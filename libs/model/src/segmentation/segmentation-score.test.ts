@@ -5,11 +5,26 @@ import { addSegmentationScores, onsetMetrics, scoreSegmentation } from './segmen
 
 // Two beats at 2 kHz: S1 at 0.5 s and 1.5 s, S2 at 0.9 s and 1.9 s; annotated until 2.4 s.
 const annotation = parseHeartCycleAnnotation(
-  ['1,diastole', '1001,S1', '1241,systole', '1801,S2', '2001,diastole', '3001,S1', '3241,systole', '3801,S2', '4001,diastole', '4801,S1'].join('\n'),
+  [
+    '1,diastole',
+    '1001,S1',
+    '1241,systole',
+    '1801,S2',
+    '2001,diastole',
+    '3001,S1',
+    '3241,systole',
+    '3801,S2',
+    '4001,diastole',
+    '4801,S1',
+  ].join('\n'),
 );
 
 function segmentsAt(starts: [HeartSoundSegment['state'], number][], end = 6000): HeartSoundSegment[] {
-  return starts.map(([state, start], i) => ({ state, start, end: i + 1 < starts.length ? starts[i + 1][1] : end }));
+  return starts.map(([state, start], i) => ({
+    state,
+    start,
+    end: i + 1 < starts.length ? starts[i + 1][1] : end,
+  }));
 }
 
 describe('scoreSegmentation', () => {
@@ -73,20 +88,25 @@ describe('scoreSegmentation', () => {
   });
 
   it('neither rewards nor penalises detections where nothing was annotated, and counts those in noise', () => {
-    const noisy = parseHeartCycleAnnotation(['1,S1', '201,systole', '601,S2', '801,diastole', '1601,(N', '5601,N)', '7001,S1'].join('\n'));
-    const detected = segmentsAt([
-      ['S1', 0],
-      ['systole', 200],
-      ['S2', 600],
-      ['diastole', 800],
-      ['S1', 2000],
-      ['systole', 2200],
-      ['S2', 2600],
-      ['diastole', 2800],
-      ['S1', 6000],
-      ['systole', 6200],
-      ['S2', 6600],
-    ], 8000);
+    const noisy = parseHeartCycleAnnotation(
+      ['1,S1', '201,systole', '601,S2', '801,diastole', '1601,(N', '5601,N)', '7001,S1'].join('\n'),
+    );
+    const detected = segmentsAt(
+      [
+        ['S1', 0],
+        ['systole', 200],
+        ['S2', 600],
+        ['diastole', 800],
+        ['S1', 2000],
+        ['systole', 2200],
+        ['S2', 2600],
+        ['diastole', 2800],
+        ['S1', 6000],
+        ['systole', 6200],
+        ['S2', 6600],
+      ],
+      8000,
+    );
     const score = scoreSegmentation(noisy, detected);
     expect(score.S1).toEqual({ truePositives: 0, falsePositives: 0, falseNegatives: 1 });
     expect(score.S2).toEqual({ truePositives: 1, falsePositives: 0, falseNegatives: 0 });
@@ -95,7 +115,16 @@ describe('scoreSegmentation', () => {
   });
 
   it('adds recordings up before the metrics are taken', () => {
-    const perfect = scoreSegmentation(annotation, segmentsAt([['S1', 1000], ['S2', 1800], ['S1', 3000], ['S2', 3800], ['S1', 4800]]));
+    const perfect = scoreSegmentation(
+      annotation,
+      segmentsAt([
+        ['S1', 1000],
+        ['S2', 1800],
+        ['S1', 3000],
+        ['S2', 3800],
+        ['S1', 4800],
+      ]),
+    );
     const empty = scoreSegmentation(annotation, []);
     const total = addSegmentationScores([perfect, empty]);
     expect(total.S1).toEqual({ truePositives: 3, falsePositives: 0, falseNegatives: 3 });

@@ -36,7 +36,8 @@ export function scoreSegmentation(
   toleranceSeconds = ONSET_TOLERANCE_SECONDS,
 ): SegmentationScore {
   const tolerance = toleranceSeconds * sampleRate;
-  const inAnnotated = (sample: number) => annotation.segments.some((s) => sample >= s.start && sample < s.end);
+  const inAnnotated = (sample: number) =>
+    annotation.segments.some((s) => sample >= s.start && sample < s.end);
   const inNoise = (sample: number) => annotation.noisy.some((s) => sample >= s.start && sample < s.end);
   const score: SegmentationScore = {
     S1: { truePositives: 0, falsePositives: 0, falseNegatives: 0 },
@@ -61,7 +62,11 @@ export function scoreSegmentation(
 }
 
 /** One-to-one matching of two sets of times, closest pairs first, pairs no further apart than `tolerance`. */
-function matchWithin(truth: readonly number[], found: readonly number[], tolerance: number): { pairs: number; usedFound: boolean[] } {
+function matchWithin(
+  truth: readonly number[],
+  found: readonly number[],
+  tolerance: number,
+): { pairs: number; usedFound: boolean[] } {
   const candidates: { t: number; f: number; distance: number }[] = [];
   truth.forEach((a, t) =>
     found.forEach((b, f) => {
@@ -91,7 +96,8 @@ export function addSegmentationScores(scores: readonly SegmentationScore[]): Seg
   };
   for (const score of scores) {
     for (const state of ['S1', 'S2'] as const)
-      for (const key of ['truePositives', 'falsePositives', 'falseNegatives'] as const) total[state][key] += score[state][key];
+      for (const key of ['truePositives', 'falsePositives', 'falseNegatives'] as const)
+        total[state][key] += score[state][key];
     total.noisyOnsets += score.noisyOnsets;
     total.noisySeconds += score.noisySeconds;
   }

@@ -9,7 +9,11 @@ import { initTfBackend } from '../network/backend';
 import { buildHeartSoundCnn } from '../network/cnn';
 import { exportToOnnx } from '../network/onnx-export';
 import { HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
-import { CYCLE_MODEL_KIND, CYCLE_MODEL_SPECTROGRAM_WINDOW, writeCycleModel } from '../cycle-model/cycle-model';
+import {
+  CYCLE_MODEL_KIND,
+  CYCLE_MODEL_SPECTROGRAM_WINDOW,
+  writeCycleModel,
+} from '../cycle-model/cycle-model';
 import { CYCLE_MODEL_FILE } from '../cycle-model/cycle-model-training';
 import { MODEL_CARD_FILE } from '../registry/model-directory';
 import { describeModelInput, type ModelManifest, writeModelManifest } from '../registry/model-manifest';

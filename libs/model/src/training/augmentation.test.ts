@@ -11,7 +11,8 @@ import {
 } from './augmentation';
 import { seededRandom } from './random';
 
-const sine = (frequency: number, length: number) => Float32Array.from({ length }, (_, i) => Math.sin((2 * Math.PI * frequency * i) / 2000));
+const sine = (frequency: number, length: number) =>
+  Float32Array.from({ length }, (_, i) => Math.sin((2 * Math.PI * frequency * i) / 2000));
 const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / x.length);
 
 describe('augmentation', () => {
@@ -34,11 +35,19 @@ describe('augmentation', () => {
   });
 
   it('makes windows of the requested length from short clips repeated, as inference does', () => {
-    const options = { ...DEFAULT_AUGMENTATION, shortClipProbability: 1, filterProbability: 0, noiseProbability: 0, maxTimeStretch: 0 };
+    const options = {
+      ...DEFAULT_AUGMENTATION,
+      shortClipProbability: 1,
+      filterProbability: 0,
+      noiseProbability: 0,
+      maxTimeStretch: 0,
+    };
     const window = augmentSignalWindow(sine(37, 30_000), 10_000, seededRandom(3), options);
     expect(window).toHaveLength(10_000);
     // The clip is at most 4.5 s (9,000 samples), so the window's tail repeats its start.
-    const period = [...Array(7001).keys()].map((k) => k + 4000).find((p) => Math.abs(window[p] - window[0]) < 1e-6 && Math.abs(window[p + 1] - window[1]) < 1e-6);
+    const period = [...Array(7001).keys()]
+      .map((k) => k + 4000)
+      .find((p) => Math.abs(window[p] - window[0]) < 1e-6 && Math.abs(window[p + 1] - window[1]) < 1e-6);
     expect(period).toBeDefined();
   });
 
@@ -49,13 +58,17 @@ describe('augmentation', () => {
       const crop = cropRandomWindowWithSource(signal, 10_000, seededRandom(5), options);
       expect(crop.samples).toEqual(cropRandomWindow(signal, 10_000, seededRandom(5), options));
       // The signal is its own index: an interpolated sample lies within half a sample of its source.
-      for (let i = 0; i < 10_000; i += 97) expect(Math.abs(crop.samples[i] - crop.sourceSampleAt(i))).toBeLessThanOrEqual(0.5 + 1e-3);
+      for (let i = 0; i < 10_000; i += 97)
+        expect(Math.abs(crop.samples[i] - crop.sourceSampleAt(i))).toBeLessThanOrEqual(0.5 + 1e-3);
     }
   });
 
   it('maps the samples of a crop of a clip shorter than the window back into the clip', () => {
     const clip = Float32Array.from({ length: 3000 }, (_, i) => i);
-    const crop = cropRandomWindowWithSource(clip, 10_000, seededRandom(6), { ...DEFAULT_AUGMENTATION, maxTimeStretch: 0 });
+    const crop = cropRandomWindowWithSource(clip, 10_000, seededRandom(6), {
+      ...DEFAULT_AUGMENTATION,
+      maxTimeStretch: 0,
+    });
     for (let i = 0; i < 10_000; i += 101) {
       expect(crop.sourceSampleAt(i)).toBeLessThan(3000);
       expect(crop.samples[i]).toBeCloseTo(crop.sourceSampleAt(i), 3);

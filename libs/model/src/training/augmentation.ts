@@ -40,11 +40,21 @@ export interface CroppedWindow {
 }
 
 /** A random crop of `length` samples, stretched in time by `stretch` (>1 = slower heart). */
-export function cropAndStretch(signal: Float32Array, length: number, stretch: number, random: Random): Float32Array {
+export function cropAndStretch(
+  signal: Float32Array,
+  length: number,
+  stretch: number,
+  random: Random,
+): Float32Array {
   return cropAndStretchWithSource(signal, length, stretch, random).samples;
 }
 
-function cropAndStretchWithSource(signal: Float32Array, length: number, stretch: number, random: Random): CroppedWindow {
+function cropAndStretchWithSource(
+  signal: Float32Array,
+  length: number,
+  stretch: number,
+  random: Random,
+): CroppedWindow {
   const sourceLength = Math.max(2, Math.round(length / stretch));
   const source = signal.length >= sourceLength ? signal : tile(signal, sourceLength);
   const start = Math.floor(random() * (source.length - sourceLength + 1));
@@ -69,7 +79,13 @@ function tile(signal: Float32Array, length: number): Float32Array {
 type BiquadKind = 'lowpass' | 'highpass' | 'peaking';
 
 /** RBJ audio-EQ-cookbook biquad, applied in place. */
-export function applyBiquad(signal: Float32Array, kind: BiquadKind, frequency: number, q: number, gainDb = 0): Float32Array {
+export function applyBiquad(
+  signal: Float32Array,
+  kind: BiquadKind,
+  frequency: number,
+  q: number,
+  gainDb = 0,
+): Float32Array {
   const w0 = (2 * Math.PI * frequency) / MODEL_SAMPLE_RATE;
   const alpha = Math.sin(w0) / (2 * q);
   const cos = Math.cos(w0);
@@ -85,12 +101,18 @@ export function applyBiquad(signal: Float32Array, kind: BiquadKind, frequency: n
     [b0, b1, b2] = [1 + alpha * amplitude, -2 * cos, 1 - alpha * amplitude];
     [a0, a1, a2] = [1 + alpha / amplitude, -2 * cos, 1 - alpha / amplitude];
   }
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  let x1 = 0,
+    x2 = 0,
+    y1 = 0,
+    y2 = 0;
   for (let i = 0; i < signal.length; i++) {
     const x0 = signal[i];
     const y0 = (b0 * x0 + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2) / a0;
     signal[i] = y0;
-    x2 = x1; x1 = x0; y2 = y1; y1 = y0;
+    x2 = x1;
+    x1 = x0;
+    y2 = y1;
+    y1 = y0;
   }
   return signal;
 }
@@ -116,36 +138,69 @@ export function augmentSignalWindow(
 }
 
 /** Where the window starts, heart rate (time stretch) and short clips repeated to fill it. */
-export function cropRandomWindow(signal: Float32Array, length: number, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): Float32Array {
+export function cropRandomWindow(
+  signal: Float32Array,
+  length: number,
+  random: Random,
+  options: AugmentationOptions = DEFAULT_AUGMENTATION,
+): Float32Array {
   return cropRandomWindowWithSource(signal, length, random, options).samples;
 }
 
 /** cropRandomWindow, also telling where each sample came from (the same random draws). */
-export function cropRandomWindowWithSource(signal: Float32Array, length: number, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): CroppedWindow {
+export function cropRandomWindowWithSource(
+  signal: Float32Array,
+  length: number,
+  random: Random,
+  options: AugmentationOptions = DEFAULT_AUGMENTATION,
+): CroppedWindow {
   const stretch = 1 + uniform(random, -options.maxTimeStretch, options.maxTimeStretch);
   const short = random() < options.shortClipProbability;
-  const clipLength = short ? Math.min(length, Math.round(uniform(random, 2, 4.5) * MODEL_SAMPLE_RATE)) : length;
+  const clipLength = short
+    ? Math.min(length, Math.round(uniform(random, 2, 4.5) * MODEL_SAMPLE_RATE))
+    : length;
   if (!short) return cropAndStretchWithSource(signal, length, stretch, random);
   const clip = cropAndStretchWithSource(signal, clipLength, stretch, random);
-  return { samples: Float32Array.from(repeatToLength(clip.samples, length)), sourceSampleAt: (i) => clip.sourceSampleAt(i % clipLength) };
+  return {
+    samples: Float32Array.from(repeatToLength(clip.samples, length)),
+    sourceSampleAt: (i) => clip.sourceSampleAt(i % clipLength),
+  };
 }
 
 /** Another stethoscope and room: a random filter, background noise and gain, in place. */
-export function imitateDevice(window: Float32Array, random: Random, options: AugmentationOptions = DEFAULT_AUGMENTATION): Float32Array {
+export function imitateDevice(
+  window: Float32Array,
+  random: Random,
+  options: AugmentationOptions = DEFAULT_AUGMENTATION,
+): Float32Array {
   if (random() < options.filterProbability) {
     const choice = random();
     if (choice < 0.4) applyBiquad(window, 'lowpass', uniform(random, 150, 450), uniform(random, 0.5, 1));
     else if (choice < 0.7) applyBiquad(window, 'highpass', uniform(random, 20, 90), uniform(random, 0.5, 1));
-    else applyBiquad(window, 'peaking', uniform(random, 40, 400), uniform(random, 0.5, 2), uniform(random, -9, 9));
+    else
+      applyBiquad(
+        window,
+        'peaking',
+        uniform(random, 40, 400),
+        uniform(random, 0.5, 2),
+        uniform(random, -9, 9),
+      );
   }
-  if (random() < options.noiseProbability) addNoise(window, uniform(random, options.minSnrDb, options.maxSnrDb), random);
+  if (random() < options.noiseProbability)
+    addNoise(window, uniform(random, options.minSnrDb, options.maxSnrDb), random);
   const gain = Math.pow(10, uniform(random, -6, 6) / 20);
   for (let i = 0; i < window.length; i++) window[i] *= gain;
   return window;
 }
 
 /** SpecAugment-style frequency mask on normalised features (frame-major), in place. */
-export function maskRandomBands(features: Float32Array, frames: number, bands: number, random: Random, maxBands: number): Float32Array {
+export function maskRandomBands(
+  features: Float32Array,
+  frames: number,
+  bands: number,
+  random: Random,
+  maxBands: number,
+): Float32Array {
   const width = 1 + Math.floor(random() * maxBands);
   const first = Math.floor(random() * (bands - width));
   for (let t = 0; t < frames; t++) features.fill(0, t * bands + first, t * bands + first + width);

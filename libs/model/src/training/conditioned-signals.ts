@@ -57,5 +57,7 @@ async function conditionedSignal(path: string, cacheDir?: string): Promise<Float
 
 function cacheKey(path: string): string {
   const stat = statSync(path);
-  return createHash('sha1').update(`${CONDITIONING_VERSION}\n${path}\n${stat.size}\n${stat.mtimeMs}`).digest('hex');
+  return createHash('sha1')
+    .update(`${CONDITIONING_VERSION}\n${path}\n${stat.size}\n${stat.mtimeMs}`)
+    .digest('hex');
 }

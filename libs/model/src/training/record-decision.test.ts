@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateWindowLogits, calibratedProbability, decideLabel, fitPlattCalibration, sigmoid } from './record-decision';
+import {
+  aggregateWindowLogits,
+  calibratedProbability,
+  decideLabel,
+  fitPlattCalibration,
+  sigmoid,
+} from './record-decision';
 
 describe('record-level decision', () => {
   it('averages window logits', () => {
@@ -37,8 +43,72 @@ describe('record-level decision', () => {
 
   it('stays finite on real validation logits where plain Newton steps diverge', () => {
     // Every ninth validation record of a training run (mean logit, label), sorted by score.
-    const pairs: [number, number][] = [[-2.76, 0], [-1.061, 0], [-0.639, 0], [-0.451, 0], [-0.214, 0], [-0.103, 0], [0.053, 0], [0.187, 0], [0.364, 0], [0.493, 0], [0.681, 0], [0.799, 0], [0.892, 0], [0.957, 0], [1.065, 0], [1.269, 0], [1.38, 0], [1.56, 0], [1.658, 0], [1.744, 0], [1.812, 0], [1.893, 0], [1.971, 0], [2.122, 0], [2.239, 0], [2.296, 0], [2.424, 0], [2.527, 0], [2.64, 0], [2.727, 0], [2.798, 0], [2.879, 0], [3.022, 0], [3.268, 0], [3.348, 1], [3.543, 0], [3.628, 0], [3.715, 1], [3.821, 0], [3.883, 0], [3.976, 0], [4.049, 1], [4.133, 0], [4.206, 1], [4.294, 1], [4.425, 0], [4.573, 1], [4.732, 1], [4.815, 0], [5.02, 0], [5.125, 0], [5.358, 1], [5.641, 1], [5.846, 1], [5.986, 1], [6.31, 1], [6.652, 1], [7.166, 1], [7.855, 1], [8.681, 1]];
-    const calibration = fitPlattCalibration(pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+    const pairs: [number, number][] = [
+      [-2.76, 0],
+      [-1.061, 0],
+      [-0.639, 0],
+      [-0.451, 0],
+      [-0.214, 0],
+      [-0.103, 0],
+      [0.053, 0],
+      [0.187, 0],
+      [0.364, 0],
+      [0.493, 0],
+      [0.681, 0],
+      [0.799, 0],
+      [0.892, 0],
+      [0.957, 0],
+      [1.065, 0],
+      [1.269, 0],
+      [1.38, 0],
+      [1.56, 0],
+      [1.658, 0],
+      [1.744, 0],
+      [1.812, 0],
+      [1.893, 0],
+      [1.971, 0],
+      [2.122, 0],
+      [2.239, 0],
+      [2.296, 0],
+      [2.424, 0],
+      [2.527, 0],
+      [2.64, 0],
+      [2.727, 0],
+      [2.798, 0],
+      [2.879, 0],
+      [3.022, 0],
+      [3.268, 0],
+      [3.348, 1],
+      [3.543, 0],
+      [3.628, 0],
+      [3.715, 1],
+      [3.821, 0],
+      [3.883, 0],
+      [3.976, 0],
+      [4.049, 1],
+      [4.133, 0],
+      [4.206, 1],
+      [4.294, 1],
+      [4.425, 0],
+      [4.573, 1],
+      [4.732, 1],
+      [4.815, 0],
+      [5.02, 0],
+      [5.125, 0],
+      [5.358, 1],
+      [5.641, 1],
+      [5.846, 1],
+      [5.986, 1],
+      [6.31, 1],
+      [6.652, 1],
+      [7.166, 1],
+      [7.855, 1],
+      [8.681, 1],
+    ];
+    const calibration = fitPlattCalibration(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    );
     expect(Number.isFinite(calibration.slope) && Number.isFinite(calibration.intercept)).toBe(true);
     expect(calibration.slope).toBeGreaterThan(0);
     expect(calibration.slope).toBeLessThan(10);

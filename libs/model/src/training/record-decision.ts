@@ -50,7 +50,11 @@ export function decideLabel(probability: number, quality: number, policy: Decisi
  * with step halving (each step must lower the loss) and a small ridge penalty towards slope 1, so
  * that separable validation data does not send the slope to infinity.
  */
-export function fitPlattCalibration(scores: ArrayLike<number>, labels: ArrayLike<number>, ridge = 1e-3): Calibration {
+export function fitPlattCalibration(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  ridge = 1e-3,
+): Calibration {
   const loss = (slope: number, intercept: number) => {
     let total = 0.5 * ridge * (slope - 1) * (slope - 1);
     for (let i = 0; i < scores.length; i++) {

@@ -17,7 +17,11 @@ function shiftedSite(count = 200): ScoredRecord[] {
   return Array.from({ length: count }, (_, i) => {
     const abnormal = i % 2 === 0;
     const spread = ((i * 37) % 100) / 100;
-    return { id: `r${i}`, label: abnormal ? 'abnormal' : 'normal', score: 4 + (abnormal ? 0.5 + spread * 2 : -1 + spread * 2) };
+    return {
+      id: `r${i}`,
+      label: abnormal ? 'abnormal' : 'normal',
+      score: 4 + (abnormal ? 0.5 + spread * 2 : -1 + spread * 2),
+    };
   });
 }
 
@@ -44,8 +48,13 @@ describe('site calibration fit', () => {
     expect(fit.figures.requiredDetected).toBe(14);
     expect(fit.figures.sensitivity).toBeGreaterThanOrEqual(14 / 15);
     expect(fit.figures.records).toBe(30);
-    const policy = siteDecisionPolicy({ calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0 }, fit.decision);
-    const detected = site.filter((r) => r.label === 'abnormal' && calibratedProbability(r.logit, policy.calibration) >= policy.threshold).length;
+    const policy = siteDecisionPolicy(
+      { calibration: { slope: 1, intercept: 0 }, threshold: 0.5, minimumQuality: 0 },
+      fit.decision,
+    );
+    const detected = site.filter(
+      (r) => r.label === 'abnormal' && calibratedProbability(r.logit, policy.calibration) >= policy.threshold,
+    ).length;
     expect(detected).toBe(Math.round(fit.figures.sensitivity * 15));
     // The highest such threshold: raising it to the next abnormal record loses one more.
     expect(fit.figures.sensitivity).toBeLessThan(1);
@@ -73,21 +82,33 @@ describe('site calibration fit', () => {
     const policy = siteDecisionPolicy(modelDecision, { slope: 2, intercept: -1, threshold: 0.7 });
     const score = 1.5;
     const modelLogitOf = modelDecision.calibration.slope * score + modelDecision.calibration.intercept;
-    expect(calibratedProbability(score, policy.calibration)).toBeCloseTo(1 / (1 + Math.exp(-(2 * modelLogitOf - 1))), 12);
+    expect(calibratedProbability(score, policy.calibration)).toBeCloseTo(
+      1 / (1 + Math.exp(-(2 * modelLogitOf - 1))),
+      12,
+    );
     expect(policy.minimumQuality).toBe(0.1);
     expect(decideLabel(calibratedProbability(score, policy.calibration), 0.9, policy)).toBe('abnormal');
     expect(decideLabel(calibratedProbability(score, policy.calibration), 0.05, policy)).toBe('unsure');
   });
 
   it('refuses a one-class site', () => {
-    const error = refusal(() => fitSiteOperatingPoint(records('nnnnnnnnnnnnnnnnnnnnnnnn', (i) => i), { baseSensitivity: 0.9 }));
+    const error = refusal(() =>
+      fitSiteOperatingPoint(
+        records('nnnnnnnnnnnnnnnnnnnnnnnn', (i) => i),
+        { baseSensitivity: 0.9 },
+      ),
+    );
     expect(error.code).toBe('SITE_RECORDS_ONE_CLASS');
     expect(error.message).toMatch(/24 normal and 0 abnormal/);
   });
 
   it('refuses too few records, in all or of one class', () => {
-    expect(refusal(() => checkSiteRecordCounts({ normal: 8, abnormal: 8 })).code).toBe('SITE_RECORDS_TOO_FEW');
-    expect(refusal(() => checkSiteRecordCounts({ normal: 3, abnormal: 30 })).code).toBe('SITE_RECORDS_TOO_FEW');
+    expect(refusal(() => checkSiteRecordCounts({ normal: 8, abnormal: 8 })).code).toBe(
+      'SITE_RECORDS_TOO_FEW',
+    );
+    expect(refusal(() => checkSiteRecordCounts({ normal: 3, abnormal: 30 })).code).toBe(
+      'SITE_RECORDS_TOO_FEW',
+    );
     expect(() => checkSiteRecordCounts({ normal: 5, abnormal: 15 })).not.toThrow();
   });
 
@@ -100,7 +121,10 @@ describe('site calibration fit', () => {
 
   it('refuses a ranking too weak to tell from chance on this many records', () => {
     // Abnormal records score a shade above normal ones of the same rank: AUC a little above 0.5.
-    const weak = records('an'.repeat(15), (i) => Math.floor(i / 2) / 15 + (i % 2 === 0 ? 0.05 : 0) + ((i * 7) % 5) / 5);
+    const weak = records(
+      'an'.repeat(15),
+      (i) => Math.floor(i / 2) / 15 + (i % 2 === 0 ? 0.05 : 0) + ((i * 7) % 5) / 5,
+    );
     const error = refusal(() => fitSiteOperatingPoint(weak, { baseSensitivity: 0.87 }));
     expect(error.code).toBe('SITE_RANKING_TOO_WEAK');
     expect(error.figures?.auc).toBeGreaterThan(0.5);

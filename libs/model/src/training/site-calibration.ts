@@ -51,10 +51,7 @@ export const SITE_CALIBRATION_DEFAULTS = {
 const LOWER_BOUND_Z = 1.645;
 
 export type SiteCalibrationRefusalCode =
-  | 'SITE_RECORDS_ONE_CLASS'
-  | 'SITE_RECORDS_TOO_FEW'
-  | 'SITE_RANKING_INVERTED'
-  | 'SITE_RANKING_TOO_WEAK';
+  'SITE_RECORDS_ONE_CLASS' | 'SITE_RECORDS_TOO_FEW' | 'SITE_RANKING_INVERTED' | 'SITE_RANKING_TOO_WEAK';
 
 export class SiteCalibrationError extends Error {
   constructor(
@@ -108,14 +105,20 @@ export function modelLogit(score: number, calibration: Calibration): number {
 export function siteDecisionPolicy(model: DecisionPolicy, site: SiteOperatingPoint): DecisionPolicy {
   // sigmoid(s * (m * score + c) + i): the two linear maps compose into one calibration of the score.
   return {
-    calibration: { slope: site.slope * model.calibration.slope, intercept: site.slope * model.calibration.intercept + site.intercept },
+    calibration: {
+      slope: site.slope * model.calibration.slope,
+      intercept: site.slope * model.calibration.intercept + site.intercept,
+    },
     threshold: site.threshold,
     minimumQuality: model.minimumQuality,
   };
 }
 
 /** Refuses before any scoring when the labels alone cannot support a fit (also used at submission). */
-export function checkSiteRecordCounts(counts: { normal: number; abnormal: number }, options: Pick<SiteFitOptions, 'minRecords' | 'minPerClass'> = {}): void {
+export function checkSiteRecordCounts(
+  counts: { normal: number; abnormal: number },
+  options: Pick<SiteFitOptions, 'minRecords' | 'minPerClass'> = {},
+): void {
   const minRecords = options.minRecords ?? SITE_CALIBRATION_DEFAULTS.minRecords;
   const minPerClass = options.minPerClass ?? SITE_CALIBRATION_DEFAULTS.minPerClass;
   const { normal, abnormal } = counts;
@@ -147,7 +150,9 @@ export function wilsonLowerBound(k: number, n: number, z = LOWER_BOUND_Z): numbe
 export function aucStandardError(auc: number, positives: number, negatives: number): number {
   const q1 = auc / (2 - auc);
   const q2 = (2 * auc * auc) / (1 + auc);
-  const variance = (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) / (positives * negatives);
+  const variance =
+    (auc * (1 - auc) + (positives - 1) * (q1 - auc * auc) + (negatives - 1) * (q2 - auc * auc)) /
+    (positives * negatives);
   return Math.sqrt(Math.max(0, variance));
 }
 
@@ -187,7 +192,15 @@ export function fitSiteOperatingPoint(records: readonly SiteRecord[], options: S
   const z = options.confidenceZ ?? SITE_CALIBRATION_DEFAULTS.confidenceZ;
   const targetSensitivity = Math.min(1, Math.max(0, options.baseSensitivity - margin));
   const n = counts.abnormal;
-  const requiredDetected = Math.min(n, Math.max(1, Math.ceil(n * targetSensitivity + z * Math.sqrt(n * targetSensitivity * (1 - targetSensitivity)) - 1e-9)));
+  const requiredDetected = Math.min(
+    n,
+    Math.max(
+      1,
+      Math.ceil(
+        n * targetSensitivity + z * Math.sqrt(n * targetSensitivity * (1 - targetSensitivity)) - 1e-9,
+      ),
+    ),
+  );
   // Site logits are monotone in the model's logit (slope > 0), so thresholds can be placed on them.
   const siteLogit = (logit: number) => slope * logit + intercept;
   const sortedAbnormal = abnormalLogits.map(siteLogit).sort((a, b) => b - a);
@@ -226,10 +239,16 @@ export function fitSiteOperatingPointOnScores(
     options,
   );
   const own = metricsWithDecision([...records], model);
-  return { decision: fit.decision, figures: { ...fit.figures, modelSensitivity: own.sensitivity, modelSpecificity: own.specificity } };
+  return {
+    decision: fit.decision,
+    figures: { ...fit.figures, modelSensitivity: own.sensitivity, modelSpecificity: own.specificity },
+  };
 }
 
-export function metricsWithDecision(records: ScoredRecord[], decision: Pick<DecisionPolicy, 'calibration' | 'threshold'>): BinaryMetrics {
+export function metricsWithDecision(
+  records: ScoredRecord[],
+  decision: Pick<DecisionPolicy, 'calibration' | 'threshold'>,
+): BinaryMetrics {
   return binaryMetrics(
     records.map((r) => (r.label === 'abnormal' ? 1 : 0)),
     records.map((r) => sigmoid(modelLogit(r.score, decision.calibration))),
@@ -241,11 +260,18 @@ export function metricsWithDecision(records: ScoredRecord[], decision: Pick<Deci
  * Draws a site's labelled records: up to `perClass` of each label, leaving at least a third of each
  * label out so the rest can judge the fit.
  */
-export function drawSiteRecords(records: readonly ScoredRecord[], perClass: number, seed: number): { labelled: ScoredRecord[]; rest: ScoredRecord[] } {
+export function drawSiteRecords(
+  records: readonly ScoredRecord[],
+  perClass: number,
+  seed: number,
+): { labelled: ScoredRecord[]; rest: ScoredRecord[] } {
   const random = seededRandom(seed);
   const labelled: ScoredRecord[] = [];
   for (const label of ['abnormal', 'normal'] as HeartSoundLabel[]) {
-    const members = shuffleInPlace(records.filter((r) => r.label === label).sort((a, b) => a.id.localeCompare(b.id)), random);
+    const members = shuffleInPlace(
+      records.filter((r) => r.label === label).sort((a, b) => a.id.localeCompare(b.id)),
+      random,
+    );
     labelled.push(...members.slice(0, Math.min(perClass, members.length - Math.ceil(members.length / 3))));
   }
   const chosen = new Set(labelled.map((r) => r.id));
@@ -280,7 +306,12 @@ export function siteCalibrationTrial(
   try {
     const fit = fitSiteOperatingPointOnScores(labelled, model, options);
     const composed = siteDecisionPolicy({ ...model, minimumQuality: 0 }, fit.decision);
-    return { ...trial, after: metricsWithDecision(rest, composed), decision: fit.decision, figures: fit.figures };
+    return {
+      ...trial,
+      after: metricsWithDecision(rest, composed),
+      decision: fit.decision,
+      figures: fit.figures,
+    };
   } catch (error) {
     if (!(error instanceof SiteCalibrationError)) throw error;
     return { ...trial, refused: { code: error.code, message: error.message } };

@@ -14,7 +14,9 @@ export function heartSoundPeaks(window: Float32Array): number[] {
   const raw = heartSoundEnvelope(window, MODEL_SAMPLE_RATE);
   const block = Math.round(MODEL_SAMPLE_RATE / QUALITY_SCORING.envelopeRate);
   const blocks = raw.length;
-  const envelope = raw.map((_, b) => (raw[Math.max(0, b - 1)] + raw[b] + raw[Math.min(blocks - 1, b + 1)]) / 3);
+  const envelope = raw.map(
+    (_, b) => (raw[Math.max(0, b - 1)] + raw[b] + raw[Math.min(blocks - 1, b + 1)]) / 3,
+  );
   const sorted = Float64Array.from(envelope).sort();
   const quantile = (q: number) => sorted[Math.min(blocks - 1, Math.floor(q * (blocks - 1)))];
   const threshold = quantile(0.6) + 0.35 * (quantile(0.98) - quantile(0.6));

@@ -3,7 +3,11 @@
 // `finaliseModelDirectory` so they can be redone without retraining.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type HeartSoundLabel, type LabelledRecording, discoverLabelledRecordings } from '../data/labelled-recordings';
+import {
+  type HeartSoundLabel,
+  type LabelledRecording,
+  discoverLabelledRecordings,
+} from '../data/labelled-recordings';
 import { datasetFingerprint, developmentSplit } from '../data/split';
 import { DEFAULT_MODEL_INPUT, type ModelInputSpec, recordingWindows } from '../input/model-input';
 import { type BinaryMetrics, binaryMetrics } from '../metrics/binary-metrics';
@@ -16,7 +20,14 @@ import { cycleModelManifestFields, trainCycleModel } from '../cycle-model/cycle-
 import { loadConditionedSignals, type ConditionedRecording } from './conditioned-signals';
 import { calibratedProbability, type Calibration } from './record-decision';
 import type { ScoredRecord } from './site-calibration';
-import { DEFAULT_TRAINING_PARAMS, type EpochReport, type RecordScores, type TrainingParams, scoreRecordings, trainWindowClassifier } from './trainer';
+import {
+  DEFAULT_TRAINING_PARAMS,
+  type EpochReport,
+  type RecordScores,
+  type TrainingParams,
+  scoreRecordings,
+  trainWindowClassifier,
+} from './trainer';
 
 export const DEFAULT_MINIMUM_QUALITY = 0.05;
 export const DEFAULT_VALIDATION_FRACTION = 0.2;
@@ -72,9 +83,16 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
 
   const recordings = discoverLabelledRecordings(options.dataDir);
   const validationFraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
-  const { heldOut, ...split } = developmentSplit(recordings, { validationFraction, seed: params.seed, holdOutSubset: options.holdOutSubset });
-  if (options.holdOutSubset && heldOut.length === 0) throw new Error(`no recordings in subset ${options.holdOutSubset}`);
-  log(`recordings: ${recordings.length} (training ${split.training.length}, validation ${split.validation.length}, held out ${heldOut.length})`);
+  const { heldOut, ...split } = developmentSplit(recordings, {
+    validationFraction,
+    seed: params.seed,
+    holdOutSubset: options.holdOutSubset,
+  });
+  if (options.holdOutSubset && heldOut.length === 0)
+    throw new Error(`no recordings in subset ${options.holdOutSubset}`);
+  log(
+    `recordings: ${recordings.length} (training ${split.training.length}, validation ${split.validation.length}, held out ${heldOut.length})`,
+  );
 
   const { loaded, failed } = await loadConditionedSignals(recordings, {
     cacheDir: options.cacheDir,
@@ -82,7 +100,8 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
   });
   for (const f of failed) log(`skipped ${f.recording.path}: ${f.error}`);
   const byKey = new Map(loaded.map((c) => [keyOf(c.recording), c]));
-  const pick = (set: LabelledRecording[]) => set.map((r) => byKey.get(keyOf(r))).filter((c): c is ConditionedRecording => !!c);
+  const pick = (set: LabelledRecording[]) =>
+    set.map((r) => byKey.get(keyOf(r))).filter((c): c is ConditionedRecording => !!c);
 
   mkdirSync(options.outDir, { recursive: true });
   const modelInput = options.modelInput ?? DEFAULT_MODEL_INPUT;
@@ -103,7 +122,11 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     onImproved: (model) => saveTfjsModel(model, join(options.outDir, 'checkpoint')),
   });
 
-  let decision = { calibration: outcome.calibration, threshold: outcome.threshold, thresholdRule: outcome.thresholdRule };
+  let decision = {
+    calibration: outcome.calibration,
+    threshold: outcome.threshold,
+    thresholdRule: outcome.thresholdRule,
+  };
   let validationScores: RecordScores[] = outcome.validationScores;
   const cycleModelWeight = options.cycleModelWeight ?? 0;
   const cycle =
@@ -119,14 +142,21 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
       : undefined;
   if (cycle) {
     validationScores = cycle.validationScores;
-    decision = { calibration: cycle.calibration, threshold: cycle.threshold, thresholdRule: cycle.thresholdRule };
+    decision = {
+      calibration: cycle.calibration,
+      threshold: cycle.threshold,
+      thresholdRule: cycle.thresholdRule,
+    };
     log(`heart-cycle model fitted (weight ${cycleModelWeight}); decision refitted on the combined scores`);
   }
   const decide = (scores: RecordScores[]) => reportFor(scores, decision.calibration, decision.threshold);
   const validation = decide(validationScores);
   let heldOutReport: TrainingReport['heldOut'];
   if (heldOut.length > 0) {
-    const windows = pick(heldOut).map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) }));
+    const windows = pick(heldOut).map((c) => ({
+      recording: c.recording,
+      ...recordingWindows(c.signal, modelInput),
+    }));
     const networkScores = scoreRecordings(outcome.model, windows);
     const heldOutScores = cycle ? cycle.score(networkScores) : networkScores;
     heldOutReport = { subset: options.holdOutSubset!, ...decide(heldOutScores) };
@@ -144,7 +174,12 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
     heldOut: heldOutReport,
     history: outcome.history,
     datasetFingerprint: datasetFingerprint(split.training),
-    counts: { training: split.training.length, validation: split.validation.length, heldOut: heldOut.length, failedToDecode: failed.length },
+    counts: {
+      training: split.training.length,
+      validation: split.validation.length,
+      heldOut: heldOut.length,
+      failedToDecode: failed.length,
+    },
   };
   writeFileSync(join(options.outDir, 'metrics.json'), JSON.stringify(report, null, 2) + '\n');
   writeRecordScores(join(options.outDir, 'validation-scores.json'), validationScores);
@@ -159,7 +194,11 @@ export async function runTrainCommand(options: TrainCommandOptions): Promise<Tra
       minimumQuality: options.minimumQuality ?? DEFAULT_MINIMUM_QUALITY,
       ...cycleModelManifestFields(cycle).decision,
     },
-    artifacts: { tfjs: TFJS_MODEL_FILE, metrics: 'metrics.json', ...cycleModelManifestFields(cycle).artifacts },
+    artifacts: {
+      tfjs: TFJS_MODEL_FILE,
+      metrics: 'metrics.json',
+      ...cycleModelManifestFields(cycle).artifacts,
+    },
     training: {
       params,
       cycleModelWeight: cycle ? cycle.weight : null,
@@ -200,14 +239,22 @@ export function writeRecordScores(file: string, scores: RecordScores[]): void {
 /** A record scores file as the calibration reads it. */
 export function readRecordScores(file: string): (ScoredRecord & { subset: string })[] {
   const rows = JSON.parse(readFileSync(file, 'utf8')) as RecordScoreRow[];
-  return rows.map((row) => ({ id: row.id, subset: row.subset, label: row.label, score: row.score ?? row.meanLogit }));
+  return rows.map((row) => ({
+    id: row.id,
+    subset: row.subset,
+    label: row.label,
+    score: row.score ?? row.meanLogit,
+  }));
 }
 
 /**
  * The validation records a model version was selected and calibrated on, recomputed from the seed and
  * fraction in its manifest, so `heartbeat evaluate` can report on records the network never trained on.
  */
-export function validationRecordsOf(manifest: ModelManifest, recordings: LabelledRecording[]): LabelledRecording[] {
+export function validationRecordsOf(
+  manifest: ModelManifest,
+  recordings: LabelledRecording[],
+): LabelledRecording[] {
   return splitOf(manifest, recordings).validation;
 }
 
@@ -216,7 +263,8 @@ export function splitOf(
   manifest: ModelManifest,
   recordings: LabelledRecording[],
 ): { training: LabelledRecording[]; validation: LabelledRecording[]; heldOut: LabelledRecording[] } {
-  const training = manifest.training as { params?: { seed?: number }; validationFraction?: number; holdOutSubset?: string | null } | undefined;
+  const training = manifest.training as
+    { params?: { seed?: number }; validationFraction?: number; holdOutSubset?: string | null } | undefined;
   return developmentSplit(recordings, {
     validationFraction: training?.validationFraction ?? DEFAULT_VALIDATION_FRACTION,
     seed: training?.params?.seed ?? DEFAULT_TRAINING_PARAMS.seed,

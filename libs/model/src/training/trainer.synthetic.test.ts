@@ -17,7 +17,8 @@ function syntheticHeartSound(abnormal: boolean, seed: number, seconds = 8): Floa
   const beat = (0.6 + 0.4 * random()) * MODEL_SAMPLE_RATE;
   const burst = (start: number, frequency: number) => {
     for (let i = 0; i < 80 && start + i < signal.length; i++) {
-      signal[start + i] += Math.sin((2 * Math.PI * frequency * i) / MODEL_SAMPLE_RATE) * Math.sin((Math.PI * i) / 80);
+      signal[start + i] +=
+        Math.sin((2 * Math.PI * frequency * i) / MODEL_SAMPLE_RATE) * Math.sin((Math.PI * i) / 80);
     }
   };
   for (let start = Math.floor(random() * beat); start < signal.length; start += beat) {
@@ -39,7 +40,12 @@ function syntheticHeartSound(abnormal: boolean, seed: number, seconds = 8): Floa
 function syntheticSet(count: number, seed: number): ConditionedRecording[] {
   return Array.from({ length: count }, (_, i) => {
     const abnormal = i % 2 === 1;
-    const recording: LabelledRecording = { id: `s${seed}-${i}`, path: '', label: abnormal ? 'abnormal' : 'normal', subset: i % 4 < 2 ? 'x' : 'y' };
+    const recording: LabelledRecording = {
+      id: `s${seed}-${i}`,
+      path: '',
+      label: abnormal ? 'abnormal' : 'normal',
+      subset: i % 4 < 2 ? 'x' : 'y',
+    };
     return { recording, signal: syntheticHeartSound(abnormal, seed * 1000 + i) };
   });
 }
@@ -51,7 +57,14 @@ describe('training loop', () => {
       training: syntheticSet(24, 1),
       validation: syntheticSet(16, 2),
       buildModel: () => buildHeartSoundCnn({ blockFilters: [4, 8, 8], seed: 3 }),
-      params: { epochs: 4, windowsPerEpoch: 96, batchSize: 16, learningRate: 5e-3, finalLearningRate: 1e-3, patience: 4 },
+      params: {
+        epochs: 4,
+        windowsPerEpoch: 96,
+        batchSize: 16,
+        learningRate: 5e-3,
+        finalLearningRate: 1e-3,
+        patience: 4,
+      },
     });
     expect(outcome.history).toHaveLength(4);
     expect(outcome.validationMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
@@ -67,8 +80,16 @@ describe('training loop', () => {
       training: syntheticSet(24, 1),
       validation: syntheticSet(16, 2),
       modelInput,
-      buildModel: () => buildHeartSoundCnn({ blockFilters: [4, 8, 8], seed: 3, inputShape: networkInputShape(modelInput) }),
-      params: { epochs: 4, windowsPerEpoch: 96, batchSize: 16, learningRate: 5e-3, finalLearningRate: 1e-3, patience: 4 },
+      buildModel: () =>
+        buildHeartSoundCnn({ blockFilters: [4, 8, 8], seed: 3, inputShape: networkInputShape(modelInput) }),
+      params: {
+        epochs: 4,
+        windowsPerEpoch: 96,
+        batchSize: 16,
+        learningRate: 5e-3,
+        finalLearningRate: 1e-3,
+        patience: 4,
+      },
     });
     expect(outcome.validationMetrics.accuracy).toBeGreaterThanOrEqual(0.95);
     expect(outcome.validationMetrics.auc).toBeGreaterThanOrEqual(0.95);

@@ -11,7 +11,8 @@ describe('learning-rate schedule', () => {
 
   it('is half way at the middle epoch and never increases', () => {
     expect(cosineLearningRate(3, params)).toBeCloseTo(5.5e-4, 10);
-    for (let e = 2; e <= 5; e++) expect(cosineLearningRate(e, params)).toBeLessThanOrEqual(cosineLearningRate(e - 1, params));
+    for (let e = 2; e <= 5; e++)
+      expect(cosineLearningRate(e, params)).toBeLessThanOrEqual(cosineLearningRate(e - 1, params));
   });
 
   it('stays constant for a single epoch', () => {
@@ -29,7 +30,10 @@ describe('learning-rate schedule', () => {
 describe('fitDecision', () => {
   // Site a: mostly abnormal and scored high; site b: mostly normal and scored low; each ranks its own
   // records perfectly, around a different cut.
-  const scored = (subset: string, label: 'normal' | 'abnormal', score: number) => ({ recording: { subset, label }, score });
+  const scored = (subset: string, label: 'normal' | 'abnormal', score: number) => ({
+    recording: { subset, label },
+    score,
+  });
   const records = [
     ...[4, 3.5, 3, 2.5].map((l) => scored('a', 'abnormal', l)),
     ...[1.8, 1.5, 1.2].map((l) => scored('a', 'normal', l)),
@@ -49,9 +53,17 @@ describe('fitDecision', () => {
     expect(decision.thresholdRule).toBe('site-balanced-macc');
     const perSite = (subset: string) => {
       const own = records.filter((r) => r.recording.subset === subset);
-      const called = own.map((r) => 1 / (1 + Math.exp(-(decision.calibration.slope * r.score + decision.calibration.intercept))) >= decision.threshold);
-      const sensitivity = own.filter((r, i) => r.recording.label === 'abnormal' && called[i]).length / own.filter((r) => r.recording.label === 'abnormal').length;
-      const specificity = own.filter((r, i) => r.recording.label === 'normal' && !called[i]).length / own.filter((r) => r.recording.label === 'normal').length;
+      const called = own.map(
+        (r) =>
+          1 / (1 + Math.exp(-(decision.calibration.slope * r.score + decision.calibration.intercept))) >=
+          decision.threshold,
+      );
+      const sensitivity =
+        own.filter((r, i) => r.recording.label === 'abnormal' && called[i]).length /
+        own.filter((r) => r.recording.label === 'abnormal').length;
+      const specificity =
+        own.filter((r, i) => r.recording.label === 'normal' && !called[i]).length /
+        own.filter((r) => r.recording.label === 'normal').length;
       return (sensitivity + specificity) / 2;
     };
     expect((perSite('a') + perSite('b')) / 2).toBeCloseTo(0.75, 12);

@@ -14,12 +14,29 @@ import {
   windowHeartSoundFrames,
   windowShape,
 } from '../input/model-input';
-import { binaryMetrics, thresholdMaximisingMacc, thresholdMaximisingSiteMacc, type BinaryMetrics } from '../metrics/binary-metrics';
+import {
+  binaryMetrics,
+  thresholdMaximisingMacc,
+  thresholdMaximisingSiteMacc,
+  type BinaryMetrics,
+} from '../metrics/binary-metrics';
 import { compileHeartSoundCnn } from '../network/logit-loss';
-import { type AugmentationOptions, type CroppedWindow, DEFAULT_AUGMENTATION, cropRandomWindowWithSource, imitateDevice, maskRandomBands } from './augmentation';
+import {
+  type AugmentationOptions,
+  type CroppedWindow,
+  DEFAULT_AUGMENTATION,
+  cropRandomWindowWithSource,
+  imitateDevice,
+  maskRandomBands,
+} from './augmentation';
 import type { ConditionedRecording } from './conditioned-signals';
 import { seededRandom } from './random';
-import { type Calibration, aggregateWindowLogits, calibratedProbability, fitPlattCalibration } from './record-decision';
+import {
+  type Calibration,
+  aggregateWindowLogits,
+  calibratedProbability,
+  fitPlattCalibration,
+} from './record-decision';
 import { addSyntheticMurmur } from './synthetic-murmur';
 import { BalancedRecordingSampler } from './window-sampler';
 
@@ -108,7 +125,10 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
   const sampler = new BalancedRecordingSampler(input.training.map((c) => c.recording));
   const modelInput = input.modelInput ?? DEFAULT_MODEL_INPUT;
   const shape = windowShape(modelInput);
-  const validationWindows = input.validation.map((c) => ({ recording: c.recording, ...recordingWindows(c.signal, modelInput) }));
+  const validationWindows = input.validation.map((c) => ({
+    recording: c.recording,
+    ...recordingWindows(c.signal, modelInput),
+  }));
 
   const model = input.buildModel();
   compileHeartSoundCnn(model, { learningRate: params.learningRate });
@@ -171,7 +191,14 @@ export async function trainWindowClassifier(input: TrainingInput): Promise<Train
   model.setWeights(best!.weights);
   best!.weights.forEach((w) => w.dispose());
   const validationScores = scoreRecordings(model, validationWindows);
-  return { model, bestEpoch: best!.epoch, history, validationScores, stoppedBecause, ...fitDecision(validationScores, params.thresholdRule) };
+  return {
+    model,
+    bestEpoch: best!.epoch,
+    history,
+    validationScores,
+    stoppedBecause,
+    ...fitDecision(validationScores, params.thresholdRule),
+  };
 }
 
 export type ThresholdRule = 'site-balanced-macc' | 'pooled-macc';
@@ -201,10 +228,25 @@ export function fitDecision(
   const calibration = fitPlattCalibration(recordScores, labels);
   const probabilities = recordScores.map((l) => calibratedProbability(l, calibration));
   const siteBalanced =
-    rule === 'site-balanced-macc' ? thresholdMaximisingSiteMacc(labels, probabilities, scores.map((s) => s.recording.subset ?? '')) : undefined;
-  const thresholdRule: ThresholdRule = siteBalanced && siteBalanced.sites.length >= 2 ? 'site-balanced-macc' : 'pooled-macc';
-  const threshold = Math.min(1, Math.max(0, (siteBalanced ?? thresholdMaximisingMacc(labels, probabilities)).threshold));
-  return { calibration, threshold, thresholdRule, validationMetrics: binaryMetrics(labels, probabilities, threshold) };
+    rule === 'site-balanced-macc'
+      ? thresholdMaximisingSiteMacc(
+          labels,
+          probabilities,
+          scores.map((s) => s.recording.subset ?? ''),
+        )
+      : undefined;
+  const thresholdRule: ThresholdRule =
+    siteBalanced && siteBalanced.sites.length >= 2 ? 'site-balanced-macc' : 'pooled-macc';
+  const threshold = Math.min(
+    1,
+    Math.max(0, (siteBalanced ?? thresholdMaximisingMacc(labels, probabilities)).threshold),
+  );
+  return {
+    calibration,
+    threshold,
+    thresholdRule,
+    validationMetrics: binaryMetrics(labels, probabilities, threshold),
+  };
 }
 
 /**
@@ -220,7 +262,10 @@ export function cosineLearningRate(
   const byEpoch = params.epochs <= 1 ? 0 : (epoch - 1) / (params.epochs - 1);
   const byTime = params.maxMinutes ? elapsedMinutes / params.maxMinutes : 0;
   const progress = Math.min(1, Math.max(byEpoch, byTime));
-  return params.finalLearningRate + 0.5 * (params.learningRate - params.finalLearningRate) * (1 + Math.cos(Math.PI * progress));
+  return (
+    params.finalLearningRate +
+    0.5 * (params.learningRate - params.finalLearningRate) * (1 + Math.cos(Math.PI * progress))
+  );
 }
 
 function setLearningRate(model: tf.LayersModel, learningRate: number): void {
@@ -269,19 +314,38 @@ function sampleTrainingBatch(
   const labels = new Float32Array(params.batchSize);
   const soundFramesOf = (recording: LabelledRecording, crop: CroppedWindow) =>
     normalisesOverHeartSounds(modelInput)
-      ? windowHeartSoundFrames(sources.heartSoundMaskOf(recording), shape, modelInput.featureConfig.hopLength, crop.sourceSampleAt)
+      ? windowHeartSoundFrames(
+          sources.heartSoundMaskOf(recording),
+          shape,
+          modelInput.featureConfig.hopLength,
+          crop.sourceSampleAt,
+        )
       : undefined;
   for (let i = 0; i < params.batchSize; i++) {
     const recording = sampler.next(random);
     // No draw when the option is off, so the random stream (and a seeded run) stays what it was.
-    const synthetic = recording.label === 'abnormal' && params.augmentation.syntheticMurmurProbability > 0 && random() < params.augmentation.syntheticMurmurProbability;
-    const murmur = synthetic ? syntheticMurmurWindow(sampler, sources, random, params.augmentation, shape.samples) : undefined;
+    const synthetic =
+      recording.label === 'abnormal' &&
+      params.augmentation.syntheticMurmurProbability > 0 &&
+      random() < params.augmentation.syntheticMurmurProbability;
+    const murmur = synthetic
+      ? syntheticMurmurWindow(sampler, sources, random, params.augmentation, shape.samples)
+      : undefined;
     let window: Float32Array;
     if (murmur) {
       window = windowFeatures(murmur.samples, modelInput, soundFramesOf(murmur.donor, murmur));
     } else {
-      const crop = cropRandomWindowWithSource(sources.signalOf(recording), shape.samples, random, params.augmentation);
-      window = windowFeatures(imitateDevice(crop.samples, random, params.augmentation), modelInput, soundFramesOf(recording, crop));
+      const crop = cropRandomWindowWithSource(
+        sources.signalOf(recording),
+        shape.samples,
+        random,
+        params.augmentation,
+      );
+      window = windowFeatures(
+        imitateDevice(crop.samples, random, params.augmentation),
+        modelInput,
+        soundFramesOf(recording, crop),
+      );
     }
     if (random() < params.augmentation.frequencyMaskProbability) {
       maskRandomBands(window, shape.frames, shape.bands, random, params.augmentation.maxMaskedBands);
@@ -322,7 +386,8 @@ export function scoreRecordings(
   const all = new Float32Array(totalWindows * values);
   let offset = 0;
   for (const r of recordings) {
-    if (r.features.length !== r.windowCount * values) throw new Error(`features of ${r.recording.id} do not fit the model's ${frames}x${bands} windows`);
+    if (r.features.length !== r.windowCount * values)
+      throw new Error(`features of ${r.recording.id} do not fit the model's ${frames}x${bands} windows`);
     all.set(r.features, offset * values);
     offset += r.windowCount;
   }
@@ -347,7 +412,11 @@ export function scoreRecordings(
  * Model selection score: the mean of the overall AUC and the average per-subset AUC, so a model
  * that does well on the big database but poorly on the small ones is not preferred.
  */
-export function validationSummary(scores: RecordScores[]): { auc: number; macc: number; selectionScore: number } {
+export function validationSummary(scores: RecordScores[]): {
+  auc: number;
+  macc: number;
+  selectionScore: number;
+} {
   const labels = scores.map((s) => (s.recording.label === 'abnormal' ? 1 : 0));
   const logits = scores.map((s) => s.meanLogit);
   const overall = binaryMetrics(labels, logits, thresholdMaximisingMacc(labels, logits).threshold);
@@ -360,6 +429,7 @@ export function validationSummary(scores: RecordScores[]): { auc: number; macc: 
     ).auc;
     if (Number.isFinite(auc)) subsetAucs.push(auc);
   }
-  const macroAuc = subsetAucs.length > 0 ? subsetAucs.reduce((a, b) => a + b, 0) / subsetAucs.length : overall.auc;
+  const macroAuc =
+    subsetAucs.length > 0 ? subsetAucs.reduce((a, b) => a + b, 0) / subsetAucs.length : overall.auc;
   return { auc: overall.auc, macc: overall.macc, selectionScore: (overall.auc + macroAuc) / 2 };
 }

@@ -5,14 +5,19 @@ import type { LabelledRecording } from '../data/labelled-recordings';
 import type { Random } from './random';
 
 export class BalancedRecordingSampler {
-  private readonly pools: Record<'normal' | 'abnormal', { records: LabelledRecording[]; cumulative: number[] }>;
+  private readonly pools: Record<
+    'normal' | 'abnormal',
+    { records: LabelledRecording[]; cumulative: number[] }
+  >;
 
   constructor(records: LabelledRecording[]) {
     const cellSizes = new Map<string, number>();
-    for (const r of records) cellSizes.set(`${r.subset}/${r.label}`, (cellSizes.get(`${r.subset}/${r.label}`) ?? 0) + 1);
+    for (const r of records)
+      cellSizes.set(`${r.subset}/${r.label}`, (cellSizes.get(`${r.subset}/${r.label}`) ?? 0) + 1);
     const pool = (label: 'normal' | 'abnormal') => {
       const members = records.filter((r) => r.label === label);
-      if (members.length === 0) throw new RangeError(`training needs recordings of both labels; none is ${label}`);
+      if (members.length === 0)
+        throw new RangeError(`training needs recordings of both labels; none is ${label}`);
       const cumulative: number[] = [];
       let total = 0;
       for (const r of members) {

@@ -21,7 +21,9 @@ export default async function PredictionPage({ params }: { params: Promise<{ id:
         <ResultCard prediction={prediction.value} />
       ) : (
         <p className="error">
-          {prediction.code === 'PREDICTION_NOT_FOUND' || prediction.code === 'VALIDATION_FAILED' ? 'There is no prediction with this id.' : `The prediction could not be loaded: ${prediction.error}`}
+          {prediction.code === 'PREDICTION_NOT_FOUND' || prediction.code === 'VALIDATION_FAILED'
+            ? 'There is no prediction with this id.'
+            : `The prediction could not be loaded: ${prediction.error}`}
         </p>
       )}
     </>

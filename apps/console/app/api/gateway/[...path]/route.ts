@@ -1,7 +1,12 @@
 // The browser's way to the gateway: allow-listed calls, the session's key added here, bodies streamed
 // both ways (multipart uploads of many recordings, CSV exports).
 import { GatewayError } from '@heartbeat/api-client';
-import { FORWARDED_REQUEST_HEADERS, FORWARDED_RESPONSE_HEADERS, proxyAllowed, sameOrigin } from '../../../../lib/proxy-rules';
+import {
+  FORWARDED_REQUEST_HEADERS,
+  FORWARDED_RESPONSE_HEADERS,
+  proxyAllowed,
+  sameOrigin,
+} from '../../../../lib/proxy-rules';
 import { currentSession, gatewayFor } from '../../../../lib/server-session';
 
 export const dynamic = 'force-dynamic';
@@ -12,9 +17,13 @@ function problem(status: number, code: string, message: string): Response {
   return Response.json({ statusCode: status, code, message }, { status });
 }
 
-async function forward(request: Request, { params }: { params: Promise<{ path: string[] }> }): Promise<Response> {
+async function forward(
+  request: Request,
+  { params }: { params: Promise<{ path: string[] }> },
+): Promise<Response> {
   const path = (await params).path.join('/');
-  if (!proxyAllowed(request.method, path)) return problem(404, 'NOT_FOUND', `The console does not forward ${request.method} /${path}.`);
+  if (!proxyAllowed(request.method, path))
+    return problem(404, 'NOT_FOUND', `The console does not forward ${request.method} /${path}.`);
   if (request.method !== 'GET' && !sameOrigin(request.headers.get('origin'), request.headers.get('host')))
     return problem(403, 'CROSS_ORIGIN', 'Requests that change data must come from the console itself.');
   const session = await currentSession();
