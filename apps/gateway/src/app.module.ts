@@ -1,5 +1,5 @@
-// Root module: the validated configuration, the infrastructure repositories, the services and the
-// controllers. The API-key guard applies to every route (@Access says what each one needs).
+// Root module: the validated configuration, the infrastructure module (every repository), the
+// services and the controllers. The API-key guard applies to every route (@Access says what each one needs).
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { Config } from '@heartbeat/config';
@@ -12,7 +12,7 @@ import { RecordingDeletionService, RetentionSchedule } from './data-protection/r
 import { HealthController } from './health/health.controller';
 import { HealthService } from './health/health.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { infrastructureProviders } from './infrastructure/infrastructure.providers';
+import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { InsightsController } from './insights/insights.controller';
 import { InsightsService } from './insights/insights.service';
 import { ApiV1Controller } from './screening/api-v1.controller';
@@ -36,7 +36,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [TrainingModule],
+      imports: [InfrastructureModule, TrainingModule],
       controllers: [
         HealthController,
         PrototypeScreeningController,
@@ -48,7 +48,6 @@ export class AppModule {
       ],
       providers: [
         { provide: CONFIG, useValue: config },
-        ...infrastructureProviders,
         ApiKeysService,
         HealthService,
         IdempotencyService,

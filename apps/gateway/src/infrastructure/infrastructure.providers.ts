@@ -12,9 +12,11 @@ import {
   RecordingsRepository,
   ScreeningRepository,
   SitesRepository,
+  TrainingRunsRepository,
   TrainingSamplesRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
+import { ModelRegistry } from '@heartbeat/model-registry';
 import { listLiveWorkers, RecordingHandoff } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { Redis } from 'ioredis';
@@ -22,6 +24,7 @@ import { CONFIG, DATABASE_CONNECTION, REDIS } from '../common/tokens';
 import { IdempotencyRepository } from './idempotency.repository';
 import { PredictionQueueRepository } from './prediction-queue.repository';
 import { RateLimitRepository } from './rate-limit.repository';
+import { TrainingQueueRepository } from './training-queue.repository';
 import { WorkerPresenceRepository } from './worker-presence.repository';
 
 const databaseRepositories = [
@@ -33,6 +36,7 @@ const databaseRepositories = [
   RecordingsRepository,
   ScreeningRepository,
   SitesRepository,
+  TrainingRunsRepository,
   TrainingSamplesRepository,
 ] as const;
 
@@ -46,10 +50,11 @@ export class InfrastructureLifecycle implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(PredictionQueueRepository) private readonly queue: PredictionQueueRepository,
+    @Inject(TrainingQueueRepository) private readonly trainingQueue: TrainingQueueRepository,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.queue.close(), this.database.close()]);
+    await Promise.allSettled([this.queue.close(), this.trainingQueue.close(), this.database.close()]);
     this.redis.disconnect();
     this.storage.close();
   }
@@ -88,6 +93,22 @@ export const infrastructureProviders: Provider[] = [
     inject: [CONFIG],
   },
   {
+    provide: TrainingQueueRepository,
+    useFactory: (config: Config, redis: Redis) =>
+      new TrainingQueueRepository({ redisUrl: config.redis.url, prefix: config.queue.prefix }, redis),
+    inject: [CONFIG, REDIS],
+  },
+  {
+    provide: ModelRegistry,
+    useFactory: (
+      modelVersions: ModelVersionsRepository,
+      storage: ObjectStorage,
+      redis: Redis,
+      audit: AuditRepository,
+    ) => new ModelRegistry({ modelVersions, artifacts: storage, publisher: redis, audit }),
+    inject: [ModelVersionsRepository, ObjectStorage, REDIS, AuditRepository],
+  },
+  {
     provide: RateLimitRepository,
     useFactory: (redis: Redis, config: Config) => new RateLimitRepository(redis, gatewayKeyPrefix(config)),
     inject: [REDIS, CONFIG],
@@ -110,3 +131,8 @@ export const infrastructureProviders: Provider[] = [
   },
   InfrastructureLifecycle,
 ];
+
+/** What the rest of the gateway may inject (the lifecycle hook stays private). */
+export const exportedInfrastructure = infrastructureProviders.flatMap((provider) =>
+  provider === InfrastructureLifecycle ? [] : ['provide' in provider ? provider.provide : provider],
+);

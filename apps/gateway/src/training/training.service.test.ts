@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Config } from '@heartbeat/config';
 import type { TrainingRun } from '@heartbeat/db';
-import type { TrainingInfrastructure } from './training.infrastructure';
 import { TrainingService } from './training.service';
 
 const config = { gateway: { maxBatchFiles: 10, maxUploadBytes: 1_000 } } as unknown as Config;
@@ -16,22 +15,32 @@ function infrastructure({ queueDown = false } = {}) {
     createdAt: new Date(),
   } as TrainingRun;
   const infra = {
-    prefix: 'test',
-    redis: { set: vi.fn(async () => 'OK'), del: vi.fn(async () => 1) },
     runs: {
       findActive: vi.fn(async () => undefined),
       create: vi.fn(async () => created),
       finish: vi.fn(async () => ({ ...created, status: 'failed' })),
     },
     queue: {
-      add: vi.fn(async () => {
+      tryLockStart: vi.fn(async () => true),
+      releaseStartLock: vi.fn(async () => undefined),
+      enqueue: vi.fn(async () => {
         if (queueDown) throw new Error('Reached the max retries per request limit');
-        return {};
       }),
     },
     audit: { record: vi.fn(async () => undefined) },
   };
-  return { infra, created, service: new TrainingService(infra as unknown as TrainingInfrastructure, config) };
+  const unused = {} as never;
+  const service = new TrainingService(
+    infra.runs as never,
+    unused,
+    unused,
+    infra.audit as never,
+    unused,
+    unused,
+    infra.queue as never,
+    config,
+  );
+  return { infra, created, service };
 }
 
 describe('TrainingService.startRetrain', () => {
@@ -39,9 +48,8 @@ describe('TrainingService.startRetrain', () => {
     const { service, infra, created } = infrastructure();
 
     expect(await service.startRetrain({})).toMatchObject({ id: created.id, status: 'queued' });
-    expect(infra.queue.add).toHaveBeenCalledWith(
+    expect(infra.queue.enqueue).toHaveBeenCalledWith(
       expect.objectContaining({ runId: created.id, kind: 'retrain' }),
-      { jobId: created.id },
     );
     expect(infra.runs.finish).not.toHaveBeenCalled();
   });
@@ -53,6 +61,6 @@ describe('TrainingService.startRetrain', () => {
     expect(infra.runs.finish).toHaveBeenCalledWith(created.id, 'failed', {
       error: 'The training queue could not be reached, so the run never started; start it again.',
     });
-    expect(infra.redis.del).toHaveBeenCalledWith('test:training:start-lock');
+    expect(infra.queue.releaseStartLock).toHaveBeenCalled();
   });
 });

@@ -4,10 +4,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import { decodeAudio, isAudioError, MIN_RECORDING_SEC } from '@heartbeat/audio';
-import type { ModelVersion, TrainingRun } from '@heartbeat/db';
-import { ModelRegistryError } from '@heartbeat/model-registry';
 import {
-  requestTrainingCancel,
+  AuditRepository,
+  RecordingsRepository,
+  TrainingRunsRepository,
+  TrainingSamplesRepository,
+  type ModelVersion,
+  type TrainingRun,
+} from '@heartbeat/db';
+import { ModelRegistry, ModelRegistryError } from '@heartbeat/model-registry';
+import {
   retrainParamsSchema,
   siteCalibrationParamsSchema,
   type SiteCalibrationParams,
@@ -17,7 +23,8 @@ import { ERROR_CATALOGUE } from '../common/error-catalogue';
 import { ApiError } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
 import type { Principal } from '../auth/principal';
-import { TRAINING_INFRASTRUCTURE, type TrainingInfrastructure } from './training.infrastructure';
+import { ObjectStorage } from '@heartbeat/storage';
+import { TrainingQueueRepository } from '../infrastructure/training-queue.repository';
 import type { TrainingUpload } from './training-upload';
 
 const LOG_TAIL_LINES = 20;
@@ -102,7 +109,13 @@ function parseParams<T>(schema: z.ZodType<T>, value: unknown): T {
 @Injectable()
 export class TrainingService {
   constructor(
-    @Inject(TRAINING_INFRASTRUCTURE) private readonly infra: TrainingInfrastructure,
+    @Inject(TrainingRunsRepository) private readonly runs: TrainingRunsRepository,
+    @Inject(TrainingSamplesRepository) private readonly samples: TrainingSamplesRepository,
+    @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
+    @Inject(AuditRepository) private readonly audit: AuditRepository,
+    @Inject(ModelRegistry) private readonly registry: ModelRegistry,
+    @Inject(ObjectStorage) private readonly storage: ObjectStorage,
+    @Inject(TrainingQueueRepository) private readonly queue: TrainingQueueRepository,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -130,10 +143,10 @@ export class TrainingService {
               code: 'TOO_SHORT',
             },
           );
-        const stored = await this.infra.storage.putBuffer(file.bytes, { prefix: 'recordings' });
+        const stored = await this.storage.putBuffer(file.bytes, { prefix: 'recordings' });
         const recording =
-          (await this.infra.recordings.findBySha256(stored.sha256)) ??
-          (await this.infra.recordings.create({
+          (await this.recordings.findBySha256(stored.sha256)) ??
+          (await this.recordings.create({
             storageKey: stored.key,
             sha256: stored.sha256,
             originalFileName: file.fileName,
@@ -144,7 +157,7 @@ export class TrainingService {
             sizeBytes: stored.size,
             uploadedBy: principal?.keyId,
           }));
-        const sample = await this.infra.samples.add({
+        const sample = await this.samples.add({
           recordingId: recording.id,
           label: file.label,
           source: 'upload',
@@ -181,9 +194,9 @@ export class TrainingService {
         });
       }
     }
-    outcome.samples = await this.infra.samples.countByLabel();
+    outcome.samples = await this.samples.countByLabel();
     if (outcome.accepted.length > 0)
-      await this.infra.audit.record({
+      await this.audit.record({
         action: 'training_data.uploaded',
         actorKeyId: principal?.keyId,
         subjectType: 'training_samples',
@@ -209,30 +222,30 @@ export class TrainingService {
   }
 
   async status() {
-    const run = (await this.infra.runs.findActive()) ?? (await this.infra.runs.findLatest());
+    const run = (await this.runs.findActive()) ?? (await this.runs.findLatest());
     return { run: run ? presentRun(run) : null };
   }
 
   async getRun(id: string) {
-    const run = z.uuid().safeParse(id).success ? await this.infra.runs.findById(id) : undefined;
+    const run = z.uuid().safeParse(id).success ? await this.runs.findById(id) : undefined;
     if (!run) throw new ApiError(404, 'TRAINING_RUN_NOT_FOUND', `No training run with id ${id}`, { id });
     return presentRun(run);
   }
 
   async listRuns(page: { limit?: number; offset?: number }) {
-    const result = await this.infra.runs.list(page);
+    const result = await this.runs.list(page);
     return { ...result, items: result.items.map(presentRun) };
   }
 
   async cancel(id: string, principal?: Principal) {
-    const run = z.uuid().safeParse(id).success ? await this.infra.runs.findById(id) : undefined;
+    const run = z.uuid().safeParse(id).success ? await this.runs.findById(id) : undefined;
     if (!run) throw new ApiError(404, 'TRAINING_RUN_NOT_FOUND', `No training run with id ${id}`, { id });
     if (run.status !== 'queued' && run.status !== 'running')
       throw new ApiError(409, 'TRAINING_RUN_FINISHED', `Training run ${id} already ended (${run.status}).`, {
         status: run.status,
       });
-    await requestTrainingCancel(this.infra.redis, this.infra.prefix, run.id);
-    await this.infra.audit.record({
+    await this.queue.requestCancel(run.id);
+    await this.audit.record({
       action: 'training.cancel_requested',
       actorKeyId: principal?.keyId,
       subjectType: 'training_run',
@@ -240,9 +253,8 @@ export class TrainingService {
       details: {},
     });
     if (run.status === 'queued') {
-      const job = await this.infra.queue.bull.getJob(run.id);
-      if (job && (await job.isWaiting().catch(() => false))) await job.remove().catch(() => undefined);
-      const finished = await this.infra.runs.finish(run.id, 'cancelled', {
+      await this.queue.removeWaiting(run.id);
+      const finished = await this.runs.finish(run.id, 'cancelled', {
         error: 'Cancelled before it started',
       });
       return presentRun(finished ?? run);
@@ -252,11 +264,11 @@ export class TrainingService {
   }
 
   async listModels() {
-    return { items: (await this.infra.registry.list()).map(presentModel) };
+    return { items: (await this.registry.list()).map(presentModel) };
   }
 
   async getModel(version: string) {
-    const row = await this.infra.registry.findByVersion(version);
+    const row = await this.registry.findByVersion(version);
     if (!row)
       throw new ApiError(404, 'MODEL_VERSION_NOT_FOUND', `Model version ${version} is not registered`, {
         version,
@@ -267,7 +279,7 @@ export class TrainingService {
   /** Manual promotion by an admin: overrides the policy, recorded in the audit trail. */
   async promote(version: string, reason: string | undefined, principal?: Principal) {
     try {
-      const outcome = await this.infra.registry.promote(version, {
+      const outcome = await this.registry.promote(version, {
         reason: reason ?? 'manual promotion by an admin',
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
@@ -284,7 +296,7 @@ export class TrainingService {
 
   async rollback(reason: string | undefined, principal?: Principal) {
     try {
-      const outcome = await this.infra.registry.rollback({
+      const outcome = await this.registry.rollback({
         reason,
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
@@ -301,7 +313,7 @@ export class TrainingService {
 
   async retire(version: string, reason: string | undefined, principal?: Principal) {
     try {
-      const row = await this.infra.registry.withdraw(version, 'retired', {
+      const row = await this.registry.withdraw(version, 'retired', {
         reason: reason ?? 'retired by an admin',
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
@@ -317,30 +329,30 @@ export class TrainingService {
     run: { kind: 'retrain' | 'calibration'; params: Record<string, unknown>; site?: string },
     principal?: Principal,
   ) {
-    const lockKey = `${this.infra.prefix}:training:start-lock`;
-    const locked = await this.infra.redis.set(lockKey, '1', 'PX', START_LOCK_MS, 'NX');
-    if (locked !== 'OK') throw this.alreadyActive();
+    if (!(await this.queue.tryLockStart(START_LOCK_MS))) throw this.alreadyActive();
     try {
-      const active = await this.infra.runs.findActive();
+      const active = await this.runs.findActive();
       if (active) throw this.alreadyActive(active);
-      const created = await this.infra.runs.create({
+      const created = await this.runs.create({
         kind: run.kind,
         params: run.params,
         site: run.site ?? null,
         requestedBy: principal?.keyId,
       });
       try {
-        await this.infra.queue.add(
-          { runId: created.id, kind: run.kind, params: run.params, requestedAt: new Date().toISOString() },
-          { jobId: created.id },
-        );
+        await this.queue.enqueue({
+          runId: created.id,
+          kind: run.kind,
+          params: run.params,
+          requestedAt: new Date().toISOString(),
+        });
       } catch (error) {
         // Otherwise the run would stay queued without a job, and every later start would be refused as active.
         const message = 'The training queue could not be reached, so the run never started; start it again.';
-        await this.infra.runs.finish(created.id, 'failed', { error: message }).catch(() => undefined);
+        await this.runs.finish(created.id, 'failed', { error: message }).catch(() => undefined);
         throw error;
       }
-      await this.infra.audit.record({
+      await this.audit.record({
         action: run.kind === 'retrain' ? 'training.started' : 'site_calibration.started',
         actorKeyId: principal?.keyId,
         subjectType: 'training_run',
@@ -349,7 +361,7 @@ export class TrainingService {
       });
       return presentRun(created);
     } finally {
-      await this.infra.redis.del(lockKey);
+      await this.queue.releaseStartLock();
     }
   }
 
