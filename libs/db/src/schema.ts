@@ -11,6 +11,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
@@ -192,6 +193,31 @@ export const modelVersions = pgTable(
   ],
 );
 
+/**
+ * A model version's score for each recording of its validation split (validation-scores.json of its
+ * directory), stored at registration so ROC curves and calibration plots need no artifact download.
+ */
+export const modelValidationScores = pgTable(
+  'model_validation_scores',
+  {
+    modelVersionId: uuid('model_version_id')
+      .notNull()
+      .references(() => modelVersions.id, { onDelete: 'cascade' }),
+    /** The recording's id in the training data (e.g. a0001). */
+    recordId: text('record_id').notNull(),
+    subset: text('subset').notNull(),
+    label: trainingLabel('label').notNull(),
+    /** The model's score (logit) before calibration. */
+    score: doublePrecision('score').notNull(),
+    /** sigmoid(slope * score + intercept) with the version's own calibration. */
+    probability: doublePrecision('probability').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelVersionId, t.recordId] }),
+    check('model_validation_scores_probability_range', sql`${t.probability} >= 0 and ${t.probability} <= 1`),
+  ],
+);
+
 export const predictions = pgTable(
   'predictions',
   {
@@ -223,6 +249,8 @@ export const predictions = pgTable(
     index('predictions_batch_id_idx').on(t.batchId),
     index('predictions_created_at_idx').on(t.createdAt),
     index('predictions_label_created_at_idx').on(t.label, t.createdAt),
+    // The console's history filter by model version, newest first.
+    index('predictions_model_version_created_at_idx').on(t.modelVersion, t.createdAt),
     // Small: only what has no outcome yet (the gateway's sweep for predictions never queued).
     index('predictions_pending_created_at_idx')
       .on(t.createdAt)
@@ -345,6 +373,8 @@ export type Prediction = typeof predictions.$inferSelect;
 export type NewPrediction = typeof predictions.$inferInsert;
 export type ModelVersion = typeof modelVersions.$inferSelect;
 export type NewModelVersion = typeof modelVersions.$inferInsert;
+export type ModelValidationScore = typeof modelValidationScores.$inferSelect;
+export type NewModelValidationScore = typeof modelValidationScores.$inferInsert;
 export type TrainingRun = typeof trainingRuns.$inferSelect;
 export type NewTrainingRun = typeof trainingRuns.$inferInsert;
 export type TrainingSample = typeof trainingSamples.$inferSelect;

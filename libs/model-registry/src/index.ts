@@ -33,3 +33,15 @@ export {
   type PromotionDecision,
   type PromotionInput,
 } from './promotion-policy';
+export {
+  readValidationScores,
+  reliabilityDiagram,
+  rocCurve,
+  validationCurves,
+  VALIDATION_SCORES_FILE,
+  type ReliabilityBin,
+  type RocPoint,
+  type ScoreCalibration,
+  type ValidationCurves,
+  type ValidationScore,
+} from './validation-curves';

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -186,5 +186,37 @@ describe('model registry', () => {
 
   it('refuses to promote an unknown version with a typed error', async () => {
     await expect(registry.promote('7.0.0')).rejects.toMatchObject({ code: 'MODEL_VERSION_NOT_FOUND' });
+  });
+
+  it("stores a version's validation scores with its own calibration when it is registered", async () => {
+    const dir = join(workDir, 'scored');
+    await createUntrainedModelDirectory(dir, '2.4.0', { seed: 5 });
+    const rows = [
+      { id: 'a0001', subset: 'training-a', label: 'abnormal', meanLogit: 0.2, cycleLogit: 1, score: 0.7 },
+      { id: 'b0001', subset: 'training-b', label: 'normal', meanLogit: -1.5, score: -1.5 },
+    ];
+    await writeFile(join(dir, 'validation-scores.json'), JSON.stringify(rows));
+    const { slope, intercept } = readModelManifest(dir).decision.calibration;
+    await registry.registerModelDirectory(dir);
+    const stored = await new ModelVersionsRepository(connection.db).listValidationScores('2.4.0');
+    expect(stored.map(({ recordId, label, score }) => ({ recordId, label, score }))).toEqual([
+      { recordId: 'a0001', label: 'abnormal', score: 0.7 },
+      { recordId: 'b0001', label: 'normal', score: -1.5 },
+    ]);
+    expect(stored[0]!.probability).toBeCloseTo(1 / (1 + Math.exp(-(slope * 0.7 + intercept))), 12);
+  });
+
+  it('adds the validation scores of a version registered before it had them at its next registration', async () => {
+    const dir = join(workDir, 'late-scores');
+    await createUntrainedModelDirectory(dir, '2.5.0', { seed: 6 });
+    await registry.registerModelDirectory(dir);
+    const repository = new ModelVersionsRepository(connection.db);
+    expect(await repository.listValidationScores('2.5.0')).toEqual([]);
+    await writeFile(
+      join(dir, 'validation-scores.json'),
+      JSON.stringify([{ id: 'c0001', subset: 'training-c', label: 'normal', meanLogit: -2 }]),
+    );
+    expect(await registry.registerModelDirectory(dir)).toMatchObject({ created: false });
+    expect(await repository.listValidationScores('2.5.0')).toMatchObject([{ recordId: 'c0001', score: -2 }]);
   });
 });

@@ -25,11 +25,19 @@ import {
 import { MODEL_PROMOTED_CHANNEL, modelPromotedEventSchema, type ModelPromotedEvent } from '@heartbeat/queue';
 import { ObjectNotFoundError } from '@heartbeat/storage';
 import { ModelRegistryError, versionNotFound } from './errors';
+import { readValidationScores } from './validation-curves';
 
 /** The rows half of the registry (ModelVersionsRepository satisfies it). */
 export type ModelVersionStore = Pick<
   ModelVersionsRepository,
-  'create' | 'findByVersion' | 'findPromoted' | 'list' | 'promote' | 'setStatus'
+  | 'create'
+  | 'findByVersion'
+  | 'findPromoted'
+  | 'list'
+  | 'promote'
+  | 'setStatus'
+  | 'saveValidationScores'
+  | 'countValidationScores'
 >;
 
 /** The artifacts half (ObjectStorage satisfies it). */
@@ -173,6 +181,9 @@ export class ModelRegistry {
         );
         await this.uploadArtifacts(dir, manifest.version);
       }
+      // Versions registered before scores were stored (or a crash right after the row) get them now.
+      if ((await this.modelVersions.countValidationScores(existing.id)) === 0)
+        await this.storeValidationScores(dir, manifest, existing);
     } else {
       const artifactKeys = await this.uploadArtifacts(dir, manifest.version);
       outcome = await this.createRow({
@@ -183,6 +194,7 @@ export class ModelRegistry {
         trainingRunId: options.trainingRunId,
       });
       if (outcome.created) {
+        await this.storeValidationScores(dir, manifest, outcome.modelVersion);
         await this.audit?.record({
           action: 'model.registered',
           subjectType: 'model_version',
@@ -374,6 +386,16 @@ export class ModelRegistry {
       );
       return false;
     }
+  }
+
+  /** The validation split's per-recording scores, for ROC curves and calibration plots. */
+  private async storeValidationScores(
+    dir: string,
+    manifest: ModelManifest,
+    row: ModelVersion,
+  ): Promise<void> {
+    const scores = await readValidationScores(dir, manifest.decision.calibration);
+    if (scores) await this.modelVersions.saveValidationScores(row.id, scores);
   }
 
   private async missingArtifacts(row: ModelVersion): Promise<string[]> {

@@ -1,8 +1,18 @@
 // The model registry's rows. Promotion is one transaction that retires the serving version, so
 // the partial unique index guarantees at most one promoted version at any time.
-import { desc, eq } from 'drizzle-orm';
+import { asc, count, desc, eq } from 'drizzle-orm';
 import type { Database } from '../client';
-import { modelVersions, type ModelVersion, type ModelVersionStatus, type NewModelVersion } from '../schema';
+import {
+  modelValidationScores,
+  modelVersions,
+  type ModelValidationScore,
+  type ModelVersion,
+  type ModelVersionStatus,
+  type NewModelVersion,
+} from '../schema';
+
+/** One validation recording's score, as a version's validation-scores.json gives it. */
+export type ValidationScore = Omit<ModelValidationScore, 'modelVersionId'>;
 
 export class ModelVersionsRepository {
   constructor(private readonly db: Database) {}
@@ -78,5 +88,44 @@ export class ModelVersionsRepository {
         .returning();
       return { promoted: promoted!, previous };
     });
+  }
+
+  /** Stores a version's validation scores; rows already stored (same recording) are kept as they are. */
+  async saveValidationScores(modelVersionId: string, scores: ValidationScore[]): Promise<number> {
+    let saved = 0;
+    // 6 parameters a row: 1,000 rows a statement stays far below PostgreSQL's 65,535.
+    for (let start = 0; start < scores.length; start += 1000) {
+      const rows = await this.db
+        .insert(modelValidationScores)
+        .values(scores.slice(start, start + 1000).map((score) => ({ ...score, modelVersionId })))
+        .onConflictDoNothing()
+        .returning({ recordId: modelValidationScores.recordId });
+      saved += rows.length;
+    }
+    return saved;
+  }
+
+  async countValidationScores(modelVersionId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ total: count() })
+      .from(modelValidationScores)
+      .where(eq(modelValidationScores.modelVersionId, modelVersionId));
+    return row?.total ?? 0;
+  }
+
+  /** A version's validation scores, by subset and recording; empty for an unknown version. */
+  async listValidationScores(version: string): Promise<ValidationScore[]> {
+    return this.db
+      .select({
+        recordId: modelValidationScores.recordId,
+        subset: modelValidationScores.subset,
+        label: modelValidationScores.label,
+        score: modelValidationScores.score,
+        probability: modelValidationScores.probability,
+      })
+      .from(modelValidationScores)
+      .innerJoin(modelVersions, eq(modelVersions.id, modelValidationScores.modelVersionId))
+      .where(eq(modelVersions.version, version))
+      .orderBy(asc(modelValidationScores.subset), asc(modelValidationScores.recordId));
   }
 }

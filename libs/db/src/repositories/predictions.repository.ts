@@ -10,6 +10,7 @@ import {
   type NewPrediction,
   type Prediction,
   type PredictionLabel,
+  type PredictionStatus,
   type PredictionDecision,
   type WindowScore,
 } from '../schema';
@@ -18,6 +19,7 @@ export interface PredictionFilter {
   label?: PredictionLabel;
   batchId?: string;
   recordingId?: string;
+  modelVersion?: string;
   /** Inclusive lower bound on createdAt. */
   from?: Date;
   /** Exclusive upper bound on createdAt. */
@@ -79,6 +81,17 @@ export interface PendingPrediction extends PendingCursor {
   site: string | null;
   /** Its batch's upload broke off (`failed`): the recording is to be failed, not screened. */
   batchAbandoned: boolean;
+}
+
+export const TIME_BUCKETS = ['hour', 'day', 'week'] as const;
+export type TimeBucket = (typeof TIME_BUCKETS)[number];
+
+/** How many predictions of one status and label were created in one time bucket (UTC). */
+export interface PredictionTimeCount {
+  start: Date;
+  status: PredictionStatus;
+  label: PredictionLabel | null;
+  total: number;
 }
 
 export class PredictionsRepository {
@@ -187,6 +200,35 @@ export class PredictionsRepository {
     await this.db.update(predictions).set({ jobId }).where(eq(predictions.id, id));
   }
 
+  /**
+   * Predictions per UTC hour, day or week by status and label, oldest first, counted in PostgreSQL
+   * (date_trunc over the filtered rows; the created_at indexes bound a date range).
+   */
+  async countOverTime(filter: PredictionFilter, bucket: TimeBucket): Promise<PredictionTimeCount[]> {
+    if (!TIME_BUCKETS.includes(bucket)) throw new Error(`Unknown time bucket ${String(bucket)}`);
+    // The unit is a literal from TIME_BUCKETS, so the grouped expression is the selected one.
+    const start = sql<Date>`date_trunc(${sql.raw(`'${bucket}'`)}, ${predictions.createdAt}, 'UTC')`;
+    const rows = await this.db
+      .select({ start, status: predictions.status, label: predictions.label, total: count() })
+      .from(predictions)
+      .where(and(...conditions(filter)))
+      .groupBy(start, predictions.status, predictions.label)
+      .orderBy(start);
+    return rows.map((row) => ({ ...row, start: new Date(row.start) }));
+  }
+
+  /** The first and last creation time among the matching predictions (undefined when none match). */
+  async createdRange(filter: PredictionFilter): Promise<{ first: Date; last: Date } | undefined> {
+    const [row] = await this.db
+      .select({
+        first: sql<string | null>`min(${predictions.createdAt})`,
+        last: sql<string | null>`max(${predictions.createdAt})`,
+      })
+      .from(predictions)
+      .where(and(...conditions(filter)));
+    return row?.first && row.last ? { first: new Date(row.first), last: new Date(row.last) } : undefined;
+  }
+
   /** Number of succeeded predictions per label, for the class-distribution view. */
   async countByLabel(filter: PredictionFilter = {}): Promise<Record<PredictionLabel, number>> {
     const rows = await this.db
@@ -205,6 +247,7 @@ function conditions(filter: PredictionFilter): SQL[] {
   if (filter.label) where.push(eq(predictions.label, filter.label));
   if (filter.batchId) where.push(eq(predictions.batchId, filter.batchId));
   if (filter.recordingId) where.push(eq(predictions.recordingId, filter.recordingId));
+  if (filter.modelVersion) where.push(eq(predictions.modelVersion, filter.modelVersion));
   if (filter.from) where.push(gte(predictions.createdAt, filter.from));
   if (filter.to) where.push(lt(predictions.createdAt, filter.to));
   return where;
