@@ -1,10 +1,12 @@
-// Runs the npm decoders (audio-decode: @wasm-audio-decoders, mpg123) chunk by chunk, mixing each
-// chunk to mono as it arrives, so memory and time stay bounded whatever the file claims.
+// Runs the npm decoders (audio-decode: @wasm-audio-decoders, mpg123) piece by piece, mixing each
+// piece to mono as it arrives and stopping once the duration limit is passed, so memory and time stay
+// bounded whatever the file claims or however far it decompresses.
 
 import { decoder as createFlacDecoder } from '@audio/decode-flac';
 import decode from 'audio-decode';
 import { AudioError, corruptAudio, tooLong } from '../errors';
 import type { AudioFormat } from './detect-format';
+import { MAX_FLAC_BLOCK_SAMPLES, flacHeaderSampleCount, flacPieces } from './flac-frames';
 import { assertSampleRate, type DecodeLimits } from './limits';
 
 export type MonoPcm = {
@@ -33,6 +35,16 @@ const idleFlacDecoders: FlacDecoder[] = [];
 const MAX_IDLE_FLAC_DECODERS = 4;
 
 /**
+ * Samples per channel one decoder call may produce (4 MB of float per channel). A decoder returns
+ * everything a piece of input decodes to at once, so this, not the input size, bounds its buffers.
+ */
+export const MAX_FRAMES_PER_DECODE_CALL = 1 << 20;
+// Compressed formats without a frame scan (MP3, Ogg) start with small pieces and grow them as far
+// as the worst compression ratio seen so far allows.
+const FIRST_PIECE_BYTES = 1024;
+const MIN_PIECE_BYTES = 256;
+
+/**
  * @param expectedFrames frames the container header announces (FLAC STREAMINFO), 0 if unknown.
  */
 export async function decodeToMono(
@@ -46,7 +58,9 @@ export async function decodeToMono(
     format === 'flac' &&
     expectedFrames > 0 &&
     pieces.length === 1 &&
-    pieces[0].length <= limits.chunkBytes
+    pieces[0].length <= limits.chunkBytes &&
+    // frames beyond what STREAMINFO announced would all be decoded in the one call
+    flacHeaderSampleCount(pieces[0]) <= expectedFrames + MAX_FLAC_BLOCK_SAMPLES
   ) {
     const whole = await decodeWholeFlac(pieces[0], expectedFrames, limits);
     if (whole) return whole;
@@ -102,8 +116,8 @@ async function decodeInChunks(
   let sampleRate = 0;
   let channels = 0;
 
-  const accept = (chunk: AudioChunk): void => {
-    if (chunk.channelData.length === 0 || chunk.channelData[0].length === 0) return;
+  const accept = (chunk: AudioChunk): number => {
+    if (chunk.channelData.length === 0 || chunk.channelData[0].length === 0) return 0;
     if (sampleRate === 0) {
       sampleRate = chunk.sampleRate;
       channels = chunk.channelData.length;
@@ -118,15 +132,27 @@ async function decodeInChunks(
     totalFrames += chunk.channelData[0].length;
     if (totalFrames / sampleRate > limits.maxDurationSec)
       throw tooLong(totalFrames / sampleRate, limits.maxDurationSec);
+    return chunk.channelData[0].length;
+  };
+  const decodePiece = async (piece: Uint8Array): Promise<number> => {
+    const frames = accept(await decoder(piece));
+    if (performance.now() > deadline) {
+      throw corruptAudio(format, `decoding did not finish within ${limits.timeoutMs / 1000} s`);
+    }
+    return frames;
   };
 
   try {
     for (const bytes of input) {
-      for (let offset = 0; offset < bytes.length; offset += limits.chunkBytes) {
-        accept(await decoder(bytes.subarray(offset, offset + limits.chunkBytes)));
-        if (performance.now() > deadline) {
-          throw corruptAudio(format, `decoding did not finish within ${limits.timeoutMs / 1000} s`);
-        }
+      if (format === 'flac' && bytes[0] === 0x66) {
+        for (const piece of flacPieces(bytes, MAX_FRAMES_PER_DECODE_CALL, limits.chunkBytes))
+          await decodePiece(piece);
+      } else if (format === 'wav') {
+        // the header was checked against the duration limit, and a byte holds at most one sample
+        for (let offset = 0; offset < bytes.length; offset += limits.chunkBytes)
+          await decodePiece(bytes.subarray(offset, offset + limits.chunkBytes));
+      } else {
+        await decodeInGrowingPieces(bytes, limits.chunkBytes, decodePiece);
       }
     }
     accept(await decoder()); // flushes and frees
@@ -140,6 +166,27 @@ async function decodeInChunks(
     );
   }
   return { samples: concatenate(pieces, totalFrames), sampleRate, channels };
+}
+
+/**
+ * Feeds `bytes` in pieces sized so that, at the worst samples-per-byte ratio seen so far, a piece
+ * decodes to at most MAX_FRAMES_PER_DECODE_CALL samples; pieces at most double from one to the next.
+ */
+async function decodeInGrowingPieces(
+  bytes: Uint8Array,
+  maxPieceBytes: number,
+  decodePiece: (piece: Uint8Array) => Promise<number>,
+): Promise<void> {
+  let worstRatio = 0;
+  let size = Math.min(FIRST_PIECE_BYTES, maxPieceBytes);
+  for (let offset = 0; offset < bytes.length;) {
+    const piece = bytes.subarray(offset, offset + size);
+    offset += piece.length;
+    worstRatio = Math.max(worstRatio, (await decodePiece(piece)) / piece.length);
+    const affordable =
+      worstRatio > 0 ? Math.floor(MAX_FRAMES_PER_DECODE_CALL / worstRatio) : Number.POSITIVE_INFINITY;
+    size = Math.max(MIN_PIECE_BYTES, Math.min(affordable, 2 * size, maxPieceBytes));
+  }
 }
 
 export function mixToMono(channelData: readonly Float32Array[]): Float32Array {

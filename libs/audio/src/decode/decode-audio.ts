@@ -16,7 +16,7 @@ import { detectFormat, type AudioFormat } from './detect-format';
 import { parseFlacStreamInfo } from './flac-header';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits';
 import { canonicalWavHeader, parseWavHeader } from './wav-header';
-import { parseWfdbHeader, readWfdbSignal } from './wfdb';
+import { parseWfdbHeader, pickHeartSoundSignal, readWfdbSignal } from './wfdb';
 
 export type DecodedAudio = {
   /** Mono samples in [-1, 1]: the average of all channels (for WFDB, the heart-sound signal). */
@@ -90,7 +90,7 @@ export function decodeWfdbRecord(
   const limits = { ...DEFAULT_DECODE_LIMITS, ...options };
   if (signalFile.length > limits.maxBytes) throw fileTooLarge(signalFile.length, limits.maxBytes);
   const header = parseWfdbHeader(headerText, limits);
-  const signal = readWfdbSignal(header, signalFile);
+  const signal = readWfdbSignal(header, signalFile, pickHeartSoundSignal(header), limits);
   return checkDecoded(
     { samples: signal.samples, sampleRate: signal.sampleRate, channels: signal.signalCount },
     'wfdb',

@@ -96,6 +96,7 @@ export function readWfdbSignal(
   header: WfdbHeader,
   datBytes: Uint8Array,
   signalIndex = pickHeartSoundSignal(header),
+  limits?: Pick<DecodeLimits, 'maxDurationSec'>,
 ): WfdbSignal {
   const signal = header.signals[signalIndex];
   if (!signal) throw corruptAudio('wfdb', `the record has no signal ${signalIndex}`);
@@ -112,6 +113,9 @@ export function readWfdbSignal(
       `the header announces ${frames} samples but the signal file holds ${available} (truncated .dat?)`,
     );
   }
+  // a header without a sample count leaves the length to the .dat file: check it before allocating
+  if (limits && frames / header.sampleRate > limits.maxDurationSec)
+    throw tooLong(frames / header.sampleRate, limits.maxDurationSec);
   const view = new DataView(datBytes.buffer, datBytes.byteOffset, datBytes.byteLength);
   const scale = 1 / 2 ** (signal.adcResolution - 1);
   const samples = new Float32Array(frames);
