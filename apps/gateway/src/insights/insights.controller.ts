@@ -1,8 +1,15 @@
 // Prototype read endpoints: GET /metrics and /visualizations/*.
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Access } from '../auth/access.decorator';
 import { ApiErrorDto } from '../common/dto';
 import { PredictionHistoryQueryDto, PredictionPageDto } from '../screening/dto';
+import {
+  PredictionCountsDto,
+  PredictionCountsQueryDto,
+  ValidationCurvesDto,
+  ValidationCurvesQueryDto,
+} from './dto';
 import { InsightsService, type ClassDistribution, type ModelMetricsReport } from './insights.service';
 
 @ApiTags('model and visualizations (prototype)')
@@ -46,6 +53,35 @@ export class InsightsController {
   @ApiOkResponse({ type: PredictionPageDto })
   predictionHistory(@Query() query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
     return this.insights.predictionHistory(query);
+  }
+
+  // Registered before ApiV1Controller (app.module), so `counts` is not taken for a prediction id.
+  @Get('api/v1/predictions/counts')
+  @Access('read')
+  @ApiTags('api/v1')
+  @ApiOperation({
+    summary:
+      'Predictions per hour, day or week (UTC) by result over every prediction matching the filters (label, dates, batch, model version), counted in the database',
+  })
+  @ApiOkResponse({ type: PredictionCountsDto })
+  predictionCounts(@Query() query: PredictionCountsQueryDto): Promise<PredictionCountsDto> {
+    return this.insights.predictionCounts(query);
+  }
+
+  @Get('api/v1/models/:version/validation-curves')
+  @Access('read')
+  @ApiTags('api/v1')
+  @ApiOperation({
+    summary:
+      "A model version's ROC curve and AUC, reliability diagram (10 bins) and expected calibration error on its validation split, overall or for one subset, with each subset's AUC",
+  })
+  @ApiOkResponse({ type: ValidationCurvesDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'MODEL_VERSION_NOT_FOUND' })
+  validationCurves(
+    @Param('version') version: string,
+    @Query() query: ValidationCurvesQueryDto,
+  ): Promise<ValidationCurvesDto> {
+    return this.insights.validationCurves(version, query.subset);
   }
 
   @Get('visualizations/class-distribution')

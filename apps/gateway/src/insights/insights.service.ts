@@ -7,12 +7,72 @@ import {
   RecordingsRepository,
   TrainingSamplesRepository,
 } from '@heartbeat/db';
+import { validationCurves } from '@heartbeat/model-registry';
 import { ApiError } from '../common/api-error';
 import { WorkerPresenceRepository } from '../infrastructure/worker-presence.repository';
 import type { PredictionHistoryQueryDto, PredictionPageDto } from '../screening/dto';
+import type {
+  PredictionCountBucketDto,
+  PredictionCountsDto,
+  PredictionCountsQueryDto,
+  PredictionFilterQueryDto,
+  ValidationCurvesDto,
+} from './dto';
 import { presentPrediction } from '../screening/presenters';
 
 export const HISTORY_DEFAULT_LIMIT = 100;
+
+const HOUR_MS = 3_600_000;
+
+/** auto: hours under two days of predictions, weeks over 26 weeks, days in between (a readable chart either way). */
+export function resolveBucket(
+  bucket: PredictionCountsQueryDto['bucket'],
+  range: { first: Date; last: Date } | undefined,
+): 'hour' | 'day' | 'week' {
+  if (bucket && bucket !== 'auto') return bucket;
+  const span = range ? range.last.getTime() - range.first.getTime() : 0;
+  if (span < 48 * HOUR_MS) return 'hour';
+  return span > 26 * 7 * 24 * HOUR_MS ? 'week' : 'day';
+}
+
+/** Rows of (bucket start, status, label, count) as one bucket per start, with totals. */
+export function pivotCounts(
+  rows: { start: Date; status: string; label: string | null; total: number }[],
+): Pick<PredictionCountsDto, 'buckets' | 'totals'> {
+  const empty = () => ({ normal: 0, abnormal: 0, unsure: 0, failed: 0, pending: 0, total: 0 });
+  const totals = empty();
+  const buckets = new Map<number, PredictionCountBucketDto>();
+  for (const row of rows) {
+    const key = row.start.getTime();
+    const bucket = buckets.get(key) ?? { start: row.start.toISOString(), ...empty() };
+    const column =
+      row.status === 'succeeded' && row.label ? (row.label as 'normal' | 'abnormal' | 'unsure') : row.status;
+    if (
+      column === 'normal' ||
+      column === 'abnormal' ||
+      column === 'unsure' ||
+      column === 'failed' ||
+      column === 'pending'
+    ) {
+      bucket[column] += row.total;
+      totals[column] += row.total;
+    }
+    bucket.total += row.total;
+    totals.total += row.total;
+    buckets.set(key, bucket);
+  }
+  return { buckets: [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket), totals };
+}
+
+function predictionFilter(query: PredictionFilterQueryDto) {
+  return {
+    label: query.label,
+    batchId: query.batchId,
+    modelVersion: query.modelVersion,
+    from: query.from ? new Date(query.from) : undefined,
+    to: query.to ? new Date(query.to) : undefined,
+  };
+}
 
 export interface ModelMetricsReport {
   modelVersion: string;
@@ -106,15 +166,10 @@ export class InsightsService {
   }
 
   async predictionHistory(query: PredictionHistoryQueryDto): Promise<PredictionPageDto> {
-    const page = await this.predictions.list(
-      {
-        label: query.label,
-        batchId: query.batchId,
-        from: query.from ? new Date(query.from) : undefined,
-        to: query.to ? new Date(query.to) : undefined,
-      },
-      { limit: query.limit ?? HISTORY_DEFAULT_LIMIT, offset: query.offset ?? 0 },
-    );
+    const page = await this.predictions.list(predictionFilter(query), {
+      limit: query.limit ?? HISTORY_DEFAULT_LIMIT,
+      offset: query.offset ?? 0,
+    });
     const recordings = new Map(
       (await this.recordings.findByIds([...new Set(page.items.map((p) => p.recordingId))])).map((r) => [
         r.id,
@@ -126,6 +181,39 @@ export class InsightsService {
       limit: page.limit,
       offset: page.offset,
       total: page.total,
+    };
+  }
+
+  /** Predictions per hour, day or week by result, counted in PostgreSQL over every matching prediction. */
+  async predictionCounts(query: PredictionCountsQueryDto): Promise<PredictionCountsDto> {
+    const filter = predictionFilter(query);
+    const bucket = resolveBucket(
+      query.bucket,
+      !query.bucket || query.bucket === 'auto' ? await this.predictions.createdRange(filter) : undefined,
+    );
+    return { bucket, ...pivotCounts(await this.predictions.countOverTime(filter, bucket)) };
+  }
+
+  /** ROC curve, AUC, reliability diagram and ECE of a version on its own validation split. */
+  async validationCurves(version: string, subset?: string): Promise<ValidationCurvesDto> {
+    const [row, scores] = await Promise.all([
+      this.modelVersions.findByVersion(version),
+      this.modelVersions.listValidationScores(version),
+    ]);
+    if (!row)
+      throw new ApiError(404, 'MODEL_VERSION_NOT_FOUND', `Model version ${version} is not registered`, {
+        version,
+      });
+    const subsets = [...new Set(scores.map((score) => score.subset))].sort().map((name) => {
+      const { count, abnormal, auc, ece } = validationCurves(scores.filter((s) => s.subset === name));
+      return { subset: name, count, abnormal, auc, ece };
+    });
+    return {
+      version,
+      subset: subset ?? null,
+      scoresStored: scores.length > 0,
+      ...validationCurves(subset ? scores.filter((score) => score.subset === subset) : scores),
+      subsets,
     };
   }
 

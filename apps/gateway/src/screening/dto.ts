@@ -9,9 +9,11 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
 } from 'class-validator';
 import { PageQueryDto } from '../common/dto';
+import { MODEL_VERSION_PATTERN } from '../insights/dto';
 
 const UUID_EXAMPLE = '6f1c2f4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f';
 
@@ -228,6 +230,12 @@ export class PredictionHistoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsUUID()
   batchId?: string;
+
+  @ApiPropertyOptional({ description: 'Only predictions made by this model version', example: '1.6.0' })
+  @IsOptional()
+  @MaxLength(64)
+  @Matches(MODEL_VERSION_PATTERN, { message: 'modelVersion must be a model version such as 1.6.0' })
+  modelVersion?: string;
 }
 
 export class IdParamDto {
