@@ -3,13 +3,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  loadWindowClassifier,
-  ONNX_MODEL_FILE,
-  saveTfjsModel,
-  type WindowClassifier,
-} from '../libs/model/src/inference';
-import { buildHeartSoundCnn, exportToOnnx, initTfBackend } from '../libs/model/src/network';
+import { loadWindowClassifier, ONNX_MODEL_FILE, type WindowClassifier } from '@heartbeat/model';
+import { buildHeartSoundCnn, exportToOnnx, initTfBackend, saveTfjsModel } from '@heartbeat/model-training';
 
 const BATCH = 32;
 const WINDOW_VALUES = 251 * 64;

@@ -6,7 +6,7 @@ import {
   compileHeartSoundCnn,
   countMultiplyAccumulates,
   initTfBackend,
-} from '../libs/model/src/network';
+} from '@heartbeat/model-training';
 
 const BATCH = 32;
 

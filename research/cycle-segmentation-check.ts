@@ -23,7 +23,6 @@ import {
   type HeartSoundSegmentationModel,
 } from '@heartbeat/audio';
 import {
-  annotatedFrames,
   binaryMetrics,
   cycleFeaturesOf,
   aggregateWindowLogits,
@@ -31,21 +30,24 @@ import {
   loadWindowClassifier,
   modelInputOfManifest,
   recordingWindows,
-  DEFAULT_SEGMENTATION_FIT,
   fitGradientBoosting,
   predictLogit,
   discoverLabelledRecordings,
+  readModelManifest,
+  recordingScore,
+  type LabelledRecording,
+} from '@heartbeat/model';
+import {
+  annotatedFrames,
+  DEFAULT_SEGMENTATION_FIT,
   fitDecision,
   fitSegmentationModelOnFrames,
   loadConditionedSignals,
   parseHeartCycleAnnotation,
-  readModelManifest,
-  recordingScore,
   reportFor,
   splitOf,
-  type LabelledRecording,
   type RecordScoreRow,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');

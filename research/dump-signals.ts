@@ -4,7 +4,8 @@
 //   npm exec -- node -r @swc-node/register research/dump-signals.ts [dataDir] [outDir]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { discoverLabelledRecordings, loadConditionedSignals, stratifiedSplit } from '@heartbeat/model';
+import { discoverLabelledRecordings } from '@heartbeat/model';
+import { loadConditionedSignals, stratifiedSplit } from '@heartbeat/model-training';
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.argv[2] ?? join(__dirname, '../../shared/data/physionet2016'));

@@ -17,10 +17,10 @@ import {
   type HeartSoundSegmentationModel,
   type HeartSoundSpectrogram,
 } from '@heartbeat/audio';
+import { discoverLabelledRecordings, type LabelledRecording } from '@heartbeat/model';
 import {
   addSegmentationScores,
   developmentSplit,
-  discoverLabelledRecordings,
   annotatedFrames,
   type AnnotatedFrames,
   DEFAULT_SEGMENTATION_FIT,
@@ -33,9 +33,8 @@ import {
   writeModelCardFile,
   type HeartCycleAnnotation,
   type SegmentationScoreReport,
-  type LabelledRecording,
   type SegmentationScore,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const root = join(__dirname, '..');
 const data = process.env.HEARTBEAT_DATA ?? join(root, '../shared/data/physionet2016');

@@ -3,14 +3,14 @@
 //   node -r @swc-node/register scripts/model/collect-leave-one-subset-out.ts <modelDir> <runDir...>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readModelManifest } from '@heartbeat/model';
 import {
   LEAVE_ONE_SUBSET_OUT_FILE,
   type LeaveOneSubsetOutResult,
   type TrainingReport,
-  readModelManifest,
   trainingLengthOf,
   writeModelCardFile,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const [modelDir, ...runDirs] = process.argv.slice(2);
 if (!modelDir || runDirs.length === 0) {

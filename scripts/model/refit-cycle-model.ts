@@ -10,22 +10,24 @@ import type { HeartSoundWindowLength } from '@heartbeat/audio';
 import {
   CYCLE_FEATURE_SETS,
   CYCLE_MODEL_SPECTROGRAM_WINDOW,
-  cycleModelManifestFields,
   DEFAULT_CYCLE_MODEL_WEIGHT,
   discoverLabelledRecordings,
-  loadConditionedSignals,
   readModelManifest,
+  writeModelManifest,
+  type CycleFeatureSet,
+  type LabelledRecording,
+} from '@heartbeat/model';
+import {
+  cycleModelManifestFields,
+  loadConditionedSignals,
   reportFor,
   splitOf,
   trainCycleModel,
   writeModelCardFile,
-  writeModelManifest,
   writeRecordScores,
-  type CycleFeatureSet,
-  type LabelledRecording,
   type RecordScoreRow,
   type TrainingReport,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const [fromDir, toDir, version] = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {

@@ -4,16 +4,15 @@
 //   npm exec -- node -r @swc-node/register scripts/model/refit-decision.ts <fromDir> <toDir> <version> [--threshold-rule site-balanced-macc|pooled-macc]
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { readModelManifest, writeModelManifest } from '@heartbeat/model';
 import {
   fitDecision,
-  readModelManifest,
   readRecordScores,
   reportFor,
   writeModelCardFile,
-  writeModelManifest,
   type ThresholdRule,
   type TrainingReport,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const [fromDir, toDir, version] = process.argv.slice(2);
 const ruleFlag = process.argv.indexOf('--threshold-rule');

@@ -9,9 +9,6 @@ import { join } from 'node:path';
 import {
   binaryMetrics,
   calibratedProbability,
-  SHORT_CLIPS_FILE,
-  writeModelCardFile,
-  type ShortClipReport,
   aggregateWindowLogits,
   areaUnderRoc,
   cycleFeaturesOf,
@@ -19,14 +16,19 @@ import {
   loadCycleModelOf,
   recordingScore,
   discoverLabelledRecordings,
-  loadConditionedSignals,
   loadWindowClassifier,
   modelInputOfManifest,
   readModelManifest,
   recordingWindows,
   thresholdMaximisingMacc,
-  validationRecordsOf,
 } from '@heartbeat/model';
+import {
+  SHORT_CLIPS_FILE,
+  writeModelCardFile,
+  type ShortClipReport,
+  loadConditionedSignals,
+  validationRecordsOf,
+} from '@heartbeat/model-training';
 
 const card = process.argv.includes('--card');
 const [dataDir, ...modelDirs] = process.argv.slice(2).filter((a) => a !== '--card');

@@ -7,14 +7,13 @@
 // (scripts/model/site-operating-points.sh trains the folds first when they are missing.)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readModelManifest, siteCalibrationTrial } from '@heartbeat/model';
 import {
-  readModelManifest,
   readRecordScores,
-  siteCalibrationTrial,
   SITE_OPERATING_POINTS_FILE,
   writeModelCardFile,
   type SiteOperatingPointsFold,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 const PER_CLASS = 15;
 /** More labels per class, for how many a hospital should label (where the database has them). */

@@ -2,14 +2,13 @@
 // the metrics per subset and overall.
 import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
+import { discoverLabelledRecordings, readModelManifest } from '@heartbeat/model';
 import {
-  discoverLabelledRecordings,
   evaluationReport,
   formatEvaluationTable,
-  readModelManifest,
   type ScreenedRecording,
   validationRecordsOf,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 import { ScreeningPool } from './screening-pool';
 
 export async function evaluateCommand(opts: {

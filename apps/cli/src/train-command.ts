@@ -1,13 +1,11 @@
 // `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
+import { COMPACT_MODEL_INPUT, DEFAULT_MODEL_INPUT, type WindowNormalisation } from '@heartbeat/model';
 import {
-  COMPACT_MODEL_INPUT,
   DEFAULT_AUGMENTATION,
-  DEFAULT_MODEL_INPUT,
   finaliseModelDirectory,
   runTrainCommand,
   type ThresholdRule,
-  type WindowNormalisation,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 
 export async function trainCommand(opts: {
   data: string;

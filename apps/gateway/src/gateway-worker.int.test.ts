@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import { AuditRepository, ModelVersionsRepository } from '@heartbeat/db';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from './auth/api-keys.service';

@@ -20,7 +20,7 @@ import {
   type DatabaseConnection,
   type SiteCalibration,
 } from '@heartbeat/db';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { SITE_CALIBRATION_CHANGED_CHANNEL } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';

@@ -13,7 +13,7 @@ import {
   PredictionsRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';

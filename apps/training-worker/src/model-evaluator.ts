@@ -3,11 +3,11 @@
 import { readFile } from 'node:fs/promises';
 import {
   binaryMetrics,
-  datasetFingerprint,
   loadRecordingScreener,
   type LabelledRecording,
   type ScoredRecord,
 } from '@heartbeat/model';
+import { datasetFingerprint } from '@heartbeat/model-training';
 import type { EvaluationOnSet } from '@heartbeat/model-registry';
 
 export interface ModelEvaluation extends EvaluationOnSet {

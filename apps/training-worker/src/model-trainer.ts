@@ -5,14 +5,22 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  DEFAULT_MODEL_INPUT,
+  describeModelInput,
+  recordingWindows,
+  TFJS_MODEL_FILE,
+  writeModelManifest,
+  type LabelledRecording,
+  type ModelInputSpec,
+  type ModelManifest,
+} from '@heartbeat/model';
+import {
   buildHeartSoundCnn,
   cycleModelManifestFields,
   trainCycleModel,
   cosineLearningRate,
-  DEFAULT_MODEL_INPUT,
   datasetFingerprint,
   DEFAULT_MINIMUM_QUALITY,
-  describeModelInput,
   DEFAULT_TRAINING_PARAMS,
   finaliseModelDirectory,
   fitDecision,
@@ -20,21 +28,15 @@ import {
   initTfBackend,
   loadConditionedSignals,
   networkInputShape,
-  recordingWindows,
   reportFor,
   saveTfjsModel,
   scoreRecordings,
-  TFJS_MODEL_FILE,
   trainWindowClassifier,
-  writeModelManifest,
   type ConditionedRecording,
   type EpochReport,
-  type LabelledRecording,
-  type ModelInputSpec,
-  type ModelManifest,
   type TrainingParams,
   type TrainingReport,
-} from '@heartbeat/model';
+} from '@heartbeat/model-training';
 import type { RetrainParams } from '@heartbeat/queue';
 
 /** The network's weights after an epoch, enough to carry on training after a crash. */

@@ -8,16 +8,15 @@ import { join } from 'node:path';
 import type { SitesRepository, TrainingRun } from '@heartbeat/db';
 import {
   checkSiteRecordCounts,
-  datasetFingerprint,
   fitSiteOperatingPointOnScores,
   modelInputOfManifest,
   readModelManifest,
   SiteCalibrationError,
   type BinaryMetrics,
-  type EpochReport,
   type LabelledRecording,
   type SiteFit,
 } from '@heartbeat/model';
+import { datasetFingerprint, type EpochReport } from '@heartbeat/model-training';
 import { decidePromotion, type ModelRegistry, type PromotionDecision } from '@heartbeat/model-registry';
 import {
   retrainParamsSchema,

@@ -21,7 +21,7 @@ import {
   trainingSamples,
   type DatabaseConnection,
 } from '@heartbeat/db';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { decidePromotion, ModelRegistry } from '@heartbeat/model-registry';
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';

@@ -10,7 +10,7 @@ import {
   type ModelManifest,
   type WindowClassifier,
 } from '@heartbeat/model';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelHost } from './model-host';
 
 /** A classifier whose every logit is a constant, so tests can tell versions apart by their answers. */

@@ -12,7 +12,7 @@ import {
   type DatabaseConnection,
 } from '@heartbeat/db';
 import { loadWindowClassifier, readModelManifest } from '@heartbeat/model';
-import { createUntrainedModelDirectory } from '@heartbeat/model/testing';
+import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { MODEL_PROMOTED_CHANNEL, parseModelPromotedEvent, type ModelPromotedEvent } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ModelRegistry } from './model-registry';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALIGNED_CYCLE_FEATURE_NAMES, HEART_CYCLE_FEATURE_NAMES } from '@heartbeat/audio';
-import { seededRandom } from '../training/random';
+import { seededRandom } from '../data/random';
 import { syntheticHeartRecording } from './synthetic-heart-recording.test-support';
 import {
   CYCLE_MODEL_SPECTROGRAM_WINDOW,

@@ -19,7 +19,7 @@ import {
   type HeartSoundWindowLength,
 } from '@heartbeat/audio';
 import { z } from 'zod';
-import { ModelDirectoryError, type ModelManifest } from '../registry/model-manifest';
+import { ModelDirectoryError, type ModelManifest } from '../model-version/model-manifest';
 import {
   DEFAULT_GRADIENT_BOOSTING,
   fitGradientBoosting,
@@ -39,6 +39,9 @@ export const CYCLE_MODEL_KIND = 'heart-cycle-gradient-boosting';
  * AUC (research/MODEL_RESEARCH.md, fifth and sixth sessions).
  */
 export const DEFAULT_CYCLE_MODEL_WEIGHT = 0.5;
+
+/** The heart-cycle model's file in a version directory (manifest artifacts.cycleModel). */
+export const CYCLE_MODEL_FILE = 'cycle-model.json';
 
 /**
  * The heart-sound spectrogram window new heart-cycle models are fitted with: 64 ms, the compact CNN

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../training/random';
+import { seededRandom } from '../data/random';
 import { DEFAULT_GRADIENT_BOOSTING, fitGradientBoosting, predictLogit } from './gradient-boosting';
 
 /** Points in a square labelled by a ring (not linearly separable), plus a feature of pure noise. */

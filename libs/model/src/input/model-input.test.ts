@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { heartSoundSpectrogram, type HeartSoundSegment } from '@heartbeat/audio';
 import { syntheticHeartRecording } from '../cycle-model/synthetic-heart-recording.test-support';
-import { seededRandom } from '../training/random';
+import { seededRandom } from '../data/random';
 import {
   COMPACT_MODEL_INPUT,
   heartSoundMask,

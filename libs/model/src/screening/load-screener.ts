@@ -2,7 +2,7 @@
 import type { DecodeOptions } from '@heartbeat/audio';
 import { loadCycleModelOf } from '../cycle-model/cycle-model';
 import { loadWindowClassifier, type InferenceRuntime } from '../inference/load-window-classifier';
-import { readModelManifest } from '../registry/model-manifest';
+import { readModelManifest } from '../model-version/model-manifest';
 import { RecordingScreener } from './recording-screener';
 
 export interface LoadScreenerOptions {

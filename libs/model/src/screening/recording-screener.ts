@@ -22,14 +22,14 @@ import {
   segmentForNormalisation,
   type ModelInputSpec,
 } from '../input/model-input';
-import { modelInputOfManifest, type ModelManifest } from '../registry/model-manifest';
+import { modelInputOfManifest, type ModelManifest } from '../model-version/model-manifest';
 import {
   aggregateWindowLogits,
   calibratedProbability,
   decideLabel,
   recordingScore,
   type RecordingLabel,
-} from '../training/record-decision';
+} from '../decision/record-decision';
 
 export interface ScreeningResult {
   label: RecordingLabel;

@@ -1,2 +1,4 @@
-// @heartbeat/model/testing: helpers for other libs' tests. Not part of the runtime API.
-export { createUntrainedModelDirectory, type UntrainedModelOptions } from './untrained-model-directory';
+// @heartbeat/model/testing: helpers for tests here and in @heartbeat/model-training. Not part of the
+// runtime API. (A model version directory for tests is @heartbeat/model-training/testing: making one
+// takes the network and its ONNX export.)
+export { syntheticHeartRecording } from '../cycle-model/synthetic-heart-recording.test-support';
