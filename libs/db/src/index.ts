@@ -1,4 +1,5 @@
 export * from './schema';
+export { GroupCommit, type GroupCommitOptions } from './group-commit';
 export { connectDatabase, isDatabaseUnavailable, type Database, type DatabaseConnection } from './client';
 export { runMigrations, ensureDatabase, MIGRATIONS_FOLDER, type MigrationOutcome } from './migrate';
 export { normalisePage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type Page, type PageRequest } from './pagination';

@@ -380,6 +380,61 @@ describe('ScreeningRepository', () => {
     expect(listed).toMatchObject({ batchId: other.id, batchAbandoned: true });
   });
 
+  it('registers several uploads of a receiving batch in one statement, and completes several predictions across batches in one', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const batches = new BatchesRepository(connection.db);
+    const predictions = new PredictionsRepository(connection.db);
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    const { batch: other } = await batches.create({ totalCount: 0, receiving: true });
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    const registered = await screening.registerUploads(batch.id, [
+      { recording: aRecording({ sha256: sha('f') }), predictionId: ids[0]! },
+      { recording: aRecording({ sha256: sha('a') }), predictionId: ids[1]!, site: 'north' },
+    ]);
+    const [single] = await screening.registerUploads(other.id, [
+      { recording: aRecording({ sha256: sha('b') }), predictionId: ids[2]! },
+    ]);
+    expect(registered.map((r) => r.predictionId)).toEqual(ids.slice(0, 2));
+    expect(await predictions.findById(ids[1]!)).toMatchObject({
+      recordingId: registered[1]!.recordingId,
+      batchId: batch.id,
+      status: 'pending',
+      jobId: ids[1],
+      requestedSite: 'north',
+    });
+    expect(single?.storageKey).toBe(`recordings/${sha('b')}`);
+    expect(await batches.findById(batch.id)).toMatchObject({ status: 'receiving', totalCount: 2 });
+    await batches.finishReceiving(batch.id, 2);
+    await batches.finishReceiving(other.id, 1);
+
+    const decision = { calibration: { slope: 1, intercept: 0 }, threshold: 0.4, minimumQuality: 0.2 };
+    expect(await screening.completePrediction(ids[0]!, batch.id, outcome)).toBe(true);
+    expect(
+      await screening.completePredictions([
+        { id: ids[0]!, outcome },
+        { id: ids[1]!, outcome: { ...outcome, probability: 0.3, label: 'normal', decision } },
+        { id: ids[2]!, outcome },
+        { id: randomUUID(), outcome },
+      ]),
+    ).toEqual([false, true, true, false]);
+    expect(await predictions.findById(ids[1]!)).toMatchObject({
+      status: 'succeeded',
+      label: 'normal',
+      probability: 0.3,
+      qualityScore: 0.9,
+      latencyMs: 12,
+      modelVersion: '1.1.0',
+      windowScores: outcome.windowScores,
+      decision,
+      errorCode: null,
+    });
+    expect((await predictions.findById(ids[1]!))?.completedAt).toBeInstanceOf(Date);
+    const done = await batches.findById(batch.id);
+    expect(done).toMatchObject({ status: 'completed', succeededCount: 2, failedCount: 0 });
+    expect(done?.finishedAt).toBeInstanceOf(Date);
+    expect(await batches.findById(other.id)).toMatchObject({ status: 'completed', succeededCount: 1 });
+  });
+
   it('completes a prediction without a batch', async () => {
     const screening = new ScreeningRepository(connection.db);
     const predictionId = randomUUID();

@@ -1,6 +1,6 @@
 // Screening batches: creation honours the client's Idempotency-Key, and counters are updated
 // atomically by whichever worker finishes a prediction, so no coordinator is needed.
-import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../client';
 import { normalisePage, type Page, type PageRequest } from '../pagination';
 import { batches, predictions, type Batch, type BatchStatus } from '../schema';
@@ -25,9 +25,16 @@ export const COUNTING_STATES = sql`(${batches.status} in ('receiving', 'pending'
 
 /** The batch columns after one more outcome (see BatchesRepository.recordOutcome). */
 export function countedOutcome(outcome: 'succeeded' | 'failed') {
-  const succeeded =
-    outcome === 'succeeded' ? sql`${batches.succeededCount} + 1` : sql`${batches.succeededCount}`;
-  const failed = outcome === 'failed' ? sql`${batches.failedCount} + 1` : sql`${batches.failedCount}`;
+  return countedOutcomes(
+    sql.raw(outcome === 'succeeded' ? '1' : '0'),
+    sql.raw(outcome === 'failed' ? '1' : '0'),
+  );
+}
+
+/** The batch columns after `succeeded` and `failed` more outcomes (SQL expressions, e.g. a tally's columns). */
+export function countedOutcomes(succeededMore: SQL, failedMore: SQL) {
+  const succeeded = sql`${batches.succeededCount} + ${succeededMore}`;
+  const failed = sql`${batches.failedCount} + ${failedMore}`;
   const receiving = sql`${batches.status} = 'receiving'`;
   const abandoned = sql`${batches.status} = 'failed'`;
   const done = sql`(${succeeded}) + (${failed}) >= ${batches.totalCount}`;

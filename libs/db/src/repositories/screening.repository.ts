@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Database } from '../client';
 import { batches, predictions, recordings, type NewRecording } from '../schema';
-import { countedOutcome, COUNTING_STATES } from './batches.repository';
+import { countedOutcome, countedOutcomes, COUNTING_STATES } from './batches.repository';
 import {
   completedColumns,
   failedColumns,
@@ -66,6 +66,99 @@ export class ScreeningRepository {
         .where(and(eq(batches.id, batchId), eq(batches.status, 'receiving')));
     }
     return { recordingId, storageKey: recording.storageKey, predictionId };
+  }
+
+  /**
+   * Several uploads of one receiving batch in one statement (multi-row inserts of the recordings
+   * and their pending predictions, the batch's total raised by their number). Atomic: all or none.
+   */
+  async registerUploads(
+    batchId: string,
+    uploads: readonly Omit<UploadToScreen, 'batchId'>[],
+  ): Promise<RegisteredUpload[]> {
+    if (uploads.length === 0) return [];
+    const registered = uploads.map((upload) => ({ ...upload, recordingId: randomUUID() }));
+    const newRecordings = this.db.$with('new_recordings').as(
+      this.db
+        .insert(recordings)
+        .values(registered.map(({ recording, recordingId }) => ({ ...recording, id: recordingId })))
+        .returning({ id: recordings.id }),
+    );
+    const newPredictions = this.db.$with('new_predictions').as(
+      this.db
+        .insert(predictions)
+        .values(
+          registered.map(({ predictionId, recordingId, site }) => ({
+            id: predictionId,
+            recordingId,
+            batchId,
+            status: 'pending' as const,
+            jobId: predictionId,
+            requestedSite: site ?? null,
+          })),
+        )
+        .returning({ id: predictions.id }),
+    );
+    await this.db
+      .with(newRecordings, newPredictions)
+      .update(batches)
+      .set({ totalCount: sql`${batches.totalCount} + ${registered.length}` })
+      .where(and(eq(batches.id, batchId), eq(batches.status, 'receiving')));
+    return registered.map(({ recordingId, recording, predictionId }) => ({
+      recordingId,
+      storageKey: recording.storageKey,
+      predictionId,
+    }));
+  }
+
+  /**
+   * completePrediction for several predictions in one statement: the outcomes go in as one JSON
+   * parameter, every batch concerned counts its own. One answer per item, in order: false for a
+   * prediction that was not pending (another attempt finished it first).
+   */
+  async completePredictions(
+    items: readonly { id: string; outcome: PredictionOutcome }[],
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const rows = items.map(({ id, outcome }) => ({
+      id,
+      label: outcome.label,
+      probability: outcome.probability,
+      window_scores: outcome.windowScores,
+      quality_score: outcome.qualityScore,
+      model_version: outcome.modelVersion,
+      latency_ms: outcome.latencyMs,
+      decision: outcome.decision ?? null,
+    }));
+    const counted = countedOutcomes(sql`tally.succeeded`, sql`0`);
+    const result = await this.db.execute<{ id: string }>(sql`
+      with input as (
+        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
+          id uuid, label prediction_label, probability real, window_scores jsonb, quality_score real,
+          model_version text, latency_ms integer, decision jsonb)
+      ), finished as (
+        update ${predictions} set
+          status = 'succeeded', label = input.label, probability = input.probability,
+          window_scores = input.window_scores, quality_score = input.quality_score,
+          model_version = input.model_version, latency_ms = input.latency_ms,
+          decision = coalesce(input.decision, ${predictions.decision}),
+          error_code = null, error_message = null, completed_at = now()
+        from input
+        where ${predictions.id} = input.id and ${predictions.status} = 'pending'
+        returning ${predictions.id} as id, ${predictions.batchId} as batch_id
+      ), tally as (
+        select batch_id, count(*)::int as succeeded from finished where batch_id is not null group by batch_id
+      ), counted as (
+        update ${batches} set
+          succeeded_count = ${counted.succeededCount}, failed_count = ${counted.failedCount},
+          status = ${counted.status}, finished_at = ${counted.finishedAt}
+        from tally
+        where ${batches.id} = tally.batch_id and ${COUNTING_STATES}
+        returning ${batches.id}
+      )
+      select id from finished`);
+    const finished = new Set(result.rows.map((row) => row.id));
+    return items.map(({ id }) => finished.has(id));
   }
 
   /**
