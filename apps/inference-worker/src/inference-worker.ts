@@ -7,11 +7,13 @@ import {
   AuditRepository,
   BatchesRepository,
   connectDatabase,
+  GroupCommit,
   isDatabaseUnavailable,
   ModelVersionsRepository,
   PredictionsRepository,
   ScreeningRepository,
   SitesRepository,
+  type PredictionOutcome,
 } from '@heartbeat/db';
 import {
   createClassifierLoader,
@@ -20,7 +22,9 @@ import {
   PromotionWatcher,
 } from '@heartbeat/model-registry';
 import {
+  connectRedis,
   createWorker,
+  queueConnectionOf,
   QUEUE_NAMES,
   RecordingHandoff,
   SITE_CALIBRATION_CHANGED_CHANNEL,
@@ -37,7 +41,6 @@ import {
   type ReadinessReport,
   type TelemetryServer,
 } from '@heartbeat/telemetry';
-import { Redis } from 'ioredis';
 import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
 import { RecordingSource } from './recording-source';
@@ -87,7 +90,8 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
 
   const database = connectDatabase(config.db.url, { poolSize: config.db.poolSize });
   const storage = ObjectStorage.fromSettings(config.s3);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const connection = queueConnectionOf(config);
+  const redis = connectRedis(connection, { maxRetriesPerRequest: 2 });
   const subscriber = redis.duplicate();
   for (const client of [redis, subscriber])
     client.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
@@ -213,7 +217,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         onHandoffError: (error) =>
           logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
       }),
-      screening: new ScreeningRepository(database.db),
+      screening: groupedOutcomes(new ScreeningRepository(database.db)),
       predictions: new PredictionsRepository(database.db),
       batches: new BatchesRepository(database.db),
       models: host,
@@ -246,7 +250,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         return result;
       },
       {
-        connection: { redisUrl: config.redis.url, prefix: config.queue.prefix },
+        connection,
         concurrency: settings.concurrency,
         onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
         holdOnUnavailableMs: settings.dependencyHoldMs,
@@ -312,6 +316,25 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       })();
       return stopped;
     },
+  };
+}
+
+/**
+ * Successful outcomes go to the database in groups (GroupCommit): the jobs of one dynamic model batch
+ * finish together, and their outcomes and batch counts become one UPDATE instead of one per job.
+ * A job still completes only after its own row is written (at-least-once as before). Failures stay
+ * one statement each (rare, and each carries its own code and message).
+ */
+function groupedOutcomes(
+  screening: ScreeningRepository,
+): Pick<ScreeningRepository, 'completePrediction' | 'failPrediction'> {
+  const completions = new GroupCommit((items: { id: string; outcome: PredictionOutcome }[]) =>
+    screening.completePredictions(items),
+  );
+  return {
+    // The row's own batch is counted (the job's batchId names the same one).
+    completePrediction: (id, _batchId, outcome) => completions.submit({ id, outcome }),
+    failPrediction: (id, batchId, failure) => screening.failPrediction(id, batchId, failure),
   };
 }
 

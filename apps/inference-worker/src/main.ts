@@ -3,7 +3,7 @@
 // with the promoted model until SIGTERM/SIGINT, then finishes its in-flight jobs and exits.
 import { tracing } from './tracing';
 import { ConfigError, loadConfig, type Config } from '@heartbeat/config';
-import { QUEUE_NAMES, StalledJobReclaimer } from '@heartbeat/queue';
+import { QUEUE_NAMES, queueConnectionOf, StalledJobReclaimer } from '@heartbeat/queue';
 import {
   createLogger,
   createMetricsRegistry,
@@ -88,10 +88,7 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
 async function runSupervisor(config: Config, logger: Logger, processes: number): Promise<void> {
   const settings = config.inferenceWorker;
   const registry = createMetricsRegistry({ service: SERVICE });
-  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, {
-    redisUrl: config.redis.url,
-    prefix: config.queue.prefix,
-  });
+  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, queueConnectionOf(config));
   const supervisor = new WorkerSupervisor({
     processes,
     spawn: (index) => forkWorkerProcess(index),

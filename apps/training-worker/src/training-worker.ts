@@ -15,9 +15,11 @@ import {
 import { ModelRegistry } from '@heartbeat/model-registry';
 import {
   createQueue,
+  connectRedis,
   createWorker,
   isTrainingCancelRequested,
   isTrainingRunLeased,
+  queueConnectionOf,
   QUEUE_NAMES,
   SITE_CALIBRATION_CHANGED_CHANNEL,
   trainingCancelKey,
@@ -27,7 +29,6 @@ import {
 } from '@heartbeat/queue';
 import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
 import { createLogger, createMetricsRegistry, startTelemetryServer, type Logger } from '@heartbeat/telemetry';
-import { Redis } from 'ioredis';
 import { DataSetAssembler } from './data-set';
 import { ModelEvaluator } from './model-evaluator';
 import { decodeCheckpoint, encodeCheckpoint, ModelTrainer } from './model-trainer';
@@ -54,10 +55,10 @@ const SAMPLE_PAGE = 1000;
 export async function startTrainingWorker(options: TrainingWorkerOptions): Promise<RunningTrainingWorker> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ service: SERVICE, level: config.logLevel });
-  const connection = { redisUrl: config.redis.url, prefix: config.queue.prefix };
+  const connection = queueConnectionOf(config);
   const database = connectDatabase(config.db.url, { poolSize: Math.min(4, config.db.poolSize) });
   const storage = ObjectStorage.fromSettings(config.s3);
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2 });
+  const redis = connectRedis(connection, { maxRetriesPerRequest: 2 });
   redis.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
   const queue = createQueue(QUEUE_NAMES.training, connection, (error) =>
     logger.warn({ err: error.message }, 'Queue connection problem'),

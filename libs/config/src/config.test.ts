@@ -113,4 +113,38 @@ describe('loadConfig', () => {
     expect(loadConfig({}).model.dir).toMatch(/\/models$/);
     expect(loadConfig({ MODEL_DIR: '/opt/models' }).model.dir).toBe('/opt/models');
   });
+
+  it('reads a Redis Cluster or Sentinels, and refuses both at once or a cluster without a hash-tagged queue prefix', () => {
+    expect(loadConfig({}).redis).toMatchObject({ clusterNodes: undefined, sentinels: undefined });
+    const cluster = loadConfig({
+      REDIS_CLUSTER_NODES: 'redis-0:7000, redis-1:7001,[::1]:7002',
+      QUEUE_PREFIX: '{heartbeat}',
+    });
+    expect(cluster.redis.clusterNodes).toEqual([
+      { host: 'redis-0', port: 7000 },
+      { host: 'redis-1', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    const sentinel = loadConfig({ REDIS_SENTINELS: 'sentinel:26379', REDIS_SENTINEL_NAME: 'queue' });
+    expect(sentinel.redis).toMatchObject({
+      sentinels: [{ host: 'sentinel', port: 26379 }],
+      sentinelName: 'queue',
+    });
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems({ REDIS_CLUSTER_NODES: 'redis-0:7000' })).toMatch(
+      /QUEUE_PREFIX "heartbeat" has no hash tag.*"\{heartbeat\}"/,
+    );
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2', QUEUE_PREFIX: '{hb}' })).toMatch(
+      /both set/,
+    );
+    expect(problems({ REDIS_SENTINELS: 'sentinel' })).toMatch(/REDIS_SENTINELS must list host:port/);
+    expect(problems({ REDIS_SENTINELS: 'sentinel:99999' })).toMatch(/REDIS_SENTINELS must list host:port/);
+  });
 });

@@ -154,6 +154,48 @@ function originList(variable: string) {
   });
 }
 
+/** A comma-separated list of host:port (IPv6 hosts in brackets), at least one. */
+function hostPortList(variable: string) {
+  return z.string().transform((value, ctx) => {
+    const nodes: { host: string; port: number }[] = [];
+    for (const entry of value
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
+      const match = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
+      const port = Number(match?.[2]);
+      if (!match || port < 1 || port > 65535) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${variable} must list host:port entries separated by commas (e.g. redis-0:6379,redis-1:6379), got "${entry}"`,
+        });
+        return z.NEVER;
+      }
+      nodes.push({ host: match[1]!.replace(/^\[|\]$/g, ''), port });
+    }
+    if (nodes.length === 0) {
+      ctx.addIssue({ code: 'custom', message: `${variable} names no host:port` });
+      return z.NEVER;
+    }
+    return nodes;
+  });
+}
+
+/** Settings that are valid alone but not together. */
+function crossCheck(settings: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  if (settings.REDIS_CLUSTER_NODES && settings.REDIS_SENTINELS)
+    problems.push(
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS are both set: Redis is either a cluster or a Sentinel-watched primary; unset one.',
+    );
+  const prefix = settings.QUEUE_PREFIX;
+  if (settings.REDIS_CLUSTER_NODES && typeof prefix === 'string' && !/\{[^{}]+\}/.test(prefix))
+    problems.push(
+      `QUEUE_PREFIX "${prefix}" has no hash tag: on a Redis Cluster every queue key must hash to one slot (BullMQ's scripts touch many keys at once); set QUEUE_PREFIX to e.g. "{${prefix}}".`,
+    );
+  return problems;
+}
+
 // Each entry: the variable's schema and its dev-machine default (undefined = optional, no default).
 const variables = {
   NODE_ENV: [oneOf('NODE_ENV', NODE_ENVS), 'development'],
@@ -166,6 +208,11 @@ const variables = {
   DATABASE_POOL_SIZE: [integer('DATABASE_POOL_SIZE', { min: 1, max: 1000 }), '10'],
 
   REDIS_URL: [urlWithProtocols('REDIS_URL', 'redis://', ['redis:', 'rediss:']), 'redis://127.0.0.1:6379'],
+  // A Redis Cluster (host:port of some of its nodes) or Sentinels (host:port of each) instead of the
+  // single server of REDIS_URL, whose credentials and TLS still apply. At most one of the two.
+  REDIS_CLUSTER_NODES: [hostPortList('REDIS_CLUSTER_NODES'), undefined],
+  REDIS_SENTINELS: [hostPortList('REDIS_SENTINELS'), undefined],
+  REDIS_SENTINEL_NAME: [nonEmpty('REDIS_SENTINEL_NAME'), 'mymaster'],
   QUEUE_PREFIX: [nonEmpty('QUEUE_PREFIX'), 'heartbeat'],
 
   S3_ENDPOINT: [urlWithProtocols('S3_ENDPOINT', 'http(s)://', ['http:', 'https:']), 'http://127.0.0.1:4569'],
@@ -264,6 +311,7 @@ function parseVariables(env: Readonly<Record<string, string | undefined>>): Sett
       }
     }
   }
+  if (problems.length === 0) problems.push(...crossCheck(settings));
   if (problems.length > 0) throw new ConfigError(problems);
   return settings as Settings;
 }
@@ -281,7 +329,14 @@ function buildConfig(s: Settings) {
     env: s.NODE_ENV,
     logLevel: s.LOG_LEVEL,
     db: { url: s.DATABASE_URL, poolSize: s.DATABASE_POOL_SIZE },
-    redis: { url: s.REDIS_URL },
+    redis: {
+      url: s.REDIS_URL,
+      /** Set for a Redis Cluster (QUEUE_PREFIX then carries a hash tag). */
+      clusterNodes: s.REDIS_CLUSTER_NODES,
+      /** Set for a primary watched by Sentinel, named sentinelName. */
+      sentinels: s.REDIS_SENTINELS,
+      sentinelName: s.REDIS_SENTINEL_NAME,
+    },
     queue: { prefix: s.QUEUE_PREFIX },
     s3: {
       endpoint: s.S3_ENDPOINT,

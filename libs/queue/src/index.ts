@@ -43,3 +43,12 @@ export {
   RECORDING_HANDOFF_MAX_BYTES,
   RECORDING_HANDOFF_TTL_MS,
 } from './recording-handoff';
+export {
+  bullConnection,
+  connectRedis,
+  isCluster,
+  queueConnectionOf,
+  redisUrlOptions,
+  type RedisNode,
+  type RedisTopology,
+} from './redis-connection';

@@ -12,6 +12,7 @@ import {
 import type { Redis } from 'ioredis';
 import { contextFromCarrier, currentTraceContext, withSpan } from '@heartbeat/telemetry';
 import { z } from 'zod';
+import { bullConnection, type RedisTopology } from './redis-connection';
 import {
   JOB_CONTRACTS,
   QUEUE_NAMES,
@@ -21,9 +22,8 @@ import {
   type JobResult,
 } from './contracts';
 
-export interface QueueConnection {
-  redisUrl: string;
-  /** Namespace of every BullMQ key in Redis (config.queue.prefix). */
+export interface QueueConnection extends RedisTopology {
+  /** Namespace of every BullMQ key in Redis (config.queue.prefix); a hash tag such as `{heartbeat}` on a cluster. */
   prefix: string;
 }
 
@@ -125,11 +125,10 @@ function parseResult<N extends JobQueueName>(name: N, data: unknown): JobResult<
 
 // Workers and queue events block on Redis and must wait for it indefinitely (BullMQ requires it);
 // a producer fails fast instead, so that a request can be answered while Redis is down.
-const connectionOptions = ({ redisUrl }: QueueConnection) => ({ url: redisUrl, maxRetriesPerRequest: null });
-const producerConnectionOptions = ({ redisUrl }: QueueConnection) => ({
-  url: redisUrl,
-  maxRetriesPerRequest: 2,
-});
+const blockingConnection = (connection: QueueConnection) =>
+  bullConnection(connection, { maxRetriesPerRequest: null });
+const producerConnection = (connection: QueueConnection) =>
+  bullConnection(connection, { maxRetriesPerRequest: 2 });
 
 /**
  * True when a Redis command failed because Redis could not be reached (ioredis gave up on the
@@ -147,6 +146,8 @@ export class JobQueue<N extends JobQueueName> {
   private events?: QueueEvents;
   private eventsReady?: Promise<QueueEvents>;
   private closed = false;
+  /** Closes what BullMQ leaves open (a cluster client); nothing for a single server. */
+  private readonly releases: (() => void)[] = [];
 
   constructor(
     readonly name: N,
@@ -155,8 +156,10 @@ export class JobQueue<N extends JobQueueName> {
     private readonly onError: (error: Error) => void = (error) =>
       console.error(`[${name} queue] ${error.message}`),
   ) {
+    const producer = producerConnection(connection);
+    this.releases.push(producer.release);
     this.bull = new Queue<JobPayload<N>, JobResult<N>>(name, {
-      connection: producerConnectionOptions(connection),
+      connection: producer.connection,
       prefix: connection.prefix,
       defaultJobOptions: DEFAULT_JOB_OPTIONS[name],
     });
@@ -212,6 +215,7 @@ export class JobQueue<N extends JobQueueName> {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([this.events?.close(), this.bull.close()]);
+    for (const release of this.releases) release();
   }
 
   private queueEvents(): Promise<QueueEvents> {
@@ -234,8 +238,10 @@ export class JobQueue<N extends JobQueueName> {
     const client = (await backend.client) as unknown as Pick<Redis, 'xrevrange'>;
     const [newest] = await client.xrevrange(backend.keys.events, '+', '-', 'COUNT', 1);
     if (this.closed) throw new Error(`The ${this.name} queue handle is closed`);
+    const blocking = blockingConnection(this.connection);
+    this.releases.push(blocking.release);
     const events = new QueueEvents(this.name, {
-      connection: connectionOptions(this.connection),
+      connection: blocking.connection,
       prefix: this.connection.prefix,
       lastEventId: newest?.[0] ?? '0-0',
     });
@@ -282,6 +288,7 @@ export class JobWorker<N extends JobQueueName> {
     readonly worker: Worker<JobPayload<N>, JobResult<N>>,
     private readonly deadLetterQueue?: JobQueue<typeof QUEUE_NAMES.deadLetter>,
     private readonly holds?: QueueHold,
+    private readonly release: () => void = () => undefined,
   ) {}
 
   waitUntilReady(): Promise<unknown> {
@@ -296,12 +303,14 @@ export class JobWorker<N extends JobQueueName> {
   async close(): Promise<void> {
     await this.worker.close();
     await Promise.all([this.deadLetterQueue?.close(), this.holds?.close()]);
+    this.release();
   }
 }
 
 /** Holds a queue for every worker, through BullMQ's rate-limit key; the Queue handle opens on first use. */
 class QueueHold {
   private queue?: Queue;
+  private release?: () => void;
 
   constructor(
     private readonly name: string,
@@ -311,8 +320,10 @@ class QueueHold {
 
   async hold(ms: number): Promise<void> {
     if (!this.queue) {
+      const blocking = blockingConnection(this.connection);
+      this.release = blocking.release;
       this.queue = new Queue(this.name, {
-        connection: connectionOptions(this.connection),
+        connection: blocking.connection,
         prefix: this.connection.prefix,
       });
       this.queue.on('error', this.onError);
@@ -322,6 +333,7 @@ class QueueHold {
 
   async close(): Promise<void> {
     await this.queue?.close();
+    this.release?.();
   }
 }
 
@@ -342,6 +354,7 @@ export function createWorker<N extends JobQueueName>(
   const onError = options.onError ?? ((error: Error) => console.error(`[${name} worker] ${error.message}`));
   const holds = new QueueHold(name, options.connection, onError);
   const holdMs = options.holdOnUnavailableMs ?? DEFAULT_HOLD_ON_UNAVAILABLE_MS;
+  const consumer = blockingConnection(options.connection);
   const worker = new Worker<JobPayload<N>, JobResult<N>>(
     name,
     async (job) => {
@@ -385,7 +398,7 @@ export function createWorker<N extends JobQueueName>(
       return parsed.data as JobResult<N>;
     },
     {
-      connection: connectionOptions(options.connection),
+      connection: consumer.connection,
       prefix: options.connection.prefix,
       concurrency: options.concurrency ?? 1,
       autorun: options.autorun ?? true,
@@ -422,5 +435,5 @@ export function createWorker<N extends JobQueueName>(
     });
   }
   worker.on('error', onError);
-  return new JobWorker(worker, deadLetterQueue, holds);
+  return new JobWorker(worker, deadLetterQueue, holds, consumer.release);
 }

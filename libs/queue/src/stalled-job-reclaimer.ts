@@ -2,9 +2,10 @@
 // when its lock expires (30 s) and the next stalled-job check runs (up to 30 s later); a supervisor
 // that saw its child process die knows sooner, and knows the dead consumer's id.
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { JobQueueName } from './contracts';
 import type { QueueConnection } from './queues';
+import { bullConnection, connectRedis } from './redis-connection';
 
 // Active jobs whose lock token is the consumer's (BullMQ tokens are `<worker id>:<n>`) lose their
 // lock and are marked stalled; the stalled-check guard is cleared so the check runs now.
@@ -29,18 +30,21 @@ export class StalledJobReclaimer {
   // A worker that never runs a processor: only its stalled-job check is used.
   private readonly checker: Worker;
   private readonly redis: Redis;
+  private readonly releaseChecker: () => void;
 
   constructor(
     private readonly name: JobQueueName,
     private readonly connection: QueueConnection,
   ) {
+    const checker = bullConnection(connection, { maxRetriesPerRequest: null });
+    this.releaseChecker = checker.release;
     this.checker = new Worker(name, null, {
-      connection: { url: connection.redisUrl, maxRetriesPerRequest: null },
+      connection: checker.connection,
       prefix: connection.prefix,
       autorun: false,
     });
     this.checker.on('error', () => undefined);
-    this.redis = new Redis(connection.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+    this.redis = connectRedis(connection, { maxRetriesPerRequest: 2, lazyConnect: true });
     this.redis.on('error', () => undefined);
   }
 
@@ -66,6 +70,7 @@ export class StalledJobReclaimer {
 
   async close(): Promise<void> {
     await this.checker.close();
+    this.releaseChecker();
     this.redis.disconnect();
   }
 }

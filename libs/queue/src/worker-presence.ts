@@ -3,6 +3,7 @@
 // list never needs cleaning up: a worker is live exactly as long as it keeps refreshing its key.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { isCluster } from './redis-connection';
 
 export const WORKER_PRESENCE_TTL_MS = 15_000;
 export const WORKER_PRESENCE_REFRESH_MS = 5_000;
@@ -91,12 +92,16 @@ export async function listLiveWorkers(
   prefix: string,
 ): Promise<WorkerPresence[]> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:workers:*`, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
+  // A cluster answers SCAN from one node: ask every primary (with a hash-tagged prefix one holds them all).
+  const nodes = isCluster(redis) ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}:workers:*`, 'COUNT', 500);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   if (keys.length === 0) return [];
   const values = await redis.mget(...keys);
   const workers: WorkerPresence[] = [];

@@ -17,9 +17,9 @@ import {
   type DatabaseConnection,
 } from '@heartbeat/db';
 import { ModelRegistry } from '@heartbeat/model-registry';
-import { listLiveWorkers, RecordingHandoff } from '@heartbeat/queue';
+import { connectRedis, listLiveWorkers, queueConnectionOf, RecordingHandoff } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { CONFIG, DATABASE_CONNECTION, REDIS } from '../common/tokens';
 import { IdempotencyRepository } from './idempotency.repository';
 import { PredictionQueueRepository } from './prediction-queue.repository';
@@ -69,7 +69,10 @@ export const infrastructureProviders: Provider[] = [
   {
     provide: REDIS,
     useFactory: (config: Config) => {
-      const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+      const redis = connectRedis(queueConnectionOf(config), {
+        maxRetriesPerRequest: 2,
+        enableOfflineQueue: true,
+      });
       // Connection errors surface on the requests that need Redis; ioredis reconnects by itself.
       redis.on('error', () => undefined);
       return redis;
@@ -88,14 +91,13 @@ export const infrastructureProviders: Provider[] = [
   },
   {
     provide: PredictionQueueRepository,
-    useFactory: (config: Config) =>
-      new PredictionQueueRepository({ redisUrl: config.redis.url, prefix: config.queue.prefix }),
+    useFactory: (config: Config) => new PredictionQueueRepository(queueConnectionOf(config)),
     inject: [CONFIG],
   },
   {
     provide: TrainingQueueRepository,
     useFactory: (config: Config, redis: Redis) =>
-      new TrainingQueueRepository({ redisUrl: config.redis.url, prefix: config.queue.prefix }, redis),
+      new TrainingQueueRepository(queueConnectionOf(config), redis),
     inject: [CONFIG, REDIS],
   },
   {
