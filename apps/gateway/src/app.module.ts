@@ -65,7 +65,8 @@ export class AppModule {
         GatewayTelemetry,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
-      exports: [CONFIG],
+      // The training module stores uploaded training data through the same upload path.
+      exports: [CONFIG, UploadsService],
     };
   }
 }

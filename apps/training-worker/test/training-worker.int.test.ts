@@ -2,6 +2,7 @@
 // the gateway, a retrain on the training worker, the promotion policy, the inference worker serving
 // the new version without restart, rollback, cancellation, and a worker killed mid-run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ import {
 import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { decidePromotion, ModelRegistry } from '@heartbeat/model-registry';
 import { createQueue, QUEUE_NAMES, type JobQueue } from '@heartbeat/queue';
-import { ObjectStorage } from '@heartbeat/storage';
+import { keyForSha256, ObjectStorage } from '@heartbeat/storage';
 import { silentLogger } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
 import { ApiKeysService } from '../../gateway/src/auth/api-keys.service';
@@ -235,6 +236,11 @@ describe('training data upload', () => {
       Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]),
       'normal',
     );
+    // A well-formed WAV of 1 s: stored while it streams in, then refused as too short and removed again.
+    const short = syntheticWav(9).subarray(0, 44 + 8_000);
+    short.writeUInt32LE(36 + 8_000, 4);
+    short.writeUInt32LE(8_000, 40);
+    add('short.wav', short, 'normal');
     const response = await fetch(`${base}/upload-training-data`, {
       method: 'POST',
       headers: auth(screening),
@@ -249,7 +255,11 @@ describe('training data upload', () => {
       'synthetic.wav',
     ]);
     expect(body.duplicates).toMatchObject([{ fileName: 'again.flac' }]);
-    expect(body.rejected).toMatchObject([{ fileName: 'picture.png', code: 'UNSUPPORTED_FORMAT' }]);
+    expect(body.rejected).toMatchObject([
+      { fileName: 'picture.png', code: 'UNSUPPORTED_FORMAT' },
+      { fileName: 'short.wav', code: 'TOO_SHORT' },
+    ]);
+    expect(await storage.head(keyForSha256(createHash('sha256').update(short).digest('hex')))).toBeFalsy();
     expect(body.samples).toEqual({ normal: 3, abnormal: 1 });
   });
 

@@ -1,36 +1,19 @@
-// Reads a labelled training upload (multipart): repeated `files` parts, each optionally followed by a
-// `labels` field for that file, or one `label` field for all, or a `manifest` CSV (file name,label);
-// plus an optional `site`. Files are small recordings, so they are held in memory up to the limit.
+// Reads a labelled training upload (multipart) through the screening upload path: repeated `files`
+// parts, each optionally followed by a `labels` field for that file, or one `label` field for all,
+// or a `manifest` CSV (file name,label) as a field or a file part; plus an optional `site`. The
+// recordings stream one at a time (never a whole request in memory); the labels are collected as
+// they arrive and checked once the request has been read, before anything is kept.
 import type { IncomingMessage } from 'node:http';
-import busboy from 'busboy';
+import type { Readable } from 'node:stream';
 import { ApiError } from '../common/api-error';
-import { normaliseFileName } from '../uploads/file-name';
-import { malformedMultipart } from '../uploads/multipart';
+import { readMultipartFiles, type IncomingFile } from '../uploads/multipart';
 
 export type TrainingLabel = 'normal' | 'abnormal';
 
-export interface LabelledUpload {
-  index: number;
-  fileName: string;
-  bytes: Buffer;
-  label: TrainingLabel;
-}
-
-export interface TrainingUpload {
-  files: LabelledUpload[];
-  site?: string;
-}
-
-interface RawFile {
-  index: number;
-  fileName: string;
-  bytes: Buffer;
-  tooLarge: boolean;
-  label?: string;
-}
-
 const LABELS: readonly string[] = ['normal', 'abnormal'];
 export const SITE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
+/** A manifest lists file names and labels: a megabyte holds tens of thousands of lines. */
+const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 function normaliseLabel(value: string, where: string): TrainingLabel {
   const label = value.trim().toLowerCase();
@@ -58,145 +41,113 @@ export function parseLabelManifest(csv: string): Map<string, TrainingLabel> {
   return labels;
 }
 
-export async function readTrainingUpload(
-  request: IncomingMessage,
-  options: { maxFiles: number; maxFileBytes: number },
-): Promise<TrainingUpload> {
-  if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? ''))
-    throw new ApiError(
-      415,
-      'NOT_MULTIPART',
-      'Send the recordings as multipart/form-data with the field "files".',
-    );
-  const files: RawFile[] = [];
-  let label: string | undefined;
-  let site: string | undefined;
-  let manifest: string | undefined;
-  let failure: ApiError | undefined;
-  await new Promise<void>((resolve) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: request.headers,
-        limits: {
-          files: options.maxFiles + 1,
-          fileSize: options.maxFileBytes + 1,
-          fields: 2 * options.maxFiles + 10,
-        },
-        defParamCharset: 'utf8',
-      });
-    } catch (error) {
-      failure = malformedMultipart((error as Error).message);
-      resolve();
-      return;
-    }
-    parser.on('file', (field, stream, info) => {
-      // A body cut off mid-file fails this stream ("Unexpected end of form"); unheard, it would end the process.
-      stream.on('error', (error: Error) => {
-        failure ??= malformedMultipart(error.message);
-        resolve();
-      });
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      if (field === 'files' || field === 'file') {
-        // Registered now, not at the stream's end: the `labels` field that follows may arrive first.
-        const file: RawFile = {
-          index: files.length,
-          fileName: normaliseFileName(info.filename ?? '', `file-${files.length + 1}`),
-          bytes: Buffer.alloc(0),
-          tooLarge: false,
-        };
-        files.push(file);
-        stream.on('end', () => {
-          file.bytes = Buffer.concat(chunks);
-          file.tooLarge = file.bytes.length > options.maxFileBytes;
-        });
-      } else if (field === 'manifest') {
-        stream.on('end', () => (manifest = Buffer.concat(chunks).toString('utf8')));
-      } else {
-        stream.resume();
-        failure ??= new ApiError(
-          400,
-          'UNEXPECTED_FIELD',
-          `Unexpected file field "${field}"; send recordings in "files" and labels in "labels", "label" or "manifest".`,
-          {
-            field,
-          },
-        );
-      }
-    });
-    parser.on('field', (field, value) => {
-      if (field === 'labels') {
-        const last = files.at(-1);
-        if (!last || last.label !== undefined)
-          failure ??= new ApiError(
-            400,
-            'INVALID_LABEL',
-            'Each "labels" field must follow the "files" part it labels.',
-          );
-        else last.label = value;
-      } else if (field === 'label') label = value;
-      else if (field === 'site') site = value.trim() || undefined;
-      else if (field === 'manifest') manifest = value;
-      else failure ??= new ApiError(400, 'UNEXPECTED_FIELD', `Unexpected field "${field}".`, { field });
-    });
-    parser.on('filesLimit', () => {
-      failure ??= new ApiError(
-        413,
-        'TOO_MANY_FILES',
-        `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`,
+function tooManyFiles(maxFiles: number): ApiError {
+  return new ApiError(
+    413,
+    'TOO_MANY_FILES',
+    `Too many files: at most ${maxFiles} per request (MAX_BATCH_FILES).`,
+    { maxFiles },
+  );
+}
+
+async function readManifest(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_MANIFEST_BYTES)
+      throw new ApiError(
+        400,
+        'INVALID_MANIFEST',
+        `The manifest is larger than ${MAX_MANIFEST_BYTES} bytes; split the upload into several requests.`,
       );
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The labels and site of one upload, gathered while its files stream past. */
+export class TrainingUploadLabels {
+  site?: string;
+  private label?: string;
+  private manifest?: string;
+  /** `labels` fields by the multipart part they follow. */
+  private readonly byPart = new Map<number, string>();
+  /** Each recording's multipart part index and name, by its position among the recordings. */
+  private readonly recordings: { part: number; fileName: string }[] = [];
+  private manifestLabels?: Map<string, TrainingLabel>;
+
+  /** For readMultipartFiles' onField: `partsSoFar` counts every file part parsed so far. */
+  readonly onField = (name: string, value: string, partsSoFar: number): void => {
+    if (name === 'labels') {
+      if (partsSoFar === 0 || this.byPart.has(partsSoFar - 1))
+        throw new ApiError(
+          400,
+          'INVALID_LABEL',
+          'Each "labels" field must follow the "files" part it labels.',
+        );
+      this.byPart.set(partsSoFar - 1, value);
+    } else if (name === 'label') this.label = value;
+    else if (name === 'site') this.site = value.trim() || undefined;
+    else if (name === 'manifest') this.manifest = value;
+    else throw new ApiError(400, 'UNEXPECTED_FIELD', `Unexpected field "${name}".`, { field: name });
+  };
+
+  /** Reads the whole request's recordings as a stream of files; throws once it ends if a label is missing. */
+  async *files(
+    request: IncomingMessage,
+    limits: { maxFiles: number; maxFileBytes: number },
+  ): AsyncGenerator<IncomingFile> {
+    const parts = readMultipartFiles(request, {
+      fieldNames: ['files', 'file', 'manifest'],
+      // One part more than the recordings may be the manifest.
+      maxFiles: limits.maxFiles + 1,
+      maxFileBytes: limits.maxFileBytes,
+      onField: this.onField,
     });
-    parser.on('error', (error: Error) => {
-      failure ??= malformedMultipart(error.message);
-      resolve();
-    });
-    parser.on('close', () => resolve());
-    request.on('error', (error: Error) => {
-      failure ??= malformedMultipart(error.message);
-      resolve();
-    });
-    request.pipe(parser);
-  });
-  if (failure) throw failure;
-  if (files.length === 0)
-    throw new ApiError(400, 'NO_FILES', 'No recordings: send one or more "files" parts.');
-  if (files.length > options.maxFiles)
-    throw new ApiError(
-      413,
-      'TOO_MANY_FILES',
-      `Too many files: at most ${options.maxFiles} per request (MAX_BATCH_FILES).`,
-    );
-  if (site !== undefined && !SITE_PATTERN.test(site))
-    throw new ApiError(400, 'INVALID_SITE', `site must be 1-40 letters, digits or dashes, got "${site}"`, {
-      site,
-    });
-  const fromManifest = manifest === undefined ? undefined : parseLabelManifest(manifest);
-  const labelled = files.map((file): LabelledUpload & { tooLarge: boolean } => {
-    const value = file.label ?? fromManifest?.get(file.fileName) ?? label;
+    for await (const part of parts) {
+      if (part.fieldName === 'manifest') {
+        this.manifest = await readManifest(part.stream);
+        continue;
+      }
+      if (this.recordings.length === limits.maxFiles) throw tooManyFiles(limits.maxFiles);
+      this.recordings.push({ part: part.index, fileName: part.fileName });
+      yield { ...part, index: this.recordings.length - 1 };
+    }
+    // Thrown from inside the stream of files, so the upload removes what it stored.
+    this.check();
+  }
+
+  /** The label of the recording at `index` (its position among the recordings). */
+  labelFor(index: number): TrainingLabel {
+    const recording = this.recordings[index];
+    if (!recording) throw new RangeError(`No recording ${index} in this upload`);
+    const { part, fileName } = recording;
+    const value = this.byPart.get(part) ?? this.manifestLabels?.get(fileName) ?? this.label;
     if (value === undefined)
       throw new ApiError(
         400,
         'MISSING_LABEL',
-        `No label for "${file.fileName}": follow it with a "labels" field, send one "label" for all, or list it in a "manifest" CSV.`,
-        {
-          fileName: file.fileName,
-        },
+        `No label for "${fileName}": follow it with a "labels" field, send one "label" for all, or list it in a "manifest" CSV.`,
+        { fileName },
       );
-    return {
-      index: file.index,
-      fileName: file.fileName,
-      bytes: file.bytes,
-      tooLarge: file.tooLarge,
-      label: normaliseLabel(value, file.fileName),
-    };
-  });
-  const tooLarge = labelled.find((f) => f.tooLarge);
-  if (tooLarge)
-    throw new ApiError(
-      413,
-      'FILE_TOO_LARGE',
-      `"${tooLarge.fileName}" is larger than the limit of ${options.maxFileBytes} bytes (MAX_UPLOAD_BYTES).`,
-    );
-  return { files: labelled.map(({ tooLarge: _tooLarge, ...file }) => file), site };
+    return normaliseLabel(value, fileName);
+  }
+
+  private check(): void {
+    if (this.recordings.length === 0)
+      throw new ApiError(400, 'NO_FILES', 'No recordings: send one or more "files" parts.');
+    if (this.site !== undefined && !SITE_PATTERN.test(this.site))
+      throw new ApiError(
+        400,
+        'INVALID_SITE',
+        `site must be 1-40 letters, digits or dashes, got "${this.site}"`,
+        { site: this.site },
+      );
+    const recordingParts = new Set(this.recordings.map(({ part }) => part));
+    if ([...this.byPart.keys()].some((part) => !recordingParts.has(part)))
+      throw new ApiError(400, 'INVALID_LABEL', 'Each "labels" field must follow the "files" part it labels.');
+    if (this.manifest !== undefined) this.manifestLabels = parseLabelManifest(this.manifest);
+    this.recordings.forEach((_, index) => this.labelFor(index));
+  }
 }

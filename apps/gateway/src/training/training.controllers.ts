@@ -7,7 +7,6 @@ import { Access } from '../auth/access.decorator';
 import type { RequestWithPrincipal } from '../auth/principal';
 import { PageQueryDto } from '../common/dto';
 import { ModelActionDto, RetrainDto } from './dto';
-import { readTrainingUpload } from './training-upload';
 import { TrainingService } from './training.service';
 
 type AuthedRequest = Request & RequestWithPrincipal;
@@ -26,10 +25,7 @@ export class TrainingPrototypeController {
       'Add labelled recordings: repeated "files" each followed by "labels" (normal|abnormal), or one "label", or a "manifest" CSV; optional "site"',
   })
   async upload(@Req() request: AuthedRequest) {
-    return this.training.addTrainingData(
-      await readTrainingUpload(request, this.training.uploadLimits),
-      request.principal,
-    );
+    return this.training.addTrainingData(request, request.principal);
   }
 
   @Post('retrain')
@@ -61,10 +57,7 @@ export class TrainingApiV1Controller {
   @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Same as POST /upload-training-data' })
   async upload(@Req() request: AuthedRequest) {
-    return this.training.addTrainingData(
-      await readTrainingUpload(request, this.training.uploadLimits),
-      request.principal,
-    );
+    return this.training.addTrainingData(request, request.principal);
   }
 
   @Post('training-runs')

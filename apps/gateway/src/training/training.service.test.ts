@@ -38,6 +38,7 @@ function infrastructure({ queueDown = false } = {}) {
     unused,
     unused,
     infra.queue as never,
+    unused,
     config,
   );
   return { infra, created, service };

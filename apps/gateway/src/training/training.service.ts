@@ -1,6 +1,7 @@
 // Training data, training runs and model versions for admins: labelled uploads into
 // training_samples, starting/cancelling runs on the training queue, and the registry's promote /
 // roll back / retire. Controllers only translate HTTP to these calls.
+import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
 import { decodeAudio, isAudioError, MIN_RECORDING_SEC } from '@heartbeat/audio';
@@ -25,7 +26,8 @@ import { CONFIG } from '../common/tokens';
 import type { Principal } from '../auth/principal';
 import { ObjectStorage } from '@heartbeat/storage';
 import { TrainingQueueRepository } from '../infrastructure/training-queue.repository';
-import type { TrainingUpload } from './training-upload';
+import { UploadsService } from '../uploads/uploads.service';
+import { TrainingUploadLabels } from './training-upload';
 
 const LOG_TAIL_LINES = 20;
 const START_LOCK_MS = 5_000;
@@ -116,69 +118,46 @@ export class TrainingService {
     @Inject(ModelRegistry) private readonly registry: ModelRegistry,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(TrainingQueueRepository) private readonly queue: TrainingQueueRepository,
+    @Inject(UploadsService) private readonly uploads: UploadsService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  get uploadLimits() {
+  private get uploadLimits() {
     return { maxFiles: this.config.gateway.maxBatchFiles, maxFileBytes: this.config.gateway.maxUploadBytes };
   }
 
-  /** Validates each file with the audio lib, stores it once by content, and adds it as a labelled sample. */
-  async addTrainingData(upload: TrainingUpload, principal?: Principal): Promise<UploadOutcome> {
+  /**
+   * Streams the upload's recordings into storage through the screening upload path (format check,
+   * size limit, metrics), then checks each one with the audio lib, one at a time, and adds it as a
+   * labelled sample. A recording that cannot be used is left out, and its object removed when this
+   * upload created it.
+   */
+  async addTrainingData(request: IncomingMessage, principal?: Principal): Promise<UploadOutcome> {
+    const labels = new TrainingUploadLabels();
+    const staging = await this.uploads.stageAll(labels.files(request, this.uploadLimits));
     const outcome: UploadOutcome = {
       accepted: [],
       duplicates: [],
-      rejected: [],
+      rejected: staging.rejected.map(({ index, fileName, code, message }) => ({
+        index,
+        fileName,
+        code,
+        message,
+      })),
       samples: { normal: 0, abnormal: 0 },
     };
-    for (const file of upload.files) {
+    for (const file of staging.staged) {
+      const label = labels.labelFor(file.index);
+      let decoded: Awaited<ReturnType<typeof decodeAudio>>;
       try {
-        const decoded = await decodeAudio(new Uint8Array(file.bytes));
+        decoded = await decodeAudio(new Uint8Array(await this.storage.getBuffer(file.storageKey)));
         if (decoded.durationSec < MIN_RECORDING_SEC)
           throw Object.assign(
             new Error(
               `The recording lasts ${decoded.durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SEC} s are needed.`,
             ),
-            {
-              code: 'TOO_SHORT',
-            },
+            { code: 'TOO_SHORT' },
           );
-        const stored = await this.storage.putBuffer(file.bytes, { prefix: 'recordings' });
-        const recording =
-          (await this.recordings.findBySha256(stored.sha256)) ??
-          (await this.recordings.create({
-            storageKey: stored.key,
-            sha256: stored.sha256,
-            originalFileName: file.fileName,
-            format: decoded.format,
-            sampleRate: decoded.sampleRate,
-            channels: decoded.channels,
-            durationSeconds: decoded.durationSec,
-            sizeBytes: stored.size,
-            uploadedBy: principal?.keyId,
-          }));
-        const sample = await this.samples.add({
-          recordingId: recording.id,
-          label: file.label,
-          source: 'upload',
-          site: upload.site ?? null,
-        });
-        if (sample)
-          outcome.accepted.push({
-            index: file.index,
-            fileName: file.fileName,
-            label: file.label,
-            sha256: stored.sha256,
-            recordingId: recording.id,
-            site: sample.site,
-          });
-        else
-          outcome.duplicates.push({
-            index: file.index,
-            fileName: file.fileName,
-            sha256: stored.sha256,
-            message: `Already a training sample${upload.site ? ` of site ${upload.site}` : ''} (same sha256); ignored. A recording uploaded for another site is tagged for this one too.`,
-          });
       } catch (error) {
         const code = isAudioError(error)
           ? error.code
@@ -186,14 +165,52 @@ export class TrainingService {
             ? 'TOO_SHORT'
             : undefined;
         if (!code) throw error;
+        if (file.createdObject) await this.storage.delete(file.storageKey);
         outcome.rejected.push({
           index: file.index,
           fileName: file.fileName,
           code,
           message: (error as Error).message,
         });
+        continue;
       }
+      const recording =
+        (await this.recordings.findBySha256(file.sha256)) ??
+        (await this.recordings.create({
+          storageKey: file.storageKey,
+          sha256: file.sha256,
+          originalFileName: file.fileName,
+          format: decoded.format,
+          sampleRate: decoded.sampleRate,
+          channels: decoded.channels,
+          durationSeconds: decoded.durationSec,
+          sizeBytes: file.sizeBytes,
+          uploadedBy: principal?.keyId,
+        }));
+      const sample = await this.samples.add({
+        recordingId: recording.id,
+        label,
+        source: 'upload',
+        site: labels.site ?? null,
+      });
+      if (sample)
+        outcome.accepted.push({
+          index: file.index,
+          fileName: file.fileName,
+          label,
+          sha256: file.sha256,
+          recordingId: recording.id,
+          site: sample.site,
+        });
+      else
+        outcome.duplicates.push({
+          index: file.index,
+          fileName: file.fileName,
+          sha256: file.sha256,
+          message: `Already a training sample${labels.site ? ` of site ${labels.site}` : ''} (same sha256); ignored. A recording uploaded for another site is tagged for this one too.`,
+        });
     }
+    outcome.rejected.sort((a, b) => a.index - b.index);
     outcome.samples = await this.samples.countByLabel();
     if (outcome.accepted.length > 0)
       await this.audit.record({
@@ -204,7 +221,7 @@ export class TrainingService {
           accepted: outcome.accepted.length,
           duplicates: outcome.duplicates.length,
           rejected: outcome.rejected.length,
-          site: upload.site ?? null,
+          site: labels.site ?? null,
         },
       });
     return outcome;

@@ -30,6 +30,8 @@ export interface StagedRecording {
   sha256: string;
   sizeBytes: number;
   format: string;
+  /** True when this upload put the object in storage (no earlier upload had the same content). */
+  createdObject?: boolean;
   /** The file's bytes, kept only for a single small upload (stageOne) so the worker can be handed them. */
   bytes?: Buffer;
 }
@@ -193,6 +195,7 @@ export class UploadsService {
       sha256: hash.digest('hex'),
       sizeBytes: size,
       format: sniffer.format,
+      createdObject: false,
     };
   }
 
@@ -228,6 +231,7 @@ export class UploadsService {
         sha256: stored.sha256,
         sizeBytes: stored.size,
         format: sniffer.format,
+        createdObject: stored.created,
       };
       return keepBytes && stored.bytes ? { ...staged, bytes: stored.bytes } : staged;
     } catch (error) {
