@@ -222,9 +222,9 @@ describe('PredictionProcessor', () => {
     const payload = job();
     await expect(processor.process(payload, attempt())).resolves.toMatchObject({
       status: 'failed',
-      error: { code: 'RECORDING_NOT_FOUND' },
+      error: { code: 'RECORDING_BYTES_MISSING' },
     });
-    expect(predictions.failed.get(payload.predictionId!)?.code).toBe('RECORDING_NOT_FOUND');
+    expect(predictions.failed.get(payload.predictionId!)?.code).toBe('RECORDING_BYTES_MISSING');
   });
 
   it('rethrows a storage outage for BullMQ to retry, leaving the row pending', async () => {

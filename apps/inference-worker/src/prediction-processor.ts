@@ -197,8 +197,8 @@ export class PredictionProcessor {
     } catch (error) {
       if (error instanceof ObjectNotFoundError)
         throw new BadInputError(
-          'RECORDING_NOT_FOUND',
-          `The recording's bytes are missing from storage (${payload.storageKey})`,
+          'RECORDING_BYTES_MISSING',
+          `The recording's audio is no longer in object storage (${payload.storageKey}); upload it again.`,
         );
       throw error;
     }

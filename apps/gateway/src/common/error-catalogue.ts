@@ -89,10 +89,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, meaning: 'No such route.' },
   BATCH_NOT_FOUND: { status: 404, meaning: 'No batch with that id.' },
   PREDICTION_NOT_FOUND: { status: 404, meaning: 'No prediction with that id.' },
-  RECORDING_NOT_FOUND: {
-    status: 404,
-    meaning: 'No recording with that id (or, on a prediction, its stored bytes are gone).',
-  },
+  RECORDING_NOT_FOUND: { status: 404, meaning: 'No recording with that id.' },
   OBJECT_NOT_FOUND: { status: 404, meaning: 'A key named in a batch is not in the bucket.' },
   API_KEY_NOT_FOUND: { status: 404, meaning: 'No API key with that id.' },
   MODEL_VERSION_NOT_FOUND: { status: 404, meaning: 'No model version with that number.' },
@@ -101,6 +98,11 @@ export const ERROR_CATALOGUE = {
   SITE_NOT_FOUND: { status: 404, meaning: 'No site with that name.' },
   // Screening and training
   ...AUDIO_ERRORS,
+  RECORDING_BYTES_MISSING: {
+    status: 422,
+    meaning:
+      "On a prediction: the recording's audio is no longer in object storage (deleted or lost); upload it again.",
+  },
   UNKNOWN_SITE: { status: 422, meaning: 'The request names a site that does not exist.' },
   MODEL_VERSION_UNAVAILABLE: { status: 422, meaning: 'The job asked for a model version no worker serves.' },
   PREDICTION_FAILED: {
