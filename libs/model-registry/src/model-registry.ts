@@ -302,12 +302,20 @@ export class ModelRegistry {
    * the promotion is recorded in the audit trail and announced on MODEL_PROMOTED_CHANNEL.
    */
   async promote(version: string, options: PromoteOptions = {}): Promise<PromotionOutcome> {
+    return this.promoteRecordedAs('model.promoted', version, options);
+  }
+
+  private async promoteRecordedAs(
+    action: 'model.promoted' | 'model.rolled_back',
+    version: string,
+    options: PromoteOptions,
+  ): Promise<PromotionOutcome> {
     const current = await this.modelVersions.findPromoted();
     if (current?.version === version) return { promoted: current, changed: false, announced: false };
     if (!(await this.modelVersions.findByVersion(version))) throw versionNotFound(version);
     const { promoted, previous } = await this.modelVersions.promote(version, options.reason);
     await this.audit?.record({
-      action: 'model.promoted',
+      action,
       actorKeyId: options.actorKeyId,
       subjectType: 'model_version',
       subjectId: version,
@@ -327,7 +335,10 @@ export class ModelRegistry {
     return { promoted, previous, changed: true, announced };
   }
 
-  /** Promotes again the version that served before the current one (the most recently retired one). */
+  /**
+   * Promotes again the version that served before the current one (the most recently retired one);
+   * the audit trail records it as `model.rolled_back`, apart from promotions.
+   */
   async rollback(options: PromoteOptions = {}): Promise<PromotionOutcome> {
     const current = await this.modelVersions.findPromoted();
     const retired = (await this.modelVersions.list({ status: 'retired' }))
@@ -339,7 +350,7 @@ export class ModelRegistry {
         'NO_PREVIOUS_VERSION',
         `Nothing to roll back to: no model version served before ${current?.version ?? 'now'}`,
       );
-    return this.promote(target.version, {
+    return this.promoteRecordedAs('model.rolled_back', target.version, {
       ...options,
       reason: options.reason ?? `rollback from ${current?.version ?? 'none'}`,
     });
