@@ -202,6 +202,27 @@ describe('helm/heartbeat', () => {
     expect(gpu.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
+  it('points every app (and KEDA) at a Redis Cluster or at Sentinels, and refuses a cluster without a hash-tagged prefix', () => {
+    const keda = ['--set', 'inferenceWorker.autoscaling.keda.enabled=true'];
+    const cluster = render([], [...keda, '--set-json', 'redis.clusterNodes=["redis-0.data:6379","redis-1.data:6379"]', '--set-json', 'redis.queuePrefix="{heartbeat}"']);
+    expect(find(cluster, 'ConfigMap', '-config').data).toMatchObject({
+      REDIS_CLUSTER_NODES: 'redis-0.data:6379,redis-1.data:6379',
+      QUEUE_PREFIX: '{heartbeat}',
+    });
+    const clusterTrigger = (find(cluster, 'ScaledObject', '-inference-worker').spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers[0];
+    expect(clusterTrigger).toEqual({ type: 'redis-cluster', metadata: expect.objectContaining({ addresses: 'redis-0.data:6379,redis-1.data:6379', listName: '{heartbeat}:predictions:wait' }) });
+
+    const sentinel = render([], [...keda, '--set-json', 'redis.sentinels=["sentinel.data:26379"]', '--set', 'redis.sentinelName=queue']);
+    expect(find(sentinel, 'ConfigMap', '-config').data).toMatchObject({ REDIS_SENTINELS: 'sentinel.data:26379', REDIS_SENTINEL_NAME: 'queue' });
+    expect(find(sentinel, 'ConfigMap', '-config').data).not.toHaveProperty('REDIS_CLUSTER_NODES');
+    const sentinelTrigger = (find(sentinel, 'ScaledObject', '-inference-worker').spec as { triggers: { type: string; metadata: Record<string, string> }[] }).triggers[0];
+    expect(sentinelTrigger).toMatchObject({ type: 'redis-sentinel', metadata: { addresses: 'sentinel.data:26379', sentinelMaster: 'queue' } });
+    expect(find(rendered.defaults!, 'ConfigMap', '-config').data).not.toHaveProperty('REDIS_SENTINELS');
+
+    expect(() => render([], ['--set-json', 'redis.clusterNodes=["redis-0.data:6379"]'])).toThrow(/queuePrefix "heartbeat" has no hash tag/);
+    expect(() => render([], ['--set-json', 'redis.clusterNodes=["a:1"]', '--set-json', 'redis.sentinels=["b:2"]', '--set-json', 'redis.queuePrefix="{hb}"'])).toThrow(/both set/);
+  });
+
   it('scales inference workers on the BullMQ wait list with KEDA, or on CPU without it', () => {
     const withKeda = rendered['gpu-keda-ingress-monitoring']!;
     const scaledObject = find(withKeda, 'ScaledObject', '-inference-worker');
