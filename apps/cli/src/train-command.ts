@@ -1,10 +1,19 @@
-// `heartbeat train`: trains, then writes the ONNX export and model card next to the weights.
-import { COMPACT_MODEL_INPUT, DEFAULT_MODEL_INPUT, type WindowNormalisation } from '@heartbeat/model';
+// `heartbeat train`: a model version from a data folder through the one training pipeline
+// (trainModelVersion, as the training worker), with the stratified split and the ONNX export and
+// model card written next to the weights. Ctrl-C stops it between batches.
+import { join } from 'node:path';
+import {
+  COMPACT_MODEL_INPUT,
+  DEFAULT_MODEL_INPUT,
+  discoverLabelledRecordings,
+  type WindowNormalisation,
+} from '@heartbeat/model';
 import {
   DEFAULT_AUGMENTATION,
-  finaliseModelDirectory,
-  runTrainCommand,
+  DEFAULT_VALIDATION_FRACTION,
+  saveTfjsModel,
   type ThresholdRule,
+  trainModelVersion,
 } from '@heartbeat/model-training';
 
 export async function trainCommand(opts: {
@@ -25,11 +34,19 @@ export async function trainCommand(opts: {
   cycleModelWeight: number;
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-  const report = await runTrainCommand({
-    dataDir: opts.data,
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort(new Error('training stopped (Ctrl-C)'));
+  process.once('SIGINT', onInterrupt);
+  const { report } = await trainModelVersion({
+    recordings: discoverLabelledRecordings(opts.data),
+    split: {
+      kind: 'stratified',
+      validationFraction: DEFAULT_VALIDATION_FRACTION,
+      seed: opts.seed,
+      holdOutSubset: opts.holdOut ?? null,
+    },
     outDir: opts.out,
     version: opts.version,
-    holdOutSubset: opts.holdOut,
     cacheDir: opts.cache,
     modelInput: {
       ...(opts.input === 'compact' ? COMPACT_MODEL_INPUT : DEFAULT_MODEL_INPUT),
@@ -45,11 +62,12 @@ export async function trainCommand(opts: {
       augmentation: { ...DEFAULT_AUGMENTATION, syntheticMurmurProbability: opts.syntheticMurmurs },
       thresholdRule: opts.thresholdRule,
     },
-    log,
-  });
-  await finaliseModelDirectory(opts.out, {
     trainCommand: `npx heartbeat ${process.argv.slice(2).join(' ')}`,
-  });
+    signal: stop.signal,
+    // The best network so far, readable while a long run goes on.
+    onImproved: (model) => saveTfjsModel(model, join(opts.out, 'checkpoint')),
+    log,
+  }).finally(() => process.off('SIGINT', onInterrupt));
   const v = report.validation.overall;
   log(
     `validation: MAcc ${v.macc.toFixed(3)} AUC ${v.auc.toFixed(3)} sensitivity ${v.sensitivity.toFixed(3)} specificity ${v.specificity.toFixed(3)}`,

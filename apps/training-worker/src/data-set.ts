@@ -1,10 +1,11 @@
 // Builds a run's labelled data set on local disk: the base set (a local folder or an object-storage
 // prefix) plus every uploaded training sample, downloaded next to it with its label from the table.
-// Also the fixed evaluation split that stays out of training.
+// (The split into training, validation and the fixed evaluation set is @heartbeat/model-training's
+// record-hash split policy.)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { Recording, TrainingSample } from '@heartbeat/db';
-import { discoverLabelledRecordings, type HeartSoundLabel, type LabelledRecording } from '@heartbeat/model';
+import { discoverLabelledRecordings, type LabelledRecording } from '@heartbeat/model';
 
 export interface SampleSource {
   listSamples(filter: { site?: string }): Promise<TrainingSample[]>;
@@ -85,37 +86,4 @@ export class DataSetAssembler {
     }
     return out;
   }
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
-/**
- * Splits off `fraction` of each label (at least one record of each) by a hash of the record's
- * identity, not a random draw: a record keeps its side as the data grows, so the evaluation set of
- * the next run is mostly this one's and a candidate is never evaluated on records it trained on.
- */
-export function splitByRecordHash(
-  recordings: readonly LabelledRecording[],
-  fraction: number,
-  salt: string,
-): { held: LabelledRecording[]; rest: LabelledRecording[] } {
-  const held: LabelledRecording[] = [];
-  const rest: LabelledRecording[] = [];
-  for (const label of ['normal', 'abnormal'] as HeartSoundLabel[]) {
-    const members = recordings
-      .filter((r) => r.label === label)
-      .map((r) => ({ r, hash: fnv1a(`${salt}/${r.subset}/${r.id}`) }))
-      .sort((a, b) => a.hash - b.hash || a.r.id.localeCompare(b.r.id));
-    const count = members.length < 2 ? 0 : Math.max(1, Math.round(members.length * fraction));
-    held.push(...members.slice(0, count).map((m) => m.r));
-    rest.push(...members.slice(count).map((m) => m.r));
-  }
-  return { held, rest };
 }

@@ -16,7 +16,15 @@ import {
   type LabelledRecording,
   type SiteFit,
 } from '@heartbeat/model';
-import { datasetFingerprint, type EpochReport } from '@heartbeat/model-training';
+import {
+  datasetFingerprint,
+  DEFAULT_VALIDATION_FRACTION,
+  splitRecordings,
+  type EpochReport,
+  type SplitPolicy,
+  type TrainingCheckpoint,
+  type trainModelVersion,
+} from '@heartbeat/model-training';
 import { decidePromotion, type ModelRegistry, type PromotionDecision } from '@heartbeat/model-registry';
 import {
   retrainParamsSchema,
@@ -25,9 +33,8 @@ import {
   type TrainingResult,
 } from '@heartbeat/queue';
 import type { Logger } from '@heartbeat/telemetry';
-import { splitByRecordHash, type DataSetAssembler } from './data-set';
+import type { DataSetAssembler } from './data-set';
 import type { ModelEvaluation, ModelEvaluator } from './model-evaluator';
-import type { ModelTrainer, TrainingCheckpoint } from './model-trainer';
 import { MonotonicProgress } from './monotonic-progress';
 import type { OutageWait } from './outage-wait';
 import { nextCandidateVersion } from './versions';
@@ -76,7 +83,8 @@ export interface TrainingRunSettings {
 export interface TrainingRunDependencies {
   runs: TrainingRunStore;
   data: Pick<DataSetAssembler, 'assemble' | 'siteSamples'>;
-  trainer: Pick<ModelTrainer, 'train'>;
+  /** trainModelVersion from @heartbeat/model-training (a stand-in in tests). */
+  trainer: { train: typeof trainModelVersion };
   evaluator: Pick<ModelEvaluator, 'evaluate' | 'scoreRecords'>;
   registry: RegistryPort;
   sites: SiteCalibrationStore;
@@ -113,7 +121,6 @@ export class TrainingCancelledError extends Error {
 }
 
 const ACTOR = 'training-worker';
-const VALIDATION_FRACTION = 0.2;
 // Progress milestones: data 0-5 %, training 5-80 %, export 80-85 %, evaluation 85-95 %, registration 95-100 %.
 const STAGE = { data: 0.05, trained: 0.8, exported: 0.85, evaluated: 0.95 } as const;
 
@@ -257,16 +264,14 @@ export class TrainingRunService {
     const recordings = await patiently('assembling the data set', () =>
       this.deps.data.assemble(join(runDir, 'data')),
     );
-    const { held: evaluation, rest: development } = splitByRecordHash(
-      recordings,
-      settings.evaluationFraction,
-      'evaluation',
-    );
-    const { held: validation, rest: training } = splitByRecordHash(
-      development,
-      VALIDATION_FRACTION,
-      'validation',
-    );
+    // Records keep their side as uploads add data; the policy goes into the manifest, so the split
+    // can be recomputed, and trainModelVersion divides the same recordings the same way.
+    const split: SplitPolicy = {
+      kind: 'record-hash',
+      evaluationFraction: settings.evaluationFraction,
+      validationFraction: DEFAULT_VALIDATION_FRACTION,
+    };
+    const { evaluation, validation, training } = splitRecordings(split, recordings);
     const evaluationFingerprint = datasetFingerprint(evaluation);
     cancellation.check();
     await progress.report(STAGE.data, {
@@ -285,12 +290,14 @@ export class TrainingRunService {
     const started = Date.now();
     const history: Pick<EpochReport, 'epoch' | 'loss' | 'validationAuc' | 'validationMacc'>[] = [];
     let savingCheckpoint: Promise<void> = Promise.resolve();
+    const { blockFilters, ...trainingParams } = params;
     const trained = await this.deps.trainer.train({
-      training,
-      validation,
+      recordings,
+      split,
       outDir: candidateDir,
       version,
-      params,
+      params: trainingParams,
+      blockFilters,
       modelInput,
       cycleModelWeight: servingManifest?.decision.cycleModelWeight,
       cacheDir: join(settings.workDir, 'signal-cache'),

@@ -13,6 +13,7 @@ import {
   type TrainingSample,
 } from '@heartbeat/db';
 import { ModelRegistry } from '@heartbeat/model-registry';
+import { decodeCheckpoint, encodeCheckpoint, trainModelVersion } from '@heartbeat/model-training';
 import {
   createQueue,
   connectRedis,
@@ -31,7 +32,6 @@ import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
 import { createLogger, createMetricsRegistry, startTelemetryServer, type Logger } from '@heartbeat/telemetry';
 import { DataSetAssembler } from './data-set';
 import { ModelEvaluator } from './model-evaluator';
-import { decodeCheckpoint, encodeCheckpoint, ModelTrainer } from './model-trainer';
 import { OutageWait } from './outage-wait';
 import { reportingProgressTo, TrainingMetrics } from './training-metrics';
 import { TrainingRunService, type CheckpointStore, type RunControl } from './training-run.service';
@@ -132,7 +132,7 @@ export async function startTrainingWorker(options: TrainingWorkerOptions): Promi
       storage,
       { dir: config.training.baseDataDir, prefix: config.training.baseDataPrefix },
     ),
-    trainer: new ModelTrainer(),
+    trainer: { train: trainModelVersion },
     evaluator: new ModelEvaluator(),
     registry,
     sites: Object.assign(new SitesRepository(database.db), {

@@ -49,18 +49,25 @@ export {
 } from './training/trainer';
 export {
   DEFAULT_MINIMUM_QUALITY,
-  DEFAULT_VALIDATION_FRACTION,
   readRecordScores,
   type RecordScoreRow,
   reportFor,
-  runTrainCommand,
   splitOf,
   type SubsetReport,
-  type TrainCommandOptions,
+  type TrainedModelVersion,
   type TrainingReport,
+  trainModelVersion,
+  type TrainModelVersionOptions,
   validationRecordsOf,
   writeRecordScores,
-} from './training/train-command';
+} from './training/train-model-version';
+export {
+  decodeCheckpoint,
+  encodeCheckpoint,
+  restoreCheckpoint,
+  snapshotCheckpoint,
+  type TrainingCheckpoint,
+} from './training/checkpoint';
 export {
   addNoise,
   applyBiquad,
@@ -83,8 +90,17 @@ export { addSyntheticMurmur, heartSoundPeaks } from './training/synthetic-murmur
 export {
   datasetFingerprint,
   type DatasetSplit,
+  DEFAULT_EVALUATION_FRACTION,
+  DEFAULT_VALIDATION_FRACTION,
   developmentSplit,
+  fnv1a32,
   leaveOneSubsetOut,
+  type PolicySplit,
+  type SplitPolicy,
+  splitByRecordHash,
+  splitPolicyOf,
+  splitPolicySchema,
+  splitRecordings,
   stratifiedSplit,
 } from './data/split';
 export {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LabelledRecording } from '@heartbeat/model';
-import { splitByRecordHash } from './data-set';
+import { splitByRecordHash } from './split';
 
 const records = (label: 'normal' | 'abnormal', count: number, subset = 'training-a'): LabelledRecording[] =>
   Array.from({ length: count }, (_, i) => ({
