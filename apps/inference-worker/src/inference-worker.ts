@@ -41,6 +41,7 @@ import {
   type ReadinessReport,
   type TelemetryServer,
 } from '@heartbeat/telemetry';
+import { failAbandonedPrediction } from './abandoned-jobs';
 import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
 import { RecordingSource } from './recording-source';
@@ -267,6 +268,26 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         onJobStarted: (job) => metrics.jobStarted(job),
       },
     );
+    // A job BullMQ fails for good before the processor runs again (a recording that crashed its
+    // process past the stalled-job limit) still gets its prediction failed, so its batch finishes.
+    const abandoned = new ScreeningRepository(database.db);
+    worker.worker.on('failed', (job, error) => {
+      if (!job) return;
+      failAbandonedPrediction(abandoned, job, error).then(
+        (failed) => {
+          if (failed)
+            logger.warn(
+              { jobId: job.id, err: error.message },
+              'Prediction job failed for good without an outcome; its prediction is marked failed',
+            );
+        },
+        (saveError: unknown) =>
+          logger.warn(
+            { jobId: job.id, err: (saveError as Error).message },
+            'Could not mark the prediction of a job that failed for good',
+          ),
+      );
+    });
     await worker.waitUntilReady();
     await watcher.start();
     ready = true;
