@@ -117,7 +117,7 @@ export {
   ModelDirectoryError,
   modelInputOfManifest,
   type ModelManifest,
-  modelManifestSchema,
+  modelManifestIssues,
   readModelManifest,
   writeModelManifest,
 } from './model-version/model-manifest';

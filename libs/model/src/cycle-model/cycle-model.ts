@@ -18,7 +18,7 @@ import {
   type HeartSoundSpectrogram,
   type HeartSoundWindowLength,
 } from '@heartbeat/audio';
-import { z } from 'zod';
+import { isJsonObject, JsonIssues } from '../model-version/json-checks';
 import { ModelDirectoryError, type ModelManifest } from '../model-version/model-manifest';
 import {
   DEFAULT_GRADIENT_BOOSTING,
@@ -149,8 +149,8 @@ function imputed(row: Float64Array | null, medians: readonly number[]): Float64A
     : row.map((value, k) => (Number.isFinite(value) ? value : medians[k]));
 }
 
-// The tree nodes (tens of thousands) are checked by isTreeNode, not by zod: a zod union per node cost
-// ~150 ms of CPU on the first read, a tenth of `heartbeat classify one.flac` (bench/README.md, issue 28).
+// Checked without zod (json-checks.ts); the tree nodes (tens of thousands) by isTreeNode: a zod union
+// per node cost ~150 ms of CPU on the first read, a tenth of `heartbeat classify one.flac`.
 const isIndex = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 0;
 
 /** A split {feature, threshold, left, right} (non-negative integer indices) or a leaf {value}. */
@@ -162,27 +162,30 @@ function isTreeNode(node: unknown): node is TreeNode {
   return typeof n.value === 'number';
 }
 
-const cycleModelSchema = z.object({
-  kind: z.literal(CYCLE_MODEL_KIND),
-  // Absent in files written before the window was a choice (model 1.3.0): 40 ms.
-  spectrogramWindowLength: z
-    .number()
-    .refine(
-      (w): w is HeartSoundWindowLength => (HEART_SOUND_WINDOW_LENGTHS as readonly number[]).includes(w),
-      {
-        message: `must be one of ${HEART_SOUND_WINDOW_LENGTHS.join(', ')}`,
-      },
-    )
-    .default(80),
-  featureSet: z.enum(CYCLE_FEATURE_SETS).optional(),
-  featureNames: z.array(z.string()),
-  medians: z.array(z.number()),
-  trees: z.object({
-    featureCount: z.number().int().positive(),
-    baseline: z.number(),
-    trees: z.array(z.array(z.unknown()).min(1)),
-  }),
-});
+/** Checks a parsed heart-cycle model file's shape ("path: problem" each); the caller checks its meaning. */
+function cycleModelShapeIssues(raw: unknown): string[] {
+  const issues = new JsonIssues();
+  if (!isJsonObject(raw)) return ['(root): expected an object'];
+  issues.oneOf(raw.kind, [CYCLE_MODEL_KIND], 'kind');
+  issues.oneOf(raw.spectrogramWindowLength, HEART_SOUND_WINDOW_LENGTHS, 'spectrogramWindowLength', {
+    optional: true,
+  });
+  issues.oneOf(raw.featureSet, CYCLE_FEATURE_SETS, 'featureSet', { optional: true });
+  issues.stringArray(raw.featureNames, 'featureNames');
+  issues.numberArray(raw.medians, 'medians');
+  const trees = issues.object(raw, 'trees');
+  issues.number(trees.featureCount, 'trees.featureCount', { integer: true, positive: true });
+  issues.number(trees.baseline, 'trees.baseline');
+  if (issues.expect(Array.isArray(trees.trees), 'trees.trees', 'expected an array of trees'))
+    (trees.trees as unknown[]).forEach((tree, t) =>
+      issues.expect(
+        Array.isArray(tree) && tree.length > 0,
+        `trees.trees.${t}`,
+        'expected a non-empty array of nodes',
+      ),
+    );
+  return issues.list;
+}
 
 export function writeCycleModel(file: string, model: CycleModel): void {
   writeFileSync(file, JSON.stringify(model) + '\n');
@@ -198,12 +201,12 @@ export function readCycleModel(file: string): CycleModel {
       `${file} cannot be read as a heart-cycle model: ${(error as Error).message}`,
     );
   }
-  const parsed = cycleModelSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new ModelDirectoryError(
-      `${file} is not a valid heart-cycle model: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
-  const model = parsed.data as CycleModel;
+  const issues = cycleModelShapeIssues(raw);
+  if (issues.length > 0)
+    throw new ModelDirectoryError(`${file} is not a valid heart-cycle model: ${issues.join('; ')}`);
+  // Absent in files written before the window was a choice (model 1.3.0): 40 ms.
+  const model = raw as CycleModel;
+  model.spectrogramWindowLength ??= 80;
   model.trees.trees.forEach((tree, t) =>
     tree.forEach((node, i) => {
       if (!isTreeNode(node))

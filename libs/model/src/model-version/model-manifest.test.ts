@@ -9,6 +9,7 @@ import {
   ModelDirectoryError,
   modelInputOfManifest,
   readModelManifest,
+  writeModelManifest,
 } from './model-manifest';
 
 describe('model manifest input', () => {
@@ -85,5 +86,44 @@ describe('model manifest heart-cycle model', () => {
     expect(read({ ...manifest, decision: { ...manifest.decision, cycleModelWeight: 0.25 } })).toThrow(
       /go together/,
     );
+  });
+});
+
+describe('model manifest checks', () => {
+  const shipped = (version: string) =>
+    readFileSync(join(__dirname, `../../../../models/${version}/${MANIFEST_FILE}`), 'utf8');
+  const directory = mkdtempSync(join(tmpdir(), 'heartbeat-manifest-checks-'));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('names every field that is wrong, with what it expected', () => {
+    const manifest = JSON.parse(shipped('1.6.0'));
+    manifest.version = '1.6';
+    manifest.input.frames = 0;
+    manifest.decision.threshold = 1.5;
+    delete manifest.artifacts.tfjs;
+    writeFileSync(join(directory, MANIFEST_FILE), JSON.stringify(manifest));
+    const error = (() => {
+      try {
+        readModelManifest(directory);
+      } catch (thrown) {
+        return thrown as Error;
+      }
+    })();
+    expect(error).toBeInstanceOf(ModelDirectoryError);
+    expect(error?.message).toContain('version: must be a semantic version such as 1.0.0');
+    expect(error?.message).toContain('input.frames: expected a number above 0, got 0');
+    expect(error?.message).toContain('decision.threshold: expected at most 1, got 1.5');
+    expect(error?.message).toContain('artifacts.tfjs: expected a string, got nothing');
+  });
+
+  it('writes a shipped manifest back with its fields in the same order, whatever order the object was built in', () => {
+    for (const version of ['1.1.0', '1.6.0']) {
+      const manifest = readModelManifest(join(__dirname, `../../../../models/${version}`));
+      const reordered = { ...manifest, input: { ...manifest.input }, schemaVersion: manifest.schemaVersion };
+      writeModelManifest(directory, reordered);
+      expect(readFileSync(join(directory, MANIFEST_FILE), 'utf8')).toBe(
+        `${JSON.stringify(JSON.parse(shipped(version)), null, 2)}\n`,
+      );
+    }
   });
 });

@@ -1,10 +1,10 @@
 // The manifest of a model version directory: everything needed to turn window scores into the
 // product's answer, and where the network's artifacts are. Validated on load, so a damaged or
-// foreign directory fails with a message instead of producing wrong predictions.
+// foreign directory fails with a message instead of producing wrong predictions (plain checks, not
+// zod: see json-checks.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '@heartbeat/audio';
-import { z } from 'zod';
 import {
   DEFAULT_MODEL_INPUT,
   MODEL_SAMPLE_RATE,
@@ -12,6 +12,7 @@ import {
   type ModelInputSpec,
   type WindowNormalisation,
 } from '../input/model-input';
+import { isJsonObject, JsonIssues, type JsonObject } from './json-checks';
 
 export const MANIFEST_FILE = 'heartbeat-model.json';
 
@@ -21,61 +22,94 @@ const WINDOW_NORMALISATION_NAMES = {
   'heart-sounds': 'per-window-heart-sound-band-mean-and-std',
 } as const satisfies Record<WindowNormalisation, string>;
 
-const calibrationSchema = z.object({ slope: z.number(), intercept: z.number() });
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const THRESHOLD_RULES = ['site-balanced-macc', 'pooled-macc'] as const;
 
-export const modelManifestSchema = z
-  .object({
-    schemaVersion: z.literal(1),
-    name: z.string().min(1),
-    version: z
-      .string()
-      .regex(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
-    createdAt: z.string(),
-    input: z.object({
-      sampleRate: z.number().int().positive(),
-      windowSeconds: z.number().positive(),
-      hopSeconds: z.number().positive(),
-      frames: z.number().int().positive(),
-      melBands: z.number().int().positive(),
-      featureConfig: z.record(z.string(), z.unknown()),
-      normalisation: z.enum([WINDOW_NORMALISATION_NAMES.window, WINDOW_NORMALISATION_NAMES['heart-sounds']]),
-    }),
-    decision: z.object({
-      calibration: calibrationSchema,
-      threshold: z.number().min(0).max(1),
-      minimumQuality: z.number().min(0).max(1),
-      /** Site calibrations fitted later carry the site's name. */
-      site: z.string().optional(),
-      /**
-       * How the threshold was chosen: maximising the mean of each validation site's MAcc (a new site
-       * does not share the training sites' mix), or the MAcc of all validation records pooled.
-       * Absent in manifests written before the rule was recorded (pooled).
-       */
-      thresholdRule: z.enum(['site-balanced-macc', 'pooled-macc']).optional(),
-      /** With artifacts.cycleModel: the calibrated score is the mean window logit + this x the cycle model's logit. */
-      cycleModelWeight: z.number().positive().optional(),
-    }),
-    artifacts: z.object({
-      tfjs: z.string(),
-      onnx: z.string().optional(),
-      card: z.string().optional(),
-      metrics: z.string().optional(),
-      /** The heart-cycle model (gradient-boosted trees over heart-cycle features), when the version has one. */
-      cycleModel: z.string().optional(),
-    }),
-    training: z.record(z.string(), z.unknown()).optional(),
-  })
-  .refine(
-    (manifest) =>
-      (manifest.artifacts.cycleModel === undefined) === (manifest.decision.cycleModelWeight === undefined),
-    {
-      message:
-        'artifacts.cycleModel and decision.cycleModelWeight go together: a heart-cycle model needs its weight, and a weight its model',
-      path: ['decision', 'cycleModelWeight'],
-    },
+export interface ModelManifest {
+  schemaVersion: 1;
+  name: string;
+  /** Semantic version, e.g. 1.0.0. */
+  version: string;
+  createdAt: string;
+  input: {
+    sampleRate: number;
+    windowSeconds: number;
+    hopSeconds: number;
+    frames: number;
+    melBands: number;
+    featureConfig: Record<string, unknown>;
+    normalisation: (typeof WINDOW_NORMALISATION_NAMES)[WindowNormalisation];
+  };
+  decision: {
+    calibration: { slope: number; intercept: number };
+    threshold: number;
+    minimumQuality: number;
+    /** Site calibrations fitted later carry the site's name. */
+    site?: string;
+    /**
+     * How the threshold was chosen: maximising the mean of each validation site's MAcc (a new site
+     * does not share the training sites' mix), or the MAcc of all validation records pooled.
+     * Absent in manifests written before the rule was recorded (pooled).
+     */
+    thresholdRule?: (typeof THRESHOLD_RULES)[number];
+    /** With artifacts.cycleModel: the calibrated score is the mean window logit + this x the cycle model's logit. */
+    cycleModelWeight?: number;
+  };
+  artifacts: {
+    tfjs: string;
+    onnx?: string;
+    card?: string;
+    metrics?: string;
+    /** The heart-cycle model (gradient-boosted trees over heart-cycle features), when the version has one. */
+    cycleModel?: string;
+  };
+  training?: Record<string, unknown>;
+}
+
+/** What is wrong with a parsed manifest, "path: problem" each; empty when it is a valid ModelManifest. */
+export function modelManifestIssues(raw: unknown): string[] {
+  const issues = new JsonIssues();
+  if (!issues.expect(isJsonObject(raw), '(root)', 'expected an object')) return issues.list;
+  const manifest = raw as JsonObject;
+  issues.oneOf(manifest.schemaVersion, [1], 'schemaVersion');
+  issues.string(manifest.name, 'name', { nonEmpty: true });
+  if (typeof manifest.version === 'string')
+    issues.expect(SEMVER.test(manifest.version), 'version', 'must be a semantic version such as 1.0.0');
+  else issues.string(manifest.version, 'version');
+  issues.string(manifest.createdAt, 'createdAt');
+
+  const input = issues.object(manifest, 'input');
+  issues.number(input.sampleRate, 'input.sampleRate', { integer: true, positive: true });
+  issues.number(input.windowSeconds, 'input.windowSeconds', { positive: true });
+  issues.number(input.hopSeconds, 'input.hopSeconds', { positive: true });
+  issues.number(input.frames, 'input.frames', { integer: true, positive: true });
+  issues.number(input.melBands, 'input.melBands', { integer: true, positive: true });
+  issues.object(input, 'featureConfig', 'input.featureConfig');
+  issues.oneOf(input.normalisation, Object.values(WINDOW_NORMALISATION_NAMES), 'input.normalisation');
+
+  const decision = issues.object(manifest, 'decision');
+  const calibration = issues.object(decision, 'calibration', 'decision.calibration');
+  issues.number(calibration.slope, 'decision.calibration.slope');
+  issues.number(calibration.intercept, 'decision.calibration.intercept');
+  issues.number(decision.threshold, 'decision.threshold', { min: 0, max: 1 });
+  issues.number(decision.minimumQuality, 'decision.minimumQuality', { min: 0, max: 1 });
+  issues.string(decision.site, 'decision.site', { optional: true });
+  issues.oneOf(decision.thresholdRule, THRESHOLD_RULES, 'decision.thresholdRule', { optional: true });
+  issues.number(decision.cycleModelWeight, 'decision.cycleModelWeight', { positive: true, optional: true });
+
+  const artifacts = issues.object(manifest, 'artifacts');
+  issues.string(artifacts.tfjs, 'artifacts.tfjs');
+  for (const key of ['onnx', 'card', 'metrics', 'cycleModel'])
+    issues.string(artifacts[key], `artifacts.${key}`, { optional: true });
+  if (manifest.training !== undefined) issues.object(manifest, 'training');
+
+  issues.expect(
+    (artifacts.cycleModel === undefined) === (decision.cycleModelWeight === undefined),
+    'decision.cycleModelWeight',
+    'artifacts.cycleModel and decision.cycleModelWeight go together: a heart-cycle model needs its weight, and a weight its model',
   );
-
-export type ModelManifest = z.infer<typeof modelManifestSchema>;
+  return issues.list;
+}
 
 /** The input section of a manifest for a model trained on `input`: what libs/model/src/input produces. */
 export function describeModelInput(input: ModelInputSpec = DEFAULT_MODEL_INPUT): ModelManifest['input'] {
@@ -146,17 +180,50 @@ export function readModelManifest(modelDir: string): ModelManifest {
   } catch (error) {
     throw new ModelDirectoryError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
-  const parsed = modelManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ModelDirectoryError(`${file} is not a valid model manifest: ${issues}`);
-  }
-  return parsed.data;
+  const issues = modelManifestIssues(raw);
+  if (issues.length > 0)
+    throw new ModelDirectoryError(`${file} is not a valid model manifest: ${issues.join('; ')}`);
+  return raw as ModelManifest;
 }
 
 export function writeModelManifest(modelDir: string, manifest: ModelManifest): void {
-  writeFileSync(
-    join(modelDir, MANIFEST_FILE),
-    JSON.stringify(modelManifestSchema.parse(manifest), null, 2) + '\n',
-  );
+  const issues = modelManifestIssues(manifest);
+  if (issues.length > 0) throw new ModelDirectoryError(`Not a valid model manifest: ${issues.join('; ')}`);
+  writeFileSync(join(modelDir, MANIFEST_FILE), JSON.stringify(canonicalManifest(manifest), null, 2) + '\n');
+}
+
+/** The manifest's known fields in the order of ModelManifest, others left out: files come out alike whatever built the object. */
+function canonicalManifest(m: ModelManifest): ModelManifest {
+  const { input, decision, artifacts } = m;
+  return {
+    schemaVersion: m.schemaVersion,
+    name: m.name,
+    version: m.version,
+    createdAt: m.createdAt,
+    input: {
+      sampleRate: input.sampleRate,
+      windowSeconds: input.windowSeconds,
+      hopSeconds: input.hopSeconds,
+      frames: input.frames,
+      melBands: input.melBands,
+      featureConfig: input.featureConfig,
+      normalisation: input.normalisation,
+    },
+    decision: {
+      calibration: { slope: decision.calibration.slope, intercept: decision.calibration.intercept },
+      threshold: decision.threshold,
+      minimumQuality: decision.minimumQuality,
+      site: decision.site,
+      thresholdRule: decision.thresholdRule,
+      cycleModelWeight: decision.cycleModelWeight,
+    },
+    artifacts: {
+      tfjs: artifacts.tfjs,
+      onnx: artifacts.onnx,
+      card: artifacts.card,
+      metrics: artifacts.metrics,
+      cycleModel: artifacts.cycleModel,
+    },
+    training: m.training,
+  };
 }
