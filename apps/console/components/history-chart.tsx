@@ -3,7 +3,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { Bucket } from '../lib/history';
 
-export function HistoryChart({ buckets, unit }: { buckets: Bucket[]; unit: 'hour' | 'day' }) {
+export function HistoryChart({ buckets, unit }: { buckets: Bucket[]; unit: 'hour' | 'day' | 'week' }) {
   const format = (iso: string) =>
     unit === 'hour'
       ? new Date(iso).toLocaleString('en-GB', {
@@ -26,6 +26,7 @@ export function HistoryChart({ buckets, unit }: { buckets: Bucket[]; unit: 'hour
           <Bar dataKey="abnormal" stackId="a" fill="#b3261e" isAnimationActive={false} />
           <Bar dataKey="unsure" stackId="a" fill="#c08a00" isAnimationActive={false} />
           <Bar dataKey="failed" stackId="a" fill="#6b7785" isAnimationActive={false} />
+          <Bar dataKey="pending" stackId="a" fill="#4a6fa5" isAnimationActive={false} />
         </BarChart>
       </ResponsiveContainer>
     </div>

@@ -1,16 +1,19 @@
-// The history page's filters (from the URL) and its chart's buckets (predictions per day or hour by label).
-import type { HistoryQuery, Label, Prediction } from '@heartbeat/api-client';
+// The history page's filters (from the URL) and its chart's bars (the gateway's counts per hour, day
+// or week by result, over every matching prediction).
+import type { HistoryQuery, Label, PredictionCounts } from '@heartbeat/api-client';
 
 export const PAGE_SIZE = 25;
 const LABELS: Label[] = ['normal', 'abnormal', 'unsure'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MODEL_VERSION = /^[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.+-]*)?$/;
 
 export interface HistoryFilters {
   label: Label | '';
   from: string;
   to: string;
   batchId: string;
+  modelVersion: string;
   page: number;
 }
 
@@ -27,18 +30,23 @@ export function parseHistoryFilters(params: Record<string, string | string[] | u
     from: DAY.test(one('from')) ? one('from') : '',
     to: DAY.test(one('to')) ? one('to') : '',
     batchId: UUID.test(one('batch')) ? one('batch') : '',
+    modelVersion: MODEL_VERSION.test(one('model')) ? one('model') : '',
     page: Number.isFinite(page) && page > 0 ? page : 1,
   };
 }
 
-/** The gateway query: `to` is inclusive of its whole day. */
-export function historyQuery(filters: HistoryFilters, page: { limit: number; offset: number }): HistoryQuery {
+/** The gateway query: `to` is inclusive of its whole day. Without a page: the filters alone (for the counts). */
+export function historyQuery(
+  filters: HistoryFilters,
+  page?: { limit: number; offset: number },
+): HistoryQuery {
   const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString();
   return {
     label: filters.label || undefined,
     from: filters.from ? `${filters.from}T00:00:00Z` : undefined,
     to: filters.to ? nextDay(filters.to) : undefined,
     batchId: filters.batchId || undefined,
+    modelVersion: filters.modelVersion || undefined,
     ...page,
   };
 }
@@ -50,6 +58,7 @@ export function historyHref(filters: HistoryFilters, changes: Partial<HistoryFil
   if (next.from) params.set('from', next.from);
   if (next.to) params.set('to', next.to);
   if (next.batchId) params.set('batch', next.batchId);
+  if (next.modelVersion) params.set('model', next.modelVersion);
   if (next.page > 1) params.set('page', String(next.page));
   const text = params.toString();
   return `/history${text ? `?${text}` : ''}`;
@@ -61,32 +70,43 @@ export interface Bucket {
   abnormal: number;
   unsure: number;
   failed: number;
+  pending: number;
 }
 
-/** Counts per day (or per hour when the predictions span less than two days), oldest first. */
-export function bucketByTime(items: Pick<Prediction, 'createdAt' | 'label' | 'status'>[]): {
-  unit: 'hour' | 'day';
-  buckets: Bucket[];
-} {
-  if (items.length === 0) return { unit: 'day', buckets: [] };
-  const times = items.map((item) => Date.parse(item.createdAt));
-  const span = Math.max(...times) - Math.min(...times);
-  const unit = span < 2 * 86_400_000 ? 'hour' : 'day';
-  const size = unit === 'hour' ? 3_600_000 : 86_400_000;
-  const counts = new Map<number, Bucket>();
-  items.forEach((item, index) => {
-    const key = Math.floor(times[index] / size) * size;
-    const bucket = counts.get(key) ?? {
-      start: new Date(key).toISOString(),
-      normal: 0,
-      abnormal: 0,
-      unsure: 0,
-      failed: 0,
-    };
-    if (item.status === 'failed') bucket.failed++;
-    else if (item.label === 'normal' || item.label === 'abnormal' || item.label === 'unsure')
-      bucket[item.label]++;
-    counts.set(key, bucket);
-  });
-  return { unit, buckets: [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([, bucket]) => bucket) };
+const BUCKET_MS = { hour: 3_600_000, day: 86_400_000, week: 7 * 86_400_000 } as const;
+/** More bars than this and empty ones are left out rather than drawn (a chart stays readable). */
+const MAX_FILLED_BUCKETS = 400;
+
+/**
+ * The gateway's counts (non-empty buckets only) as chart bars, with the empty hours, days or weeks
+ * between them drawn as zero so that gaps in time look like gaps.
+ */
+export function chartBuckets(counts: PredictionCounts): Bucket[] {
+  const bars = counts.buckets.map(({ start, normal, abnormal, unsure, failed, pending }) => ({
+    start,
+    normal,
+    abnormal,
+    unsure,
+    failed,
+    pending,
+  }));
+  if (bars.length < 2) return bars;
+  const size = BUCKET_MS[counts.bucket];
+  const first = Date.parse(bars[0]!.start);
+  const last = Date.parse(bars.at(-1)!.start);
+  if ((last - first) / size + 1 > MAX_FILLED_BUCKETS) return bars;
+  const byStart = new Map(bars.map((bar) => [Date.parse(bar.start), bar]));
+  const filled: Bucket[] = [];
+  for (let time = first; time <= last; time += size)
+    filled.push(
+      byStart.get(time) ?? {
+        start: new Date(time).toISOString(),
+        normal: 0,
+        abnormal: 0,
+        unsure: 0,
+        failed: 0,
+        pending: 0,
+      },
+    );
+  return filled;
 }

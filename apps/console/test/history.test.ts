@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketByTime, historyHref, historyQuery, parseHistoryFilters } from '../lib/history';
+import { chartBuckets, historyHref, historyQuery, parseHistoryFilters } from '../lib/history';
 
 describe('history filters', () => {
   it('reads valid filters from the URL and drops invalid ones', () => {
@@ -10,6 +10,7 @@ describe('history filters', () => {
       from: '2026-05-01',
       to: '',
       batchId: '',
+      modelVersion: '',
       page: 3,
     });
     expect(parseHistoryFilters({ label: 'maybe', page: '-2' })).toMatchObject({ label: '', page: 1 });
@@ -22,6 +23,7 @@ describe('history filters', () => {
       from: '2026-05-01T00:00:00Z',
       to: '2026-05-04T00:00:00.000Z',
       batchId: undefined,
+      modelVersion: undefined,
       limit: 25,
       offset: 25,
     });
@@ -32,31 +34,62 @@ describe('history filters', () => {
     expect(historyHref(filters, { page: 3 })).toBe('/history?label=normal&page=3');
     expect(historyHref(filters, { page: 1, label: '' })).toBe('/history');
   });
+
+  it('keeps a model version filter in the URL and drops one that is not a version', () => {
+    const filters = parseHistoryFilters({ model: '1.6.0' });
+    expect(historyQuery(filters)).toMatchObject({ modelVersion: '1.6.0' });
+    expect(historyHref(filters, { page: 2 })).toBe('/history?model=1.6.0&page=2');
+    expect(parseHistoryFilters({ model: "1.6.0' or 1=1" }).modelVersion).toBe('');
+  });
 });
 
-describe('history chart buckets', () => {
-  it('counts per day by label over a long span, oldest first', () => {
-    const { unit, buckets } = bucketByTime([
-      { createdAt: '2026-05-03T10:00:00Z', label: 'normal', status: 'succeeded' },
-      { createdAt: '2026-05-01T09:00:00Z', label: 'abnormal', status: 'succeeded' },
-      { createdAt: '2026-05-01T23:00:00Z', label: 'normal', status: 'succeeded' },
-      { createdAt: '2026-05-03T11:00:00Z', label: null, status: 'failed' },
-    ]);
-    expect(unit).toBe('day');
-    expect(buckets).toEqual([
-      { start: '2026-05-01T00:00:00.000Z', normal: 1, abnormal: 1, unsure: 0, failed: 0 },
-      { start: '2026-05-03T00:00:00.000Z', normal: 1, abnormal: 0, unsure: 0, failed: 1 },
+describe('history chart bars', () => {
+  const counts = (bucket: 'hour' | 'day' | 'week', starts: [string, number][]) => ({
+    bucket,
+    buckets: starts.map(([start, normal]) => ({
+      start,
+      normal,
+      abnormal: 1,
+      unsure: 0,
+      failed: 0,
+      pending: 0,
+      total: normal + 1,
+    })),
+    totals: { normal: 0, abnormal: 0, unsure: 0, failed: 0, pending: 0, total: 0 },
+  });
+
+  it('draws the empty days between counted days as zero bars, oldest first', () => {
+    expect(
+      chartBuckets(
+        counts('day', [
+          ['2026-05-01T00:00:00.000Z', 2],
+          ['2026-05-03T00:00:00.000Z', 5],
+        ]),
+      ),
+    ).toEqual([
+      { start: '2026-05-01T00:00:00.000Z', normal: 2, abnormal: 1, unsure: 0, failed: 0, pending: 0 },
+      { start: '2026-05-02T00:00:00.000Z', normal: 0, abnormal: 0, unsure: 0, failed: 0, pending: 0 },
+      { start: '2026-05-03T00:00:00.000Z', normal: 5, abnormal: 1, unsure: 0, failed: 0, pending: 0 },
     ]);
   });
 
-  it('counts per hour when everything happened within two days', () => {
-    const { unit, buckets } = bucketByTime([
-      { createdAt: '2026-05-01T09:10:00Z', label: 'unsure', status: 'succeeded' },
-      { createdAt: '2026-05-01T09:50:00Z', label: 'unsure', status: 'succeeded' },
-    ]);
-    expect(unit).toBe('hour');
-    expect(buckets).toEqual([
-      { start: '2026-05-01T09:00:00.000Z', normal: 0, abnormal: 0, unsure: 2, failed: 0 },
-    ]);
+  it('fills by the bucket width the gateway used', () => {
+    const bars = chartBuckets(
+      counts('hour', [
+        ['2026-05-01T09:00:00.000Z', 1],
+        ['2026-05-01T12:00:00.000Z', 1],
+      ]),
+    );
+    expect(bars.map((bar) => bar.start.slice(11, 13))).toEqual(['09', '10', '11', '12']);
+  });
+
+  it('leaves gaps out rather than drawing more than 400 bars', () => {
+    const bars = chartBuckets(
+      counts('hour', [
+        ['2026-01-01T00:00:00.000Z', 1],
+        ['2026-03-01T00:00:00.000Z', 1],
+      ]),
+    );
+    expect(bars).toHaveLength(2);
   });
 });

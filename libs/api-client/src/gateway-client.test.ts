@@ -94,6 +94,17 @@ describe('gateway client', () => {
     expect(request?.headers.authorization).toBe('Bearer screening-key');
   });
 
+  it('asks for prediction counts and validation curves at their paths, leaving out unset filters', async () => {
+    const client = new GatewayClient({ baseUrl: base, apiKey: 'k' });
+    // This test server answers 502 to both; only the requests matter here.
+    await client
+      .predictionCounts({ modelVersion: '1.6.0', bucket: 'day', label: undefined })
+      .catch(() => null);
+    expect(seen.at(-1)?.url).toBe('/api/v1/predictions/counts?modelVersion=1.6.0&bucket=day');
+    await client.validationCurves('1.6.0+site a').catch(() => null);
+    expect(seen.at(-1)?.url).toBe('/api/v1/models/1.6.0%2Bsite%20a/validation-curves');
+  });
+
   it('reports a non-JSON error with its status', async () => {
     const error = await new GatewayClient({ baseUrl: base }).health().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);

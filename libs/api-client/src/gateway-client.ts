@@ -4,6 +4,8 @@
 import type {
   ApiErrorBody,
   ApiKeyInfo,
+  AuditEvent,
+  AuditEventsQuery,
   BatchResults,
   BatchStatus,
   ClassDistribution,
@@ -13,11 +15,14 @@ import type {
   ModelVersion,
   Page,
   Prediction,
+  PredictionCounts,
+  PredictionCountsQuery,
   PromotedModelMetrics,
   Role,
   Site,
   TrainingRun,
   Uptime,
+  ValidationCurves,
 } from './types';
 
 export class GatewayError extends Error {
@@ -155,6 +160,9 @@ export class GatewayClient {
   uptime = () => this.json<Uptime>('GET', '/uptime');
   predictionHistory = (query: HistoryQuery = {}) =>
     this.json<Page<Prediction>>('GET', '/visualizations/prediction-history', { query: { ...query } });
+  /** Predictions per hour, day or week by result over every match, counted by the gateway's database. */
+  predictionCounts = (query: PredictionCountsQuery = {}) =>
+    this.json<PredictionCounts>('GET', '/api/v1/predictions/counts', { query: { ...query } });
   prediction = (id: string) => this.json<Prediction>('GET', `/api/v1/predictions/${encodeURIComponent(id)}`);
   batch = (id: string) => this.json<BatchStatus>('GET', `/api/v1/batches/${encodeURIComponent(id)}`);
   batchResults = (id: string, page: { limit?: number; offset?: number } = {}) =>
@@ -172,6 +180,13 @@ export class GatewayClient {
   models = () => this.json<{ items: ModelVersion[] }>('GET', '/api/v1/models');
   model = (version: string) =>
     this.json<ModelVersion>('GET', `/api/v1/models/${encodeURIComponent(version)}`);
+  validationCurves = (version: string, subset?: string) =>
+    this.json<ValidationCurves>('GET', `/api/v1/models/${encodeURIComponent(version)}/validation-curves`, {
+      query: { subset },
+    });
+  /** Admin only. */
+  auditEvents = (query: AuditEventsQuery = {}) =>
+    this.json<Page<AuditEvent>>('GET', '/api/v1/audit-events', { query: { ...query } });
   promote = (version: string, reason?: string) =>
     this.json<ModelChange>('POST', `/api/v1/models/${encodeURIComponent(version)}/promote`, {
       body: { reason },

@@ -76,11 +76,75 @@ export interface Page<T> {
   total: number;
 }
 
-export interface HistoryQuery {
+export interface PredictionFilterQuery {
   label?: Label;
   from?: string;
   to?: string;
   batchId?: string;
+  modelVersion?: string;
+}
+
+export interface HistoryQuery extends PredictionFilterQuery {
+  limit?: number;
+  offset?: number;
+}
+
+export interface PredictionCountsQuery extends PredictionFilterQuery {
+  /** auto (default): hours under two days of predictions, weeks over 26 weeks, days otherwise. */
+  bucket?: 'auto' | 'hour' | 'day' | 'week';
+}
+
+export interface PredictionCountColumns {
+  normal: number;
+  abnormal: number;
+  unsure: number;
+  failed: number;
+  pending: number;
+  total: number;
+}
+
+/** GET /api/v1/predictions/counts: non-empty buckets only, oldest first. */
+export interface PredictionCounts {
+  bucket: 'hour' | 'day' | 'week';
+  buckets: (PredictionCountColumns & { start: string })[];
+  totals: PredictionCountColumns;
+}
+
+/** GET /api/v1/models/{version}/validation-curves. */
+export interface ValidationCurves {
+  version: string;
+  subset: string | null;
+  scoresStored: boolean;
+  count: number;
+  abnormal: number;
+  normal: number;
+  auc: number | null;
+  ece: number | null;
+  roc: { threshold: number | null; falsePositiveRate: number; truePositiveRate: number }[];
+  reliability: {
+    lower: number;
+    upper: number;
+    count: number;
+    meanPredicted: number | null;
+    observedRate: number | null;
+  }[];
+  subsets: { subset: string; count: number; abnormal: number; auc: number | null; ece: number | null }[];
+}
+
+export interface AuditEvent {
+  id: string;
+  action: string;
+  actorKeyId: string | null;
+  subjectType: string | null;
+  subjectId: string | null;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface AuditEventsQuery {
+  action?: string;
+  subjectType?: string;
+  subjectId?: string;
   limit?: number;
   offset?: number;
 }

@@ -1,18 +1,92 @@
-// Model versions: status, figures, confusion matrix, per-subset table and learning curve; admins
-// promote, roll back and retire (with confirmation); screening users only read.
+// Model versions: status, figures, confusion matrix, ROC curve, calibration plot, per-subset table
+// and learning curve; admins promote, roll back and retire (with confirmation) and see the audit trail
+// of those changes; screening users only read.
 import Link from 'next/link';
-import type { ModelVersion } from '@heartbeat/api-client';
+import type { AuditEvent, ModelVersion, ValidationCurves } from '@heartbeat/api-client';
 import { LearningCurve } from '../../components/learning-curve';
+import { CalibrationChart, RocChart } from '../../components/validation-curves';
 import { ModelActions } from '../../components/model-actions';
 import { summariseModel } from '../../lib/model-metrics';
 import { figure } from '../../lib/presentation';
 import { gatewayFor, requireSession } from '../../lib/server-session';
-import { load } from '../../lib/settled';
+import { load, type Loaded } from '../../lib/settled';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Models · HeartBeat' };
 
-function Details({ model, admin }: { model: ModelVersion; admin: boolean }) {
+const AUDIT_ACTIONS: Record<string, string> = {
+  'model.registered': 'registered',
+  'model.promoted': 'promoted',
+  'model.retired': 'retired',
+  'model.rejected': 'rejected',
+};
+
+function Curves({ curves }: { curves: Loaded<ValidationCurves> }) {
+  if (!curves.ok) return <p className="error">The ROC curve and calibration plot could not be loaded: {curves.error}</p>;
+  if (!curves.value.scoresStored)
+    return (
+      <p className="muted">
+        No ROC curve or calibration plot: this version was registered without per-recording validation scores
+        (validation-scores.json); AUC and ECE above come from its metrics.
+      </p>
+    );
+  return (
+    <>
+      <p className="muted small">
+        On the {curves.value.count} validation recordings ({curves.value.abnormal} abnormal, {curves.value.normal}{' '}
+        normal), scored by this version with its own calibration.
+      </p>
+      <div className="grid">
+        <RocChart roc={curves.value.roc} auc={curves.value.auc} />
+        <CalibrationChart reliability={curves.value.reliability} ece={curves.value.ece} />
+      </div>
+    </>
+  );
+}
+
+function AuditTrail({ events }: { events: Loaded<{ items: AuditEvent[]; total: number }> }) {
+  if (!events.ok) return <p className="error">The audit trail could not be loaded: {events.error}</p>;
+  if (events.value.items.length === 0) return <p className="muted">No audit entries for this version.</p>;
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : '—');
+  return (
+    <div className="table-wrap">
+      <table data-testid="model-audit" aria-label="Audit trail of this version">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Change</th>
+            <th scope="col">By</th>
+            <th scope="col">Reason</th>
+            <th scope="col">Replaced</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.value.items.map((event) => (
+            <tr key={event.id}>
+              <td>{new Date(event.createdAt).toLocaleString('en-GB')}</td>
+              <td>{AUDIT_ACTIONS[event.action] ?? event.action}</td>
+              <td>{text(event.details.actor)}</td>
+              <td>{text(event.details.reason)}</td>
+              <td>{text(event.details.previousVersion)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Details({
+  model,
+  admin,
+  curves,
+  audit,
+}: {
+  model: ModelVersion;
+  admin: boolean;
+  curves: Loaded<ValidationCurves>;
+  audit: Loaded<{ items: AuditEvent[]; total: number }> | null;
+}) {
   const summary = summariseModel(model);
   const o = summary.overall;
   const c = o?.confusion;
@@ -73,11 +147,10 @@ function Details({ model, admin }: { model: ModelVersion; admin: boolean }) {
           ) : (
             <p className="muted">This version&apos;s metrics have no confusion counts.</p>
           )}
-          <p className="muted small">
-            ROC curve and calibration plot need each validation recording&apos;s score, which the registry does not serve yet; AUC and ECE above summarise them.
-          </p>
         </div>
       </div>
+      <h3>ROC curve and calibration</h3>
+      <Curves curves={curves} />
       <h3>Per subset</h3>
       {summary.perSubset.length === 0 ? (
         <p className="muted">No per-subset figures for this version.</p>
@@ -109,6 +182,12 @@ function Details({ model, admin }: { model: ModelVersion; admin: boolean }) {
           </table>
         </div>
       )}
+      {audit ? (
+        <>
+          <h3>Audit trail</h3>
+          <AuditTrail events={audit} />
+        </>
+      ) : null}
       <h3>Learning curve</h3>
       {summary.history.length > 0 ? <LearningCurve points={summary.history} /> : <p className="muted">No per-epoch history recorded for this version.</p>}
     </section>
@@ -128,6 +207,17 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
     );
   const items = models.value.items;
   const selected = items.find((m) => m.version === version) ?? items.find((m) => m.status === 'promoted') ?? items[0];
+  const admin = session.role === 'admin';
+  const gateway = gatewayFor(session);
+  // The audit log is for admins only (the gateway refuses it to screening keys).
+  const [curves, audit] = selected
+    ? await Promise.all([
+        load(gateway.validationCurves(selected.version)),
+        admin
+          ? load(gateway.auditEvents({ subjectType: 'model_version', subjectId: selected.version, limit: 10 }))
+          : Promise.resolve(null),
+      ])
+    : [null, null];
   return (
     <>
       <h1>Models</h1>
@@ -173,7 +263,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               </table>
             </div>
           </section>
-          {selected ? <Details model={selected} admin={session.role === 'admin'} /> : null}
+          {selected && curves ? <Details model={selected} admin={admin} curves={curves} audit={audit} /> : null}
         </>
       )}
     </>
