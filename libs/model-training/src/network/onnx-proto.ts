@@ -1,6 +1,7 @@
-// The subset of the ONNX ModelProto schema (onnx/onnx.proto, IR version 8) the exporter emits,
-// as plain objects, and its protobuf encoding. Field numbers follow onnx.proto.
-import { ProtobufWriter } from './protobuf-writer';
+// The subset of the ONNX ModelProto schema (onnx/onnx.proto, IR version 8) the exporter emits, as
+// plain objects, and its encoding through the onnx-proto package (onnx.proto's classes generated
+// for protobufjs) instead of a hand-written protobuf writer and field table.
+import { onnx } from 'onnx-proto';
 
 export const ONNX_FLOAT = 1;
 
@@ -43,70 +44,73 @@ export interface OnnxModel {
   outputs: OnnxValueInfo[];
 }
 
-const ATTRIBUTE_TYPE = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const;
+const { AttributeType } = onnx.AttributeProto;
 
 export function encodeOnnxModel(model: OnnxModel): Uint8Array {
-  const writer = new ProtobufWriter()
-    .varint(1, model.irVersion)
-    .string(2, model.producerName)
-    .string(3, model.producerVersion)
-    .message(7, (graph) => writeGraph(graph, model))
-    .message(8, (opset) => opset.string(1, '').varint(2, model.opsetVersion));
-  return writer.finish();
+  const proto = onnx.ModelProto.create({
+    irVersion: model.irVersion,
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    graph: {
+      node: model.nodes.map(nodeProto),
+      name: model.graphName,
+      initializer: model.initializers.map(tensorProto),
+      ...(model.docString === undefined ? {} : { docString: model.docString }),
+      input: model.inputs.map(valueInfoProto),
+      output: model.outputs.map(valueInfoProto),
+    },
+    opsetImport: [{ domain: '', version: model.opsetVersion }],
+  });
+  return onnx.ModelProto.encode(proto).finish();
 }
 
-function writeGraph(graph: ProtobufWriter, model: OnnxModel): void {
-  for (const node of model.nodes) graph.message(1, (w) => writeNode(w, node));
-  graph.string(2, model.graphName);
-  for (const initializer of model.initializers) graph.message(5, (w) => writeTensor(w, initializer));
-  if (model.docString !== undefined) graph.string(10, model.docString);
-  for (const input of model.inputs) graph.message(11, (w) => writeValueInfo(w, input));
-  for (const output of model.outputs) graph.message(12, (w) => writeValueInfo(w, output));
+function nodeProto(node: OnnxNode): onnx.INodeProto {
+  return {
+    input: node.inputs,
+    output: node.outputs,
+    name: node.name,
+    opType: node.opType,
+    attribute: [
+      ...Object.entries(node.attributes ?? {}).map(([name, value]) => attributeProto(name, value)),
+      ...Object.entries(node.floatAttributes ?? {}).map(([name, f]) => ({
+        name,
+        f,
+        type: AttributeType.FLOAT,
+      })),
+    ],
+  };
 }
 
-function writeNode(w: ProtobufWriter, node: OnnxNode): void {
-  for (const input of node.inputs) w.string(1, input);
-  for (const output of node.outputs) w.string(2, output);
-  w.string(3, node.name).string(4, node.opType);
-  for (const [name, value] of Object.entries(node.attributes ?? {}))
-    w.message(5, (a) => writeAttribute(a, name, value));
-  for (const [name, value] of Object.entries(node.floatAttributes ?? {})) {
-    w.message(5, (a) => a.string(1, name).float(2, value).varint(20, ATTRIBUTE_TYPE.FLOAT));
-  }
-}
-
-function writeAttribute(a: ProtobufWriter, name: string, value: OnnxAttributeValue): void {
-  a.string(1, name);
-  if (typeof value === 'string') {
-    a.string(4, value).varint(20, ATTRIBUTE_TYPE.STRING);
-  } else if (typeof value === 'number') {
+function attributeProto(name: string, value: OnnxAttributeValue): onnx.IAttributeProto {
+  if (typeof value === 'string') return { name, s: Buffer.from(value, 'utf8'), type: AttributeType.STRING };
+  if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`attribute ${name}: use floatAttributes for ${value}`);
-    a.varint(3, value).varint(20, ATTRIBUTE_TYPE.INT);
-  } else if (Array.isArray(value)) {
-    for (const item of value) a.varint(8, item);
-    a.varint(20, ATTRIBUTE_TYPE.INTS);
-  } else {
-    for (const item of value.floats) a.float(7, item);
-    a.varint(20, ATTRIBUTE_TYPE.FLOATS);
+    return { name, i: value, type: AttributeType.INT };
   }
+  if (Array.isArray(value)) return { name, ints: value, type: AttributeType.INTS };
+  return { name, floats: value.floats, type: AttributeType.FLOATS };
 }
 
-function writeTensor(w: ProtobufWriter, tensor: OnnxInitializer): void {
-  for (const dim of tensor.dims) w.varint(1, dim);
-  w.varint(2, tensor.dataType).string(8, tensor.name);
-  // raw_data is little-endian, which is what typed arrays hold on every platform Node runs on.
-  w.bytes(9, new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength));
+function tensorProto(tensor: OnnxInitializer): onnx.ITensorProto {
+  return {
+    dims: tensor.dims,
+    dataType: tensor.dataType,
+    name: tensor.name,
+    // raw_data is little-endian, which is what typed arrays hold on every platform Node runs on.
+    rawData: new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength),
+  };
 }
 
-function writeValueInfo(w: ProtobufWriter, info: OnnxValueInfo): void {
-  w.string(1, info.name);
-  w.message(2, (type) =>
-    type.message(1, (tensorType) =>
-      tensorType.varint(1, ONNX_FLOAT).message(2, (shape) => {
-        for (const dim of info.shape) {
-          shape.message(1, (d) => (typeof dim === 'string' ? d.string(2, dim) : d.varint(1, dim)));
-        }
-      }),
-    ),
-  );
+function valueInfoProto(info: OnnxValueInfo): onnx.IValueInfoProto {
+  return {
+    name: info.name,
+    type: {
+      tensorType: {
+        elemType: ONNX_FLOAT,
+        shape: {
+          dim: info.shape.map((dim) => (typeof dim === 'string' ? { dimParam: dim } : { dimValue: dim })),
+        },
+      },
+    },
+  };
 }
