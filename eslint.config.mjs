@@ -51,4 +51,31 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-restricted-syntax': 'off' },
   },
+  {
+    // The serving path (the model lib, the registry, the inference worker, the gateway, the CLI's
+    // classify) loads neither TensorFlow.js nor the training code; libs/model/test/
+    // serving-import-graph.test.ts checks what a process really loads.
+    files: [
+      'libs/model/src/**/*.ts',
+      'libs/model-registry/src/**/*.ts',
+      'apps/inference-worker/src/**/*.ts',
+      'apps/gateway/src/**/*.ts',
+      'apps/cli/src/{main,classify-command,screen-file,screening-pool,screening-worker-main}.ts',
+    ],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@tensorflow/*', '@heartbeat/model-training', '@heartbeat/model-training/*'],
+              message:
+                'Serving code does not load TensorFlow.js or training code: that is @heartbeat/model-training.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
