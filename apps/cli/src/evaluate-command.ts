@@ -4,9 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { discoverLabelledRecordings, readModelManifest } from '@heartbeat/model';
 import {
+  DEFAULT_TRAINING_PARAMS,
   evaluationReport,
   formatEvaluationTable,
   type ScreenedRecording,
+  type SplitPolicy,
+  splitPolicyOf,
   validationRecordsOf,
 } from '@heartbeat/model-training';
 import { ScreeningPool } from './screening-pool';
@@ -19,10 +22,12 @@ export async function evaluateCommand(opts: {
   validationSplit?: boolean;
 }): Promise<number> {
   const all = discoverLabelledRecordings(opts.data);
-  const recordings = opts.validationSplit ? validationRecordsOf(readModelManifest(opts.model), all) : all;
-  if (opts.validationSplit)
+  const manifest = opts.validationSplit ? readModelManifest(opts.model) : undefined;
+  // The split policy the version was trained with (its manifest's training.split), whoever trained it.
+  const recordings = manifest ? validationRecordsOf(manifest, all) : all;
+  if (manifest)
     process.stderr.write(
-      `evaluating the model's own validation split: ${recordings.length} of ${all.length} recordings\n`,
+      `evaluating the model's own validation split (${describeSplitPolicy(splitPolicyOf(manifest.training, DEFAULT_TRAINING_PARAMS.seed))}): ${recordings.length} of ${all.length} recordings\n`,
     );
   const pool = await ScreeningPool.start({ modelDir: opts.model, backend: 'onnx', workers: opts.workers });
   const bar = process.stderr.isTTY
@@ -60,4 +65,10 @@ export async function evaluateCommand(opts: {
     writeFileSync(opts.out, JSON.stringify({ ...report, failures, records }, null, 2) + '\n');
   }
   return failures.length > 0 ? 3 : 0;
+}
+
+function describeSplitPolicy(policy: SplitPolicy): string {
+  if (policy.kind === 'record-hash')
+    return `record-hash split, ${policy.validationFraction} validation after ${policy.evaluationFraction} evaluation`;
+  return `stratified split, ${policy.validationFraction} of each subset and label, seed ${policy.seed}${policy.holdOutSubset ? `, ${policy.holdOutSubset} left out` : ''}`;
 }
