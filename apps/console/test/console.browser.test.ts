@@ -1,6 +1,7 @@
 // The console in Chromium against the real stack (gateway, inference and training workers, PostgreSQL,
-// Redis, s3rver, Prometheus): sign-in, screening one and five recordings, history filters, a small
-// training run, promote and roll back as admin (and not as screening), the overview while the
+// Redis, s3rver, Prometheus): sign-in, screening one and five recordings, history filters (label,
+// model version) and its chart, the ROC curve and calibration plot, a small training run, promote
+// and roll back as admin with the audit entry (and not as screening), the overview while the
 // gateway is stopped, and the metrics page. Screenshots of every page go to docs/screenshots/.
 // Run with `npm run test:browser` (needs Debian's chromium and prometheus).
 import { readFileSync } from 'node:fs';
@@ -150,7 +151,6 @@ describe('console in the browser', () => {
   it('filters the history by label, and a row opens its result card', async () => {
     await page.goto(`${stack.consoleUrl}/history`);
     await page.waitForSelector('[data-testid=history-chart] svg');
-    await shot('history');
     const labels = await page.locator('tbody .badge').allTextContents();
     const wanted = labels[0];
     await page.selectOption('select[name=label]', wanted);
@@ -168,6 +168,58 @@ describe('console in the browser', () => {
       30_000,
     );
     await shot('result-card');
+  });
+
+  it('filters the history by model version, and charts every matching prediction from the gateway counts', async () => {
+    await page.goto(`${stack.consoleUrl}/history`);
+    const serving = (await page.locator('tbody tr td:nth-child(6)').first().textContent())!.trim();
+    const versions = await page.$$eval('select[name=model] option', (options) =>
+      options.map((option) => (option as HTMLOptionElement).value).filter(Boolean),
+    );
+    expect(versions).toContain(serving);
+    await page.selectOption('select[name=model]', serving);
+    await page.click('button:has-text("Apply")');
+    await page.waitForURL(/model=/);
+    await page.waitForSelector('[data-testid=history-chart] svg rect.segment');
+    const models = await page.locator('tbody tr td:nth-child(6)').allTextContents();
+    expect(models.length).toBeGreaterThan(0);
+    expect(models.every((text) => text.trim() === serving)).toBe(true);
+    // The chart counts every matching prediction (the gateway's database), the list pages them.
+    const listed = Number((await page.textContent('#list-title'))!.match(/\((\d+)\)/)![1]);
+    const caption = (await page.textContent('[data-testid=chart-caption]'))!;
+    expect(caption).toContain(`for all ${listed} predictions`);
+    const counts = await (
+      await fetch(`${stack.gatewayUrl}/api/v1/predictions/counts?modelVersion=${serving}`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+      })
+    ).json();
+    expect(counts.totals.total).toBe(listed);
+    await shot('history');
+
+    const unused = versions.find((version) => version !== serving)!;
+    await page.selectOption('select[name=model]', unused);
+    await page.click('button:has-text("Apply")');
+    await page.waitForURL(new RegExp(`model=${unused.replace(/\./g, '\\.')}`));
+    expect(await page.textContent('main')).toContain('Nothing to chart: no predictions match these filters.');
+    expect(await page.textContent('main')).toContain('No prediction matches these filters');
+  });
+
+  it("draws the serving version's ROC curve and calibration plot from its validation scores", async () => {
+    await page.goto(`${stack.consoleUrl}/models`);
+    await page.waitForSelector('[data-testid=roc-chart] svg .recharts-line-curve');
+    await page.waitForSelector('[data-testid=calibration-chart] svg .recharts-line-curve');
+    const served = (await page.textContent('#detail-title'))!.match(/Version (\S+)/)![1];
+    const metrics = await (
+      await fetch(`${stack.gatewayUrl}/api/v1/models/${served}`, {
+        headers: { authorization: `Bearer ${stack.adminKey}` },
+      })
+    ).json();
+    const auc = (metrics.metrics.validation?.overall?.auc ?? metrics.metrics.auc) as number;
+    // The curve is drawn from the stored per-recording scores; its AUC agrees with the training's own.
+    expect(await page.textContent('[data-testid=roc-chart] figcaption')).toContain(`AUC ${auc.toFixed(3)}`);
+    expect(await page.textContent('[data-testid=calibration-chart] figcaption')).toMatch(/ECE 0\.\d{3}/);
+    const path = await page.getAttribute('[data-testid=roc-chart] .recharts-line-curve', 'd');
+    expect(path!.split(/[LM]/).length).toBeGreaterThan(50);
   });
 
   it("lists the installation's sites on the training page with their status and labelled records", async () => {
@@ -238,6 +290,10 @@ describe('console in the browser', () => {
     expect(await page.textContent('[data-testid=action-outcome]')).toContain(`${candidate} now serves`);
     await page.reload();
     expect(await page.textContent(`[data-testid="status-${candidate}"]`)).toBe('promoted');
+    const audit = await page.textContent('[data-testid=model-audit]');
+    expect(audit).toContain('promoted');
+    expect(audit).toContain('browser test promotion');
+    expect(audit).toContain(original);
     await shot('models');
 
     await page.click(`[data-testid="rollback-${candidate}"]`);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { niceStep } from '../components/history-chart';
 import { chartBuckets, historyHref, historyQuery, parseHistoryFilters } from '../lib/history';
 
 describe('history filters', () => {
@@ -91,5 +92,15 @@ describe('history chart bars', () => {
       ]),
     );
     expect(bars).toHaveLength(2);
+  });
+});
+
+describe('history chart scale', () => {
+  it('steps the gridlines by 1, 2 or 5 times a power of ten, about five of them', () => {
+    expect(niceStep(3)).toBe(1);
+    expect(niceStep(9)).toBe(2);
+    expect(niceStep(23)).toBe(5);
+    expect(niceStep(480)).toBe(100);
+    expect(niceStep(10_000)).toBe(2000);
   });
 });
