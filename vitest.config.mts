@@ -27,6 +27,7 @@ export default defineConfig({
             '{apps,libs,bench,scripts}/**/src/**/*.test.ts',
             '{apps,libs}/**/test/**/*.test.ts',
             '{helm,deploy,research}/**/test/**/*.test.ts',
+            'test/*.test.ts',
           ],
           exclude: [
             '**/*.int.test.ts',
@@ -51,6 +52,8 @@ export default defineConfig({
           exclude: ['**/node_modules/**'],
           environment: 'node',
           globalSetup: ['./test/integration-setup.ts'],
+          // Every gateway response a test receives through fetch is held to the OpenAPI document.
+          setupFiles: ['./test/openapi-fetch-check.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -793,6 +793,14 @@ describe('rate limit, errors and documentation', () => {
     expect(document.components.schemas.BatchCreatedDto.properties.files).toBeDefined();
   });
 
+  it('serves the OpenAPI document the API client types were generated from (npm run api-client:generate)', async () => {
+    const served = await (await fetch(`${gateway.base}/docs/openapi.json`)).json();
+    const committed = JSON.parse(
+      readFileSync(path.join(ROOT, 'libs/api-client/src/generated/openapi.json'), 'utf8'),
+    );
+    expect(served).toEqual(committed);
+  });
+
   it('publishes an OpenAPI document that passes redocly lint without errors, every operation saying who may call it', async () => {
     const document = await (await fetch(`${gateway.base}/docs/openapi.json`)).json();
     const operations = Object.values(

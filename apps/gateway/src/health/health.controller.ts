@@ -4,6 +4,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { Response } from 'express';
 import { Access } from '../auth/access.decorator';
 import { sendReply } from '../common/reply';
+import { HealthReportDto, LivenessDto, ReadinessDto, UptimeDto } from './dto';
 import { HealthService, type HealthReport } from './health.service';
 
 @ApiTags('health')
@@ -17,6 +18,7 @@ export class HealthController {
     summary: 'API, database, Redis, storage and "model loaded" (a live inference worker is ready)',
   })
   @ApiOkResponse({
+    type: HealthReportDto,
     description: 'status ok (all up), degraded (no ready worker) or down (a dependency is down)',
   })
   report(): Promise<HealthReport> {
@@ -25,13 +27,15 @@ export class HealthController {
 
   @Get('health/live')
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: LivenessDto })
   live(): { status: 'ok'; service: 'gateway'; uptimeSeconds: number } {
     return { status: 'ok', service: 'gateway', uptimeSeconds: this.health.uptimeSeconds() };
   }
 
   @Get('health/ready')
   @ApiOperation({ summary: 'Readiness: database, Redis and storage answer' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Database, Redis and storage answer' })
+  @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'A dependency is down' })
   async ready(@Res() response: Response): Promise<void> {
     const { ready, checks } = await this.health.readiness();
     sendReply(response, {
@@ -42,6 +46,7 @@ export class HealthController {
 
   @Get('uptime')
   @ApiOperation({ summary: 'How long the gateway has been running' })
+  @ApiOkResponse({ type: UptimeDto })
   uptime(): { uptimeSeconds: number; startedAt: string; uptime: string } {
     const seconds = this.health.uptimeSeconds();
     const h = Math.floor(seconds / 3600);

@@ -17,6 +17,7 @@ import { Access } from '../auth/access.decorator';
 import type { RequestWithPrincipal } from '../auth/principal';
 import { ApiErrorDto, PageQueryDto } from '../common/dto';
 import { IdParamDto } from '../screening/dto';
+import { TrainingRunDto } from '../training/dto';
 import {
   ApiKeySiteDto,
   CreateSiteDto,
@@ -128,7 +129,10 @@ export class SitesController {
     description:
       "Scores every labelled recording uploaded with this site tag with the promoted model and keeps sensitivity first: the threshold is the highest that still detects n*target + z*sqrt(n*target*(1-target)) of the n abnormal ones (target = the model's validation sensitivity minus sensitivityMargin). The new calibration takes over from the previous one at once, in every inference worker, without a model swap; it stays in force when another model is promoted (re-fit it with this endpoint).",
   })
-  @ApiAcceptedResponse({ description: 'The training run (poll GET /api/v1/training-runs/{id})' })
+  @ApiAcceptedResponse({
+    type: TrainingRunDto,
+    description: 'The training run (poll GET /api/v1/training-runs/{id})',
+  })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_ACTIVE' })
   @ApiUnprocessableEntityResponse({ type: ApiErrorDto, description: CALIBRATION_REFUSED })
@@ -144,7 +148,7 @@ export class SitesController {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({ summary: 'Same as POST /api/v1/sites/{site}/calibrations, with the site in the body' })
-  @ApiAcceptedResponse({ description: 'The training run' })
+  @ApiAcceptedResponse({ type: TrainingRunDto, description: 'The training run' })
   @ApiNotFoundResponse({ type: ApiErrorDto, description: 'SITE_NOT_FOUND' })
   @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_ACTIVE' })
   @ApiUnprocessableEntityResponse({ type: ApiErrorDto, description: CALIBRATION_REFUSED })

@@ -1,12 +1,31 @@
 // HTTP for training data, training runs and model versions: the prototype's paths
 // (/upload-training-data, /retrain, /training-status) and their /api/v1 equivalents.
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiConsumes,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Access } from '../auth/access.decorator';
 import type { RequestWithPrincipal } from '../auth/principal';
-import { PageQueryDto } from '../common/dto';
-import { ModelActionDto, RetrainDto } from './dto';
+import { ApiErrorDto, PageQueryDto } from '../common/dto';
+import {
+  ModelActionDto,
+  ModelChangeDto,
+  ModelListDto,
+  ModelVersionDto,
+  RetrainDto,
+  TrainingRunDto,
+  TrainingRunPageDto,
+  TrainingStatusDto,
+  TrainingUploadOutcomeDto,
+} from './dto';
 import { TrainingService } from './training.service';
 
 type AuthedRequest = Request & RequestWithPrincipal;
@@ -24,6 +43,11 @@ export class TrainingPrototypeController {
     summary:
       'Add labelled recordings: repeated "files" each followed by "labels" (normal|abnormal), or one "label", or a "manifest" CSV; optional "site"',
   })
+  @ApiOkResponse({ type: TrainingUploadOutcomeDto })
+  @ApiBadRequestResponse({
+    type: ApiErrorDto,
+    description: 'MISSING_LABEL, INVALID_LABEL, INVALID_SITE, NO_FILES',
+  })
   async upload(@Req() request: AuthedRequest) {
     return this.training.addTrainingData(request, request.principal);
   }
@@ -32,6 +56,8 @@ export class TrainingPrototypeController {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({ summary: 'Start a training run (409 TRAINING_RUN_ACTIVE while one is queued or running)' })
+  @ApiAcceptedResponse({ type: TrainingRunDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_ACTIVE' })
   retrain(@Body() body: RetrainDto, @Req() request: AuthedRequest) {
     return this.training.startRetrain(body.params, request.principal);
   }
@@ -41,6 +67,7 @@ export class TrainingPrototypeController {
   @ApiOperation({
     summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail',
   })
+  @ApiOkResponse({ type: TrainingStatusDto })
   status() {
     return this.training.status();
   }
@@ -56,6 +83,11 @@ export class TrainingApiV1Controller {
   @Access('screening')
   @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Same as POST /upload-training-data' })
+  @ApiOkResponse({ type: TrainingUploadOutcomeDto })
+  @ApiBadRequestResponse({
+    type: ApiErrorDto,
+    description: 'MISSING_LABEL, INVALID_LABEL, INVALID_SITE, NO_FILES',
+  })
   async upload(@Req() request: AuthedRequest) {
     return this.training.addTrainingData(request, request.principal);
   }
@@ -64,6 +96,8 @@ export class TrainingApiV1Controller {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({ summary: 'Start a training run (same as POST /retrain)' })
+  @ApiAcceptedResponse({ type: TrainingRunDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_ACTIVE' })
   retrain(@Body() body: RetrainDto, @Req() request: AuthedRequest) {
     return this.training.startRetrain(body.params, request.principal);
   }
@@ -71,6 +105,7 @@ export class TrainingApiV1Controller {
   @Get('training-runs')
   @Access('read')
   @ApiOperation({ summary: 'Training runs, newest first' })
+  @ApiOkResponse({ type: TrainingRunPageDto })
   list(@Query() page: PageQueryDto) {
     return this.training.listRuns(page);
   }
@@ -80,6 +115,7 @@ export class TrainingApiV1Controller {
   @ApiOperation({
     summary: 'The current (or last) training run: status, progress 0-1, epoch, loss, metrics, ETA, log tail',
   })
+  @ApiOkResponse({ type: TrainingStatusDto })
   status() {
     return this.training.status();
   }
@@ -87,6 +123,8 @@ export class TrainingApiV1Controller {
   @Get('training-runs/:id')
   @Access('read')
   @ApiOperation({ summary: 'One training run with its progress, metrics, promotion decision and log' })
+  @ApiOkResponse({ type: TrainingRunDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_NOT_FOUND' })
   get(@Param('id') id: string) {
     return this.training.getRun(id);
   }
@@ -95,6 +133,9 @@ export class TrainingApiV1Controller {
   @HttpCode(202)
   @Access('admin')
   @ApiOperation({ summary: 'Cancel a queued run at once, or a running one at its next batch' })
+  @ApiAcceptedResponse({ type: TrainingRunDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_NOT_FOUND' })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'TRAINING_RUN_FINISHED' })
   cancel(@Param('id') id: string, @Req() request: AuthedRequest) {
     return this.training.cancel(id, request.principal);
   }
@@ -102,6 +143,7 @@ export class TrainingApiV1Controller {
   @Get('models')
   @Access('read')
   @ApiOperation({ summary: 'Model versions with their status and metrics, newest first' })
+  @ApiOkResponse({ type: ModelListDto })
   models() {
     return this.training.listModels();
   }
@@ -110,6 +152,8 @@ export class TrainingApiV1Controller {
   @HttpCode(200)
   @Access('admin')
   @ApiOperation({ summary: 'Promote again the version that served before the current one' })
+  @ApiOkResponse({ type: ModelChangeDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'NO_PREVIOUS_VERSION' })
   rollback(@Body() body: ModelActionDto, @Req() request: AuthedRequest) {
     return this.training.rollback(body.reason, request.principal);
   }
@@ -117,6 +161,8 @@ export class TrainingApiV1Controller {
   @Get('models/:version')
   @Access('read')
   @ApiOperation({ summary: 'One model version: status, metrics per subset, artifacts and audit trail' })
+  @ApiOkResponse({ type: ModelVersionDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'MODEL_VERSION_NOT_FOUND' })
   model(@Param('version') version: string) {
     return this.training.getModel(version);
   }
@@ -127,6 +173,8 @@ export class TrainingApiV1Controller {
   @ApiOperation({
     summary: 'Manual promotion (overrides the promotion policy; audited); inference workers hot-swap',
   })
+  @ApiOkResponse({ type: ModelChangeDto })
+  @ApiNotFoundResponse({ type: ApiErrorDto, description: 'MODEL_VERSION_NOT_FOUND' })
   promote(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
     return this.training.promote(version, body.reason, request.principal);
   }
@@ -137,6 +185,8 @@ export class TrainingApiV1Controller {
   @ApiOperation({
     summary: 'Withdraw a version that is not serving (409 MODEL_VERSION_PROMOTED for the serving one)',
   })
+  @ApiOkResponse({ type: ModelVersionDto })
+  @ApiConflictResponse({ type: ApiErrorDto, description: 'MODEL_VERSION_PROMOTED' })
   retire(@Param('version') version: string, @Body() body: ModelActionDto, @Req() request: AuthedRequest) {
     return this.training.retire(version, body.reason, request.principal);
   }
