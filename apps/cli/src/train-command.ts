@@ -35,7 +35,11 @@ export async function trainCommand(opts: {
 }): Promise<number> {
   const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
   const stop = new AbortController();
-  const onInterrupt = () => stop.abort(new Error('training stopped (Ctrl-C)'));
+  const onInterrupt = () => {
+    if (stop.signal.aborted) process.exit(130);
+    log('stopping after the current batch (Ctrl-C again to quit at once)');
+    stop.abort(new Error('training stopped (Ctrl-C)'));
+  };
   process.once('SIGINT', onInterrupt);
   const { report } = await trainModelVersion({
     recordings: discoverLabelledRecordings(opts.data),

@@ -79,7 +79,7 @@ export interface TrainModelVersionOptions {
   resumeFrom?: TrainingCheckpoint;
   /** Given: the ONNX export and model card are written too (finaliseModelDirectory), naming this command. */
   trainCommand?: string;
-  /** Stops the run between batches (the signal's reason is thrown). */
+  /** Stops the run between recordings while conditioning and between batches (the signal's reason is thrown). */
   signal?: AbortSignal;
   log?: (line: string) => void;
   onEpoch?: (report: EpochReport) => void;
@@ -137,7 +137,10 @@ export async function trainModelVersion(options: TrainModelVersionOptions): Prom
     [...split.training, ...split.validation, ...split.heldOut],
     {
       cacheDir: options.cacheDir,
-      onProgress: (done, total) => done % 250 === 0 && log(`conditioning audio ${done}/${total}`),
+      onProgress: (done, total) => {
+        options.signal?.throwIfAborted();
+        if (done % 250 === 0) log(`conditioning audio ${done}/${total}`);
+      },
     },
   );
   for (const failure of failed) log(`skipped ${failure.recording.path}: ${failure.error}`);
@@ -148,7 +151,11 @@ export async function trainModelVersion(options: TrainModelVersionOptions): Prom
   const validation = pick(split.validation);
   for (const label of ['normal', 'abnormal'])
     if (!training.some((c) => c.recording.label === label))
-      throw new Error(`Cannot train: no decodable ${label} recording in the training set`);
+      throw new Error(
+        `Cannot train: no decodable ${label} recording in the training set (${training.length} of ` +
+          `${split.training.length} training recordings decoded; the split put ${split.validation.length} in validation). ` +
+          `Add ${label} recordings to the data`,
+      );
   options.signal?.throwIfAborted();
   mkdirSync(options.outDir, { recursive: true });
 
