@@ -93,6 +93,12 @@ export async function classifyCommand(
       : undefined;
   bar?.start(files.length, 0, { failed: 0 });
 
+  // With one file the network loads while the file is prepared: a model that fails to load shows
+  // here, after the screenings that needed it, and is reported as such instead of as file errors.
+  const modelFailure = pool.ready.then(
+    () => undefined,
+    (error: Error) => error,
+  );
   // Results come back in completion order; they are written in input order.
   const outcomes = new Array<ResultRow | undefined>(files.length);
   let nextToWrite = 0;
@@ -100,6 +106,10 @@ export async function classifyCommand(
   await Promise.all(
     files.map(async (file, index) => {
       const outcome = await pool.screen(file);
+      if (!outcome.ok) {
+        failed++;
+        if (await modelFailure) return; // reported once below, not as this file's error
+      }
       outcomes[index] = outcome.ok
         ? {
             file,
@@ -109,7 +119,6 @@ export async function classifyCommand(
             windows: outcome.result.windows,
           }
         : { file, code: outcome.code, error: outcome.error };
-      if (!outcome.ok) failed++;
       bar?.increment(1, { failed });
       while (nextToWrite < files.length && outcomes[nextToWrite]) {
         if (streaming) emit(outcomes[nextToWrite]!);
@@ -118,7 +127,13 @@ export async function classifyCommand(
     }),
   );
   bar?.stop();
+  // Only a failed file can be the model's fault; then wait until the model has loaded or failed.
+  const failure = failed > 0 ? await modelFailure : undefined;
   await pool.close();
+  if (failure) {
+    io.stderr.write(`Cannot load the model from ${options.modelDir}: ${failure.message}\n`);
+    return EXIT_FATAL;
+  }
 
   const all = [...rows, ...(outcomes as ResultRow[])];
   if (!streaming) io.stdout.write(formatTable(all) + '\n');

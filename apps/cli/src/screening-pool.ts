@@ -1,9 +1,10 @@
 // Screens many files on all cores: one worker thread per core, each with its own single-threaded
 // model session, fed one file at a time so a long recording does not hold up the others. With one
-// worker the main thread screens itself: a worker thread would load every module a second time
-// (~0.3 s of CPU, most of a one-file run).
+// worker the main thread screens itself (a worker thread would load every module a second time, ~0.3 s
+// of CPU, most of a one-file run) and only the ONNX session gets a thread of its own.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import {
   loadRecordingScreener,
@@ -11,6 +12,14 @@ import {
   type ScreeningResult,
 } from '@heartbeat/model/screening';
 import { screenFile } from './screen-file';
+
+/**
+ * Old-generation size (MB) a screening worker thread's heap starts with. V8 otherwise starts it at a
+ * few MB above the ~10 MB live heap, and the per-recording arrays (a few MB each, mostly outside the
+ * heap) then trigger a full mark-compact every ~5 recordings: with 128 the 186-recording subset took
+ * ~20 % less CPU (bench/README.md, issue 28). The flag is read by each isolate created after it is set.
+ */
+const WORKER_INITIAL_OLD_SPACE_MB = 128;
 
 export interface ScreeningPoolOptions {
   modelDir: string;
@@ -35,6 +44,8 @@ export interface Screening {
   readonly backend: string;
   readonly modelVersion: string;
   readonly threshold: number;
+  /** Rejects when the model's network cannot be loaded after all (it may load while the first files are read). */
+  readonly ready: Promise<void>;
   screen(path: string): Promise<PoolOutcome>;
   close(): Promise<void>;
 }
@@ -57,13 +68,19 @@ class InThreadScreening implements Screening {
     return this.screener.manifest.decision.threshold;
   }
 
+  get ready(): Promise<void> {
+    return this.screener.ready;
+  }
+
   screen(path: string): Promise<PoolOutcome> {
     const outcome = this.queue.then(() => screenFile(this.screener, path));
     this.queue = outcome;
     return outcome;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.screener.dispose();
+  }
 }
 
 export class ScreeningPool implements Screening {
@@ -75,6 +92,7 @@ export class ScreeningPool implements Screening {
   backend = '';
   modelVersion = '';
   threshold = Number.NaN;
+  readonly ready = Promise.resolve(); // start() resolves once every worker has its model
 
   private constructor() {}
 
@@ -82,8 +100,14 @@ export class ScreeningPool implements Screening {
     const count = Math.max(1, options.workers ?? availableParallelism());
     if (count === 1)
       return new InThreadScreening(
-        await loadRecordingScreener(options.modelDir, { backend: options.backend, threads: 1 }),
+        await loadRecordingScreener(options.modelDir, {
+          backend: options.backend,
+          threads: 1,
+          // The ONNX session loads on its own thread while the first file is read and prepared here.
+          sessionThread: true,
+        }),
       );
+    setFlagsFromString(`--initial-old-space-size=${WORKER_INITIAL_OLD_SPACE_MB}`);
     const pool = new ScreeningPool();
     await Promise.all(Array.from({ length: count }, () => pool.spawn(options)));
     return pool;

@@ -128,6 +128,18 @@ describe('heartbeat classify', () => {
     expect(code).toBe(1);
   });
 
+  it('exits 1 with a clear message when one file is screened and the network cannot be loaded', () => {
+    // With one file the ONNX session loads on its own thread while the file is prepared.
+    const model = mkdtempSync(join(tmpdir(), 'heartbeat-cli-model-'));
+    const shipped = join(repoRoot, 'models', '1.6.0');
+    for (const file of readdirSync(shipped)) copyFileSync(join(shipped, file), join(model, file));
+    writeFileSync(join(model, 'model.onnx'), 'not an onnx model');
+    const { code, stdout, stderr } = run('classify', join(folder, 'a0238.flac'), '--model', model);
+    expect(stderr).toMatch(/Cannot load the model from .*model\.onnx failed/);
+    expect(stdout).toBe('');
+    expect(code).toBe(1);
+  });
+
   it('rejects an unknown output format as a usage error', () => {
     const { code, stderr } = run('classify', folder, '--format', 'xml');
     expect(stderr).toMatch(/format/);

@@ -8,6 +8,8 @@ export const TFJS_WEIGHTS_FILE = 'weights.bin';
 export interface WindowClassifier {
   /** Which runtime and device serve predictions, e.g. 'onnxruntime-cpu' or 'tfjs-wasm'. */
   readonly backend: string;
+  /** A classifier that loads in the background (OnnxSessionThread): settles when it can predict, or rejects with why it cannot. */
+  readonly ready?: Promise<void>;
   /**
    * Logits (log-odds of "abnormal") for `n` windows laid out back to back in `batch`, each window
    * frame-major [frames x bands] as the model's input spec makes them (251 x 64 for the default

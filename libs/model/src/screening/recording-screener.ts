@@ -184,6 +184,11 @@ export class RecordingScreener {
     return this.classifier.backend;
   }
 
+  /** Settles when the network can run (at once, unless its session loads on a thread of its own). */
+  get ready(): Promise<void> {
+    return this.classifier.ready ?? Promise.resolve();
+  }
+
   async dispose(): Promise<void> {
     await this.classifier.dispose();
   }
