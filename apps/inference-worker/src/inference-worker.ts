@@ -42,6 +42,7 @@ import {
   type TelemetryServer,
 } from '@heartbeat/telemetry';
 import { failAbandonedPrediction } from './abandoned-jobs';
+import { CrashIsolation } from './crash-isolation';
 import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
 import { RecordingSource } from './recording-source';
@@ -243,10 +244,12 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
       },
     });
     const jobProcessor = processor;
+    const isolation = new CrashIsolation();
     worker = createWorker(
       QUEUE_NAMES.predictions,
       async (payload, job) => {
-        const result = await jobProcessor.process(payload, job);
+        // A job that was in flight in a process that died runs alone (crash-isolation.ts).
+        const result = await isolation.run(job.stalledCounter > 0, () => jobProcessor.process(payload, job));
         metrics.answered(result);
         return result;
       },
