@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client } from 'pg';
+import { idempotencyScope } from '../../apps/gateway/src/idempotency/idempotency.service';
 import { makePoison, makeRecordings, type Recording } from './corpus';
 import { ADMIN_KEY, FaultStack, ROOT, STALE_UPLOAD_TIMEOUT_MS, sleep, until } from './stack';
 
@@ -90,41 +91,75 @@ export class ScenarioContext {
     }
   }
 
-  async submit(files: Recording[], key?: string): Promise<{ batchId: string; submittedAt: number }> {
+  /**
+   * Sends the batch as a client would: with an Idempotency-Key, again with the same key after a
+   * connection error, 409 (the key's earlier request still holds it) or 5xx, until it is accepted.
+   */
+  async submit(
+    files: Recording[],
+    key = `fault-suite-${randomUUID()}`,
+  ): Promise<{ batchId: string; submittedAt: number; attempts: number }> {
     const submittedAt = Date.now();
+    const deadline = submittedAt + this.profile.settleTimeoutMs;
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(`${this.stack.base}/api/v1/batches`, {
+      const answer = await fetch(`${this.stack.base}/api/v1/batches`, {
         method: 'POST',
         headers: headers(key),
         body: multipart(files),
-      });
-      const body = (await response.json()) as { batchId?: string; accepted?: number };
-      if (response.status === 202 && body.batchId) {
-        if (body.accepted !== files.length)
+      }).then(
+        async (response) => ({
+          status: response.status,
+          body: (await response.json().catch(() => ({}))) as Record<string, unknown>,
+        }),
+        (error: unknown) => ({
+          status: 0,
+          body: { error: (error as Error).message } as Record<string, unknown>,
+        }),
+      );
+      const batchId = answer.body.batchId;
+      if (answer.status === 202 && typeof batchId === 'string') {
+        if (answer.body.accepted !== files.length)
           throw new Error(
-            `Only ${body.accepted} of ${files.length} files accepted: ${JSON.stringify(body).slice(0, 500)}`,
+            `Only ${String(answer.body.accepted)} of ${files.length} files accepted: ${JSON.stringify(answer.body).slice(0, 500)}`,
           );
-        return { batchId: body.batchId, submittedAt };
+        if (attempt > 1) this.log(`  batch accepted at attempt ${attempt}`);
+        return { batchId, submittedAt, attempts: attempt };
       }
-      if (attempt >= 3)
-        throw new Error(`Batch not accepted (${response.status}): ${JSON.stringify(body).slice(0, 500)}`);
+      const retryable = answer.status === 0 || answer.status === 409 || answer.status >= 500;
+      if (!retryable || Date.now() > deadline)
+        throw new Error(
+          `Batch not accepted (${answer.status}): ${JSON.stringify(answer.body).slice(0, 500)}`,
+        );
+      this.log(
+        `  upload attempt ${attempt}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}; retrying with the same key`,
+      );
       await sleep(2000);
     }
   }
 
-  async doneCount(batchId: string): Promise<number> {
-    const [row] = await this.query<{ done: number }>(
-      'select succeeded_count + failed_count as done from batches where id = $1',
-      [batchId],
-    );
-    return row?.done ?? 0;
+  private callerId?: string;
+
+  /** The key as the gateway stores it on the batch: scoped to the route and the caller (its API key id). */
+  async scoped(key: string): Promise<string> {
+    if (!this.callerId) {
+      const [row] = await this.query<{ id: string }>("select id from api_keys where name = 'bootstrap'");
+      if (!row) throw new Error('The bootstrap admin key is not in api_keys');
+      this.callerId = row.id;
+    }
+    return idempotencyScope({ key, route: 'POST /api/v1/batches', caller: this.callerId })!;
   }
 
-  /** Waits until the batch has `fraction` of its files done. */
-  async reach(batchId: string, total: number, fraction: number): Promise<void> {
+  /** Waits until the batch the key names has `fraction` of its files done. */
+  async reach(key: string, total: number, fraction: number): Promise<void> {
     await until(
       `${Math.round(fraction * 100)} % of the batch`,
-      async () => (await this.doneCount(batchId)) >= Math.ceil(total * fraction),
+      async () => {
+        const [row] = await this.query<{ done: number }>(
+          'select succeeded_count + failed_count as done from batches where idempotency_key = $1',
+          [await this.scoped(key)],
+        );
+        return (row?.done ?? 0) >= Math.ceil(total * fraction);
+      },
       this.profile.settleTimeoutMs,
       200,
     );
@@ -273,25 +308,52 @@ function midBatch(
   fault: string,
   inject: (context: ScenarioContext) => Promise<void>,
   at = 0.25,
+  /** Freeze the inference workers until the whole batch is queued, then inject the fault (a backlog). */
+  backlog = false,
 ): Scenario {
   return {
     name,
     fault,
     async run(context) {
       const files = await makeRecordings(name, context.profile.recordings);
-      const { batchId, submittedAt } = await context.submit(files);
+      const key = `fault-suite-${randomUUID()}`;
+      // The fault comes while the batch is both being uploaded and screened.
+      const submitting = context.submit(files, key);
+      submitting.catch(() => undefined);
       let inFlight: string[] = [];
       let faultEnd = Date.now();
-      if (at > 0) {
-        await context.reach(batchId, files.length, at);
+      if (backlog) {
+        context.stack.signalGroup('inference-1', 'SIGSTOP');
+        context.stack.signalGroup('inference-2', 'SIGSTOP');
+        try {
+          await submitting;
+          context.log(`  the whole batch is queued, the workers frozen; fault now`);
+          await inject(context);
+        } finally {
+          context.stack.signalGroup('inference-1', 'SIGCONT');
+          context.stack.signalGroup('inference-2', 'SIGCONT');
+        }
+        faultEnd = Date.now();
+      } else if (at > 0) {
+        await Promise.race([context.reach(key, files.length, at), submitting]);
         inFlight = await context.inFlight();
+        const [stored] = await context.query<{ n: number; done: number }>(
+          `select (select count(*)::int from predictions p where p.batch_id = b.id) as n,
+                  b.succeeded_count + b.failed_count as done
+             from batches b where b.idempotency_key = $1`,
+          [await context.scoped(key)],
+        );
         context.log(
-          `  fault at ${await context.doneCount(batchId)}/${files.length} done, ${inFlight.length} in flight`,
+          `  fault with ${stored?.n ?? '?'} of ${files.length} files received, ${stored?.done ?? '?'} done, ${inFlight.length} jobs in flight`,
         );
         await inject(context);
         faultEnd = Date.now();
       }
-      return context.settle(name, fault, files, batchId, { submittedAt, inFlight, faultEnd });
+      const { batchId, submittedAt, attempts } = await submitting;
+      const result = await context.settle(name, fault, files, batchId, { submittedAt, inFlight, faultEnd });
+      if (attempts > 1)
+        result.notes.push(`the upload was accepted at attempt ${attempts} (same Idempotency-Key)`);
+      return result;
     },
   };
 }
@@ -326,12 +388,18 @@ export function scenarios(profile: Profile): Scenario[] {
         await c.stack.startRedis();
       },
     ),
-    midBatch('redis-data-loss', 'Redis killed and restarted empty (its data lost)', async (c) => {
-      c.stack.killRedis();
-      c.stack.wipeRedisData();
-      await sleep(2000);
-      await c.stack.startRedis();
-    }),
+    midBatch(
+      'redis-data-loss',
+      'Redis killed and restarted empty (its data lost) with the whole batch queued and unscreened',
+      async (c) => {
+        c.stack.killRedis();
+        c.stack.wipeRedisData();
+        await sleep(2000);
+        await c.stack.startRedis();
+      },
+      0,
+      true,
+    ),
     midBatch(
       'postgres-restart',
       'PostgreSQL crashed (`pg_ctl stop -m immediate`) and started again',
@@ -394,7 +462,7 @@ function gatewayKilledMidUpload(): Scenario {
           const rows = await context.query<{ id: string; n: number }>(
             `select b.id, (select count(*)::int from predictions p where p.batch_id = b.id) as n
                from batches b where b.idempotency_key = $1`,
-            [key],
+            [await context.scoped(key)],
           );
           return rows[0] && rows[0].n >= files.length / 2 ? rows : undefined;
         },
@@ -430,18 +498,22 @@ function gatewayKilledMidUpload(): Scenario {
         inFlight: [],
         faultEnd: killedAt,
       });
-      // Exactly one batch holds the key; the dead request's partial batch ended failed, each of its
-      // recordings counted once.
+      // Exactly one batch holds the key; the dead request's partial batch ended failed with each of its
+      // recordings counted once (screened before the kill, or failed UPLOAD_ABORTED).
       const holders = await context.query<{ id: string }>(
         'select id from batches where idempotency_key = $1',
-        [key],
+        [await context.scoped(key)],
       );
-      const [ended] = await context.query<{ status: string; total_count: number; failed_count: number }>(
-        'select status, total_count, failed_count from batches where id = $1',
-        [partial!.id],
-      );
+      const [ended] = await context.query<{
+        status: string;
+        total_count: number;
+        succeeded_count: number;
+        failed_count: number;
+      }>('select status, total_count, succeeded_count, failed_count from batches where id = $1', [
+        partial!.id,
+      ]);
       result.notes.push(
-        `retry accepted ${acceptedAfter.toFixed(1)} s after the kill (${retries} attempt(s)); batches holding the key: ${holders.length}; the partial batch: ${ended?.status}, ${ended?.failed_count}/${ended?.total_count} failed`,
+        `retry accepted ${acceptedAfter.toFixed(1)} s after the kill (${retries} attempt(s)); batches holding the key: ${holders.length}; the dead request's partial batch: ${ended?.status}, ${ended?.total_count} recordings, ${ended?.succeeded_count} screened before the kill and ${ended?.failed_count} failed UPLOAD_ABORTED`,
       );
       result.recoverySeconds = Math.round(acceptedAfter * 10) / 10;
       result.passed &&=
@@ -449,7 +521,7 @@ function gatewayKilledMidUpload(): Scenario {
         holders[0]!.id === batchId &&
         partial!.id !== batchId &&
         ended?.status === 'failed' &&
-        ended.failed_count === ended.total_count;
+        ended.succeeded_count + ended.failed_count === ended.total_count;
       return result;
     },
   };

@@ -136,16 +136,20 @@ export class FaultStack {
 
   // PostgreSQL ------------------------------------------------------------------------------------
 
+  /** PostgreSQL refuses to run as root: as root, its tools run as user postgres; else as ourselves. */
   private asPostgres(args: string[]): void {
-    const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
+    const [command, ...rest] = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--', ...args] : args;
+    const result = spawnSync(command!, rest, { encoding: 'utf8' });
     if (result.status !== 0)
       throw new Error(`${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
   }
 
   private initPostgres(): void {
     mkdirSync(this.pgDir);
-    chownSync(this.dir, uid('postgres'), gid('postgres'));
-    chownSync(this.pgDir, uid('postgres'), gid('postgres'));
+    if (process.getuid?.() === 0) {
+      chownSync(this.dir, uid('postgres'), gid('postgres'));
+      chownSync(this.pgDir, uid('postgres'), gid('postgres'));
+    }
     this.asPostgres([`${PG_BIN}/initdb`, '-D', this.pgDir, '-U', 'postgres', '-A', 'trust', '--no-sync']);
     appendFileSync(
       path.join(this.pgDir, 'postgresql.conf'),
@@ -342,6 +346,12 @@ export class FaultStack {
     await exited;
     // A SIGTERM drain's model processes exit with their parent; a SIGKILL's are taken with the group.
     return Date.now() - started;
+  }
+
+  /** SIGSTOP/SIGCONT an app with its model processes (a backlog builds up while they are frozen). */
+  signalGroup(name: AppName, signal: 'SIGSTOP' | 'SIGCONT'): void {
+    const child = this.apps.get(name);
+    if (child && child.exitCode === null) killGroup(child, signal);
   }
 
   running(name: AppName): boolean {
