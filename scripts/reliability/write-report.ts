@@ -1,6 +1,6 @@
 // npm run reliability:report: writes docs/reliability.md from what the suites measured (tmp/
-// reliability/*.json from the authorisation-matrix and hostile-input integration tests,
-// tmp/fuzz/summary.json from npm run fuzz). A section whose suite has not run says so.
+// reliability/*.json from the authorisation-matrix and hostile-input integration tests and from
+// npm run test:faults, tmp/fuzz/summary.json from npm run fuzz). A section whose suite has not run says so.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -24,6 +24,30 @@ interface Matrix {
   cells: number;
   routesByLevel: Record<string, number>;
   failures: number;
+}
+interface Faults {
+  at: string;
+  profile: string;
+  recordingsPerBatch: number;
+  command: string;
+  machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  seconds: number;
+  complete: boolean;
+  results: {
+    scenario: string;
+    fault: string;
+    submitted: number;
+    completed: number;
+    failedAsExpected: number;
+    lost: number;
+    duplicated: number;
+    recoverySeconds: number | null;
+    batchSeconds: number | null;
+    batchStatus: string;
+    progress: number;
+    passed: boolean;
+    notes: string[];
+  }[];
 }
 interface Fuzz {
   at: string;
@@ -101,12 +125,33 @@ else {
   lines.push('');
 }
 
-lines.push(
-  '## Fault scenarios and soak',
-  '',
-  'Not measured yet: `npm run test:faults` and `npm run bench:soak` do not exist yet (issue 27).',
-  '',
-);
+lines.push('## Fault scenarios', '');
+// The full run when there is one; the quick profile's otherwise (labelled as such).
+const faults =
+  read<Faults>('tmp/reliability/faults.json') ?? read<Faults>('tmp/reliability/faults-quick.json');
+if (!faults) notRun('the fault suite', '`npm run test:faults`');
+else {
+  const passed = faults.results.filter((result) => result.passed).length;
+  const lost = faults.results.reduce((sum, result) => sum + result.lost, 0);
+  const duplicated = faults.results.reduce((sum, result) => sum + result.duplicated, 0);
+  lines.push(
+    `Measured ${faults.at} with \`${faults.command}\` (${faults.profile} profile: ${faults.recordingsPerBatch} distinct recordings per batch; ${faults.seconds} s in all; ${faults.machine.cpus} cores, load average ${faults.machine.loadAverageAtStart[0]} at the start and ${faults.machine.loadAverageAtEnd[0]} at the end${faults.complete ? '' : '; only some scenarios ran'}): **${passed} of ${faults.results.length} scenarios passed, ${lost} recordings lost, ${duplicated} duplicated**. A private PostgreSQL, Redis (AOF, appendfsync everysec) and s3rver, the real gateway, two inference workers (two model processes each) and the training worker; counts are read from PostgreSQL (one final prediction per file sent). Recovery: from the end of the fault until the jobs in flight at its start are finished and new results flow (for the gateway kill: until the same-key retry is accepted).`,
+    '',
+    '| Scenario | Fault | Submitted | Completed | Lost | Duplicated | Recovery (s) | Batch to 100 % (s) | Result |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const result of faults.results)
+    lines.push(
+      `| ${result.scenario} | ${result.fault} | ${result.submitted} | ${result.completed}${result.failedAsExpected ? ` (+${result.failedAsExpected} failed as expected)` : ''} | ${result.lost} | ${result.duplicated} | ${result.recoverySeconds ?? '-'} | ${result.batchSeconds ?? '-'} | ${result.passed ? 'pass' : `**fail** (${result.batchStatus}, ${Math.round(result.progress * 100)} %)`} |`,
+    );
+  lines.push('');
+  const notes = faults.results.flatMap((result) =>
+    result.notes.map((note) => `- ${result.scenario}: ${note}`),
+  );
+  if (notes.length > 0) lines.push(...notes, '');
+}
+
+lines.push('## Soak', '', 'Not measured yet: `npm run bench:soak` does not exist yet (issue 27).', '');
 
 writeFileSync(path.join(ROOT, 'docs/reliability.md'), lines.join('\n'));
 console.log('Wrote docs/reliability.md');
