@@ -6,13 +6,20 @@ import { createLogger } from '@heartbeat/telemetry';
 import { ApiError } from './api-error';
 import { logErrorResponse, toErrorBody } from './api-exception.filter';
 
-async function logged(error: unknown): Promise<Record<string, unknown>[]> {
+async function logged(
+  error: unknown,
+  request = {
+    method: 'POST',
+    originalUrl: '/predict?debug=1',
+    baseUrl: '',
+    route: { path: '/predict' },
+  } as Request,
+): Promise<Record<string, unknown>[]> {
   const stream = new PassThrough();
   const lines: Record<string, unknown>[] = [];
   stream.on('data', (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
   });
-  const request = { method: 'POST', originalUrl: '/predict?debug=1' } as Request;
   logErrorResponse(
     createLogger({ service: 'gateway', level: 'trace', destination: stream }),
     request,
@@ -35,6 +42,22 @@ describe('how the gateway logs an error answer', () => {
       expect(line.statusCode).toBeGreaterThanOrEqual(400);
       expect(JSON.stringify(line)).not.toMatch(/\n\s+at |"stack"/);
     }
+  });
+
+  it('logs the route template, never the URL itself, which can hold a file name or a patient identifier', async () => {
+    const [matched] = await logged(new ApiError(400, 'VALIDATION_FAILED', 'id must be a UUID'), {
+      method: 'GET',
+      originalUrl: '/api/v1/batches/Doe_John_MRN0048213.wav?patient=Doe',
+      baseUrl: '',
+      route: { path: '/api/v1/batches/:id' },
+    } as unknown as Request);
+    expect(matched).toMatchObject({ path: '/api/v1/batches/:id', statusCode: 400 });
+    const [unmatched] = await logged(new NotFoundException(), {
+      method: 'GET',
+      originalUrl: '/Doe_John_MRN0048213.wav',
+    } as Request);
+    expect(unmatched).toMatchObject({ path: 'unmatched', statusCode: 404 });
+    expect(JSON.stringify([matched, unmatched])).not.toMatch(/Doe|MRN/);
   });
 
   it('logs an unexpected failure (500) at error with the stack', async () => {

@@ -75,10 +75,12 @@ export function toErrorBody(error: unknown): { body: ApiErrorBody; headers: Reco
 /**
  * A 4xx is the client's mistake answered as designed: info, no stack. A 503 for a dependency out of
  * reach is an outage the operator already sees elsewhere: warn, no stack. Any other 5xx is our
- * fault: error with the stack. The path is logged without its query string.
+ * fault: error with the stack. The path is the route template (/api/v1/batches/:id), or `unmatched`:
+ * a URL's own segments and query can hold a file name or a patient identifier, so they are not logged.
  */
 export function logErrorResponse(logger: Logger, request: Request, body: ApiErrorBody, error: unknown): void {
-  const path = request.originalUrl.split('?', 1)[0];
+  const routePath = (request.route as { path?: unknown } | undefined)?.path;
+  const path = typeof routePath === 'string' ? `${request.baseUrl ?? ''}${routePath}` : 'unmatched';
   const fields = { method: request.method, path, statusCode: body.statusCode, code: body.code };
   const summary = `${request.method} ${path} answered ${body.statusCode} ${body.code}`;
   if (body.statusCode < 500) logger.info(fields, summary);
