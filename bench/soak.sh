@@ -58,7 +58,9 @@ REDIS_PID="$(cat "$WORK/redis.pid")"
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/heartbeat" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
 export PORT HEARTBEAT_BOOTSTRAP_API_KEY="$KEY" RATE_LIMIT_PER_MINUTE=1000000 LOG_LEVEL=info PREDICT_TIMEOUT_MS=60000
 npm run --silent db:migrate >/dev/null
-GATEWAY_METRICS_PORT=$GW_METRICS "$NODE" -r @swc-node/register apps/gateway/src/main.ts >"$WORK/gateway.log" 2>&1 &
+# SOAK_GATEWAY_NODE_FLAGS, e.g. --heapsnapshot-signal=SIGUSR2 with --keep, to look inside a growing gateway.
+# shellcheck disable=SC2086
+GATEWAY_METRICS_PORT=$GW_METRICS "$NODE" ${SOAK_GATEWAY_NODE_FLAGS:-} -r @swc-node/register apps/gateway/src/main.ts >"$WORK/gateway.log" 2>&1 &
 GATEWAY_PID=$!
 INFERENCE_PROCESSES=$PROCESSES INFERENCE_WORKER_ID=soak INFERENCE_WORKER_METRICS_PORT=$WK_METRICS \
   "$NODE" -r @swc-node/register apps/inference-worker/src/main.ts >"$WORK/worker.log" 2>&1 &

@@ -112,6 +112,31 @@ const isOwnProcess = (name: string): boolean => name === 'gateway' || name.start
 
 // --- the gateway's event-loop lag, from its Prometheus metrics ---
 const lagSamples: { p99: number; max: number; mean: number }[] = [];
+/** The gateway's V8 heap in use and memory outside it, to tell a leak (heap climbing) from a larger RSS. */
+const gatewayHeap: {
+  minute: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  rssMb: number;
+}[] = [];
+async function scrapeHeap(minute: number): Promise<void> {
+  if (!gatewayMetrics) return;
+  const text = await (await fetch(gatewayMetrics)).text();
+  const mb = (name: string) =>
+    Number(
+      (Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1]) / 2 ** 20).toFixed(
+        1,
+      ),
+    );
+  gatewayHeap.push({
+    minute,
+    heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+    externalMb: mb('nodejs_external_memory_bytes'),
+    rssMb: mb('process_resident_memory_bytes'),
+  });
+}
 async function scrapeLag(): Promise<void> {
   if (!gatewayMetrics) return;
   const text = await (await fetch(gatewayMetrics)).text();
@@ -244,7 +269,11 @@ async function main(): Promise<void> {
     10_000,
   );
   let minute = 0;
-  const memoryTicker = setInterval(() => memory.push({ minute: ++minute, mb: memorySnapshot() }), 60_000);
+  await scrapeHeap(0).catch(() => undefined);
+  const memoryTicker = setInterval(() => {
+    memory.push({ minute: ++minute, mb: memorySnapshot() });
+    void scrapeHeap(minute).catch(() => undefined);
+  }, 60_000);
   console.error(
     `soak: ${minutes} min of screening (${inFlight} batches of ${batchSize} in flight) and /predict`,
   );
@@ -315,6 +344,7 @@ async function main(): Promise<void> {
     rss,
     /** Of the gateway, the inference worker and its model processes (the goal's subject). */
     worstRssGrowthPercent: worstGrowth,
+    gatewayHeapByMinute: gatewayHeap,
     rssByMinute: memory.map(({ minute, mb }) => ({
       minute,
       mb: Object.fromEntries(Object.entries(mb).map(([name, value]) => [name, Number(value.toFixed(1))])),
