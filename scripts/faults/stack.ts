@@ -3,7 +3,15 @@
 // the training worker as child processes (TypeScript through @swc-node/register, as the real-stack
 // tests run them). Every piece can be killed, stopped and started again; none is the machine's own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -11,7 +19,14 @@ import { runMigrations } from '@heartbeat/db';
 import { freePort } from '../../test/free-port';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+// Debian's layout; the newest PostgreSQL installed (15 on Debian 12), or PG_BIN.
+const PG_BIN =
+  process.env.PG_BIN ??
+  `/usr/lib/postgresql/${
+    readdirSync('/usr/lib/postgresql')
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a))[0] ?? '15'
+  }/bin`;
 const S3RVER_BIN = path.join(ROOT, 'node_modules/s3rver/bin/s3rver.js');
 const BUCKET = 'heartbeat-faults';
 export const ADMIN_KEY = 'hb_fault-suite-admin-key-0123456789';
