@@ -6,7 +6,7 @@
 // fitted on that version's own training records (the product's fitCycleModel, product segmentation),
 // each variant's decision is refitted on the validation scores as `heartbeat train` does, and the
 // held-out subset (a leave-one-subset-out fold) is scored at that decision.
-//   npm exec -- node -r @swc-node/register research/cycle-gate-check.ts models/1.6.0 tmp/site-loso/folds/training-* [--clips]
+//   npm exec -- node -r @swc-node/register research/cycle-gate-check.ts models/1.6.0 <fold dirs> [--clips]
 // --clips also scores the validation records' first 2, 3 and 5 s (the version's ONNX network on the
 // clip plus each variant's heart-cycle logit on the clip) at the decision fitted on whole records.
 // Features (whole records and 2/3/5-s clips) are cached in tmp/research/cycle-gate/features.json;
