@@ -1,15 +1,23 @@
+// The serving lib's screener on version directories made by the training lib's test fixture (an
+// untrained network exported to ONNX, with or without a heart-cycle model): here rather than in
+// libs/model, which must not depend on the training lib.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
-import { readModelManifest } from '../model-version/model-manifest';
-import { sigmoid } from '../decision/record-decision';
-import { loadRecordingScreener } from './load-screener';
 import { decodeAudio, heartSoundSpectrogram, prepareSignal } from '@heartbeat/audio';
-import { COMPACT_MODEL_INPUT, recordingWindows, segmentForNormalisation } from '../input/model-input';
-import { decideFromWindowLogits, prepareRecording } from './recording-screener';
+import {
+  COMPACT_MODEL_INPUT,
+  decideFromWindowLogits,
+  loadRecordingScreener,
+  prepareRecording,
+  readModelManifest,
+  recordingWindows,
+  segmentForNormalisation,
+  sigmoid,
+} from '@heartbeat/model';
+import { createUntrainedModelDirectory } from './untrained-model-directory';
 
 const recording = new Uint8Array(readFileSync(join(__dirname, '../../../audio/test/fixtures/a0238.flac')));
 const dirs: string[] = [];
