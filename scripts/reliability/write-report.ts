@@ -1,8 +1,9 @@
 // npm run reliability:report: writes docs/reliability.md from what the suites measured (tmp/
 // reliability/*.json from the authorisation-matrix and hostile-input integration tests and from
-// npm run test:faults, tmp/fuzz/summary.json from npm run fuzz). A section whose suite has not run says so.
+// npm run test:faults and npm run bench:soak, tmp/fuzz/summary.json from npm run fuzz). A section whose suite has not run says so.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { soakSection, type SoakReport } from './soak-section';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = <T>(file: string): T | undefined =>
@@ -151,7 +152,7 @@ else {
   if (notes.length > 0) lines.push(...notes, '');
 }
 
-lines.push('## Soak', '', 'Not measured yet: `npm run bench:soak` does not exist yet (issue 27).', '');
+lines.push(...soakSection(read<SoakReport>('tmp/reliability/soak.json')));
 
 writeFileSync(path.join(ROOT, 'docs/reliability.md'), lines.join('\n'));
 console.log('Wrote docs/reliability.md');
