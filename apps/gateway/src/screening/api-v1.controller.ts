@@ -10,7 +10,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
@@ -43,6 +42,17 @@ import { IdempotencyKeyHeader, SiteHeader } from './upload-docs';
 
 function wants(request: Request, type: string): boolean {
   return (request.headers.accept ?? '').toLowerCase().includes(type);
+}
+
+/** A FHIR R4 resource of one type, as the OpenAPI document describes it (the FHIR schema has the rest). */
+function fhirResourceSchema(resourceType: 'DiagnosticReport' | 'Observation') {
+  return {
+    type: 'object' as const,
+    description: `A FHIR R4 ${resourceType} (https://hl7.org/fhir/R4/${resourceType.toLowerCase()}.html)`,
+    required: ['resourceType'],
+    properties: { resourceType: { type: 'string' as const, enum: [resourceType] } },
+    additionalProperties: true,
+  };
 }
 
 @ApiTags('api/v1')
@@ -114,8 +124,14 @@ export class ApiV1Controller {
     summary:
       'Batch results, as JSON pages, as one CSV (?format=csv or Accept: text/csv) or as a FHIR R4 DiagnosticReport (?format=fhir or Accept: application/fhir+json)',
   })
-  @ApiProduces('application/json', 'text/csv', FHIR_JSON)
-  @ApiOkResponse({ type: BatchResultsDto })
+  @ApiExtraModels(BatchResultsDto)
+  @ApiOkResponse({
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(BatchResultsDto) } },
+      'text/csv': { schema: { type: 'string', description: 'One row per recording, with a header row' } },
+      [FHIR_JSON]: { schema: fhirResourceSchema('DiagnosticReport') },
+    },
+  })
   @ApiNotFoundResponse({ type: ApiErrorDto })
   async getBatchResults(
     @Param() { id }: IdParamDto,
@@ -141,8 +157,13 @@ export class ApiV1Controller {
     summary:
       'One prediction (poll this after a 202 from /predict); a FHIR R4 Observation with ?format=fhir or Accept: application/fhir+json',
   })
-  @ApiProduces('application/json', FHIR_JSON)
-  @ApiOkResponse({ type: PredictionDto })
+  @ApiExtraModels(PredictionDto)
+  @ApiOkResponse({
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(PredictionDto) } },
+      [FHIR_JSON]: { schema: fhirResourceSchema('Observation') },
+    },
+  })
   @ApiNotFoundResponse({ type: ApiErrorDto })
   getPrediction(
     @Param() { id }: IdParamDto,
