@@ -5,10 +5,13 @@
 // inserts the predictions directly (30 days, three labels, a few failures, 12 window scores each),
 // then times, per page and load: the server's full HTML answer (fetch with the session cookie) and
 // Chromium's navigation until the `load` event (HTML, scripts, hydration, charts); and, for
-// comparison, the gateway calls behind the pages on their own.
+// comparison, the gateway calls behind the pages on their own. The load average and this process
+// tree's CPU time are printed with the figures (the machine is often shared).
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { connectDatabase, predictions as predictionsTable, recordings } from '@heartbeat/db';
 import { loadConfig } from '@heartbeat/config';
+import { readdirSync, readFileSync } from 'node:fs';
 import setupIntegration from '../test/integration-setup';
 import { BrowserStack } from '../apps/console/test/browser-stack';
 
@@ -20,6 +23,33 @@ function argument(name: string, fallback: number): number {
 const PREDICTIONS = argument('predictions', 10_000);
 const LOADS = argument('loads', 20);
 const BUILD = !process.argv.includes('--no-build');
+
+/** CPU time (user + system, ms) of every live process under `root` (itself included) whose name matches. */
+function treeCpuMs(root: number, name: RegExp = /./): number {
+  const processes = new Map<number, { parent: number; name: string; cpu: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      processes.set(Number(entry), {
+        parent: Number(fields[1]),
+        name: comm,
+        cpu: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100,
+      });
+    } catch {
+      // The process ended while /proc was read.
+    }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid; p > 1; p = processes.get(p)?.parent ?? 0) if (p === root) return true;
+    return false;
+  };
+  let total = 0;
+  for (const [pid, info] of processes) if (inTree(pid) && name.test(info.name)) total += info.cpu;
+  return total;
+}
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))];
@@ -118,8 +148,7 @@ async function main(): Promise<void> {
     ).json();
     console.log(`the gateway reports ${history.total} predictions`);
     console.log(
-      `load average before timing: ${(await import('node:os'))
-        .loadavg()
+      `load average before timing: ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
@@ -132,7 +161,9 @@ async function main(): Promise<void> {
       '/visualizations/prediction-history?limit=8',
       `/visualizations/prediction-history?limit=1&from=${since}`,
       '/visualizations/prediction-history?limit=25',
-      '/visualizations/prediction-history?limit=1000',
+      '/api/v1/predictions/counts',
+      '/api/v1/predictions/counts?modelVersion=1.6.0&bucket=day',
+      '/api/v1/models',
     ]) {
       const times: number[] = [];
       for (let i = 0; i < LOADS; i++) {
@@ -147,23 +178,61 @@ async function main(): Promise<void> {
       console.log(`gateway ${call.replace(since, '<1 h ago>').padEnd(58)} ${summary(times)}`);
     }
 
-    for (const path of ['/', '/history', '/history?label=abnormal&page=40']) {
+    const consolePid = stack.services.get('console')!.child.pid!;
+    const gatewayPid = stack.services.get('gateway')!.child.pid!;
+    const cpu = () => ({
+      browserConsole: 0,
+      console: treeCpuMs(consolePid),
+      gateway: treeCpuMs(gatewayPid),
+      chromium: treeCpuMs(process.pid, /^chrom/i),
+    });
+    for (const path of ['/', '/history', '/history?label=abnormal&page=40', '/history?model=1.6.0']) {
       const server: number[] = [];
       const browser: number[] = [];
+      const spent = { console: 0, gateway: 0, chromium: 0, browserConsole: 0 };
+      let requests = 0;
+      const kinds = new Map<string, number>();
+      const countRequest = (request: { resourceType(): string }) => {
+        requests++;
+        kinds.set(request.resourceType(), (kinds.get(request.resourceType()) ?? 0) + 1);
+      };
+      page.on('request', countRequest);
+      const add = (before: ReturnType<typeof cpu>, parts: (keyof typeof spent)[]) => {
+        const after = cpu();
+        for (const part of parts)
+          spent[part] +=
+            part === 'browserConsole' ? after.console - before.console : after[part] - before[part];
+      };
       for (let i = 0; i < 3; i++)
         await fetch(`${stack.consoleUrl}${path}`, { headers: { cookie } }).then((r) => r.text());
       for (let i = 0; i < LOADS; i++) {
+        let before = cpu();
         const started = performance.now();
         const response = await fetch(`${stack.consoleUrl}${path}`, { headers: { cookie } });
         await response.text();
         if (!response.ok) throw new Error(`${path} answered ${response.status}`);
         server.push(performance.now() - started);
+        add(before, ['console', 'gateway']);
+        before = cpu();
         const navigation = performance.now();
         await page.goto(`${stack.consoleUrl}${path}`, { waitUntil: 'load' });
         browser.push(performance.now() - navigation);
+        // Requests the page makes by itself after `load` (route prefetches) still load the console.
+        await page.waitForTimeout(500);
+        add(before, ['chromium', 'browserConsole']);
       }
+      page.off('request', countRequest);
       console.log(
         `${path.padEnd(32)} server HTML: ${summary(server)} | browser to load: ${summary(browser)} (${LOADS} loads)`,
+      );
+      console.log(
+        `${''.padEnd(32)} CPU per load: console ${(spent.console / LOADS).toFixed(0)} ms, gateway ${(spent.gateway / LOADS).toFixed(0)} ms (server HTML); Chromium ${(spent.chromium / LOADS).toFixed(0)} ms and console ${(spent.browserConsole / LOADS).toFixed(0)} ms (navigation + 0.5 s, ${(requests / LOADS).toFixed(0)} requests: ${[
+          ...kinds,
+        ]
+          .map(([kind, n]) => `${(n / LOADS).toFixed(0)} ${kind}`)
+          .join(', ')}); load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
       );
     }
   } finally {

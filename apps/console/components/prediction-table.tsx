@@ -28,7 +28,11 @@ export function PredictionTable({ items, caption }: { items: Prediction[]; capti
             <tr key={p.id} className="clickable">
               <td>{new Date(p.createdAt).toLocaleString('en-GB')}</td>
               <td>
-                <Link href={`/predictions/${p.id}`}>{p.fileName ?? p.recordingId.slice(0, 8)}</Link>
+                {/* No prefetch: each visible row would ask the console for a render of its result
+                    page as soon as the table shows (25 on /history), for a row seldom opened. */}
+                <Link href={`/predictions/${p.id}`} prefetch={false}>
+                  {p.fileName ?? p.recordingId.slice(0, 8)}
+                </Link>
               </td>
               <td>
                 {p.status === 'succeeded' ? (
