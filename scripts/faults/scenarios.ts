@@ -308,7 +308,10 @@ function midBatch(
   fault: string,
   inject: (context: ScenarioContext) => Promise<void>,
   at = 0.25,
-  /** Freeze the inference workers until the whole batch is queued, then inject the fault (a backlog). */
+  /**
+   * Freeze the inference workers until the whole batch is queued (a backlog): the fault then comes at
+   * once (`at` 0) or once `at` of it is screened, when every model process is busy.
+   */
   backlog = false,
 ): Scenario {
   return {
@@ -321,21 +324,24 @@ function midBatch(
       const submitting = context.submit(files, key);
       submitting.catch(() => undefined);
       let inFlight: string[] = [];
-      let faultEnd = Date.now();
+      let faultEnd: number | undefined;
       if (backlog) {
         context.stack.signalGroup('inference-1', 'SIGSTOP');
         context.stack.signalGroup('inference-2', 'SIGSTOP');
         try {
           await submitting;
-          context.log(`  the whole batch is queued, the workers frozen; fault now`);
-          await inject(context);
+          if (at === 0) {
+            context.log(`  the whole batch is queued, the workers frozen; fault now`);
+            await inject(context);
+            faultEnd = Date.now();
+          }
         } finally {
           context.stack.signalGroup('inference-1', 'SIGCONT');
           context.stack.signalGroup('inference-2', 'SIGCONT');
         }
-        faultEnd = Date.now();
-      } else if (at > 0) {
-        await Promise.race([context.reach(key, files.length, at), submitting]);
+      }
+      if (at > 0) {
+        await Promise.race([context.reach(key, files.length, at), ...(backlog ? [] : [submitting])]);
         inFlight = await context.inFlight();
         const [stored] = await context.query<{ n: number; done: number }>(
           `select (select count(*)::int from predictions p where p.batch_id = b.id) as n,
@@ -350,7 +356,12 @@ function midBatch(
         faultEnd = Date.now();
       }
       const { batchId, submittedAt, attempts } = await submitting;
-      const result = await context.settle(name, fault, files, batchId, { submittedAt, inFlight, faultEnd });
+      const result = await context.settle(name, fault, files, batchId, {
+        submittedAt,
+        inFlight,
+        faultEnd: faultEnd ?? submittedAt,
+      });
+      if (faultEnd === undefined) result.recoverySeconds = null;
       if (attempts > 1)
         result.notes.push(`the upload was accepted at attempt ${attempts} (same Idempotency-Key)`);
       return result;
@@ -363,20 +374,24 @@ export function scenarios(profile: Profile): Scenario[] {
     midBatch('baseline', 'none (the same batch without a fault, for comparison)', async () => undefined, 0),
     midBatch(
       'inference-sigkill',
-      '`kill -9` of one inference worker (supervisor and model processes), restarted',
+      '`kill -9` of one inference worker (supervisor and model processes) busy with a backlog, restarted',
       async (c) => {
         await c.stack.killApp('inference-1', 'SIGKILL');
         await c.stack.startApp('inference-1', { wait: false });
       },
+      0.25,
+      true,
     ),
     midBatch(
       'inference-sigterm',
-      '`SIGTERM` to one inference worker (graceful drain), restarted',
+      '`SIGTERM` to one inference worker busy with a backlog (graceful drain), restarted',
       async (c) => {
         const ms = await c.stack.killApp('inference-1', 'SIGTERM');
         c.log(`  drained and exited in ${(ms / 1000).toFixed(1)} s`);
         await c.stack.startApp('inference-1', { wait: false });
       },
+      0.25,
+      true,
     ),
     trainingKill(),
     midBatch(
