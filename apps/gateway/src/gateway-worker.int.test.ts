@@ -11,7 +11,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
-import { AuditRepository, ModelVersionsRepository } from '@heartbeat/db';
+import { AuditRepository, ModelVersionsRepository, PredictionsRepository } from '@heartbeat/db';
 import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { ObjectStorage } from '@heartbeat/storage';
@@ -210,7 +210,26 @@ describe('gateway + inference worker', () => {
       const body = new FormData();
       for (const { file, name } of entries)
         body.append('files', new Blob([new Uint8Array(readFileSync(file))]), name);
-      const batch = await (await fetch(`${base}/api/v1/batches`, { method: 'POST', headers, body })).json();
+      // Workers screen each file as soon as it is stored, so a fast service can finish the batch by
+      // the time the upload's answer arrives: promote at the first prediction, while files still upload.
+      const startedAt = new Date();
+      const posted = fetch(`${base}/api/v1/batches`, { method: 'POST', headers, body }).then((response) =>
+        response.json(),
+      );
+      posted.catch(() => undefined); // awaited below
+      await waitFor(
+        'the first prediction of the batch',
+        async () => {
+          const counts = await app.get(PredictionsRepository).countByLabel({ from: startedAt });
+          return Object.values(counts).some((n) => n > 0) ? true : undefined;
+        },
+        300_000,
+      );
+      const promotion = await registry.promote(next, {
+        reason: 'hot-swap integration test',
+        actor: 'gateway-worker.int.test',
+      });
+      const batch = await posted;
       expect(batch.total).toBe(entries.length);
       const status = async () =>
         (await (await fetch(`${base}${batch.statusUrl}`, { headers })).json()) as {
@@ -221,15 +240,6 @@ describe('gateway + inference worker', () => {
           total: number;
         };
 
-      await waitFor(
-        'the first prediction of the batch',
-        async () => ((await status()).done >= 1 ? true : undefined),
-        300_000,
-      );
-      const promotion = await registry.promote(next, {
-        reason: 'hot-swap integration test',
-        actor: 'gateway-worker.int.test',
-      });
       expect(promotion.changed).toBe(true);
       // Each worker process swaps on its own; presence is refreshed every 5 s, so this is a little after the last swap.
       await waitFor(

@@ -52,16 +52,15 @@ describe('RecordingSource', () => {
     expect(reads).toEqual(['storage']);
   });
 
-  it('reads storage for a batch job without asking Redis (batch uploads are never handed off)', async () => {
-    const { recordingSource, reads, errors } = source(
-      new Error('must not be asked'),
+  it("reads a batch job's handed-off bytes too, and storage once they are gone", async () => {
+    const { recordingSource, reads } = source(
+      new Map([['p', Buffer.from('handed')]]),
       new Map([['k', Buffer.from('stored')]]),
     );
-    expect(
-      (await recordingSource.read({ storageKey: 'k', predictionId: 'p', batchId: 'b' })).toString(),
-    ).toBe('stored');
-    expect(reads).toEqual(['storage']);
-    expect(errors).toEqual([]);
+    const job = { storageKey: 'k', predictionId: 'p', batchId: 'b' };
+    expect((await recordingSource.read(job)).toString()).toBe('handed');
+    expect((await recordingSource.read(job)).toString()).toBe('stored');
+    expect(reads).toEqual(['handoff', 'storage']);
   });
 
   it('falls back to storage when Redis cannot be read, and reports it', async () => {

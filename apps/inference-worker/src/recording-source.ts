@@ -1,6 +1,6 @@
 // Where a prediction job's bytes come from: the gateway's Redis handoff when it offered them
-// (interactive /predict), object storage otherwise (batch jobs are never handed off, so they do not
-// ask). A handoff that cannot be read is never fatal.
+// (/predict, and batch files while the gateway's handoff budget lasts), object storage otherwise.
+// A handoff that cannot be read is never fatal.
 import type { PredictionJob, RecordingHandoff } from '@heartbeat/queue';
 
 export type RecordingSourceKind = 'handoff' | 'storage';
@@ -17,7 +17,7 @@ export class RecordingSource {
 
   async read(job: Pick<PredictionJob, 'storageKey' | 'predictionId' | 'batchId'>): Promise<Buffer> {
     const handedOff =
-      job.predictionId === undefined || job.batchId !== undefined
+      job.predictionId === undefined
         ? undefined
         : await this.deps.handoff.take(job.predictionId).catch((error: unknown) => {
             this.deps.onHandoffError?.(error as Error);

@@ -38,8 +38,10 @@ export {
   type TrainingControlStore,
 } from './training-control';
 export {
+  BATCH_HANDOFF_TTL_MS,
   RecordingHandoff,
   recordingHandoffKey,
+  RECORDING_HANDOFF_BUDGET_BYTES,
   RECORDING_HANDOFF_MAX_BYTES,
   RECORDING_HANDOFF_TTL_MS,
 } from './recording-handoff';

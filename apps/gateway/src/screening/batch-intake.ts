@@ -2,14 +2,16 @@
 // prediction and its job at once, so workers screen the first files while the rest still uploads.
 // The batch stays `receiving` (it cannot complete) until finish() fixes its total.
 import { randomUUID } from 'node:crypto';
-import type {
-  AuditRepository,
-  Batch,
-  BatchesRepository,
-  PredictionsRepository,
-  RegisteredUpload,
-  ScreeningRepository,
+import {
+  GroupCommit,
+  type AuditRepository,
+  type Batch,
+  type BatchesRepository,
+  type PredictionsRepository,
+  type RegisteredUpload,
+  type ScreeningRepository,
 } from '@heartbeat/db';
+import { BATCH_HANDOFF_TTL_MS, type RecordingHandoff } from '@heartbeat/queue';
 import { ApiError } from '../common/api-error';
 import type { Reply } from '../common/reply';
 import type { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
@@ -103,13 +105,18 @@ export interface BatchIntakeDependencies {
   outcomes: Pick<ScreeningRepository, 'failPrediction'>;
   audit: Pick<AuditRepository, 'record'>;
   queue: Pick<PredictionQueueRepository, 'enqueueMany' | 'removeWaiting'>;
+  /** Hands small files' bytes to the workers through Redis (best effort; storage stays the source). */
+  handoff?: Pick<RecordingHandoff, 'offer'>;
   metrics: GatewayMetrics;
-  /** Stores the recordings row and its pending prediction, and counts it in the receiving batch. */
-  registerUpload: (
-    file: StagedRecording,
+  /**
+   * Stores the recordings rows and their pending predictions of several files of one receiving batch
+   * (one statement), and counts them in it. Answers in the order of `files`.
+   */
+  registerUploads: (
+    batchId: string,
+    files: readonly { file: StagedRecording; predictionId: string }[],
     submitter: BatchSubmitter,
-    pending: { predictionId: string; batchId: string },
-  ) => Promise<RegisteredUpload>;
+  ) => Promise<RegisteredUpload[]>;
   /** The answer to a retried submission whose batch already exists. */
   describeExisting: (batch: Batch) => Promise<BatchCreatedDto>;
 }
@@ -139,6 +146,7 @@ interface QueuedFile {
  */
 export class BatchIntake {
   private creating?: Promise<Batch | undefined>;
+  private intake?: GroupCommit<QueuedFile, void>;
   private readonly queued: QueuedFile[] = [];
   private readonly rejected: RejectedFile[] = [];
   /** Rejections not yet counted in the batch row (they arrived before it existed). */
@@ -157,30 +165,53 @@ export class BatchIntake {
     return this.existing !== undefined;
   }
 
-  /** Creates the recording, its pending prediction and its job; the batch's running total counts it. */
+  /**
+   * Creates the recording, its pending prediction and its job; the batch's running total counts it.
+   * Files stored while an earlier file's rows are being written go in together (GroupCommit): one
+   * SQL statement and one queue round trip for the group instead of one each per file.
+   */
   async accept(file: StagedRecording): Promise<void> {
     const batch = await this.batch();
     if (!batch) return;
-    const predictionId = randomUUID();
-    // Counted before it is queued, so the batch's total never trails its outcomes.
-    const recording = await this.deps.registerUpload(file, this.submitter, {
-      predictionId,
-      batchId: batch.id,
+    this.intake ??= new GroupCommit((entries: QueuedFile[]) => this.registerAndQueue(batch, entries), {
+      // A group is registered before it is queued: written again file by file, it would be registered twice.
+      splitOnFailure: false,
     });
-    const entry: QueuedFile = { file, recordingId: recording.recordingId, predictionId, enqueued: false };
-    this.queued.push(entry);
-    await this.deps.queue.enqueueMany([
-      {
-        recordingId: recording.recordingId,
-        storageKey: recording.storageKey,
-        predictionId,
+    await this.intake.submit({ file, recordingId: '', predictionId: randomUUID(), enqueued: false });
+  }
+
+  private async registerAndQueue(batch: Batch, entries: QueuedFile[]): Promise<void[]> {
+    // Counted before they are queued, so the batch's total never trails its outcomes.
+    const registered = await this.deps.registerUploads(batch.id, entries, this.submitter);
+    entries.forEach((entry, i) => {
+      entry.recordingId = registered[i]!.recordingId;
+      this.queued.push(entry);
+    });
+    // Before the jobs exist, so a worker never misses an offer; then the bytes are let go.
+    await Promise.all(
+      entries.map(async (entry) => {
+        const { bytes, ...file } = entry.file;
+        entry.file = file;
+        if (bytes && this.deps.handoff)
+          await this.deps.handoff
+            .offer(entry.predictionId, bytes, { ttlMs: BATCH_HANDOFF_TTL_MS })
+            .catch(() => false);
+      }),
+    );
+    const requestedAt = new Date().toISOString();
+    await this.deps.queue.enqueueMany(
+      entries.map((entry, i) => ({
+        recordingId: entry.recordingId,
+        storageKey: registered[i]!.storageKey,
+        predictionId: entry.predictionId,
         batchId: batch.id,
         ...(this.submitter.site ? { site: this.submitter.site } : {}),
-        requestedAt: new Date().toISOString(),
-      },
-    ]);
-    entry.enqueued = true;
-    this.deps.metrics.predictionsQueued.inc({ source: 'batch' });
+        requestedAt,
+      })),
+    );
+    for (const entry of entries) entry.enqueued = true;
+    this.deps.metrics.predictionsQueued.inc({ source: 'batch' }, entries.length);
+    return entries.map(() => undefined);
   }
 
   /** A file refused at upload: listed with the batch and counted as failed, never queued. */

@@ -38,6 +38,29 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     return work();
   };
   const metrics = new GatewayMetrics({ defaultMetrics: false });
+  // One statement in the real repository: recording, pending prediction and the batch's count.
+  const registerUpload = async ({
+    recording,
+    predictionId,
+    batchId,
+  }: {
+    recording: NewRecording;
+    predictionId: string;
+    batchId?: string;
+  }) => {
+    const row = { ...recording, id: `rec-${recordings.length}`, createdAt: new Date() } as Recording;
+    recordings.push(row);
+    predictions.push({
+      id: predictionId,
+      recordingId: row.id,
+      batchId,
+      status: 'pending',
+      jobId: predictionId,
+      createdAt: new Date(),
+    } as Prediction);
+    if (batchId && batch(batchId).status === 'receiving') batch(batchId).totalCount++;
+    return { recordingId: row.id, storageKey: row.storageKey, predictionId };
+  };
   const service = new ScreeningService(
     {
       create: async (r: NewRecording) => {
@@ -48,29 +71,16 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
       findByIds: async (ids: string[]) => recordings.filter((r) => ids.includes(r.id)),
     } as never,
     {
-      // One statement in the real repository: recording, pending prediction and the batch's count.
-      registerUpload: async ({
-        recording,
-        predictionId,
-        batchId,
-      }: {
-        recording: NewRecording;
-        predictionId: string;
-        batchId?: string;
-      }) => {
-        const row = { ...recording, id: `rec-${recordings.length}`, createdAt: new Date() } as Recording;
-        recordings.push(row);
-        predictions.push({
-          id: predictionId,
-          recordingId: row.id,
-          batchId,
-          status: 'pending',
-          jobId: predictionId,
-          createdAt: new Date(),
-        } as Prediction);
-        if (batchId && batch(batchId).status === 'receiving') batch(batchId).totalCount++;
-        return { recordingId: row.id, storageKey: row.storageKey, predictionId };
+      // One statement for several files of a batch in the real repository.
+      registerUploads: async (
+        batchId: string,
+        uploads: { recording: NewRecording; predictionId: string }[],
+      ) => {
+        const results = [];
+        for (const upload of uploads) results.push(await registerUpload({ ...upload, batchId }));
+        return results;
       },
+      registerUpload,
       // As the real one: only a pending prediction fails, and its batch counts it unless cancelled or completed.
       failPrediction: async (id: string, batchId: string | undefined, error: { code: string }) => {
         const prediction = predictions.find((p) => p.id === id);

@@ -78,12 +78,27 @@ async function mapConcurrently<T, R>(
   return results;
 }
 
+/** The recordings row of a stored upload. */
+function recordingOf(file: StagedRecording, submitter: Submitter) {
+  return {
+    storageKey: file.storageKey,
+    sha256: file.sha256,
+    originalFileName: file.fileName,
+    format: file.format,
+    sizeBytes: file.sizeBytes,
+    uploadedBy: submitter.keyId,
+  };
+}
+
 @Injectable()
 export class ScreeningService {
   constructor(
     @Inject(RecordingsRepository) private readonly recordings: RecordingsRepository,
     @Inject(ScreeningRepository)
-    private readonly screening: Pick<ScreeningRepository, 'registerUpload' | 'failPrediction'>,
+    private readonly screening: Pick<
+      ScreeningRepository,
+      'registerUpload' | 'registerUploads' | 'failPrediction'
+    >,
     @Inject(PredictionsRepository) private readonly predictions: PredictionsRepository,
     @Inject(BatchesRepository) private readonly batches: BatchesRepository,
     @Inject(AuditRepository) private readonly audit: AuditRepository,
@@ -210,9 +225,17 @@ export class ScreeningService {
         outcomes: this.screening,
         audit: this.audit,
         queue: this.queue,
+        handoff: this.handoff,
         metrics: this.metrics,
-        registerUpload: (file, by, pending) =>
-          this.registerUpload(file, by, pending.predictionId, pending.batchId),
+        registerUploads: (batchId, files, by) =>
+          this.screening.registerUploads(
+            batchId,
+            files.map(({ file, predictionId }) => ({
+              recording: recordingOf(file, by),
+              predictionId,
+              site: by.site,
+            })),
+          ),
         describeExisting: (batch) => this.describeExistingBatch(batch),
       },
       submitter,
@@ -318,15 +341,12 @@ export class ScreeningService {
     predictionId: string,
     batchId?: string,
   ): Promise<RegisteredUpload> {
-    const recording = {
-      storageKey: file.storageKey,
-      sha256: file.sha256,
-      originalFileName: file.fileName,
-      format: file.format,
-      sizeBytes: file.sizeBytes,
-      uploadedBy: submitter.keyId,
-    };
-    return this.screening.registerUpload({ recording, predictionId, batchId, site: submitter.site });
+    return this.screening.registerUpload({
+      recording: recordingOf(file, submitter),
+      predictionId,
+      batchId,
+      site: submitter.site,
+    });
   }
 
   private async withFileNames(predictions: Prediction[]): Promise<PredictionDto[]> {
