@@ -5,7 +5,7 @@
 // of docs/reliability.md. Exits 1 when any scenario lost or duplicated a recording, or its batch did
 // not reach 100 %.
 
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** With --only: replace those scenarios' results in the existing file, keep the others'. */
+    merge: { type: 'boolean', default: false },
     out: { type: 'string' },
     recordings: { type: 'string' },
   },
@@ -43,6 +45,19 @@ async function main(): Promise<void> {
   stack.preload['inference-1'] = ['-r', POISON_HOOK];
   stack.preload['inference-2'] = ['-r', POISON_HOOK];
   const results: ScenarioResult[] = [];
+  const earlier: { at: string; complete: boolean; seconds: number; results: ScenarioResult[] } | undefined =
+    values.merge && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
+  // In scenario order: the re-run ones where they were, the others as they were measured.
+  const merged = () =>
+    earlier
+      ? earlier.results.map(
+          (old) =>
+            results.find((result) => result.scenario === old.scenario) ?? {
+              ...old,
+              at: old.at ?? earlier.at,
+            },
+        )
+      : results;
   const write = () =>
     writeJson(out, {
       at: new Date().toISOString(),
@@ -50,9 +65,13 @@ async function main(): Promise<void> {
       recordingsPerBatch: profile.recordings,
       command: `npm run test:faults${profile.name === 'quick' ? ' -- --quick' : ''}`,
       machine: { cpus: os.cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAverage() },
-      seconds: Math.round((Date.now() - started) / 1000),
-      complete: !only,
-      results,
+      // A merged file keeps the full run's duration; the re-run's is its own field.
+      seconds: earlier ? earlier.seconds : Math.round((Date.now() - started) / 1000),
+      complete: earlier ? earlier.complete : !only,
+      ...(earlier
+        ? { rerun: only, rerunSeconds: Math.round((Date.now() - started) / 1000), firstMeasured: earlier.at }
+        : {}),
+      results: merged(),
     });
   let interrupted = false;
   const onSignal = () => {
@@ -92,7 +111,7 @@ async function main(): Promise<void> {
           notes: [`the scenario broke off: ${(error as Error).message}`],
         };
       }
-      results.push(result);
+      results.push({ ...result, at: new Date().toISOString() });
       write();
       log(
         `  ${result.passed ? 'PASS' : 'FAIL'} submitted ${result.submitted}, completed ${result.completed}${result.failedAsExpected ? `, failed as expected ${result.failedAsExpected}` : ''}, lost ${result.lost}, duplicated ${result.duplicated}, recovery ${result.recoverySeconds ?? '-'} s, batch ${result.batchSeconds ?? '-'} s (${((Date.now() - begun) / 1000).toFixed(0)} s in all)`,

@@ -36,6 +36,8 @@ export const PROFILES: Record<Profile['name'], Profile> = {
 
 export interface ScenarioResult {
   scenario: string;
+  /** When it finished. */
+  at?: string;
   fault: string;
   submitted: number;
   completed: number;
@@ -43,7 +45,7 @@ export interface ScenarioResult {
   failedAsExpected: number;
   lost: number;
   duplicated: number;
-  /** From the end of the fault until the jobs in flight at its start are finished and results flow again. */
+  /** From the end of the fault until the jobs in flight at its start or left active at its end are finished and results flow again. */
   recoverySeconds: number | null;
   /** From the submission until the batch reached 100 %. */
   batchSeconds: number | null;
@@ -178,7 +180,8 @@ export class ScenarioContext {
   }
 
   /**
-   * Seconds from `faultEnd` until the jobs in flight at the fault's start are all finished and a
+   * Seconds from `faultEnd` until the jobs in flight at the fault's start, or still active at its end
+   * (a killed worker's, until they are handed back), are all finished and a
    * prediction started after it finishes too (results flow again).
    */
   async recovery(batchId: string, inFlight: string[], faultEnd: number): Promise<number | null> {
@@ -354,6 +357,9 @@ function midBatch(
         );
         await inject(context);
         faultEnd = Date.now();
+        // Jobs still active once the fault is over include those a killed worker left stranded.
+        const after = await context.inFlight().catch(() => []);
+        inFlight = [...new Set([...inFlight, ...after])];
       }
       const { batchId, submittedAt, attempts } = await submitting;
       const result = await context.settle(name, fault, files, batchId, {

@@ -34,6 +34,9 @@ interface Faults {
   machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   seconds: number;
   complete: boolean;
+  /** Scenarios re-run later (npm run test:faults -- --only ... --merge) and when the rest was measured. */
+  rerun?: string[];
+  firstMeasured?: string;
   results: {
     scenario: string;
     fault: string;
@@ -136,7 +139,7 @@ else {
   const lost = faults.results.reduce((sum, result) => sum + result.lost, 0);
   const duplicated = faults.results.reduce((sum, result) => sum + result.duplicated, 0);
   lines.push(
-    `Measured ${faults.at} with \`${faults.command}\` (${faults.profile} profile: ${faults.recordingsPerBatch} distinct recordings per batch; ${faults.seconds} s in all; ${faults.machine.cpus} cores, load average ${faults.machine.loadAverageAtStart[0]} at the start and ${faults.machine.loadAverageAtEnd[0]} at the end${faults.complete ? '' : '; only some scenarios ran'}): **${passed} of ${faults.results.length} scenarios passed, ${lost} recordings lost, ${duplicated} duplicated**. A private PostgreSQL, Redis (AOF, appendfsync everysec) and s3rver, the real gateway, two inference workers (two model processes each) and the training worker; counts are read from PostgreSQL (one final prediction per file sent). Recovery: from the end of the fault until the jobs in flight at its start are finished and new results flow (for the gateway kill: until the same-key retry is accepted).`,
+    `Measured ${faults.firstMeasured ?? faults.at} with \`${faults.command}\` (${faults.profile} profile: ${faults.recordingsPerBatch} distinct recordings per batch; ${faults.seconds} s in all; ${faults.machine.cpus} cores, load average ${faults.machine.loadAverageAtStart[0]} at the start and ${faults.machine.loadAverageAtEnd[0]} at the end${faults.complete ? '' : '; only some scenarios ran'}): **${passed} of ${faults.results.length} scenarios passed, ${lost} recordings lost, ${duplicated} duplicated**. A private PostgreSQL, Redis (AOF, appendfsync everysec) and s3rver, the real gateway, two inference workers (two model processes each) and the training worker; counts are read from PostgreSQL (one final prediction per file sent). Recovery: from the end of the fault until the jobs in flight at its start or still active at its end (a killed worker's) are finished and new results flow (for the gateway kill: until the same-key retry is accepted).`,
     '',
     '| Scenario | Fault | Submitted | Completed | Lost | Duplicated | Recovery (s) | Batch to 100 % (s) | Result |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -146,6 +149,11 @@ else {
       `| ${result.scenario} | ${result.fault} | ${result.submitted} | ${result.completed}${result.failedAsExpected ? ` (+${result.failedAsExpected} failed as expected)` : ''} | ${result.lost} | ${result.duplicated} | ${result.recoverySeconds ?? '-'} | ${result.batchSeconds ?? '-'} | ${result.passed ? 'pass' : `**fail** (${result.batchStatus}, ${Math.round(result.progress * 100)} %)`} |`,
     );
   lines.push('');
+  if (faults.rerun && faults.firstMeasured)
+    lines.push(
+      `Re-run on their own (\`-- --only ${faults.rerun.join(',')} --merge\`) at ${faults.at}: ${faults.rerun.join(', ')}; the other scenarios are from the run of ${faults.firstMeasured}.`,
+      '',
+    );
   const notes = faults.results.flatMap((result) =>
     result.notes.map((note) => `- ${result.scenario}: ${note}`),
   );
