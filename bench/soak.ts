@@ -308,9 +308,10 @@ async function main(): Promise<void> {
       .filter(([name]) => isOwnProcess(name))
       .map(([, value]) => value.growthPercent ?? 0),
   );
+  const finiteMeans = lagSamples.map((sample) => sample.mean).filter(Number.isFinite);
   const report = {
     at: startedAt.toISOString(),
-    command: `npm run bench:soak -- --minutes ${minutes}`,
+    command: `npm run bench:soak -- --minutes ${minutes}${warmupMinutes === 1 ? '' : ` --warmup-minutes ${warmupMinutes}`}`,
     minutes,
     warmupMinutes,
     warmupErrors,
@@ -336,7 +337,9 @@ async function main(): Promise<void> {
     gatewayEventLoopLagMs: lagSamples.length
       ? {
           samples: lagSamples.length,
-          meanOfMeans: Number((lagSamples.reduce((s, x) => s + x.mean, 0) / lagSamples.length).toFixed(1)),
+          meanOfMeans: Number(
+            (finiteMeans.reduce((sum, x) => sum + x, 0) / Math.max(1, finiteMeans.length)).toFixed(1),
+          ),
           worstP99: Number(Math.max(...lagSamples.map((x) => x.p99)).toFixed(1)),
           max: Number(Math.max(...lagSamples.map((x) => x.max)).toFixed(1)),
         }

@@ -17,7 +17,12 @@ export interface SoakReport {
   };
   predict: { clients: number; requests: number; ok: number; p50Ms: number; p99Ms: number; maxMs: number };
   errors: { total: number; screening: number; predict: number; first: { at: string; what: string }[] };
-  gatewayEventLoopLagMs: { samples: number; meanOfMeans: number; worstP99: number; max: number } | null;
+  gatewayEventLoopLagMs: {
+    samples: number;
+    meanOfMeans: number | null;
+    worstP99: number;
+    max: number;
+  } | null;
   rss: Record<string, { startMb: number; endMb: number; growthPercent: number | null }>;
   worstRssGrowthPercent: number;
   met: boolean;
@@ -36,7 +41,7 @@ export function soakSection(soak: SoakReport | undefined): string[] {
     `| Screening (${soak.screening.batchesInFlight} batches of ${soak.screening.batchSize} in flight) | ${soak.screening.recordingsScreened} recordings in ${soak.screening.batches} batches, ${soak.screening.recordingsPerMinute} per minute |`,
     `| /predict stream (${soak.predict.clients} client) | ${soak.predict.requests} requests, ${soak.predict.ok} answered 200; p50 ${soak.predict.p50Ms} ms, p99 ${soak.predict.p99Ms} ms, max ${soak.predict.maxMs} ms |`,
     `| Errors | ${soak.errors.screening} on the screening side, ${soak.errors.predict} on /predict |`,
-    `| Gateway event-loop lag (${lag?.samples ?? 0} scrapes of 10 s) | ${lag ? `mean ${lag.meanOfMeans} ms, worst p99 ${lag.worstP99} ms, max ${lag.max} ms` : 'not read'} |`,
+    `| Gateway event-loop lag (${lag?.samples ?? 0} scrapes of 10 s) | ${lag ? `mean ${lag.meanOfMeans ?? '-'} ms, worst p99 ${lag.worstP99} ms, max ${lag.max} ms` : 'not read'} |`,
     '',
     '| Process | RSS at start (MB) | RSS at end (MB) | Growth |',
     '|---|---|---|---|',
