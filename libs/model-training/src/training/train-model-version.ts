@@ -127,7 +127,9 @@ export async function trainModelVersion(options: TrainModelVersionOptions): Prom
   const split = splitRecordings(options.split, options.recordings);
   const holdOutSubset = options.split.kind === 'stratified' ? options.split.holdOutSubset : null;
   if (holdOutSubset && split.heldOut.length === 0)
-    throw new Error(`no recordings in subset ${holdOutSubset}`);
+    throw new Error(
+      `no recordings in subset ${holdOutSubset} to hold out; the data has ${[...new Set(options.recordings.map((r) => r.subset))].sort().join(', ')}`,
+    );
   log(
     `recordings: ${options.recordings.length} (training ${split.training.length}, validation ${split.validation.length}` +
       `${split.heldOut.length ? `, held out ${split.heldOut.length}` : ''}${split.evaluation.length ? `, evaluation ${split.evaluation.length}` : ''})`,
