@@ -550,9 +550,11 @@ function gatewayKilledMidUpload(): Scenario {
 
 function trainingKill(): Scenario {
   const name = 'training-sigkill';
+  // Long enough that the kill comes between its first checkpoint and its end (as the training
+  // worker's own killed-mid-run test: 4 epochs of 96 windows).
   const params = {
-    epochs: 3,
-    windowsPerEpoch: 32,
+    epochs: 4,
+    windowsPerEpoch: 96,
     batchSize: 16,
     blockFilters: [4, 4, 8, 8, 8],
     maxMinutes: 10,
@@ -577,25 +579,29 @@ function trainingKill(): Scenario {
       const run = (await started.json()) as { id: string };
       if (started.status !== 202)
         throw new Error(`retrain answered ${started.status}: ${JSON.stringify(run)}`);
-      const { batchId, submittedAt } = await context.submit(files);
-      await until(
+      // The batch is uploaded and screened while the run trains.
+      const submitting = context.submit(files);
+      submitting.catch(() => undefined);
+      await until<string>(
         'the first training checkpoint',
         async () => {
           const [row] = await context.query<{ checkpoint_key: string | null; status: string }>(
             'select checkpoint_key, status from training_runs where id = $1',
             [run.id],
           );
-          if (row && row.status !== 'running' && row.status !== 'queued')
-            throw new Error(`the run ended (${row.status}) before its first checkpoint`);
-          return row?.checkpoint_key ? true : undefined;
+          if (row && row.status !== 'running' && row.status !== 'queued') return row.status;
+          return row?.checkpoint_key ? 'checkpointed' : undefined;
         },
         context.profile.settleTimeoutMs,
-        500,
-      );
+        100,
+      ).then((state) => {
+        if (state !== 'checkpointed') throw new Error(`the run ended (${state}) before the kill`);
+      });
       const inFlight = await context.inFlight();
       await stack.killApp('training', 'SIGKILL');
       const faultEnd = Date.now();
       await stack.startApp('training', { wait: false });
+      const { batchId, submittedAt } = await submitting;
       const result = await context.settle(name, this.fault, files, batchId, {
         submittedAt,
         inFlight,
