@@ -1,73 +1,44 @@
-// The gateway's response shapes as its clients see them (JSON: dates are ISO strings). The gateway's
-// DTOs (apps/gateway/src/**/dto.ts) are the source; these mirror them for code that must not import
-// NestJS decorators, such as the console's browser bundle.
+// The gateway's response shapes as its clients see them (JSON: dates are ISO strings): the types
+// generated from the gateway's OpenAPI document (generated/types.gen.ts, npm run api-client:generate)
+// under the names the console uses, plus the query shapes and the figures inside free-form metrics.
+import type {
+  ApiErrorDto,
+  ApiKeyDto,
+  AuditEventDto,
+  BatchCreatedDto,
+  BatchFileDto,
+  BatchResultsDto,
+  BatchStatusDto,
+  HealthReportDto,
+  LiveWorkerDto,
+  ModelChangeDto,
+  ModelVersionDto,
+  PredictionCountsDto,
+  PredictionDto,
+  SiteCalibrationDto,
+  SiteDto,
+  TrainingRunDto,
+  TrainingUploadOutcomeDto,
+  UptimeDto,
+  ValidationCurvesDto,
+  WindowScoreDto,
+} from './generated/types.gen';
 
 export type Role = 'screening' | 'admin';
 export type Label = 'normal' | 'abnormal' | 'unsure';
 export type CheckStatus = 'up' | 'down';
 
-export interface ApiErrorBody {
-  statusCode: number;
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type ApiErrorBody = ApiErrorDto;
 
-export interface LiveWorker {
-  workerId: string;
-  modelVersion?: string | null;
-  backend?: string | null;
-  ready: boolean;
-  inFlight: number;
-  lastSeen: string | number;
-}
+export type LiveWorker = LiveWorkerDto;
 
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'down';
-  service: 'gateway';
-  uptimeSeconds: number;
-  modelLoaded: boolean;
-  modelVersions: string[];
-  checks: {
-    api: CheckStatus;
-    database: CheckStatus;
-    redis: CheckStatus;
-    storage: CheckStatus;
-    model: CheckStatus;
-  };
-  workers: LiveWorker[];
-}
+export type HealthReport = HealthReportDto;
 
-export interface Uptime {
-  uptimeSeconds: number;
-  startedAt: string;
-  uptime: string;
-}
+export type Uptime = UptimeDto;
 
-export interface WindowScore {
-  startSeconds: number;
-  endSeconds: number;
-  probability: number;
-}
+export type WindowScore = WindowScoreDto;
 
-export interface Prediction {
-  id: string;
-  recordingId: string;
-  batchId: string | null;
-  fileName: string | null;
-  status: 'pending' | 'succeeded' | 'failed';
-  label: Label | null;
-  probability: number | null;
-  quality: number | null;
-  windows: WindowScore[] | null;
-  modelVersion: string | null;
-  site: string | null;
-  threshold: number | null;
-  latencyMs: number | null;
-  error: { code: string; message: string } | null;
-  createdAt: string;
-  completedAt: string | null;
-}
+export type Prediction = PredictionDto;
 
 export interface Page<T> {
   items: T[];
@@ -104,42 +75,12 @@ export interface PredictionCountColumns {
 }
 
 /** GET /api/v1/predictions/counts: non-empty buckets only, oldest first. */
-export interface PredictionCounts {
-  bucket: 'hour' | 'day' | 'week';
-  buckets: (PredictionCountColumns & { start: string })[];
-  totals: PredictionCountColumns;
-}
+export type PredictionCounts = PredictionCountsDto;
 
 /** GET /api/v1/models/{version}/validation-curves. */
-export interface ValidationCurves {
-  version: string;
-  subset: string | null;
-  scoresStored: boolean;
-  count: number;
-  abnormal: number;
-  normal: number;
-  auc: number | null;
-  ece: number | null;
-  roc: { threshold: number | null; falsePositiveRate: number; truePositiveRate: number }[];
-  reliability: {
-    lower: number;
-    upper: number;
-    count: number;
-    meanPredicted: number | null;
-    observedRate: number | null;
-  }[];
-  subsets: { subset: string; count: number; abnormal: number; auc: number | null; ece: number | null }[];
-}
+export type ValidationCurves = ValidationCurvesDto;
 
-export interface AuditEvent {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  subjectType: string | null;
-  subjectId: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
+export type AuditEvent = AuditEventDto;
 
 export interface AuditEventsQuery {
   action?: string;
@@ -149,45 +90,13 @@ export interface AuditEventsQuery {
   offset?: number;
 }
 
-export interface BatchFile {
-  index: number;
-  fileName: string;
-  status: 'queued' | 'rejected';
-  recordingId?: string;
-  predictionId?: string;
-  code?: string;
-  message?: string;
-}
+export type BatchFile = BatchFileDto;
 
-export interface BatchStatus {
-  batchId: string;
-  status: 'receiving' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-  total: number;
-  done: number;
-  succeeded: number;
-  failed: number;
-  pending: number;
-  progress: number;
-  createdAt: string;
-  finishedAt: string | null;
-  statusUrl: string;
-  resultsUrl: string;
-}
+export type BatchStatus = BatchStatusDto;
 
-export interface BatchCreated extends BatchStatus {
-  accepted: number;
-  rejected: number;
-  files: BatchFile[];
-}
+export type BatchCreated = BatchCreatedDto;
 
-export interface BatchResults {
-  batch: BatchStatus;
-  items: Prediction[];
-  rejected: BatchFile[];
-  limit: number;
-  offset: number;
-  total: number;
-}
+export type BatchResults = BatchResultsDto;
 
 export interface ConfusionCounts {
   truePositive: number;
@@ -210,25 +119,9 @@ export interface EvaluationFigures {
   confusion?: ConfusionCounts;
 }
 
-/** A registered model version; `metrics` is the version's metrics.json (validation, history, evaluation...). */
-export interface ModelVersion {
-  version: string;
-  status: string;
-  statusReason: string | null;
-  metrics: Record<string, unknown> | null;
-  datasetFingerprint: string | null;
-  calibration: Record<string, unknown> | null;
-  trainingRunId: string | null;
-  createdAt: string;
-  promotedAt: string | null;
-  retiredAt: string | null;
-}
+export type ModelVersion = ModelVersionDto;
 
-export interface ModelChange {
-  promoted: ModelVersion;
-  previousVersion: string | null;
-  changed: boolean;
-}
+export type ModelChange = ModelChangeDto;
 
 export interface PromotedModelMetrics {
   modelVersion: string;
@@ -246,78 +139,18 @@ export interface PromotedModelMetrics {
   specificity?: number;
 }
 
-export interface TrainingRun {
-  id: string;
-  kind: 'retrain' | 'calibration';
-  status: 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | string;
-  progress: number;
-  site: string | null;
-  epoch: number | null;
-  epochs: number | null;
-  loss: number | null;
-  etaSeconds: number | null;
-  modelVersion: string | null;
-  metrics: Record<string, unknown>;
-  logTail: string[];
-  error: string | null;
-  params: Record<string, unknown>;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+export type TrainingRun = TrainingRunDto;
 
 export interface ClassDistribution {
   training: { normal: number; abnormal: number; total: number };
   predictions: { normal: number; abnormal: number; unsure: number; total: number };
 }
 
-export interface TrainingUploadOutcome {
-  accepted: { index: number; fileName: string; label: string; recordingId: string; site: string | null }[];
-  duplicates: { index: number; fileName: string; message: string }[];
-  rejected: { index: number; fileName: string; code: string; message: string }[];
-  samples: { normal: number; abnormal: number };
-}
+export type TrainingUploadOutcome = TrainingUploadOutcomeDto;
 
-export interface ApiKeyInfo {
-  id: string;
-  name: string;
-  role: Role;
-  keyPrefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type ApiKeyInfo = ApiKeyDto;
 
 /** A site's fitted operating point (GET /api/v1/sites): p_site = sigmoid(slope * logit(p_model) + intercept). */
-export interface SiteCalibration {
-  id: string;
-  status: 'active' | 'superseded' | 'refused' | string;
-  baseModelVersion: string;
-  decision: { slope: number; intercept: number; threshold: number } | null;
-  records: { normal: number; abnormal: number };
-  local: {
-    sensitivity: number;
-    specificity: number;
-    sensitivityLowerBound: number;
-    specificityLowerBound: number;
-    auc: number;
-    aucLowerBound: number;
-    targetSensitivity: number;
-    modelSensitivity: number;
-    modelSpecificity: number;
-  } | null;
-  refusal: { code: string; reason: string } | null;
-  createdAt: string;
-}
+export type SiteCalibration = SiteCalibrationDto;
 
-export interface Site {
-  name: string;
-  device: string | null;
-  owner: string | null;
-  records: { normal: number; abnormal: number };
-  status: 'uncalibrated' | 'calibrated' | 'refused' | string;
-  calibration: SiteCalibration | null;
-  lastRefusal: SiteCalibration | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Site = SiteDto;

@@ -32,33 +32,33 @@ export class PredictionErrorDto {
 export class PredictionDto {
   @ApiProperty({ example: UUID_EXAMPLE }) id!: string;
   @ApiProperty({ example: UUID_EXAMPLE }) recordingId!: string;
-  @ApiPropertyOptional({ example: UUID_EXAMPLE, nullable: true, type: String }) batchId!: string | null;
-  @ApiPropertyOptional({ example: 'a0114.flac', nullable: true, type: String }) fileName!: string | null;
+  @ApiProperty({ example: UUID_EXAMPLE, nullable: true, type: String }) batchId!: string | null;
+  @ApiProperty({ example: 'a0114.flac', nullable: true, type: String }) fileName!: string | null;
   @ApiProperty({ enum: ['pending', 'succeeded', 'failed'], example: 'succeeded' }) status!: string;
-  @ApiPropertyOptional({
+  @ApiProperty({
     enum: ['normal', 'abnormal', 'unsure'],
     example: 'abnormal',
     nullable: true,
     type: String,
   })
   label!: string | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
     description: 'Probability that the recording is abnormal',
     example: 0.91,
     nullable: true,
     type: Number,
   })
   probability!: number | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
     description: 'Signal quality, 0 (unusable) to 1 (clean)',
     example: 0.82,
     nullable: true,
     type: Number,
   })
   quality!: number | null;
-  @ApiPropertyOptional({ type: [WindowScoreDto], nullable: true }) windows!: WindowScoreDto[] | null;
-  @ApiPropertyOptional({ example: '1.0.0', nullable: true, type: String }) modelVersion!: string | null;
-  @ApiPropertyOptional({
+  @ApiProperty({ type: [WindowScoreDto], nullable: true }) windows!: WindowScoreDto[] | null;
+  @ApiProperty({ example: '1.0.0', nullable: true, type: String }) modelVersion!: string | null;
+  @ApiProperty({
     description:
       "Site the request was decided for (field site, header X-HeartBeat-Site or the API key's default; null: none)",
     example: 'clinic-b',
@@ -66,7 +66,7 @@ export class PredictionDto {
     type: String,
   })
   site!: string | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
     description:
       "The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision",
     example: UUID_EXAMPLE,
@@ -74,17 +74,17 @@ export class PredictionDto {
     type: String,
   })
   calibrationId!: string | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
     description: 'Decision threshold on the probability that was applied',
     example: 0.12,
     nullable: true,
     type: Number,
   })
   threshold!: number | null;
-  @ApiPropertyOptional({ example: 42, nullable: true, type: Number }) latencyMs!: number | null;
-  @ApiPropertyOptional({ type: PredictionErrorDto, nullable: true }) error!: PredictionErrorDto | null;
+  @ApiProperty({ example: 42, nullable: true, type: Number }) latencyMs!: number | null;
+  @ApiProperty({ type: PredictionErrorDto, nullable: true }) error!: PredictionErrorDto | null;
   @ApiProperty({ example: '2026-05-04T10:00:00.000Z' }) createdAt!: string;
-  @ApiPropertyOptional({ example: '2026-05-04T10:00:01.000Z', nullable: true, type: String }) completedAt!:
+  @ApiProperty({ example: '2026-05-04T10:00:01.000Z', nullable: true, type: String }) completedAt!:
     string | null;
 }
 
@@ -139,7 +139,7 @@ export class BatchStatusDto {
   @ApiProperty({ example: 30 }) pending!: number;
   @ApiProperty({ description: 'done / total, 0 to 1', example: 0.4 }) progress!: number;
   @ApiProperty({ example: '2026-05-04T10:00:00.000Z' }) createdAt!: string;
-  @ApiPropertyOptional({ example: null, nullable: true, type: String }) finishedAt!: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) finishedAt!: string | null;
   @ApiProperty({ example: `/api/v1/batches/${UUID_EXAMPLE}` }) statusUrl!: string;
   @ApiProperty({ example: `/api/v1/batches/${UUID_EXAMPLE}/results` }) resultsUrl!: string;
 }

@@ -132,6 +132,24 @@ export class SiteLocalFiguresDto {
   @ApiProperty({ example: 0.07 }) modelSpecificity!: number;
 }
 
+export class SiteRecordCountsDto {
+  @ApiProperty({ example: 15 }) normal!: number;
+  @ApiProperty({ example: 15 }) abnormal!: number;
+}
+
+export class CalibrationRefusalDto {
+  @ApiProperty({
+    enum: [
+      'SITE_RECORDS_ONE_CLASS',
+      'SITE_RECORDS_TOO_FEW',
+      'SITE_RANKING_INVERTED',
+      'SITE_RANKING_TOO_WEAK',
+    ],
+  })
+  code!: string;
+  @ApiProperty({ example: 'The site has abnormal records only; upload normal ones too.' }) reason!: string;
+}
+
 export class SiteCalibrationDto {
   @ApiProperty({ example: '0d8f6f1e-4a51-4f0e-9a43-5cbb1f1f7a10' }) id!: string;
   @ApiProperty({ enum: ['active', 'superseded', 'refused'] }) status!: string;
@@ -142,16 +160,15 @@ export class SiteCalibrationDto {
   baseModelVersion!: string;
   @ApiProperty({ type: SiteDecisionDto, nullable: true }) decision!: SiteDecisionDto | null;
   @ApiProperty({
-    example: { normal: 15, abnormal: 15 },
+    type: SiteRecordCountsDto,
     description: 'Labelled local recordings the decision was fitted on (all of them)',
   })
   records!: { normal: number; abnormal: number };
   @ApiProperty({ type: SiteLocalFiguresDto, nullable: true }) local!: SiteLocalFiguresDto | null;
   @ApiProperty({
+    type: CalibrationRefusalDto,
     nullable: true,
-    example: null,
-    description:
-      'Why a fit was refused: code (SITE_RECORDS_ONE_CLASS, SITE_RECORDS_TOO_FEW, SITE_RANKING_INVERTED, SITE_RANKING_TOO_WEAK) and reason',
+    description: 'Why a fit was refused: its code and the reason in words',
   })
   refusal!: { code: string; reason: string } | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) metrics!: Record<string, unknown>;
@@ -163,10 +180,7 @@ export class SiteDto {
   @ApiProperty({ example: 'st-marys-cardiology' }) name!: string;
   @ApiProperty({ nullable: true, type: String }) device!: string | null;
   @ApiProperty({ nullable: true, type: String }) owner!: string | null;
-  @ApiProperty({
-    example: { normal: 15, abnormal: 15 },
-    description: 'Labelled recordings uploaded with this site tag',
-  })
+  @ApiProperty({ type: SiteRecordCountsDto, description: 'Labelled recordings uploaded with this site tag' })
   records!: { normal: number; abnormal: number };
   @ApiProperty({
     enum: ['uncalibrated', 'calibrated', 'refused'],

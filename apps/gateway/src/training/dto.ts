@@ -35,14 +35,14 @@ export class TrainingRunDto {
   @ApiProperty({ enum: ['retrain', 'calibration'] }) kind!: string;
   @ApiProperty({ enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }) status!: string;
   @ApiProperty({ example: 0.4, description: '0 to 1' }) progress!: number;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'Site of a calibration run' })
+  @ApiProperty({ nullable: true, type: String, description: 'Site of a calibration run' })
   site!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, example: 4 }) epoch!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, example: 10 }) epochs!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, example: 0.41 }) loss!: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number, example: 240, description: 'While running' })
+  @ApiProperty({ nullable: true, type: Number, example: 4 }) epoch!: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 10 }) epochs!: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 0.41 }) loss!: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: 240, description: 'While running' })
   etaSeconds!: number | null;
-  @ApiPropertyOptional({
+  @ApiProperty({
     nullable: true,
     type: String,
     example: '1.7.0',
@@ -52,11 +52,11 @@ export class TrainingRunDto {
   @ApiProperty({ ...FREE_FORM, description: 'Progress and evaluation figures, and the promotion decision' })
   metrics!: Record<string, unknown>;
   @ApiProperty({ type: [String], description: 'The last lines of the run log' }) logTail!: string[];
-  @ApiPropertyOptional({ nullable: true, type: String }) error!: string | null;
+  @ApiProperty({ nullable: true, type: String }) error!: string | null;
   @ApiProperty({ ...FREE_FORM, example: { epochs: 20 } }) params!: Record<string, unknown>;
   @ApiProperty({ example: TIME_EXAMPLE }) createdAt!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, example: TIME_EXAMPLE }) startedAt!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, example: TIME_EXAMPLE }) finishedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: TIME_EXAMPLE }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: TIME_EXAMPLE }) finishedAt!: string | null;
 }
 
 export class TrainingRunPageDto {
@@ -67,7 +67,7 @@ export class TrainingRunPageDto {
 }
 
 export class TrainingStatusDto {
-  @ApiPropertyOptional({ type: TrainingRunDto, nullable: true, description: 'Null before the first run' })
+  @ApiProperty({ type: TrainingRunDto, nullable: true, description: 'Null before the first run' })
   run!: TrainingRunDto | null;
 }
 
@@ -77,7 +77,7 @@ export class TrainingUploadAcceptedDto {
   @ApiProperty({ enum: ['normal', 'abnormal'] }) label!: string;
   @ApiProperty({ example: 'c0ffee'.padEnd(64, '0') }) sha256!: string;
   @ApiProperty({ example: UUID_EXAMPLE }) recordingId!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, example: 'hospital-a' }) site!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'hospital-a' }) site!: string | null;
 }
 
 export class TrainingUploadDuplicateDto {
@@ -110,17 +110,17 @@ export class TrainingUploadOutcomeDto {
 export class ModelVersionDto {
   @ApiProperty({ example: '1.6.0' }) version!: string;
   @ApiProperty({ enum: ['candidate', 'promoted', 'retired', 'rejected'] }) status!: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) statusReason!: string | null;
+  @ApiProperty({ nullable: true, type: String }) statusReason!: string | null;
   @ApiProperty({ ...FREE_FORM, description: 'Validation figures, overall and per subset' })
   metrics!: Record<string, unknown>;
-  @ApiPropertyOptional({ nullable: true, type: String }) datasetFingerprint!: string | null;
-  @ApiPropertyOptional({ ...FREE_FORM, nullable: true }) calibration!: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, type: String }) datasetFingerprint!: string | null;
+  @ApiProperty({ ...FREE_FORM, nullable: true }) calibration!: Record<string, unknown> | null;
   @ApiProperty({ ...FREE_FORM, description: 'Object-storage keys of the version files' })
   artifactKeys!: Record<string, unknown>;
-  @ApiPropertyOptional({ nullable: true, type: String, example: UUID_EXAMPLE }) trainingRunId!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: UUID_EXAMPLE }) trainingRunId!: string | null;
   @ApiProperty({ example: TIME_EXAMPLE }) createdAt!: string;
-  @ApiPropertyOptional({ nullable: true, type: String, example: TIME_EXAMPLE }) promotedAt!: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String, example: TIME_EXAMPLE }) retiredAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: TIME_EXAMPLE }) promotedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: TIME_EXAMPLE }) retiredAt!: string | null;
 }
 
 export class ModelListDto {
@@ -129,6 +129,6 @@ export class ModelListDto {
 
 export class ModelChangeDto {
   @ApiProperty({ type: ModelVersionDto, description: 'The version serving now' }) promoted!: ModelVersionDto;
-  @ApiPropertyOptional({ nullable: true, type: String, example: '1.5.0' }) previousVersion!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: '1.5.0' }) previousVersion!: string | null;
   @ApiProperty({ description: 'False when the version was already serving' }) changed!: boolean;
 }

@@ -82,36 +82,36 @@ export type PredictionErrorDto = {
 export type PredictResultDto = {
     id: string;
     recordingId: string;
-    batchId?: string | null;
-    fileName?: string | null;
+    batchId: string | null;
+    fileName: string | null;
     status: 'pending' | 'succeeded' | 'failed';
-    label?: 'normal' | 'abnormal' | 'unsure';
+    label: 'normal' | 'abnormal' | 'unsure';
     /**
      * Probability that the recording is abnormal
      */
-    probability?: number | null;
+    probability: number | null;
     /**
      * Signal quality, 0 (unusable) to 1 (clean)
      */
-    quality?: number | null;
-    windows?: Array<WindowScoreDto> | null;
-    modelVersion?: string | null;
+    quality: number | null;
+    windows: Array<WindowScoreDto> | null;
+    modelVersion: string | null;
     /**
      * Site the request was decided for (field site, header X-HeartBeat-Site or the API key's default; null: none)
      */
-    site?: string | null;
+    site: string | null;
     /**
      * The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision
      */
-    calibrationId?: string | null;
+    calibrationId: string | null;
     /**
      * Decision threshold on the probability that was applied
      */
-    threshold?: number | null;
-    latencyMs?: number | null;
-    error?: PredictionErrorDto | null;
+    threshold: number | null;
+    latencyMs: number | null;
+    error: PredictionErrorDto | null;
     createdAt: string;
-    completedAt?: string | null;
+    completedAt: string | null;
     /**
      * Same as label (prototype field)
      */
@@ -173,7 +173,7 @@ export type BatchCreatedDto = {
      */
     progress: number;
     createdAt: string;
-    finishedAt?: string | null;
+    finishedAt: string | null;
     statusUrl: string;
     resultsUrl: string;
     accepted: number;
@@ -184,36 +184,36 @@ export type BatchCreatedDto = {
 export type PredictionDto = {
     id: string;
     recordingId: string;
-    batchId?: string | null;
-    fileName?: string | null;
+    batchId: string | null;
+    fileName: string | null;
     status: 'pending' | 'succeeded' | 'failed';
-    label?: 'normal' | 'abnormal' | 'unsure';
+    label: 'normal' | 'abnormal' | 'unsure';
     /**
      * Probability that the recording is abnormal
      */
-    probability?: number | null;
+    probability: number | null;
     /**
      * Signal quality, 0 (unusable) to 1 (clean)
      */
-    quality?: number | null;
-    windows?: Array<WindowScoreDto> | null;
-    modelVersion?: string | null;
+    quality: number | null;
+    windows: Array<WindowScoreDto> | null;
+    modelVersion: string | null;
     /**
      * Site the request was decided for (field site, header X-HeartBeat-Site or the API key's default; null: none)
      */
-    site?: string | null;
+    site: string | null;
     /**
      * The site calibration that made the decision (GET /api/v1/sites/{site}/calibrations); null: the model version's own decision
      */
-    calibrationId?: string | null;
+    calibrationId: string | null;
     /**
      * Decision threshold on the probability that was applied
      */
-    threshold?: number | null;
-    latencyMs?: number | null;
-    error?: PredictionErrorDto | null;
+    threshold: number | null;
+    latencyMs: number | null;
+    error: PredictionErrorDto | null;
     createdAt: string;
-    completedAt?: string | null;
+    completedAt: string | null;
 };
 
 export type PredictionPageDto = {
@@ -359,7 +359,7 @@ export type BatchStatusDto = {
      */
     progress: number;
     createdAt: string;
-    finishedAt?: string | null;
+    finishedAt: string | null;
     statusUrl: string;
     resultsUrl: string;
 };
@@ -467,6 +467,11 @@ export type CreateSiteDto = {
     owner?: string;
 };
 
+export type SiteRecordCountsDto = {
+    normal: number;
+    abnormal: number;
+};
+
 export type SiteDecisionDto = {
     /**
      * p_site = sigmoid(slope * logit(p_model) + intercept)
@@ -509,6 +514,11 @@ export type SiteLocalFiguresDto = {
     modelSpecificity: number;
 };
 
+export type CalibrationRefusalDto = {
+    code: 'SITE_RECORDS_ONE_CLASS' | 'SITE_RECORDS_TOO_FEW' | 'SITE_RANKING_INVERTED' | 'SITE_RANKING_TOO_WEAK';
+    reason: string;
+};
+
 export type SiteCalibrationDto = {
     id: string;
     status: 'active' | 'superseded' | 'refused';
@@ -520,16 +530,12 @@ export type SiteCalibrationDto = {
     /**
      * Labelled local recordings the decision was fitted on (all of them)
      */
-    records: {
-        [key: string]: unknown;
-    };
+    records: SiteRecordCountsDto;
     local: SiteLocalFiguresDto | null;
     /**
-     * Why a fit was refused: code (SITE_RECORDS_ONE_CLASS, SITE_RECORDS_TOO_FEW, SITE_RANKING_INVERTED, SITE_RANKING_TOO_WEAK) and reason
+     * Why a fit was refused: its code and the reason in words
      */
-    refusal: {
-        [key: string]: unknown;
-    } | null;
+    refusal: CalibrationRefusalDto | null;
     metrics: {
         [key: string]: unknown;
     };
@@ -544,9 +550,7 @@ export type SiteDto = {
     /**
      * Labelled recordings uploaded with this site tag
      */
-    records: {
-        [key: string]: unknown;
-    };
+    records: SiteRecordCountsDto;
     /**
      * calibrated: its requests use its calibration; refused: the last fit was refused (requests use the previous calibration, if any, else the model's own decision)
      */
@@ -601,18 +605,18 @@ export type TrainingRunDto = {
     /**
      * Site of a calibration run
      */
-    site?: string | null;
-    epoch?: number | null;
-    epochs?: number | null;
-    loss?: number | null;
+    site: string | null;
+    epoch: number | null;
+    epochs: number | null;
+    loss: number | null;
     /**
      * While running
      */
-    etaSeconds?: number | null;
+    etaSeconds: number | null;
     /**
      * The version it produced
      */
-    modelVersion?: string | null;
+    modelVersion: string | null;
     /**
      * Progress and evaluation figures, and the promotion decision
      */
@@ -623,13 +627,13 @@ export type TrainingRunDto = {
      * The last lines of the run log
      */
     logTail: Array<string>;
-    error?: string | null;
+    error: string | null;
     params: {
         [key: string]: unknown;
     };
     createdAt: string;
-    startedAt?: string | null;
-    finishedAt?: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
 };
 
 export type SiteCalibrationRequestDto = {
@@ -692,7 +696,7 @@ export type TrainingUploadAcceptedDto = {
     label: 'normal' | 'abnormal';
     sha256: string;
     recordingId: string;
-    site?: string | null;
+    site: string | null;
 };
 
 export type TrainingUploadDuplicateDto = {
@@ -737,7 +741,7 @@ export type TrainingStatusDto = {
     /**
      * Null before the first run
      */
-    run?: TrainingRunDto | null;
+    run: TrainingRunDto | null;
 };
 
 export type TrainingRunPageDto = {
@@ -750,15 +754,15 @@ export type TrainingRunPageDto = {
 export type ModelVersionDto = {
     version: string;
     status: 'candidate' | 'promoted' | 'retired' | 'rejected';
-    statusReason?: string | null;
+    statusReason: string | null;
     /**
      * Validation figures, overall and per subset
      */
     metrics: {
         [key: string]: unknown;
     };
-    datasetFingerprint?: string | null;
-    calibration?: {
+    datasetFingerprint: string | null;
+    calibration: {
         [key: string]: unknown;
     } | null;
     /**
@@ -767,10 +771,10 @@ export type ModelVersionDto = {
     artifactKeys: {
         [key: string]: unknown;
     };
-    trainingRunId?: string | null;
+    trainingRunId: string | null;
     createdAt: string;
-    promotedAt?: string | null;
-    retiredAt?: string | null;
+    promotedAt: string | null;
+    retiredAt: string | null;
 };
 
 export type ModelListDto = {
@@ -789,7 +793,7 @@ export type ModelChangeDto = {
      * The version serving now
      */
     promoted: ModelVersionDto;
-    previousVersion?: string | null;
+    previousVersion: string | null;
     /**
      * False when the version was already serving
      */
