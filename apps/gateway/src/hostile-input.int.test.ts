@@ -3,7 +3,7 @@
 // Redis and the S3 server. Every bad file gets a 4xx with the audio library's own code on every
 // screening endpoint; a body cut off mid-file is a 400, never a crash; bad audio never reaches the
 // dead-letter queue; /predict, the batch path and the CLI agree on short and odd-sized files.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { loadConfig } from '@heartbeat/config';
 import { ObjectStorage } from '@heartbeat/storage';
 import { buildWav, float32Samples, int16Samples } from '../../../libs/audio/test/wav-builder';
 import { freePort } from '../../../test/free-port';
+import { startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_hostile-input-test-admin-key';
@@ -93,40 +94,12 @@ const odd: Upload[] = [
   { name: 'real.flac', bytes: realFlac },
 ];
 
-let gateway: ChildProcess;
-let worker: ChildProcess;
-let log = '';
+let gateway: ServiceProcess;
+let worker: ServiceProcess;
 let base: string;
 let workDir: string;
 let env: Record<string, string>;
 const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
-
-function startService(entry: string, extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const name = path.basename(path.dirname(path.dirname(entry)));
-  child.stdout?.on('data', (chunk: Buffer) => (log += `[${name}] ${chunk.toString()}`));
-  child.stderr?.on('data', (chunk: Buffer) => (log += `[${name}] ${chunk.toString()}`));
-  return child;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    for (const child of [gateway, worker])
-      if (child?.exitCode !== null && child?.exitCode !== undefined)
-        throw new Error(
-          `a service exited (${child.exitCode}) while waiting for ${what}:\n${log.slice(-4000)}`,
-        );
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${log.slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 function form(field: string, files: Upload[]): FormData {
   const body = new FormData();
@@ -168,7 +141,7 @@ async function screenBatch(
       (await (await fetch(`${base}${created.statusUrl}`, { headers: auth })).json()).status === 'completed'
         ? true
         : undefined,
-    180_000,
+    { timeoutMs: 180_000, services: [gateway, worker] },
   );
   const results = await (await fetch(`${base}${created.resultsUrl}?limit=100`, { headers: auth })).json();
   return { created, items: new Map((results.items as PredictionRow[]).map((item) => [item.fileName, item])) };
@@ -190,7 +163,8 @@ beforeAll(async () => {
   env = { ...integration, QUEUE_PREFIX: `${integration.QUEUE_PREFIX}:hostile`, LOG_LEVEL: 'warn' };
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  gateway = startService('apps/gateway/src/main.ts', {
+  gateway = startService('gateway', 'apps/gateway/src/main.ts', {
+    ...env,
     PORT: String(port),
     GATEWAY_METRICS_PORT: '0',
     HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
@@ -198,7 +172,8 @@ beforeAll(async () => {
     PREDICT_TIMEOUT_MS: '60000',
     RATE_LIMIT_PER_MINUTE: '100000',
   });
-  worker = startService('apps/inference-worker/src/main.ts', {
+  worker = startService('inference worker', 'apps/inference-worker/src/main.ts', {
+    ...env,
     INFERENCE_PROCESSES: '1',
     INFERENCE_WORKER_METRICS_PORT: '0',
     INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
@@ -206,23 +181,18 @@ beforeAll(async () => {
   await waitFor(
     'a ready gateway with a loaded model',
     async () => ((await (await fetch(`${base}/health`)).json()).modelLoaded ? true : undefined),
-    240_000,
+    { timeoutMs: 240_000, services: [gateway, worker] },
   );
 }, 300_000);
 
 afterAll(async () => {
-  for (const child of [gateway, worker]) {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  await Promise.all([gateway?.stop(), worker?.stop()]);
   rmSync(workDir, { recursive: true, force: true });
 });
 
 describe('hostile input on the real stack', () => {
   it('answers a multipart body cut off mid-file with 400 MALFORMED_MULTIPART on every upload endpoint, and the gateway stays up', async () => {
-    const pid = gateway.pid;
+    const pid = gateway.child.pid;
     for (const [endpoint, field] of [
       ['/predict', 'file'],
       ['/batch-predict', 'files'],
@@ -238,8 +208,8 @@ describe('hostile input on the real stack', () => {
       expect(response.status, endpoint).toBe(400);
       expect((await response.json()).code, endpoint).toBe('MALFORMED_MULTIPART');
     }
-    expect(gateway.exitCode).toBeNull();
-    expect(gateway.pid).toBe(pid);
+    expect(gateway.child.exitCode).toBeNull();
+    expect(gateway.child.pid).toBe(pid);
     expect((await fetch(`${base}/health/live`)).status).toBe(200);
   });
 
@@ -384,7 +354,7 @@ describe('hostile input on the real stack', () => {
     } finally {
       storage.close();
     }
-    expect(gateway.exitCode).toBeNull();
+    expect(gateway.child.exitCode).toBeNull();
   });
 
   it('stores a clean, bounded file name and serves downloads with an RFC 6266 Content-Disposition', async () => {
@@ -467,7 +437,7 @@ describe('hostile input on the real stack', () => {
     }[];
     const rss = (pid: number) =>
       Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-    const before = { gateway: rss(gateway.pid!), worker: rss(worker.pid!) };
+    const before = { gateway: rss(gateway.child.pid!), worker: rss(worker.child.pid!) };
     const answers: { file: string; status: number; code: string }[] = [];
     for (const entry of manifest) {
       const files = entry.files.map((name) => ({ name, bytes: readFileSync(path.join(corpus, name)) }));
@@ -484,16 +454,16 @@ describe('hostile input on the real stack', () => {
         code: body.code,
       }).toEqual({ file: entry.name, status: true, code: entry.code });
     }
-    expect(gateway.exitCode).toBeNull();
-    expect(worker.exitCode).toBeNull();
-    expect(rss(gateway.pid!) - before.gateway).toBeLessThan(200 * 1024 * 1024);
-    expect(rss(worker.pid!) - before.worker).toBeLessThan(300 * 1024 * 1024);
+    expect(gateway.child.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
+    expect(rss(gateway.child.pid!) - before.gateway).toBeLessThan(200 * 1024 * 1024);
+    expect(rss(worker.child.pid!) - before.worker).toBeLessThan(300 * 1024 * 1024);
     expect(answers).toHaveLength(manifest.length);
     // For docs/reliability.md (npm run reliability:report).
     mkdirSync(path.join(ROOT, 'tmp/reliability'), { recursive: true });
     const growthMb = {
-      gateway: (rss(gateway.pid!) - before.gateway) / 2 ** 20,
-      worker: (rss(worker.pid!) - before.worker) / 2 ** 20,
+      gateway: (rss(gateway.child.pid!) - before.gateway) / 2 ** 20,
+      worker: (rss(worker.child.pid!) - before.worker) / 2 ** 20,
     };
     writeFileSync(
       path.join(ROOT, 'tmp/reliability/hostile-corpus.json'),

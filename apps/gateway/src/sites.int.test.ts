@@ -31,6 +31,7 @@ import {
 } from '../../inference-worker/src/inference-worker';
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
+import { waitFor } from '../../../test/real-stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(ROOT, 'libs/audio/test/fixtures');
@@ -79,16 +80,6 @@ async function predict(
   if (options.header) headers['X-HeartBeat-Site'] = options.header;
   const response = await fetch(`${base}/predict`, { method: 'POST', headers, body: form });
   return { status: response.status, body: (await response.json()) as PredictBody };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function modelSwaps(): Promise<number> {
@@ -392,7 +383,7 @@ describe('site operating points', () => {
         const { body } = await predict({ header: 'ward-strict' });
         return body.calibrationId === refit.id ? body : undefined;
       },
-      10_000,
+      { timeoutMs: 10_000 },
     );
     expect(result).toMatchObject({ label: 'abnormal', threshold: 0.002, modelVersion: BASE });
     calibrations.strict = refit;

@@ -35,6 +35,7 @@ import {
   type RunningInferenceWorker,
 } from '../../inference-worker/src/inference-worker';
 import { startTrainingWorker, type RunningTrainingWorker } from '../src/training-worker';
+import { waitFor } from '../../../test/real-stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(ROOT, 'libs/audio/test/fixtures');
@@ -86,22 +87,6 @@ function syntheticWav(seed: number): Buffer {
 
 const auth = (key: string) => ({ Authorization: `Bearer ${key}` });
 const json = (key: string) => ({ ...auth(key), 'Content-Type': 'application/json' });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-  everyMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 async function trainingStatus() {
   const response = await fetch(`${base}/training-status`, { headers: auth(admin) });
@@ -319,8 +304,7 @@ describe('retraining', () => {
         seen.push(run.progress);
         return ['succeeded', 'failed', 'cancelled'].includes(run.status) ? run : undefined;
       },
-      300_000,
-      100,
+      { timeoutMs: 300_000, everyMs: 100 },
     );
     expect(final.error).toBeNull();
     expect(final.status).toBe('succeeded');
@@ -365,8 +349,7 @@ describe('retraining', () => {
     await waitFor(
       'the inference worker to serve 5.1.0',
       async () => (inference.modelVersion === '5.1.0' ? true : undefined),
-      60_000,
-      50,
+      { timeoutMs: 60_000, everyMs: 50 },
     );
     expect(await predictWith('a0238.flac')).toMatchObject({ status: 'succeeded', modelVersion: '5.1.0' });
 
@@ -383,8 +366,7 @@ describe('retraining', () => {
     await waitFor(
       'the inference worker to serve 5.0.0 again',
       async () => (inference.modelVersion === BASE_VERSION ? true : undefined),
-      60_000,
-      50,
+      { timeoutMs: 60_000, everyMs: 50 },
     );
     expect(await predictWith('b0225.flac')).toMatchObject({
       status: 'succeeded',
@@ -427,7 +409,7 @@ describe('retraining', () => {
         const { run } = await trainingStatus();
         return run && run.status !== 'running' ? run : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     expect(ended.status, JSON.stringify(ended)).toBe('cancelled');
   });
@@ -476,7 +458,7 @@ describe('site calibration', () => {
         const { run } = await trainingStatus();
         return run && run.id === id && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
       },
-      120_000,
+      { timeoutMs: 120_000 },
     );
 
     // The untrained model's ranking of synthetic recordings decides which; both must be complete.
@@ -542,7 +524,7 @@ describe('a training worker killed mid-run', () => {
     await waitFor(
       'the first checkpoint',
       async () => ((await runs.findById(id))?.checkpointKey ? true : undefined),
-      240_000,
+      { timeoutMs: 240_000 },
     );
     child.kill('SIGKILL');
     await new Promise((resolve) => child!.once('exit', resolve));
@@ -555,8 +537,7 @@ describe('a training worker killed mid-run', () => {
         const run = await runs.findById(id);
         return run && run.status !== 'running' && run.status !== 'queued' ? run : undefined;
       },
-      240_000,
-      500,
+      { timeoutMs: 240_000, everyMs: 500 },
     );
     expect(['succeeded', 'failed']).toContain(ended.status);
     if (ended.status === 'failed') expect(ended.error).toBeTruthy();
