@@ -1,6 +1,6 @@
 // The recordings a fault scenario submits: 4-s slices of the ten PhysioNet 2016 sample recordings
 // (samples/, 2 kHz, 16-bit mono), each from its own offset and with its index written into its first
-// sample, so no two files share bytes (every file is its own recording, nothing is deduplicated).
+// samples with the scenario's mark, so no two files share bytes (every file is its own recording, nothing is deduplicated).
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeAudio } from '@heartbeat/audio';
@@ -38,6 +38,7 @@ async function loadSources(): Promise<{ rate: number; samples: Float32Array }[]>
 /** `count` distinct recordings named `<prefix>-0000.wav`... */
 export async function makeRecordings(prefix: string, count: number): Promise<Recording[]> {
   const all = await loadSources();
+  const seed = [...prefix].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) >>> 0, 7);
   return Array.from({ length: count }, (_, i) => {
     const source = all[i % all.length]!;
     const length = source.rate * SECONDS;
@@ -45,6 +46,8 @@ export async function makeRecordings(prefix: string, count: number): Promise<Rec
     const offset = (Math.floor(i / all.length) * 97 + i * 13) % room;
     const slice = Float32Array.from(source.samples.subarray(offset, offset + length));
     slice[0] = (i % 30_000) / 32_768;
+    // And the scenario's own mark, so no two scenarios send the same bytes either.
+    slice[1] = (seed % 30_000) / 32_768;
     return {
       name: `${prefix}-${String(i).padStart(4, '0')}.wav`,
       bytes: buildWav({ sampleRate: source.rate, data: int16Samples(slice) }),

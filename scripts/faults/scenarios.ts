@@ -132,9 +132,10 @@ export class ScenarioContext {
         throw new Error(
           `Batch not accepted (${answer.status}): ${JSON.stringify(answer.body).slice(0, 500)}`,
         );
-      this.log(
-        `  upload attempt ${attempt}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}; retrying with the same key`,
-      );
+      if (attempt === 1 || attempt % 10 === 0)
+        this.log(
+          `  upload attempt ${attempt}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}; retrying with the same key`,
+        );
       await sleep(2000);
     }
   }
