@@ -14,6 +14,7 @@ import type {
   ModelChangeDto,
   ModelVersionDto,
   PredictionCountsDto,
+  PredictionCountTotalsDto,
   PredictionDto,
   SiteCalibrationDto,
   SiteDto,
@@ -65,14 +66,7 @@ export interface PredictionCountsQuery extends PredictionFilterQuery {
   bucket?: 'auto' | 'hour' | 'day' | 'week';
 }
 
-export interface PredictionCountColumns {
-  normal: number;
-  abnormal: number;
-  unsure: number;
-  failed: number;
-  pending: number;
-  total: number;
-}
+export type PredictionCountColumns = PredictionCountTotalsDto;
 
 /** GET /api/v1/predictions/counts: non-empty buckets only, oldest first. */
 export type PredictionCounts = PredictionCountsDto;

@@ -1,19 +1,17 @@
 // Request and response shapes of the screening endpoints; Swagger reads the documentation from here.
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import {
   ArrayMinSize,
   IsArray,
   IsIn,
-  IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
   IsUUID,
-  Matches,
   MaxLength,
 } from 'class-validator';
 import { PageQueryDto } from '../common/dto';
-import { MODEL_VERSION_PATTERN } from '../insights/dto';
+import { PredictionFilterQueryDto } from '../insights/dto';
 
 const UUID_EXAMPLE = '6f1c2f4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f';
 
@@ -204,39 +202,8 @@ export class PredictionQueryDto {
   format?: 'json' | 'fhir';
 }
 
-export class PredictionHistoryQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ enum: ['normal', 'abnormal', 'unsure'] })
-  @IsOptional()
-  @IsIn(['normal', 'abnormal', 'unsure'])
-  label?: 'normal' | 'abnormal' | 'unsure';
-
-  @ApiPropertyOptional({
-    description: 'Only predictions created at or after this time',
-    example: '2026-05-01T00:00:00Z',
-  })
-  @IsOptional()
-  @IsISO8601()
-  from?: string;
-
-  @ApiPropertyOptional({
-    description: 'Only predictions created before this time',
-    example: '2026-06-01T00:00:00Z',
-  })
-  @IsOptional()
-  @IsISO8601()
-  to?: string;
-
-  @ApiPropertyOptional({ example: UUID_EXAMPLE })
-  @IsOptional()
-  @IsUUID()
-  batchId?: string;
-
-  @ApiPropertyOptional({ description: 'Only predictions made by this model version', example: '1.6.0' })
-  @IsOptional()
-  @MaxLength(64)
-  @Matches(MODEL_VERSION_PATTERN, { message: 'modelVersion must be a model version such as 1.6.0' })
-  modelVersion?: string;
-}
+/** A page of prediction history with the same filters as the counts (GET /visualizations/prediction-history). */
+export class PredictionHistoryQueryDto extends IntersectionType(PageQueryDto, PredictionFilterQueryDto) {}
 
 export class IdParamDto {
   @ApiProperty({ example: UUID_EXAMPLE })
