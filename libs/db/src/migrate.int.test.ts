@@ -53,6 +53,7 @@ describe('runMigrations', () => {
       'api_keys',
       'audit_events',
       'batches',
+      'model_validation_scores',
       'model_versions',
       'predictions',
       'recordings',
