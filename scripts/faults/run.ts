@@ -45,8 +45,15 @@ async function main(): Promise<void> {
   stack.preload['inference-1'] = ['-r', POISON_HOOK];
   stack.preload['inference-2'] = ['-r', POISON_HOOK];
   const results: ScenarioResult[] = [];
-  const earlier: { at: string; complete: boolean; seconds: number; results: ScenarioResult[] } | undefined =
-    values.merge && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
+  const earlier:
+    | {
+        at: string;
+        complete: boolean;
+        seconds: number;
+        machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+        results: ScenarioResult[];
+      }
+    | undefined = values.merge && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   // In scenario order: the re-run ones where they were, the others as they were measured.
   const merged = () =>
     earlier
@@ -58,18 +65,29 @@ async function main(): Promise<void> {
             },
         )
       : results;
+  const machine = () => ({
+    cpus: os.cpus().length,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadAverage(),
+  });
   const write = () =>
     writeJson(out, {
       at: new Date().toISOString(),
       profile: profile.name,
       recordingsPerBatch: profile.recordings,
       command: `npm run test:faults${profile.name === 'quick' ? ' -- --quick' : ''}`,
-      machine: { cpus: os.cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAverage() },
+      // A merged file keeps the full run's load; the re-run's is its own field.
+      machine: earlier?.machine ?? machine(),
       // A merged file keeps the full run's duration; the re-run's is its own field.
       seconds: earlier ? earlier.seconds : Math.round((Date.now() - started) / 1000),
       complete: earlier ? earlier.complete : !only,
       ...(earlier
-        ? { rerun: only, rerunSeconds: Math.round((Date.now() - started) / 1000), firstMeasured: earlier.at }
+        ? {
+            rerun: only,
+            rerunMachine: machine(),
+            rerunSeconds: Math.round((Date.now() - started) / 1000),
+            firstMeasured: earlier.at,
+          }
         : {}),
       results: merged(),
     });

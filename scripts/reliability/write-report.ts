@@ -36,6 +36,7 @@ interface Faults {
   complete: boolean;
   /** Scenarios re-run later (npm run test:faults -- --only ... --merge) and when the rest was measured. */
   rerun?: string[];
+  rerunMachine?: { loadAverageAtStart: number[] };
   firstMeasured?: string;
   results: {
     scenario: string;
@@ -151,7 +152,7 @@ else {
   lines.push('');
   if (faults.rerun && faults.firstMeasured)
     lines.push(
-      `Re-run on their own (\`-- --only ${faults.rerun.join(',')} --merge\`) at ${faults.at}: ${faults.rerun.join(', ')}; the other scenarios are from the run of ${faults.firstMeasured}.`,
+      `Re-run on their own (\`-- --only ${faults.rerun.join(',')} --merge\`) at ${faults.at}${faults.rerunMachine ? ` (load average ${faults.rerunMachine.loadAverageAtStart[0]} at the start)` : ''}: ${faults.rerun.join(', ')}; the other scenarios are from the run of ${faults.firstMeasured}.`,
       '',
     );
   const notes = faults.results.flatMap((result) =>
