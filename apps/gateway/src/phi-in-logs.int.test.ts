@@ -228,6 +228,19 @@ describe('protected health information in the logs', () => {
       body: training,
     });
     expect(uploaded.status, await uploaded.clone().text()).toBe(200);
+    // The integration database is shared by the test files: a run another file left queued (no
+    // training worker on its queue prefix) would make this start answer 409 TRAINING_RUN_ACTIVE.
+    const { run: active } = await (await fetch(`${base}/api/v1/training-status`, { headers: auth })).json();
+    if (active && (active.status === 'queued' || active.status === 'running'))
+      await fetch(`${base}/api/v1/training-runs/${active.id}/cancel`, { method: 'POST', headers: auth });
+    await waitFor(
+      'no training run queued or running',
+      async () => {
+        const { run } = await (await fetch(`${base}/api/v1/training-status`, { headers: auth })).json();
+        return !run || (run.status !== 'queued' && run.status !== 'running') ? true : undefined;
+      },
+      120_000,
+    );
     const retrain = await fetch(`${base}/retrain`, {
       method: 'POST',
       headers: { ...auth, 'Content-Type': 'application/json' },
