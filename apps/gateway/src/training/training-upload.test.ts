@@ -64,6 +64,10 @@ describe('TrainingUploadLabels', () => {
     expect(labels.site).toBe('hospital-a');
   });
 
+  it('answers labels only once the whole upload has been read, since a manifest may come last', () => {
+    expect(() => new TrainingUploadLabels().labelFor(0)).toThrow(/once the whole upload has been read/);
+  });
+
   it('fails the stream of files once it ends when a file has no label, so the upload keeps nothing', async () => {
     const form = new FormData();
     form.append('files', recording(100), 'a.wav');

@@ -75,7 +75,8 @@ export class TrainingUploadLabels {
   private readonly byPart = new Map<number, string>();
   /** Each recording's multipart part index and name, by its position among the recordings. */
   private readonly recordings: { part: number; fileName: string }[] = [];
-  private manifestLabels?: Map<string, TrainingLabel>;
+  /** Each recording's label, by its position, resolved once the whole request has been read. */
+  private resolvedLabels?: TrainingLabel[];
 
   /** For readMultipartFiles' onField: `partsSoFar` counts every file part parsed so far. */
   readonly onField = (name: string, value: string, partsSoFar: number): void => {
@@ -118,12 +119,19 @@ export class TrainingUploadLabels {
     this.check();
   }
 
-  /** The label of the recording at `index` (its position among the recordings). */
+  /** The label of the recording at `index` (its position among the recordings), once `files` has ended. */
   labelFor(index: number): TrainingLabel {
-    const recording = this.recordings[index];
-    if (!recording) throw new RangeError(`No recording ${index} in this upload`);
-    const { part, fileName } = recording;
-    const value = this.byPart.get(part) ?? this.manifestLabels?.get(fileName) ?? this.label;
+    if (!this.resolvedLabels) throw new Error('Labels are known only once the whole upload has been read');
+    const label = this.resolvedLabels[index];
+    if (label === undefined) throw new RangeError(`No recording ${index} in this upload`);
+    return label;
+  }
+
+  private resolveLabel(
+    { part, fileName }: { part: number; fileName: string },
+    manifestLabels: Map<string, TrainingLabel> | undefined,
+  ): TrainingLabel {
+    const value = this.byPart.get(part) ?? manifestLabels?.get(fileName) ?? this.label;
     if (value === undefined)
       throw new ApiError(
         400,
@@ -147,7 +155,7 @@ export class TrainingUploadLabels {
     const recordingParts = new Set(this.recordings.map(({ part }) => part));
     if ([...this.byPart.keys()].some((part) => !recordingParts.has(part)))
       throw new ApiError(400, 'INVALID_LABEL', 'Each "labels" field must follow the "files" part it labels.');
-    if (this.manifest !== undefined) this.manifestLabels = parseLabelManifest(this.manifest);
-    this.recordings.forEach((_, index) => this.labelFor(index));
+    const manifestLabels = this.manifest === undefined ? undefined : parseLabelManifest(this.manifest);
+    this.resolvedLabels = this.recordings.map((recording) => this.resolveLabel(recording, manifestLabels));
   }
 }
