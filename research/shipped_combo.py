@@ -4,7 +4,8 @@ import json, os, sys
 import numpy as np
 from harness import RECS, HERE, auc, macc_best
 
-version = sys.argv[1] if len(sys.argv) > 1 else '1.2.0'
+# Default 1.5.0: 1.2.0's network unchanged (identical meanLogit); 1.2.0 is no longer in models/.
+version = sys.argv[1] if len(sys.argv) > 1 else '1.5.0'
 scores = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), f'../models/{version}/validation-scores.json')))
 by_id = {s['id']: s['meanLogit'] for s in scores}
 val = [r for r in RECS if r['val']]

@@ -5,7 +5,9 @@ import numpy as np
 from harness import RECS, HERE, auc, macc_best
 
 ts = json.load(open(os.path.join(HERE, 'ts-cycle-model-logits.json')))
-scores = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../models/1.2.0/validation-scores.json')))
+# 1.5.0 ships 1.2.0's network unchanged (same model.onnx, identical meanLogit for all 533 records), so its
+# file gives the 1.2.0 figures; 1.2.0 itself is no longer in models/ (git history has it).
+scores = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../models/1.5.0/validation-scores.json')))
 by_id = {s['id']: s['meanLogit'] for s in scores}
 val = [r for r in RECS if r['val']]
 cnn_v = np.array([by_id[r['id']] for r in val]); y_v = np.array([r['y'] for r in val]); sub_v = np.array([r['subset'] for r in val])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Leave-one-subset-out: for each PhysioNet subset, trains a network without it and screens every one
 # of its records, then writes the table into the model directory's card.
-#   bash scripts/model/leave-one-subset-out.sh models/1.0.0 [subsets...]
+#   bash scripts/model/leave-one-subset-out.sh models/1.6.0 [subsets...]
 # HEARTBEAT_TRAIN_ARGS adds options to every fold's `heartbeat train` (the shipped model's recipe).
 # Another heart-cycle model (weight, spectrogram window) on the same fold networks needs no retraining:
 #   scripts/model/refit-cycle-model.ts tmp/loso/<subset> tmp/loso-other/<subset> 0.0.0-loso --weight W --window 128

@@ -57,7 +57,8 @@ describe('readValidationScores', () => {
   });
 
   it('uses the mean window logit as the score in files written before heart-cycle models', async () => {
-    const dir = join(MODELS, '1.0.0');
+    // 1.0.0's manifest and first validation scores (no longer shipped in models/).
+    const dir = join(__dirname, '../test/fixtures/model-1.0.0');
     const { slope, intercept } = readModelManifest(dir).decision.calibration;
     const [first] = (await readValidationScores(dir, { slope, intercept }))!;
     const raw = JSON.parse(readFileSync(join(dir, 'validation-scores.json'), 'utf8'))[0];

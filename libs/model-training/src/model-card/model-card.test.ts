@@ -9,8 +9,9 @@ import {
 } from './model-card';
 import { readModelManifest } from '@heartbeat/model';
 
-// The shipped 1.2.0 directory as a read-only fixture: a real manifest, training report and LOSO folds.
-const MODEL_DIR = path.resolve(__dirname, '../../../../models/1.2.0');
+// Version 1.2.0's manifest, training report and LOSO folds (a real version without a heart-cycle
+// model; no longer shipped in models/, so its files are kept as a fixture).
+const MODEL_DIR = path.resolve(__dirname, '../../test/fixtures/model-1.2.0');
 const manifest = readModelManifest(MODEL_DIR);
 const training = JSON.parse(readFileSync(path.join(MODEL_DIR, 'metrics.json'), 'utf8')) as CardTrainingReport;
 // The folds' figures without how they trained: each test states that itself.

@@ -59,10 +59,12 @@ describe('model manifest input', () => {
   });
 });
 
+// Manifests of versions no longer shipped in models/ (1.1.0, 1.2.0: before heart-cycle models), kept
+// as fixtures so the older manifest shape stays covered.
+const MANIFEST_FIXTURES = join(__dirname, '../../test/fixtures/model-manifests');
+
 describe('model manifest heart-cycle model', () => {
-  const manifest = JSON.parse(
-    readFileSync(join(__dirname, '../../../../models/1.2.0/heartbeat-model.json'), 'utf8'),
-  );
+  const manifest = JSON.parse(readFileSync(join(MANIFEST_FIXTURES, '1.2.0', MANIFEST_FILE), 'utf8'));
   const directory = mkdtempSync(join(tmpdir(), 'heartbeat-manifest-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
   const read = (changed: object) => {
@@ -90,8 +92,9 @@ describe('model manifest heart-cycle model', () => {
 });
 
 describe('model manifest checks', () => {
-  const shipped = (version: string) =>
-    readFileSync(join(__dirname, `../../../../models/${version}/${MANIFEST_FILE}`), 'utf8');
+  const shippedDir = (version: string) =>
+    version === '1.1.0' ? join(MANIFEST_FIXTURES, version) : join(__dirname, `../../../../models/${version}`);
+  const shipped = (version: string) => readFileSync(join(shippedDir(version), MANIFEST_FILE), 'utf8');
   const directory = mkdtempSync(join(tmpdir(), 'heartbeat-manifest-checks-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -118,7 +121,7 @@ describe('model manifest checks', () => {
 
   it('writes a shipped manifest back with its fields in the same order, whatever order the object was built in', () => {
     for (const version of ['1.1.0', '1.6.0']) {
-      const manifest = readModelManifest(join(__dirname, `../../../../models/${version}`));
+      const manifest = readModelManifest(shippedDir(version));
       const reordered = { ...manifest, input: { ...manifest.input }, schemaVersion: manifest.schemaVersion };
       writeModelManifest(directory, reordered);
       expect(readFileSync(join(directory, MANIFEST_FILE), 'utf8')).toBe(
