@@ -1,15 +1,17 @@
 // Training worker: consumes training jobs one at a time (retrain and site calibration), and serves
-// /health/live, /health/ready and /metrics for the orchestrator.
+// /health/live, /health/ready and /metrics for the orchestrator. Loads the configuration, builds the
+// worker (composition-root.ts), runs it, and stops it on SIGTERM/SIGINT.
 import { tracing } from './tracing';
 import { ConfigError, loadConfig } from '@heartbeat/config';
 import { createLogger, exitOnStartupFailure, tuneGarbageCollection } from '@heartbeat/telemetry';
-import { SERVICE, startTrainingWorker } from './training-worker';
+import { composeTrainingWorker, SERVICE } from './composition-root';
+import { runTrainingWorker } from './training-worker';
 
 async function main(): Promise<void> {
   tuneGarbageCollection();
   const config = loadConfig();
   const logger = createLogger({ service: SERVICE, level: config.logLevel });
-  const worker = await startTrainingWorker({ config, logger });
+  const worker = await runTrainingWorker(composeTrainingWorker(config, logger));
   const shutdown = () =>
     void worker
       .stop()
