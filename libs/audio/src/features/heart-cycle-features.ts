@@ -63,8 +63,9 @@ export function heartCycleFeatures(
   if (centres.length < 4) return null;
   const { power: melPower, frames, mels } = spectrogram;
   const cumulativeEnergy = BANDS_HZ.map(() => new Float64Array(frames + 1));
+  const power = new Float64Array(BANDS_HZ.length); // one frame's, reused: an array per frame cost more than its sums
   for (let t = 0; t < frames; t++) {
-    const power = new Float64Array(BANDS_HZ.length);
+    power.fill(0);
     for (let m = 0; m < mels; m++) power[BAND_OF_MEL[m]] += melPower[t * mels + m];
     for (let band = 0; band < BANDS_HZ.length; band++)
       cumulativeEnergy[band][t + 1] = cumulativeEnergy[band][t] + power[band];

@@ -284,7 +284,10 @@ function emissionLogLikelihoods(homomorphic: Float64Array, energy: Float64Array)
     const a = SEGMENTATION.emissionSlope * (0.5 * (homomorphic[t] + energy[t]) - SEGMENTATION.emissionCentre);
     const loud = -softplus(-a);
     const quiet = -softplus(a);
-    output.set([loud, quiet, loud, quiet], t * 4);
+    output[t * 4] = loud;
+    output[t * 4 + 1] = quiet;
+    output[t * 4 + 2] = loud;
+    output[t * 4 + 3] = quiet;
   }
   return output;
 }
@@ -422,17 +425,21 @@ function decodeStates(
       const previous = (j + 3) % 4;
       const longest = Math.min(model.longest[j], t);
       const durationLog = model.logProbability[j];
+      const here = cumulative[t * 4 + j];
       let top = -Infinity;
       let topDuration = 0;
-      for (let d = 1; d <= longest; d++) {
+      // Durations under the shortest score -Infinity (never the strict maximum) except one from the
+      // recording's start, so the loop starts at the shortest; same arithmetic and ties as trying all.
+      const shortest = last ? 1 : model.shortest[j];
+      if (t < shortest && t <= longest) {
+        top = firstSegment + here - cumulative[j];
+        topDuration = t;
+      }
+      for (let d = shortest; d <= longest; d++) {
         const start = t - d;
-        const fromPrevious = last
-          ? best[start * 4 + previous]
-          : d >= model.shortest[j]
-            ? best[start * 4 + previous] + durationLog[d]
-            : -Infinity;
+        const fromPrevious = last ? best[start * 4 + previous] : best[start * 4 + previous] + durationLog[d];
         const entry = start === 0 ? Math.max(fromPrevious, firstSegment) : fromPrevious;
-        const total = entry + cumulative[t * 4 + j] - cumulative[start * 4 + j];
+        const total = entry + here - cumulative[start * 4 + j];
         if (total > top) {
           top = total;
           topDuration = d;
