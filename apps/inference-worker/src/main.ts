@@ -1,27 +1,13 @@
 // Inference worker entry point. By default it supervises one worker process per CPU core it may use
 // (INFERENCE_PROCESSES overrides; 1 runs the worker in this process): each consumes prediction jobs
-// with the promoted model until SIGTERM/SIGINT, then finishes its in-flight jobs and exits.
+// with the promoted model until SIGTERM/SIGINT, then finishes its in-flight jobs and exits. What each
+// role runs is built in composition-root.ts; this file loads the configuration and handles signals.
 import { tracing } from './tracing';
 import { ConfigError, loadConfig, type Config } from '@heartbeat/config';
-import { QUEUE_NAMES, queueConnectionOf, StalledJobReclaimer } from '@heartbeat/queue';
-import {
-  createLogger,
-  createMetricsRegistry,
-  exitOnStartupFailure,
-  startTelemetryServer,
-  tuneGarbageCollection,
-  type Logger,
-} from '@heartbeat/telemetry';
-import { plannedProcesses } from './available-cores';
+import { createLogger, exitOnStartupFailure, tuneGarbageCollection, type Logger } from '@heartbeat/telemetry';
+import { composeSupervisor, inferenceProcessRole, supervisedWorkerOptions } from './composition-root';
 import { SERVICE, startInferenceWorker } from './inference-worker';
-import { supervisedProcessNumber } from './supervision-protocol';
-import {
-  answerSupervisor,
-  forkWorkerProcess,
-  PARENT_CHANNEL,
-  type ProcessStopper,
-} from './supervised-process';
-import { WorkerSupervisor } from './worker-supervisor';
+import { answerSupervisor, PARENT_CHANNEL, type ProcessStopper } from './supervised-process';
 
 /** Stops the worker once, gracefully; `exitNow` is for an operator who will not wait. */
 function processStopper(
@@ -68,17 +54,13 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
   // Orphaned while still starting: nothing to finish yet.
   const orphanedWhileStarting = () => process.exit(1);
   process.once('disconnect', orphanedWhileStarting);
-  const configuredId = config.inferenceWorker.workerId;
-  const worker = await startInferenceWorker({
-    config,
-    logger,
-    serveTelemetry: false,
-    workerId: configuredId === undefined ? undefined : `${configuredId}-${processNumber}`,
-  }).catch((error: unknown) => {
-    // The supervisor restarts us; meanwhile its readiness probe says why we are not serving.
-    PARENT_CHANNEL.send({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });
-    throw error;
-  });
+  const worker = await startInferenceWorker(supervisedWorkerOptions(config, logger, processNumber)).catch(
+    (error: unknown) => {
+      // The supervisor restarts us; meanwhile its readiness probe says why we are not serving.
+      PARENT_CHANNEL.send({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });
+      throw error;
+    },
+  );
   process.off('disconnect', orphanedWhileStarting);
   const stopper = processStopper(logger, () => worker.stop());
   process.on('SIGTERM', () => stopper.stop('SIGTERM'));
@@ -86,34 +68,12 @@ async function runSupervisedProcess(config: Config, logger: Logger, processNumbe
 }
 
 async function runSupervisor(config: Config, logger: Logger, processes: number): Promise<void> {
-  const settings = config.inferenceWorker;
-  const registry = createMetricsRegistry({ service: SERVICE });
-  const reclaimer = new StalledJobReclaimer(QUEUE_NAMES.predictions, queueConnectionOf(config));
-  const supervisor = new WorkerSupervisor({
-    processes,
-    spawn: (index) => forkWorkerProcess(index),
-    logger,
-    registry,
-    // Each process waits up to the shutdown timeout for its jobs; allow for its own clean-up on top.
-    stopTimeoutMs: settings.shutdownTimeoutMs + 15_000,
-    handBackJobs: (consumerId) => reclaimer.reclaim(consumerId),
-  });
-  const telemetry = await startTelemetryServer({
-    service: SERVICE,
-    port: settings.metricsPort,
-    registry: { contentType: registry.contentType, metrics: () => supervisor.metrics() },
-    live: () => true,
-    ready: () => supervisor.readiness(),
-  });
-  supervisor.start();
-  const stopper = processStopper(logger, async () => {
-    await supervisor.stop();
-    await reclaimer.close();
-    await telemetry.close();
-  });
+  const running = composeSupervisor(config, logger, processes);
+  await running.start();
+  const stopper = processStopper(logger, () => running.stop());
   // A second signal is passed on: the supervisor tells its processes to exit without their jobs.
   const onSignal = (signal: NodeJS.Signals) =>
-    stopper.stopping ? void supervisor.stop() : stopper.stop(signal);
+    stopper.stopping ? void running.supervisor.stop() : stopper.stop(signal);
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 }
@@ -122,11 +82,10 @@ async function main(): Promise<void> {
   tuneGarbageCollection();
   const config = loadConfig();
   const logger = createLogger({ service: SERVICE, level: config.logLevel });
-  const processNumber = supervisedProcessNumber(process.argv, process.send !== undefined);
-  if (processNumber !== undefined) return runSupervisedProcess(config, logger, processNumber);
-  const processes = plannedProcesses(config.inferenceWorker);
-  if (processes === 1) return runSingleProcess(config, logger);
-  return runSupervisor(config, logger, processes);
+  const role = inferenceProcessRole(config, process.argv, process.send !== undefined);
+  if (role.kind === 'supervised') return runSupervisedProcess(config, logger, role.processNumber);
+  if (role.kind === 'supervisor') return runSupervisor(config, logger, role.processes);
+  return runSingleProcess(config, logger);
 }
 
 main().catch((error: unknown) =>
