@@ -7,7 +7,9 @@
 # cutime/cstime) before and after. Then `heartbeat classify` on the same files, and optionally the
 # /predict latency at 1, 4 and 16 clients (bench/predict-latency.ts, autocannon). Stops all it started.
 #
-#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli]
+#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR]
+# --profile DIR: the gateway and every worker process run with --cpu-prof into DIR (written when they
+# stop), and DIR/batch-window holds the batch's start and end on the profiles' clock (monotonic, us).
 # --redis cluster: a private 3-node Redis Cluster (redis-cli --cluster create) and QUEUE_PREFIX={heartbeat};
 # --redis sentinel: a private primary watched by one Sentinel, found through REDIS_SENTINELS. Redis's CPU
 # is then the sum over its processes (the Sentinel included).
@@ -21,6 +23,7 @@ LATENCY=0
 KEEP=0
 REDIS_MODE=single
 SKIP_CLI=""
+PROFILE_DIR=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) N="$2"; shift 2 ;;
@@ -29,80 +32,24 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --redis) REDIS_MODE="$2"; shift 2 ;;
     --skip-cli) SKIP_CLI=--skip-cli; shift ;;
-    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli]" >&2; exit 2 ;;
+    --profile) PROFILE_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
+    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR]" >&2; exit 2 ;;
   esac
 done
-PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
-NODE="$(npm exec --offline -- node -p 'process.execPath')"
-WORK="$(mktemp -d /tmp/heartbeat-service-bench.XXXXXX)"
-chmod 755 "$WORK"
-KEY="hb_bench_0123456789abcdef0123456789abcdef"
-free_port() { "$NODE" -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-PG_PORT=$(free_port); REDIS_PORT=$(free_port); S3_PORT=$(free_port); PORT=$(free_port); GW_METRICS=$(free_port); WK_METRICS=$(free_port)
-log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { for _ in $(seq 1 120); do listening "$1" && return 0; sleep 0.5; done; log "$2 did not listen on $1"; exit 1; }
-
-GATEWAY_PID=""; WORKER_PID=""; S3_PID=""
-cleanup() {
-  [ "$KEEP" = 1 ] && { log "kept: $WORK (gateway :$PORT)"; return; }
-  for pid in $GATEWAY_PID $WORKER_PID; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 3
-  for pid in $GATEWAY_PID $WORKER_PID $S3_PID; do kill -KILL "$pid" 2>/dev/null || true; done
-  for f in "$WORK"/redis*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
-  su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg -m fast stop" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/private-stack.sh
+source bench/private-stack.sh
+private_stack_init service-bench "hb_bench_0123456789abcdef0123456789abcdef"
 log "private stack in $WORK: PostgreSQL :$PG_PORT, Redis :$REDIS_PORT ($REDIS_MODE), s3rver :$S3_PORT, gateway :$PORT"
-mkdir "$WORK/pg" "$WORK/s3" && chown postgres "$WORK/pg"
-su postgres -s /bin/sh -c "$PG_BIN/initdb -D $WORK/pg -U postgres -A trust" >/dev/null
-su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg -o '-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1' -l $WORK/pg/server.log -w start" >/dev/null
-PG_PID="$(head -n 1 "$WORK/pg/postmaster.pid")"
-redis_at() { redis-server --port "$1" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes --dir "$WORK" --pidfile "$WORK/redis-$1.pid" --logfile "$WORK/redis-$1.log" "${@:2}"; }
-case "$REDIS_MODE" in
-  single) redis_at "$REDIS_PORT" ;;
-  cluster)
-    CLUSTER_PORTS="$REDIS_PORT $(free_port) $(free_port)"
-    for p in $CLUSTER_PORTS; do redis_at "$p" --cluster-enabled yes --cluster-config-file "nodes-$p.conf" --cluster-node-timeout 2000; done
-    for p in $CLUSTER_PORTS; do wait_port "$p" Redis; done
-    redis-cli --cluster create $(for p in $CLUSTER_PORTS; do printf '127.0.0.1:%s ' "$p"; done) --cluster-yes >"$WORK/cluster-create.log" 2>&1
-    for _ in $(seq 1 100); do
-      ok=1; for p in $CLUSTER_PORTS; do redis-cli -p "$p" cluster info | grep -q cluster_state:ok || ok=0; done
-      [ "$ok" = 1 ] && break; sleep 0.2
-    done
-    export REDIS_CLUSTER_NODES="$(for p in $CLUSTER_PORTS; do printf '127.0.0.1:%s,' "$p"; done | sed 's/,$//')" QUEUE_PREFIX='{heartbeat}'
-    ;;
-  sentinel)
-    SENTINEL_PORT=$(free_port)
-    redis_at "$REDIS_PORT"
-    printf 'port %s\nbind 127.0.0.1\ndir %s\ndaemonize yes\npidfile %s\nlogfile %s\nsentinel monitor bench 127.0.0.1 %s 1\n' \
-      "$SENTINEL_PORT" "$WORK" "$WORK/redis-sentinel.pid" "$WORK/sentinel.log" "$REDIS_PORT" >"$WORK/sentinel.conf"
-    redis-server "$WORK/sentinel.conf" --sentinel
-    wait_port "$SENTINEL_PORT" Sentinel
-    export REDIS_SENTINELS="127.0.0.1:$SENTINEL_PORT" REDIS_SENTINEL_NAME=bench
-    ;;
-  *) echo "--redis is single, cluster or sentinel" >&2; exit 2 ;;
-esac
-"$NODE" --openssl-legacy-provider node_modules/s3rver/bin/s3rver.js --directory "$WORK/s3" --address 127.0.0.1 --port "$S3_PORT" --configure-bucket heartbeat >"$WORK/s3rver.log" 2>&1 &
-S3_PID=$!
-wait_port "$REDIS_PORT" Redis; wait_port "$S3_PORT" s3rver
-for _ in $(seq 1 50); do ls "$WORK"/redis*.pid >/dev/null 2>&1 && break; sleep 0.1; done
-
-export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/heartbeat" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" S3_ENDPOINT="http://127.0.0.1:$S3_PORT"
-export PORT HEARTBEAT_BOOTSTRAP_API_KEY="$KEY" RATE_LIMIT_PER_MINUTE=1000000 LOG_LEVEL=warn MAX_BATCH_FILES=3000
-npm run --silent db:migrate >/dev/null
-GATEWAY_METRICS_PORT=$GW_METRICS "$NODE" -r @swc-node/register apps/gateway/src/main.ts >"$WORK/gateway.log" 2>&1 &
-GATEWAY_PID=$!
-INFERENCE_PROCESSES=$PROCESSES INFERENCE_WORKER_ID=bench INFERENCE_WORKER_METRICS_PORT=$WK_METRICS \
-  "$NODE" -r @swc-node/register apps/inference-worker/src/main.ts >"$WORK/worker.log" 2>&1 &
-WORKER_PID=$!
-for i in $(seq 1 240); do
-  curl -fs "http://127.0.0.1:$PORT/health" 2>/dev/null | grep -q '"modelLoaded":true' && break
-  [ "$i" = 240 ] && { log "no ready worker after 240 s; logs in $WORK"; KEEP=1; exit 1; }
-  sleep 1
-done
+private_stack_start_postgres
+private_stack_start_redis "$REDIS_MODE"
+private_stack_start_s3rver
+export LOG_LEVEL=warn MAX_BATCH_FILES=3000
+if [ -n "$PROFILE_DIR" ]; then
+  GATEWAY_NODE_FLAGS=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR")
+  WORKER_NODE_FLAGS=("${GATEWAY_NODE_FLAGS[@]}")
+  WAIT_FOR_EXIT_ON_STOP=1 # a profiled process writes its profile as it exits: give it the time
+fi
+private_stack_start_services "$PROCESSES" bench
 log "stack ready; warming up with 20 recordings"
 npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n 20 --batch-only --skip-cli >/dev/null
 
@@ -123,8 +70,11 @@ snapshot() {
 BEFORE="$(snapshot)"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "screening $N recordings as one batch (load $LOAD_BEFORE)"
+monotonic_us() { "$NODE" -p 'String(process.hrtime.bigint() / 1000n)'; }
+[ -n "$PROFILE_DIR" ] && echo "start $(monotonic_us) gateway $GATEWAY_PID worker $WORKER_PID" >"$PROFILE_DIR/batch-window"
 BATCH_JSON="$(npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n "$N" --batch-only $SKIP_CLI)"
 AFTER="$(snapshot)"
+[ -n "$PROFILE_DIR" ] && echo "end $(monotonic_us)" >>"$PROFILE_DIR/batch-window"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 LATENCY_JSON=null

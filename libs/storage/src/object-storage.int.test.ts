@@ -149,6 +149,14 @@ describe('ObjectStorage', () => {
     }
   });
 
+  it('reads back, by HEAD and GET, an object whose key needs encoding', async () => {
+    const key = `${TEST_PREFIX}/models/v 1+2 (ü)/weights*.onnx`;
+    await storage.putAt(key, 'weights', { contentType: 'application/octet-stream' });
+
+    expect(await storage.head(key)).toMatchObject({ key, size: 7, contentType: 'application/octet-stream' });
+    expect((await storage.getBuffer(key)).toString()).toBe('weights');
+  });
+
   it('deletes an object', async () => {
     await storage.putAt(`${TEST_PREFIX}/doomed.txt`, 'bye');
     await storage.delete(`${TEST_PREFIX}/doomed.txt`);

@@ -9,14 +9,13 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
-  HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { S3ResponseError, SignedObjectClient } from './signed-object-client';
 
 export interface StorageSettings {
   endpoint: string;
@@ -147,7 +146,7 @@ export function createS3Client(settings: StorageSettings): S3Client {
 }
 
 function isNotFound(error: unknown): boolean {
-  if (error instanceof S3ServiceException) {
+  if (error instanceof S3ServiceException || error instanceof S3ResponseError) {
     return (
       error.$metadata.httpStatusCode === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name)
     );
@@ -196,10 +195,17 @@ export class ObjectStorage {
   constructor(
     private readonly client: S3Client,
     readonly bucket: string,
+    /** The hot single-object calls (HEAD, GET, PUT of a buffer), without the SDK's per-call CPU. */
+    private readonly objects: SignedObjectClient,
   ) {}
 
   static fromSettings(settings: StorageSettings): ObjectStorage {
-    return new ObjectStorage(createS3Client(settings), settings.bucket);
+    return new ObjectStorage(createS3Client(settings), settings.bucket, new SignedObjectClient(settings));
+  }
+
+  /** Storage out of reach (after the client's own retries) as StorageUnavailableError, as the SDK client reports it. */
+  private unavailable(error: unknown): unknown {
+    return isUnavailable(error) ? new StorageUnavailableError(this.bucket, error) : error;
   }
 
   /** Creates the bucket if it does not exist. */
@@ -282,15 +288,15 @@ export class ObjectStorage {
     const sha256 = createHash('sha256').update(body).digest('hex');
     const key = keyForSha256(sha256, options.prefix);
     if (await this.head(key)) return { key, sha256, size: body.byteLength, created: false };
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        Body: body,
-        ContentType: options.contentType ?? 'application/octet-stream',
-        Metadata: { [SHA256_METADATA]: sha256 },
-      }),
-    );
+    await this.objects
+      .put(key, body, {
+        payloadSha256: sha256,
+        contentType: options.contentType ?? 'application/octet-stream',
+        metadata: { [SHA256_METADATA]: sha256 },
+      })
+      .catch((error: unknown) => {
+        throw this.unavailable(error);
+      });
     return { key, sha256, size: body.byteLength, created: true };
   }
 
@@ -321,12 +327,10 @@ export class ObjectStorage {
    */
   async getStream(key: string): Promise<Readable> {
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      if (!(response.Body instanceof Readable)) throw new Error(`Object ${key} has no readable body`);
-      return response.Body;
+      return await this.objects.get(key);
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key);
-      throw error;
+      throw this.unavailable(error);
     }
   }
 
@@ -345,19 +349,22 @@ export class ObjectStorage {
 
   /** Size, type and recorded sha256 of an object, or undefined when it does not exist. */
   async head(key: string): Promise<ObjectInfo | undefined> {
+    let headers: Awaited<ReturnType<SignedObjectClient['head']>>;
     try {
-      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return {
-        key,
-        size: response.ContentLength ?? 0,
-        lastModified: response.LastModified,
-        contentType: response.ContentType,
-        sha256: response.Metadata?.[SHA256_METADATA],
-      };
+      headers = await this.objects.head(key);
     } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
+      throw this.unavailable(error);
     }
+    if (!headers) return undefined;
+    const lastModified = headers['last-modified'];
+    const metadata = headers[`x-amz-meta-${SHA256_METADATA}`];
+    return {
+      key,
+      size: Number(headers['content-length'] ?? 0),
+      lastModified: lastModified ? new Date(lastModified) : undefined,
+      contentType: headers['content-type'],
+      sha256: typeof metadata === 'string' ? metadata : undefined,
+    };
   }
 
   /** Deletes an object; deleting a missing key is not an error. */
@@ -415,8 +422,9 @@ export class ObjectStorage {
     return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 
-  /** Releases the client's sockets. */
+  /** Releases the clients' sockets. */
   close(): void {
     this.client.destroy();
+    this.objects.close();
   }
 }
