@@ -1,5 +1,6 @@
-// Starting HeartBeat's own services (gateway, workers) as child processes for tests on the real
-// stack, and waiting for them: one helper instead of a copy per test file.
+// Starting real services (HeartBeat's gateway and workers, s3rver, Prometheus, the console) as child
+// processes for tests and benchmarks on the real stack, and waiting for them: one helper instead of
+// a copy per test file.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
@@ -8,37 +9,101 @@ export const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 export interface ServiceProcess {
   name: string;
   child: ChildProcess;
-  /** Everything it wrote to stdout and stderr so far. */
+  /** Everything it wrote to stdout and stderr so far (the last `keepOutputChars` of it, if set). */
   output(): string;
   /** True once the process has exited. */
   exited(): boolean;
-  /** SIGTERM (or `signal`), then waits for the exit. */
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves with the exit code (null after a signal) once the process has exited. */
+  exit(): Promise<number | null>;
+  /** SIGTERM (or `signal`), then waits for the exit; SIGKILL after `killAfterMs` if given. */
+  stop(signal?: NodeJS.Signals, options?: { killAfterMs?: number }): Promise<void>;
 }
 
-/** Runs `entry` (a TypeScript main, relative to the repository root) through SWC with `env` on top of this process's. */
-export function startService(name: string, entry: string, env: Record<string, string>): ServiceProcess {
+export interface ProcessOptions {
+  /** On top of this process's environment. */
+  env?: Record<string, string>;
+  /** Default: the repository root. */
+  cwd?: string;
+  /** Keep only the end of the output (for long-lived processes that log a lot). Default: all of it. */
+  keepOutputChars?: number;
+}
+
+/** Starts `command args` with its output captured (see ServiceProcess). */
+export function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  { env = {}, cwd = REPOSITORY_ROOT, keepOutputChars }: ProcessOptions = {},
+): ServiceProcess {
   let output = '';
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(REPOSITORY_ROOT, entry)], {
-    cwd: REPOSITORY_ROOT,
+  const child = spawn(command, args, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (keepOutputChars !== undefined && output.length > keepOutputChars)
+      output = output.slice(-keepOutputChars);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
   const exited = () => child.exitCode !== null || child.signalCode !== null;
+  // Settles even when spawning fails (no 'exit' then, only 'error').
+  const exit = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', (error) => {
+      output += `\n${error.message}`;
+      resolve(-1);
+    });
+  });
   return {
     name,
     child,
     output: () => output,
     exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+    exit: () => exit,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', { killAfterMs }: { killAfterMs?: number } = {}) {
       if (exited()) return;
-      const exit = new Promise((resolve) => child.once('exit', resolve));
       child.kill(signal);
+      const timer =
+        killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       await exit;
+      clearTimeout(timer);
     },
   };
+}
+
+/** Runs `entry` (a TypeScript main, relative to the repository root) through SWC with `env` on top of this process's. */
+export function startService(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  options: Omit<ProcessOptions, 'env'> = {},
+): ServiceProcess {
+  return startProcess(
+    name,
+    process.execPath,
+    ['-r', '@swc-node/register', path.join(REPOSITORY_ROOT, entry)],
+    {
+      ...options,
+      env,
+    },
+  );
+}
+
+/** Runs a command to its end; fails with the tail of its output unless it exits with 0. Returns the output. */
+export async function runToCompletion(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: ProcessOptions = {},
+): Promise<string> {
+  const run = startProcess(name, command, args, options);
+  const code = await run.exit();
+  if (code !== 0)
+    throw new Error(`${name} failed (${code ?? run.child.signalCode}):\n${run.output().slice(-4000)}`);
+  return run.output();
 }
 
 export interface WaitOptions {

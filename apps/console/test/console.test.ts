@@ -1,41 +1,35 @@
-import { execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/free-port';
+import { runToCompletion, startProcess, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
 const consoleDir = resolve(__dirname, '..');
 const nextBin = join(consoleDir, '..', '..', 'node_modules', 'next', 'dist', 'bin', 'next');
 
 describe('console (next build, next start)', () => {
-  let server: ReturnType<typeof spawn>;
+  let server: ServiceProcess;
   let base: string;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [nextBin, 'build'], {
-      cwd: consoleDir,
-      stdio: 'pipe',
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-    });
+    const env = { NEXT_TELEMETRY_DISABLED: '1' };
+    await runToCompletion('next build', process.execPath, [nextBin, 'build'], { cwd: consoleDir, env });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: consoleDir,
-      stdio: 'ignore',
-      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-    });
-    for (let attempt = 0; attempt < 120; attempt++) {
-      try {
-        if ((await fetch(`${base}/api/health`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((wait) => setTimeout(wait, 250));
-    }
-    throw new Error('the console did not answer /api/health within 30 s');
+    server = startProcess(
+      'next start',
+      process.execPath,
+      [nextBin, 'start', '-p', String(port), '-H', '127.0.0.1'],
+      { cwd: consoleDir, env },
+    );
+    await waitFor(
+      'the console to answer /api/health',
+      async () => (await fetch(`${base}/api/health`)).ok || undefined,
+      { timeoutMs: 30_000, services: [server] },
+    );
   });
 
-  afterAll(() => {
-    server?.kill('SIGTERM');
+  afterAll(async () => {
+    await server?.stop();
   });
 
   it('answers its health check', async () => {

@@ -2,9 +2,7 @@
 // the same Idempotency-Key on a new gateway: the retry gets every file, never the partial batch
 // the dead request left behind, and that partial batch ends failed with every recording counted.
 // Real processes on the integration run's PostgreSQL, Redis and S3 server.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
@@ -12,55 +10,35 @@ import { apiKeys, batches, connectDatabase, predictions, type DatabaseConnection
 import { buildWav, int16Samples } from '../../../libs/audio/test/wav-builder';
 import { hashApiKey } from './auth/api-key-secret';
 import { freePort } from '../../../test/free-port';
+import { startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_upload-recovery-test-admin-key';
 const FILES = 24;
 const BOUNDARY = '----heartbeat-recovery';
 
 let env: Record<string, string>;
 let connection: DatabaseConnection;
-const children: ChildProcess[] = [];
-let log = '';
+const gateways: ServiceProcess[] = [];
 
-async function startGateway(): Promise<{ child: ChildProcess; base: string }> {
+async function startGateway(): Promise<{ gateway: ServiceProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', path.join(ROOT, 'apps/gateway/src/main.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...env,
-        PORT: String(port),
-        GATEWAY_METRICS_PORT: '0',
-        HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
-        RATE_LIMIT_PER_MINUTE: '100000',
-        STALE_UPLOAD_TIMEOUT_MS: '2000',
-        STALE_UPLOAD_SWEEP_INTERVAL_MS: '60000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  children.push(child);
+  const gateway = startService('gateway', 'apps/gateway/src/main.ts', {
+    ...env,
+    PORT: String(port),
+    GATEWAY_METRICS_PORT: '0',
+    HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
+    RATE_LIMIT_PER_MINUTE: '100000',
+    STALE_UPLOAD_TIMEOUT_MS: '2000',
+    STALE_UPLOAD_SWEEP_INTERVAL_MS: '60000',
+  });
+  gateways.push(gateway);
   const base = `http://127.0.0.1:${port}`;
-  await until(
+  await waitFor(
     'the gateway to answer',
-    async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status === 200,
-    60_000,
+    async () => (await fetch(`${base}/health/live`)).status === 200 || undefined,
+    { timeoutMs: 60_000, everyMs: 100, services: [gateway] },
   );
-  return { child, base };
-}
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${log.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return { gateway, base };
 }
 
 /** Distinct 3-s recordings (their bytes differ, so each is its own object). */
@@ -89,7 +67,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const gateway of gateways) await gateway.stop('SIGKILL');
   await connection?.close();
 });
 
@@ -116,14 +94,14 @@ it('answers a same-key retry after a gateway crash with the whole batch, and end
     duplex: 'half',
   } as RequestInit).catch((error: unknown) => error);
   let partial: { id: string } | undefined;
-  await until(
+  await waitFor(
     'the first half to be registered',
     async () => {
       const [caller] = await connection.db
         .select({ id: apiKeys.id })
         .from(apiKeys)
         .where(eq(apiKeys.keyHash, hashApiKey(ADMIN_KEY)));
-      if (!caller) return false;
+      if (!caller) return undefined;
       [partial] = await connection.db
         .select({ id: batches.id })
         .from(batches)
@@ -134,17 +112,16 @@ it('answers a same-key retry after a gateway crash with the whole batch, and end
             isNotNull(batches.idempotencyKey),
           ),
         );
-      if (!partial) return false;
+      if (!partial) return undefined;
       const rows = await connection.db
         .select({ id: predictions.id })
         .from(predictions)
         .where(eq(predictions.batchId, partial.id));
-      return rows.length === FILES / 2;
+      return rows.length === FILES / 2 || undefined;
     },
-    30_000,
+    { timeoutMs: 30_000, everyMs: 100, services: [first.gateway] },
   );
-  first.child.kill('SIGKILL');
-  await new Promise((resolve) => first.child.once('exit', resolve));
+  await first.gateway.stop('SIGKILL');
   stall();
   await dying;
 

@@ -8,7 +8,7 @@
 // (Debian `prometheus`) scrapes the three services with deploy/prometheus's configuration: every
 // query of the generated Grafana dashboard returns data, no alert rule's expression holds on the
 // healthy stack, and the service-down alert's does once the inference worker stops.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { dashboardExpressions } from '../../../deploy/grafana/src/heartbeat-dashboard';
 import { freePort } from '../../../test/free-port';
+import { startProcess, startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const RECORDING = path.join(ROOT, 'samples/training-a/a0114.flac');
@@ -98,29 +99,6 @@ function startOtlpReceiver(spans: ExportedSpan[]): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-interface ServiceProcess {
-  child: ChildProcess;
-  output: () => string;
-}
-
-function startService(main: string, env: Record<string, string>): ServiceProcess {
-  let output = '';
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, main)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-async function stop(service: ServiceProcess | undefined): Promise<void> {
-  if (!service || service.child.exitCode !== null) return;
-  service.child.kill('SIGTERM');
-  await new Promise((resolve) => service.child.once('exit', resolve));
-}
-
 function jsonLines(output: string): Record<string, unknown>[] {
   return output
     .split('\n')
@@ -145,27 +123,8 @@ let gatewayMetricsPort: number;
 let workerMetricsPort: number;
 let workDir: string;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    for (const [name, service] of [
-      ['gateway', gateway],
-      ['inference worker', worker],
-      ['training worker', training],
-    ] as const)
-      if (service && service.child.exitCode !== null)
-        throw new Error(
-          `${name} exited (${service.child.exitCode}) while waiting for ${what}:\n${service.output().slice(-3000)}`,
-        );
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}:\n${gateway?.output().slice(-2000)}\n${worker?.output().slice(-2000)}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+/** The services every wait watches: it fails at once, with their output, when one of them exits. */
+const stack = () => [gateway, worker, training];
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-observability-'));
@@ -190,13 +149,13 @@ beforeAll(async () => {
     OTEL_TRACES_SAMPLER: 'always_on',
     OTEL_BSP_SCHEDULE_DELAY: '200',
   };
-  worker = startService('apps/inference-worker/src/main.ts', {
+  worker = startService('inference worker', 'apps/inference-worker/src/main.ts', {
     ...env,
     INFERENCE_PROCESSES: '1',
     INFERENCE_WORKER_METRICS_PORT: String(workerPort),
     INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
   });
-  gateway = startService('apps/gateway/src/main.ts', {
+  gateway = startService('gateway', 'apps/gateway/src/main.ts', {
     ...env,
     HOST: '127.0.0.1',
     PORT: String(gatewayPort),
@@ -204,7 +163,7 @@ beforeAll(async () => {
     HEARTBEAT_BOOTSTRAP_API_KEY: API_KEY,
     PREDICT_TIMEOUT_MS: '60000',
   });
-  training = startService('apps/training-worker/src/main.ts', {
+  training = startService('training worker', 'apps/training-worker/src/main.ts', {
     ...env,
     TRAINING_WORKER_METRICS_PORT: String(trainingPort),
     TRAINING_WORK_DIR: path.join(workDir, 'training'),
@@ -216,13 +175,13 @@ beforeAll(async () => {
       const health = (await (await fetch(`${base}/health`)).json()) as { modelLoaded?: boolean };
       return health.modelLoaded ? health : undefined;
     },
-    240_000,
+    { timeoutMs: 240_000, services: stack() },
   );
 }, 300_000);
 
 afterAll(async () => {
-  await stopPrometheus();
-  await Promise.all([stop(gateway), stop(worker), stop(training)]);
+  await prometheus?.stop();
+  await Promise.all([gateway?.stop(), worker?.stop(), training?.stop()]);
   await new Promise((resolve) => receiver?.close(resolve));
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -302,7 +261,7 @@ describe('one /predict', () => {
         );
         return server ? job.traceId : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000, services: stack() },
     );
     // And a batch, through the other upload path.
     const batchForm = new FormData();
@@ -322,7 +281,7 @@ describe('one /predict', () => {
         ).json()) as { status: string };
         return status.status === 'completed' ? status : undefined;
       },
-      60_000,
+      { timeoutMs: 60_000, services: stack() },
     );
     await new Promise((resolve) => setTimeout(resolve, 500));
   }, 120_000);
@@ -412,15 +371,8 @@ if (!PROMETHEUS_AVAILABLE)
     'prometheus not found: skipping the live-Prometheus checks (install the Debian/Ubuntu package `prometheus`; CI does).',
   );
 const RULES = path.join(ROOT, 'deploy/prometheus/rules/heartbeat.rules.yml');
-let prometheus: ChildProcess | undefined;
-let prometheusLog = '';
+let prometheus: ServiceProcess | undefined;
 let prometheusUrl: string;
-
-async function stopPrometheus(): Promise<void> {
-  if (!prometheus || prometheus.exitCode !== null) return;
-  prometheus.kill('SIGTERM');
-  await new Promise((resolve) => prometheus!.once('exit', resolve));
-}
 
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -465,21 +417,18 @@ describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack wit
     writeFileSync(`${dir}.yml`, stringify(config));
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [`--config.file=${dir}.yml`, `--storage.tsdb.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stderr?.on('data', (chunk: Buffer) => (prometheusLog += chunk.toString()));
+    prometheus = startProcess('prometheus', 'prometheus', [
+      `--config.file=${dir}.yml`,
+      `--storage.tsdb.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ]);
     await waitFor(
       'Prometheus to scrape all three services',
       async () => {
-        if (prometheus?.exitCode !== null)
-          throw new Error(`prometheus exited: ${prometheusLog.slice(-2000)}`);
         const up = await query('up == 1');
         return up.length === 3 ? up : undefined;
       },
-      30_000,
+      { timeoutMs: 30_000, services: [...stack(), prometheus] },
     );
     // Traffic Prometheus sees happen: a few screenings and a client error.
     for (let i = 0; i < 3; i++) {
@@ -518,14 +467,14 @@ describe.skipIf(!PROMETHEUS_AVAILABLE)('a real Prometheus scraping the stack wit
     // Stopped on purpose: no longer watched for an unexpected exit.
     const stopping = worker;
     worker = undefined;
-    await stop(stopping);
+    await stopping?.stop();
     const result = await waitFor(
       'the service-down expression to hold',
       async () => {
         const series = await query(down.expr);
         return series.length > 0 ? series : undefined;
       },
-      15_000,
+      { timeoutMs: 15_000, services: stack() },
     );
     expect(result.map((series) => series.metric.service)).toEqual(['inference-worker']);
   });
