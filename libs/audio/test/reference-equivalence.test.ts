@@ -116,52 +116,99 @@ const cases: Case[] = [
   },
 ];
 
-describe.each(cases)('the faster feature path on $name', ({ signal }) => {
-  it('gives every stage the reference implementation gives, within 1e-5', async () => {
-    const decoded = await signal();
-    const prepared = prepareSignal(decoded);
-    const reference = referencePrepareSignal(decoded);
-    expect(maxAbsDifference(prepared, reference)).toBeLessThanOrEqual(TOLERANCE);
+/**
+ * Log-mel values of the end-to-end comparison: a conditioned sample that rounds to the neighbouring
+ * float32 (a difference of ~6e-8) moves the log of a near-silent frame's band by ~1e-5.
+ */
+const CHAINED_LOG_MEL_TOLERANCE = 1e-4;
 
-    for (const windowLength of [80, 128] as HeartSoundWindowLength[]) {
-      const spectrogram = heartSoundSpectrogram(prepared, windowLength);
-      const referenceSpectrogram = referenceHeartSoundSpectrogram(reference, windowLength);
-      expect(spectrogram.frames).toBe(referenceSpectrogram.frames);
-      expect(maxLogDifference(spectrogram.power, referenceSpectrogram.power)).toBeLessThanOrEqual(TOLERANCE);
+type Stages = {
+  spectrogram: typeof heartSoundSpectrogram;
+  segment: typeof segmentHeartSounds;
+  cycle: typeof heartCycleFeatures;
+  aligned: typeof alignedHeartCycleFeatures;
+  logMels: typeof logMelSpectrogramsOfWindows;
+};
+const faster: Stages = {
+  spectrogram: heartSoundSpectrogram,
+  segment: segmentHeartSounds,
+  cycle: heartCycleFeatures,
+  aligned: alignedHeartCycleFeatures,
+  logMels: logMelSpectrogramsOfWindows,
+};
+const referenceStages = {
+  spectrogram: referenceHeartSoundSpectrogram,
+  segment: referenceSegmentHeartSounds,
+  cycle: referenceHeartCycleFeatures,
+  aligned: referenceAlignedHeartCycleFeatures,
+  logMels: referenceLogMelSpectrogramsOfWindows,
+} as unknown as Stages; // the same signatures; the reference's types are its own copies
 
-      const segments = segmentHeartSounds(prepared, spectrogram);
-      expect(segments).toEqual(referenceSegmentHeartSounds(reference, referenceSpectrogram));
-      const cycle = heartCycleFeatures(prepared, spectrogram, segments);
-      const referenceCycle = referenceHeartCycleFeatures(reference, referenceSpectrogram);
-      const aligned = alignedHeartCycleFeatures(spectrogram, segments);
-      const referenceAligned = referenceAlignedHeartCycleFeatures(
-        referenceSpectrogram,
-        referenceSegmentHeartSounds(reference, referenceSpectrogram),
-      );
-      for (const [value, expected] of [
-        [cycle, referenceCycle],
-        [aligned, referenceAligned],
-      ]) {
-        expect(value === null).toBe(expected === null);
-        if (value && expected) expect(maxAbsDifference(value, expected)).toBeLessThanOrEqual(TOLERANCE);
-      }
+/** Every stage after conditioning, of `signal`, with the given implementations. */
+function features(stages: Stages, signal: Float32Array) {
+  return ([80, 128] as HeartSoundWindowLength[]).map((windowLength) => {
+    const spectrogram = stages.spectrogram(signal, windowLength);
+    const segments = stages.segment(signal, spectrogram);
+    const windows =
+      signal.length >= 10_000 ? segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE }) : [];
+    return {
+      spectrogram,
+      segments,
+      cycle: stages.cycle(signal, spectrogram, segments),
+      aligned: stages.aligned(spectrogram, segments),
+      logMels: [
+        stages.logMels(signal, windows, DEFAULT_FEATURE_CONFIG),
+        stages.logMels(signal, windows, COMPACT_CONFIG),
+        ...(windowLength === 128 ? [stages.logMels(signal, windows, COMPACT_CONFIG, spectrogram)] : []),
+      ],
+    };
+  });
+}
 
-      for (const config of [DEFAULT_FEATURE_CONFIG, COMPACT_CONFIG]) {
-        if (prepared.length < 10_000) continue; // segmentIntoWindows pads such a clip: not a view
-        const windows = segmentIntoWindows(prepared, { sampleRate: MODEL_SAMPLE_RATE });
-        const referenceWindows = segmentIntoWindows(reference, { sampleRate: MODEL_SAMPLE_RATE });
-        const shared = config === COMPACT_CONFIG && windowLength === 128 ? spectrogram : undefined;
-        const mels = logMelSpectrogramsOfWindows(prepared, windows, config, shared);
-        const referenceMels = referenceLogMelSpectrogramsOfWindows(
-          reference,
-          referenceWindows,
-          config,
-          shared && referenceSpectrogram,
-        );
-        mels.forEach((mel, w) =>
-          expect(maxAbsDifference(mel.data, referenceMels[w].data)).toBeLessThanOrEqual(TOLERANCE),
-        );
-      }
+function expectSameFeatures(
+  actual: ReturnType<typeof features>,
+  expected: ReturnType<typeof features>,
+  logMelTolerance: number,
+): void {
+  actual.forEach((value, i) => {
+    const reference = expected[i];
+    expect(value.spectrogram.frames).toBe(reference.spectrogram.frames);
+    expect(maxLogDifference(value.spectrogram.power, reference.spectrogram.power)).toBeLessThanOrEqual(
+      TOLERANCE,
+    );
+    expect(value.segments).toEqual(reference.segments);
+    for (const key of ['cycle', 'aligned'] as const) {
+      expect(value[key] === null).toBe(reference[key] === null);
+      if (value[key] && reference[key])
+        expect(maxAbsDifference(value[key], reference[key])).toBeLessThanOrEqual(TOLERANCE);
     }
+    value.logMels.forEach((mels, c) =>
+      mels.forEach((mel, w) =>
+        expect(maxAbsDifference(mel.data, reference.logMels[c][w].data)).toBeLessThanOrEqual(logMelTolerance),
+      ),
+    );
+  });
+}
+
+describe.each(cases)('the faster feature path on $name', ({ signal }) => {
+  it('conditions the signal as the reference does, within 1e-5', async () => {
+    const decoded = await signal();
+    expect(maxAbsDifference(prepareSignal(decoded), referencePrepareSignal(decoded))).toBeLessThanOrEqual(
+      TOLERANCE,
+    );
+  });
+
+  it("computes from the reference's conditioned signal what the reference computes, within 1e-5", async () => {
+    const reference = referencePrepareSignal(await signal());
+    expectSameFeatures(features(faster, reference), features(referenceStages, reference), TOLERANCE);
+  });
+
+  it('gives the same heart-cycle features and segments end to end, and log-mel within 1e-4', async () => {
+    const decoded = await signal();
+    expectSameFeatures(
+      features(faster, prepareSignal(decoded)),
+      features(referenceStages, referencePrepareSignal(decoded)),
+      CHAINED_LOG_MEL_TOLERANCE,
+    );
   });
 });

@@ -2,7 +2,14 @@
 // same rate, heart-sound band only, and an amplitude scale that a single loud bump cannot dictate.
 
 import type { DecodedAudio } from '../decode/decode-audio';
-import { butterworthHighPass, butterworthLowPass, filtfilt, type Biquad } from './butterworth';
+import {
+  butterworthHighPass,
+  butterworthLowPass,
+  runUnitNumeratorCascade,
+  unitNumeratorCascade,
+  type Biquad,
+  type UnitNumeratorCascade,
+} from './butterworth';
 import { resample } from './resample';
 
 export const MODEL_SAMPLE_RATE = 2000;
@@ -37,27 +44,67 @@ export function bandPassSections(sampleRate: number): Biquad[] {
   return sections;
 }
 
-/** Zero-phase 25-400 Hz band-pass with DC removal; no amplitude change. */
-export function bandPass(samples: Float32Array, sampleRate: number): Float32Array {
-  return Float32Array.from(zeroPhaseBandPass(samples, sampleRate));
+/**
+ * The band-pass sections with their numerators factored out (unitNumeratorCascade), cached per rate.
+ */
+const unitBandPassCache = new Map<number, UnitNumeratorCascade>();
+
+function unitBandPass(sampleRate: number): UnitNumeratorCascade {
+  let cascade = unitBandPassCache.get(sampleRate);
+  if (!cascade) {
+    cascade = unitNumeratorCascade(bandPassSections(sampleRate));
+    unitBandPassCache.set(sampleRate, cascade);
+  }
+  return cascade;
 }
 
-function zeroPhaseBandPass(samples: Float32Array, sampleRate: number): Float64Array {
+/** Zero-phase 25-400 Hz band-pass with DC removal; no amplitude change. */
+export function bandPass(samples: Float32Array, sampleRate: number): Float32Array {
+  const output = new Float32Array(samples.length);
+  const { filtered, pad, gain } = zeroPhaseBandPass(samples, sampleRate);
+  for (let i = 0; i < output.length; i++) output[i] = filtered[pad + i] * gain;
+  return output;
+}
+
+/**
+ * The filtered signal times 1 / gain, at [pad, pad + n) of a scratch buffer that the next call
+ * reuses (read it before calling again).
+ */
+function zeroPhaseBandPass(
+  samples: Float32Array,
+  sampleRate: number,
+): { filtered: Float64Array; pad: number; gain: number } {
+  const n = samples.length;
   // Three periods of the low cut-off is enough reflected signal for the high-pass to settle.
-  const padLength = 3 * Math.ceil(sampleRate / CONDITIONING.lowCutHz);
-  return filtfilt(bandPassSections(sampleRate), samples, padLength, mean(samples));
+  const pad = Math.max(0, Math.min(3 * Math.ceil(sampleRate / CONDITIONING.lowCutHz), n - 1));
+  const cascade = unitBandPass(sampleRate);
+  const extended = scratchFloat64(n + 2 * pad).subarray(0, n + 2 * pad);
+  if (n > 0) {
+    reflectAround(samples, pad, mean(samples), extended);
+    runUnitNumeratorCascade(cascade.sections, extended, 1);
+    runUnitNumeratorCascade(cascade.sections, extended, -1);
+  }
+  // Forward and backward: the cascade's gain twice.
+  return { filtered: extended, pad, gain: cascade.gain * cascade.gain };
 }
 
 /** DC removal, zero-phase 25-400 Hz band-pass, robust scaling to the 99th percentile of |x|, clipping at +-3. */
 export function conditionSignal(samples: Float32Array, sampleRate: number): Float32Array {
-  const filtered = zeroPhaseBandPass(samples, sampleRate);
-  const output = new Float32Array(filtered.length);
-  const reference = quantileOfMagnitude(filtered, CONDITIONING.normalisationQuantile);
+  const n = samples.length;
+  const output = new Float32Array(n);
+  const { filtered, pad, gain } = zeroPhaseBandPass(samples, sampleRate);
+  // quantileOfMagnitude of the filtered signal, its magnitudes written straight into a scratch buffer
+  const magnitudes = scratchFloat32(n);
+  for (let i = 0; i < n; i++) magnitudes[i] = Math.abs(filtered[pad + i] * gain);
+  const reference =
+    n === 0
+      ? 0
+      : selectKth(magnitudes, n, Math.min(n - 1, Math.floor(CONDITIONING.normalisationQuantile * (n - 1))));
   if (!(reference > 0)) return output;
   const scale = 1 / reference;
   const clip = CONDITIONING.clipLevel;
-  for (let i = 0; i < filtered.length; i++) {
-    const value = filtered[i] * scale;
+  for (let i = 0; i < n; i++) {
+    const value = filtered[pad + i] * gain * scale;
     output[i] = value > clip ? clip : value < -clip ? -clip : value;
   }
   return output;
@@ -84,12 +131,13 @@ export function quantileOfMagnitude(samples: ArrayLike<number>, quantile: number
   if (n === 0) return 0;
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = Math.abs(samples[i]);
-  return selectKth(values, Math.min(n - 1, Math.floor(quantile * (n - 1))));
+  return selectKth(values, n, Math.min(n - 1, Math.floor(quantile * (n - 1))));
 }
 
-function selectKth(values: Float32Array, k: number): number {
+/** The k-th smallest of values[0 .. length), reordering them. */
+function selectKth(values: Float32Array, length: number, k: number): number {
   let left = 0;
-  let right = values.length - 1;
+  let right = length - 1;
   while (left < right) {
     const pivot = values[(left + right) >> 1];
     let i = left;
@@ -110,4 +158,37 @@ function selectKth(values: Float32Array, k: number): number {
     else return values[k];
   }
   return values[k];
+}
+
+/**
+ * numpy-style odd reflection of samples - offset, `pad` samples each side (like filtfilt's), into
+ * out[0 .. n + 2 pad).
+ */
+function reflectAround(samples: Float32Array, pad: number, offset: number, out: Float64Array): void {
+  const n = samples.length;
+  const first = samples[0] - offset;
+  const last = samples[n - 1] - offset;
+  for (let i = 0; i < pad; i++) out[i] = 2 * first - (samples[pad - i] - offset);
+  for (let i = 0; i < n; i++) out[pad + i] = samples[i] - offset;
+  for (let i = 0; i < pad; i++) out[pad + n + i] = 2 * last - (samples[n - 2 - i] - offset);
+}
+
+// Scratch buffers reused across recordings (a recording's band-pass allocated ~2.5x its size in
+// float64 and float32 arrays, which the garbage collector then had to clear); long ones are not kept.
+const MAX_KEPT_SCRATCH = 1 << 19;
+let float64Scratch = new Float64Array(0);
+let float32Scratch = new Float32Array(0);
+
+function scratchFloat64(length: number): Float64Array {
+  if (length > MAX_KEPT_SCRATCH) return new Float64Array(length);
+  if (float64Scratch.length < length)
+    float64Scratch = new Float64Array(Math.min(MAX_KEPT_SCRATCH, 2 * length));
+  return float64Scratch;
+}
+
+function scratchFloat32(length: number): Float32Array {
+  if (length > MAX_KEPT_SCRATCH) return new Float32Array(length);
+  if (float32Scratch.length < length)
+    float32Scratch = new Float32Array(Math.min(MAX_KEPT_SCRATCH, 2 * length));
+  return float32Scratch;
 }
