@@ -9,6 +9,8 @@
 //   npm exec -- node -r @swc-node/register research/cycle-gate-check.ts models/1.6.0 <fold dirs> [--clips]
 // --clips also scores the validation records' first 2, 3 and 5 s (the version's ONNX network on the
 // clip plus each variant's heart-cycle logit on the clip) at the decision fitted on whole records.
+// Variant 12 (the last of the issue's twelve) is 7 with the threshold chosen by the site-balanced rule
+// (the mean of the subsets' own MAcc on validation) instead of the version's pooled rule.
 // Features (whole records and 2/3/5-s clips) are cached in tmp/research/cycle-gate/features.json;
 // results go to tmp/research/cycle-gate/<dir name>.json.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +43,7 @@ import {
   reportFor,
   splitOf,
   type RecordScoreRow,
+  type ThresholdRule,
 } from '@heartbeat/model-training';
 
 const root = join(__dirname, '..');
@@ -116,6 +119,8 @@ function linearFit(x: number[], y: number[]): { offset: number; scale: number } 
 interface Variant {
   logit: (row: Row) => number;
   weight: number;
+  /** The threshold rule when not the version's own. */
+  rule?: ThresholdRule;
 }
 
 /**
@@ -147,6 +152,7 @@ function variants(
       weight: WEIGHT,
     },
     '10. as 7, weight 1': { logit: gate(0, a), weight: 1 },
+    '12. as 7, site-balanced threshold': { logit: gate(0, a), weight: WEIGHT, rule: 'site-balanced-macc' },
   };
 }
 
@@ -255,7 +261,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${dir}: ${training.length} training records, both models fitted in ${fitSeconds.toFixed(0)} s of CPU`,
     );
-    for (const [name, { logit: model, weight }] of Object.entries(models)) {
+    for (const [name, { logit: model, weight, rule }] of Object.entries(models)) {
       const combine = (set: typeof validation) =>
         set.map((s) => {
           const cycleLogit = model(cache[keyOf(s.recording)].whole);
@@ -266,11 +272,15 @@ async function main(): Promise<void> {
           };
         });
       const validationScored = combine(validation);
-      const decision = fitDecision(validationScored, manifest.decision.thresholdRule ?? 'pooled-macc');
+      const decision = fitDecision(
+        validationScored,
+        rule ?? manifest.decision.thresholdRule ?? 'pooled-macc',
+      );
       const report = (set: typeof validationScored) =>
         set.length ? reportFor(set, decision.calibration, decision.threshold) : undefined;
       const entry: Record<string, unknown> = {
         threshold: decision.threshold,
+        thresholdRule: decision.thresholdRule,
         validation: report(validationScored),
         heldOut: report(combine(heldOut)),
       };
@@ -302,7 +312,9 @@ async function main(): Promise<void> {
       const c = entry.clips as Record<string, { auc: number; macc: number }> | undefined;
       console.log(
         `| ${name} | val AUC ${f(v?.overall.auc)} MAcc ${f(v?.overall.macc)} Se ${f(v?.overall.sensitivity)} Sp ${f(v?.overall.specificity)} thr ${decision.threshold.toFixed(3)} | ` +
-          `per subset AUC/MAcc ${Object.entries(v?.perSubset ?? {})
+          `ECE ${f(v?.overall.ece)} rule ${decision.thresholdRule} | per subset AUC/MAcc ${Object.entries(
+            v?.perSubset ?? {},
+          )
             .map(([s, m]) => `${s.slice(-1)} ${f(m.auc)}/${f(m.macc)}`)
             .join(', ')} | held out AUC ${f(h?.overall.auc)} MAcc ${f(h?.overall.macc)} |` +
           (c ? ` clips ${CLIPS.map((s) => `${s}s ${f(c[s].auc)}/${f(c[s].macc)}`).join(', ')} |` : '') +

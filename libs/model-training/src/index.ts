@@ -157,9 +157,16 @@ export {
   trainingLengthOf,
 } from './model-card/model-card';
 export {
+  candidateMovesDefault,
+  type ComparedModel,
+  type ResearchComparisonReport,
+} from './model-card/research-comparison';
+export {
   finaliseModelDirectory,
   LEAVE_ONE_SUBSET_OUT_FILE,
   MODEL_CARD_FILE,
+  renderModelCardOf,
+  RESEARCH_COMPARISON_FILE,
   SEGMENTATION_SCORE_FILE,
   SHORT_CLIPS_FILE,
   SITE_OPERATING_POINTS_FILE,

@@ -1,6 +1,7 @@
 // The model card: what the model was trained on, how it was measured, what it is for and its limits.
 // Rendered from the numbers in the model directory, never typed by hand.
 import type { BinaryMetrics, ModelManifest } from '@heartbeat/model';
+import { renderResearchComparison, type ResearchComparisonReport } from './research-comparison';
 
 export interface CardTrainingReport {
   bestEpoch: number;
@@ -95,6 +96,8 @@ export interface ModelCardInput {
   segmentation?: SegmentationScoreReport;
   /** Validation records cut to their first seconds (short-clips.json), when measured. */
   shortClips?: ShortClipReport;
+  /** The best candidate a research issue measured beside this version (research-comparison.json), when there is one. */
+  research?: ResearchComparisonReport;
 }
 
 export interface SegmentationScoreReport {
@@ -427,7 +430,7 @@ ${renderSegmentation(input.segmentation)}
 
 ## Short clips
 ${renderShortClips(input.shortClips)}
-
+${input.research ? `\n## Research: the best candidate beside this version\n${renderResearchComparison(input.research)}\n` : ''}
 ## Intended use and limits
 - Intended: to prioritise heart sound recordings for review by a clinician, in adults and children, at sites
   whose recordings resemble the PhysioNet 2016 databases.

@@ -13,6 +13,7 @@ import {
   type ShortClipReport,
   type SiteOperatingPointsReport,
 } from './model-card';
+import type { ResearchComparisonReport } from './research-comparison';
 
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
 export const LEAVE_ONE_SUBSET_OUT_FILE = 'leave-one-subset-out.json';
@@ -21,6 +22,8 @@ export const SITE_OPERATING_POINTS_FILE = 'site-operating-points.json';
 export const SEGMENTATION_SCORE_FILE = 'segmentation-score.json';
 /** Its validation records cut to their first seconds (scripts/model/short-clip-evaluation.ts --card). */
 export const SHORT_CLIPS_FILE = 'short-clips.json';
+/** The best candidate of a research issue beside this version (research/research-comparison.ts). */
+export const RESEARCH_COMPARISON_FILE = 'research-comparison.json';
 
 export async function finaliseModelDirectory(
   modelDir: string,
@@ -39,6 +42,11 @@ export async function finaliseModelDirectory(
 
 /** (Re)writes MODEL_CARD.md from the directory's manifest, metrics and leave-one-subset-out results. */
 export function writeModelCardFile(modelDir: string): void {
+  writeFileSync(join(modelDir, MODEL_CARD_FILE), renderModelCardOf(modelDir));
+}
+
+/** The model card the directory's files give (what MODEL_CARD.md must hold). */
+export function renderModelCardOf(modelDir: string): string {
   const manifest = readModelManifest(modelDir);
   const training = JSON.parse(
     readFileSync(join(modelDir, manifest.artifacts.metrics ?? 'metrics.json'), 'utf8'),
@@ -59,18 +67,16 @@ export function writeModelCardFile(modelDir: string): void {
     existsSync(join(modelDir, file))
       ? (JSON.parse(readFileSync(join(modelDir, file), 'utf8')) as T)
       : undefined;
-  writeFileSync(
-    join(modelDir, MODEL_CARD_FILE),
-    renderModelCard({
-      manifest,
-      training,
-      leaveOneSubsetOut,
-      siteOperatingPoints,
-      trainCommand,
-      cycleModelSpectrogramWindow: cycleModel?.spectrogramWindowLength,
-      cycleModelFeatureSet: cycleModel?.featureSet,
-      segmentation: optional<SegmentationScoreReport>(SEGMENTATION_SCORE_FILE),
-      shortClips: optional<ShortClipReport>(SHORT_CLIPS_FILE),
-    }),
-  );
+  return renderModelCard({
+    manifest,
+    training,
+    leaveOneSubsetOut,
+    siteOperatingPoints,
+    trainCommand,
+    cycleModelSpectrogramWindow: cycleModel?.spectrogramWindowLength,
+    cycleModelFeatureSet: cycleModel?.featureSet,
+    segmentation: optional<SegmentationScoreReport>(SEGMENTATION_SCORE_FILE),
+    shortClips: optional<ShortClipReport>(SHORT_CLIPS_FILE),
+    research: optional<ResearchComparisonReport>(RESEARCH_COMPARISON_FILE),
+  });
 }
