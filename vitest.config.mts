@@ -26,7 +26,7 @@ export default defineConfig({
           include: [
             '{apps,libs,bench,scripts}/**/src/**/*.test.ts',
             '{apps,libs}/**/test/**/*.test.ts',
-            '{helm,deploy,research}/**/test/**/*.test.ts',
+            '{helm,deploy,research,scripts}/**/test/**/*.test.ts',
             'test/*.test.ts',
           ],
           exclude: [
