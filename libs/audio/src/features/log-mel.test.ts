@@ -8,8 +8,10 @@ import {
   logMelSpectrogram,
   logMelSpectrogramsOfWindows,
   melPowerSpectrogram,
+  melPowerSpectrogramInJavaScript,
   melPowerSpectrogramOneFftPerFrame,
 } from './log-mel';
+import { wasmMelPowerServes } from './mel-power-wasm';
 import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
 import { referenceFilterbank, referenceLogMel } from '../../test/python-reference';
 
@@ -121,7 +123,12 @@ describe('logMelSpectrogramsOfWindows', () => {
     );
   });
 
-  it('pairs two frames per complex FFT with the result of one real FFT per frame (relative 1e-9, log-mel 1e-5)', () => {
+  it('runs the heart-sound spectrogram in WebAssembly on this Node (FFT sizes that are powers of four)', () => {
+    expect(wasmMelPowerServes(256)).toBe(true);
+    expect(wasmMelPowerServes(128)).toBe(false);
+  });
+
+  it('pairs two frames per complex FFT, in WebAssembly and in JavaScript, with the result of one real FFT per frame (relative 1e-9, log-mel 1e-5)', () => {
     // Odd and even frame counts, a quiet stretch next to a loud one (a quiet frame shares its FFT
     // with a loud partner), and the 80- and 128-sample heart-sound windows.
     const loudThenQuiet = Float32Array.from(noise(2000 * 7 + 41, 14), (v, i) =>
@@ -130,20 +137,24 @@ describe('logMelSpectrogramsOfWindows', () => {
     for (const signal of [noise(2000 * 9 + 17, 15), noise(2000 * 9 + 57, 16), loudThenQuiet])
       for (const winLength of [80, 128]) {
         const config = { ...coarse, hopLength: 40, winLength };
-        const paired = melPowerSpectrogram(signal, config);
-        const reference = melPowerSpectrogramOneFftPerFrame(signal, config);
-        expect(paired.frames).toBe(reference.frames);
-        let worstRelative = 0;
-        let worstLog = 0;
-        for (let i = 0; i < reference.power.length; i++) {
-          worstRelative = Math.max(
-            worstRelative,
-            Math.abs(paired.power[i] - reference.power[i]) / reference.power[i],
-          );
-          worstLog = Math.max(worstLog, Math.abs(Math.log(paired.power[i]) - Math.log(reference.power[i])));
+        for (const paired of [
+          melPowerSpectrogram(signal, config),
+          melPowerSpectrogramInJavaScript(signal, config),
+        ]) {
+          const reference = melPowerSpectrogramOneFftPerFrame(signal, config);
+          expect(paired.frames).toBe(reference.frames);
+          let worstRelative = 0;
+          let worstLog = 0;
+          for (let i = 0; i < reference.power.length; i++) {
+            worstRelative = Math.max(
+              worstRelative,
+              Math.abs(paired.power[i] - reference.power[i]) / reference.power[i],
+            );
+            worstLog = Math.max(worstLog, Math.abs(Math.log(paired.power[i]) - Math.log(reference.power[i])));
+          }
+          expect(worstRelative).toBeLessThan(1e-9);
+          expect(worstLog).toBeLessThan(1e-5);
         }
-        expect(worstRelative).toBeLessThan(1e-9);
-        expect(worstLog).toBeLessThan(1e-5);
       }
   });
 

@@ -3,6 +3,7 @@
 
 import FFT from 'fft.js';
 import { melFilterbank } from './mel-filterbank';
+import { wasmMelPower, wasmMelPowerPlan, wasmMelPowerServes, type WasmMelPowerPlan } from './mel-power-wasm';
 
 export type FeatureConfig = {
   readonly sampleRate: number;
@@ -60,6 +61,8 @@ type Plan = {
   readonly pairInput: Float64Array;
   readonly pairSpectrum: Float64Array;
   readonly secondPower: Float64Array;
+  /** The same frames in WebAssembly (mel-power-wasm.ts), where the runtime and the FFT size allow. */
+  readonly wasm: WasmMelPowerPlan | undefined;
 };
 
 const plans = new Map<string, Plan>();
@@ -93,6 +96,29 @@ export type MelPowerSpectrogram = {
  * the tests) to rounding, ~1e-15 relative: not to the bit.
  */
 export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig): MelPowerSpectrogram {
+  const plan = planFor(config);
+  if (!plan.wasm) return melPowerSpectrogramInJavaScript(samples, config);
+  const half = config.nFft / 2;
+  if (samples.length <= half)
+    throw new RangeError(
+      `log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`,
+    );
+  const frames = frameCount(samples.length, config);
+  const power = wasmMelPower(
+    plan.wasm,
+    reflectPad(samples, half),
+    frames,
+    plan.windowOffset,
+    config.hopLength,
+  );
+  return { power, frames, mels: config.nMels, config };
+}
+
+/** melPowerSpectrogram without WebAssembly: what runs where the module cannot (kept tested). */
+export function melPowerSpectrogramInJavaScript(
+  samples: Float32Array,
+  config: FeatureConfig,
+): MelPowerSpectrogram {
   const frames = frameCount(samples.length, config);
   const power = new Float64Array(frames * config.nMels);
   const half = config.nFft / 2;
@@ -369,6 +395,9 @@ function planFor(config: FeatureConfig): Plan {
     (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / winLength),
   );
   const bands = packBands(melFilterbank({ sampleRate, nFft, nMels, fMin, fMax }).map(toSparseBand));
+  const wasm = wasmMelPowerServes(nFft)
+    ? wasmMelPowerPlan({ nFft, window, ...bands, nMels, logOffset: config.logOffset })
+    : undefined;
   const plan: Plan = {
     fft: new FFT(nFft),
     window,
@@ -380,6 +409,7 @@ function planFor(config: FeatureConfig): Plan {
     pairInput: new Float64Array(2 * nFft),
     pairSpectrum: new Float64Array(2 * nFft),
     secondPower: new Float64Array(nFft / 2 + 1),
+    wasm,
   };
   plans.set(key, plan);
   return plan;
