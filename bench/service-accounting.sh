@@ -7,7 +7,8 @@
 # cutime/cstime) before and after. Then `heartbeat classify` on the same files, and optionally the
 # /predict latency at 1, 4 and 16 clients (bench/predict-latency.ts, autocannon). Stops all it started.
 #
-#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR]
+#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled]
+# --compiled: the gateway and worker run compiled, as the images run them (default: from sources through SWC).
 # --profile DIR: the gateway and every worker process run with --cpu-prof into DIR (written when they
 # stop), and DIR/batch-window holds the batch's start and end on the profiles' clock (monotonic, us).
 # --redis cluster: a private 3-node Redis Cluster (redis-cli --cluster create) and QUEUE_PREFIX={heartbeat};
@@ -32,8 +33,9 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --redis) REDIS_MODE="$2"; shift 2 ;;
     --skip-cli) SKIP_CLI=--skip-cli; shift ;;
+    --compiled) PRIVATE_STACK_BUILD=compiled; shift ;;
     --profile) PROFILE_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
-    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR]" >&2; exit 2 ;;
+    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled]" >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/private-stack.sh
