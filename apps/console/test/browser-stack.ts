@@ -2,14 +2,22 @@
 // worker and training worker as the processes the quickstart runs, a real Prometheus scraping them,
 // the console built and started with `next start`, and Debian's Chromium through playwright-core.
 // Each piece gets a free port; stop() ends only what start() began.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { freePort } from '../../../test/free-port';
+import {
+  REPOSITORY_ROOT as ROOT,
+  runToCompletion,
+  startProcess,
+  startService,
+  waitFor,
+  type ServiceProcess,
+} from '../../../test/real-stack';
 
-export const ROOT = path.resolve(__dirname, '../../..');
+export { ROOT };
 const CONSOLE_DIR = path.join(ROOT, 'apps/console');
 const NEXT_BIN = path.join(ROOT, 'node_modules/next/dist/bin/next');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,33 +31,8 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-export { freePort };
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  log?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `Timed out after ${timeoutMs / 1000} s waiting for ${what}${log ? `:\n${log().slice(-3000)}` : ''}`,
-      );
-    await sleep(300);
-  }
-}
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  log: string;
-}
+/** The services are long-lived and chatty: the end of each one's output is enough. */
+const KEEP_OUTPUT_CHARS = 20_000;
 
 export interface StackOptions {
   /** Environment from test/integration-setup.ts: this run's database, Redis prefix and s3rver. */
@@ -61,7 +44,7 @@ export interface StackOptions {
 }
 
 export class BrowserStack {
-  readonly services = new Map<string, Service>();
+  readonly services = new Map<string, ServiceProcess>();
   gatewayUrl = '';
   consoleUrl = '';
   prometheusUrl = '';
@@ -75,30 +58,14 @@ export class BrowserStack {
 
   constructor(private readonly options: StackOptions) {}
 
-  private spawnService(
-    name: string,
-    command: string,
-    args: string[],
-    env: Record<string, string>,
-    cwd = ROOT,
-  ): Service {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const service: Service = { name, child, log: '' };
-    const append = (chunk: Buffer) => {
-      service.log = (service.log + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-    this.services.set(name, service);
+  /** Registers a service for stopService() and stop(). */
+  private track(service: ServiceProcess): ServiceProcess {
+    this.services.set(service.name, service);
     return service;
   }
 
-  logOf(name: string): string {
-    return this.services.get(name)?.log ?? '';
+  private startMain(name: string, entry: string): ServiceProcess {
+    return this.track(startService(name, entry, this.env, { keepOutputChars: KEEP_OUTPUT_CHARS }));
   }
 
   async start(): Promise<void> {
@@ -130,19 +97,9 @@ export class BrowserStack {
     await this.waitForGateway();
     this.adminKey = this.createKey('admin', 'console-browser-admin');
     this.screeningKey = this.createKey('screening', 'console-browser-screening');
-    this.spawnService(
-      'inference-worker',
-      process.execPath,
-      ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'],
-      this.env,
-    );
+    const inferenceWorker = this.startMain('inference-worker', 'apps/inference-worker/src/main.ts');
     if (this.options.withTrainingWorker)
-      this.spawnService(
-        'training-worker',
-        process.execPath,
-        ['-r', '@swc-node/register', 'apps/training-worker/src/main.ts'],
-        this.env,
-      );
+      this.startMain('training-worker', 'apps/training-worker/src/main.ts');
     if (this.options.withPrometheus)
       await this.startPrometheus([this.gatewayMetricsPort, inferenceMetricsPort, trainingMetricsPort]);
     await building;
@@ -152,55 +109,33 @@ export class BrowserStack {
       async () =>
         ((await (await fetch(`${this.gatewayUrl}/health`)).json()) as { modelLoaded: boolean }).modelLoaded ||
         undefined,
-      240_000,
-      () => this.logOf('inference-worker'),
+      { timeoutMs: 240_000, everyMs: 300, services: [inferenceWorker] },
     );
     // playwright-core gives every launch a new empty profile (its own --user-data-dir).
     this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }
 
   private async buildConsole(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      const build = spawn(process.execPath, [NEXT_BIN, 'build'], {
-        cwd: CONSOLE_DIR,
-        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let log = '';
-      build.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      build.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      build.once('exit', (code) =>
-        code === 0 ? resolve() : reject(new Error(`next build failed (${code}):\n${log.slice(-4000)}`)),
-      );
+    await runToCompletion('next build', process.execPath, [NEXT_BIN, 'build'], {
+      cwd: CONSOLE_DIR,
+      env: { NEXT_TELEMETRY_DISABLED: '1' },
     });
   }
 
   startGateway(): void {
-    this.spawnService(
-      'gateway',
-      process.execPath,
-      ['-r', '@swc-node/register', 'apps/gateway/src/main.ts'],
-      this.env,
-    );
+    this.startMain('gateway', 'apps/gateway/src/main.ts');
   }
 
   async waitForGateway(): Promise<void> {
     await waitFor(
       'the gateway to be ready',
       async () => (await fetch(`${this.gatewayUrl}/health/ready`)).ok || undefined,
-      120_000,
-      () => this.logOf('gateway'),
+      { timeoutMs: 120_000, everyMs: 300, services: [this.services.get('gateway')] },
     );
   }
 
   async stopService(name: string): Promise<void> {
-    const service = this.services.get(name);
-    if (!service || service.child.exitCode !== null || service.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => service.child.once('exit', resolve));
-    service.child.kill('SIGTERM');
-    const timer = setTimeout(() => service.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await this.services.get(name)?.stop('SIGTERM', { killAfterMs: 15_000 });
   }
 
   private createKey(role: 'admin' | 'screening', name: string): string {
@@ -246,45 +181,45 @@ export class BrowserStack {
       ].join('\n'),
     );
     this.prometheusUrl = `http://127.0.0.1:${port}`;
-    this.spawnService(
-      'prometheus',
-      'prometheus',
-      [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${path.join(this.workDir, 'prometheus-data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      {},
+    const prometheus = this.track(
+      startProcess(
+        'prometheus',
+        'prometheus',
+        [
+          `--config.file=${configFile}`,
+          `--storage.tsdb.path=${path.join(this.workDir, 'prometheus-data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { keepOutputChars: KEEP_OUTPUT_CHARS },
+      ),
     );
     await waitFor(
       'Prometheus to be ready',
       async () => (await fetch(`${this.prometheusUrl}/-/ready`)).ok || undefined,
-      60_000,
-      () => this.logOf('prometheus'),
+      { timeoutMs: 60_000, everyMs: 300, services: [prometheus] },
     );
   }
 
   private async startConsole(): Promise<void> {
     const port = await freePort();
     this.consoleUrl = `http://127.0.0.1:${port}`;
-    this.spawnService(
-      'console',
-      process.execPath,
-      [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
-      {
-        NEXT_TELEMETRY_DISABLED: '1',
-        HEARTBEAT_GATEWAY_URL: this.gatewayUrl,
-        GATEWAY_METRICS_URL: `http://127.0.0.1:${this.gatewayMetricsPort}/metrics`,
-        PROMETHEUS_URL: this.prometheusUrl,
-        CONSOLE_SESSION_SECRET: 'browser-tests-session-secret-0123456789abcdef',
-      },
-      CONSOLE_DIR,
+    const nextServer = this.track(
+      startProcess('console', process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+        cwd: CONSOLE_DIR,
+        env: {
+          NEXT_TELEMETRY_DISABLED: '1',
+          HEARTBEAT_GATEWAY_URL: this.gatewayUrl,
+          GATEWAY_METRICS_URL: `http://127.0.0.1:${this.gatewayMetricsPort}/metrics`,
+          PROMETHEUS_URL: this.prometheusUrl,
+          CONSOLE_SESSION_SECRET: 'browser-tests-session-secret-0123456789abcdef',
+        },
+        keepOutputChars: KEEP_OUTPUT_CHARS,
+      }),
     );
     await waitFor(
       'the console to answer',
       async () => (await fetch(`${this.consoleUrl}/api/health`)).ok || undefined,
-      60_000,
-      () => this.logOf('console'),
+      { timeoutMs: 60_000, everyMs: 300, services: [nextServer] },
     );
   }
 

@@ -9,7 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BrowserStack, ROOT, waitFor } from './browser-stack';
+import { waitFor } from '../../../test/real-stack';
+import { BrowserStack, ROOT } from './browser-stack';
 
 const SHOTS = path.join(ROOT, 'docs/screenshots');
 const SAMPLES = path.join(ROOT, 'samples');
@@ -112,7 +113,7 @@ describe('console in the browser', () => {
           (await canvasDrawn(page, 'spectrogram')) &&
           (await canvasDrawn(page, 'window-scores'))) ||
         undefined,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await page.click('button:has-text("Play")');
     await page.waitForSelector('button:has-text("Pause")');
@@ -121,7 +122,7 @@ describe('console in the browser', () => {
       async () =>
         (await page.$eval('[data-testid=cursor]', (el) => parseFloat((el as HTMLElement).style.left))) > 0 ||
         undefined,
-      10_000,
+      { timeoutMs: 10_000 },
     );
     await page.click('button:has-text("Pause")');
     await shot('screen-result');
@@ -165,7 +166,7 @@ describe('console in the browser', () => {
     await waitFor(
       'the recording to be drawn',
       async () => (await canvasDrawn(page, 'spectrogram')) || undefined,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await shot('result-card');
   });
@@ -262,8 +263,7 @@ describe('console in the browser', () => {
         const status = (await page.textContent('[data-testid=run-status]'))?.trim();
         return status === 'succeeded' || status === 'failed' ? status : undefined;
       },
-      300_000,
-      () => stack.logOf('training-worker'),
+      { timeoutMs: 300_000, services: [stack.services.get('training-worker')] },
     );
     expect((await page.textContent('[data-testid=run-status]'))?.trim()).toBe('succeeded');
     expect(await page.textContent('[data-testid=run-progress]')).toContain('100 %');
@@ -354,7 +354,7 @@ describe('console in the browser', () => {
         ).json()) as { data: { result: unknown[] } };
         return answer.data.result.length > 0 || undefined;
       },
-      60_000,
+      { timeoutMs: 60_000 },
     );
     await page.goto(`${stack.consoleUrl}/metrics`);
     // Attached, not visible: a constant series is a flat line with no height.
