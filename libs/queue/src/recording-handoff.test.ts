@@ -25,4 +25,29 @@ describe('RecordingHandoff budget', () => {
       { key: 'hb:handoff:c', ttlMs: 1_000 },
     ]);
   });
+
+  it('counts offers a worker has taken no more, so a batch screened as it uploads keeps handing off', async () => {
+    const inRedis = new Set<string>();
+    const redis = {
+      set: async (key: string) => (inRedis.add(key), 'OK'),
+      getdelBuffer: async (key: string) => (inRedis.delete(key) ? Buffer.alloc(100) : null),
+      pipeline: () => {
+        const keys: string[] = [];
+        const pipeline = {
+          exists: (key: string) => (keys.push(key), pipeline),
+          exec: async () => keys.map((key) => [null, inRedis.has(key) ? 1 : 0]),
+        };
+        return pipeline;
+      },
+    };
+    let now = 0;
+    const handoff = new RecordingHandoff(redis as never, 'hb', 60_000, 250, () => now);
+    expect(await handoff.offer('a', new Uint8Array(100))).toBe(true);
+    expect(await handoff.offer('b', new Uint8Array(100))).toBe(true);
+    expect(await handoff.take('a')).toBeDefined();
+    now = 1_000; // long before a's offer would have expired
+    expect(await handoff.offer('c', new Uint8Array(100))).toBe(true);
+    expect(await handoff.offer('d', new Uint8Array(100))).toBe(false);
+    expect([...inRedis]).toEqual(['hb:handoff:b', 'hb:handoff:c']);
+  });
 });

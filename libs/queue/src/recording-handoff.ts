@@ -2,8 +2,8 @@
 // job, through Redis, so the worker does not read back from object storage what the gateway has just
 // written there. Object storage stays the durable copy: a handoff that expired, was evicted or was
 // already taken (a retried job) makes the worker fall back to reading storage. A gateway bounds what
-// it has offered and not yet seen expire (budgetBytes), so a batch that uploads faster than workers
-// screen cannot fill Redis: past the budget, files are simply not handed off.
+// it has offered and not yet seen expire or taken (budgetBytes), so a batch that uploads faster than
+// workers screen cannot fill Redis: past the budget, files are simply not handed off.
 import type { Redis } from 'ioredis';
 
 /** Uploads larger than this are never handed off (bounded Redis memory per request). */
@@ -20,12 +20,29 @@ export function recordingHandoffKey(prefix: string, predictionId: string): strin
   return `${prefix}:handoff:${predictionId}`;
 }
 
-type HandoffRedis = Pick<Redis, 'set' | 'getdelBuffer'>;
+/**
+ * Past the budget, the oldest offers (at most this many) are looked up in Redis: those a worker
+ * has taken no longer count. Workers take a batch's jobs about in order, so the oldest are the
+ * ones gone; a bounded look keeps the cost per check flat however many offers are outstanding.
+ */
+const TAKEN_CHECK_LIMIT = 128;
+/** At most one such look per interval; offers past the budget in between are refused. */
+const TAKEN_CHECK_INTERVAL_MS = 20;
+
+type HandoffRedis = Pick<Redis, 'set' | 'getdelBuffer' | 'pipeline'>;
+
+interface Offer {
+  key: string;
+  expiresAt: number;
+  bytes: number;
+}
 
 export class RecordingHandoff {
-  /** Offers not yet expired, oldest first, and their bytes in all. */
-  private readonly outstanding: { expiresAt: number; bytes: number }[] = [];
+  /** Offers neither expired nor known to be taken, in expiry order, and their bytes in all. */
+  private outstanding: Offer[] = [];
   private outstandingBytes = 0;
+  private takenCheck?: Promise<void>;
+  private lastTakenCheck = -Infinity;
 
   constructor(
     private readonly redis: HandoffRedis,
@@ -41,21 +58,52 @@ export class RecordingHandoff {
    */
   async offer(predictionId: string, bytes: Uint8Array, { ttlMs = this.ttlMs } = {}): Promise<boolean> {
     if (bytes.byteLength > RECORDING_HANDOFF_MAX_BYTES) return false;
-    const now = this.now();
-    while (this.outstanding.length > 0 && this.outstanding[0]!.expiresAt <= now)
-      this.outstandingBytes -= this.outstanding.shift()!.bytes;
-    if (this.outstandingBytes + bytes.byteLength > this.budgetBytes) return false;
-    this.outstanding.push({ expiresAt: now + ttlMs, bytes: bytes.byteLength });
-    this.outstandingBytes += bytes.byteLength;
-    // Kept in expiry order although TTLs differ: a longer offer only holds the budget a little longer.
-    this.outstanding.sort((a, b) => a.expiresAt - b.expiresAt);
-    await this.redis.set(
-      recordingHandoffKey(this.prefix, predictionId),
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      'PX',
-      ttlMs,
-    );
+    this.forgetExpired();
+    if (this.outstandingBytes + bytes.byteLength > this.budgetBytes) {
+      await this.forgetTaken();
+      if (this.outstandingBytes + bytes.byteLength > this.budgetBytes) return false;
+    }
+    const key = recordingHandoffKey(this.prefix, predictionId);
+    const offer = { key, expiresAt: this.now() + ttlMs, bytes: bytes.byteLength };
+    // Kept in expiry order (usually the end: most offers of a gateway share one TTL).
+    let at = this.outstanding.length;
+    while (at > 0 && this.outstanding[at - 1]!.expiresAt > offer.expiresAt) at -= 1;
+    this.outstanding.splice(at, 0, offer);
+    this.outstandingBytes += offer.bytes;
+    await this.redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
     return true;
+  }
+
+  private forgetExpired(): void {
+    const now = this.now();
+    let expired = 0;
+    while (expired < this.outstanding.length && this.outstanding[expired]!.expiresAt <= now)
+      this.outstandingBytes -= this.outstanding[expired++]!.bytes;
+    if (expired > 0) this.outstanding.splice(0, expired);
+  }
+
+  /** Stops counting the oldest offers that workers have taken (one Redis round trip, shared by concurrent offers). */
+  private forgetTaken(): Promise<void> {
+    if (this.takenCheck) return this.takenCheck;
+    if (this.now() - this.lastTakenCheck < TAKEN_CHECK_INTERVAL_MS) return Promise.resolve();
+    this.lastTakenCheck = this.now();
+    const checked = this.outstanding.slice(0, TAKEN_CHECK_LIMIT);
+    this.takenCheck = (async () => {
+      try {
+        const pipeline = this.redis.pipeline();
+        for (const offer of checked) pipeline.exists(offer.key);
+        const answers = await pipeline.exec();
+        const taken = new Set(checked.filter((_, i) => answers?.[i]?.[0] === null && answers[i]![1] === 0));
+        if (taken.size === 0) return;
+        this.outstanding = this.outstanding.filter((offer) => !taken.has(offer));
+        this.outstandingBytes = this.outstanding.reduce((sum, offer) => sum + offer.bytes, 0);
+      } catch {
+        // Not knowing only means counting those offers until they expire.
+      } finally {
+        this.takenCheck = undefined;
+      }
+    })();
+    return this.takenCheck;
   }
 
   /** The offered bytes, removed as they are read; undefined when none are waiting. */

@@ -1,7 +1,7 @@
 // AWS Signature Version 4 for S3 requests (header-based, one signing key per day), for the hot
 // object calls that ObjectStorage makes without the AWS SDK: the SDK spends more CPU per small
 // request (middleware, endpoint rules, a second hash of the body) than the service path can afford.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
 /** sha256 of an empty body, the payload hash of GET and HEAD. */
 export const EMPTY_PAYLOAD_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -47,7 +47,10 @@ const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256'
 export class SignatureV4 {
   private readonly service: string;
   private cachedDay = '';
-  private cachedKey: Buffer = Buffer.alloc(0);
+  // A KeyObject, not the Buffer: Node 24 spends ~40 us turning a Buffer key into one on every HMAC.
+  private cachedKey?: KeyObject;
+  private lastSecond = NaN;
+  private lastTimestamp = '';
 
   constructor(private readonly credentials: SigningCredentials) {
     this.service = credentials.service ?? 's3';
@@ -58,7 +61,12 @@ export class SignatureV4 {
    * `now`. Every header passed in is signed.
    */
   sign(request: RequestToSign, now: Date = new Date()): Record<string, string> {
-    const timestamp = amzDate(now);
+    const second = Math.floor(now.getTime() / 1000);
+    if (second !== this.lastSecond) {
+      this.lastTimestamp = amzDate(now);
+      this.lastSecond = second;
+    }
+    const timestamp = this.lastTimestamp;
     const day = timestamp.slice(0, 8);
     const headers: Record<string, string> = {
       ...request.headers,
@@ -94,10 +102,12 @@ export class SignatureV4 {
   }
 
   /** Derived once per day (the derivation is four HMACs). */
-  private signingKey(day: string): Buffer {
-    if (day !== this.cachedDay) {
+  private signingKey(day: string): KeyObject {
+    if (day !== this.cachedDay || !this.cachedKey) {
       const dated = hmac(`AWS4${this.credentials.secretAccessKey}`, day);
-      this.cachedKey = hmac(hmac(hmac(dated, this.credentials.region), this.service), 'aws4_request');
+      this.cachedKey = createSecretKey(
+        hmac(hmac(hmac(dated, this.credentials.region), this.service), 'aws4_request'),
+      );
       this.cachedDay = day;
     }
     return this.cachedKey;
