@@ -1,7 +1,8 @@
-// Global setup of the integration project: checks that Postgres and Redis answer, creates a fresh
-// database for this run and migrates it, starts a throw-away s3rver, and hands the resulting
-// settings to the tests (inject('integrationEnv')). Everything is removed again at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+// Global setup of the integration project: checks that Postgres and Redis answer, migrates a
+// template database for this run and clones the run's shared database from it, starts a throw-away
+// s3rver, and hands the resulting settings to the tests (inject('integrationEnv')). Files that
+// change what the files after them would see clone a database of their own from the same template
+// (test/own-database.ts). Everything is removed again at the end.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,19 +12,21 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './free-port';
+import { REPOSITORY_ROOT, startProcess, waitFor, type ServiceProcess } from './real-stack';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Environment for loadConfig() pointing at this run's database, Redis prefix and S3 server. */
     integrationEnv: Record<string, string>;
+    /** Where test/own-database.ts clones a file's own database from, and how it names the clones. */
+    integrationDatabases: { template: string; clonePrefix: string };
   }
 }
 
-const REPOSITORY_ROOT = path.resolve(__dirname, '..');
 const S3RVER_BIN = path.join(REPOSITORY_ROOT, 'node_modules/s3rver/bin/s3rver.js');
 const TEST_BUCKET = 'heartbeat-test';
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
@@ -74,49 +77,53 @@ async function assertRedisAnswers(url: string): Promise<void> {
  * s3rver runs as a child process because it needs --openssl-legacy-provider (its ListObjectsV2
  * continuation tokens use a legacy cipher), which we do not want to impose on the test runner.
  */
-async function startS3rver(directory: string, port: number): Promise<ChildProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--openssl-legacy-provider',
-      S3RVER_BIN,
-      '--directory',
-      directory,
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--silent',
-      '--configure-bucket',
-      TEST_BUCKET,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`s3rver exited with code ${child.exitCode}: ${stderr}`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/${TEST_BUCKET}?list-type=2&max-keys=1`);
-      if (response.ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+async function startS3rver(directory: string, port: number): Promise<ServiceProcess> {
+  const s3rver = startProcess('s3rver', process.execPath, [
+    '--openssl-legacy-provider',
+    S3RVER_BIN,
+    '--directory',
+    directory,
+    '--address',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--silent',
+    '--configure-bucket',
+    TEST_BUCKET,
+  ]);
+  try {
+    await waitFor(
+      `s3rver on port ${port}`,
+      async () =>
+        (await fetch(`http://127.0.0.1:${port}/${TEST_BUCKET}?list-type=2&max-keys=1`)).ok || undefined,
+      { timeoutMs: 15_000, everyMs: 100, services: [s3rver] },
+    );
+  } catch (error) {
+    await s3rver.stop('SIGKILL');
+    throw error;
   }
-  child.kill('SIGKILL');
-  throw new Error(`s3rver did not start on port ${port} within 15 s: ${stderr}`);
+  return s3rver;
 }
 
-async function dropDatabase(url: string, database: string): Promise<void> {
+async function asAdministrator<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: withDatabase(url, 'postgres') });
   await client.connect();
   try {
-    await client.query(`drop database if exists "${database}" with (force)`);
+    return await work(client);
   } finally {
     await client.end();
   }
+}
+
+/** Drops `database` and every database named `${database}_...` (its template and the files' own clones). */
+async function dropDatabases(url: string, database: string): Promise<void> {
+  await asAdministrator(url, async (client) => {
+    const { rows } = await client.query<{ datname: string }>(
+      'select datname from pg_database where datname = $1 or starts_with(datname, $2)',
+      [database, `${database}_`],
+    );
+    for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
+  });
 }
 
 async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
@@ -141,10 +148,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runId = `${process.pid}`;
   const database = `heartbeat_test_${runId}`;
   const databaseUrl = withDatabase(base.db.url, database);
+  const template = `${database}_template`;
   const queuePrefix = `heartbeat-test-${runId}`;
 
-  await dropDatabase(base.db.url, database);
-  await runMigrations(databaseUrl);
+  await dropDatabases(base.db.url, database);
+  // Migrated once; nobody connects to the template, so every clone of it starts from the same state.
+  await runMigrations(withDatabase(base.db.url, template));
+  await asAdministrator(base.db.url, (client) =>
+    client.query(`create database "${database}" template "${template}"`),
+  );
 
   const s3Directory = await mkdtemp(path.join(tmpdir(), 'heartbeat-s3rver-'));
   const s3Port = await freePort();
@@ -163,13 +175,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     S3_FORCE_PATH_STYLE: 'true',
   };
   project.provide('integrationEnv', integrationEnv);
+  project.provide('integrationDatabases', { template, clonePrefix: `${database}_own_` });
   // Also exported to the environment, for tests that start app processes as children.
   Object.assign(process.env, integrationEnv);
 
   return async () => {
-    s3rver.kill('SIGTERM');
+    await s3rver.stop('SIGTERM', { killAfterMs: 5_000 });
     await Promise.allSettled([
-      dropDatabase(base.db.url, database),
+      dropDatabases(base.db.url, database),
       deleteRedisKeys(base.redis.url, queuePrefix),
       rm(s3Directory, { recursive: true, force: true }),
     ]);

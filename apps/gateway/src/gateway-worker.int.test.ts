@@ -2,20 +2,22 @@
 // of 50 PhysioNet recordings plus one corrupt file completes with the CLI's labels for the 50 and
 // the corrupt file failed alone with its error code; a version promoted mid-batch is hot-swapped in
 // without a job failing.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import { AuditRepository, ModelVersionsRepository, PredictionsRepository } from '@heartbeat/db';
 import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ApiKeysService } from './auth/api-keys.service';
+import { ownDatabaseEnv } from '../../../test/own-database';
+import { startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 import { createGatewayApp } from './gateway-app';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -28,24 +30,9 @@ let app: NestExpressApplication;
 let config: Config;
 let base: string;
 let key: string;
-let worker: ChildProcess | undefined;
-let workerLog = '';
+let worker: ServiceProcess | undefined;
 let workDir: string;
 const files: string[] = [];
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (worker?.exitCode !== null && worker?.exitCode !== undefined)
-      throw new Error(
-        `inference worker exited (${worker.exitCode}) while waiting for ${what}:\n${workerLog.slice(-3000)}`,
-      );
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${workerLog.slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-gateway-e2e-'));
@@ -60,46 +47,34 @@ beforeAll(async () => {
       files.push(path.join(workDir, name));
     }
   }
-  const env = { ...inject('integrationEnv'), QUEUE_PREFIX: `${inject('integrationEnv').QUEUE_PREFIX}:e2e` };
+  // Its own database: the hot-swap test promotes a version of its own.
+  const integration = await ownDatabaseEnv();
+  const env = { ...integration, QUEUE_PREFIX: `${integration.QUEUE_PREFIX}:e2e` };
   config = loadConfig({ ...env, PREDICT_TIMEOUT_MS: '30000', RATE_LIMIT_PER_MINUTE: '100000' });
   app = await createGatewayApp(config, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   key = (await app.get(ApiKeysService).create({ role: 'screening', name: 'e2e' })).secret;
 
-  worker = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', path.join(ROOT, 'apps/inference-worker/src/main.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...env,
-        INFERENCE_PROCESSES: String(WORKER_PROCESSES),
-        INFERENCE_WORKER_METRICS_PORT: '0',
-        INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  worker.stdout?.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
-  worker.stderr?.on('data', (chunk: Buffer) => (workerLog += chunk.toString()));
+  worker = startService('inference worker', 'apps/inference-worker/src/main.ts', {
+    ...env,
+    INFERENCE_PROCESSES: String(WORKER_PROCESSES),
+    INFERENCE_WORKER_METRICS_PORT: '0',
+    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
+    LOG_LEVEL: 'warn',
+  });
   await waitFor(
     'a ready inference worker',
     async () => {
       const health = await (await fetch(`${base}/health`)).json();
       return health.modelLoaded ? health : undefined;
     },
-    180_000,
+    { timeoutMs: 180_000, everyMs: 500, services: [worker] },
   );
 }, 240_000);
 
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    worker.kill('SIGTERM');
-    await new Promise((resolve) => worker!.once('exit', resolve));
-  }
+  await worker?.stop();
   await app?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -131,7 +106,7 @@ describe('gateway + inference worker', () => {
         ).json();
         return current.status === 'completed' ? current : undefined;
       },
-      300_000,
+      { timeoutMs: 300_000, everyMs: 500, services: [worker] },
     );
     expect(status).toMatchObject({ total: 51, done: 51, succeeded: 50, failed: 1 });
 
@@ -223,7 +198,7 @@ describe('gateway + inference worker', () => {
           const counts = await app.get(PredictionsRepository).countByLabel({ from: startedAt });
           return Object.values(counts).some((n) => n > 0) ? true : undefined;
         },
-        300_000,
+        { timeoutMs: 300_000, everyMs: 500, services: [worker] },
       );
       const promotion = await registry.promote(next, {
         reason: 'hot-swap integration test',
@@ -248,7 +223,7 @@ describe('gateway + inference worker', () => {
           const versions = await served();
           return versions.length > 0 && versions.every((version) => version === next) ? true : undefined;
         },
-        120_000,
+        { timeoutMs: 120_000, everyMs: 500, services: [worker] },
       );
       const swappedAt = Date.now();
 
@@ -258,7 +233,7 @@ describe('gateway + inference worker', () => {
           const current = await status();
           return current.status === 'completed' ? current : undefined;
         },
-        300_000,
+        { timeoutMs: 300_000, everyMs: 500, services: [worker] },
       );
       expect(finished).toMatchObject({
         total: entries.length,
@@ -293,10 +268,6 @@ describe('gateway + inference worker', () => {
       expect(predicted.status).toBe(200);
       expect(await predicted.json()).toMatchObject({ status: 'succeeded', modelVersion: next });
     } finally {
-      // Other integration files expect the shipped version to be the promoted one.
-      await registry
-        .promote(original, { reason: 'restore after the hot-swap test', actor: 'gateway-worker.int.test' })
-        .catch(() => undefined);
       redis.disconnect();
     }
   }, 900_000);

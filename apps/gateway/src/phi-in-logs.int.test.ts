@@ -5,12 +5,13 @@
 // the door, failing in the worker), /predict (answered and refused), labelled training uploads and
 // a training run. Not one of those strings may appear in the logs; the API itself still answers
 // with the file names, which is where they belong (behind a key).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../test/free-port';
+import { ownDatabaseEnv } from '../../../test/own-database';
+import { startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const ADMIN_KEY = 'hb_phi-in-logs-test-admin-key';
@@ -48,81 +49,55 @@ const identifyingHeaders = {
   'User-Agent': `ward-recorder (${PATIENTS[1].surname} ${PATIENTS[1].given})`,
 };
 
-const services: { name: string; child: ChildProcess }[] = [];
-const logs = new Map<string, string>();
+const services: ServiceProcess[] = [];
 let base: string;
 let workDir: string;
 let env: Record<string, string>;
 const auth = { Authorization: `Bearer ${ADMIN_KEY}` };
 
-function startService(name: string, entry: string, extraEnv: Record<string, string>): void {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.join(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, ...extraEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  logs.set(name, '');
-  const append = (chunk: Buffer) => logs.set(name, logs.get(name) + chunk.toString());
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  services.push({ name, child });
-}
-
-const allLogs = (): string => [...logs].map(([name, text]) => `[${name}]\n${text}`).join('\n');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    for (const { name, child } of services)
-      if (child.exitCode !== null)
-        throw new Error(
-          `${name} exited (${child.exitCode}) while waiting for ${what}:\n${allLogs().slice(-4000)}`,
-        );
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${allLogs().slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
-
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'heartbeat-phi-logs-'));
-  const integration = inject('integrationEnv');
+  // Its own database: the training run below may promote its version.
+  const integration = await ownDatabaseEnv();
   env = { ...integration, QUEUE_PREFIX: `${integration.QUEUE_PREFIX}:phi`, LOG_LEVEL: 'debug' };
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  startService('gateway', 'apps/gateway/src/main.ts', {
-    PORT: String(port),
-    GATEWAY_METRICS_PORT: '0',
-    HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
-    RATE_LIMIT_PER_MINUTE: '100000',
-    PREDICT_TIMEOUT_MS: '60000',
-  });
-  startService('inference-worker', 'apps/inference-worker/src/main.ts', {
-    INFERENCE_PROCESSES: '1',
-    INFERENCE_WORKER_METRICS_PORT: '0',
-    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
-  });
-  startService('training-worker', 'apps/training-worker/src/main.ts', {
-    TRAINING_WORKER_METRICS_PORT: '0',
-    INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'training-model-cache'),
-    TRAINING_BASE_DATA_DIR: path.join(ROOT, 'samples'),
-    TRAINING_WORK_DIR: path.join(workDir, 'training'),
-  });
+  services.push(
+    startService('gateway', 'apps/gateway/src/main.ts', {
+      ...env,
+      PORT: String(port),
+      GATEWAY_METRICS_PORT: '0',
+      HEARTBEAT_BOOTSTRAP_API_KEY: ADMIN_KEY,
+      RATE_LIMIT_PER_MINUTE: '100000',
+      PREDICT_TIMEOUT_MS: '60000',
+    }),
+  );
+  services.push(
+    startService('inference-worker', 'apps/inference-worker/src/main.ts', {
+      ...env,
+      INFERENCE_PROCESSES: '1',
+      INFERENCE_WORKER_METRICS_PORT: '0',
+      INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'model-cache'),
+    }),
+  );
+  services.push(
+    startService('training-worker', 'apps/training-worker/src/main.ts', {
+      ...env,
+      TRAINING_WORKER_METRICS_PORT: '0',
+      INFERENCE_MODEL_CACHE_DIR: path.join(workDir, 'training-model-cache'),
+      TRAINING_BASE_DATA_DIR: path.join(ROOT, 'samples'),
+      TRAINING_WORK_DIR: path.join(workDir, 'training'),
+    }),
+  );
   await waitFor(
     'a ready gateway with a loaded model',
     async () => ((await (await fetch(`${base}/health`)).json()).modelLoaded ? true : undefined),
-    480_000, // three services compiling at once on a loaded machine
+    { timeoutMs: 480_000, services }, // three services compiling at once on a loaded machine
   );
 }, 540_000);
 
 afterAll(async () => {
-  for (const { child } of services) {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    }
-  }
+  for (const service of services) await service.stop();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -155,7 +130,7 @@ describe('protected health information in the logs', () => {
         'completed'
           ? true
           : undefined,
-      180_000,
+      { timeoutMs: 180_000, services },
     );
     const results = await (
       await fetch(`${base}${createdBody.resultsUrl}?limit=100`, { headers: auth })
@@ -228,27 +203,6 @@ describe('protected health information in the logs', () => {
       body: training,
     });
     expect(uploaded.status, await uploaded.clone().text()).toBe(200);
-    // The integration database is shared by the test files: a run another file left queued (no
-    // training worker on its queue prefix) would make this start answer 409 TRAINING_RUN_ACTIVE.
-    const { run: active } = await (await fetch(`${base}/api/v1/training-status`, { headers: auth })).json();
-    if (active && (active.status === 'queued' || active.status === 'running'))
-      await fetch(`${base}/api/v1/training-runs/${active.id}/cancel`, { method: 'POST', headers: auth });
-    await waitFor(
-      'no training run queued or running',
-      async () => {
-        const { run } = await (await fetch(`${base}/api/v1/training-status`, { headers: auth })).json();
-        return !run || (run.status !== 'queued' && run.status !== 'running') ? true : undefined;
-      },
-      120_000,
-    );
-    const promotedVersion = async (): Promise<string | undefined> =>
-      (
-        (await (await fetch(`${base}/api/v1/models`, { headers: auth })).json()).items as {
-          version: string;
-          status: string;
-        }[]
-      ).find((model) => model.status === 'promoted')?.version;
-    const servedBefore = await promotedVersion();
     const retrain = await fetch(`${base}/retrain`, {
       method: 'POST',
       headers: { ...auth, 'Content-Type': 'application/json' },
@@ -272,20 +226,9 @@ describe('protected health information in the logs', () => {
         ).json();
         return ['succeeded', 'failed', 'cancelled'].includes(status.status) ? status.status : undefined;
       },
-      480_000,
+      { timeoutMs: 480_000, services },
     );
     expect(finished).toBe('succeeded');
-    // The tiny run's version may have been promoted in the shared database; later test files expect a shipped one.
-    if (servedBefore && (await promotedVersion()) !== servedBefore)
-      expect(
-        (
-          await fetch(`${base}/api/v1/models/${servedBefore}/promote`, {
-            method: 'POST',
-            headers: { ...auth, 'Content-Type': 'application/json' },
-            body: JSON.stringify({ reason: 'restored after the PHI log test' }),
-          })
-        ).status,
-      ).toBe(200);
 
     // requests that name a patient in the path are refused, and their path is not logged either
     const probe = await fetch(`${base}/api/v1/batches/${encodeURIComponent(fileName(0, 'flac'))}`, {
@@ -294,6 +237,7 @@ describe('protected health information in the logs', () => {
     expect(probe.status).toBeGreaterThanOrEqual(400);
 
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // let the asynchronous log writes land
+    const logs = new Map(services.map((service) => [service.name, service.output()]));
     // the logs did record the traffic, so an empty log cannot pass
     expect(logs.get('gateway')).toContain('POST /api/v1/batches answered 202');
     expect(logs.get('gateway')).toContain('POST /predict answered 415 UNSUPPORTED_FORMAT');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import {
   connectDatabase,
@@ -32,6 +32,7 @@ import {
 import { ApiKeysService } from './auth/api-keys.service';
 import { createGatewayApp } from './gateway-app';
 import { waitFor } from '../../../test/real-stack';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(ROOT, 'libs/audio/test/fixtures');
@@ -168,7 +169,7 @@ function fitted(siteId: string, decision: { slope: number; intercept: number; th
 }
 
 beforeAll(async () => {
-  const integrationEnv = inject('integrationEnv');
+  const integrationEnv = await ownDatabaseEnv();
   workDir = await mkdtemp(path.join(tmpdir(), 'sites-int-'));
   const env = {
     ...integrationEnv,

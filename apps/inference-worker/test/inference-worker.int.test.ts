@@ -1,11 +1,10 @@
 // The inference worker on the real stack: Postgres, Redis (BullMQ) and s3rver, with untrained
 // model versions registered in the registry (the tests check the plumbing, not the model's skill).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import {
   BatchesRepository,
@@ -31,10 +30,12 @@ import { startInferenceWorker, type RunningInferenceWorker } from '../src/infere
 import { FIXTURES, QueuedRecordings } from './queued-recordings';
 import { workerTestEnv } from './worker-env';
 import { freePort } from '../../../test/free-port';
+import { ownDatabaseEnv } from '../../../test/own-database';
+import { startService, type ServiceProcess } from '../../../test/real-stack';
 
-const REPOSITORY_ROOT = path.resolve(__dirname, '../../..');
 const RECORDINGS = ['a0238.flac', 'b0225.flac', 'e01440.flac'];
 
+let integrationEnv: Record<string, string>;
 let env: Record<string, string>;
 let config: Config;
 let connection: DatabaseConnection;
@@ -47,7 +48,8 @@ let workDir: string;
 let recordings: QueuedRecordings;
 
 beforeAll(async () => {
-  const integrationEnv = inject('integrationEnv');
+  // Its own database: the hot-swap test promotes a version.
+  integrationEnv = await ownDatabaseEnv();
   workDir = await mkdtemp(path.join(tmpdir(), 'inference-worker-int-'));
   env = workerTestEnv(integrationEnv, { queue: 'inference', workerId: 'in-process-worker', workDir });
   config = loadConfig(env);
@@ -305,28 +307,25 @@ describe('inference worker supervisor process', () => {
 
 /** Worker main.ts processes started by a test, each on a queue prefix of its own, killed and cleaned up afterwards. */
 class WorkerProcesses {
-  private readonly children: ChildProcess[] = [];
+  private readonly services: ServiceProcess[] = [];
   private readonly queues: JobQueue<'predictions'>[] = [];
 
   start(name: string, extraEnv: Record<string, string>) {
-    const prefix = `${inject('integrationEnv').QUEUE_PREFIX}:${name}`;
+    const prefix = `${integrationEnv.QUEUE_PREFIX}:${name}`;
     const childQueue = createQueue(QUEUE_NAMES.predictions, { redisUrl: config.redis.url, prefix });
-    let output = '';
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/inference-worker/src/main.ts'], {
-      cwd: REPOSITORY_ROOT,
-      env: { ...process.env, ...env, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info', ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const service = startService(name, 'apps/inference-worker/src/main.ts', {
+      ...env,
+      QUEUE_PREFIX: prefix,
+      LOG_LEVEL: 'info',
+      ...extraEnv,
     });
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    this.children.push(child);
+    this.services.push(service);
     this.queues.push(childQueue);
-    return { child, prefix, childQueue, output: () => output, exited };
+    return { child: service.child, prefix, childQueue, output: service.output, exited: service.exit() };
   }
 
   async cleanUp(): Promise<void> {
-    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const service of this.services) await service.stop('SIGKILL');
     for (const queue of this.queues) {
       await queue.bull.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import {
   connectDatabase,
@@ -24,6 +24,7 @@ import { silentLogger } from '@heartbeat/telemetry';
 import { Redis } from 'ioredis';
 import { CuttableProxy } from '../../../test/cuttable-proxy';
 import { startTrainingWorker, type RunningTrainingWorker } from '../src/training-worker';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const TINY = { epochs: 1, windowsPerEpoch: 16, batchSize: 16, blockFilters: [4, 4, 8, 8, 8], maxMinutes: 10 };
@@ -42,7 +43,7 @@ let worker: RunningTrainingWorker;
 let workDir: string;
 
 beforeAll(async () => {
-  const integrationEnv = inject('integrationEnv');
+  const integrationEnv = await ownDatabaseEnv();
   workDir = await mkdtemp(path.join(tmpdir(), 'training-outage-int-'));
   const direct = loadConfig(integrationEnv);
   const s3 = await CuttableProxy.inFrontOf(direct.s3.endpoint);

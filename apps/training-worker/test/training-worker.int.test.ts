@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import {
   AuditRepository,
@@ -36,6 +36,7 @@ import {
 } from '../../inference-worker/src/inference-worker';
 import { startTrainingWorker, type RunningTrainingWorker } from '../src/training-worker';
 import { waitFor } from '../../../test/real-stack';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const FIXTURES = path.join(ROOT, 'libs/audio/test/fixtures');
@@ -134,7 +135,7 @@ async function predictWith(fileName: string) {
 }
 
 beforeAll(async () => {
-  const integrationEnv = inject('integrationEnv');
+  const integrationEnv = await ownDatabaseEnv();
   workDir = await mkdtemp(path.join(tmpdir(), 'training-worker-int-'));
   env = {
     ...integrationEnv,

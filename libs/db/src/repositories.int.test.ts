@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import { connectDatabase, type DatabaseConnection } from './client';
 import { ApiKeysRepository } from './repositories/api-keys.repository';
@@ -12,11 +12,12 @@ import { RecordingsRepository } from './repositories/recordings.repository';
 import { ScreeningRepository } from './repositories/screening.repository';
 import { TrainingRunsRepository, TrainingSamplesRepository } from './repositories/training.repository';
 import type { NewRecording } from './schema';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 let connection: DatabaseConnection;
 
-beforeAll(() => {
-  connection = connectDatabase(loadConfig(inject('integrationEnv')).db.url, { poolSize: 4 });
+beforeAll(async () => {
+  connection = connectDatabase(loadConfig(await ownDatabaseEnv()).db.url, { poolSize: 4 });
 });
 
 afterEach(async () => {

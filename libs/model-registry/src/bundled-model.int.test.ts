@@ -3,7 +3,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import {
   connectDatabase,
@@ -20,6 +20,7 @@ import {
 import { ObjectStorage } from '@heartbeat/storage';
 import { createClassifierLoader, ModelHost } from './model-host';
 import { ModelRegistry } from './model-registry';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 const FIXTURES = resolve(__dirname, '../../audio/test/fixtures');
 const shipped = bundledModelDirs();
@@ -29,7 +30,7 @@ let storage: ObjectStorage;
 let cacheDir: string;
 
 beforeAll(async () => {
-  const config = loadConfig(inject('integrationEnv'));
+  const config = loadConfig(await ownDatabaseEnv());
   connection = connectDatabase(config.db.url);
   await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);

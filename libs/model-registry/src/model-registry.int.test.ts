@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import {
   AuditRepository,
@@ -16,6 +16,7 @@ import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing
 import { MODEL_PROMOTED_CHANNEL, parseModelPromotedEvent, type ModelPromotedEvent } from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import { ModelRegistry } from './model-registry';
+import { ownDatabaseEnv } from '../../../test/own-database';
 
 let connection: DatabaseConnection;
 let storage: ObjectStorage;
@@ -27,10 +28,8 @@ let bundledRoot: string;
 const announcements: ModelPromotedEvent[] = [];
 
 beforeAll(async () => {
-  const config = loadConfig(inject('integrationEnv'));
+  const config = loadConfig(await ownDatabaseEnv());
   connection = connectDatabase(config.db.url);
-  // Integration files share one database; this one needs an empty registry.
-  await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);
   redis = new Redis(config.redis.url);
   subscriber = redis.duplicate();

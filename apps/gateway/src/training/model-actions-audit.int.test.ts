@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { inArray } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import { connectDatabase, modelVersions, type DatabaseConnection } from '@heartbeat/db';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { createGatewayApp } from '../gateway-app';
+import { ownDatabaseEnv } from '../../../../test/own-database';
 
 const VERSIONS = ['9.1.0', '9.2.0'] as const;
 let app: NestExpressApplication;
@@ -25,7 +26,7 @@ let admin: { secret: string; keyId: string };
 let servingBefore: string | undefined;
 
 beforeAll(async () => {
-  const env = inject('integrationEnv');
+  const env = await ownDatabaseEnv();
   const config = loadConfig({
     ...env,
     QUEUE_PREFIX: `${env.QUEUE_PREFIX}:model-audit`,
