@@ -9,6 +9,7 @@
 #
 #   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled]
 # --compiled: the gateway and worker run compiled, as the images run them (default: from sources through SWC).
+# --worker-node-flag FLAG (repeatable): a node flag for the inference worker and its model processes.
 # --profile DIR: the gateway and every worker process run with --cpu-prof into DIR (written when they
 # stop), and DIR/batch-window holds the batch's start and end on the profiles' clock (monotonic, us).
 # --redis cluster: a private 3-node Redis Cluster (redis-cli --cluster create) and QUEUE_PREFIX={heartbeat};
@@ -25,6 +26,7 @@ KEEP=0
 REDIS_MODE=single
 SKIP_CLI=""
 PROFILE_DIR=""
+EXTRA_WORKER_FLAGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --n) N="$2"; shift 2 ;;
@@ -35,7 +37,8 @@ while [ $# -gt 0 ]; do
     --skip-cli) SKIP_CLI=--skip-cli; shift ;;
     --compiled) PRIVATE_STACK_BUILD=compiled; shift ;;
     --profile) PROFILE_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
-    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled]" >&2; exit 2 ;;
+    --worker-node-flag) EXTRA_WORKER_FLAGS+=("$2"); shift 2 ;;
+    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--worker-node-flag FLAG]..." >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/private-stack.sh
@@ -51,6 +54,8 @@ if [ -n "$PROFILE_DIR" ]; then
   WORKER_NODE_FLAGS=("${GATEWAY_NODE_FLAGS[@]}")
   WAIT_FOR_EXIT_ON_STOP=1 # a profiled process writes its profile as it exits: give it the time
 fi
+# e.g. --worker-node-flag --initial-old-space-size=128 (the supervisor's flags reach its model processes).
+[ "${#EXTRA_WORKER_FLAGS[@]}" -gt 0 ] && WORKER_NODE_FLAGS+=("${EXTRA_WORKER_FLAGS[@]}")
 private_stack_start_services "$PROCESSES" bench
 log "stack ready; warming up with 20 recordings"
 npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n 20 --batch-only --skip-cli >/dev/null
