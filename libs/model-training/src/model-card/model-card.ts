@@ -430,7 +430,7 @@ ${renderSegmentation(input.segmentation)}
 
 ## Short clips
 ${renderShortClips(input.shortClips)}
-${input.research ? `\n## Research: the best candidate beside this version\n${renderResearchComparison(input.research)}\n` : ''}
+${input.research ? `\n## Research: the best candidates beside this version\n${renderResearchComparison(input.research)}\n` : ''}
 ## Intended use and limits
 - Intended: to prioritise heart sound recordings for review by a clinician, in adults and children, at sites
   whose recordings resemble the PhysioNet 2016 databases.

@@ -67,12 +67,23 @@ describe('model card: the research section', () => {
     issue: 'Issue 29',
     variantsCompared: 12,
     variantBudget: 12,
-    candidateDescription: 'the aligned heart-cycle model.',
     version,
-    candidate: model('7. aligned', [0.961, 0.906], { 'training-a': 0.684, 'training-e': 0.597 }),
+    candidates: [
+      {
+        ...model('7. aligned', [0.961, 0.906], { 'training-a': 0.684, 'training-e': 0.597 }),
+        description: 'the aligned heart-cycle model.',
+      },
+    ],
     foldRecipe: 'fold networks capped at 10 minutes',
     command: 'research/cycle-gate-check.ts',
     left: ['a per-frame state network'],
+    segmentation: {
+      source: 'held out by subset',
+      rows: [
+        { name: 'product HSMM', f1: { 'training-a': 0.954, all: 0.946 } },
+        { name: 'fitted HSMM', f1: { 'training-a': 0.959, all: 0.953 } },
+      ],
+    },
   };
 
   it('puts the version and the candidate side by side on validation, left-out databases and short clips', () => {
@@ -80,15 +91,25 @@ describe('model card: the research section', () => {
     expect(text).toContain(
       '| 1.6.0 | 0.957 / 0.885 | 0.885 / 0.885 | 0.300 (pooled-macc) | 0.030 | 0.800 / 0.700 |',
     );
-    expect(text).toContain('| 7. aligned | 0.684 / 0.600 | 0.597 / 0.600 | 0.641 |');
+    expect(text).toContain(
+      '| 7. aligned | 0.684 / 0.600 (0.600 / 0.600) | 0.597 / 0.600 (0.600 / 0.600) | 0.641 |',
+    );
     expect(text).toContain('| 1.6.0 | 0.900 / 0.840 (0.850 / 0.830) |');
     expect(text).toContain('1.6.0: make 1.6.0\n7. aligned: make 7. aligned');
+  });
+
+  it('names the segmentation once when every model reads the same, and tabulates the segmentations compared', () => {
+    const text = renderResearchComparison(report);
+    expect(text).toContain("Segmentation: every model above reads the product's HSMM.");
+    expect(text).toContain(
+      '| segmentation | training-a | all |\n|---|---|---|\n| product HSMM | 0.954 | 0.946 |',
+    );
   });
 
   it('says plainly that the version stays the default, why, and what is left', () => {
     const text = renderResearchComparison(report);
     expect(text).toContain(
-      '**This version stays the CLI default.** The rule (beat it on validation without losing a left-out database) is not met: training-a held out loses: AUC 0.691 -> 0.684.',
+      '**This version stays the CLI default.** The rule (beat it on validation without losing a left-out database, by held-out AUC) is not met:\n\n- 7. aligned: training-a held out loses: AUC 0.691 -> 0.684.',
     );
     expect(text).toContain('- a per-frame state network');
   });
@@ -120,7 +141,7 @@ describe('model card: the research section', () => {
     } as unknown as CardTrainingReport;
     const base = { manifest, training, trainCommand: 'train' };
     expect(renderModelCard({ ...base, research: report })).toMatch(
-      /## Short clips\n[^#]*\n## Research: the best candidate beside this version\nIssue 29: 12 of the 12 variants/,
+      /## Short clips\n[^#]*\n## Research: the best candidates beside this version\nIssue 29: 12 of the 12 variants/,
     );
     expect(renderModelCard(base)).not.toContain('## Research');
   });

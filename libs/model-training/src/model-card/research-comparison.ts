@@ -39,15 +39,20 @@ export interface ResearchComparisonReport {
   issue: string;
   variantsCompared: number;
   variantBudget: number;
-  /** What the candidate is, in a sentence. */
-  candidateDescription: string;
   /** The version as the research path measures it (same figures as the card's validation table). */
   version: ComparedModel;
-  candidate: ComparedModel;
+  /** The best candidates, each with what it is in a sentence. */
+  candidates: (ComparedModel & { description: string })[];
   /** How the leave-one-subset-out fold networks beside both models were trained. */
   foldRecipe: string;
   /** The command that reproduces every figure of the comparison. */
   command: string;
+  /** Segmentations compared by S1/S2 onset F1 (within 60 ms) per subset, when the issue compared them. */
+  segmentation?: {
+    /** Where the figures come from and how they were held out. */
+    source: string;
+    rows: { name: string; f1: Record<string, number> }[];
+  };
   /** What was not tried or not finished, for the next attempt. */
   left: string[];
 }
@@ -83,85 +88,103 @@ export function candidateMovesDefault(version: ComparedModel, candidate: Compare
 
 const pair = (m?: { auc: number; macc: number }) => (m ? `${fixed(m.auc)} / ${fixed(m.macc)}` : '-');
 
+function renderSegmentations(report: ResearchComparisonReport, models: ComparedModel[]): string[] {
+  const reads = [...new Set(models.map((m) => m.segmentation))];
+  const lines = [
+    reads.length === 1
+      ? `Segmentation: every model above reads ${reads[0]}.`
+      : `Segmentation: ${models.map((m) => `${m.name}: ${m.segmentation}`).join('; ')}.`,
+  ];
+  const table = report.segmentation;
+  if (!table || table.rows.length === 0) return lines;
+  const subsets = [...new Set(table.rows.flatMap((r) => Object.keys(r.f1)))];
+  return [
+    ...lines,
+    '',
+    `S1/S2 onset F1 (within 60 ms) of the segmentations compared (${table.source}):`,
+    '',
+    `| segmentation | ${subsets.join(' | ')} |`,
+    `|---|${subsets.map(() => '---|').join('')}`,
+    ...table.rows.map((r) => `| ${r.name} | ${subsets.map((s) => fixed(r.f1[s])).join(' | ')} |`),
+  ];
+}
+
 export function renderResearchComparison(report?: ResearchComparisonReport): string {
   if (!report) return 'No research comparison recorded for this version.';
-  const { version, candidate } = report;
-  const decision = candidateMovesDefault(version, candidate);
-  const subsets = [
-    ...new Set([
-      ...Object.keys(version.validation.perSubset),
-      ...Object.keys(candidate.validation.perSubset),
-    ]),
-  ].sort();
-  const folds = [...new Set([...Object.keys(version.heldOut), ...Object.keys(candidate.heldOut)])].sort();
+  const { version, candidates } = report;
+  const models = [version, ...candidates];
+  const subsets = [...new Set(models.flatMap((m) => Object.keys(m.validation.perSubset)))].sort();
+  const folds = [...new Set(models.flatMap((m) => Object.keys(m.heldOut)))].sort();
   const meanAuc = (m: ComparedModel) => {
     const values = folds.map((s) => m.heldOut[s]?.auc).filter((x): x is number => x !== undefined);
     return values.reduce((s, x) => s + x, 0) / values.length;
   };
-  const clipSeconds = [...new Set([...version.clips, ...candidate.clips].map((c) => c.seconds))].sort(
+  const clipSeconds = [...new Set(models.flatMap((m) => m.clips.map((c) => c.seconds)))].sort(
     (a, b) => a - b,
   );
-  const clipOf = (m: ComparedModel, s: number) => m.clips.find((c) => c.seconds === s);
-  const rows = (m: ComparedModel) => {
+  const validationRow = (m: ComparedModel) => {
     const o = m.validation.overall;
-    return {
-      validation: `| ${m.name} | ${fixed(o.auc)} / ${fixed(o.macc)} | ${fixed(o.sensitivity)} / ${fixed(o.specificity)} | ${fixed(m.threshold)} (${m.thresholdRule}) | ${fixed(o.ece)} | ${subsets
-        .map((s) => pair(m.validation.perSubset[s]))
-        .join(' | ')} |`,
-      heldOut: `| ${m.name} | ${folds.map((s) => pair(m.heldOut[s])).join(' | ')} | ${fixed(meanAuc(m))} |`,
-      clips: `| ${m.name} | ${clipSeconds
-        .map((s) => {
-          const c = clipOf(m, s);
-          return c
-            ? `${fixed(c.auc)} / ${fixed(c.macc)} (${fixed(c.sensitivity)} / ${fixed(c.specificity)})`
-            : '-';
-        })
-        .join(' | ')} |`,
-    };
+    return `| ${m.name} | ${fixed(o.auc)} / ${fixed(o.macc)} | ${fixed(o.sensitivity)} / ${fixed(o.specificity)} | ${fixed(m.threshold)} (${m.thresholdRule}) | ${fixed(o.ece)} | ${subsets
+      .map((s) => pair(m.validation.perSubset[s]))
+      .join(' | ')} |`;
   };
-  const [a, b] = [rows(version), rows(candidate)];
+  const heldOutRow = (m: ComparedModel) =>
+    `| ${m.name} | ${folds
+      .map((s) => {
+        const h = m.heldOut[s];
+        return h ? `${pair(h)} (${fixed(h.sensitivity)} / ${fixed(h.specificity)})` : '-';
+      })
+      .join(' | ')} | ${fixed(meanAuc(m))} |`;
+  const clipRow = (m: ComparedModel) =>
+    `| ${m.name} | ${clipSeconds
+      .map((s) => {
+        const c = m.clips.find((clip) => clip.seconds === s);
+        return c
+          ? `${fixed(c.auc)} / ${fixed(c.macc)} (${fixed(c.sensitivity)} / ${fixed(c.specificity)})`
+          : '-';
+      })
+      .join(' | ')} |`;
+  const decisions = candidates.map((c) => ({ name: c.name, ...candidateMovesDefault(version, c) }));
+  const moving = decisions.filter((d) => d.moves);
   return [
     `${report.issue}: ${report.variantsCompared} of the ${report.variantBudget} variants allowed were compared by leave-one-subset-out`,
-    '(research/MODEL_RESEARCH.md). The best candidate beside this version, both measured the same way (the research path',
+    '(research/MODEL_RESEARCH.md). The best candidates beside this version, all measured the same way (the research path',
     "reproduces this version's validation figures above):",
     '',
-    `- **${candidate.name}**: ${report.candidateDescription}`,
+    ...candidates.map((c) => `- **${c.name}**: ${c.description}`),
     '',
-    `Validation (this version's own split; AUC / MAcc; threshold refitted per model):`,
+    "Validation (this version's own split; AUC / MAcc; calibration and threshold refitted per model):",
     '',
     `| model | AUC / MAcc | Se / Sp | threshold | ECE | ${subsets.join(' | ')} |`,
     `|---|---|---|---|---|${subsets.map(() => '---|').join('')}`,
-    a.validation,
-    b.validation,
+    ...models.map(validationRow),
     '',
-    `Leave one subset out (held-out AUC / MAcc at each fold's own threshold; ${report.foldRecipe}):`,
+    `Leave one subset out (held-out AUC / MAcc (Se / Sp) at each fold's own threshold; ${report.foldRecipe}):`,
     '',
     `| model | ${folds.join(' | ')} | mean AUC |`,
     `|---|${folds.map(() => '---|').join('')}---|`,
-    a.heldOut,
-    b.heldOut,
+    ...models.map(heldOutRow),
     '',
     "Short clips (the validation records' first seconds; AUC / MAcc (Se / Sp) at the model's threshold):",
     '',
     `| model | ${clipSeconds.map((s) => `${s} s`).join(' | ')} |`,
     `|---|${clipSeconds.map(() => '---|').join('')}`,
-    a.clips,
-    b.clips,
+    ...models.map(clipRow),
     '',
-    `Segmentation: ${version.name}: ${version.segmentation}; ${candidate.name}: ${candidate.segmentation}.`,
+    ...renderSegmentations(report, models),
     '',
     'How each is made:',
     '',
     '```',
-    `${version.name}: ${version.command}`,
-    `${candidate.name}: ${candidate.command}`,
+    ...models.map((m) => `${m.name}: ${m.command}`),
     '```',
     '',
     `Reproduce the comparison: \`${report.command}\``,
     '',
-    decision.moves
-      ? `**The candidate qualifies to become the CLI default** (it beats this version on validation and loses no left-out database).`
-      : `**This version stays the CLI default.** The rule (beat it on validation without losing a left-out database) is not met: ${decision.reasons.join('; ')}.`,
+    moving.length > 0
+      ? `**${moving.map((d) => d.name).join(', ')} qualif${moving.length === 1 ? 'ies' : 'y'} to become the CLI default** (beats this version on validation and loses no left-out database).`
+      : '**This version stays the CLI default.** The rule (beat it on validation without losing a left-out database, by held-out AUC) is not met:',
+    ...(moving.length > 0 ? [] : ['', ...decisions.map((d) => `- ${d.name}: ${d.reasons.join('; ')}.`)]),
     '',
     'Left for the next attempt:',
     '',
