@@ -681,7 +681,7 @@ describe('recordings, dead letters, model metrics and visualizations', () => {
         ...current.metrics,
       });
     } finally {
-      // A version without artifacts must not stay promoted: inference workers of later tests would load it.
+      // A version without artifacts must not stay promoted: a worker would try to load it.
       if (!promoted) await versions.setStatus('0.9.1-int', 'retired', 'integration test of GET /metrics');
     }
   });

@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '@heartbeat/config';
 import {
   connectDatabase,
-  modelVersions,
   ModelVersionsRepository,
   PredictionsRepository,
   SitesRepository,
@@ -184,7 +183,6 @@ beforeAll(async () => {
   };
   config = loadConfig(env);
   connection = connectDatabase(config.db.url, { poolSize: 4 });
-  await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);
   redis = new Redis(config.redis.url);
   const registry = new ModelRegistry({
@@ -230,7 +228,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await app?.close();
-  await connection?.db.delete(modelVersions);
   redis?.disconnect();
   storage?.close();
   await connection?.close();

@@ -9,7 +9,6 @@ import { loadConfig, type Config } from '@heartbeat/config';
 import {
   BatchesRepository,
   connectDatabase,
-  modelVersions,
   ModelVersionsRepository,
   PredictionsRepository,
   type DatabaseConnection,
@@ -54,7 +53,6 @@ beforeAll(async () => {
   env = workerTestEnv(integrationEnv, { queue: 'inference', workerId: 'in-process-worker', workDir });
   config = loadConfig(env);
   connection = connectDatabase(config.db.url, { poolSize: 4 });
-  await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);
   redis = new Redis(config.redis.url);
   registry = new ModelRegistry({
@@ -82,7 +80,6 @@ afterAll(async () => {
   await worker?.stop();
   await queue?.bull.obliterate({ force: true }).catch(() => undefined);
   await queue?.close();
-  await connection.db.delete(modelVersions);
   redis.disconnect();
   storage.close();
   await connection.close();

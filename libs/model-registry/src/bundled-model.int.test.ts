@@ -5,12 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
-import {
-  connectDatabase,
-  modelVersions,
-  ModelVersionsRepository,
-  type DatabaseConnection,
-} from '@heartbeat/db';
+import { connectDatabase, ModelVersionsRepository, type DatabaseConnection } from '@heartbeat/db';
 import {
   bundledModelDirs,
   decideFromWindowLogits,
@@ -32,13 +27,11 @@ let cacheDir: string;
 beforeAll(async () => {
   const config = loadConfig(await ownDatabaseEnv());
   connection = connectDatabase(config.db.url);
-  await connection.db.delete(modelVersions);
   storage = ObjectStorage.fromSettings(config.s3);
   cacheDir = await mkdtemp(join(tmpdir(), 'bundled-model-'));
 });
 
 afterAll(async () => {
-  await connection.db.delete(modelVersions);
   storage.close();
   await connection.close();
   await rm(cacheDir, { recursive: true, force: true });

@@ -7,7 +7,6 @@ import { loadConfig } from '@heartbeat/config';
 import {
   AuditRepository,
   connectDatabase,
-  modelVersions,
   ModelVersionsRepository,
   type DatabaseConnection,
 } from '@heartbeat/db';
@@ -55,7 +54,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await connection.db.delete(modelVersions);
   subscriber.disconnect();
   redis.disconnect();
   storage.close();

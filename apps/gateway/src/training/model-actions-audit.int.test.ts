@@ -7,10 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
-import { connectDatabase, modelVersions, type DatabaseConnection } from '@heartbeat/db';
 import { ModelRegistry } from '@heartbeat/model-registry';
 import { createUntrainedModelDirectory } from '@heartbeat/model-training/testing';
 import { ApiKeysService } from '../auth/api-keys.service';
@@ -20,10 +18,8 @@ import { ownDatabaseEnv } from '../../../../test/own-database';
 const VERSIONS = ['9.1.0', '9.2.0'] as const;
 let app: NestExpressApplication;
 let base: string;
-let connection: DatabaseConnection;
 let workDir: string;
 let admin: { secret: string; keyId: string };
-let servingBefore: string | undefined;
 
 beforeAll(async () => {
   const env = await ownDatabaseEnv();
@@ -38,9 +34,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   const created = await app.get(ApiKeysService).create({ role: 'admin', name: 'model-audit-admin' });
   admin = { secret: created.secret, keyId: created.apiKey.id };
-  connection = connectDatabase(config.db.url, { poolSize: 2 });
   const registry = app.get(ModelRegistry);
-  servingBefore = (await registry.findPromoted())?.version;
   workDir = await mkdtemp(path.join(tmpdir(), 'model-audit-'));
   for (const [index, version] of VERSIONS.entries()) {
     const dir = path.join(workDir, version);
@@ -50,11 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const registry = app?.get(ModelRegistry);
-  if (registry && servingBefore) await registry.promote(servingBefore, { actor: 'test clean-up' });
-  await connection?.db.delete(modelVersions).where(inArray(modelVersions.version, [...VERSIONS]));
   await app?.close();
-  await connection?.close();
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
 
