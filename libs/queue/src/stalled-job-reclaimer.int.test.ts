@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import { QUEUE_NAMES, type PredictionResult } from './contracts';
 import { createQueue, createWorker, type JobQueue, type JobWorker, type QueueConnection } from './queues';
+import { waitFor } from '../../../test/real-stack';
 import { StalledJobReclaimer } from './stalled-job-reclaimer';
 
 let connection: QueueConnection;
@@ -42,13 +43,7 @@ const answer: PredictionResult = {
 };
 const never = () => new Promise<PredictionResult>(() => undefined);
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const within10s = { timeoutMs: 10_000, everyMs: 50 };
 
 it("hands a dead consumer's jobs back at once, and leaves a live consumer's running job alone", async () => {
   const dying = createWorker(QUEUE_NAMES.predictions, never, {
@@ -58,9 +53,11 @@ it("hands a dead consumer's jobs back at once, and leaves a live consumer's runn
   });
   workers.push(dying);
   const [first, second] = [await predictions.add(job()), await predictions.add(job())];
-  await until(
-    async () => (await first.getState()) === 'active' && (await second.getState()) === 'active',
-    10_000,
+  await waitFor(
+    'both jobs to be active',
+    async () =>
+      ((await first.getState()) === 'active' && (await second.getState()) === 'active') || undefined,
+    within10s,
   );
   // The process dies: its connections drop, its locks stay until they expire.
   await dying.worker.disconnect();
@@ -72,7 +69,11 @@ it("hands a dead consumer's jobs back at once, and leaves a live consumer's runn
   });
   workers.push(live);
   const running = await predictions.add(job());
-  await until(async () => (await running.getState()) === 'active', 10_000);
+  await waitFor(
+    'the live job to be active',
+    async () => (await running.getState()) === 'active' || undefined,
+    within10s,
+  );
 
   const started = Date.now();
   expect((await reclaimer.reclaim(dying.consumerId)).sort()).toEqual([first.id, second.id].sort());
@@ -83,9 +84,11 @@ it("hands a dead consumer's jobs back at once, and leaves a live consumer's runn
       deadLetter: false,
     }),
   );
-  await until(
-    async () => (await first.getState()) === 'completed' && (await second.getState()) === 'completed',
-    10_000,
+  await waitFor(
+    'both reclaimed jobs to complete',
+    async () =>
+      ((await first.getState()) === 'completed' && (await second.getState()) === 'completed') || undefined,
+    within10s,
   );
   // BullMQ alone would take the 30-s lock plus up to a 30-s stalled check.
   expect(Date.now() - started).toBeLessThan(10_000);
