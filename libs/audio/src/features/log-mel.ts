@@ -77,7 +77,11 @@ export function logMelSpectrogram(
 ): LogMelSpectrogram {
   const frames = frameCount(samples.length, config);
   const data = new Float32Array(frames * config.nMels);
-  fillEveryFrame(samples, config, data, false);
+  const { wasm } = planFor(config);
+  if (wasm && samples.length > config.nFft / 2) {
+    const power = melPowerSpectrogram(samples, config).power;
+    for (let i = 0; i < data.length; i++) data[i] = Math.log(power[i]);
+  } else fillEveryFrame(samples, config, data, false);
   return { data, frames, mels: config.nMels };
 }
 
@@ -187,7 +191,8 @@ function fillEveryFrame(
 }
 
 /**
- * The log-mel of every window, identical to calling logMelSpectrogram on each, but frames that lie
+ * The log-mel of every window, equal to calling logMelSpectrogram on each (to float32 rounding: that
+ * one computes in WebAssembly where it can), but frames that lie
  * wholly inside the signal are computed once and shared by the overlapping windows (half the work at
  * the default 50 % overlap). `windows` must be views of `signal` as segmentIntoWindows returns them.
  * `whole`, when given, is the mel power of all of `signal` with the same analysis at a hop dividing
