@@ -183,10 +183,14 @@ function envelopeFeatures({ power, frames, mels }: HeartSoundSpectrogram): {
 }
 
 function robustlyNormalised(values: Float64Array): Float64Array {
-  const sorted = Float64Array.from(values).sort();
-  const [q1, median, q3] = [25, 50, 75].map((q) => percentileOfSorted(sorted, q));
+  const sorted = values.slice().sort();
+  const q1 = percentileOfSorted(sorted, 25);
+  const median = percentileOfSorted(sorted, 50);
+  const q3 = percentileOfSorted(sorted, 75);
   const scale = Math.max(q3 - q1, 1e-3);
-  return values.map((value) => (value - median) / scale);
+  const normalised = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) normalised[i] = (values[i] - median) / scale;
+  return normalised;
 }
 
 /** Heart rate and systolic interval from the autocorrelation of the homomorphic envelope (Springer). */
@@ -218,15 +222,34 @@ function autocorrelation(values: Float64Array, maxLag: number): Float64Array {
   let mean = 0;
   for (const value of values) mean += value;
   mean /= values.length;
-  const centred = values.map((value) => value - mean);
+  const n = values.length;
+  const centred = new Float64Array(n);
+  for (let i = 0; i < n; i++) centred[i] = values[i] - mean;
   const output = new Float64Array(maxLag + 1);
-  for (let lag = 0; lag <= maxLag; lag++) {
+  // Two lags per sweep (each its own sum in the same order as one at a time): the sums' additions
+  // are latency-bound, and two independent ones overlap.
+  let lag = 0;
+  for (; lag + 1 <= maxLag; lag += 2) {
     let sum = 0;
-    for (let i = 0; i + lag < centred.length; i++) sum += centred[i] * centred[i + lag];
+    let next = 0;
+    const end = n - lag - 1;
+    for (let i = 0; i < end; i++) {
+      const value = centred[i];
+      sum += value * centred[i + lag];
+      next += value * centred[i + lag + 1];
+    }
+    if (end >= 0) sum += centred[end] * centred[end + lag];
+    output[lag] = sum;
+    output[lag + 1] = next;
+  }
+  for (; lag <= maxLag; lag++) {
+    let sum = 0;
+    for (let i = 0; i + lag < n; i++) sum += centred[i] * centred[i + lag];
     output[lag] = sum;
   }
   const zero = Math.max(output[0], 1e-9);
-  return output.map((value) => value / zero);
+  for (let k = 0; k <= maxLag; k++) output[k] /= zero;
+  return output;
 }
 
 function argmax(values: ArrayLike<number>): number {
