@@ -13,7 +13,7 @@ MINUTES=10
 PROCESSES=2
 KEEP=0
 PASS=()
-PRIVATE_STACK_BUILD=compiled
+export PRIVATE_STACK_BUILD=compiled
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES="$2"; shift 2 ;;

@@ -309,9 +309,12 @@ async function main(): Promise<void> {
       .map(([, value]) => value.growthPercent ?? 0),
   );
   const finiteMeans = lagSamples.map((sample) => sample.mean).filter(Number.isFinite);
+  // bench/soak.sh exports how it started the apps: the compiled build the images run, or the sources.
+  const build = process.env.PRIVATE_STACK_BUILD === 'compiled' ? 'compiled' : 'sources';
   const report = {
     at: startedAt.toISOString(),
-    command: `npm run bench:soak -- --minutes ${minutes}${warmupMinutes === 1 ? '' : ` --warmup-minutes ${warmupMinutes}`}`,
+    command: `npm run bench:soak -- --minutes ${minutes}${warmupMinutes === 1 ? '' : ` --warmup-minutes ${warmupMinutes}`}${build === 'sources' ? ' --sources' : ''}`,
+    build,
     minutes,
     warmupMinutes,
     warmupErrors,

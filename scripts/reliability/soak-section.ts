@@ -3,6 +3,8 @@
 export interface SoakReport {
   at: string;
   command: string;
+  /** How the soak started the apps (absent in reports from before it said). */
+  build?: 'compiled' | 'sources';
   minutes: number;
   warmupMinutes: number;
   wallSeconds: number;
@@ -26,6 +28,14 @@ export interface SoakReport {
   rss: Record<string, { startMb: number; endMb: number; growthPercent: number | null }>;
   worstRssGrowthPercent: number;
   met: boolean;
+  /** RSS of each process once a minute, start and end included. */
+  rssByMinute?: { minute: number; mb: Record<string, number> }[];
+}
+
+/** Lowest and highest of a process's once-a-minute RSS samples, or '-' without samples. */
+function rssRange(soak: SoakReport, name: string): string {
+  const samples = (soak.rssByMinute ?? []).map((sample) => sample.mb[name]).filter((mb) => mb !== undefined);
+  return samples.length === 0 ? '-' : `${Math.min(...samples)}-${Math.max(...samples)}`;
 }
 
 export function soakSection(soak: SoakReport | undefined): string[] {
@@ -43,12 +53,14 @@ export function soakSection(soak: SoakReport | undefined): string[] {
     `| Errors | ${soak.errors.screening} on the screening side, ${soak.errors.predict} on /predict |`,
     `| Gateway event-loop lag (${lag?.samples ?? 0} scrapes of 10 s) | ${lag ? `mean ${lag.meanOfMeans ?? '-'} ms, worst p99 ${lag.worstP99} ms, max ${lag.max} ms` : 'not read'} |`,
     '',
-    '| Process | RSS at start (MB) | RSS at end (MB) | Growth |',
-    '|---|---|---|---|',
+    '| Process | RSS at start (MB) | RSS at end (MB) | Growth | Lowest-highest once a minute (MB) |',
+    '|---|---|---|---|---|',
     ...Object.entries(soak.rss).map(
       ([name, rss]) =>
-        `| ${name} | ${rss.startMb} | ${rss.endMb} | ${rss.growthPercent === null ? '-' : `${rss.growthPercent} %`} |`,
+        `| ${name} | ${rss.startMb} | ${rss.endMb} | ${rss.growthPercent === null ? '-' : `${rss.growthPercent} %`} | ${rssRange(soak, name)} |`,
     ),
+    '',
+    `The gateway and the inference processes are judged; s3rver (the test S3 server), Redis (finished jobs up to their retention counts) and PostgreSQL grow with the data they hold. The apps ran ${soak.build === 'compiled' ? 'from the compiled build the images run' : 'from the sources through SWC (`--sources`), whose transpiled code and source maps in memory make the gateway swing by about 20 %'}.`,
     '',
   );
   if (soak.errors.first.length > 0)
