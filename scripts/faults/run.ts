@@ -9,7 +9,14 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { POISON_HOOK, PROFILES, ScenarioContext, scenarios, type ScenarioResult } from './scenarios';
+import {
+  POISON_HOOK,
+  PROFILES,
+  ScenarioContext,
+  scenarios,
+  type FaultSuiteReport,
+  type ScenarioResult,
+} from './scenarios';
 import { FaultStack, ROOT, writeJson } from './stack';
 
 const { values } = parseArgs({
@@ -45,15 +52,8 @@ async function main(): Promise<void> {
   stack.preload['inference-1'] = ['-r', POISON_HOOK];
   stack.preload['inference-2'] = ['-r', POISON_HOOK];
   const results: ScenarioResult[] = [];
-  const earlier:
-    | {
-        at: string;
-        complete: boolean;
-        seconds: number;
-        machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
-        results: ScenarioResult[];
-      }
-    | undefined = values.merge && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
+  const earlier: FaultSuiteReport | undefined =
+    values.merge && existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   // In scenario order: the re-run ones where they were, the others as they were measured.
   const merged = () =>
     earlier
@@ -70,8 +70,8 @@ async function main(): Promise<void> {
     loadAverageAtStart: loadAtStart,
     loadAverageAtEnd: loadAverage(),
   });
-  const write = () =>
-    writeJson(out, {
+  const write = () => {
+    const report: FaultSuiteReport = {
       at: new Date().toISOString(),
       profile: profile.name,
       recordingsPerBatch: profile.recordings,
@@ -90,7 +90,9 @@ async function main(): Promise<void> {
           }
         : {}),
       results: merged(),
-    });
+    };
+    writeJson(out, report);
+  };
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;

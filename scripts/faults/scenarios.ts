@@ -55,6 +55,23 @@ export interface ScenarioResult {
   notes: string[];
 }
 
+/** tmp/reliability/faults.json: what `npm run test:faults` writes and `npm run reliability:report` reads. */
+export interface FaultSuiteReport {
+  at: string;
+  profile: string;
+  recordingsPerBatch: number;
+  command: string;
+  machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  seconds: number;
+  complete: boolean;
+  /** Scenarios re-run later (npm run test:faults -- --only ... --merge) and when the rest was measured. */
+  rerun?: string[];
+  rerunMachine?: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  rerunSeconds?: number;
+  firstMeasured?: string;
+  results: ScenarioResult[];
+}
+
 const BOUNDARY = '----heartbeat-fault-suite';
 
 function multipart(files: Recording[]): Uint8Array<ArrayBuffer> {

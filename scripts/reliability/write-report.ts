@@ -3,6 +3,7 @@
 // npm run test:faults and npm run bench:soak, tmp/fuzz/summary.json from npm run fuzz). A section whose suite has not run says so.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { FaultSuiteReport } from '../faults/scenarios';
 import { previousSections } from './previous-sections';
 import { soakSection, type SoakReport } from './soak-section';
 
@@ -26,34 +27,6 @@ interface Matrix {
   cells: number;
   routesByLevel: Record<string, number>;
   failures: number;
-}
-interface Faults {
-  at: string;
-  profile: string;
-  recordingsPerBatch: number;
-  command: string;
-  machine: { cpus: number; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
-  seconds: number;
-  complete: boolean;
-  /** Scenarios re-run later (npm run test:faults -- --only ... --merge) and when the rest was measured. */
-  rerun?: string[];
-  rerunMachine?: { loadAverageAtStart: number[] };
-  firstMeasured?: string;
-  results: {
-    scenario: string;
-    fault: string;
-    submitted: number;
-    completed: number;
-    failedAsExpected: number;
-    lost: number;
-    duplicated: number;
-    recoverySeconds: number | null;
-    batchSeconds: number | null;
-    batchStatus: string;
-    progress: number;
-    passed: boolean;
-    notes: string[];
-  }[];
 }
 interface Fuzz {
   at: string;
@@ -150,7 +123,8 @@ else {
 section('Fault scenarios');
 // The full run when there is one; the quick profile's otherwise (labelled as such).
 const faults =
-  read<Faults>('tmp/reliability/faults.json') ?? read<Faults>('tmp/reliability/faults-quick.json');
+  read<FaultSuiteReport>('tmp/reliability/faults.json') ??
+  read<FaultSuiteReport>('tmp/reliability/faults-quick.json');
 if (!faults) notRun('the fault suite', '`npm run test:faults`');
 else {
   const passed = faults.results.filter((result) => result.passed).length;

@@ -13,7 +13,7 @@ import {
   type ModelVersion,
   type TrainingRun,
 } from '@heartbeat/db';
-import { ModelRegistry, ModelRegistryError } from '@heartbeat/model-registry';
+import { ModelRegistry, ModelRegistryError, type PromotionOutcome } from '@heartbeat/model-registry';
 import {
   retrainParamsSchema,
   siteCalibrationParamsSchema,
@@ -86,6 +86,15 @@ export function presentModel(row: ModelVersion) {
     createdAt: row.createdAt.toISOString(),
     promotedAt: row.promotedAt?.toISOString() ?? null,
     retiredAt: row.retiredAt?.toISOString() ?? null,
+  };
+}
+
+/** A promotion or a rollback: the version now served, the one before it, and whether anything changed. */
+function presentPromotion(outcome: PromotionOutcome) {
+  return {
+    promoted: presentModel(outcome.promoted),
+    previousVersion: outcome.previous?.version ?? null,
+    changed: outcome.changed,
   };
 }
 
@@ -301,11 +310,7 @@ export class TrainingService {
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
       });
-      return {
-        promoted: presentModel(outcome.promoted),
-        previousVersion: outcome.previous?.version ?? null,
-        changed: outcome.changed,
-      };
+      return presentPromotion(outcome);
     } catch (error) {
       throw registryError(error);
     }
@@ -318,11 +323,7 @@ export class TrainingService {
         actor: principal?.name ?? 'admin',
         actorKeyId: principal?.keyId,
       });
-      return {
-        promoted: presentModel(outcome.promoted),
-        previousVersion: outcome.previous?.version ?? null,
-        changed: outcome.changed,
-      };
+      return presentPromotion(outcome);
     } catch (error) {
       throw registryError(error);
     }
