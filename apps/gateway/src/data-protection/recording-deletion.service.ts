@@ -14,6 +14,7 @@ import { AuditRepository, RecordingsRepository } from '@heartbeat/db';
 import { ObjectStorage } from '@heartbeat/storage';
 import { notFound } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
+import { PeriodicTask } from '../common/periodic-task';
 
 export interface RecordingDeletedDto {
   recordingId: string;
@@ -111,8 +112,7 @@ export class RecordingDeletionService {
 export class RetentionSchedule implements OnApplicationBootstrap, OnModuleDestroy {
   static readonly INTERVAL_MS = 60 * 60 * 1000;
   private readonly logger = new Logger('RecordingRetention');
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly schedule = new PeriodicTask(() => this.purge(), RetentionSchedule.INTERVAL_MS);
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -120,21 +120,16 @@ export class RetentionSchedule implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.gateway.recordingRetentionDays === 0) return;
-    this.purgeNow();
-    this.timer = setInterval(() => this.purgeNow(), RetentionSchedule.INTERVAL_MS);
-    this.timer.unref();
+    if (this.config.gateway.recordingRetentionDays > 0) this.schedule.start();
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.schedule.stop();
   }
 
-  private purgeNow(): void {
-    if (this.running) return;
+  private purge(): Promise<void> {
     const days = this.config.gateway.recordingRetentionDays;
-    this.running = this.deletion
+    return this.deletion
       .purgeOlderThan(days)
       .then(({ purged, objectsDeleted, cutoff }) => {
         if (purged > 0)
@@ -144,7 +139,6 @@ export class RetentionSchedule implements OnApplicationBootstrap, OnModuleDestro
       })
       .catch((error: unknown) =>
         this.logger.warn(`Retention purge failed, will try again: ${(error as Error).message}`),
-      )
-      .finally(() => (this.running = undefined));
+      );
   }
 }

@@ -19,6 +19,7 @@ import {
   type PendingCursor,
 } from '@heartbeat/db';
 import { CONFIG } from '../common/tokens';
+import { PeriodicTask } from '../common/periodic-task';
 import { PredictionQueueRepository } from '../infrastructure/prediction-queue.repository';
 import { GatewayMetrics } from '../telemetry/gateway-metrics';
 import { endBrokenOffBatch, UPLOAD_ABORTED } from './batch-intake';
@@ -121,11 +122,10 @@ export class StaleUploadSweeper {
 export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('StaleUploadSweep');
   private readonly sweeper: StaleUploadSweeper;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly schedule: PeriodicTask;
 
   constructor(
-    @Inject(CONFIG) private readonly config: Config,
+    @Inject(CONFIG) config: Config,
     @Inject(BatchesRepository) batches: BatchesRepository,
     @Inject(PredictionsRepository) predictions: PredictionsRepository,
     @Inject(ScreeningRepository) outcomes: ScreeningRepository,
@@ -139,23 +139,20 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
       queue,
       quietMs: config.gateway.staleUploadTimeoutMs,
     });
+    this.schedule = new PeriodicTask(() => this.sweep(), config.gateway.staleUploadSweepIntervalMs);
   }
 
   onApplicationBootstrap(): void {
-    this.sweepNow();
-    this.timer = setInterval(() => this.sweepNow(), this.config.gateway.staleUploadSweepIntervalMs);
-    this.timer.unref();
+    this.schedule.start();
   }
 
   // Before the infrastructure closes its connections (onApplicationShutdown).
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.schedule.stop();
   }
 
-  private sweepNow(): void {
-    if (this.running) return;
-    this.running = this.sweeper
+  private sweep(): Promise<void> {
+    return this.sweeper
       .sweep()
       .then(({ batches, requeued, failed }) => {
         this.metrics.staleBatchesEnded.inc(batches.length);
@@ -175,7 +172,6 @@ export class StaleUploadSweepSchedule implements OnApplicationBootstrap, OnModul
       })
       .catch((error: unknown) =>
         this.logger.warn(`Stale upload sweep failed, will try again: ${(error as Error).message}`),
-      )
-      .finally(() => (this.running = undefined));
+      );
   }
 }
