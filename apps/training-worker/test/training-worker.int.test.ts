@@ -1,7 +1,6 @@
 // Issue 6 on the real stack (Postgres, Redis, s3rver) with a tiny data set: labelled uploads through
 // the gateway, a retrain on the training worker, the promotion policy, the inference worker serving
 // the new version without restart, rollback, cancellation, and a worker killed mid-run.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -35,7 +34,7 @@ import {
   type RunningInferenceWorker,
 } from '../../inference-worker/src/inference-worker';
 import { startTrainingWorker, type RunningTrainingWorker } from '../src/training-worker';
-import { waitFor } from '../../../test/real-stack';
+import { startService, waitFor, type ServiceProcess } from '../../../test/real-stack';
 import { ownDatabaseEnv } from '../../../test/own-database';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -509,26 +508,23 @@ describe('site calibration', () => {
 });
 
 describe('a training worker killed mid-run', () => {
-  let child: ChildProcess | undefined;
-  afterAll(() => void child?.kill('SIGKILL'));
+  let child: ServiceProcess | undefined;
+  afterAll(() => child?.stop('SIGKILL'));
 
   it('ends in a resumed, finished run or a run failed with a reason, never stuck running', async () => {
     await training?.stop();
     training = undefined;
-    child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/training-worker/src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: 'ignore',
+    child = startService('training-worker', 'apps/training-worker/src/main.ts', env, {
+      keepOutputChars: 20_000,
     });
     const { id } = await retrain({ ...TINY, epochs: 4, windowsPerEpoch: 96 });
     const runs = new TrainingRunsRepository(connection.db);
     await waitFor(
       'the first checkpoint',
       async () => ((await runs.findById(id))?.checkpointKey ? true : undefined),
-      { timeoutMs: 240_000 },
+      { timeoutMs: 240_000, services: [child] },
     );
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    await child.stop('SIGKILL');
     expect((await runs.findById(id))?.status).toBe('running');
 
     training = await startTrainingWorker({ config, logger: silentLogger() });
