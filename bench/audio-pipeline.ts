@@ -7,6 +7,9 @@
 // --input compact: the log-mel of models 1.2.0 and later (32 bands, 40-ms hop; default: 1.0.0/1.1.0's).
 // --heart-sound-window 128 with --input compact: the 64-ms heart-sound spectrogram (model 1.4.0's)
 // is computed first and the windows' log-mel reads its frames, as the screener does.
+// --against-reference R: instead, R rounds alternating the whole path with the current code and with
+// the code before issue 28's speed-ups (libs/audio/test/reference; decoding is shared), in one process
+// on the same decoded bytes, so both see the same machine load; prints each round's CPU per audio-second.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +27,10 @@ import {
   segmentIntoWindows,
 } from '@heartbeat/audio';
 import { COMPACT_MODEL_INPUT } from '@heartbeat/model';
+import { prepareSignal as referencePrepareSignal } from '../libs/audio/test/reference/condition';
+import { heartCycleFeatures as referenceHeartCycleFeatures } from '../libs/audio/test/reference/heart-cycle-features';
+import { heartSoundSpectrogram as referenceHeartSoundSpectrogram } from '../libs/audio/test/reference/heart-sound-segmentation';
+import { logMelSpectrogramsOfWindows as referenceLogMelSpectrogramsOfWindows } from '../libs/audio/test/reference/log-mel';
 
 const DEFAULT_DATA_DIR = '/work/shared/data/physionet2016';
 const WARM_UP_RECORDINGS = 5;
@@ -43,6 +50,7 @@ type Options = {
   dataDir: string;
   logMel: FeatureConfig;
   heartSoundWindow: HeartSoundWindowLength;
+  againstReference: number;
 };
 
 function parseArguments(argv: readonly string[]): Options {
@@ -55,7 +63,14 @@ function parseArguments(argv: readonly string[]): Options {
   const heartSoundWindow = Number(valueOf('--heart-sound-window') ?? 80) as HeartSoundWindowLength;
   const logMel =
     valueOf('--input') === 'compact' ? COMPACT_MODEL_INPUT.featureConfig : DEFAULT_FEATURE_CONFIG;
-  return { limit, dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR, logMel, heartSoundWindow };
+  const againstReference = Number(valueOf('--against-reference') ?? 0);
+  return {
+    limit,
+    dataDir: valueOf('--data') ?? DEFAULT_DATA_DIR,
+    logMel,
+    heartSoundWindow,
+    againstReference,
+  };
 }
 
 function listRecordings(dataDir: string, limit: number): string[] {
@@ -108,6 +123,49 @@ async function runPipeline(
   return { audioSec: decoded.durationSec, windows: windows.length };
 }
 
+/** The whole path (as runPipeline, without the stage laps) with the current or the reference code. */
+async function runWholePath(bytes: Uint8Array, options: Options, reference: boolean): Promise<number> {
+  const decoded = await decodeAudio(bytes);
+  const signal = (reference ? referencePrepareSignal : prepareSignal)(decoded);
+  const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
+  const spectrogram = (reference ? referenceHeartSoundSpectrogram : heartSoundSpectrogram)(
+    signal,
+    options.heartSoundWindow,
+  );
+  const shared = framesServe(spectrogram, options.logMel, signal.length) ? spectrogram : undefined;
+  if (reference) {
+    referenceLogMelSpectrogramsOfWindows(signal, windows, options.logMel, shared);
+    referenceHeartCycleFeatures(signal, spectrogram);
+  } else {
+    logMelSpectrogramsOfWindows(signal, windows, options.logMel, shared);
+    heartCycleFeatures(signal, spectrogram);
+  }
+  return decoded.durationSec;
+}
+
+async function compareWithReference(recordings: Uint8Array[], options: Options): Promise<void> {
+  const rounds: { current: number; reference: number }[] = [];
+  for (let round = 0; round <= options.againstReference; round++) {
+    const usPerAudioSecond = { current: 0, reference: 0 };
+    for (const variant of ['current', 'reference'] as const) {
+      const started = cpuMicroseconds();
+      let audioSec = 0;
+      for (const bytes of recordings) audioSec += await runWholePath(bytes, options, variant === 'reference');
+      usPerAudioSecond[variant] = (cpuMicroseconds() - started) / audioSec;
+    }
+    if (round > 0) rounds.push(usPerAudioSecond); // round 0 warms both up
+    console.log(
+      `round ${round}${round === 0 ? ' (warm-up)' : ''}: current ${usPerAudioSecond.current.toFixed(1)}, reference ${usPerAudioSecond.reference.toFixed(1)} us CPU per audio-second`,
+    );
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const current = median(rounds.map((r) => r.current));
+  const reference = median(rounds.map((r) => r.reference));
+  console.log(
+    `median            current ${current.toFixed(1)} us (${(1e6 / current).toFixed(0)}x real time per CPU-second), reference ${reference.toFixed(1)} us (${(1e6 / reference).toFixed(0)}x)`,
+  );
+}
+
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const { limit, dataDir } = options;
@@ -115,6 +173,7 @@ async function main(): Promise<void> {
   if (paths.length === 0) throw new Error(`no .flac files under ${dataDir}/training-*`);
   const recordings = paths.map((path) => new Uint8Array(readFileSync(path)));
   const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
+  if (options.againstReference > 0) return compareWithReference(recordings, options);
 
   const noTime = () => Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
   const warmUpStages = noTime();

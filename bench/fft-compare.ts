@@ -9,7 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import FFT from 'fft.js';
 import { decodeAudio, heartSoundSpectrogramConfig, melFilterbank, prepareSignal } from '@heartbeat/audio';
-import { melPowerSpectrogram, melPowerSpectrogramOneFftPerFrame } from '../libs/audio/src/features/log-mel';
+import {
+  melPowerSpectrogram,
+  melPowerSpectrogramInJavaScript,
+  melPowerSpectrogramOneFftPerFrame,
+} from '../libs/audio/src/features/log-mel';
 import { machineLoad } from './process-cpu';
 
 const args = process.argv.slice(2);
@@ -220,8 +224,9 @@ async function main(): Promise<void> {
       within1e5: maxDiff <= 1e-5,
     });
   }
-  // What was adopted instead: fft.js with two real frames per complex FFT (melPowerSpectrogram),
-  // against one real FFT per frame (the reference), interleaved rounds over the same signals.
+  // What was adopted: two real frames per complex FFT, in WebAssembly SIMD (melPowerSpectrogram,
+  // wasm/mel-power.c) and with fft.js (melPowerSpectrogramInJavaScript, where WebAssembly SIMD is
+  // missing), against one real FFT per frame (the reference), interleaved rounds over the same signals.
   const audioSec = signals.reduce((sum, signal) => sum + signal.length / config.sampleRate, 0);
   const usPerAudioSecond = (fn: typeof melPowerSpectrogram) => {
     const started = process.cpuUsage();
@@ -229,10 +234,12 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage(started);
     return (cpu.user + cpu.system) / audioSec;
   };
+  const wasm: number[] = [];
   const paired: number[] = [];
   const single: number[] = [];
   for (let r = 0; r < 2 * ROUNDS + 1; r++) {
-    paired.push(usPerAudioSecond(melPowerSpectrogram));
+    wasm.push(usPerAudioSecond(melPowerSpectrogram));
+    paired.push(usPerAudioSecond(melPowerSpectrogramInJavaScript));
     single.push(usPerAudioSecond(melPowerSpectrogramOneFftPerFrame));
   }
   const median = (values: number[]) =>
@@ -255,6 +262,7 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       heartSoundSpectrogramUsCpuPerAudioSecond: {
+        twoFramesPerComplexFftWasmSimd: { median: median(wasm), min: Math.min(...wasm).toFixed(1) },
         twoFramesPerComplexFft: { median: median(paired), min: Math.min(...paired).toFixed(1) },
         oneRealFftPerFrame: { median: median(single), min: Math.min(...single).toFixed(1) },
       },
