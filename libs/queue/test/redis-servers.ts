@@ -1,69 +1,55 @@
 // Private Redis topologies for the tests that need one: a 3-node Redis Cluster and a primary watched
 // by one Sentinel, each on free ports in its own folder, stopped and removed by stop(). The shared
 // Redis on 6379 is never touched.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from '../../../test/free-port';
+import { startProcess, waitFor, type ServiceProcess } from '../../../test/real-stack';
 
 export interface RunningTopology {
   ports: number[];
   stop(): Promise<void>;
 }
 
-async function waitForPing(port: number, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } finally {
-      client.disconnect();
-    }
-  }
+/** Waits for PONG; fails at once if `server` exits first. */
+function waitForPing(port: number, server?: ServiceProcess): Promise<true> {
+  return waitFor(
+    `redis-server on ${port} to answer PING`,
+    async () => {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG' ? true : undefined;
+      } finally {
+        client.disconnect();
+      }
+    },
+    { timeoutMs: 15_000, everyMs: 100, services: server ? [server] : [] },
+  );
 }
 
-function startServer(dir: string, port: number, extra: string[]): ChildProcess {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...extra,
-    ],
-    { stdio: 'ignore' },
-  );
-  child.on('error', () => undefined);
-  return child;
+function startServer(dir: string, port: number, extra: string[]): ServiceProcess {
+  return startProcess(`redis-server :${port}`, 'redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    ...extra,
+  ]);
 }
 
-async function stopAll(children: ChildProcess[], dir: string): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+async function stopAll(servers: ServiceProcess[], dir: string): Promise<void> {
+  await Promise.all(servers.map((server) => server.stop('SIGTERM', { killAfterMs: 10_000 })));
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -82,7 +68,7 @@ export async function startRedisCluster(): Promise<RunningTopology> {
     ]),
   );
   try {
-    await Promise.all(ports.map((port) => waitForPing(port)));
+    await Promise.all(ports.map((port, index) => waitForPing(port, children[index])));
     const created = spawnSync(
       'redis-cli',
       ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-yes'],
@@ -114,7 +100,7 @@ export async function startRedisSentinel(name: string): Promise<RunningTopology>
   const [primary, sentinel] = [await freePort(), await freePort()];
   const children = [startServer(dir, primary, [])];
   try {
-    await waitForPing(primary);
+    await waitForPing(primary, children[0]);
     const conf = join(dir, 'sentinel.conf');
     writeFileSync(
       conf,
@@ -127,10 +113,9 @@ export async function startRedisSentinel(name: string): Promise<RunningTopology>
         '',
       ].join('\n'),
     );
-    const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-    child.on('error', () => undefined);
+    const child = startProcess(`redis-sentinel :${sentinel}`, 'redis-server', [conf, '--sentinel']);
     children.push(child);
-    await waitForPing(sentinel);
+    await waitForPing(sentinel, child);
   } catch (error) {
     await stopAll(children, dir);
     throw error;
