@@ -265,6 +265,10 @@ export function runUnitNumeratorCascade(
   signal: Float64Array,
   direction: 1 | -1,
 ): void {
+  if (sections.length === 5 && signal.length >= 2) {
+    runUnitFive(sections, signal, direction);
+    return;
+  }
   let s = 0;
   for (; sections.length - s >= 3 && sections.length - s !== 4; s += 3)
     runUnitTriple(sections[s], sections[s + 1], sections[s + 2], signal, direction);
@@ -417,5 +421,56 @@ function sweepOne(
       z2 = x - a2 * y;
       signal[i] = y;
     }
+  }
+}
+
+/** Five sections in one sweep (the band-pass at 2 kHz: two high-pass, three low-pass sections). */
+function runUnitFive(
+  sections: readonly UnitNumeratorSection[],
+  signal: Float64Array,
+  direction: 1 | -1,
+): void {
+  const length = signal.length;
+  const first = direction === 1 ? 0 : length - 1;
+  const state = new Float64Array(10);
+  let level = signal[first];
+  sections.forEach((section, k) => {
+    const gain = (2 + section.b1) / (1 + section.a1 + section.a2);
+    let z1 = (gain - 1) * level;
+    let z2 = (1 - section.a2 * gain) * level;
+    const y = level + z1;
+    z1 = section.b1 * level - section.a1 * y + z2;
+    z2 = level - section.a2 * y;
+    state[2 * k] = z1;
+    state[2 * k + 1] = z2;
+    level = y;
+  });
+  signal[first] = level;
+  const [p, q, r, s, t] = sections;
+  const { b1: pb1, a1: pa1, a2: pa2 } = p;
+  const { b1: qb1, a1: qa1, a2: qa2 } = q;
+  const { b1: rb1, a1: ra1, a2: ra2 } = r;
+  const { b1: sb1, a1: sa1, a2: sa2 } = s;
+  const { b1: tb1, a1: ta1, a2: ta2 } = t;
+  let [pz1, pz2, qz1, qz2, rz1, rz2, sz1, sz2, tz1, tz2] = state;
+  const step = direction;
+  for (let n = 1, i = first + step; n < length; n++, i += step) {
+    const x = signal[i];
+    const u = x + pz1;
+    pz1 = pb1 * x - pa1 * u + pz2;
+    pz2 = x - pa2 * u;
+    const v = u + qz1;
+    qz1 = qb1 * u - qa1 * v + qz2;
+    qz2 = u - qa2 * v;
+    const w = v + rz1;
+    rz1 = rb1 * v - ra1 * w + rz2;
+    rz2 = v - ra2 * w;
+    const y = w + sz1;
+    sz1 = sb1 * w - sa1 * y + sz2;
+    sz2 = w - sa2 * y;
+    const z = y + tz1;
+    tz1 = tb1 * y - ta1 * z + tz2;
+    tz2 = y - ta2 * z;
+    signal[i] = z;
   }
 }
