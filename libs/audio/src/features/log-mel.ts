@@ -108,13 +108,7 @@ export function melPowerSpectrogram(samples: Float32Array, config: FeatureConfig
       `log-mel needs more than ${half} samples for reflect padding, got ${samples.length}`,
     );
   const frames = frameCount(samples.length, config);
-  const power = wasmMelPower(
-    plan.wasm,
-    reflectPad(samples, half),
-    frames,
-    plan.windowOffset,
-    config.hopLength,
-  );
+  const power = wasmMelPower(plan.wasm, samples, half, frames, plan.windowOffset, config.hopLength);
   return { power, frames, mels: config.nMels, config };
 }
 

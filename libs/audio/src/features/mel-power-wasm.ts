@@ -103,12 +103,14 @@ export function wasmMelPowerPlan(analysis: MelPowerAnalysis): WasmMelPowerPlan {
 }
 
 /**
- * Frames t < frames of `padded` (frame t's window starting at padded[first + t hop]): mel power +
- * logOffset, frame-major, into a new array.
+ * Frames t < frames of `samples` reflect-padded by `padding` on each side (numpy's mode 'reflect'; frame
+ * t's window starting at padded[first + t hop]): mel power + logOffset, frame-major, into a new array.
+ * The padded signal is written straight into the module's memory.
  */
 export function wasmMelPower(
   plan: WasmMelPowerPlan,
-  padded: Float32Array,
+  samples: Float32Array,
+  padding: number,
   frames: number,
   first: number,
   hop: number,
@@ -116,10 +118,14 @@ export function wasmMelPower(
   const exports = loaded()!;
   const { analysis, pointers } = plan;
   const source = tablesEnd;
-  const out = align(source + padded.byteLength);
+  const n = samples.length;
+  const out = align(source + 4 * (n + 2 * padding));
   const values = frames * analysis.nMels;
   ensureMemory(exports, out + values * 8);
-  new Float32Array(exports.memory.buffer, source, padded.length).set(padded);
+  const padded = new Float32Array(exports.memory.buffer, source, n + 2 * padding);
+  for (let i = 0; i < padding; i++) padded[padding - 1 - i] = samples[i + 1];
+  padded.set(samples, padding);
+  for (let i = 0; i < padding; i++) padded[padding + n + i] = samples[n - 2 - i];
   const [window, twiddles, at, mirror, firstBin, offset, weights] = pointers;
   exports.mel_power(
     source,
