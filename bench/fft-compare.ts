@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     });
   }
   // What was adopted: two real frames per complex FFT, in WebAssembly SIMD (melPowerSpectrogram,
-  // wasm/mel-power.c) and with fft.js (melPowerSpectrogramInJavaScript, where WebAssembly SIMD is
+  // wasm/dsp-kernels.c) and with fft.js (melPowerSpectrogramInJavaScript, where WebAssembly SIMD is
   // missing), against one real FFT per frame (the reference), interleaved rounds over the same signals.
   const audioSec = signals.reduce((sum, signal) => sum + signal.length / config.sampleRate, 0);
   const usPerAudioSecond = (fn: typeof melPowerSpectrogram) => {

@@ -11,7 +11,7 @@ import {
   melPowerSpectrogramInJavaScript,
   melPowerSpectrogramOneFftPerFrame,
 } from './log-mel';
-import { wasmMelPowerServes } from './mel-power-wasm';
+import { wasmMelPowerServes } from './dsp-kernels';
 import { hzToMelSlaney, melFilterbank, melToHzSlaney } from './mel-filterbank';
 import { referenceFilterbank, referenceLogMel } from '../../test/python-reference';
 

@@ -3,7 +3,7 @@
 
 import FFT from 'fft.js';
 import { melFilterbank } from './mel-filterbank';
-import { wasmMelPower, wasmMelPowerPlan, wasmMelPowerServes, type WasmMelPowerPlan } from './mel-power-wasm';
+import { wasmMelPower, wasmMelPowerPlan, wasmMelPowerServes, type WasmMelPowerPlan } from './dsp-kernels';
 
 export type FeatureConfig = {
   readonly sampleRate: number;
@@ -61,7 +61,7 @@ type Plan = {
   readonly pairInput: Float64Array;
   readonly pairSpectrum: Float64Array;
   readonly secondPower: Float64Array;
-  /** The same frames in WebAssembly (mel-power-wasm.ts), where the runtime and the FFT size allow. */
+  /** The same frames in WebAssembly (dsp-kernels.ts), where the runtime and the FFT size allow. */
   readonly wasm: WasmMelPowerPlan | undefined;
 };
 

@@ -13,6 +13,7 @@
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
 import { percentileOfSorted } from '../dsp/percentile';
+import { wasmDecodeDurations, wasmKernelsAvailable } from '../features/dsp-kernels';
 import { melPowerSpectrogram, type FeatureConfig, type MelPowerSpectrogram } from '../features/log-mel';
 
 export const HEART_SOUND_STATES = ['S1', 'systole', 'S2', 'diastole'] as const;
@@ -436,12 +437,33 @@ function decodeStates(
   model: DurationModel,
 ): { state: number; start: number; end: number }[] {
   const frames = emission.length / 4;
+  const firstSegment = Math.log(0.25);
+  const { best, bestDuration } = wasmKernelsAvailable()
+    ? wasmDecodeDurations(emission, model.shortest, model.longest, model.logProbability, firstSegment)
+    : forwardPass(emission, model, firstSegment);
+  const segments: { state: number; start: number; end: number }[] = [];
+  let state = argmax(best.subarray(frames * 4, frames * 4 + 4));
+  for (let t = frames; t > 0;) {
+    const d = bestDuration[t * 4 + state];
+    segments.push({ state, start: t - d, end: t });
+    t -= d;
+    state = (state + 3) % 4;
+  }
+  return segments.reverse();
+}
+
+/** decodeStates' forward pass in JavaScript (wasmDecodeDurations does the same where it can). */
+function forwardPass(
+  emission: Float64Array,
+  model: DurationModel,
+  firstSegment: number,
+): { best: Float64Array; bestDuration: Int32Array } {
+  const frames = emission.length / 4;
   const cumulative = new Float64Array((frames + 1) * 4);
   for (let t = 0; t < frames; t++)
     for (let j = 0; j < 4; j++) cumulative[(t + 1) * 4 + j] = cumulative[t * 4 + j] + emission[t * 4 + j];
   const best = new Float64Array((frames + 1) * 4).fill(-Infinity);
   const bestDuration = new Int32Array((frames + 1) * 4);
-  const firstSegment = Math.log(0.25);
   for (let t = 1; t <= frames; t++) {
     const last = t === frames;
     for (let j = 0; j < 4; j++) {
@@ -472,13 +494,5 @@ function decodeStates(
       bestDuration[t * 4 + j] = topDuration;
     }
   }
-  const segments: { state: number; start: number; end: number }[] = [];
-  let state = argmax(best.subarray(frames * 4, frames * 4 + 4));
-  for (let t = frames; t > 0;) {
-    const d = bestDuration[t * 4 + state];
-    segments.push({ state, start: t - d, end: t });
-    t -= d;
-    state = (state + 3) % 4;
-  }
-  return segments.reverse();
+  return { best, bestDuration };
 }

@@ -1,6 +1,8 @@
-// Mel power spectrogram frames (window, FFT, power, mel bands) in WebAssembly with 128-bit SIMD,
-// float64 throughout: each complex value is one f64x2 vector. Two real frames go through one complex
-// FFT (real part the first, imaginary part the second) as in log-mel.ts. The caller (mel-power-wasm.ts)
+// The feature path's hot loops in WebAssembly: mel power spectrogram frames (window, FFT, power, mel
+// bands) with 128-bit SIMD, float64 throughout: each complex value is one f64x2 vector; and the heart-
+// sound segmentation's duration-aware Viterbi (hsmm_decode), whose data-dependent maximum compiles to
+// selects here instead of mispredicted branches. Two real frames go through one complex
+// FFT (real part the first, imaginary part the second) as in log-mel.ts. The caller (dsp-kernels.ts)
 // lays out the tables and the signal in this module's memory. Rebuild with build.sh (clang 14+).
 #include <wasm_simd128.h>
 
@@ -93,6 +95,55 @@ __attribute__((export_name("mel_power"))) void mel_power(
       }
       rowA[m] = sumA + logOffset;
       if (second) rowB[m] = sumB + logOffset;
+    }
+  }
+}
+
+/*
+ * decodeStates' forward pass (heart-sound-segmentation.ts), same arithmetic and ties: for every frame t
+ * and state j, the best score of a segment of state j ending at t (best) and its duration (duration).
+ * emission[t * 4 + j]; logProbability[j * span + d]; cumulative, best: (frames + 1) * 4 doubles.
+ */
+__attribute__((export_name("hsmm_decode"))) void hsmm_decode(
+    const double* emission, int frames, const int* shortest, const int* longest,
+    const double* logProbability, int span, double firstSegment, double* cumulative, double* best,
+    int* duration) {
+  const double minusInfinity = -__builtin_inf();
+  for (int j = 0; j < 4; j++) cumulative[j] = 0;
+  for (int t = 0; t < frames; t++)
+    for (int j = 0; j < 4; j++) cumulative[(t + 1) * 4 + j] = cumulative[t * 4 + j] + emission[t * 4 + j];
+  for (int i = 0; i < (frames + 1) * 4; i++) {
+    best[i] = minusInfinity;
+    duration[i] = 0;
+  }
+  for (int t = 1; t <= frames; t++) {
+    const int last = t == frames;
+    for (int j = 0; j < 4; j++) {
+      const int previous = (j + 3) % 4;
+      const int longestHere = longest[j] < t ? longest[j] : t;
+      const double* durationLog = logProbability + j * span;
+      const double here = cumulative[t * 4 + j];
+      double top = minusInfinity;
+      int topDuration = 0;
+      const int shortestHere = last ? 1 : shortest[j];
+      if (t < shortestHere && t <= longestHere) {
+        top = firstSegment + here - cumulative[j];
+        topDuration = t;
+      }
+      for (int d = shortestHere; d <= longestHere; d++) {
+        const int start = t - d;
+        const double fromPrevious =
+            last ? best[start * 4 + previous] : best[start * 4 + previous] + durationLog[d];
+        const double entry =
+            start == 0 ? (fromPrevious > firstSegment ? fromPrevious : firstSegment) : fromPrevious;
+        const double total = entry + here - cumulative[start * 4 + j];
+        if (total > top) {
+          top = total;
+          topDuration = d;
+        }
+      }
+      best[t * 4 + j] = top;
+      duration[t * 4 + j] = topDuration;
     }
   }
 }

@@ -1,13 +1,26 @@
-// Runs the mel power spectrogram's frames in WebAssembly (wasm/mel-power.c: float64 FFT with 128-bit
-// SIMD, two real frames per complex FFT) when the runtime has WebAssembly SIMD and the FFT size is a
-// power of four; the caller keeps its JavaScript path for everything else. Results equal the
-// JavaScript path's to rounding (~1e-15 relative): the same float64 arithmetic in another order.
+// The feature path's WebAssembly kernels (wasm/dsp-kernels.c), where the runtime has WebAssembly SIMD;
+// callers keep their JavaScript path for everything else. The mel power spectrogram's frames (float64
+// FFT with 128-bit SIMD, two real frames per complex FFT, for FFT sizes that are powers of four) equal
+// the JavaScript path's to rounding (~1e-15 relative); the segmentation's duration decoding
+// (wasmDecodeDurations) does the JavaScript's arithmetic in the same order, so it equals it exactly.
 
-import { MEL_POWER_WASM_BASE64 } from './wasm/mel-power-wasm-bytes';
+import { DSP_KERNELS_WASM_BASE64 } from './wasm/dsp-kernels-bytes';
 
 type MelPowerExports = {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
+  hsmm_decode(
+    emission: number,
+    frames: number,
+    shortest: number,
+    longest: number,
+    logProbability: number,
+    span: number,
+    firstSegment: number,
+    cumulative: number,
+    best: number,
+    duration: number,
+  ): void;
   mel_power(
     source: number,
     frames: number,
@@ -54,7 +67,7 @@ let tablesEnd = 0;
 function loaded(): MelPowerExports | null {
   if (melPowerModule === undefined) {
     try {
-      const bytes = Uint8Array.from(atob(MEL_POWER_WASM_BASE64), (c) => c.charCodeAt(0));
+      const bytes = Uint8Array.from(atob(DSP_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
       melPowerModule = instance.exports as unknown as MelPowerExports;
       tablesEnd = align(melPowerModule.__heap_base.value as number);
@@ -148,6 +161,66 @@ export function wasmMelPower(
     out,
   );
   return new Float64Array(exports.memory.buffer, out, values).slice();
+}
+
+/** Whether the kernels load here (WebAssembly SIMD). */
+export function wasmKernelsAvailable(): boolean {
+  return loaded() !== null;
+}
+
+/**
+ * The forward pass of heart-sound-segmentation.ts's decodeStates: per frame t (0..frames) and state j,
+ * the best score of a segment of state j ending at t and its duration, [t * 4 + j].
+ */
+export function wasmDecodeDurations(
+  emission: Float64Array,
+  shortest: readonly number[],
+  longest: readonly number[],
+  logProbability: readonly Float64Array[],
+  firstSegment: number,
+): { best: Float64Array; bestDuration: Int32Array } {
+  const exports = loaded();
+  if (!exports) throw new Error('WebAssembly SIMD is not available');
+  const frames = emission.length / 4;
+  const span = logProbability[0].length;
+  const cells = (frames + 1) * 4;
+  let end = tablesEnd;
+  const place = (bytes: number): number => {
+    const at = end;
+    end = align(end + bytes);
+    return at;
+  };
+  const emissionAt = place(emission.byteLength);
+  const shortestAt = place(16);
+  const longestAt = place(16);
+  const logProbabilityAt = place(4 * span * 8);
+  const cumulativeAt = place(cells * 8);
+  const bestAt = place(cells * 8);
+  const durationAt = place(cells * 4);
+  ensureMemory(exports, end);
+  const { buffer } = exports.memory;
+  new Float64Array(buffer, emissionAt, emission.length).set(emission);
+  new Int32Array(buffer, shortestAt, 4).set(shortest);
+  new Int32Array(buffer, longestAt, 4).set(longest);
+  logProbability.forEach((row, j) =>
+    new Float64Array(buffer, logProbabilityAt + j * span * 8, span).set(row),
+  );
+  exports.hsmm_decode(
+    emissionAt,
+    frames,
+    shortestAt,
+    longestAt,
+    logProbabilityAt,
+    span,
+    firstSegment,
+    cumulativeAt,
+    bestAt,
+    durationAt,
+  );
+  return {
+    best: new Float64Array(exports.memory.buffer, bestAt, cells).slice(),
+    bestDuration: new Int32Array(exports.memory.buffer, durationAt, cells).slice(),
+  };
 }
 
 function align(address: number): number {
