@@ -1,7 +1,7 @@
 // The inference worker's composition root: from validated configuration, decides which of its three
 // roles this process plays (a lone worker, a supervisor of one worker process per core, or one of
 // those processes) and builds what that role runs. main.ts only loads the configuration, runs what
-// this builds and handles signals; inference-worker.ts wires a worker's own repositories.
+// this builds and handles signals; worker-connections.ts connects a worker to its external systems.
 import type { Config } from '@heartbeat/config';
 import { QUEUE_NAMES, queueConnectionOf, StalledJobReclaimer } from '@heartbeat/queue';
 import { createMetricsRegistry, startTelemetryServer, type Logger } from '@heartbeat/telemetry';

@@ -1,18 +1,13 @@
-// Wires the inference worker together: registry -> promoted model -> prediction jobs, plus the hot
-// swap, presence, probes and metrics. Everything with logic lives in the libs or in
-// PredictionProcessor; this file only connects them and orders start-up and shutdown.
+// Wires the inference worker together over its connections (worker-connections.ts): registry ->
+// promoted model -> prediction jobs, plus the hot swap, presence, probes and metrics. Everything with
+// logic lives in the libs or in PredictionProcessor; this file only connects them and orders start-up
+// and shutdown.
 import { hostname } from 'node:os';
 import type { Config } from '@heartbeat/config';
 import {
-  AuditRepository,
-  BatchesRepository,
-  connectDatabase,
   GroupCommit,
   isDatabaseUnavailable,
-  ModelVersionsRepository,
-  PredictionsRepository,
   ScreeningRepository,
-  SitesRepository,
   type PredictionOutcome,
 } from '@heartbeat/db';
 import {
@@ -22,16 +17,13 @@ import {
   PromotionWatcher,
 } from '@heartbeat/model-registry';
 import {
-  connectRedis,
   createWorker,
-  queueConnectionOf,
   QUEUE_NAMES,
-  RecordingHandoff,
   SITE_CALIBRATION_CHANGED_CHANNEL,
   WorkerPresencePublisher,
   type JobWorker,
 } from '@heartbeat/queue';
-import { ObjectStorage, StorageUnavailableError } from '@heartbeat/storage';
+import { StorageUnavailableError } from '@heartbeat/storage';
 import {
   createLogger,
   createMetricsRegistry,
@@ -47,6 +39,7 @@ import { InferenceMetrics } from './inference-metrics';
 import { PredictionProcessor } from './prediction-processor';
 import { RecordingSource } from './recording-source';
 import { SiteDecisions } from './site-decisions';
+import { connectInferenceWorker, type InferenceWorkerConnections } from './worker-connections';
 
 export const SERVICE = 'inference-worker';
 
@@ -62,6 +55,8 @@ export interface InferenceWorkerOptions {
   serveTelemetry?: boolean;
   /** Overrides the configured worker id (a supervised process is `<configured id>-<n>`). */
   workerId?: string;
+  /** The external systems; by default connected from `config` (worker-connections.ts). Closed on stop. */
+  connections?: InferenceWorkerConnections;
 }
 
 export interface RunningInferenceWorker {
@@ -90,23 +85,18 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
   let ready = false;
   let stopping = false;
 
-  const database = connectDatabase(config.db.url, { poolSize: config.db.poolSize });
-  const storage = ObjectStorage.fromSettings(config.s3);
-  const connection = queueConnectionOf(config);
-  const redis = connectRedis(connection, { maxRetriesPerRequest: 2 });
-  const subscriber = redis.duplicate();
-  for (const client of [redis, subscriber])
-    client.on('error', (error: Error) => logger.warn({ err: error.message }, 'Redis connection problem'));
+  const connections = options.connections ?? connectInferenceWorker(config, logger);
+  const { storage, redis, subscriber, repositories } = connections;
   const registry = new ModelRegistry({
-    modelVersions: new ModelVersionsRepository(database.db),
+    modelVersions: repositories.modelVersions,
     artifacts: storage,
     publisher: redis,
-    audit: new AuditRepository(database.db),
+    audit: repositories.audit,
     bundledModelsRoot: options.bundledModelsRoot,
     onWarning: (message, error) => logger.warn({ err: (error as Error | undefined)?.message }, message),
   });
 
-  const siteDecisions = new SiteDecisions(new SitesRepository(database.db));
+  const siteDecisions = new SiteDecisions(repositories.sites);
 
   // Declared before use by the closures below; assigned as start-up proceeds.
   let processor: PredictionProcessor | undefined;
@@ -175,10 +165,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
   async function release(): Promise<void> {
     await Promise.allSettled([watcher.stop(), presence.stop()]);
     await host.close();
-    subscriber.disconnect();
-    await redis.quit().catch(() => redis.disconnect());
-    storage.close();
-    await database.close();
+    await connections.close();
     await telemetry?.close();
   }
 
@@ -213,15 +200,15 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
 
     processor = new PredictionProcessor({
       recordings: new RecordingSource({
-        handoff: new RecordingHandoff(redis, config.queue.prefix),
+        handoff: connections.handoff,
         storage,
         onRead: (source) => metrics.recordingReads.inc({ source }),
         onHandoffError: (error) =>
           logger.warn({ err: error.message }, 'Recording handoff unreadable; reading storage'),
       }),
-      screening: groupedOutcomes(new ScreeningRepository(database.db)),
-      predictions: new PredictionsRepository(database.db),
-      batches: new BatchesRepository(database.db),
+      screening: groupedOutcomes(repositories.screening),
+      predictions: repositories.predictions,
+      batches: repositories.batches,
       models: host,
       sites: siteDecisions,
       unavailableDependency: (error) =>
@@ -254,7 +241,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         return result;
       },
       {
-        connection,
+        connection: connections.queueConnection,
         concurrency: settings.concurrency,
         onError: (error) => logger.warn({ err: error.message }, 'Queue connection problem'),
         holdOnUnavailableMs: settings.dependencyHoldMs,
@@ -273,7 +260,7 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     );
     // A job BullMQ fails for good before the processor runs again (a recording that crashed its
     // process past the stalled-job limit) still gets its prediction failed, so its batch finishes.
-    const abandoned = new ScreeningRepository(database.db);
+    const abandoned = repositories.screening;
     worker.worker.on('failed', (job, error) => {
       if (!job) return;
       failAbandonedPrediction(abandoned, job, error).then(
