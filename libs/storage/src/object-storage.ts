@@ -15,16 +15,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { S3ResponseError, SignedObjectClient } from './signed-object-client';
+import {
+  NETWORK_ERROR_CODES,
+  S3ResponseError,
+  SignedObjectClient,
+  type SignedObjectClientSettings,
+} from './signed-object-client';
 
-export interface StorageSettings {
-  endpoint: string;
-  bucket: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-  forcePathStyle: boolean;
-}
+/** Where the bucket is and how to sign for it. */
+export type StorageSettings = SignedObjectClientSettings;
 
 export interface ObjectInfo {
   key: string;
@@ -86,17 +85,6 @@ export class StorageUnavailableError extends Error {
     this.name = 'StorageUnavailableError';
   }
 }
-
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
 
 /** A failure of the storage service or the way to it, rather than a refusal of this request. */
 function isUnavailable(error: unknown): boolean {

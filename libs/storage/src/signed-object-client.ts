@@ -39,7 +39,8 @@ export class S3ResponseError extends Error {
   }
 }
 
-const RETRYABLE_NETWORK_CODES = new Set([
+/** Socket and DNS failures: the way to the server, not the request, went wrong (worth another try). */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',
@@ -198,8 +199,7 @@ export class SignedObjectClient {
         );
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (attempt >= this.maxAttempts || code === undefined || !RETRYABLE_NETWORK_CODES.has(code))
-          throw error;
+        if (attempt >= this.maxAttempts || code === undefined || !NETWORK_ERROR_CODES.has(code)) throw error;
         await this.backOff(attempt);
         continue;
       }
