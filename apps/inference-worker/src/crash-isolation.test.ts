@@ -43,6 +43,25 @@ describe('CrashIsolation', () => {
     expect(events).toEqual(['a start', 'a end', 's start', 's end', 'b start']);
   });
 
+  it('asks for arriving jobs to be deferred while a job that was in a crash waits or runs alone, and not otherwise', async () => {
+    const isolation = new CrashIsolation();
+    const ordinary = deferred();
+    const suspect = deferred();
+    const a = isolation.shared(() => ordinary.promise);
+    await tick();
+    expect(isolation.mustDefer()).toBe(false);
+    const s = isolation.alone(() => suspect.promise);
+    expect(isolation.mustDefer()).toBe(true);
+    ordinary.resolve();
+    await a;
+    await tick();
+    expect(isolation.mustDefer()).toBe(true);
+    suspect.resolve();
+    await s;
+    await tick();
+    expect(isolation.mustDefer()).toBe(false);
+  });
+
   it('passes a failure on and goes on with the next job', async () => {
     const isolation = new CrashIsolation();
     await expect(isolation.alone(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

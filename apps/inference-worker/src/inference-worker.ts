@@ -18,6 +18,7 @@ import {
 } from '@heartbeat/model-registry';
 import {
   createWorker,
+  JobDeferredError,
   QUEUE_NAMES,
   SITE_CALIBRATION_CHANGED_CHANNEL,
   WorkerPresencePublisher,
@@ -42,6 +43,8 @@ import { SiteDecisions } from './site-decisions';
 import { connectInferenceWorker, type InferenceWorkerConnections } from './worker-connections';
 
 export const SERVICE = 'inference-worker';
+/** How long a job handed back while another runs alone stays away (a recording takes ~10-50 ms). */
+const LONE_JOB_DEFERRAL_MS = 250;
 
 export interface InferenceWorkerOptions {
   config: Config;
@@ -235,7 +238,10 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
     worker = createWorker(
       QUEUE_NAMES.predictions,
       async (payload, job) => {
-        // A job that was in flight in a process that died runs alone (crash-isolation.ts).
+        // A job that was in flight in a process that died runs alone (crash-isolation.ts), and no
+        // other job waits in this process meanwhile.
+        if (isolation.mustDefer())
+          throw new JobDeferredError(LONE_JOB_DEFERRAL_MS, 'A job that was in a crash runs alone here');
         const result = await isolation.run(job.stalledCounter > 0, () => jobProcessor.process(payload, job));
         metrics.answered(result);
         return result;

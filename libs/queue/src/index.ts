@@ -7,6 +7,7 @@ export {
   DependencyUnavailableError,
   InvalidJobPayloadError,
   isQueueUnavailable,
+  JobDeferredError,
   JobFailedError,
   JobQueue,
   JobTimeoutError,

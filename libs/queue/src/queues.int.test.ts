@@ -7,6 +7,7 @@ import {
   createQueue,
   createWorker,
   DependencyUnavailableError,
+  JobDeferredError,
   InvalidJobPayloadError,
   JobTimeoutError,
   type JobQueue,
@@ -223,6 +224,28 @@ describe('prediction queue', () => {
       Array(4).fill('Object storage is unreachable: connect ECONNREFUSED 127.0.0.1:4569'),
     );
     expect((await predictions.bull.getJob(job.id!))?.attemptsMade).toBe(1);
+    expect(await predictions.bull.getJobCountByTypes('failed')).toBe(0);
+  });
+
+  it('hands a deferred job back for later without spending an attempt or counting it as stalled', async () => {
+    const tries: number[] = [];
+    const processor = async (): Promise<PredictionResult> => {
+      tries.push(Date.now());
+      if (tries.length <= 2) throw new JobDeferredError(200, 'another job runs alone here');
+      return { status: 'failed', error: { code: 'TOO_SHORT', message: 'Recording is 1.2 s long' } };
+    };
+    workers.push(createWorker(QUEUE_NAMES.predictions, processor, { connection }));
+
+    // One attempt only: a spent attempt would fail the job for good.
+    const job = await predictions.add(aPredictionJob(), { attempts: 1 });
+    const result = await predictions.waitForResult(job, 15_000);
+
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'TOO_SHORT' } });
+    expect(tries).toHaveLength(3);
+    for (let i = 1; i < tries.length; i++) expect(tries[i]! - tries[i - 1]!).toBeGreaterThanOrEqual(190);
+    const finished = await predictions.bull.getJob(job.id!);
+    expect(finished?.attemptsMade).toBe(1);
+    expect(finished?.stalledCounter).toBe(0);
     expect(await predictions.bull.getJobCountByTypes('failed')).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // BullMQ plumbing around the contract: producers add validated payloads and read validated
 // results back; workers only ever see payloads that passed the shared schema.
 import {
+  DelayedError,
   Job,
   Queue,
   QueueEvents,
@@ -98,6 +99,21 @@ export class DependencyUnavailableError extends Error {
   ) {
     super(`${dependency} is unreachable: ${innermostMessage(cause)}`, { cause });
     this.name = 'DependencyUnavailableError';
+  }
+}
+
+/**
+ * Thrown by a processor that must not hold this job now (see the inference worker's crash
+ * isolation): the job goes back to the queue for `delayMs`, to this or another worker, without
+ * spending an attempt or counting as stalled, and the other workers carry on.
+ */
+export class JobDeferredError extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'JobDeferredError';
   }
 }
 
@@ -357,7 +373,7 @@ export function createWorker<N extends JobQueueName>(
   const consumer = blockingConnection(options.connection);
   const worker = new Worker<JobPayload<N>, JobResult<N>>(
     name,
-    async (job) => {
+    async (job, token) => {
       let payload: JobPayload<N>;
       try {
         payload = parsePayload(name, job.data);
@@ -384,6 +400,10 @@ export function createWorker<N extends JobQueueName>(
           () => processor(payload, job),
         );
       } catch (error) {
+        if (error instanceof JobDeferredError && token !== undefined) {
+          await job.moveToDelayed(Date.now() + error.delayMs, token);
+          throw new DelayedError(error.message);
+        }
         if (!(error instanceof DependencyUnavailableError)) throw error;
         options.onHold?.(error, holdMs);
         await holds.hold(holdMs);
