@@ -279,7 +279,7 @@ export function runUnitNumeratorCascade(
 
 /**
  * Up to three unit-numerator sections in one sweep, each started in its steady state for the first
- * sample it sees (like runSection). y = x + z1, z1' = b1 x - a1 y + z2, z2' = x - a2 y.
+ * sample it sees (settled).
  */
 function runUnitTriple(
   p: UnitNumeratorSection,
@@ -291,15 +291,6 @@ function runUnitTriple(
   const length = signal.length;
   if (length === 0) return;
   const first = direction === 1 ? 0 : length - 1;
-  const settled = (section: UnitNumeratorSection, level: number): [number, number, number] => {
-    const gain = (2 + section.b1) / (1 + section.a1 + section.a2);
-    let z1 = (gain - 1) * level;
-    let z2 = (1 - section.a2 * gain) * level;
-    const y = level + z1;
-    z1 = section.b1 * level - section.a1 * y + z2;
-    z2 = level - section.a2 * y;
-    return [y, z1, z2];
-  };
   const [pY, pZ1, pZ2] = settled(p, signal[first]);
   const [qY, qZ1, qZ2] = q ? settled(q, pY) : [pY, 0, 0];
   const [rY, rZ1, rZ2] = r ? settled(r, qY) : [qY, 0, 0];
@@ -308,6 +299,20 @@ function runUnitTriple(
   if (r && q) sweepThree(p, q, r, signal, direction, pZ1, pZ2, qZ1, qZ2, rZ1, rZ2);
   else if (q) sweepTwo(p, q, signal, direction, pZ1, pZ2, qZ1, qZ2);
   else sweepOne(p, signal, direction, pZ1, pZ2);
+}
+
+/**
+ * A unit-numerator section started in its steady state at `level` (like runSection), run on that first
+ * sample: its output and its state after it. y = x + z1, z1' = b1 x - a1 y + z2, z2' = x - a2 y.
+ */
+function settled(section: UnitNumeratorSection, level: number): [y: number, z1: number, z2: number] {
+  const gain = (2 + section.b1) / (1 + section.a1 + section.a2);
+  let z1 = (gain - 1) * level;
+  let z2 = (1 - section.a2 * gain) * level;
+  const y = level + z1;
+  z1 = section.b1 * level - section.a1 * y + z2;
+  z2 = level - section.a2 * y;
+  return [y, z1, z2];
 }
 
 function sweepThree(
@@ -435,12 +440,7 @@ function runUnitFive(
   const state = new Float64Array(10);
   let level = signal[first];
   sections.forEach((section, k) => {
-    const gain = (2 + section.b1) / (1 + section.a1 + section.a2);
-    let z1 = (gain - 1) * level;
-    let z2 = (1 - section.a2 * gain) * level;
-    const y = level + z1;
-    z1 = section.b1 * level - section.a1 * y + z2;
-    z2 = level - section.a2 * y;
+    const [y, z1, z2] = settled(section, level);
     state[2 * k] = z1;
     state[2 * k + 1] = z2;
     level = y;

@@ -27,21 +27,12 @@ export const CONDITIONING = {
   clipLevel: 3,
 } as const;
 
-const bandPassCache = new Map<number, Biquad[]>();
-
-export function bandPassSections(sampleRate: number): Biquad[] {
-  let sections = bandPassCache.get(sampleRate);
-  if (!sections) {
-    sections = butterworthHighPass(CONDITIONING.highPassOrder, CONDITIONING.lowCutHz, sampleRate);
-    // At rates too low to hold 400 Hz the resampler's anti-aliasing filter is the low-pass.
-    if (CONDITIONING.highCutHz < 0.45 * sampleRate) {
-      sections = sections.concat(
-        butterworthLowPass(CONDITIONING.lowPassOrder, CONDITIONING.highCutHz, sampleRate),
-      );
-    }
-    bandPassCache.set(sampleRate, sections);
-  }
-  return sections;
+function bandPassSections(sampleRate: number): Biquad[] {
+  const highPass = butterworthHighPass(CONDITIONING.highPassOrder, CONDITIONING.lowCutHz, sampleRate);
+  // At rates too low to hold 400 Hz the resampler's anti-aliasing filter is the low-pass.
+  return CONDITIONING.highCutHz < 0.45 * sampleRate
+    ? highPass.concat(butterworthLowPass(CONDITIONING.lowPassOrder, CONDITIONING.highCutHz, sampleRate))
+    : highPass;
 }
 
 /**
