@@ -105,7 +105,8 @@ async function startS3rver(directory: string, port: number): Promise<ServiceProc
   return s3rver;
 }
 
-async function asAdministrator<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `work` connected to the server's `postgres` database (to create and drop databases). */
+export async function asAdministrator<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: withDatabase(url, 'postgres') });
   await client.connect();
   try {

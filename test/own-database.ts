@@ -3,9 +3,8 @@
 // database and Redis prefix of its own, so the order of the files cannot matter.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Client } from 'pg';
 import { expect, inject } from 'vitest';
-import { withDatabase } from './integration-setup';
+import { asAdministrator, withDatabase } from './integration-setup';
 
 /**
  * The integration settings (inject('integrationEnv')) with a fresh database of this file's own,
@@ -19,13 +18,9 @@ export async function ownDatabaseEnv(): Promise<Record<string, string>> {
   const slug = file.toLowerCase().replace(/[^a-z0-9]+/g, '_');
   // Postgres cuts names at 63 bytes: the random part must survive.
   const database = `${clonePrefix}${slug.slice(0, 63 - clonePrefix.length - 7)}_${randomBytes(3).toString('hex')}`;
-  const client = new Client({ connectionString: withDatabase(shared.DATABASE_URL, 'postgres') });
-  await client.connect();
-  try {
-    await client.query(`create database "${database}" template "${template}"`);
-  } finally {
-    await client.end();
-  }
+  await asAdministrator(shared.DATABASE_URL, (client) =>
+    client.query(`create database "${database}" template "${template}"`),
+  );
   return {
     ...shared,
     DATABASE_URL: withDatabase(shared.DATABASE_URL, database),
