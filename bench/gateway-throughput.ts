@@ -51,17 +51,67 @@ function pickRecordings(n: number): string[] {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-async function screenThroughGateway(
-  files: string[],
-): Promise<{ seconds: number; succeeded: number; failed: number }> {
-  const body = new FormData();
-  for (const file of files)
-    body.append('files', new Blob([new Uint8Array(readFileSync(file))]), path.basename(file));
+// The load generator shares the two cores with the service, so the batch goes out as one multipart
+// body written straight from the files' buffers over node:http (fetch + FormData copied and
+// re-encoded every file: bench/README.md has both costs).
+function postBatch(
+  parts: readonly { fileName: string; bytes: Buffer }[],
+): Promise<{ status: number; body: string }> {
+  const boundary = `----heartbeat-bench-${Date.now().toString(16)}`;
+  const pieces: Buffer[] = [];
+  for (const { fileName, bytes } of parts)
+    pieces.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="files"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      bytes,
+      Buffer.from('\r\n'),
+    );
+  pieces.push(Buffer.from(`--${boundary}--\r\n`));
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      new URL('/api/v1/batches', url),
+      {
+        method: 'POST',
+        headers: {
+          ...headers,
+          'Content-Type': `multipart/form-data; boundary=${boundary}`,
+          'Content-Length': length,
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    let next = 0;
+    const writeMore = () => {
+      while (next < pieces.length) if (!request.write(pieces[next++]!)) return;
+      request.end();
+    };
+    request.on('drain', writeMore);
+    writeMore();
+  });
+}
+
+async function screenThroughGateway(files: string[]): Promise<{
+  seconds: number;
+  succeeded: number;
+  failed: number;
+  loadGeneratorCpuMsPerRecording: number;
+}> {
+  const parts = files.map((file) => ({ fileName: path.basename(file), bytes: readFileSync(file) }));
   const started = performance.now();
-  const response = await fetch(`${url}/api/v1/batches`, { method: 'POST', headers, body });
-  const batch = (await response.json()) as { statusUrl: string; message?: string };
-  if (response.status !== 202)
-    throw new Error(`POST /api/v1/batches: ${response.status} ${JSON.stringify(batch)}`);
+  const cpuBefore = process.cpuUsage();
+  const { status: uploadStatus, body: answer } = await postBatch(parts);
+  const batch = JSON.parse(answer) as { statusUrl: string; message?: string };
+  if (uploadStatus !== 202) throw new Error(`POST /api/v1/batches: ${uploadStatus} ${answer}`);
   const uploaded = (performance.now() - started) / 1000;
   for (;;) {
     const status = (await (await fetch(`${url}${batch.statusUrl}`, { headers })).json()) as {
@@ -76,10 +126,12 @@ async function screenThroughGateway(
     );
     if (status.status === 'completed') {
       process.stderr.write('\n');
+      const cpu = process.cpuUsage(cpuBefore);
       return {
         seconds: (performance.now() - started) / 1000,
         succeeded: status.succeeded,
         failed: status.failed,
+        loadGeneratorCpuMsPerRecording: (cpu.user + cpu.system) / 1000 / files.length,
       };
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -285,6 +337,7 @@ async function main(): Promise<void> {
       recordingsPerSecond: Number(gatewayRate!.toFixed(1)),
       succeeded: gateway.succeeded,
       failed: gateway.failed,
+      loadGeneratorCpuMsPerRecording: Number(gateway.loadGeneratorCpuMsPerRecording.toFixed(2)),
     },
     cli: cli && {
       seconds: Number(cli.seconds.toFixed(1)),
