@@ -10,6 +10,9 @@
 // --against-reference R: instead, R rounds alternating the whole path with the current code and with
 // the code before issue 28's speed-ups (libs/audio/test/reference; decoding is shared), in one process
 // on the same decoded bytes, so both see the same machine load; prints each round's CPU per audio-second.
+// --check-flac: instead, decodes every recording with our FLAC decoder and with libFLAC's
+// (@audio/decode-flac + mixToMono, the path before it) and prints how many differ in any bit (must be 0),
+// how many our decoder declined (they take libFLAC's path), and each decoder's CPU per audio-second.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +30,10 @@ import {
   segmentIntoWindows,
 } from '@heartbeat/audio';
 import { COMPACT_MODEL_INPUT } from '@heartbeat/model';
+import { parseFlacStreamInfo } from '../libs/audio/src/decode/flac-header';
+import { decodeFlacToMono } from '../libs/audio/src/decode/flac-to-mono';
+import { DEFAULT_DECODE_LIMITS } from '../libs/audio/src/decode/limits';
+import { referenceDecodeFlac } from '../libs/audio/test/reference/flac-decode';
 import { prepareSignal as referencePrepareSignal } from '../libs/audio/test/reference/condition';
 import { heartCycleFeatures as referenceHeartCycleFeatures } from '../libs/audio/test/reference/heart-cycle-features';
 import { heartSoundSpectrogram as referenceHeartSoundSpectrogram } from '../libs/audio/test/reference/heart-sound-segmentation';
@@ -51,6 +58,7 @@ type Options = {
   logMel: FeatureConfig;
   heartSoundWindow: HeartSoundWindowLength;
   againstReference: number;
+  checkFlac: boolean;
 };
 
 function parseArguments(argv: readonly string[]): Options {
@@ -70,6 +78,7 @@ function parseArguments(argv: readonly string[]): Options {
     logMel,
     heartSoundWindow,
     againstReference,
+    checkFlac: argv.includes('--check-flac'),
   };
 }
 
@@ -166,6 +175,44 @@ async function compareWithReference(recordings: Uint8Array[], options: Options):
   );
 }
 
+/** Both FLAC decoders over every recording: differing samples (any bit), declines, CPU of each. */
+async function checkFlacDecoder(recordings: Uint8Array[]): Promise<void> {
+  let mismatches = 0;
+  let declined = 0;
+  let audioSec = 0;
+  let oursUs = 0;
+  let libFlacUs = 0;
+  for (const bytes of recordings) {
+    const { totalFrames, sampleRate } = parseFlacStreamInfo(bytes, DEFAULT_DECODE_LIMITS);
+    audioSec += totalFrames / sampleRate;
+    let started = cpuMicroseconds();
+    const ours = decodeFlacToMono(bytes, totalFrames);
+    oursUs += cpuMicroseconds() - started;
+    started = cpuMicroseconds();
+    const reference = await referenceDecodeFlac(bytes);
+    libFlacUs += cpuMicroseconds() - started;
+    if (!ours) {
+      declined++;
+      continue;
+    }
+    const same =
+      reference !== undefined &&
+      reference.sampleRate === ours.sampleRate &&
+      reference.samples.length === ours.samples.length &&
+      new Uint32Array(reference.samples.buffer, reference.samples.byteOffset, reference.samples.length).every(
+        (bits, i) =>
+          bits === new Uint32Array(ours.samples.buffer, ours.samples.byteOffset, ours.samples.length)[i],
+      );
+    if (!same) mismatches++;
+  }
+  console.log(
+    `recordings        ${recordings.length} (${(audioSec / 3600).toFixed(2)} h): ${mismatches} differ from libFLAC's samples in any bit, ${declined} declined (decoded by libFLAC instead)`,
+  );
+  console.log(
+    `CPU per audio-s   ours ${(oursUs / audioSec).toFixed(1)} us, libFLAC ${(libFlacUs / audioSec).toFixed(1)} us (a fresh libFLAC decoder per file here; decodeAudio pools them)`,
+  );
+}
+
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const { limit, dataDir } = options;
@@ -174,6 +221,7 @@ async function main(): Promise<void> {
   const recordings = paths.map((path) => new Uint8Array(readFileSync(path)));
   const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
   if (options.againstReference > 0) return compareWithReference(recordings, options);
+  if (options.checkFlac) return checkFlacDecoder(recordings);
 
   const noTime = () => Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
   const warmUpStages = noTime();

@@ -7,6 +7,7 @@ import decode from 'audio-decode';
 import { AudioError, corruptAudio, tooLong } from '../errors';
 import type { AudioFormat } from './detect-format';
 import { MAX_FLAC_BLOCK_SAMPLES, flacHeaderSampleCount, flacPieces } from './flac-frames';
+import { decodeFlacToMono } from './flac-to-mono';
 import { assertSampleRate, type DecodeLimits } from './limits';
 
 export type MonoPcm = {
@@ -58,12 +59,16 @@ export async function decodeToMono(
     format === 'flac' &&
     expectedFrames > 0 &&
     pieces.length === 1 &&
-    pieces[0].length <= limits.chunkBytes &&
-    // frames beyond what STREAMINFO announced would all be decoded in the one call
-    flacHeaderSampleCount(pieces[0]) <= expectedFrames + MAX_FLAC_BLOCK_SAMPLES
+    pieces[0].length <= limits.chunkBytes
   ) {
-    const whole = await decodeWholeFlac(pieces[0], expectedFrames, limits);
-    if (whole) return whole;
+    // Our decoder never writes more than STREAMINFO's total, so it needs no frame scan first.
+    const direct = decodeFlacToMono(pieces[0], expectedFrames);
+    if (direct) return direct;
+    // frames beyond what STREAMINFO announced would all be decoded in the one call
+    if (flacHeaderSampleCount(pieces[0]) <= expectedFrames + MAX_FLAC_BLOCK_SAMPLES) {
+      const whole = await decodeWholeFlac(pieces[0], expectedFrames, limits);
+      if (whole) return whole;
+    }
   }
   return decodeInChunks(pieces, format, limits);
 }

@@ -1,0 +1,72 @@
+// Native FLAC files decoded to mono in our own WebAssembly module (wasm/flac-to-mono.c): one pass from
+// the file's bytes to the mono float32 samples, with the same values @audio/decode-flac + mixToMono
+// give. It declines (undefined) whatever it does not decode exactly like them, and the caller decodes
+// such files the old way, so odd or broken files keep their results and errors.
+
+import { FLAC_TO_MONO_WASM_BASE64 } from './wasm/flac-to-mono-bytes';
+
+type FlacToMonoExports = {
+  readonly memory: WebAssembly.Memory;
+  readonly __heap_base: WebAssembly.Global;
+  decode_flac_to_mono(input: number, length: number, out: number, capacity: number, info: number): number;
+};
+
+export type FlacMono = {
+  readonly samples: Float32Array;
+  readonly sampleRate: number;
+  readonly channels: number;
+};
+
+/** Zero bytes the C bit reader may load (never use) past the input. */
+const INPUT_PADDING = 16;
+/** An instance whose memory grew past this is dropped after the call, so one long upload does not keep it. */
+const MAX_KEPT_MEMORY_BYTES = 64 * 1024 * 1024;
+
+let compiled: WebAssembly.Module | null | undefined;
+let instance: FlacToMonoExports | undefined;
+
+function flacToMono(): FlacToMonoExports | undefined {
+  if (instance) return instance;
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(
+        Uint8Array.from(atob(FLAC_TO_MONO_WASM_BASE64), (c) => c.charCodeAt(0)),
+      );
+    } catch {
+      compiled = null; // no WebAssembly SIMD here: every file takes the old path
+    }
+  }
+  if (compiled) instance = new WebAssembly.Instance(compiled, {}).exports as unknown as FlacToMonoExports;
+  return instance;
+}
+
+/**
+ * Decodes a whole native FLAC file of `expectedFrames` samples per channel (STREAMINFO's total), or
+ * returns undefined when the module declines it: see wasm/flac-to-mono.c for when.
+ */
+export function decodeFlacToMono(bytes: Uint8Array, expectedFrames: number): FlacMono | undefined {
+  const exports = flacToMono();
+  if (!exports || !(expectedFrames > 0) || expectedFrames >= 2 ** 31) return undefined;
+  const inputAt = align(exports.__heap_base.value as number);
+  const infoAt = align(inputAt + bytes.length + INPUT_PADDING);
+  const outAt = infoAt + 16;
+  const end = outAt + 4 * expectedFrames;
+  const missing = end - exports.memory.buffer.byteLength;
+  if (missing > 0) exports.memory.grow(Math.ceil(missing / 65_536));
+  const memory = new Uint8Array(exports.memory.buffer);
+  memory.set(bytes, inputAt);
+  memory.fill(0, inputAt + bytes.length, infoAt);
+  const frames = exports.decode_flac_to_mono(inputAt, bytes.length, outAt, expectedFrames, infoAt);
+  const { buffer } = exports.memory;
+  const [sampleRate, channels] = new Int32Array(buffer, infoAt, 2);
+  const result =
+    frames === expectedFrames
+      ? { samples: new Float32Array(buffer, outAt, frames).slice(), sampleRate, channels }
+      : undefined;
+  if (buffer.byteLength > MAX_KEPT_MEMORY_BYTES) instance = undefined;
+  return result;
+}
+
+function align(address: number): number {
+  return Math.ceil(address / 16) * 16;
+}
