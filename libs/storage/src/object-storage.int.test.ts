@@ -75,10 +75,13 @@ describe('ObjectStorage', () => {
 
     expect(first.created).toBe(true);
     expect(again).toEqual({ ...first, created: false });
-    expect(asBuffer).toEqual({ ...first, created: false });
+    // A buffer is written without asking first: the same bytes again, under the same key.
+    expect(asBuffer).toEqual({ ...first, created: true });
     expect((await storage.list({ prefix: `${TEST_PREFIX}/` })).objects.map((o) => o.key)).toEqual([
       first.key,
     ]);
+    expect((await storage.getBuffer(first.key)).equals(bytes)).toBe(true);
+    expect(await storage.head(first.key)).toMatchObject({ size: bytes.length, sha256: first.sha256 });
     expect((await storage.list({ prefix: 'tmp/' })).objects).toEqual([]);
   });
 

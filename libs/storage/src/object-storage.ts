@@ -38,7 +38,12 @@ export interface StoredObject {
   key: string;
   sha256: string;
   size: number;
-  /** False when identical content was already stored and this upload was discarded. */
+  /**
+   * True when this call wrote the object. putStream checks first and is false when identical content
+   * was already stored (its upload is discarded); putBuffer writes without checking, so true there
+   * can also mean that it rewrote the same bytes over an earlier upload's object. Either way, delete
+   * a key after a failure only once nothing else refers to it.
+   */
   created: boolean;
 }
 
@@ -269,13 +274,16 @@ export class ObjectStorage {
     }
   }
 
-  /** Stores an in-memory buffer under its content-addressed key; skips the upload when already stored. */
+  /**
+   * Stores an in-memory buffer under its content-addressed key in one PUT. It does not ask first
+   * whether the key is there (a HEAD per file was a third of the storage calls on the upload path):
+   * the key is the hash of the content, so a second PUT of the same bytes stores the same object.
+   */
   async putBuffer(body: Buffer | Uint8Array, options: PutOptions = {}): Promise<StoredObject> {
     if (options.maxBytes !== undefined && body.byteLength > options.maxBytes)
       throw new ObjectTooLargeError(options.maxBytes);
     const sha256 = createHash('sha256').update(body).digest('hex');
     const key = keyForSha256(sha256, options.prefix);
-    if (await this.head(key)) return { key, sha256, size: body.byteLength, created: false };
     await this.objects
       .put(key, body, {
         payloadSha256: sha256,

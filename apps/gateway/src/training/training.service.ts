@@ -139,7 +139,7 @@ export class TrainingService {
    * Streams the upload's recordings into storage through the screening upload path (format check,
    * size limit, metrics), then checks each one with the audio lib, one at a time, and adds it as a
    * labelled sample. A recording that cannot be used is left out, and its object removed when this
-   * upload created it.
+   * upload wrote it and no recording holds that content.
    */
   async addTrainingData(request: IncomingMessage, principal?: Principal): Promise<UploadOutcome> {
     const labels = new TrainingUploadLabels();
@@ -174,7 +174,7 @@ export class TrainingService {
             ? 'TOO_SHORT'
             : undefined;
         if (!code) throw error;
-        if (file.createdObject) await this.storage.delete(file.storageKey);
+        if (file.createdObject) await this.uploads.discardUnreferenced([file]);
         outcome.rejected.push({
           index: file.index,
           fileName: file.fileName,

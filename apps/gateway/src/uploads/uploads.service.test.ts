@@ -50,8 +50,11 @@ function multipartRequest(field: string, files: { name: string; bytes: Buffer }[
   }) as unknown as IncomingMessage;
 }
 
-/** Object storage that hashes what it is given, like the real putStream and putBuffer. */
-function fakeStorage() {
+/**
+ * Object storage that hashes what it is given, like the real putStream and putBuffer; it fails to
+ * store a body of `unavailableFor` bytes as storage out of reach would.
+ */
+function fakeStorage({ unavailableFor }: { unavailableFor?: number } = {}) {
   const stored = new Map<string, number>();
   const calls: ('putStream' | 'putBuffer')[] = [];
   return {
@@ -60,10 +63,11 @@ function fakeStorage() {
     putBuffer: async (body: Buffer, { prefix, maxBytes }: { prefix: string; maxBytes?: number }) => {
       calls.push('putBuffer');
       if (maxBytes !== undefined && body.length > maxBytes) throw new ObjectTooLargeError(maxBytes);
+      if (body.length === unavailableFor) throw new Error('connect ECONNREFUSED');
       const sha256 = createHash('sha256').update(body).digest('hex');
-      const created = !stored.has(`${prefix}/${sha256}`);
+      // Written without asking first, as the real putBuffer does.
       stored.set(`${prefix}/${sha256}`, body.length);
-      return { key: `${prefix}/${sha256}`, sha256, size: body.length, created };
+      return { key: `${prefix}/${sha256}`, sha256, size: body.length, created: true };
     },
     putStream: async (body: Readable, { prefix, maxBytes }: { prefix: string; maxBytes?: number }) => {
       calls.push('putStream');
@@ -84,11 +88,16 @@ function fakeStorage() {
 
 const config = (maxUploadBytes: number) => ({ gateway: { maxUploadBytes } }) as unknown as Config;
 const metrics = () => new GatewayMetrics({ defaultMetrics: false });
+/** The recordings table, holding recordings of these contents (sha256). */
+const recordingsOf = (...sha256s: string[]) => ({
+  findBySha256: async (sha256: string) => (sha256s.includes(sha256) ? ({ sha256 } as never) : undefined),
+});
+const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('UploadsService.stageAll', () => {
   it('stores each file under its sha256 and rejects an unsupported one alone, naming what it is', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(1_000_000), metrics());
+    const service = new UploadsService(storage as never, config(1_000_000), metrics(), recordingsOf());
     const good = wav(8000);
     const request = multipartRequest('files', [
       { name: 'one.wav', bytes: good },
@@ -116,7 +125,7 @@ describe('UploadsService.stageAll', () => {
   });
 
   it('rejects a file over the size limit with FILE_TOO_LARGE and keeps going', async () => {
-    const service = new UploadsService(fakeStorage() as never, config(10_000), metrics());
+    const service = new UploadsService(fakeStorage() as never, config(10_000), metrics(), recordingsOf());
     const request = multipartRequest('files', [
       { name: 'big.wav', bytes: wav(20_000) },
       { name: 'small.wav', bytes: wav(1000) },
@@ -132,7 +141,7 @@ describe('UploadsService.stageAll', () => {
 
   it('stops with 413 TOO_MANY_FILES past the limit and removes what it stored', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(1_000_000), metrics());
+    const service = new UploadsService(storage as never, config(1_000_000), metrics(), recordingsOf());
     const request = multipartRequest(
       'files',
       [1, 2, 3].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) })),
@@ -148,9 +157,33 @@ describe('UploadsService.stageAll', () => {
     expect(storage.stored.size).toBe(0);
   });
 
+  it('removes what it stored when the request fails, except an object whose content a recording holds', async () => {
+    const last = wav(3000);
+    const storage = fakeStorage({ unavailableFor: last.length });
+    const earlier = wav(2000);
+    storage.stored.set(`recordings/${sha256Of(earlier)}`, earlier.length);
+    const service = new UploadsService(
+      storage as never,
+      config(1_000_000),
+      metrics(),
+      recordingsOf(sha256Of(earlier)),
+    );
+    const request = multipartRequest('files', [
+      { name: 'new.wav', bytes: wav(1000) },
+      { name: 'uploaded-before.wav', bytes: earlier },
+      { name: 'storage-gone.wav', bytes: last },
+    ]);
+    await expect(
+      service.stageAll(
+        readMultipartFiles(request, { fieldNames: ['files'], maxFiles: 5, maxFileBytes: 1_000_000 }),
+      ),
+    ).rejects.toThrow('ECONNREFUSED');
+    expect([...storage.stored.keys()]).toEqual([`recordings/${sha256Of(earlier)}`]);
+  });
+
   it('hands each file to onFile once stored, and leaves what it handed over in place when the request fails', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(1_000_000), metrics());
+    const service = new UploadsService(storage as never, config(1_000_000), metrics(), recordingsOf());
     const files = [1, 2].map((n) => ({ name: `${n}.wav`, bytes: wav(1000 * n) }));
     const taken: string[] = [];
     const onFile = async (result: { fileName: string }) => {
@@ -172,7 +205,7 @@ describe('UploadsService.stageAll', () => {
 
   it('stores a small file in one PUT from memory and streams a large one', async () => {
     const storage = fakeStorage();
-    const service = new UploadsService(storage as never, config(4_000_000), metrics());
+    const service = new UploadsService(storage as never, config(4_000_000), metrics(), recordingsOf());
     const request = multipartRequest('files', [
       { name: 'small.wav', bytes: wav(1000) },
       { name: 'large.wav', bytes: wav(700_000) },
@@ -186,7 +219,7 @@ describe('UploadsService.stageAll', () => {
   });
 
   it('refuses a file sent under another field name with UNEXPECTED_FIELD', async () => {
-    const service = new UploadsService(fakeStorage() as never, config(1_000_000), metrics());
+    const service = new UploadsService(fakeStorage() as never, config(1_000_000), metrics(), recordingsOf());
     const request = multipartRequest('upload', [{ name: 'one.wav', bytes: wav(1000) }]);
     await expect(
       service.stageAll(

@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Config } from '@heartbeat/config';
+import { RecordingsRepository } from '@heartbeat/db';
 import { ObjectStorage, ObjectTooLargeError, type PutOptions, type StoredObject } from '@heartbeat/storage';
 import { ApiError, type ApiErrorCode } from '../common/api-error';
 import { CONFIG } from '../common/tokens';
@@ -34,11 +35,17 @@ export interface StagedRecording {
   sha256: string;
   sizeBytes: number;
   format: string;
-  /** True when this upload put the object in storage (no earlier upload had the same content). */
+  /**
+   * True when this upload wrote the object (an earlier upload may have stored the same content under
+   * the same key: see discardUnreferenced before deleting it).
+   */
   createdObject?: boolean;
   /** A small file's bytes (stageOne, and stageAll's onFile), so the worker can be handed them. */
   bytes?: Buffer;
 }
+
+/** An object an upload wrote, and the content it holds. */
+export type StoredKey = Pick<StagedRecording, 'storageKey' | 'sha256'>;
 
 export interface RejectedFile {
   index: number;
@@ -81,6 +88,7 @@ export class UploadsService {
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(RecordingsRepository) private readonly recordings: Pick<RecordingsRepository, 'findBySha256'>,
   ) {}
 
   /** Stores one uploaded file; throws 415/413 ApiErrors for a file that cannot be screened. */
@@ -96,24 +104,25 @@ export class UploadsService {
    * Stores every file of a multipart batch. A file that cannot be screened is rejected alone; an
    * error of the request itself (too many files, storage down) removes what this request stored,
    * except files already handed to `onFile` (they belong to the caller from then on, even if `onFile`
-   * fails). `onFile` runs while later files upload; an error from it fails the request.
+   * fails) and objects a recording refers to. `onFile` runs while later files upload; an error from
+   * it fails the request.
    */
   async stageAll(files: AsyncIterable<IncomingFile>, onFile?: StagedFileHandler): Promise<StagingOutcome> {
     const results: (StagedRecording | RejectedFile)[] = [];
     const finalising = new Set<Promise<void>>();
-    const createdKeys: string[] = [];
+    const createdObjects: StoredKey[] = [];
     let failure: unknown;
     try {
       for await (const file of files) {
         while (finalising.size >= FINALISING_CONCURRENCY) await Promise.race(finalising);
         if (failure) throw failure;
         // A small file's bytes go to onFile (which may hand them to the worker), never into the list.
-        const tracked: Promise<void> = this.startStaging(file, createdKeys, { keepBytes: !!onFile })
+        const tracked: Promise<void> = this.startStaging(file, createdObjects, { keepBytes: !!onFile })
           .then(async (result) => {
             if (onFile) {
               // From here on the caller may refer to the object (a recordings row), so a failure
               // of the request must not delete it.
-              if (!('code' in result)) handOver(createdKeys, result.storageKey);
+              if (!('code' in result)) handOver(createdObjects, result.storageKey);
               await onFile(result);
             }
             results.push(withoutBytes(result));
@@ -131,7 +140,7 @@ export class UploadsService {
       if (failure) throw failure;
     } catch (error) {
       await Promise.allSettled(finalising);
-      await Promise.allSettled(createdKeys.map((key) => this.storage.delete(key)));
+      await this.discardUnreferenced(createdObjects).catch(() => undefined);
       throw error;
     }
     results.sort((a, b) => a.index - b.index);
@@ -139,6 +148,22 @@ export class UploadsService {
       staged: results.filter((r): r is StagedRecording => !('code' in r)),
       rejected: results.filter((r): r is RejectedFile => 'code' in r),
     };
+  }
+
+  /**
+   * Deletes the objects an upload wrote whose content no recording holds (a request that failed, a
+   * training file that would not decode). The key is the content's hash and an upload writes without
+   * asking whether it is there, so the same bytes may belong to an earlier recording: the recordings
+   * table, not the upload, says whether an object is in use. Best effort per object.
+   */
+  async discardUnreferenced(objects: readonly StoredKey[]): Promise<void> {
+    const unique = new Map(objects.map((object) => [object.storageKey, object]));
+    await Promise.allSettled(
+      [...unique.values()].map(async ({ storageKey, sha256 }) => {
+        const recording = await this.recordings.findBySha256(sha256);
+        if (!recording) await this.storage.delete(storageKey);
+      }),
+    );
   }
 
   /**
@@ -207,7 +232,7 @@ export class UploadsService {
   /** Streams one file through the format check into storage; resolves to what became of it. */
   private async startStaging(
     file: IncomingFile,
-    createdKeys?: string[],
+    createdObjects?: StoredKey[],
     { keepBytes = false } = {},
   ): Promise<StagedRecording | RejectedFile> {
     const maxBytes = this.config.gateway.maxUploadBytes;
@@ -226,7 +251,7 @@ export class UploadsService {
         maxBytes,
       });
       if (file.stream.truncated) throw fileTooLarge(maxBytes);
-      if (stored.created) createdKeys?.push(stored.key);
+      if (stored.created) createdObjects?.push({ storageKey: stored.key, sha256: stored.sha256 });
       this.metrics.uploadedFiles.inc({ outcome: 'stored' });
       this.metrics.uploadedBytes.inc(stored.size);
       const staged: StagedRecording = {
@@ -283,9 +308,10 @@ function withoutBytes(result: StagedRecording | RejectedFile): StagedRecording |
   return rest;
 }
 
-/** Takes a stored key off the request's clean-up list: a recordings row now refers to it. */
-function handOver(createdKeys: string[], key: string): void {
-  for (let i = createdKeys.indexOf(key); i !== -1; i = createdKeys.indexOf(key)) createdKeys.splice(i, 1);
+/** Takes a stored key off the request's clean-up list: the caller may refer to it from now on. */
+function handOver(createdObjects: StoredKey[], key: string): void {
+  for (let i = createdObjects.length - 1; i >= 0; i--)
+    if (createdObjects[i]!.storageKey === key) createdObjects.splice(i, 1);
 }
 
 function rejection(error: ApiError): Omit<RejectedFile, 'index' | 'fileName'> {
