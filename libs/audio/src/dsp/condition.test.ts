@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { peakAbs, sine, toneAmplitude } from '../test-signals';
-import { bandPass, conditionSignal, prepareSignal } from './condition';
+import { bandPass, conditionSignal, conditionSignalInJavaScript, prepareSignal } from './condition';
 
 const RATE = 2000;
 const decibels = (ratio: number): number => 20 * Math.log10(ratio);
@@ -64,5 +64,33 @@ describe('prepareSignal', () => {
     const prepared = prepareSignal({ samples: sine(100, 44_100, 3, 0.3), sampleRate: 44_100 });
     expect(prepared.length).toBe(6000);
     expect(toneAmplitude(prepared, 100, RATE, 1000, 5000)).toBeGreaterThan(0.9);
+  });
+});
+
+describe('conditionSignal in WebAssembly', () => {
+  const bits = (values: Float32Array): Uint32Array =>
+    new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const sameBits = (a: Float32Array, b: Float32Array): boolean =>
+    a.length === b.length && bits(a).every((value, i) => value === bits(b)[i]);
+
+  it('gives the JavaScript path’s float32 values bit for bit', () => {
+    const spiky = sine(100, RATE, 6, 0.1).map((value, i) => value + (i % 1999 === 0 ? 5 : 0) + 0.3);
+    const noise = Float32Array.from({ length: 30_001 }, (_, i) => Math.sin(i * i * 0.37) * 0.4);
+    const constant = new Float32Array(5000).fill(0.25);
+    for (const signal of [
+      sine(60, RATE, 4, 0.5),
+      spiky,
+      noise,
+      constant,
+      new Float32Array(4000),
+      Float32Array.of(0.1, -0.2),
+      Float32Array.of(0.3, 0.1, -0.4),
+    ])
+      expect(sameBits(conditionSignal(signal, RATE), conditionSignalInJavaScript(signal, RATE))).toBe(true);
+  });
+
+  it('leaves a signal that filters to non-finite values to the JavaScript path', () => {
+    const huge = sine(100, RATE, 2, 3e38);
+    expect(sameBits(conditionSignal(huge, RATE), conditionSignalInJavaScript(huge, RATE))).toBe(true);
   });
 });

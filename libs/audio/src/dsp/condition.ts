@@ -10,6 +10,7 @@ import {
   type Biquad,
   type UnitNumeratorCascade,
 } from './butterworth';
+import { wasmConditionSignal, wasmKernelsAvailable } from '../features/dsp-kernels';
 import { resample } from './resample';
 
 export const MODEL_SAMPLE_RATE = 2000;
@@ -66,8 +67,7 @@ function zeroPhaseBandPass(
   sampleRate: number,
 ): { filtered: Float64Array; pad: number; gain: number } {
   const n = samples.length;
-  // Three periods of the low cut-off is enough reflected signal for the high-pass to settle.
-  const pad = Math.max(0, Math.min(3 * Math.ceil(sampleRate / CONDITIONING.lowCutHz), n - 1));
+  const pad = reflectionPad(n, sampleRate);
   const cascade = unitBandPass(sampleRate);
   const extended = scratchFloat64(n + 2 * pad).subarray(0, n + 2 * pad);
   if (n > 0) {
@@ -82,15 +82,29 @@ function zeroPhaseBandPass(
 /** DC removal, zero-phase 25-400 Hz band-pass, robust scaling to the 99th percentile of |x|, clipping at +-3. */
 export function conditionSignal(samples: Float32Array, sampleRate: number): Float32Array {
   const n = samples.length;
+  const cascade = unitBandPass(sampleRate);
+  if (n >= 2 && cascade.sections.length === 5 && wasmKernelsAvailable()) {
+    const conditioned = wasmConditionSignal(
+      samples,
+      reflectionPad(n, sampleRate),
+      { sections: cascade.sections, gain: cascade.gain * cascade.gain },
+      quantileRank(n),
+      CONDITIONING.clipLevel,
+    );
+    if (conditioned) return conditioned;
+  }
+  return conditionSignalInJavaScript(samples, sampleRate);
+}
+
+/** conditionSignal where the WebAssembly kernel does not serve (it gives the same values where it does). */
+export function conditionSignalInJavaScript(samples: Float32Array, sampleRate: number): Float32Array {
+  const n = samples.length;
   const output = new Float32Array(n);
   const { filtered, pad, gain } = zeroPhaseBandPass(samples, sampleRate);
   // quantileOfMagnitude of the filtered signal, its magnitudes written straight into a scratch buffer
   const magnitudes = scratchFloat32(n);
   for (let i = 0; i < n; i++) magnitudes[i] = Math.abs(filtered[pad + i] * gain);
-  const reference =
-    n === 0
-      ? 0
-      : selectKth(magnitudes, n, Math.min(n - 1, Math.floor(CONDITIONING.normalisationQuantile * (n - 1))));
+  const reference = n === 0 ? 0 : selectKth(magnitudes, n, quantileRank(n));
   if (!(reference > 0)) return output;
   const scale = 1 / reference;
   const clip = CONDITIONING.clipLevel;
@@ -99,6 +113,16 @@ export function conditionSignal(samples: Float32Array, sampleRate: number): Floa
     output[i] = value > clip ? clip : value < -clip ? -clip : value;
   }
   return output;
+}
+
+/** Three periods of the low cut-off is enough reflected signal for the high-pass to settle. */
+function reflectionPad(n: number, sampleRate: number): number {
+  return Math.max(0, Math.min(3 * Math.ceil(sampleRate / CONDITIONING.lowCutHz), n - 1));
+}
+
+/** Where the amplitude reference lies among n sorted magnitudes. */
+function quantileRank(n: number): number {
+  return Math.min(n - 1, Math.floor(CONDITIONING.normalisationQuantile * (n - 1)));
 }
 
 /** Resamples to the model rate (2000 Hz) and conditions the signal. */

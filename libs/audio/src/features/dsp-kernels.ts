@@ -9,6 +9,18 @@ import { DSP_KERNELS_WASM_BASE64 } from './wasm/dsp-kernels-bytes';
 type MelPowerExports = {
   readonly memory: WebAssembly.Memory;
   readonly __heap_base: WebAssembly.Global;
+  condition_signal(
+    samples: number,
+    n: number,
+    pad: number,
+    sections: number,
+    gain: number,
+    k: number,
+    clip: number,
+    extended: number,
+    magnitudes: number,
+    out: number,
+  ): number;
   hsmm_decode(
     emission: number,
     frames: number,
@@ -221,6 +233,57 @@ export function wasmDecodeDurations(
     best: new Float64Array(exports.memory.buffer, bestAt, cells).slice(),
     bestDuration: new Int32Array(exports.memory.buffer, durationAt, cells).slice(),
   };
+}
+
+/** The band-pass of conditionSignal: five unit-numerator sections (b1, a1, a2) and their gain. */
+export type FiveSectionBandPass = {
+  readonly sections: readonly { readonly b1: number; readonly a1: number; readonly a2: number }[];
+  readonly gain: number;
+};
+
+/**
+ * condition.ts's conditionSignal (samples.length >= 2, five band-pass sections, reflection by `pad`,
+ * the k-th smallest magnitude as the scale), with the same arithmetic, so the same float32 values;
+ * undefined when a filtered sample is not finite, for the caller's own path to handle.
+ */
+export function wasmConditionSignal(
+  samples: Float32Array,
+  pad: number,
+  bandPass: FiveSectionBandPass,
+  k: number,
+  clip: number,
+): Float32Array | undefined {
+  const exports = loaded();
+  if (!exports) throw new Error('WebAssembly SIMD is not available');
+  const n = samples.length;
+  let end = tablesEnd;
+  const place = (bytes: number): number => {
+    const at = end;
+    end = align(end + bytes);
+    return at;
+  };
+  const samplesAt = place(4 * n);
+  const sectionsAt = place(8 * 3 * 5);
+  const extendedAt = place(8 * (n + 2 * pad));
+  const magnitudesAt = place(4 * n);
+  const outAt = place(4 * n);
+  ensureMemory(exports, end);
+  const { buffer } = exports.memory;
+  new Float32Array(buffer, samplesAt, n).set(samples);
+  new Float64Array(buffer, sectionsAt, 15).set(bandPass.sections.flatMap(({ b1, a1, a2 }) => [b1, a1, a2]));
+  const notFinite = exports.condition_signal(
+    samplesAt,
+    n,
+    pad,
+    sectionsAt,
+    bandPass.gain,
+    k,
+    clip,
+    extendedAt,
+    magnitudesAt,
+    outAt,
+  );
+  return notFinite ? undefined : new Float32Array(exports.memory.buffer, outAt, n).slice();
 }
 
 function align(address: number): number {
