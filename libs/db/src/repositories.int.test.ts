@@ -436,6 +436,46 @@ describe('ScreeningRepository', () => {
     expect(await batches.findById(other.id)).toMatchObject({ status: 'completed', succeededCount: 1 });
   });
 
+  it('stores each registered upload as given, odd file names and missing values included, and all or none of a group', async () => {
+    const screening = new ScreeningRepository(connection.db);
+    const batches = new BatchesRepository(connection.db);
+    const recordings = new RecordingsRepository(connection.db);
+    const key = await new ApiKeysRepository(connection.db).create({
+      name: 'uploader',
+      keyHash: sha('d'),
+      keyPrefix: 'hb_dddd',
+      role: 'screening',
+    });
+    const { batch } = await batches.create({ totalCount: 0, receiving: true });
+    const odd = aRecording({
+      sha256: sha('b'),
+      originalFileName: 'ward "3", bed\\7 {left} NULL é.wav',
+      sampleRate: null,
+      channels: null,
+      durationSeconds: null,
+      sizeBytes: 5_000_000_000,
+      uploadedBy: key.id,
+    });
+    const plain = aRecording({ sha256: sha('c'), format: 'flac', durationSeconds: 0.125 });
+    const [first, second] = await screening.registerUploads(batch.id, [
+      { recording: odd, predictionId: randomUUID() },
+      { recording: plain, predictionId: randomUUID() },
+    ]);
+    expect(await recordings.findById(first!.recordingId)).toMatchObject(odd);
+    expect(await recordings.findById(second!.recordingId)).toMatchObject({ ...plain, uploadedBy: null });
+
+    // A prediction id already taken refuses the whole group: no recording, no count.
+    const taken = first!.predictionId;
+    await expect(
+      screening.registerUploads(batch.id, [
+        { recording: aRecording({ sha256: sha('e') }), predictionId: randomUUID() },
+        { recording: aRecording({ sha256: sha('f') }), predictionId: taken },
+      ]),
+    ).rejects.toThrow();
+    expect(await recordings.findBySha256(sha('e'))).toBeUndefined();
+    expect(await batches.findById(batch.id)).toMatchObject({ status: 'receiving', totalCount: 2 });
+  });
+
   it('completes a prediction without a batch', async () => {
     const screening = new ScreeningRepository(connection.db);
     const predictionId = randomUUID();
