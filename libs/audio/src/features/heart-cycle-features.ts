@@ -49,6 +49,18 @@ const BAND_OF_MEL: number[] = melFilterbank(HEART_SOUND_SPECTROGRAM).map((weight
 });
 
 /**
+ * The mel bands of each of BANDS_HZ, [first, end): the mel bands rise in frequency, so each band's are
+ * consecutive and a frame's band power is a plain sum over them.
+ */
+const MEL_RANGE_OF_BAND: readonly (readonly [number, number])[] = BANDS_HZ.map((_, band) => {
+  const first = BAND_OF_MEL.indexOf(band);
+  const end = BAND_OF_MEL.lastIndexOf(band) + 1;
+  if (BAND_OF_MEL.slice(first, end).some((other) => other !== band))
+    throw new Error(`the mel bands of ${BANDS_HZ[band].join('-')} Hz are not consecutive`);
+  return first < 0 ? [0, 0] : [first, end];
+});
+
+/**
  * The 17 features of HEART_CYCLE_FEATURE_NAMES (log energy ratios are medians over the cycles) of a
  * conditioned 2 kHz recording, or null when it has fewer than two usable cycles.
  */
@@ -63,12 +75,14 @@ export function heartCycleFeatures(
   if (centres.length < 4) return null;
   const { power: melPower, frames, mels } = spectrogram;
   const cumulativeEnergy = BANDS_HZ.map(() => new Float64Array(frames + 1));
-  const power = new Float64Array(BANDS_HZ.length); // one frame's, reused: an array per frame cost more than its sums
-  for (let t = 0; t < frames; t++) {
-    power.fill(0);
-    for (let m = 0; m < mels; m++) power[BAND_OF_MEL[m]] += melPower[t * mels + m];
-    for (let band = 0; band < BANDS_HZ.length; band++)
-      cumulativeEnergy[band][t + 1] = cumulativeEnergy[band][t] + power[band];
+  for (let band = 0; band < BANDS_HZ.length; band++) {
+    const [first, end] = MEL_RANGE_OF_BAND[band];
+    const cumulative = cumulativeEnergy[band];
+    for (let t = 0; t < frames; t++) {
+      let power = 0;
+      for (let m = t * mels + first; m < t * mels + end; m++) power += melPower[m];
+      cumulative[t + 1] = cumulative[t] + power;
+    }
   }
   /** Mean power of a band over frames [from, to). */
   const meanEnergy = (band: number, from: number, to: number): number => {
