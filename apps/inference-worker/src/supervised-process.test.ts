@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { supervisedProcessNumber, type WorkerProcessMessage } from './supervision-protocol';
-import { answerSupervisor, type SupervisorChannel } from './supervised-process';
+import {
+  answerSupervisor,
+  MODEL_PROCESS_INITIAL_OLD_SPACE_MB,
+  modelProcessNodeFlags,
+  type SupervisorChannel,
+} from './supervised-process';
 
 class FakeChannel implements SupervisorChannel {
   readonly sent: WorkerProcessMessage[] = [];
@@ -80,5 +85,27 @@ describe('answerSupervisor', () => {
     channel.receive({ type: 'stop' });
     channel.receive({ type: 'stop' });
     expect(calls).toEqual(['stop: supervisor', 'exit now: second stop from the supervisor']);
+  });
+});
+
+describe('modelProcessNodeFlags', () => {
+  const initial = `--initial-old-space-size=${MODEL_PROCESS_INITIAL_OLD_SPACE_MB}`;
+
+  it("keeps the supervisor's flags and adds the model processes' initial old space", () => {
+    expect(modelProcessNodeFlags(['--enable-source-maps'], '')).toEqual(['--enable-source-maps', initial]);
+  });
+
+  it('leaves an initial old space the operator set on the command line or in NODE_OPTIONS', () => {
+    expect(modelProcessNodeFlags(['--initial-old-space-size=64'], '')).toEqual([
+      '--initial-old-space-size=64',
+    ]);
+    expect(modelProcessNodeFlags([], '--max-old-space-size=1024 --initial_old_space_size=256')).toEqual([]);
+  });
+
+  it('is not fooled by other heap flags', () => {
+    expect(modelProcessNodeFlags(['--max-old-space-size=1024'], '--max-semi-space-size=32')).toEqual([
+      '--max-old-space-size=1024',
+      initial,
+    ]);
   });
 });
