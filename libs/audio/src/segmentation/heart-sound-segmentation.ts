@@ -12,7 +12,7 @@
 // replica (research/cycle_frames.py) is the reference this file must match.
 
 import { butterworthLowPass, filtfilt } from '../dsp/butterworth';
-import { percentileOfSorted } from '../dsp/percentile';
+import { percentilesOf } from '../dsp/percentile';
 import { wasmDecodeDurations, wasmKernelsAvailable } from '../features/dsp-kernels';
 import { melPowerSpectrogram, type FeatureConfig, type MelPowerSpectrogram } from '../features/log-mel';
 
@@ -184,10 +184,7 @@ function envelopeFeatures({ power, frames, mels }: HeartSoundSpectrogram): {
 }
 
 function robustlyNormalised(values: Float64Array): Float64Array {
-  const sorted = values.slice().sort();
-  const q1 = percentileOfSorted(sorted, 25);
-  const median = percentileOfSorted(sorted, 50);
-  const q3 = percentileOfSorted(sorted, 75);
+  const [q1, median, q3] = percentilesOf(values, [25, 50, 75]);
   const scale = Math.max(q3 - q1, 1e-3);
   const normalised = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) normalised[i] = (values[i] - median) / scale;
