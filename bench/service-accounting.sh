@@ -7,7 +7,10 @@
 # cutime/cstime) before and after. Then `heartbeat classify` on the same files, and optionally the
 # /predict latency at 1, 4 and 16 clients (bench/predict-latency.ts, autocannon). Stops all it started.
 #
-#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled]
+#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first]
+# --queue-first: the predictions queue is held while the batch is uploaded and queued, then released,
+# and `drain` reports the seconds and CPU per recording of the workers screening it with nothing else
+# running (beside the whole run's figures): what the workers cost apart from sharing the cores.
 # --compiled: the gateway and worker run compiled, as the images run them (default: from sources through SWC).
 # --worker-node-flag FLAG (repeatable): a node flag for the inference worker and its model processes.
 # --profile DIR: the gateway and every worker process run with --cpu-prof into DIR (written when they
@@ -26,6 +29,7 @@ KEEP=0
 REDIS_MODE=single
 SKIP_CLI=""
 PROFILE_DIR=""
+QUEUE_FIRST=0
 EXTRA_WORKER_FLAGS=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,7 +42,8 @@ while [ $# -gt 0 ]; do
     --compiled) PRIVATE_STACK_BUILD=compiled; shift ;;
     --profile) PROFILE_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
     --worker-node-flag) EXTRA_WORKER_FLAGS+=("$2"); shift 2 ;;
-    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--worker-node-flag FLAG]..." >&2; exit 2 ;;
+    --queue-first) QUEUE_FIRST=1; shift ;;
+    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first] [--worker-node-flag FLAG]..." >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/private-stack.sh
@@ -79,7 +84,32 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "screening $N recordings as one batch (load $LOAD_BEFORE)"
 monotonic_us() { "$NODE" -p 'String(process.hrtime.bigint() / 1000n)'; }
 [ -n "$PROFILE_DIR" ] && echo "start $(monotonic_us) gateway $GATEWAY_PID worker $WORKER_PID" >"$PROFILE_DIR/batch-window"
-BATCH_JSON="$(npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n "$N" --batch-only $SKIP_CLI)"
+screen_batch() { npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n "$N" --batch-only $SKIP_CLI; }
+DRAIN_JSON=null
+if [ "$QUEUE_FIRST" = 1 ]; then
+  queue_control() { npm exec --offline -- node -r @swc-node/register bench/queue-control.ts "$@"; }
+  queue_control pause
+  screen_batch >"$WORK/batch.json" &
+  CLIENT_PID=$!
+  queue_control await-queued "$N"
+  QUEUED="$(snapshot)"
+  LOAD_QUEUED="$(cut -d' ' -f1-3 /proc/loadavg)"
+  log "$N jobs queued (load $LOAD_QUEUED); releasing the queue"
+  DRAIN_SECONDS="$(queue_control release-and-drain)"
+  DRAINED="$(snapshot)"
+  DRAIN_JSON="$("$NODE" -e '
+const [queued, drained, seconds, n, load] = process.argv.slice(1);
+const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
+const q = parse(queued), d = parse(drained);
+const perRecording = Object.fromEntries(Object.keys(d).map((name) => [name, Number(((d[name] - (q[name] ?? 0)) / Number(n)).toFixed(2))]));
+const workers = Object.entries(perRecording).filter(([k]) => k.startsWith("worker")).reduce((s, [, v]) => s + v, 0);
+console.log(JSON.stringify({ seconds: Number(seconds), loadAverageAtStart: load, cpuMsPerRecording: { ...perRecording, workersTogether: Number(workers.toFixed(2)) } }));
+' "$QUEUED" "$DRAINED" "$DRAIN_SECONDS" "$N" "$LOAD_QUEUED")"
+  wait "$CLIENT_PID"
+  BATCH_JSON="$(cat "$WORK/batch.json")"
+else
+  BATCH_JSON="$(screen_batch)"
+fi
 AFTER="$(snapshot)"
 [ -n "$PROFILE_DIR" ] && echo "end $(monotonic_us)" >>"$PROFILE_DIR/batch-window"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -91,7 +121,7 @@ if [ "$LATENCY" = 1 ]; then
 fi
 
 "$NODE" -e '
-const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode] = process.argv.slice(1);
+const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, drain] = process.argv.slice(1);
 const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
 const b = parse(before), a = parse(after), run = JSON.parse(batch);
 const recordings = run.gateway.succeeded + run.gateway.failed;
@@ -100,9 +130,13 @@ const workers = Object.entries(perRecording).filter(([k]) => k.startsWith("worke
 const rest = Object.entries(perRecording).filter(([k]) => !k.startsWith("worker")).reduce((s, [, v]) => s + v, 0);
 console.log(JSON.stringify({
   recordings, inferenceProcesses: Number(processes), redis: redisMode, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
-  gateway: run.gateway, cli: run.cli, gatewayVsCli: run.gatewayVsCli,
+  gateway: run.gateway, cli: run.cli,
+  // With --queue-first the batch time includes the held queue: no throughput figure.
+  gatewayVsCli: drain === "null" ? run.gatewayVsCli : undefined,
   cpuMsPerRecording: { ...perRecording, workersTogether: Number(workers.toFixed(2)), everythingElse: Number(rest.toFixed(2)), cli: run.cli?.cpuMsPerRecording },
   workerVsCliCpu: run.cli?.cpuMsPerRecording ? Number((workers / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
+  drain: JSON.parse(drain) ?? undefined,
+  drainedWorkerVsCliCpu: run.cli?.cpuMsPerRecording && drain !== "null" ? Number((JSON.parse(drain).cpuMsPerRecording.workersTogether / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
   predictLatencyMs: JSON.parse(latency),
 }, null, 2));
-' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE"
+' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE" "$DRAIN_JSON"
