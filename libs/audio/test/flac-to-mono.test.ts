@@ -42,6 +42,7 @@ async function expectSameAsLibFlac(bytes: Uint8Array): Promise<Float32Array> {
   expect(ours!.sampleRate).toBe(reference!.sampleRate);
   expect(ours!.channels).toBe(reference!.channels);
   expect(firstDifference(ours!.samples, reference!.samples)).toBe(-1);
+  expect(ours!.peak).toBe(reference!.samples.reduce((peak, value) => Math.max(peak, Math.abs(value)), 0));
   return ours!.samples;
 }
 

@@ -14,6 +14,8 @@ export type MonoPcm = {
   readonly samples: Float32Array;
   readonly sampleRate: number;
   readonly channels: number;
+  /** The largest |sample|, when the decoder already knows every sample is finite. */
+  readonly peak?: number;
 };
 
 type CodecFormat = Exclude<AudioFormat, 'wfdb'>;

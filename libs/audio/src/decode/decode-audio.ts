@@ -107,18 +107,24 @@ function plainBytes(bytes: Uint8Array): Uint8Array {
   return Buffer.isBuffer(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
 }
 
-function checkDecoded(pcm: MonoPcm, format: AudioFormat, limits: DecodeLimits): DecodedAudio {
-  const { samples, sampleRate } = pcm;
-  if (sampleRate === 0 || samples.length === 0) throw tooShort(0, limits.minDurationSec);
-  const durationSec = samples.length / sampleRate;
-  if (durationSec > limits.maxDurationSec) throw tooLong(durationSec, limits.maxDurationSec);
-  if (durationSec < limits.minDurationSec) throw tooShort(durationSec, limits.minDurationSec);
+/** The largest |sample|, or an invalidSamples error at the first NaN or infinity. */
+function peakOfFiniteSamples(samples: Float32Array): number {
   let peak = 0;
   for (let i = 0; i < samples.length; i++) {
     const magnitude = Math.abs(samples[i]);
     if (!(magnitude <= Number.MAX_VALUE)) throw invalidSamples(i); // NaN fails every comparison
     if (magnitude > peak) peak = magnitude;
   }
+  return peak;
+}
+
+function checkDecoded(pcm: MonoPcm, format: AudioFormat, limits: DecodeLimits): DecodedAudio {
+  const { samples, sampleRate } = pcm;
+  if (sampleRate === 0 || samples.length === 0) throw tooShort(0, limits.minDurationSec);
+  const durationSec = samples.length / sampleRate;
+  if (durationSec > limits.maxDurationSec) throw tooLong(durationSec, limits.maxDurationSec);
+  if (durationSec < limits.minDurationSec) throw tooShort(durationSec, limits.minDurationSec);
+  const peak = pcm.peak ?? peakOfFiniteSamples(samples);
   if (peak < SILENCE_PEAK) throw silent(peak);
   return { samples, sampleRate, channels: pcm.channels, format, durationSec };
 }

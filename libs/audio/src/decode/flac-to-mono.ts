@@ -15,6 +15,8 @@ export type FlacMono = {
   readonly samples: Float32Array;
   readonly sampleRate: number;
   readonly channels: number;
+  /** The largest |sample|; every sample is finite. */
+  readonly peak: number;
 };
 
 /** Zero bytes the C bit reader may load (never use) past the input. */
@@ -59,9 +61,10 @@ export function decodeFlacToMono(bytes: Uint8Array, expectedFrames: number): Fla
   const frames = exports.decode_flac_to_mono(inputAt, bytes.length, outAt, expectedFrames, infoAt);
   const { buffer } = exports.memory;
   const [sampleRate, channels] = new Int32Array(buffer, infoAt, 2);
+  const peak = new Float32Array(buffer, infoAt + 12, 1)[0];
   const result =
     frames === expectedFrames
-      ? { samples: new Float32Array(buffer, outAt, frames).slice(), sampleRate, channels }
+      ? { samples: new Float32Array(buffer, outAt, frames).slice(), sampleRate, channels, peak }
       : undefined;
   if (buffer.byteLength > MAX_KEPT_MEMORY_BYTES) instance = undefined;
   return result;

@@ -409,7 +409,8 @@ static int decode_frame(BitReader* r, uint32_t start, const StreamInfo* info, in
 
 /*
  * input[0 .. length) is a whole native FLAC file followed by INPUT_PADDING zero bytes. Writes its mono
- * samples to out (at most `capacity`), and sample rate, channels and bits per sample to info[0..3).
+ * samples to out (at most `capacity`), and sample rate, channels, bits per sample and the samples'
+ * peak magnitude (float32) to info[0..4).
  * Returns the number of samples, or a negative code (nothing usable was written).
  */
 __attribute__((export_name("decode_flac_to_mono"))) int32_t decode_flac_to_mono(
@@ -453,8 +454,15 @@ __attribute__((export_name("decode_flac_to_mono"))) int32_t decode_flac_to_mono(
     written += (uint64_t)samples;
   }
   if (written != info.total_samples) return SAMPLE_COUNT_MISMATCH;
+  /* The largest magnitude, which decodeAudio's silence check needs (the samples are all finite). */
+  float peak = 0;
+  for (uint32_t i = 0; i < (uint32_t)written; i++) {
+    const float magnitude = __builtin_fabsf(out[i]);
+    peak = magnitude > peak ? magnitude : peak;
+  }
   info_out[0] = info.sample_rate;
   info_out[1] = info.channels;
   info_out[2] = info.bits_per_sample;
+  __builtin_memcpy(&info_out[3], &peak, 4);
   return (int32_t)written;
 }
