@@ -3,6 +3,7 @@
 // trip instead of two or three, on the path every recording takes.
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Pool } from 'pg';
 import type { Database } from '../client';
 import { batches, predictions, type NewRecording } from '../schema';
@@ -43,6 +44,47 @@ const REGISTER_UPLOADS = `
   )
   update batches set total_count = total_count + cardinality($2::uuid[])
   where id = $1::uuid and status = 'receiving'`;
+
+/**
+ * completePredictions' statement ($1: the outcomes as one JSON array), rendered once from the query
+ * builder's pieces (the batch counting is shared with the one-by-one path), so that it runs as a named
+ * prepared statement, parsed and planned once per connection instead of once per group.
+ */
+let completePredictionsText: string | undefined;
+function completePredictionsStatement(): string {
+  if (completePredictionsText !== undefined) return completePredictionsText;
+  const counted = countedOutcomes(sql`tally.succeeded`, sql`0`);
+  const query = new PgDialect().sqlToQuery(sql`
+    with input as (
+      select * from jsonb_to_recordset(${sql.placeholder('outcomes')}::jsonb) as x(
+        id uuid, label prediction_label, probability real, window_scores jsonb, quality_score real,
+        model_version text, latency_ms integer, decision jsonb)
+    ), finished as (
+      update ${predictions} set
+        status = 'succeeded', label = input.label, probability = input.probability,
+        window_scores = input.window_scores, quality_score = input.quality_score,
+        model_version = input.model_version, latency_ms = input.latency_ms,
+        decision = coalesce(input.decision, ${predictions.decision}),
+        error_code = null, error_message = null, completed_at = now()
+      from input
+      where ${predictions.id} = input.id and ${predictions.status} = 'pending'
+      returning ${predictions.id} as id, ${predictions.batchId} as batch_id
+    ), tally as (
+      select batch_id, count(*)::int as succeeded from finished where batch_id is not null group by batch_id
+    ), counted as (
+      update ${batches} set
+        succeeded_count = ${counted.succeededCount}, failed_count = ${counted.failedCount},
+        status = ${counted.status}, finished_at = ${counted.finishedAt}
+      from tally
+      where ${batches.id} = tally.batch_id and ${COUNTING_STATES}
+      returning ${batches.id}
+    )
+    select id from finished`);
+  if (query.params.length !== 1)
+    throw new Error('completePredictions: the statement must take one parameter');
+  completePredictionsText = query.sql;
+  return completePredictionsText;
+}
 
 export class ScreeningRepository {
   constructor(private readonly db: Database) {}
@@ -124,33 +166,12 @@ export class ScreeningRepository {
       latency_ms: outcome.latencyMs,
       decision: outcome.decision ?? null,
     }));
-    const counted = countedOutcomes(sql`tally.succeeded`, sql`0`);
-    const result = await this.db.execute<{ id: string }>(sql`
-      with input as (
-        select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(
-          id uuid, label prediction_label, probability real, window_scores jsonb, quality_score real,
-          model_version text, latency_ms integer, decision jsonb)
-      ), finished as (
-        update ${predictions} set
-          status = 'succeeded', label = input.label, probability = input.probability,
-          window_scores = input.window_scores, quality_score = input.quality_score,
-          model_version = input.model_version, latency_ms = input.latency_ms,
-          decision = coalesce(input.decision, ${predictions.decision}),
-          error_code = null, error_message = null, completed_at = now()
-        from input
-        where ${predictions.id} = input.id and ${predictions.status} = 'pending'
-        returning ${predictions.id} as id, ${predictions.batchId} as batch_id
-      ), tally as (
-        select batch_id, count(*)::int as succeeded from finished where batch_id is not null group by batch_id
-      ), counted as (
-        update ${batches} set
-          succeeded_count = ${counted.succeededCount}, failed_count = ${counted.failedCount},
-          status = ${counted.status}, finished_at = ${counted.finishedAt}
-        from tally
-        where ${batches.id} = tally.batch_id and ${COUNTING_STATES}
-        returning ${batches.id}
-      )
-      select id from finished`);
+    // drizzle() keeps its pool as $client (the Database type leaves it out): a named statement needs the driver.
+    const result = await (this.db as Database & { $client: Pool }).$client.query<{ id: string }>({
+      name: 'heartbeat_complete_predictions',
+      text: completePredictionsStatement(),
+      values: [JSON.stringify(rows)],
+    });
     const finished = new Set(result.rows.map((row) => row.id));
     return items.map(({ id }) => finished.has(id));
   }
