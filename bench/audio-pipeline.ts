@@ -13,7 +13,12 @@
 // --check-flac: instead, decodes every recording with our FLAC decoder and with libFLAC's
 // (@audio/decode-flac + mixToMono, the path before it) and prints how many differ in any bit (must be 0),
 // how many our decoder declined (they take libFLAC's path), and each decoder's CPU per audio-second.
+// --digest: instead, prints a SHA-256 of each stage's output (decoded samples, prepared signal, the
+// windows' log-mel with and without the shared spectrogram, heart-cycle features) over the recordings:
+// run it in two checkouts (this file copied into the older one) to show that a change leaves every
+// stage's output the same to the bit.
 
+import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -30,10 +35,10 @@ import {
   segmentIntoWindows,
 } from '@heartbeat/audio';
 import { COMPACT_MODEL_INPUT } from '@heartbeat/model';
-import { parseFlacStreamInfo } from '../libs/audio/src/decode/flac-header';
-import { decodeFlacToMono } from '../libs/audio/src/decode/flac-to-mono';
-import { DEFAULT_DECODE_LIMITS } from '../libs/audio/src/decode/limits';
-import { referenceDecodeFlac } from '../libs/audio/test/reference/flac-decode';
+import type * as FlacHeader from '../libs/audio/src/decode/flac-header';
+import type * as FlacToMono from '../libs/audio/src/decode/flac-to-mono';
+import type * as DecodeLimits from '../libs/audio/src/decode/limits';
+import type * as ReferenceFlac from '../libs/audio/test/reference/flac-decode';
 import { prepareSignal as referencePrepareSignal } from '../libs/audio/test/reference/condition';
 import { heartCycleFeatures as referenceHeartCycleFeatures } from '../libs/audio/test/reference/heart-cycle-features';
 import { heartSoundSpectrogram as referenceHeartSoundSpectrogram } from '../libs/audio/test/reference/heart-sound-segmentation';
@@ -59,6 +64,7 @@ type Options = {
   heartSoundWindow: HeartSoundWindowLength;
   againstReference: number;
   checkFlac: boolean;
+  digest: boolean;
 };
 
 function parseArguments(argv: readonly string[]): Options {
@@ -79,6 +85,7 @@ function parseArguments(argv: readonly string[]): Options {
     heartSoundWindow,
     againstReference,
     checkFlac: argv.includes('--check-flac'),
+    digest: argv.includes('--digest'),
   };
 }
 
@@ -177,6 +184,14 @@ async function compareWithReference(recordings: Uint8Array[], options: Options):
 
 /** Both FLAC decoders over every recording: differing samples (any bit), declines, CPU of each. */
 async function checkFlacDecoder(recordings: Uint8Array[]): Promise<void> {
+  // Loaded here (the type imports are erased), so that this file also runs (--digest) in a checkout
+  // from before the decoder.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parseFlacStreamInfo } = require('../libs/audio/src/decode/flac-header') as typeof FlacHeader;
+  const { decodeFlacToMono } = require('../libs/audio/src/decode/flac-to-mono') as typeof FlacToMono;
+  const { DEFAULT_DECODE_LIMITS } = require('../libs/audio/src/decode/limits') as typeof DecodeLimits;
+  const { referenceDecodeFlac } = require('../libs/audio/test/reference/flac-decode') as typeof ReferenceFlac;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   let mismatches = 0;
   let declined = 0;
   let audioSec = 0;
@@ -213,6 +228,35 @@ async function checkFlacDecoder(recordings: Uint8Array[]): Promise<void> {
   );
 }
 
+/** SHA-256 of every stage's output over the recordings, to compare two checkouts bit for bit. */
+async function digestStages(recordings: Uint8Array[], options: Options): Promise<void> {
+  const hashes = {
+    decode: createHash('sha256'),
+    prepare: createHash('sha256'),
+    logMel: createHash('sha256'),
+    heartCycles: createHash('sha256'),
+  };
+  const add = (hash: Hash, values: ArrayBufferView | null): void => {
+    hash.update(values ? new Uint8Array(values.buffer, values.byteOffset, values.byteLength) : 'null');
+  };
+  for (const bytes of recordings) {
+    const decoded = await decodeAudio(bytes);
+    add(hashes.decode, decoded.samples);
+    const signal = prepareSignal(decoded);
+    add(hashes.prepare, signal);
+    const windows = segmentIntoWindows(signal, { sampleRate: MODEL_SAMPLE_RATE });
+    const spectrogram = heartSoundSpectrogram(signal, options.heartSoundWindow);
+    const shared = framesServe(spectrogram, options.logMel, signal.length) ? spectrogram : undefined;
+    for (const logMel of logMelSpectrogramsOfWindows(signal, windows, options.logMel, shared))
+      add(hashes.logMel, logMel.data);
+    for (const logMel of logMelSpectrogramsOfWindows(signal, windows, options.logMel))
+      add(hashes.logMel, logMel.data);
+    add(hashes.heartCycles, heartCycleFeatures(signal, spectrogram));
+  }
+  for (const [stage, hash] of Object.entries(hashes))
+    console.log(`${stage.padEnd(12)} ${hash.digest('hex')}`);
+}
+
 async function main(): Promise<void> {
   const options = parseArguments(process.argv.slice(2));
   const { limit, dataDir } = options;
@@ -222,6 +266,7 @@ async function main(): Promise<void> {
   const encodedMb = recordings.reduce((sum, bytes) => sum + bytes.length, 0) / 1e6;
   if (options.againstReference > 0) return compareWithReference(recordings, options);
   if (options.checkFlac) return checkFlacDecoder(recordings);
+  if (options.digest) return digestStages(recordings, options);
 
   const noTime = () => Object.fromEntries(STAGES.map((stage) => [stage, 0])) as Record<Stage, number>;
   const warmUpStages = noTime();
