@@ -56,7 +56,8 @@ export class FormatSniffer extends Transform {
   }
 
   private decide(callback: TransformCallback): void {
-    const bytes = Buffer.concat(this.head);
+    // Usually the first chunk alone holds the head: passed on as it is, without a copy.
+    const bytes = this.head.length === 1 ? this.head[0]! : Buffer.concat(this.head, this.headSize);
     this.head = [];
     this.detected = detectFormat(bytes);
     const rejection = rejectionFor(this.detected);

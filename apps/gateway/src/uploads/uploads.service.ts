@@ -288,7 +288,9 @@ export class UploadsService {
     while (size <= IN_MEMORY_UPLOAD_BYTES) {
       const next = await chunks.next();
       if (next.done) {
-        const bytes = Buffer.concat(head, size);
+        // A file that arrived in one chunk is stored from that chunk (busboy hands out chunks it
+        // will not reuse), without a copy.
+        const bytes = head.length === 1 ? head[0]! : Buffer.concat(head, size);
         return { ...(await this.storage.putBuffer(bytes, options)), bytes };
       }
       head.push(next.value);
