@@ -3,7 +3,9 @@
 // shared PhysioNet 2016 FLAC files, on one core. Files are read into memory first: disk is not measured.
 // Three passes over every recording: the whole path untimed inside, twice (the second gives the wall
 // time, CPU time and real-time factor: the steady state; the first is printed beside it), then one
-// timed stage by stage (the stage lines).
+// timed stage by stage (the stage lines). `npm run bench:features` gives node the heap setting the
+// product screens with (--initial-old-space-size=128, as the CLI's screening threads and the inference
+// worker's model processes have it): without it, V8 collects the old space far more often here.
 //
 //   npm exec -- node -r @swc-node/register bench/audio-pipeline.ts [--limit N] [--data DIR] [--input compact] [--heart-sound-window 80|128]
 //
