@@ -3,6 +3,7 @@
 // give. It declines (undefined) whatever it does not decode exactly like them, and the caller decodes
 // such files the old way, so odd or broken files keep their results and errors.
 
+import { alignTo16, compileEmbeddedWasm, growMemoryTo } from '../embedded-wasm';
 import { FLAC_TO_MONO_WASM_BASE64 } from './wasm/flac-to-mono-bytes';
 
 type FlacToMonoExports = {
@@ -29,15 +30,8 @@ let instance: FlacToMonoExports | undefined;
 
 function flacToMono(): FlacToMonoExports | undefined {
   if (instance) return instance;
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(
-        Uint8Array.from(atob(FLAC_TO_MONO_WASM_BASE64), (c) => c.charCodeAt(0)),
-      );
-    } catch {
-      compiled = null; // no WebAssembly SIMD here: every file takes the old path
-    }
-  }
+  // null without WebAssembly SIMD: every file takes the old path
+  if (compiled === undefined) compiled = compileEmbeddedWasm(FLAC_TO_MONO_WASM_BASE64);
   if (compiled) instance = new WebAssembly.Instance(compiled, {}).exports as unknown as FlacToMonoExports;
   return instance;
 }
@@ -49,12 +43,11 @@ function flacToMono(): FlacToMonoExports | undefined {
 export function decodeFlacToMono(bytes: Uint8Array, expectedFrames: number): FlacMono | undefined {
   const exports = flacToMono();
   if (!exports || !(expectedFrames > 0) || expectedFrames >= 2 ** 31) return undefined;
-  const inputAt = align(exports.__heap_base.value as number);
-  const infoAt = align(inputAt + bytes.length + INPUT_PADDING);
+  const inputAt = alignTo16(exports.__heap_base.value as number);
+  const infoAt = alignTo16(inputAt + bytes.length + INPUT_PADDING);
   const outAt = infoAt + 16;
   const end = outAt + 4 * expectedFrames;
-  const missing = end - exports.memory.buffer.byteLength;
-  if (missing > 0) exports.memory.grow(Math.ceil(missing / 65_536));
+  growMemoryTo(exports.memory, end);
   const memory = new Uint8Array(exports.memory.buffer);
   memory.set(bytes, inputAt);
   memory.fill(0, inputAt + bytes.length, infoAt);
@@ -68,8 +61,4 @@ export function decodeFlacToMono(bytes: Uint8Array, expectedFrames: number): Fla
       : undefined;
   if (buffer.byteLength > MAX_KEPT_MEMORY_BYTES) instance = undefined;
   return result;
-}
-
-function align(address: number): number {
-  return Math.ceil(address / 16) * 16;
 }

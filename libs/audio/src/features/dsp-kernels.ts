@@ -4,6 +4,7 @@
 // the JavaScript path's to rounding (~1e-15 relative); the segmentation's duration decoding
 // (wasmDecodeDurations) does the JavaScript's arithmetic in the same order, so it equals it exactly.
 
+import { alignTo16, compileEmbeddedWasm, growMemoryTo } from '../embedded-wasm';
 import { DSP_KERNELS_WASM_BASE64 } from './wasm/dsp-kernels-bytes';
 
 type MelPowerExports = {
@@ -78,14 +79,11 @@ let tablesEnd = 0;
 
 function loaded(): MelPowerExports | null {
   if (melPowerModule === undefined) {
-    try {
-      const bytes = Uint8Array.from(atob(DSP_KERNELS_WASM_BASE64), (c) => c.charCodeAt(0));
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-      melPowerModule = instance.exports as unknown as MelPowerExports;
-      tablesEnd = align(melPowerModule.__heap_base.value as number);
-    } catch {
-      melPowerModule = null; // no WebAssembly SIMD here: the JavaScript path runs
-    }
+    const compiled = compileEmbeddedWasm(DSP_KERNELS_WASM_BASE64);
+    melPowerModule = compiled
+      ? (new WebAssembly.Instance(compiled, {}).exports as unknown as MelPowerExports)
+      : null;
+    if (melPowerModule) tablesEnd = alignTo16(melPowerModule.__heap_base.value as number);
   }
   return melPowerModule;
 }
@@ -115,9 +113,9 @@ export function wasmMelPowerPlan(analysis: MelPowerAnalysis): WasmMelPowerPlan {
   let at0 = tablesEnd;
   tables.forEach((table, i) => {
     pointers[i] = at0;
-    at0 = align(at0 + table.byteLength);
+    at0 = alignTo16(at0 + table.byteLength);
   });
-  ensureMemory(exports, at0);
+  growMemoryTo(exports.memory, at0);
   tables.forEach((table, i) =>
     new Uint8Array(exports.memory.buffer, pointers[i], table.byteLength).set(
       new Uint8Array(table.buffer, table.byteOffset, table.byteLength),
@@ -144,9 +142,9 @@ export function wasmMelPower(
   const { analysis, pointers } = plan;
   const source = tablesEnd;
   const n = samples.length;
-  const out = align(source + 4 * (n + 2 * padding));
+  const out = alignTo16(source + 4 * (n + 2 * padding));
   const values = frames * analysis.nMels;
-  ensureMemory(exports, out + values * 8);
+  growMemoryTo(exports.memory, out + values * 8);
   const padded = new Float32Array(exports.memory.buffer, source, n + 2 * padding);
   for (let i = 0; i < padding; i++) padded[padding - 1 - i] = samples[i + 1];
   padded.set(samples, padding);
@@ -199,7 +197,7 @@ export function wasmDecodeDurations(
   let end = tablesEnd;
   const place = (bytes: number): number => {
     const at = end;
-    end = align(end + bytes);
+    end = alignTo16(end + bytes);
     return at;
   };
   const emissionAt = place(emission.byteLength);
@@ -209,7 +207,7 @@ export function wasmDecodeDurations(
   const cumulativeAt = place(cells * 8);
   const bestAt = place(cells * 8);
   const durationAt = place(cells * 4);
-  ensureMemory(exports, end);
+  growMemoryTo(exports.memory, end);
   const { buffer } = exports.memory;
   new Float64Array(buffer, emissionAt, emission.length).set(emission);
   new Int32Array(buffer, shortestAt, 4).set(shortest);
@@ -259,7 +257,7 @@ export function wasmConditionSignal(
   let end = tablesEnd;
   const place = (bytes: number): number => {
     const at = end;
-    end = align(end + bytes);
+    end = alignTo16(end + bytes);
     return at;
   };
   const samplesAt = place(4 * n);
@@ -267,7 +265,7 @@ export function wasmConditionSignal(
   const extendedAt = place(8 * (n + 2 * pad));
   const magnitudesAt = place(4 * n);
   const outAt = place(4 * n);
-  ensureMemory(exports, end);
+  growMemoryTo(exports.memory, end);
   const { buffer } = exports.memory;
   new Float32Array(buffer, samplesAt, n).set(samples);
   new Float64Array(buffer, sectionsAt, 15).set(bandPass.sections.flatMap(({ b1, a1, a2 }) => [b1, a1, a2]));
@@ -284,15 +282,6 @@ export function wasmConditionSignal(
     outAt,
   );
   return notFinite ? undefined : new Float32Array(exports.memory.buffer, outAt, n).slice();
-}
-
-function align(address: number): number {
-  return Math.ceil(address / 16) * 16;
-}
-
-function ensureMemory(exports: MelPowerExports, bytes: number): void {
-  const missing = bytes - exports.memory.buffer.byteLength;
-  if (missing > 0) exports.memory.grow(Math.ceil(missing / 65_536));
 }
 
 /** Per radix-4 stage of block length > 4, per butterfly i, W^i, W^2i, W^3i as (c, c) and (s, -s). */
