@@ -11,6 +11,7 @@ import {
   type UnitNumeratorCascade,
 } from './butterworth';
 import { wasmConditionSignal, wasmKernelsAvailable } from '../features/dsp-kernels';
+import { selectInPlace } from './percentile';
 import { resample } from './resample';
 
 export const MODEL_SAMPLE_RATE = 2000;
@@ -104,7 +105,7 @@ export function conditionSignalInJavaScript(samples: Float32Array, sampleRate: n
   // quantileOfMagnitude of the filtered signal, its magnitudes written straight into a scratch buffer
   const magnitudes = scratchFloat32(n);
   for (let i = 0; i < n; i++) magnitudes[i] = Math.abs(filtered[pad + i] * gain);
-  const reference = n === 0 ? 0 : selectKth(magnitudes, n, quantileRank(n));
+  const reference = n === 0 ? 0 : selectInPlace(magnitudes, 0, n - 1, quantileRank(n));
   if (!(reference > 0)) return output;
   const scale = 1 / reference;
   const clip = CONDITIONING.clipLevel;
@@ -146,33 +147,7 @@ export function quantileOfMagnitude(samples: ArrayLike<number>, quantile: number
   if (n === 0) return 0;
   const values = new Float32Array(n);
   for (let i = 0; i < n; i++) values[i] = Math.abs(samples[i]);
-  return selectKth(values, n, Math.min(n - 1, Math.floor(quantile * (n - 1))));
-}
-
-/** The k-th smallest of values[0 .. length), reordering them. */
-function selectKth(values: Float32Array, length: number, k: number): number {
-  let left = 0;
-  let right = length - 1;
-  while (left < right) {
-    const pivot = values[(left + right) >> 1];
-    let i = left;
-    let j = right;
-    while (i <= j) {
-      while (values[i] < pivot) i++;
-      while (values[j] > pivot) j--;
-      if (i <= j) {
-        const swap = values[i];
-        values[i] = values[j];
-        values[j] = swap;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) right = j;
-    else if (k >= i) left = i;
-    else return values[k];
-  }
-  return values[k];
+  return selectInPlace(values, 0, n - 1, Math.min(n - 1, Math.floor(quantile * (n - 1))));
 }
 
 /**

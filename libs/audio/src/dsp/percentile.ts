@@ -51,7 +51,12 @@ function rankPair(q: number, n: number): [number, number] {
 }
 
 /** The k-th smallest of values[left .. right] (quickselect), reordering that range. */
-function selectInPlace(values: Float64Array, left: number, right: number, k: number): number {
+export function selectInPlace(
+  values: Float32Array | Float64Array,
+  left: number,
+  right: number,
+  k: number,
+): number {
   while (left < right) {
     const pivot = values[(left + right) >> 1];
     let i = left;
