@@ -85,7 +85,7 @@ log "screening $N recordings as one batch (load $LOAD_BEFORE)"
 monotonic_us() { "$NODE" -p 'String(process.hrtime.bigint() / 1000n)'; }
 [ -n "$PROFILE_DIR" ] && echo "start $(monotonic_us) gateway $GATEWAY_PID worker $WORKER_PID" >"$PROFILE_DIR/batch-window"
 screen_batch() { npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n "$N" --batch-only $SKIP_CLI; }
-DRAIN_JSON=null
+QUEUED=""; DRAINED=""; DRAIN_SECONDS=""; LOAD_QUEUED=""
 if [ "$QUEUE_FIRST" = 1 ]; then
   queue_control() { npm exec --offline -- node -r @swc-node/register bench/queue-control.ts "$@"; }
   queue_control pause
@@ -97,14 +97,6 @@ if [ "$QUEUE_FIRST" = 1 ]; then
   log "$N jobs queued (load $LOAD_QUEUED); releasing the queue"
   DRAIN_SECONDS="$(queue_control release-and-drain)"
   DRAINED="$(snapshot)"
-  DRAIN_JSON="$("$NODE" -e '
-const [queued, drained, seconds, n, load] = process.argv.slice(1);
-const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
-const q = parse(queued), d = parse(drained);
-const perRecording = Object.fromEntries(Object.keys(d).map((name) => [name, Number(((d[name] - (q[name] ?? 0)) / Number(n)).toFixed(2))]));
-const workers = Object.entries(perRecording).filter(([k]) => k.startsWith("worker")).reduce((s, [, v]) => s + v, 0);
-console.log(JSON.stringify({ seconds: Number(seconds), loadAverageAtStart: load, cpuMsPerRecording: { ...perRecording, workersTogether: Number(workers.toFixed(2)) } }));
-' "$QUEUED" "$DRAINED" "$DRAIN_SECONDS" "$N" "$LOAD_QUEUED")"
   wait "$CLIENT_PID"
   BATCH_JSON="$(cat "$WORK/batch.json")"
 else
@@ -121,22 +113,29 @@ if [ "$LATENCY" = 1 ]; then
 fi
 
 "$NODE" -e '
-const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, drain] = process.argv.slice(1);
+const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, queued, drained, drainSeconds, loadQueued] = process.argv.slice(1);
 const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
-const b = parse(before), a = parse(after), run = JSON.parse(batch);
+// CPU ms per recording of each process between two snapshots, the workers together and the rest.
+const costs = (from, to, count) => {
+  const b = parse(from), a = parse(to);
+  const perRecording = Object.fromEntries(Object.keys(a).map((name) => [name, Number(((a[name] - (b[name] ?? 0)) / count).toFixed(2))]));
+  const sum = (worker) => Object.entries(perRecording).filter(([k]) => k.startsWith("worker") === worker).reduce((s, [, v]) => s + v, 0);
+  return { perRecording, workers: sum(true), rest: sum(false) };
+};
+const run = JSON.parse(batch);
 const recordings = run.gateway.succeeded + run.gateway.failed;
-const perRecording = Object.fromEntries(Object.keys(a).map((name) => [name, Number(((a[name] - (b[name] ?? 0)) / recordings).toFixed(2))]));
-const workers = Object.entries(perRecording).filter(([k]) => k.startsWith("worker")).reduce((s, [, v]) => s + v, 0);
-const rest = Object.entries(perRecording).filter(([k]) => !k.startsWith("worker")).reduce((s, [, v]) => s + v, 0);
+const { perRecording, workers, rest } = costs(before, after, recordings);
+const drainCosts = queued ? costs(queued, drained, Number(n)) : undefined;
+const drain = drainCosts && { seconds: Number(drainSeconds), loadAverageAtStart: loadQueued, cpuMsPerRecording: { ...drainCosts.perRecording, workersTogether: Number(drainCosts.workers.toFixed(2)) } };
 console.log(JSON.stringify({
   recordings, inferenceProcesses: Number(processes), redis: redisMode, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
   gateway: run.gateway, cli: run.cli,
   // With --queue-first the batch time includes the held queue: no throughput figure.
-  gatewayVsCli: drain === "null" ? run.gatewayVsCli : undefined,
+  gatewayVsCli: drain ? undefined : run.gatewayVsCli,
   cpuMsPerRecording: { ...perRecording, workersTogether: Number(workers.toFixed(2)), everythingElse: Number(rest.toFixed(2)), cli: run.cli?.cpuMsPerRecording },
   workerVsCliCpu: run.cli?.cpuMsPerRecording ? Number((workers / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
-  drain: JSON.parse(drain) ?? undefined,
-  drainedWorkerVsCliCpu: run.cli?.cpuMsPerRecording && drain !== "null" ? Number((JSON.parse(drain).cpuMsPerRecording.workersTogether / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
+  drain,
+  drainedWorkerVsCliCpu: run.cli?.cpuMsPerRecording && drain ? Number((drain.cpuMsPerRecording.workersTogether / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
   predictLatencyMs: JSON.parse(latency),
 }, null, 2));
-' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE" "$DRAIN_JSON"
+' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE" "$QUEUED" "$DRAINED" "$DRAIN_SECONDS" "$LOAD_QUEUED"
