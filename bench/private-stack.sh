@@ -25,7 +25,15 @@
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { for _ in $(seq 1 120); do listening "$1" && return 0; sleep 0.5; done; log "$2 did not listen on $1"; exit 1; }
-free_port() { "$NODE" -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
+# The kernel may hand the same ephemeral port out again once it is closed, so each port given out is
+# written down ($WORK/ports) and never given twice within one stack.
+free_port() {
+  local port
+  while :; do
+    port=$("$NODE" -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+    grep -qx "$port" "$WORK/ports" 2>/dev/null || { echo "$port" >>"$WORK/ports"; echo "$port"; return; }
+  done
+}
 
 private_stack_init() {
   local name="$1"
