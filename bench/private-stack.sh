@@ -41,6 +41,7 @@ private_stack_init() {
   KEEP="${KEEP:-0}"
   GATEWAY_NODE_FLAGS=()
   WORKER_NODE_FLAGS=()
+  S3RVER_NODE_FLAGS=()
   WAIT_FOR_EXIT_ON_STOP=0
   PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
   NODE="$(npm exec --offline -- node -p 'process.execPath')"
@@ -54,9 +55,11 @@ private_stack_init() {
 private_stack_cleanup() {
   [ "$KEEP" = 1 ] && { log "kept: $WORK (gateway :$PORT)"; return; }
   for pid in $GATEWAY_PID $WORKER_PID; do kill -TERM "$pid" 2>/dev/null || true; done
+  # s3rver has no shutdown of its own: only a profiled one (bench/exit-on-sigterm.cjs) is asked first.
+  [ "$WAIT_FOR_EXIT_ON_STOP" = 1 ] && [ -n "$S3_PID" ] && kill -TERM "$S3_PID" 2>/dev/null
   sleep 3
   if [ "$WAIT_FOR_EXIT_ON_STOP" = 1 ]; then
-    for _ in $(seq 1 60); do kill -0 $GATEWAY_PID $WORKER_PID 2>/dev/null || break; sleep 0.5; done
+    for _ in $(seq 1 60); do kill -0 $GATEWAY_PID $WORKER_PID $S3_PID 2>/dev/null || break; sleep 0.5; done
   fi
   for pid in $GATEWAY_PID $WORKER_PID $S3_PID; do kill -KILL "$pid" 2>/dev/null || true; done
   for f in "$WORK"/redis*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
@@ -122,7 +125,7 @@ private_stack_start_s3rver() {
   mkdir "$WORK/s3"
   # --silent: no log line per request from the test S3 server itself (a configuration of s3rver, not
   # of HeartBeat; bench/README.md, "Issue 28, evening session", has the figures with and without).
-  "$NODE" --openssl-legacy-provider node_modules/s3rver/bin/s3rver.js --directory "$WORK/s3" --address 127.0.0.1 --port "$S3_PORT" --configure-bucket heartbeat --silent >"$WORK/s3rver.log" 2>&1 &
+  "$NODE" --openssl-legacy-provider "${S3RVER_NODE_FLAGS[@]}" node_modules/s3rver/bin/s3rver.js --directory "$WORK/s3" --address 127.0.0.1 --port "$S3_PORT" --configure-bucket heartbeat --silent >"$WORK/s3rver.log" 2>&1 &
   S3_PID=$!
   wait_port "$S3_PORT" s3rver
   export S3_ENDPOINT="http://127.0.0.1:$S3_PORT"

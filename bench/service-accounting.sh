@@ -13,7 +13,7 @@
 # running (beside the whole run's figures): what the workers cost apart from sharing the cores.
 # --compiled: the gateway and worker run compiled, as the images run them (default: from sources through SWC).
 # --worker-node-flag FLAG (repeatable): a node flag for the inference worker and its model processes.
-# --profile DIR: the gateway and every worker process run with --cpu-prof into DIR (written when they
+# --profile DIR: the gateway, every worker process and s3rver run with --cpu-prof into DIR (written when they
 # stop), and DIR/batch-window holds the batch's start and end on the profiles' clock (monotonic, us).
 # --redis cluster: a private 3-node Redis Cluster (redis-cli --cluster create) and QUEUE_PREFIX={heartbeat};
 # --redis sentinel: a private primary watched by one Sentinel, found through REDIS_SENTINELS. Redis's CPU
@@ -52,13 +52,14 @@ private_stack_init service-bench "hb_bench_0123456789abcdef0123456789abcdef"
 log "private stack in $WORK: PostgreSQL :$PG_PORT, Redis :$REDIS_PORT ($REDIS_MODE), s3rver :$S3_PORT, gateway :$PORT"
 private_stack_start_postgres
 private_stack_start_redis "$REDIS_MODE"
-private_stack_start_s3rver
-export LOG_LEVEL=warn MAX_BATCH_FILES=3000
 if [ -n "$PROFILE_DIR" ]; then
   GATEWAY_NODE_FLAGS=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR")
   WORKER_NODE_FLAGS=("${GATEWAY_NODE_FLAGS[@]}")
+  S3RVER_NODE_FLAGS=("${GATEWAY_NODE_FLAGS[@]}" --require ./bench/exit-on-sigterm.cjs)
   WAIT_FOR_EXIT_ON_STOP=1 # a profiled process writes its profile as it exits: give it the time
 fi
+private_stack_start_s3rver
+export LOG_LEVEL=warn MAX_BATCH_FILES=3000
 # e.g. --worker-node-flag --initial-old-space-size=128 (the supervisor's flags reach its model processes).
 [ "${#EXTRA_WORKER_FLAGS[@]}" -gt 0 ] && WORKER_NODE_FLAGS+=("${EXTRA_WORKER_FLAGS[@]}")
 private_stack_start_services "$PROCESSES" bench
@@ -83,7 +84,7 @@ BEFORE="$(snapshot)"
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "screening $N recordings as one batch (load $LOAD_BEFORE)"
 monotonic_us() { "$NODE" -p 'String(process.hrtime.bigint() / 1000n)'; }
-[ -n "$PROFILE_DIR" ] && echo "start $(monotonic_us) gateway $GATEWAY_PID worker $WORKER_PID" >"$PROFILE_DIR/batch-window"
+[ -n "$PROFILE_DIR" ] && echo "start $(monotonic_us) gateway $GATEWAY_PID worker $WORKER_PID s3rver $S3_PID" >"$PROFILE_DIR/batch-window"
 screen_batch() { npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n "$N" --batch-only $SKIP_CLI; }
 QUEUED=""; DRAINED=""; DRAIN_SECONDS=""; LOAD_QUEUED=""
 if [ "$QUEUE_FIRST" = 1 ]; then
