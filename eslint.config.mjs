@@ -45,7 +45,14 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js', 'scripts/**/*.mjs', 'apps/*/src/**/*.js', 'libs/*/src/**/*.js'],
+    files: [
+      'bin/**/*.js',
+      'bench/**/*.cjs',
+      'scripts/**/*.js',
+      'scripts/**/*.mjs',
+      'apps/*/src/**/*.js',
+      'libs/*/src/**/*.js',
+    ],
     languageOptions: {
       globals: { require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' },
     },
