@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from './group-commit';
 
 describe('GroupCommit', () => {
@@ -29,6 +29,33 @@ describe('GroupCommit', () => {
     );
     expect(await Promise.all([1, 2, 3].map((n) => commit.submit(n)))).toEqual([10, 20, 30]);
     expect(groups).toEqual([[1, 2], [3]]);
+  });
+
+  it('with lingerMs, lets a group wait for later items, and writes a full group at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const groups: number[][] = [];
+      const commit = new GroupCommit<number, number>(async (items) => (groups.push(items), items), {
+        maxItems: 3,
+        lingerMs: 40,
+      });
+      const first = commit.submit(1);
+      await vi.advanceTimersByTimeAsync(10);
+      const second = commit.submit(2);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(groups).toEqual([]); // 30 ms after the first item: still gathering
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await Promise.all([first, second])).toEqual([1, 2]);
+      expect(groups).toEqual([[1, 2]]);
+      const full = Promise.all([4, 5, 6, 7].map((n) => commit.submit(n)));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(groups.slice(1)).toEqual([[4, 5, 6]]); // full: written without waiting
+      await vi.advanceTimersByTimeAsync(40);
+      expect(await full).toEqual([4, 5, 6, 7]);
+      expect(groups.slice(1)).toEqual([[4, 5, 6], [7]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('writes a failed group again item by item, so only the refused item fails', async () => {

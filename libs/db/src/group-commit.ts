@@ -12,10 +12,18 @@ export interface GroupCommitOptions {
    * fails alone. Off for a write that is not idempotent: then every item of the group fails with it.
    */
   splitOnFailure?: boolean;
+  /**
+   * How long a group may wait for more items after its first one arrived (default 0: it goes out on
+   * the next turn). A group that reaches maxItems goes at once. For writes nobody waits on item by
+   * item (a batch's uploads), where fewer, larger statements matter more than a few milliseconds.
+   */
+  lingerMs?: number;
 }
 
 interface Waiting<T, R> {
   item: T;
+  /** When it was submitted (Date.now()), for lingerMs. */
+  submittedAt: number;
   resolve: (result: R) => void;
   reject: (error: unknown) => void;
 }
@@ -25,6 +33,9 @@ export class GroupCommit<T, R> {
   private running = false;
   private readonly maxItems: number;
   private readonly splitOnFailure: boolean;
+  private readonly lingerMs: number;
+  /** Ends the current linger early (the group is full). */
+  private wake?: () => void;
 
   /**
    * `write` stores a group and returns one answer per item, in order. When a group of more than one
@@ -38,12 +49,14 @@ export class GroupCommit<T, R> {
   ) {
     this.maxItems = Math.max(1, options.maxItems ?? 64);
     this.splitOnFailure = options.splitOnFailure ?? true;
+    this.lingerMs = Math.max(0, options.lingerMs ?? 0);
   }
 
   /** Resolves with the item's answer once the statement that carried it has committed. */
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, submittedAt: this.lingerMs > 0 ? Date.now() : 0, resolve, reject });
+      if (this.waiting.length >= this.maxItems) this.wake?.();
       if (!this.running) {
         this.running = true;
         // The next turn: callers resumed by the same event (a model batch's results) join this group.
@@ -54,10 +67,26 @@ export class GroupCommit<T, R> {
 
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
+      if (this.lingerMs > 0) await this.gather();
       const group = this.waiting.splice(0, this.maxItems);
       await this.writeGroup(group);
     }
     this.running = false;
+  }
+
+  /** Waits until the oldest waiting item has waited lingerMs, or a full group is waiting. */
+  private gather(): Promise<void> {
+    const left = this.waiting[0]!.submittedAt + this.lingerMs - Date.now();
+    if (left <= 0 || this.waiting.length >= this.maxItems) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      this.wake = done;
+    });
   }
 
   private async writeGroup(group: Waiting<T, R>[]): Promise<void> {

@@ -24,6 +24,19 @@ describe('recording handoff', () => {
     expect(await handoff.take('prediction-1')).toBeUndefined();
   });
 
+  it('offers a group in one round trip, each file to its own prediction', async () => {
+    const handoff = new RecordingHandoff(redis, prefix);
+    const files = ['group-1', 'group-2', 'group-3'].map((predictionId, i) => ({
+      predictionId,
+      bytes: Uint8Array.from({ length: 30_000 + i }, (_, j) => (j * (i + 7)) % 256),
+    }));
+    expect(await handoff.offerMany(files, { ttlMs: 5_000 })).toEqual([true, true, true]);
+    for (const { predictionId, bytes } of files.reverse())
+      expect(await handoff.take(predictionId)).toEqual(Buffer.from(bytes));
+    const ttl = await redis.pttl(recordingHandoffKey(prefix, 'group-1'));
+    expect(ttl).toBe(-2); // taken: gone
+  });
+
   it('refuses uploads over the size limit, leaving the reader to use object storage', async () => {
     const handoff = new RecordingHandoff(redis, prefix);
     expect(await handoff.offer('prediction-2', new Uint8Array(RECORDING_HANDOFF_MAX_BYTES + 1))).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RecordingHandoff } from './recording-handoff';
+import { RECORDING_HANDOFF_MAX_BYTES, RecordingHandoff } from './recording-handoff';
 
 describe('RecordingHandoff budget', () => {
   it('stops offering past its budget of unexpired bytes, and offers again as earlier offers expire', async () => {
@@ -49,5 +49,68 @@ describe('RecordingHandoff budget', () => {
     expect(await handoff.offer('c', new Uint8Array(100))).toBe(true);
     expect(await handoff.offer('d', new Uint8Array(100))).toBe(false);
     expect([...inRedis]).toEqual(['hb:handoff:b', 'hb:handoff:c']);
+  });
+
+  it('offers a group in one pipeline, in order while the budget lasts, never a file over the size limit', async () => {
+    const writes: { key: string; ttlMs: number }[][] = [];
+    const redis = {
+      set: async () => {
+        throw new Error('a group goes in one pipeline');
+      },
+      getdelBuffer: async () => null,
+      pipeline: () => {
+        const sets: { key: string; ttlMs: number }[] = [];
+        const pipeline = {
+          set: (key: string, _value: Buffer, _px: 'PX', ttlMs: number) => (
+            sets.push({ key, ttlMs }),
+            pipeline
+          ),
+          exists: () => pipeline, // the budget's look for taken offers (none here)
+          exec: async () => (sets.length > 0 ? (writes.push(sets), sets.map(() => [null, 'OK'])) : []),
+        };
+        return pipeline;
+      },
+    };
+    const handoff = new RecordingHandoff(redis as never, 'hb', 1_000, 250, () => 0);
+    const offered = await handoff.offerMany(
+      [
+        { predictionId: 'a', bytes: new Uint8Array(100) },
+        { predictionId: 'huge', bytes: new Uint8Array(RECORDING_HANDOFF_MAX_BYTES + 1) },
+        { predictionId: 'b', bytes: new Uint8Array(100) },
+        { predictionId: 'c', bytes: new Uint8Array(100) },
+        { predictionId: 'd', bytes: new Uint8Array(40) },
+      ],
+      { ttlMs: 60_000 },
+    );
+    expect(offered).toEqual([true, false, true, false, true]);
+    expect(writes).toEqual([
+      [
+        { key: 'hb:handoff:a', ttlMs: 60_000 },
+        { key: 'hb:handoff:b', ttlMs: 60_000 },
+        { key: 'hb:handoff:d', ttlMs: 60_000 },
+      ],
+    ]);
+  });
+
+  it('fails the group when Redis refuses a write, so the caller knows it was not handed off', async () => {
+    const redis = {
+      pipeline: () => {
+        const pipeline = {
+          set: () => pipeline,
+          exec: async () => [
+            [null, 'OK'],
+            [new Error('OOM command not allowed'), null],
+          ],
+        };
+        return pipeline;
+      },
+    };
+    const handoff = new RecordingHandoff(redis as never, 'hb');
+    await expect(
+      handoff.offerMany([
+        { predictionId: 'a', bytes: new Uint8Array(10) },
+        { predictionId: 'b', bytes: new Uint8Array(10) },
+      ]),
+    ).rejects.toThrow('OOM');
   });
 });

@@ -57,21 +57,48 @@ export class RecordingHandoff {
    * large or the budget is spent.
    */
   async offer(predictionId: string, bytes: Uint8Array, { ttlMs = this.ttlMs } = {}): Promise<boolean> {
-    if (bytes.byteLength > RECORDING_HANDOFF_MAX_BYTES) return false;
+    const [offered] = await this.offerMany([{ predictionId, bytes }], { ttlMs });
+    return offered!;
+  }
+
+  /**
+   * offer() for several recordings (a group of batch files), written to Redis in one round trip;
+   * answers in the order given. Each is offered while the budget lasts, so the first ones win.
+   */
+  async offerMany(
+    offers: readonly { predictionId: string; bytes: Uint8Array }[],
+    { ttlMs = this.ttlMs } = {},
+  ): Promise<boolean[]> {
+    const fits = offers.map(({ bytes }) => bytes.byteLength <= RECORDING_HANDOFF_MAX_BYTES);
+    if (!fits.includes(true)) return fits;
     this.forgetExpired();
-    if (this.outstandingBytes + bytes.byteLength > this.budgetBytes) {
-      await this.forgetTaken();
-      if (this.outstandingBytes + bytes.byteLength > this.budgetBytes) return false;
+    const wanted = offers.reduce((sum, { bytes }, i) => sum + (fits[i] ? bytes.byteLength : 0), 0);
+    if (this.outstandingBytes + wanted > this.budgetBytes) await this.forgetTaken();
+    const stores: { key: string; value: Buffer }[] = [];
+    const offered = offers.map(({ predictionId, bytes }, i) => {
+      if (!fits[i] || this.outstandingBytes + bytes.byteLength > this.budgetBytes) return false;
+      const key = recordingHandoffKey(this.prefix, predictionId);
+      this.remember({ key, expiresAt: this.now() + ttlMs, bytes: bytes.byteLength });
+      stores.push({ key, value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+      return true;
+    });
+    if (stores.length === 1) await this.redis.set(stores[0]!.key, stores[0]!.value, 'PX', ttlMs);
+    else if (stores.length > 1) {
+      const pipeline = this.redis.pipeline();
+      for (const { key, value } of stores) pipeline.set(key, value, 'PX', ttlMs);
+      const answers = await pipeline.exec();
+      const failure = answers?.find(([error]) => error)?.[0];
+      if (failure) throw failure;
     }
-    const key = recordingHandoffKey(this.prefix, predictionId);
-    const offer = { key, expiresAt: this.now() + ttlMs, bytes: bytes.byteLength };
-    // Kept in expiry order (usually the end: most offers of a gateway share one TTL).
+    return offered;
+  }
+
+  /** Counts an offer in the budget, kept in expiry order (usually the end: most offers of a gateway share one TTL). */
+  private remember(offer: Offer): void {
     let at = this.outstanding.length;
     while (at > 0 && this.outstanding[at - 1]!.expiresAt > offer.expiresAt) at -= 1;
     this.outstanding.splice(at, 0, offer);
     this.outstandingBytes += offer.bytes;
-    await this.redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', ttlMs);
-    return true;
   }
 
   private forgetExpired(): void {

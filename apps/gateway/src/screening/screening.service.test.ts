@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Config } from '@heartbeat/config';
 import type { Batch, NewPrediction, NewRecording, Prediction, Recording } from '@heartbeat/db';
 import { JobTimeoutError, type PredictionResult } from '@heartbeat/queue';
@@ -23,6 +23,8 @@ function staged(index: number, name = `r${index}.wav`): StagedRecording {
 function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, queueDown = false } = {}) {
   const recordings: Recording[] = [];
   const handedOff = new Map<string, Buffer>();
+  /** Each offerMany call: its predictions, and how many jobs were queued when it came. */
+  const groupOffers: { predictionIds: string[]; jobsQueuedBefore: number }[] = [];
   const predictions: Prediction[] = [];
   const batches: Batch[] = [];
   const audit: { action: string; details: unknown }[] = [];
@@ -180,6 +182,12 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
         handedOff.set(key, bytes);
         return true;
       },
+      offerMany: async (offers: { predictionId: string; bytes: Buffer }[]) => {
+        if (handoffDown) throw new Error('Redis is down');
+        groupOffers.push({ predictionIds: offers.map((o) => o.predictionId), jobsQueuedBefore: jobs.length });
+        for (const { predictionId, bytes } of offers) handedOff.set(predictionId, bytes);
+        return offers.map(() => true);
+      },
     },
     metrics,
     config,
@@ -195,6 +203,7 @@ function fakes(result: () => Promise<PredictionResult>, { handoffDown = false, q
     started,
     metrics,
     handedOff,
+    groupOffers,
     outage,
   };
 }
@@ -332,6 +341,28 @@ describe('ScreeningService.receiveBatch (multipart uploads)', () => {
     const reply = await intake.finish();
     expect(reply.status).toBe(202);
     expect(reply.body).toMatchObject({ status: 'running', total: 2, accepted: 2, rejected: 0 });
+  });
+
+  it('with gatherMs, registers files stored a little apart as one group, handing their bytes off in one offer before queuing them', async () => {
+    vi.useFakeTimers();
+    try {
+      const { service, jobs, recordings, groupOffers } = fakes(async () => succeeded);
+      const intake = await service.receiveBatch({}, undefined, { gatherMs: 50 });
+      const first = intake.accept({ ...staged(0), bytes: Buffer.from('RIFF0') });
+      await vi.advanceTimersByTimeAsync(20);
+      const second = intake.accept({ ...staged(1), bytes: Buffer.from('RIFF1') });
+      await vi.advanceTimersByTimeAsync(20);
+      expect(recordings).toHaveLength(0); // 40 ms after the first file: its group is still gathering
+      await vi.advanceTimersByTimeAsync(20);
+      await Promise.all([first, second]);
+      expect(recordings).toHaveLength(2);
+      expect(groupOffers).toEqual([
+        { predictionIds: jobs.map((job) => job.predictionId), jobsQueuedBefore: 0 },
+      ]);
+      expect(jobs.map((job) => job.recordingId)).toEqual(recordings.map((recording) => recording.id));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('counts a file rejected before the first accepted one once the batch exists', async () => {

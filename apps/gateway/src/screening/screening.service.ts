@@ -30,6 +30,7 @@ import {
   endBrokenOffBatch,
   NOT_QUEUED,
   REJECTED_FILE_ACTION,
+  type BatchIntakeOptions,
   type BatchSubmitter,
 } from './batch-intake';
 import type {
@@ -104,7 +105,7 @@ export class ScreeningService {
     @Inject(AuditRepository) private readonly audit: AuditRepository,
     @Inject(PredictionQueueRepository) private readonly queue: PredictionQueueRepository,
     @Inject(ObjectStorage) private readonly storage: ObjectStorage,
-    @Inject(RecordingHandoff) private readonly handoff: Pick<RecordingHandoff, 'offer'>,
+    @Inject(RecordingHandoff) private readonly handoff: Pick<RecordingHandoff, 'offer' | 'offerMany'>,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
@@ -206,9 +207,13 @@ export class ScreeningService {
    * intake says so at once, so the caller can skip storing the upload again. A batch of that key
    * still `receiving` is a partial upload whose request died (the caller holds the key's lock, which
    * a live request keeps renewing): it is ended and this request starts afresh, so a retry is never
-   * answered with a partial batch.
+   * answered with a partial batch. `options.gatherMs`: see BatchIntakeOptions (for a multipart upload).
    */
-  async receiveBatch(submitter: Submitter, idempotencyKey?: string): Promise<BatchIntake> {
+  async receiveBatch(
+    submitter: Submitter,
+    idempotencyKey?: string,
+    options: BatchIntakeOptions = {},
+  ): Promise<BatchIntake> {
     let existing =
       idempotencyKey === undefined ? undefined : await this.batches.findByIdempotencyKey(idempotencyKey);
     if (existing?.status === 'receiving') {
@@ -241,6 +246,7 @@ export class ScreeningService {
       submitter,
       idempotencyKey,
       existing,
+      options,
     );
   }
 

@@ -11,6 +11,7 @@ import { readMultipartFiles } from '../uploads/multipart';
 import { pairWfdbParts } from '../uploads/wfdb-parts';
 import { UploadsService } from '../uploads/uploads.service';
 import { SiteResolver } from '../sites/site-resolver';
+import { UPLOAD_GATHER_MS } from './batch-intake';
 import { ScreeningService, type Submitter } from './screening.service';
 
 export interface SubmissionContext {
@@ -86,7 +87,10 @@ export class SubmissionsService {
       const maxFiles = this.config.gateway.maxBatchFiles;
       this.assertContentLength(request, maxFiles);
       const submitter: Submitter = { keyId: context.keyId };
-      const intake = await this.screening.receiveBatch(submitter, idempotencyScope(scope));
+      // Files keep arriving while a group is written, so a group may wait for more (UPLOAD_GATHER_MS).
+      const intake = await this.screening.receiveBatch(submitter, idempotencyScope(scope), {
+        gatherMs: UPLOAD_GATHER_MS,
+      });
       // A retry of a batch that exists: answer with it without storing the upload again.
       if (intake.alreadySubmitted) return intake.finish();
       const form = siteField();

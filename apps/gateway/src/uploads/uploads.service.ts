@@ -17,9 +17,11 @@ export const RECORDINGS_PREFIX = 'recordings';
 /**
  * Uploads whose bytes have all arrived but whose storage step (and the caller's onFile: rows and job,
  * written a group at a time) is still finishing, at most. Room for a full group to gather while the
- * previous one is written: with 4, groups of ~2 alternated and a batch uploaded half as fast.
+ * previous one is written (with 4, groups of ~2 alternated and a batch uploaded half as fast): twice
+ * the batch intake's group (INTAKE_GROUP_FILES), so the next group fills while one waits for its
+ * last files or is written. Bounds a request's memory: up to this many small files are held whole.
  */
-const FINALISING_CONCURRENCY = 16;
+const FINALISING_CONCURRENCY = 32;
 const KEY_CHECK_CONCURRENCY = 4;
 /**
  * Files up to this size are stored from memory in one PUT (plus the existence check); larger ones
