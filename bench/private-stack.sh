@@ -48,7 +48,7 @@ private_stack_init() {
   WORK="$(mktemp -d "/tmp/heartbeat-$name.XXXXXX")"
   chmod 755 "$WORK"
   PG_PORT=$(free_port); REDIS_PORT=$(free_port); S3_PORT=$(free_port); PORT=$(free_port); GW_METRICS=$(free_port); WK_METRICS=$(free_port)
-  GATEWAY_PID=""; WORKER_PID=""; S3_PID=""; PG_PID=""; REDIS_PIDS=""; COMPILED_DIR=""
+  GATEWAY_PID=""; WORKER_PID=""; S3_PID=""; S3_TMPFS_DIR=""; PG_PID=""; REDIS_PIDS=""; COMPILED_DIR=""
   trap private_stack_cleanup EXIT
 }
 
@@ -65,6 +65,7 @@ private_stack_cleanup() {
   for f in "$WORK"/redis*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D $WORK/pg -m fast stop" >/dev/null 2>&1 || true
   rm -rf "$WORK"
+  [ -n "$S3_TMPFS_DIR" ] && rm -rf "$S3_TMPFS_DIR"
   [ -n "$COMPILED_DIR" ] && rm -rf "$COMPILED_DIR"
   return 0
 }
@@ -121,11 +122,18 @@ private_stack_start_redis() {
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 }
 
+# S3RVER_ON_TMPFS=1: its objects in /dev/shm instead of $WORK (see bench/service-accounting.sh).
 private_stack_start_s3rver() {
-  mkdir "$WORK/s3"
+  local directory="$WORK/s3"
+  if [ "${S3RVER_ON_TMPFS:-0}" = 1 ]; then
+    directory="$(mktemp -d /dev/shm/heartbeat-s3rver.XXXXXX)"
+    S3_TMPFS_DIR="$directory"
+  else
+    mkdir "$directory"
+  fi
   # --silent: no log line per request from the test S3 server itself (a configuration of s3rver, not
   # of HeartBeat; bench/README.md, "Issue 28, evening session", has the figures with and without).
-  "$NODE" --openssl-legacy-provider "${S3RVER_NODE_FLAGS[@]}" node_modules/s3rver/bin/s3rver.js --directory "$WORK/s3" --address 127.0.0.1 --port "$S3_PORT" --configure-bucket heartbeat --silent >"$WORK/s3rver.log" 2>&1 &
+  "$NODE" --openssl-legacy-provider "${S3RVER_NODE_FLAGS[@]}" node_modules/s3rver/bin/s3rver.js --directory "$directory" --address 127.0.0.1 --port "$S3_PORT" --configure-bucket heartbeat --silent >"$WORK/s3rver.log" 2>&1 &
   S3_PID=$!
   wait_port "$S3_PORT" s3rver
   export S3_ENDPOINT="http://127.0.0.1:$S3_PORT"

@@ -7,10 +7,13 @@
 # cutime/cstime) before and after. Then `heartbeat classify` on the same files, and optionally the
 # /predict latency at 1, 4 and 16 clients (bench/predict-latency.ts, autocannon). Stops all it started.
 #
-#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first]
+#   bash bench/service-accounting.sh [--n 2656] [--processes 2] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first] [--s3rver-on-tmpfs]
 # --queue-first: the predictions queue is held while the batch is uploaded and queued, then released,
 # and `drain` reports the seconds and CPU per recording of the workers screening it with nothing else
 # running (beside the whole run's figures): what the workers cost apart from sharing the cores.
+# --s3rver-on-tmpfs: the test S3 server keeps its objects in /dev/shm instead of the stack's folder on
+# disk. Most of s3rver's CPU is creating its files (object, metadata); this separates that from the
+# rest of the stack's cost. A site's object store is not s3rver: the default (disk) is the headline.
 # --compiled: the gateway and worker run compiled, as the images run them (default: from sources through SWC).
 # --worker-node-flag FLAG (repeatable): a node flag for the inference worker and its model processes.
 # --profile DIR: the gateway, every worker process and s3rver run with --cpu-prof into DIR (written when they
@@ -43,7 +46,8 @@ while [ $# -gt 0 ]; do
     --profile) PROFILE_DIR="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
     --worker-node-flag) EXTRA_WORKER_FLAGS+=("$2"); shift 2 ;;
     --queue-first) QUEUE_FIRST=1; shift ;;
-    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first] [--worker-node-flag FLAG]..." >&2; exit 2 ;;
+    --s3rver-on-tmpfs) export S3RVER_ON_TMPFS=1; shift ;;
+    *) echo "usage: bench/service-accounting.sh [--n N] [--processes P] [--latency] [--keep] [--redis single|cluster|sentinel] [--skip-cli] [--profile DIR] [--compiled] [--queue-first] [--s3rver-on-tmpfs] [--worker-node-flag FLAG]..." >&2; exit 2 ;;
   esac
 done
 # shellcheck source=bench/private-stack.sh
@@ -114,7 +118,7 @@ if [ "$LATENCY" = 1 ]; then
 fi
 
 "$NODE" -e '
-const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, queued, drained, drainSeconds, loadQueued] = process.argv.slice(1);
+const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, queued, drained, drainSeconds, loadQueued, s3rverStorage] = process.argv.slice(1);
 const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
 // CPU ms per recording of each process between two snapshots, the workers together and the rest.
 const costs = (from, to, count) => {
@@ -129,7 +133,7 @@ const { perRecording, workers, rest } = costs(before, after, recordings);
 const drainCosts = queued ? costs(queued, drained, Number(n)) : undefined;
 const drain = drainCosts && { seconds: Number(drainSeconds), loadAverageAtStart: loadQueued, cpuMsPerRecording: { ...drainCosts.perRecording, workersTogether: Number(drainCosts.workers.toFixed(2)) } };
 console.log(JSON.stringify({
-  recordings, inferenceProcesses: Number(processes), redis: redisMode, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
+  recordings, inferenceProcesses: Number(processes), redis: redisMode, s3rverStorage, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter,
   gateway: run.gateway, cli: run.cli,
   // With --queue-first the batch time includes the held queue: no throughput figure.
   gatewayVsCli: drain ? undefined : run.gatewayVsCli,
@@ -139,4 +143,4 @@ console.log(JSON.stringify({
   drainedWorkerVsCliCpu: run.cli?.cpuMsPerRecording && drain ? Number((drain.cpuMsPerRecording.workersTogether / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
   predictLatencyMs: JSON.parse(latency),
 }, null, 2));
-' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE" "$QUEUED" "$DRAINED" "$DRAIN_SECONDS" "$LOAD_QUEUED"
+' "$BEFORE" "$AFTER" "$BATCH_JSON" "$LATENCY_JSON" "$N" "$LOAD_BEFORE" "$LOAD_AFTER" "$PROCESSES" "$REDIS_MODE" "$QUEUED" "$DRAINED" "$DRAIN_SECONDS" "$LOAD_QUEUED" "$([ "${S3RVER_ON_TMPFS:-0}" = 1 ] && echo tmpfs || echo disk)"
