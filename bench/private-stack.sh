@@ -25,15 +25,8 @@
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_port() { for _ in $(seq 1 120); do listening "$1" && return 0; sleep 0.5; done; log "$2 did not listen on $1"; exit 1; }
-# The kernel may hand the same ephemeral port out again once it is closed, so each port given out is
-# written down ($WORK/ports) and never given twice within one stack.
-free_port() {
-  local port
-  while :; do
-    port=$("$NODE" -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-    grep -qx "$port" "$WORK/ports" 2>/dev/null || { echo "$port" >>"$WORK/ports"; echo "$port"; return; }
-  done
-}
+# shellcheck source=scripts/free-port.sh
+source scripts/free-port.sh
 
 private_stack_init() {
   local name="$1"
@@ -47,6 +40,7 @@ private_stack_init() {
   NODE="$(npm exec --offline -- node -p 'process.execPath')"
   WORK="$(mktemp -d "/tmp/heartbeat-$name.XXXXXX")"
   chmod 755 "$WORK"
+  FREE_PORTS_FILE="$WORK/ports"
   PG_PORT=$(free_port); REDIS_PORT=$(free_port); S3_PORT=$(free_port); PORT=$(free_port); GW_METRICS=$(free_port); WK_METRICS=$(free_port)
   GATEWAY_PID=""; WORKER_PID=""; S3_PID=""; S3_TMPFS_DIR=""; PG_PID=""; REDIS_PIDS=""; COMPILED_DIR=""
   trap private_stack_cleanup EXIT

@@ -27,7 +27,8 @@ export PATH="$ROOT/node_modules/.bin:$PATH"
 
 dir="${HEARTBEAT_SMOKE_DIR:-/tmp/heartbeat-deploy-smoke}"
 mkdir -p "$dir/logs"
-rm -f "$dir/ports" # the ports this run handed out (free_port)
+FREE_PORTS_FILE="$dir/ports" # the ports this run handed out (free_port)
+rm -f "$FREE_PORTS_FILE"
 log() { printf '\n==> [%s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 fail() {
   echo "deploy:smoke FAILED: $*" >&2
@@ -60,14 +61,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A closed ephemeral port may be handed out again, so each one given is written down and never reused.
-free_port() {
-  local port
-  while :; do
-    port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-    grep -qx "$port" "$dir/ports" 2>/dev/null || { echo "$port" >>"$dir/ports"; echo "$port"; return; }
-  done
-}
+# shellcheck source=scripts/free-port.sh
+source scripts/free-port.sh
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local limit=$1 what=$2
   shift 2
