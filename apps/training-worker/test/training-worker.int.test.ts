@@ -284,7 +284,9 @@ describe('retraining', () => {
       body: '{}',
     });
     expect(forbidden.status).toBe(403);
-    runId = (await retrain(TINY)).id;
+    // Six times TINY's windows: the next test watches this run's progress, and on a fast machine a
+    // TINY run ended after three polls of /training-status (CI, 2026-12-07 23:05).
+    runId = (await retrain({ ...TINY, windowsPerEpoch: 192 })).id;
     const again = await fetch(`${base}/api/v1/training-runs`, {
       method: 'POST',
       headers: json(admin),
