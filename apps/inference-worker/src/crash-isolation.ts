@@ -3,11 +3,13 @@
 // for good. With several jobs per process, recordings that merely shared a process with a poison
 // recording twice were failed with it (2 of 1,000 in the fault suite). A job that has already been
 // in a crash is therefore run alone in its process: no other job starts while it runs, and it
-// starts once the jobs running have finished. A poison recording then only ever takes itself down,
-// provided the process holds no other job meanwhile: a job that arrives while a lone job runs or
-// waits is handed back to the queue for later (mustDefer), since one that waited here would be
-// counted as stalled with the lone job if it crashed the process again, and failed for good the
-// second time (seen once in the fault suite: 1 of 1,000).
+// starts once the jobs running have finished. A job that arrives while a lone job runs or waits is
+// handed back to the queue for later (mustDefer), since one that waited here would be counted as
+// stalled with the lone job if it crashed the process again (seen once in the fault suite: 1 of
+// 1,000). A job being handed back is still held by the process for a Redis round trip, and BullMQ
+// keeps fetching jobs while the lone one runs, so a crash could still catch one (seen once more in
+// CI); the lone job is therefore also named in Redis while it runs (LoneJobMarks), and the
+// reclaimer then counts the crash against it alone.
 
 /** A readers-writer lock: `shared` for ordinary jobs, `alone` for jobs that were in a crash. */
 export class CrashIsolation {

@@ -242,7 +242,14 @@ export async function startInferenceWorker(options: InferenceWorkerOptions): Pro
         // other job waits in this process meanwhile.
         if (isolation.mustDefer())
           throw new JobDeferredError(LONE_JOB_DEFERRAL_MS, 'A job that was in a crash runs alone here');
-        const result = await isolation.run(job.stalledCounter > 0, () => jobProcessor.process(payload, job));
+        const alone = job.stalledCounter > 0;
+        const result = await isolation.run(alone, () =>
+          alone && worker && job.id !== undefined
+            ? connections.loneJobs.whileRunning(worker.consumerId, job.id, () =>
+                jobProcessor.process(payload, job),
+              )
+            : jobProcessor.process(payload, job),
+        );
         metrics.answered(result);
         return result;
       },

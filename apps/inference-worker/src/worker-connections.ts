@@ -11,7 +11,14 @@ import {
   ScreeningRepository,
   SitesRepository,
 } from '@heartbeat/db';
-import { connectRedis, queueConnectionOf, RecordingHandoff, type QueueConnection } from '@heartbeat/queue';
+import {
+  connectRedis,
+  LoneJobMarks,
+  QUEUE_NAMES,
+  queueConnectionOf,
+  RecordingHandoff,
+  type QueueConnection,
+} from '@heartbeat/queue';
 import { ObjectStorage } from '@heartbeat/storage';
 import type { Logger } from '@heartbeat/telemetry';
 
@@ -23,6 +30,8 @@ export interface InferenceWorkerConnections {
   /** A second connection in subscriber mode (promotions, site calibration changes). */
   readonly subscriber: ReturnType<typeof connectRedis>;
   readonly handoff: RecordingHandoff;
+  /** Where a prediction job running alone is named, so a crash meanwhile blames it only. */
+  readonly loneJobs: LoneJobMarks;
   readonly repositories: {
     readonly modelVersions: ModelVersionsRepository;
     readonly audit: AuditRepository;
@@ -49,6 +58,9 @@ export function connectInferenceWorker(config: Config, logger: Logger): Inferenc
     redis,
     subscriber,
     handoff: new RecordingHandoff(redis, config.queue.prefix),
+    loneJobs: new LoneJobMarks(redis, queueConnection.prefix, QUEUE_NAMES.predictions, (error) =>
+      logger.warn({ err: error.message }, 'Could not mark or unmark the job running alone'),
+    ),
     repositories: {
       modelVersions: new ModelVersionsRepository(database.db),
       audit: new AuditRepository(database.db),

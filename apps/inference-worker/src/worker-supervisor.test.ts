@@ -68,7 +68,10 @@ function supervise(processes: number, options: { stopTimeoutMs?: number; reportT
     stableAfterMs: 60_000,
     reportTimeoutMs: options.reportTimeoutMs ?? 50,
     stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
-    handBackJobs: async (consumerId) => (handedBack.push(consumerId), [`job-of-${consumerId}`]),
+    handBackJobs: async (consumerId) => (
+      handedBack.push(consumerId),
+      { jobIds: [`job-of-${consumerId}`], notBlamed: [] }
+    ),
   });
   supervisor.start();
   return { supervisor, spawned, handedBack };

@@ -3,6 +3,7 @@
 // answers readiness for all of them, and on shutdown lets every process finish its in-flight jobs.
 // Separate processes rather than threads: the model runtime, the decoder and the garbage collector
 // each want a core of their own, and a crash takes down one process, not the service.
+import type { ReclaimedJobs } from '@heartbeat/queue';
 import type { Logger, MetricsSnapshot, ReadinessReport, Registry } from '@heartbeat/telemetry';
 import { aggregateMetrics, Counter, Gauge } from '@heartbeat/telemetry';
 import {
@@ -38,9 +39,10 @@ export interface WorkerSupervisorOptions {
   stopTimeoutMs: number;
   /**
    * Hands the jobs a dead process's consumer held back to the queue (see StalledJobReclaimer), so
-   * they do not wait for the queue's stalled-job check; returns their ids.
+   * they do not wait for the queue's stalled-job check; returns their ids and those not counted as
+   * stalled (they were on their way back while the process ran one job alone).
    */
-  handBackJobs?: (consumerId: string) => Promise<string[]>;
+  handBackJobs?: (consumerId: string) => Promise<ReclaimedJobs>;
   now?: () => number;
 }
 
@@ -218,11 +220,14 @@ export class WorkerSupervisor {
   private handBack(slot: Slot, consumerId: string): void {
     this.options
       .handBackJobs?.(consumerId)
-      .then((jobIds) => {
+      .then(({ jobIds, notBlamed }) => {
         if (jobIds.length > 0)
           this.options.logger.warn(
-            { process: slot.index + 1, jobs: jobIds.length },
-            `Handed ${jobIds.length} job(s) of exited process ${slot.index + 1} back to the queue`,
+            { process: slot.index + 1, jobs: jobIds.length, notBlamed: notBlamed.length },
+            `Handed ${jobIds.length} job(s) of exited process ${slot.index + 1} back to the queue` +
+              (notBlamed.length > 0
+                ? `; it died running one job alone, so the other ${notBlamed.length} do not count as stalled`
+                : ''),
           );
       })
       .catch((error: unknown) =>

@@ -16,7 +16,13 @@ export {
   type QueueConnection,
   type WorkerOptions,
 } from './queues';
-export { StalledJobReclaimer } from './stalled-job-reclaimer';
+export {
+  LONE_JOB_MARK_TTL_MS,
+  loneJobKey,
+  LoneJobMarks,
+  StalledJobReclaimer,
+  type ReclaimedJobs,
+} from './stalled-job-reclaimer';
 export {
   listLiveWorkers,
   workerPresenceKey,

@@ -1,12 +1,14 @@
 // A consumer that dies holding jobs (its Redis connections gone, its locks still valid for 30 s):
-// the reclaimer hands exactly its jobs back at once, on the integration run's Redis.
+// the reclaimer hands exactly its jobs back at once, on the integration run's Redis, and counts the
+// crash against the job it ran alone when it had marked one.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '@heartbeat/config';
 import { QUEUE_NAMES, type PredictionResult } from './contracts';
 import { createQueue, createWorker, type JobQueue, type JobWorker, type QueueConnection } from './queues';
 import { waitFor } from '../../../test/real-stack';
-import { StalledJobReclaimer } from './stalled-job-reclaimer';
+import { connectRedis } from './redis-connection';
+import { LoneJobMarks, loneJobKey, StalledJobReclaimer } from './stalled-job-reclaimer';
 
 let connection: QueueConnection;
 let predictions: JobQueue<'predictions'>;
@@ -76,7 +78,9 @@ it("hands a dead consumer's jobs back at once, and leaves a live consumer's runn
   );
 
   const started = Date.now();
-  expect((await reclaimer.reclaim(dying.consumerId)).sort()).toEqual([first.id, second.id].sort());
+  const { jobIds, notBlamed } = await reclaimer.reclaim(dying.consumerId);
+  expect(jobIds.sort()).toEqual([first.id, second.id].sort());
+  expect(notBlamed).toEqual([]);
   workers.push(
     createWorker(QUEUE_NAMES.predictions, async () => answer, {
       connection,
@@ -93,5 +97,84 @@ it("hands a dead consumer's jobs back at once, and leaves a live consumer's runn
   // BullMQ alone would take the 30-s lock plus up to a 30-s stalled check.
   expect(Date.now() - started).toBeLessThan(10_000);
   expect(await running.getState()).toBe('active');
-  expect(await reclaimer.reclaim(dying.consumerId)).toEqual([]);
+  expect(await reclaimer.reclaim(dying.consumerId)).toEqual({ jobIds: [], notBlamed: [] });
+});
+
+describe('a consumer that dies while it runs one job alone', () => {
+  // A queue of their own: the first test's workers would take the jobs handed back.
+  let lone: { connection: QueueConnection; queue: JobQueue<'predictions'>; reclaimer: StalledJobReclaimer };
+  const redis = () => connectRedis(lone.connection, { maxRetriesPerRequest: 2 });
+
+  beforeAll(() => {
+    const own = { ...connection, prefix: `${connection.prefix}-lone` };
+    lone = {
+      connection: own,
+      queue: createQueue(QUEUE_NAMES.predictions, own),
+      reclaimer: new StalledJobReclaimer(QUEUE_NAMES.predictions, own),
+    };
+  });
+  afterAll(async () => {
+    await lone.queue.bull.obliterate({ force: true });
+    await Promise.all([lone.queue.close(), lone.reclaimer.close()]);
+  });
+
+  /** Three jobs active in a consumer that then dies; `mark` names one of them (or another id) as running alone. */
+  async function dieHoldingThree(mark: (ids: string[]) => string) {
+    const dying = createWorker(QUEUE_NAMES.predictions, never, {
+      connection: lone.connection,
+      concurrency: 3,
+      deadLetter: false,
+    });
+    workers.push(dying);
+    const jobs = [await lone.queue.add(job()), await lone.queue.add(job()), await lone.queue.add(job())];
+    await waitFor(
+      'the three jobs to be active',
+      async () =>
+        (await Promise.all(jobs.map((j) => j.getState()))).every((s) => s === 'active') || undefined,
+      within10s,
+    );
+    const ids = jobs.map((j) => j.id!);
+    const client = redis();
+    const marks = new LoneJobMarks(client, lone.connection.prefix, QUEUE_NAMES.predictions, (error) => {
+      throw error;
+    });
+    let marked!: () => void;
+    const markedNow = new Promise<void>((resolve) => (marked = resolve));
+    void marks.whileRunning(dying.consumerId, mark(ids), () => (marked(), never()));
+    await markedNow;
+    await waitFor(
+      'the mark to be written',
+      async () =>
+        (await client.get(loneJobKey(lone.connection.prefix, QUEUE_NAMES.predictions, dying.consumerId))) ??
+        undefined,
+      within10s,
+    );
+    await dying.worker.disconnect();
+    const reclaimed = await lone.reclaimer.reclaim(dying.consumerId);
+    const stalledCounts = await Promise.all(
+      ids.map(async (id) => (await lone.queue.bull.getJob(id))?.stalledCounter),
+    );
+    const markLeft = await client.exists(
+      loneJobKey(lone.connection.prefix, QUEUE_NAMES.predictions, dying.consumerId),
+    );
+    client.disconnect();
+    await lone.queue.bull.drain();
+    return { ids, reclaimed, stalledCounts, markLeft };
+  }
+
+  it('counts the crash against the lone job only: the others were on their way back to the queue', async () => {
+    const { ids, reclaimed, stalledCounts, markLeft } = await dieHoldingThree((ids) => ids[1]!);
+    expect(reclaimed.jobIds.sort()).toEqual([...ids].sort());
+    expect(reclaimed.notBlamed.sort()).toEqual([ids[0], ids[2]].sort());
+    expect(stalledCounts).toEqual([0, 1, 0]);
+    expect(markLeft).toBe(0);
+  });
+
+  it('blames every job when the marked one is no longer held (a mark left over from an earlier lone run)', async () => {
+    const { ids, reclaimed, stalledCounts, markLeft } = await dieHoldingThree(() => 'finished-long-ago');
+    expect(reclaimed.jobIds.sort()).toEqual([...ids].sort());
+    expect(reclaimed.notBlamed).toEqual([]);
+    expect(stalledCounts).toEqual([1, 1, 1]);
+    expect(markLeft).toBe(0);
+  });
 });
