@@ -1,7 +1,8 @@
 // Our FLAC decoder (src/decode/wasm/flac-to-mono.c) against libFLAC (@audio/decode-flac + mixToMono,
 // the path it replaces): bit-identical float32 samples on real recordings, on files from two encoders
 // and on files built here with every subframe type, residual coding and stereo mode; and on damaged
-// files it either gives libFLAC's samples or declines (the caller then decodes the old way).
+// files it either gives libFLAC's samples or declines (the caller then decodes the old way). 12- and
+// 20-bit files, which libFLAC's wrapper scales to infinity, are checked against samples computed here.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -102,6 +103,65 @@ function fileOf(
   return { bytes: buildFlac(spec), expected: expectedMono(channels, bits) };
 }
 
+/** FIXED subframes of orders 0-4 in turn, with Rice partitions of orders 0-3. */
+function fixedSubframes(frame: number, _channel: number, blockSize: number): SubframeSpec {
+  const order = (frame % 5) as 0 | 1 | 2 | 3 | 4;
+  return {
+    type: 'fixed',
+    order,
+    residual: { partitionOrder: partitionOrderFor(blockSize, order, frame % 4) },
+  };
+}
+
+const LPC_PREDICTORS: readonly { coefficients: number[]; precision: number; shift: number }[] = [
+  { coefficients: [3900], precision: 13, shift: 12 },
+  { coefficients: [2 * 4096, -4096], precision: 15, shift: 12 },
+  { coefficients: [7000, -4200, 1300, -200, 60, -20, 8, -3], precision: 15, shift: 12 },
+  {
+    coefficients: Array.from({ length: 32 }, (_, j) => (j === 0 ? 16_000 : (-1) ** j * (200 - 6 * j))),
+    precision: 15,
+    shift: 14,
+  },
+  { coefficients: [1, 0, 0], precision: 2, shift: 0 },
+  { coefficients: [30, -15], precision: 6, shift: 4 },
+];
+
+/** LPC subframes of orders 1 to 32 in turn, with Rice and Rice2 parameters. */
+function lpcSubframes(frame: number, _channel: number, blockSize: number): SubframeSpec {
+  const predictor = LPC_PREDICTORS[frame % LPC_PREDICTORS.length];
+  const order = predictor.coefficients.length;
+  return {
+    type: 'lpc',
+    ...predictor,
+    residual: { method: (frame % 2) as 0 | 1, partitionOrder: partitionOrderFor(blockSize, order, 2) },
+  };
+}
+
+const WASTED_BIT_SUBFRAMES: readonly SubframeSpec[] = [
+  { type: 'verbatim', wastedBits: 3 },
+  { type: 'fixed', order: 2, wastedBits: 3 },
+  { type: 'lpc', coefficients: [2 * 4096, -4096], precision: 15, shift: 12, wastedBits: 3 },
+  { type: 'fixed', order: 1, wastedBits: 1 },
+];
+
+/** Subframes with 3 or 1 wasted bits (the samples must be multiples of 8). */
+function wastedBitSubframes(frame: number): SubframeSpec {
+  return WASTED_BIT_SUBFRAMES[frame % WASTED_BIT_SUBFRAMES.length];
+}
+
+const STEREO_MODES: readonly StereoMode[] = ['independent', 'left-side', 'right-side', 'mid-side'];
+
+/** Two channels coded `mode`, in FIXED and VERBATIM (with wasted bits) frames in turn. */
+function stereoFile(bits: number, mode: StereoMode): { bytes: Uint8Array; expected: Float32Array } {
+  return fileOf(
+    (frame, channel) =>
+      frame % 2 === 0
+        ? { type: 'fixed', order: 2, residual: { method: bits > 16 ? 1 : 0 } }
+        : { type: 'verbatim', wastedBits: channel },
+    { bits, channelCount: 2, stereo: () => mode, wasted: 1 },
+  );
+}
+
 describe('our FLAC decoder gives libFLAC’s samples bit for bit', () => {
   it('on the recordings in the fixtures and samples', async () => {
     const files = [
@@ -119,39 +179,12 @@ describe('our FLAC decoder gives libFLAC’s samples bit for bit', () => {
   });
 
   it('on FIXED subframes of orders 0-4 with Rice partitions of orders 0-3', async () => {
-    const { bytes, expected } = fileOf((frame, _, blockSize) => {
-      const order = (frame % 5) as 0 | 1 | 2 | 3 | 4;
-      return {
-        type: 'fixed',
-        order,
-        residual: { partitionOrder: partitionOrderFor(blockSize, order, frame % 4) },
-      };
-    });
+    const { bytes, expected } = fileOf(fixedSubframes);
     expect(firstDifference(await expectSameAsLibFlac(bytes), expected)).toBe(-1);
   });
 
   it('on LPC subframes of orders 1 to 32, with Rice and Rice2 parameters', async () => {
-    const predictors: { coefficients: number[]; precision: number; shift: number }[] = [
-      { coefficients: [3900], precision: 13, shift: 12 },
-      { coefficients: [2 * 4096, -4096], precision: 15, shift: 12 },
-      { coefficients: [7000, -4200, 1300, -200, 60, -20, 8, -3], precision: 15, shift: 12 },
-      {
-        coefficients: Array.from({ length: 32 }, (_, j) => (j === 0 ? 16_000 : (-1) ** j * (200 - 6 * j))),
-        precision: 15,
-        shift: 14,
-      },
-      { coefficients: [1, 0, 0], precision: 2, shift: 0 },
-      { coefficients: [30, -15], precision: 6, shift: 4 },
-    ];
-    const { bytes, expected } = fileOf((frame, _, blockSize) => {
-      const predictor = predictors[frame % predictors.length];
-      const order = predictor.coefficients.length;
-      return {
-        type: 'lpc',
-        ...predictor,
-        residual: { method: (frame % 2) as 0 | 1, partitionOrder: partitionOrderFor(blockSize, order, 2) },
-      };
-    });
+    const { bytes, expected } = fileOf(lpcSubframes);
     expect(firstDifference(await expectSameAsLibFlac(bytes), expected)).toBe(-1);
   });
 
@@ -185,26 +218,14 @@ describe('our FLAC decoder gives libFLAC’s samples bit for bit', () => {
   });
 
   it('on subframes with wasted bits', async () => {
-    const types: SubframeSpec[] = [
-      { type: 'verbatim', wastedBits: 3 },
-      { type: 'fixed', order: 2, wastedBits: 3 },
-      { type: 'lpc', coefficients: [2 * 4096, -4096], precision: 15, shift: 12, wastedBits: 3 },
-      { type: 'fixed', order: 1, wastedBits: 1 },
-    ];
-    const { bytes, expected } = fileOf((frame) => types[frame % types.length], { wasted: 3 });
+    const { bytes, expected } = fileOf(wastedBitSubframes, { wasted: 3 });
     expect(firstDifference(await expectSameAsLibFlac(bytes), expected)).toBe(-1);
   });
 
-  for (const mode of ['independent', 'left-side', 'right-side', 'mid-side'] as StereoMode[])
+  for (const mode of STEREO_MODES)
     for (const bits of [8, 16, 24])
       it(`on ${bits}-bit stereo coded ${mode}`, async () => {
-        const { bytes, expected } = fileOf(
-          (frame, channel) =>
-            frame % 2 === 0
-              ? { type: 'fixed', order: 2, residual: { method: bits > 16 ? 1 : 0 } }
-              : { type: 'verbatim', wastedBits: channel },
-          { bits, channelCount: 2, stereo: () => mode, wasted: 1 },
-        );
+        const { bytes, expected } = stereoFile(bits, mode);
         expect(firstDifference(await expectSameAsLibFlac(bytes), expected)).toBe(-1);
       });
 
@@ -212,16 +233,6 @@ describe('our FLAC decoder gives libFLAC’s samples bit for bit', () => {
     for (const channelCount of [3, 8]) {
       const { bytes, expected } = fileOf(() => ({ type: 'fixed', order: 3 }), { channelCount });
       expect(firstDifference(await expectSameAsLibFlac(bytes), expected)).toBe(-1);
-    }
-  });
-
-  it('and declines 12- and 20-bit samples, which libFLAC’s wrapper scales to infinity', async () => {
-    for (const bits of [12, 20]) {
-      const { bytes } = fileOf(() => ({ type: 'verbatim' }), { bits });
-      expect(decodeFlacToMono(bytes, totalFrames(bytes))).toBeUndefined();
-      expect(
-        (await referenceDecodeFlac(bytes))!.samples.every((value) => !Number.isFinite(value) || value === 0),
-      ).toBe(true);
     }
   });
 
@@ -308,6 +319,118 @@ describe('our FLAC decoder gives libFLAC’s samples bit for bit', () => {
           await expectSameAsLibFlac(new Uint8Array(readFileSync(file)));
         }
     });
+  });
+});
+
+/**
+ * Our decoder's samples of a 12- or 20-bit file against `expected`: libFLAC's wrapper scales only 8-, 16-
+ * and 24-bit samples (these come out infinite), so there is no libFLAC to compare with.
+ */
+function expectDecodedAs(bytes: Uint8Array, expected: Float32Array, channels = 1): void {
+  const ours = decodeFlacToMono(bytes, totalFrames(bytes));
+  expect(ours, 'our decoder declined the file').toBeDefined();
+  expect(ours!.sampleRate).toBe(2000);
+  expect(ours!.channels).toBe(channels);
+  expect(firstDifference(ours!.samples, expected)).toBe(-1);
+  expect(ours!.peak).toBe(expected.reduce((peak, value) => Math.max(peak, Math.abs(value)), 0));
+}
+
+describe('our FLAC decoder decodes 12- and 20-bit samples, scaled by 2^(bits - 1) - 1 like the other sizes', () => {
+  for (const bits of [12, 20]) {
+    it(`on ${bits}-bit CONSTANT subframes, where full scale is exactly 1`, () => {
+      const full = 2 ** (bits - 1) - 1;
+      const steps = Int32Array.from({ length: SAMPLES }, (_, i) =>
+        i < 4096 ? -full - 1 : i < 4672 ? 0 : full,
+      );
+      const { bytes, expected } = fileOf(() => ({ type: 'constant' }), {
+        bits,
+        channels: [steps],
+        blockSizes: [4096, 576, SAMPLES - 4672],
+      });
+      expect([expected[0], expected[4096], expected[SAMPLES - 1]]).toEqual([
+        Math.fround((-full - 1) / full),
+        0,
+        1,
+      ]);
+      expectDecodedAs(bytes, expected);
+    });
+
+    it(`on ${bits}-bit VERBATIM subframes`, () => {
+      const { bytes, expected } = fileOf(() => ({ type: 'verbatim' }), { bits });
+      expectDecodedAs(bytes, expected);
+    });
+
+    it(`on ${bits}-bit FIXED subframes of orders 0-4`, () => {
+      const { bytes, expected } = fileOf(fixedSubframes, { bits });
+      expectDecodedAs(bytes, expected);
+    });
+
+    it(`on ${bits}-bit LPC subframes of orders 1 to 32`, () => {
+      const { bytes, expected } = fileOf(lpcSubframes, { bits });
+      expectDecodedAs(bytes, expected);
+    });
+
+    it(`on ${bits}-bit subframes with wasted bits`, () => {
+      const { bytes, expected } = fileOf(wastedBitSubframes, { bits, wasted: 3 });
+      expectDecodedAs(bytes, expected);
+    });
+
+    for (const mode of STEREO_MODES)
+      it(`on ${bits}-bit stereo coded ${mode}`, () => {
+        const { bytes, expected } = stereoFile(bits, mode);
+        expectDecodedAs(bytes, expected, 2);
+      });
+  }
+});
+
+describe('decodeAudio on 12- and 20-bit FLAC', () => {
+  for (const bits of [12, 20])
+    it(`decodes a ${bits}-bit stereo file to finite samples of its values and duration`, async () => {
+      const { bytes, expected } = fileOf(lpcSubframes, { bits, channelCount: 2 });
+      const decoded = await decodeAudio(bytes);
+      expect(decoded).toMatchObject({
+        format: 'flac',
+        sampleRate: 2000,
+        channels: 2,
+        durationSec: SAMPLES / 2000,
+      });
+      expect(decoded.samples.every((value) => Number.isFinite(value))).toBe(true);
+      expect(firstDifference(decoded.samples, expected)).toBe(-1);
+    });
+
+  it('decodes a 20-bit file larger than the pieces the old path is given (chunkBytes)', async () => {
+    const { bytes, expected } = fileOf(fixedSubframes, { bits: 20 });
+    const chunkBytes = 8192;
+    expect(bytes.length).toBeGreaterThan(chunkBytes);
+    const decoded = await decodeAudio(bytes, { chunkBytes });
+    expect(firstDifference(decoded.samples, expected)).toBe(-1);
+  });
+
+  it('refuses one that only the old path would read, as unsupported and asking for 16 or 24 bits, not as invalid samples', async () => {
+    for (const bits of [12, 20]) {
+      const { bytes } = fileOf(fixedSubframes, { bits });
+      const lengthUnannounced = bytes.slice(); // as a streaming encoder leaves it
+      lengthUnannounced.fill(0, 22, 26);
+      lengthUnannounced[21] &= 0xf0;
+      expect(totalFrames(lengthUnannounced)).toBe(0);
+      const announcingFewer = bytes.slice(); // than its frames hold, which our decoder declines
+      new DataView(announcingFewer.buffer).setUint32(22, SAMPLES - 1);
+      expect(decodeFlacToMono(announcingFewer, SAMPLES - 1)).toBeUndefined();
+      for (const file of [lengthUnannounced, announcingFewer]) {
+        const refusal = await decodeAudio(file).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refusal).toMatchObject({ code: 'UNSUPPORTED_FORMAT', details: { bitsPerSample: bits } });
+        expect((refusal as Error).message).toMatch(new RegExp(`${bits}-bit.*as 16- or 24-bit FLAC`));
+      }
+    }
+  });
+
+  it('reports a truncated 12-bit file as damaged, as it does other sizes', async () => {
+    const { bytes } = fileOf(fixedSubframes, { bits: 12 });
+    const truncated = bytes.subarray(0, Math.floor(bytes.length * 0.7));
+    await expect(decodeAudio(truncated)).rejects.toMatchObject({ code: 'CORRUPT_AUDIO' });
   });
 });
 

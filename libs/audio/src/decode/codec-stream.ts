@@ -48,31 +48,57 @@ const FIRST_PIECE_BYTES = 1024;
 const MIN_PIECE_BYTES = 256;
 
 /**
+ * FLAC sample sizes that @audio/decode-flac (it scales only 8, 16 and 24 bits) turns into infinities:
+ * our decoder is tried on them whatever the file's size, and the old path is not trusted with them.
+ */
+const FLAC_BITS_ONLY_OUR_DECODER_SCALES: readonly number[] = [12, 20];
+
+/**
  * @param expectedFrames frames the container header announces (FLAC STREAMINFO), 0 if unknown.
+ * @param flacBitsPerSample native FLAC's sample size (STREAMINFO), 0 if unknown.
  */
 export async function decodeToMono(
   bytes: Uint8Array | readonly Uint8Array[],
   format: CodecFormat,
   limits: DecodeLimits,
   expectedFrames = 0,
+  flacBitsPerSample = 0,
 ): Promise<MonoPcm> {
   const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
+  const onlyOurDecoderScales =
+    format === 'flac' && FLAC_BITS_ONLY_OUR_DECODER_SCALES.includes(flacBitsPerSample);
   if (
     format === 'flac' &&
     expectedFrames > 0 &&
     pieces.length === 1 &&
-    pieces[0].length <= limits.chunkBytes
+    (pieces[0].length <= limits.chunkBytes || onlyOurDecoderScales)
   ) {
     // Our decoder never writes more than STREAMINFO's total, so it needs no frame scan first.
     const direct = decodeFlacToMono(pieces[0], expectedFrames);
     if (direct) return direct;
     // frames beyond what STREAMINFO announced would all be decoded in the one call
-    if (flacHeaderSampleCount(pieces[0]) <= expectedFrames + MAX_FLAC_BLOCK_SAMPLES) {
+    if (
+      !onlyOurDecoderScales &&
+      flacHeaderSampleCount(pieces[0]) <= expectedFrames + MAX_FLAC_BLOCK_SAMPLES
+    ) {
       const whole = await decodeWholeFlac(pieces[0], expectedFrames, limits);
       if (whole) return whole;
     }
   }
-  return decodeInChunks(pieces, format, limits);
+  const pcm = await decodeInChunks(pieces, format, limits);
+  // Fewer samples than announced: decodeAudio reports the file as damaged, as for any other size.
+  if (onlyOurDecoderScales && pcm.samples.length >= expectedFrames)
+    throw flacSampleSizeOnlyReadWhole(flacBitsPerSample);
+  return pcm;
+}
+
+/** A 12- or 20-bit FLAC file our decoder declined, whose samples the old path makes infinite. */
+function flacSampleSizeOnlyReadWhole(bitsPerSample: number): AudioError {
+  return new AudioError(
+    'UNSUPPORTED_FORMAT',
+    `This ${bitsPerSample}-bit FLAC file could not be decoded: 12- and 20-bit FLAC is read only from a complete file whose STREAMINFO header gives the length its frames add up to, and this one does not (a streaming encoder leaves the length out; extra frames or damage also cause this). Re-encode it as 16- or 24-bit FLAC (for example \`sox in.flac -b 16 out.flac\`) or as WAV and upload it again.`,
+    { format: 'flac', bitsPerSample },
+  );
 }
 
 /**

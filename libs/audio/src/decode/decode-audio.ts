@@ -54,6 +54,7 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
   const format = detected.format;
   try {
     let expectedFrames = 0;
+    let flacBitsPerSample = 0;
     let encoded: Uint8Array | Uint8Array[] = bytes;
     if (format === 'wav') {
       const header = parseWavHeader(bytes, limits);
@@ -65,9 +66,12 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
         bytes.subarray(header.dataOffset, header.dataOffset + dataBytes),
       ];
     }
-    if (format === 'flac' && bytes[0] === 0x66)
-      expectedFrames = parseFlacStreamInfo(bytes, limits).totalFrames; // native FLAC, not Ogg FLAC
-    const pcm = await decodeToMono(encoded, format, limits, expectedFrames);
+    if (format === 'flac' && bytes[0] === 0x66) {
+      const streamInfo = parseFlacStreamInfo(bytes, limits); // native FLAC, not Ogg FLAC
+      expectedFrames = streamInfo.totalFrames;
+      flacBitsPerSample = streamInfo.bitsPerSample;
+    }
+    const pcm = await decodeToMono(encoded, format, limits, expectedFrames, flacBitsPerSample);
     if (expectedFrames > 0 && pcm.samples.length < expectedFrames) {
       throw corruptAudio(
         format,

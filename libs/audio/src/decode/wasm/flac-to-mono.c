@@ -1,10 +1,11 @@
 // Decodes a complete native FLAC file straight into mono float32 samples, scaled and mixed exactly as
-// @audio/decode-flac (libFLAC) followed by mixToMono does, in one pass with no per-frame copies. It is
-// strict on purpose: anything it does not decode exactly like libFLAC (a bad CRC, an unsupported or
-// reserved feature, frames that do not add up to STREAMINFO, bytes after the last frame, a value out
-// of range) makes it return a negative code, and the caller decodes the file the old way instead, so
-// errors and odd files keep their behaviour. Every read is bounded by the input's length; the caller
-// leaves 16 zero bytes after the input for the bit reader's word loads. Rebuild with build.sh.
+// @audio/decode-flac (libFLAC) followed by mixToMono does, in one pass with no per-frame copies; 12- and
+// 20-bit samples, which that wrapper scales to infinity, are scaled the same way. It is strict on
+// purpose: anything it does not decode exactly like libFLAC (a bad CRC, an unsupported or reserved
+// feature, frames that do not add up to STREAMINFO, bytes after the last frame, a value out of range)
+// makes it return a negative code, and the caller decodes the file the old way instead, so errors and
+// odd files keep their behaviour. Every read is bounded by the input's length; the caller leaves 16
+// zero bytes after the input for the bit reader's word loads. Rebuild with build.sh.
 #include <stdint.h>
 
 #define MAX_CHANNELS 8
@@ -426,9 +427,11 @@ __attribute__((export_name("decode_flac_to_mono"))) int32_t decode_flac_to_mono(
   info.bits_per_sample = (((streaminfo[12] & 1) << 4) | (streaminfo[13] >> 4)) + 1;
   info.total_samples = ((uint64_t)(streaminfo[13] & 0x0f) << 32) | ((uint64_t)streaminfo[14] << 24) |
                        ((uint32_t)streaminfo[15] << 16) | ((uint32_t)streaminfo[16] << 8) | streaminfo[17];
-  /* @audio/decode-flac scales only these sizes; the others come out infinite. 32 bits: not here. */
+  /* The sizes a frame header can name (32 bits: not here). @audio/decode-flac scales only 8, 16 and 24
+     bits; 12- and 20-bit files, infinite there, are decoded only here. */
   const int bits = info.bits_per_sample;
-  if (info.sample_rate == 0 || (bits != 8 && bits != 16 && bits != 24) || info.total_samples == 0)
+  if (info.sample_rate == 0 || (bits != 8 && bits != 12 && bits != 16 && bits != 20 && bits != 24) ||
+      info.total_samples == 0)
     return UNSUPPORTED_STREAM;
   if (info.total_samples > capacity) return TOO_MANY_SAMPLES;
 
