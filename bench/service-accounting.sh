@@ -70,18 +70,20 @@ private_stack_start_services "$PROCESSES" bench
 log "stack ready; warming up with 20 recordings"
 npm exec --offline -- node -r @swc-node/register bench/gateway-throughput.ts --url "http://127.0.0.1:$PORT" --key "$KEY" --n 20 --batch-only --skip-cli >/dev/null
 
-# CPU ms of a process (utime + stime), of it with its children's totals, and of a whole process tree.
+# CPU ms of a process (utime + stime) and the kernel's part of it (stime), of it with its children's
+# totals, and of a whole process tree: "<total ms> <kernel ms>".
 HZ=$(getconf CLK_TCK)
-own() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-with_reaped() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%d\n", ($12 + $13 + $14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-postgres_ms() { local total; total=$(with_reaped "$PG_PID"); for c in $(pgrep -P "$PG_PID"); do total=$((total + $(own "$c"))); done; echo "$total"; }
+own() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%d %d\n", ($12 + $13) * 1000 / hz, $13 * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
+with_reaped() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); printf "%d %d\n", ($12 + $13 + $14 + $15) * 1000 / hz, ($13 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
+add() { echo "$(($1 + $3)) $(($2 + $4))"; }
+postgres_ms() { local total; total=$(with_reaped "$PG_PID"); for c in $(pgrep -P "$PG_PID"); do total=$(add $total $(own "$c")); done; echo "$total"; }
 snapshot() {
   echo "gateway $(own "$GATEWAY_PID")"
   echo "worker-supervisor $(own "$WORKER_PID")"
   local i=0; for c in $(pgrep -P "$WORKER_PID" | sort -n); do echo "worker-process-$i $(own "$c")"; i=$((i + 1)); done
   echo "s3rver $(own "$S3_PID")"
   echo "postgres $(postgres_ms)"
-  local redis=0; for f in "$WORK"/redis*.pid; do redis=$((redis + $(own "$(cat "$f")"))); done
+  local redis="0 0"; for f in "$WORK"/redis*.pid; do redis=$(add $redis $(own "$(cat "$f")")); done
   echo "redis $redis"
 }
 BEFORE="$(snapshot)"
@@ -119,7 +121,7 @@ fi
 
 "$NODE" -e '
 const [before, after, batch, latency, n, loadBefore, loadAfter, processes, redisMode, queued, drained, drainSeconds, loadQueued, s3rverStorage] = process.argv.slice(1);
-const parse = (text) => Object.fromEntries(text.trim().split("\n").map((line) => { const [name, ms] = line.split(" "); return [name, Number(ms)]; }));
+const parse = (text, field = 1) => Object.fromEntries(text.trim().split("\n").map((line) => { const parts = line.split(" "); return [parts[0], Number(parts[field])]; }));
 // CPU ms per recording of each process between two snapshots, the workers together and the rest.
 const costs = (from, to, count) => {
   const b = parse(from), a = parse(to);
@@ -130,6 +132,14 @@ const costs = (from, to, count) => {
 const run = JSON.parse(batch);
 const recordings = run.gateway.succeeded + run.gateway.failed;
 const { perRecording, workers, rest } = costs(before, after, recordings);
+// The share of each process CPU spent in the kernel over the batch (system calls, network, page faults).
+const kernelShare = (() => {
+  const total = [parse(before), parse(after)], kernel = [parse(before, 2), parse(after, 2)];
+  return Object.fromEntries(Object.keys(total[1]).map((name) => {
+    const spent = total[1][name] - (total[0][name] ?? 0);
+    return [name, spent > 0 ? Number(((kernel[1][name] - (kernel[0][name] ?? 0)) / spent).toFixed(2)) : null];
+  }));
+})();
 const drainCosts = queued ? costs(queued, drained, Number(n)) : undefined;
 const drain = drainCosts && { seconds: Number(drainSeconds), loadAverageAtStart: loadQueued, cpuMsPerRecording: { ...drainCosts.perRecording, workersTogether: Number(drainCosts.workers.toFixed(2)) } };
 console.log(JSON.stringify({
@@ -138,6 +148,7 @@ console.log(JSON.stringify({
   // With --queue-first the batch time includes the held queue: no throughput figure.
   gatewayVsCli: drain ? undefined : run.gatewayVsCli,
   cpuMsPerRecording: { ...perRecording, workersTogether: Number(workers.toFixed(2)), everythingElse: Number(rest.toFixed(2)), cli: run.cli?.cpuMsPerRecording },
+  kernelShareOfCpu: kernelShare,
   workerVsCliCpu: run.cli?.cpuMsPerRecording ? Number((workers / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
   drain,
   drainedWorkerVsCliCpu: run.cli?.cpuMsPerRecording && drain ? Number((drain.cpuMsPerRecording.workersTogether / run.cli.cpuMsPerRecording).toFixed(2)) : undefined,
