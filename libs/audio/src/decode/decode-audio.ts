@@ -11,6 +11,7 @@ import {
   tooShort,
   unsupportedFormat,
 } from '../errors';
+import { leadingId3v2Bytes, withoutTrailingTags } from './audio-tags';
 import { decodeToMono, type MonoPcm } from './codec-stream';
 import { detectFormat, type AudioFormat } from './detect-format';
 import { parseFlacStreamInfo } from './flac-header';
@@ -52,10 +53,20 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
     return decodeWfdbRecord(new TextDecoder().decode(bytes), options.wfdbSignalFile, options);
   }
   const format = detected.format;
+  const tagBytes = leadingId3v2Bytes(bytes);
+  if (tagBytes > bytes.length) {
+    throw corruptAudio(
+      format,
+      `its ID3 tag announces ${tagBytes} bytes but the file has only ${bytes.length}, so no audio follows the tag (truncated upload?)`,
+    );
+  }
+  const stream = bytes.subarray(detected.streamOffset ?? 0);
+  const nativeFlac = format === 'flac' && stream[0] === 0x66;
   try {
     let expectedFrames = 0;
     let flacBitsPerSample = 0;
-    let encoded: Uint8Array | Uint8Array[] = bytes;
+    // Our FLAC decoder declines bytes after the last frame, and the old path then loses that frame.
+    let encoded: Uint8Array | Uint8Array[] = nativeFlac ? withoutTrailingTags(stream) : stream;
     if (format === 'wav') {
       const header = parseWavHeader(bytes, limits);
       if (header.frames === 0) throw tooShort(0, limits.minDurationSec);
@@ -66,8 +77,8 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
         bytes.subarray(header.dataOffset, header.dataOffset + dataBytes),
       ];
     }
-    if (format === 'flac' && bytes[0] === 0x66) {
-      const streamInfo = parseFlacStreamInfo(bytes, limits); // native FLAC, not Ogg FLAC
+    if (nativeFlac) {
+      const streamInfo = parseFlacStreamInfo(stream, limits); // native FLAC, not Ogg FLAC
       expectedFrames = streamInfo.totalFrames;
       flacBitsPerSample = streamInfo.bitsPerSample;
     }

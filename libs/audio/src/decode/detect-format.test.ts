@@ -38,4 +38,35 @@ describe('detectFormat', () => {
     expect(detected.supported).toBe(false);
     if (!detected.supported) expect(detected.description).toContain(name);
   });
+
+  // ID3v2 header: "ID3", version 4.0, flags (0x10: a 10-byte footer follows the tag), syncsafe size.
+  const id3v2 = (size: number[], flags = 0): number[] => [0x49, 0x44, 0x33, 4, 0, flags, ...size];
+
+  it('recognises native FLAC after an ID3v2 tag and says where its stream starts', () => {
+    expect(detectFormat(bytes(id3v2([0, 0, 1, 0]), new Array(128).fill(0), 'fLaC', [0]))).toEqual({
+      supported: true,
+      format: 'flac',
+      streamOffset: 10 + 128,
+    });
+  });
+
+  it('counts the footer of an ID3v2 tag that has one', () => {
+    const tag = bytes(id3v2([0, 0, 0, 5], 0x10), [0, 0, 0, 0, 0], '3DI', [4, 0, 0x10, 0, 0, 0, 5]);
+    expect(detectFormat(bytes([...tag], 'fLaC', [0]))).toMatchObject({ format: 'flac', streamOffset: 25 });
+  });
+
+  it('keeps MP3 after an ID3v2 tag as MP3', () => {
+    expect(detectFormat(bytes(id3v2([0, 0, 0, 4]), [0, 0, 0, 0], [0xff, 0xfb, 0x90, 0x00]))).toEqual({
+      supported: true,
+      format: 'mp3',
+    });
+  });
+
+  it.each([
+    ['a size past the end of the bytes', bytes(id3v2([0x7f, 0x7f, 0x7f, 0x7f]))],
+    ['a size byte with its top bit set', bytes(id3v2([0, 0, 0, 0x80]), new Array(128).fill(0), 'fLaC')],
+    ['a header cut short', bytes('ID3', [4, 0, 0, 0])],
+  ])('leaves an ID3v2 tag with %s to the MP3 decoder', (_name, input) => {
+    expect(detectFormat(input)).toEqual({ supported: true, format: 'mp3' });
+  });
 });

@@ -1,10 +1,17 @@
 // Format detection from the bytes themselves (magic numbers): file names and MIME types from
 // uploads are unreliable, and naming what we did find makes the rejection message useful.
 
+import { leadingId3v2Bytes } from './audio-tags';
+
 export type AudioFormat = 'wav' | 'flac' | 'mp3' | 'ogg' | 'opus' | 'wfdb';
 
 export type DetectedFormat =
-  | { supported: true; format: Exclude<AudioFormat, 'wfdb'> }
+  | {
+      supported: true;
+      format: Exclude<AudioFormat, 'wfdb'>;
+      /** Where the stream itself starts, when a tag precedes it (an ID3v2 tag before native FLAC). */
+      streamOffset?: number;
+    }
   | { supported: true; format: 'wfdb'; part: 'header' }
   | { supported: false; description: string };
 
@@ -36,7 +43,7 @@ export function detectFormat(bytes: Uint8Array): DetectedFormat {
   if (head4 === 'RF64' || head4 === 'BW64') return unsupported('an RF64/BW64 WAV file (larger than 4 GB)');
   if (head4 === 'fLaC') return { supported: true, format: 'flac' };
   if (head4 === 'OggS') return detectOggCodec(bytes);
-  if (ascii(bytes, 0, 3) === 'ID3') return { supported: true, format: 'mp3' };
+  if (ascii(bytes, 0, 3) === 'ID3') return detectAfterId3v2(bytes);
   if (bytes.length >= 2 && bytes[0] === 0xff && (bytes[1] & 0xe0) === 0xe0) {
     const layer = (bytes[1] >> 1) & 0x03;
     if (layer === 0) return unsupported('an AAC (ADTS) audio stream');
@@ -66,6 +73,15 @@ export function detectFormat(bytes: Uint8Array): DetectedFormat {
   if (startsWith(bytes, [0x7f, 0x45, 0x4c, 0x46])) return unsupported('an ELF executable');
   if (ascii(bytes, 0, 2) === 'MZ') return unsupported('a Windows executable');
   return detectText(bytes);
+}
+
+// Taggers put ID3v2 in front of FLAC as well as MP3 (libFLAC skips it). A tag that runs past the end
+// of `bytes` (a cut-off file, or only the head of an upload) leaves the guess at MP3.
+function detectAfterId3v2(bytes: Uint8Array): DetectedFormat {
+  const tagBytes = leadingId3v2Bytes(bytes);
+  if (tagBytes > 0 && ascii(bytes, tagBytes, 4) === 'fLaC')
+    return { supported: true, format: 'flac', streamOffset: tagBytes };
+  return { supported: true, format: 'mp3' };
 }
 
 function detectOggCodec(bytes: Uint8Array): DetectedFormat {
