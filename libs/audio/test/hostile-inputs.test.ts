@@ -5,18 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AudioError, decodeAudio, decodeWfdbRecord, type AudioErrorCode } from '@heartbeat/audio';
-import { buildWav, float32Samples, int16Samples, pseudoRandomBytes } from './wav-builder';
+import { buildWav, concat, float32Samples, int16Samples, pseudoRandomBytes, text } from './wav-builder';
 
-const text = (value: string): Uint8Array => new TextEncoder().encode(value);
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-};
 const tone = (seconds: number, rate = 2000): Float32Array =>
   Float32Array.from({ length: seconds * rate }, (_, n) => 0.5 * Math.sin(n / 3));
 const realFlac = new Uint8Array(readFileSync(join(__dirname, 'fixtures', 'a0238.flac')));

@@ -7,18 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AudioError, decodeAudio } from '@heartbeat/audio';
-import { pseudoRandomBytes } from './wav-builder';
+import { concat, pseudoRandomBytes, text } from './wav-builder';
 
-const concat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-};
-const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 const syncsafe = (size: number): Uint8Array =>
   Uint8Array.of((size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f);
 const uint32le = (value: number): Uint8Array => {

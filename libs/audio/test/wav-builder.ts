@@ -67,3 +67,17 @@ export function pseudoRandomBytes(length: number, seed = 42): Uint8Array {
     return state >>> 24;
   });
 }
+
+/** The parts one after the other, in a new array. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** The UTF-8 bytes of `value` (chunk ids, tag markers). */
+export const text = (value: string): Uint8Array => new TextEncoder().encode(value);
