@@ -22,6 +22,7 @@ local released = {}
 local prefix = ARGV[1]
 local owner = ARGV[2] .. ':'
 local lone = redis.call('GET', KEYS[4])
+local loneHeld = false
 for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local lockKey = prefix .. id .. ':lock'
   local token = redis.call('GET', lockKey)
@@ -29,24 +30,19 @@ for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
     redis.call('DEL', lockKey)
     redis.call('SADD', KEYS[2], id)
     table.insert(released, id)
+    if id == lone then loneHeld = true end
   end
 end
 local cleared = {}
-if lone then
-  local loneHeld = false
+if loneHeld then
   for _, id in ipairs(released) do
-    if id == lone then loneHeld = true end
-  end
-  if loneHeld then
-    for _, id in ipairs(released) do
-      if id ~= lone and redis.call('EXISTS', prefix .. id) == 1 then
-        redis.call('HINCRBY', prefix .. id, 'stc', -1)
-        table.insert(cleared, id)
-      end
+    if id ~= lone and redis.call('EXISTS', prefix .. id) == 1 then
+      redis.call('HINCRBY', prefix .. id, 'stc', -1)
+      table.insert(cleared, id)
     end
   end
-  redis.call('DEL', KEYS[4])
 end
+if lone then redis.call('DEL', KEYS[4]) end
 if #released > 0 then redis.call('DEL', KEYS[3]) end
 return {released, cleared}
 `;
@@ -115,7 +111,8 @@ export class StalledJobReclaimer {
   /**
    * Moves the jobs the consumer `consumerId` (a BullMQ worker id) had active back to the waiting
    * list, as BullMQ's stalled check would (their stalled count goes up; past the limit they fail),
-   * except the bystanders of a lone job (see above). Only for a consumer known to be dead: its running jobs would run twice.
+   * except the bystanders of a lone job (see above). Only for a consumer known to be dead: its
+   * running jobs would run twice.
    */
   async reclaim(consumerId: string): Promise<ReclaimedJobs> {
     const base = `${this.connection.prefix}:${this.name}:`;
